@@ -1,0 +1,303 @@
+/**
+ * Issuer configuration: what is stored in `PREFIX NAME/client` under `issuer`, validated with
+ * field-named messages. Presets (`sirv`, `aspose`, `upload`) expand to the four base kinds.
+ */
+import { z } from 'zod';
+import { InvalidConfigurationError } from '../errors';
+
+/** Default timeout of every issuer request. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** Where each preset points when no URL is given (from the vendor documents). */
+export const PRESET_URLS = {
+  sirv: 'https://api.sirv.com/v2/token',
+  aspose: 'https://api.aspose.cloud/connect/token',
+} as const;
+
+/** Lifetime assumed when the issuer states none and the token carries no `exp`. */
+export const DEFAULT_LIFETIME_SECONDS = {
+  sirv: 1200,
+  aspose: 86400,
+  'header-jwt': 3600,
+  upload: 3600,
+} as const;
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `expected ${what} as a string` })
+    .trim()
+    .min(1, { error: `expected a non-empty ${what}` });
+const secretString = (what: string) =>
+  z
+    .string({ error: `expected ${what} as a string` })
+    .min(8, { error: `expected ${what} of at least 8 characters; check that the whole value was copied` })
+    .max(8192, { error: `expected ${what} of at most 8192 characters` });
+const url = z.string({ error: 'expected a URL as a string' }).refine((v) => URL.canParse(v), {
+  error: 'expected an absolute URL such as https://issuer.example.com/token',
+});
+const seconds = (what: string) =>
+  z
+    .number({ error: `expected ${what} as a number of seconds` })
+    .int({ error: `expected ${what} as a whole number of seconds` })
+    .positive({ error: `expected ${what} greater than 0` })
+    .max(366 * 86400, { error: `expected ${what} of at most a year` });
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected an HTTP header name (letters, digits, dashes)' });
+
+/** Options every kind accepts. */
+const common = {
+  /** Caps the computed expiry, whatever the issuer says. */
+  maxLifetimeSeconds: seconds('maxLifetimeSeconds').optional(),
+  /** Allows `http://` issuer URLs (tests, private networks). Off by default. */
+  allowInsecureHttp: z.boolean({ error: 'expected true or false' }).optional(),
+  /** Timeout of each issuer request, default 10 s. */
+  timeoutSeconds: z
+    .number({ error: 'expected timeoutSeconds as a number' })
+    .positive({ error: 'expected timeoutSeconds greater than 0' })
+    .max(120, { error: 'expected timeoutSeconds of at most 120' })
+    .optional(),
+};
+
+const clientCredentials = {
+  clientId: nonEmpty('clientId').pipe(z.string().max(1024, { error: 'expected clientId of at most 1024 characters' })),
+  clientSecret: secretString('clientSecret'),
+};
+
+/** `json`: POST a JSON body with the client id/secret; read the token and its lifetime from named fields. */
+export const jsonIssuerSchema = z.strictObject({
+  kind: z.literal('json'),
+  url,
+  ...clientCredentials,
+  clientIdField: nonEmpty('clientIdField').default('clientId'),
+  clientSecretField: nonEmpty('clientSecretField').default('clientSecret'),
+  tokenField: nonEmpty('tokenField').default('token'),
+  expiresInField: nonEmpty('expiresInField').default('expiresIn'),
+  scopeField: nonEmpty('scopeField').default('scope'),
+  tokenType: nonEmpty('tokenType').default('Bearer'),
+  defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').optional(),
+  headers: z.record(headerName, z.string()).optional(),
+  ...common,
+});
+
+/** `sirv` preset: `json` with Sirv's URL, field names and 20-minute default. */
+export const sirvIssuerSchema = z.strictObject({
+  kind: z.literal('sirv'),
+  url: url.default(PRESET_URLS.sirv),
+  ...clientCredentials,
+  ...common,
+});
+
+const scope = z
+  .union([z.string().trim().min(1), z.array(nonEmpty('scope entry')).min(1)], {
+    error: 'expected scope as a space-separated string or a list of strings',
+  })
+  .optional();
+
+/** `oauth2`: RFC 6749 §4.4 client credentials grant. */
+export const oauth2IssuerSchema = z.strictObject({
+  kind: z.literal('oauth2'),
+  tokenUrl: url,
+  ...clientCredentials,
+  authMethod: z
+    .enum(['client_secret_post', 'client_secret_basic'], {
+      error: 'expected authMethod "client_secret_post" or "client_secret_basic"',
+    })
+    .default('client_secret_post'),
+  scope,
+  audience: nonEmpty('audience').optional(),
+  defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').optional(),
+  ...common,
+});
+
+/** `aspose` preset: `oauth2` against Aspose Cloud's `/connect/token`, 1-day default. */
+export const asposeIssuerSchema = z.strictObject({
+  kind: z.literal('aspose'),
+  tokenUrl: url.default(PRESET_URLS.aspose),
+  ...clientCredentials,
+  scope,
+  ...common,
+});
+
+/** `header-jwt`: client id/secret in request headers, JWT back in the `Authorization` response header. */
+export const headerJwtIssuerSchema = z.strictObject({
+  kind: z.literal('header-jwt'),
+  url,
+  // The vendor document says GET while its own example uses POST; both are allowed.
+  method: z.enum(['GET', 'POST'], { error: 'expected method "GET" or "POST"' }).default('GET'),
+  ...clientCredentials,
+  clientIdHeader: headerName.default('client-id'),
+  clientSecretHeader: headerName.default('client-secret'),
+  tokenHeader: headerName.default('authorization'),
+  defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').default(DEFAULT_LIFETIME_SECONDS['header-jwt']),
+  ...common,
+});
+
+const privateKeyPem = z
+  .string({ error: 'expected privateKeyPem as a PEM string' })
+  .refine((v) => /^-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----\s*$/.test(v.trim()), {
+    error: 'expected a PEM private key (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----)',
+  });
+
+const signedJwtFields = {
+  subject: nonEmpty('subject'),
+  /** Generated by the provider when absent; always present in a stored client secret. */
+  privateKeyPem: privateKeyPem.optional(),
+  access: z.record(z.string(), z.unknown(), { error: 'expected access as a JSON object' }).optional(),
+  keyId: nonEmpty('keyId').optional(),
+  issuer: nonEmpty('issuer').optional(),
+  audience: nonEmpty('audience').optional(),
+};
+
+/** `signed-jwt`: no request; an RS256 JWT `{sub, iat, exp, access?}` minted with our own key. */
+export const signedJwtIssuerSchema = z.strictObject({
+  kind: z.literal('signed-jwt'),
+  ...signedJwtFields,
+  ttlSeconds: seconds('ttlSeconds'),
+  ...common,
+});
+
+/** `upload` preset: `signed-jwt` for Upload/Bytescale, 1-hour default TTL. */
+export const uploadIssuerSchema = z.strictObject({
+  kind: z.literal('upload'),
+  ...signedJwtFields,
+  ttlSeconds: seconds('ttlSeconds').default(DEFAULT_LIFETIME_SECONDS.upload),
+  ...common,
+});
+
+/** Every issuer configuration, discriminated on `kind`. */
+export const issuerConfigSchema = z
+  .discriminatedUnion(
+    'kind',
+    [
+      jsonIssuerSchema,
+      sirvIssuerSchema,
+      oauth2IssuerSchema,
+      asposeIssuerSchema,
+      headerJwtIssuerSchema,
+      signedJwtIssuerSchema,
+      uploadIssuerSchema,
+    ],
+    { error: 'expected kind to be one of sirv, aspose, upload, json, oauth2, header-jwt, signed-jwt' },
+  )
+  .superRefine((config, ctx) => {
+    for (const field of ['url', 'tokenUrl'] as const) {
+      const value = (config as Record<string, unknown>)[field];
+      if (typeof value !== 'string' || !URL.canParse(value)) continue;
+      const protocol = new URL(value).protocol;
+      if (protocol === 'https:') continue;
+      if (protocol === 'http:' && config.allowInsecureHttp) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message:
+          protocol === 'http:'
+            ? 'expected an https:// URL (set allowInsecureHttp: true only for a test or private issuer)'
+            : `expected an https:// URL, got ${protocol}`,
+      });
+    }
+    if (config.maxLifetimeSeconds !== undefined && config.maxLifetimeSeconds < 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxLifetimeSeconds'],
+        message: 'expected maxLifetimeSeconds of at least 60',
+      });
+    }
+  });
+
+/** Issuer configuration as a user writes it (defaults optional). */
+export type IssuerConfigInput = z.input<typeof issuerConfigSchema>;
+/** Issuer configuration after validation, with defaults filled in. */
+export type IssuerConfig = z.output<typeof issuerConfigSchema>;
+/** Every `kind` value, presets included. */
+export type IssuerKindName = IssuerConfig['kind'];
+/** The base kinds that presets expand to. */
+export type BaseIssuerKind = 'json' | 'oauth2' | 'header-jwt' | 'signed-jwt';
+
+export type JsonIssuerConfig = z.output<typeof jsonIssuerSchema>;
+export type OAuth2IssuerConfig = z.output<typeof oauth2IssuerSchema>;
+export type HeaderJwtIssuerConfig = z.output<typeof headerJwtIssuerSchema>;
+export type SignedJwtIssuerConfig = z.output<typeof signedJwtIssuerSchema>;
+/** A configuration with its preset expanded: one of the four base kinds. */
+export type BaseIssuerConfig = JsonIssuerConfig | OAuth2IssuerConfig | HeaderJwtIssuerConfig | SignedJwtIssuerConfig;
+
+/** Every issuer kind name, presets first, for messages and CLIs. */
+export const ISSUER_KINDS: readonly IssuerKindName[] = [
+  'sirv',
+  'aspose',
+  'upload',
+  'json',
+  'oauth2',
+  'header-jwt',
+  'signed-jwt',
+];
+
+/**
+ * Formats zod issues as `field: what is expected` lines, prefixed with where the input sits.
+ * Never includes the offending value (it may be a secret).
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: string): string[] {
+  return issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `${path || '(root)'}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`;
+    }
+    if (issue.code === 'invalid_union' && path.endsWith('kind') === false && issue.path.length === 0) {
+      return `${path}.kind: ${issue.message}`;
+    }
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+/**
+ * Validates an issuer configuration, throwing an {@link InvalidConfigurationError} that lists
+ * every field at fault (`issuer.clientSecret: expected …`).
+ *
+ * @example
+ * ```ts
+ * const config = parseIssuerConfig({ kind: 'sirv', clientId, clientSecret }, { credential: 'sirv-prod' });
+ * ```
+ */
+export function parseIssuerConfig(input: unknown, options: { credential?: string; field?: string } = {}): IssuerConfig {
+  const field = options.field ?? 'issuer';
+  const parsed = issuerConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = describeIssues(parsed.error.issues, field);
+  const who = options.credential ? `Credential "${options.credential}": ` : '';
+  throw new InvalidConfigurationError(`${who}invalid issuer configuration:\n  - ${lines.join('\n  - ')}`, {
+    credential: options.credential,
+    field: lines[0]?.split(':')[0],
+  });
+}
+
+/** Expands a preset to its base kind, keeping every user override. */
+export function expandPreset(config: IssuerConfig): BaseIssuerConfig {
+  switch (config.kind) {
+    case 'sirv': {
+      const { kind: _kind, ...rest } = config;
+      return jsonIssuerSchema.parse({ ...rest, kind: 'json', defaultLifetimeSeconds: DEFAULT_LIFETIME_SECONDS.sirv });
+    }
+    case 'aspose': {
+      const { kind: _kind, ...rest } = config;
+      return oauth2IssuerSchema.parse({
+        ...rest,
+        kind: 'oauth2',
+        authMethod: 'client_secret_post',
+        defaultLifetimeSeconds: DEFAULT_LIFETIME_SECONDS.aspose,
+      });
+    }
+    case 'upload': {
+      const { kind: _kind, ...rest } = config;
+      return signedJwtIssuerSchema.parse({ ...rest, kind: 'signed-jwt' });
+    }
+    default:
+      return config;
+  }
+}
+
+/** Every secret value inside a configuration, for redaction. */
+export function secretValuesOf(config: Partial<Record<string, unknown>>): string[] {
+  return ['clientSecret', 'privateKeyPem']
+    .map((k) => config[k])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+}

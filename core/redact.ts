@@ -1,0 +1,31 @@
+/**
+ * Redaction of text that may carry secrets before it reaches an error message or a log line.
+ * Upstream bodies are untrusted: they can echo our client secret or contain a token.
+ */
+
+/** How many characters of an upstream body an error may quote. */
+export const EXCERPT_LENGTH = 120;
+
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
+// Long runs of token alphabet (base64, hex, base64url) are treated as credentials.
+const LONG_OPAQUE = /[A-Za-z0-9+/=_-]{32,}/g;
+const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
+
+/**
+ * Replaces every known secret value, anything shaped like a JWT, a PEM block or a long opaque
+ * string with `[redacted]`.
+ */
+export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Very short values would redact ordinary words; secrets that short are rejected at input.
+    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out.replace(PEM_BLOCK, '[redacted]').replace(JWT_LIKE, '[redacted]').replace(LONG_OPAQUE, '[redacted]');
+}
+
+/** A short, single-line, redacted excerpt of an upstream body, for error messages. */
+export function excerpt(body: string, secrets: readonly (string | undefined)[] = []): string {
+  const oneLine = redact(body, secrets).replace(/\s+/g, ' ').trim();
+  return oneLine.length > EXCERPT_LENGTH ? `${oneLine.slice(0, EXCERPT_LENGTH)}…` : oneLine;
+}

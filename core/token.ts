@@ -1,0 +1,86 @@
+/**
+ * The token record: the JSON document in `PREFIX NAME/token` that workloads read.
+ * Shared by the rotator (which writes it) and the reader SDK (which parses it), so it imports
+ * nothing but zod.
+ */
+import { z } from 'zod';
+
+/** Version of the token record layout. Readers reject a version they do not know. */
+export const TOKEN_RECORD_VERSION = 1;
+
+const isoInstant = z.iso.datetime({ offset: true });
+
+/** Schema of the token record, exactly as DESIGN.md documents it. */
+export const tokenRecordSchema = z.strictObject({
+  version: z.literal(TOKEN_RECORD_VERSION),
+  credential: z.string().min(1),
+  issuer: z.string().min(1),
+  accessToken: z.string().min(1),
+  tokenType: z.string().min(1),
+  scope: z.array(z.string()).optional(),
+  issuedAt: isoInstant,
+  expiresAt: isoInstant,
+  refreshAfter: isoInstant,
+  generation: z.number().int().nonnegative(),
+});
+
+/** A token record as stored in Secrets Manager. Instants are ISO-8601 strings. */
+export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+
+/** Raised when a stored token record cannot be parsed. Carries no part of the value. */
+export class InvalidTokenRecordError extends Error {
+  readonly code = 'InvalidTokenRecord';
+  constructor(
+    message: string,
+    readonly credential: string | undefined,
+  ) {
+    super(message);
+    this.name = 'InvalidTokenRecordError';
+  }
+}
+
+/**
+ * Parses and validates the secret string of a token secret.
+ * The error names the fields at fault, never their values (the record holds a token).
+ *
+ * @example
+ * ```ts
+ * const record = parseTokenRecord(secretString, 'sirv-prod');
+ * fetch(url, { headers: { authorization: `${record.tokenType} ${record.accessToken}` } });
+ * ```
+ */
+export function parseTokenRecord(secretString: string, credential?: string): TokenRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(secretString);
+  } catch {
+    throw new InvalidTokenRecordError(`${where(credential)}the token secret is not JSON.`, credential);
+  }
+  const parsed = tokenRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
+    throw new InvalidTokenRecordError(
+      `${where(credential)}the token secret is not a version ${TOKEN_RECORD_VERSION} token record (bad fields: ${fields}).`,
+      credential,
+    );
+  }
+  const record = parsed.data;
+  if (Date.parse(record.expiresAt) <= Date.parse(record.issuedAt)) {
+    throw new InvalidTokenRecordError(`${where(credential)}the token record expires before it was issued.`, credential);
+  }
+  return record;
+}
+
+/** Serializes a record for `PutSecretValue`, validating it first so a bad record is never written. */
+export function serializeTokenRecord(record: TokenRecord): string {
+  return JSON.stringify(tokenRecordSchema.parse(record));
+}
+
+/** Seconds from `now` until the record expires (negative when already expired). */
+export function secondsToExpiry(record: Pick<TokenRecord, 'expiresAt'>, now: Date): number {
+  return Math.floor((Date.parse(record.expiresAt) - now.getTime()) / 1000);
+}
+
+function where(credential: string | undefined): string {
+  return credential ? `Credential "${credential}": ` : '';
+}
