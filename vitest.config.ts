@@ -32,7 +32,8 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 600_000,
           // Pulumi stacks are heavy on 2 cores; run e2e files one at a time.
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,0 +1,185 @@
+/**
+ * The refresh policy: when a token is due, how failures back off, and the Secrets Manager write
+ * budget. Pure arithmetic: time and randomness are parameters.
+ */
+import { z } from 'zod';
+import { InvalidConfigurationError } from './errors';
+
+/** Secrets Manager's sustained budget: one PutSecretValue per secret every 10 minutes. */
+export const MIN_WRITE_INTERVAL_SECONDS = 600;
+
+/** Defaults of {@link RefreshPolicy}. */
+export const POLICY_DEFAULTS = {
+  refreshFraction: 0.75,
+  jitterFraction: 0.05,
+  scheduleIntervalSeconds: 60,
+  allowFrequentWrites: false,
+} as const;
+
+/** Schema of the `policy` input (every field optional). */
+export const refreshPolicySchema = z.strictObject({
+  /** Refresh once this fraction of the lifetime has passed. */
+  refreshFraction: z
+    .number({ error: 'expected refreshFraction as a number between 0 and 1' })
+    .gt(0, { error: 'expected refreshFraction greater than 0' })
+    .lt(1, { error: 'expected refreshFraction below 1 (a token must be refreshed before it expires)' })
+    .optional(),
+  /** Up to this fraction of the lifetime is taken off `refreshAfter`, at random, to spread load. */
+  jitterFraction: z
+    .number({ error: 'expected jitterFraction as a number' })
+    .min(0, { error: 'expected jitterFraction of at least 0' })
+    .max(0.25, { error: 'expected jitterFraction of at most 0.25' })
+    .optional(),
+  /** How often the rotator wakes; sets the default minimum margin (two intervals). */
+  scheduleIntervalSeconds: z
+    .number({ error: 'expected scheduleIntervalSeconds as a number' })
+    .int({ error: 'expected scheduleIntervalSeconds as a whole number' })
+    .min(60, { error: 'expected scheduleIntervalSeconds of at least 60 (the scheduler runs at most once a minute)' })
+    .max(86400, { error: 'expected scheduleIntervalSeconds of at most 86400' })
+    .optional(),
+  /** A token is refreshed at the latest this many seconds before it expires. */
+  minMarginSeconds: z
+    .number({ error: 'expected minMarginSeconds as a number' })
+    .int({ error: 'expected minMarginSeconds as a whole number' })
+    .min(0, { error: 'expected minMarginSeconds of at least 0' })
+    .optional(),
+  /** Accept a policy that writes the token secret more often than every 10 minutes. */
+  allowFrequentWrites: z.boolean({ error: 'expected allowFrequentWrites as true or false' }).optional(),
+});
+
+/** The policy as a user writes it. */
+export type RefreshPolicyInput = z.input<typeof refreshPolicySchema>;
+
+/** A complete policy, defaults applied. */
+export interface RefreshPolicy {
+  refreshFraction: number;
+  jitterFraction: number;
+  scheduleIntervalSeconds: number;
+  minMarginSeconds: number;
+  allowFrequentWrites: boolean;
+}
+
+/**
+ * Validates a policy input and fills in the defaults. The minimum margin defaults to two
+ * schedule intervals, so a token is always refreshed at least two ticks before it expires.
+ */
+export function resolvePolicy(
+  input: unknown = {},
+  options: { credential?: string; field?: string } = {},
+): RefreshPolicy {
+  const parsed = refreshPolicySchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const field = options.field ?? 'policy';
+    const lines = parsed.error.issues.map((i) =>
+      i.code === 'unrecognized_keys'
+        ? `${field}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`
+        : `${[field, ...i.path.map(String)].join('.')}: ${i.message}`,
+    );
+    throw new InvalidConfigurationError(
+      `${who(options.credential)}invalid refresh policy:\n  - ${lines.join('\n  - ')}`,
+      {
+        credential: options.credential,
+        field: lines[0]?.split(':')[0],
+      },
+    );
+  }
+  const p = parsed.data;
+  const scheduleIntervalSeconds = p.scheduleIntervalSeconds ?? POLICY_DEFAULTS.scheduleIntervalSeconds;
+  return {
+    refreshFraction: p.refreshFraction ?? POLICY_DEFAULTS.refreshFraction,
+    jitterFraction: p.jitterFraction ?? POLICY_DEFAULTS.jitterFraction,
+    scheduleIntervalSeconds,
+    minMarginSeconds: p.minMarginSeconds ?? 2 * scheduleIntervalSeconds,
+    allowFrequentWrites: p.allowFrequentWrites ?? POLICY_DEFAULTS.allowFrequentWrites,
+  };
+}
+
+/**
+ * When a token should be refreshed:
+ * `issuedAt + lifetime × refreshFraction − jitter` (jitter in [0, jitterFraction × lifetime),
+ * never later), capped at `expiresAt − minMargin`, and never before `issuedAt`.
+ *
+ * @param random a number in [0, 1); the seam tests freeze.
+ */
+export function computeRefreshAfter(
+  token: { issuedAt: Date; expiresAt: Date },
+  policy: RefreshPolicy,
+  random: () => number = Math.random,
+): Date {
+  const issued = token.issuedAt.getTime();
+  const lifetimeMs = token.expiresAt.getTime() - issued;
+  const jitterMs = clamp01(random()) * policy.jitterFraction * lifetimeMs;
+  const planned = issued + lifetimeMs * policy.refreshFraction - jitterMs;
+  const latest = token.expiresAt.getTime() - policy.minMarginSeconds * 1000;
+  return new Date(Math.floor(Math.max(issued, Math.min(planned, latest))));
+}
+
+/**
+ * The shortest interval between two writes of one token secret under this policy, for a token
+ * of the given lifetime (worst case: full jitter).
+ */
+export function shortestWriteIntervalSeconds(lifetimeSeconds: number, policy: RefreshPolicy): number {
+  const byFraction = lifetimeSeconds * (policy.refreshFraction - policy.jitterFraction);
+  const byMargin = lifetimeSeconds - policy.minMarginSeconds;
+  return Math.max(0, Math.floor(Math.min(byFraction, byMargin)));
+}
+
+/**
+ * Rejects a policy that would write one secret more often than Secrets Manager's sustained
+ * budget (every 10 minutes), unless `allowFrequentWrites` is set. Also rejects a margin that
+ * leaves no time to refresh at all.
+ */
+export function assertWriteBudget(lifetimeSeconds: number, policy: RefreshPolicy, credential?: string): void {
+  if (policy.minMarginSeconds >= lifetimeSeconds) {
+    throw new InvalidConfigurationError(
+      `${who(credential)}policy.minMarginSeconds (${policy.minMarginSeconds} s) is not shorter than the token lifetime ` +
+        `(${lifetimeSeconds} s), so the token would be due before it is written. Lower minMarginSeconds or ` +
+        'scheduleIntervalSeconds.',
+      { credential, field: 'policy.minMarginSeconds' },
+    );
+  }
+  const interval = shortestWriteIntervalSeconds(lifetimeSeconds, policy);
+  if (interval < MIN_WRITE_INTERVAL_SECONDS && !policy.allowFrequentWrites) {
+    throw new InvalidConfigurationError(
+      `${who(credential)}this refresh policy would write the token secret every ${interval} s for a ` +
+        `${lifetimeSeconds} s token, but Secrets Manager allows at most one PutSecretValue per secret every ` +
+        `${MIN_WRITE_INTERVAL_SECONDS / 60} minutes, sustained. Raise policy.refreshFraction, use a longer-lived ` +
+        'token, or set policy.allowFrequentWrites: true if you accept throttling and version churn.',
+      { credential, field: 'policy' },
+    );
+  }
+}
+
+/** Inputs of {@link nextAttemptAt}. */
+export interface BackoffInput {
+  /** Consecutive failures so far, this one included (≥ 1). */
+  failures: number;
+  now: Date;
+  /** Seconds the issuer asked us to wait, honoured as a floor. */
+  retryAfterSeconds?: number | undefined;
+  random?: () => number;
+  baseSeconds?: number;
+  maxSeconds?: number;
+}
+
+/**
+ * When to try a failed refresh again: exponential backoff with equal jitter
+ * (`half + random × half` of `base × 2^(failures−1)`, capped), never sooner than Retry-After.
+ */
+export function nextAttemptAt(input: BackoffInput): Date {
+  const base = input.baseSeconds ?? 60;
+  const max = input.maxSeconds ?? 3600;
+  const exp = Math.min(max, base * 2 ** Math.max(0, Math.min(30, input.failures - 1)));
+  const random = input.random ?? Math.random;
+  const delay = exp / 2 + clamp01(random()) * (exp / 2);
+  const wait = Math.max(delay, input.retryAfterSeconds ?? 0);
+  return new Date(input.now.getTime() + Math.round(wait * 1000));
+}
+
+function clamp01(value: number): number {
+  return Math.min(Math.max(value, 0), 0.999999);
+}
+
+function who(credential: string | undefined): string {
+  return credential ? `Credential "${credential}": ` : '';
+}
