@@ -1,0 +1,94 @@
+/**
+ * Runs Pulumi programs under the real pulumi CLI for e2e tests: a local file backend, a
+ * passphrase secrets provider, and the CLI from scripts/setup-pulumi.sh.
+ *
+ * Programs are Automation API inline programs: @pulumi/pulumi hosts the Node.js language
+ * runtime in this process and the CLI connects to it (`pulumi up --client`), so no separate
+ * pulumi-language-nodejs binary is needed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from '@pulumi/pulumi/automation';
+
+const execFileAsync = promisify(execFile);
+const repoRoot = resolve(__dirname, '..', '..');
+
+let cliDir: Promise<string> | undefined;
+
+/** The directory holding `pulumi` and `pulumi-resource-pulumi-nodejs` (built and cached once). */
+export function pulumiCliDir(): Promise<string> {
+  cliDir ??= execFileAsync('bash', [join(repoRoot, 'scripts', 'setup-pulumi.sh')], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 30 * 60 * 1000,
+  }).then(({ stdout }) => stdout.trim().split('\n').at(-1) ?? '');
+  return cliDir;
+}
+
+/** A throwaway local backend with a passphrase, and what a test needs to inspect it. */
+export interface LocalBackend {
+  /** Root of the file backend; the state files live below it. */
+  stateDir: string;
+  workDir: string;
+  envVars: Record<string, string>;
+  command: PulumiCommand;
+  dispose(): Promise<void>;
+}
+
+/** The passphrase of e2e stacks (a test value, not a secret). */
+export const TEST_PASSPHRASE = 'token-rotator-e2e-passphrase';
+
+/** Creates a local file backend in a temporary directory. */
+export async function createLocalBackend(extraEnv: Record<string, string> = {}): Promise<LocalBackend> {
+  const bin = await pulumiCliDir();
+  const base = await mkdtemp(join(tmpdir(), 'token-rotator-e2e-'));
+  const stateDir = join(base, 'state');
+  const workDir = join(base, 'work');
+  const command = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: false });
+  const envVars: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+    PULUMI_HOME: join(base, 'pulumi-home'),
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    // The dynamic provider plugin runs `node` in the program's directory (a temp dir here) and
+    // resolves @pulumi/pulumi and the provider's own requires through this path.
+    NODE_PATH: join(repoRoot, 'node_modules'),
+    ...extraEnv,
+  };
+  await mkdir(stateDir, { recursive: true });
+  await mkdir(workDir, { recursive: true });
+  return {
+    stateDir,
+    workDir,
+    envVars,
+    command,
+    dispose: () => rm(base, { recursive: true, force: true }),
+  };
+}
+
+/** Creates (or selects) a stack of an inline program on a local backend. */
+export async function inlineStack(
+  backend: LocalBackend,
+  projectName: string,
+  stackName: string,
+  program: PulumiFn,
+): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack(
+    { projectName, stackName, program },
+    {
+      workDir: backend.workDir,
+      pulumiCommand: backend.command,
+      envVars: backend.envVars,
+      projectSettings: {
+        name: projectName,
+        runtime: 'nodejs',
+        backend: { url: backend.envVars.PULUMI_BACKEND_URL },
+      },
+    },
+  );
+}
