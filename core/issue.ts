@@ -1,0 +1,68 @@
+/**
+ * Turns an issuer configuration into a token record ready to store: obtain the token, check the
+ * write budget against its real lifetime, and plan its refresh. Shared by the provider (first
+ * token) and the rotator (every refresh); knows nothing of AWS.
+ */
+
+import { obtainToken } from './issuers';
+import type { IssueContext, IssuedToken } from './issuers/types';
+import { assertWriteBudget, computeRefreshAfter, type RefreshPolicy } from './policy';
+import { TOKEN_RECORD_VERSION, type TokenRecord } from './token';
+
+/** What {@link issueTokenRecord} needs besides the issuer's own seams. */
+export interface IssueRecordInput {
+  /** Credential name, as in the secret names. */
+  credential: string;
+  /** The `issuer` object of the client secret (validated here). */
+  issuer: unknown;
+  policy: RefreshPolicy;
+  /** Generation of the record this one replaces (0 for the first token). */
+  previousGeneration: number;
+  /** Jitter seam: a number in [0, 1). */
+  random?: () => number;
+}
+
+/**
+ * Obtains a fresh token and wraps it in a token record.
+ *
+ * @throws the issuer's classified errors, or `InvalidConfigurationError` when the token's real
+ * lifetime breaks the write budget.
+ *
+ * @example
+ * ```ts
+ * const record = await issueTokenRecord(
+ *   { credential: 'sirv-prod', issuer, policy: resolvePolicy(), previousGeneration: 0 },
+ *   { credential: 'sirv-prod' },
+ * );
+ * ```
+ */
+export async function issueTokenRecord(input: IssueRecordInput, context: IssueContext): Promise<TokenRecord> {
+  const token = await obtainToken(input.issuer, context);
+  return toTokenRecord(token, input);
+}
+
+/**
+ * Wraps an issued token in a token record: checks the write budget against its real lifetime
+ * and plans its refresh.
+ */
+export function toTokenRecord(
+  token: IssuedToken,
+  input: Omit<IssueRecordInput, 'issuer'> & { issuer: unknown },
+): TokenRecord {
+  const kind = (input.issuer as { kind?: unknown } | null)?.kind;
+  const lifetimeSeconds = Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000);
+  assertWriteBudget(lifetimeSeconds, input.policy, input.credential);
+  const refreshAfter = computeRefreshAfter(token, input.policy, input.random);
+  return {
+    version: TOKEN_RECORD_VERSION,
+    credential: input.credential,
+    issuer: typeof kind === 'string' ? kind : 'unknown',
+    accessToken: token.accessToken,
+    tokenType: token.tokenType,
+    ...(token.scope && token.scope.length > 0 ? { scope: token.scope } : {}),
+    issuedAt: token.issuedAt.toISOString(),
+    expiresAt: token.expiresAt.toISOString(),
+    refreshAfter: refreshAfter.toISOString(),
+    generation: input.previousGeneration + 1,
+  };
+}

@@ -1,0 +1,43 @@
+/** The rotator's settings, read once from its environment (set by the TokenRotator component). */
+import { z } from 'zod';
+import { InvalidConfigurationError } from '../core/errors';
+
+const envSchema = z.object({
+  TOKEN_ROTATOR_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_+=.@-]+\/)*$/)
+    .default('token-rotator/'),
+  TOKEN_ROTATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  TOKEN_ROTATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+  TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Stop starting new refreshes when less than this remains of the invocation. */
+  TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
+});
+
+/** Settings of one rotator deployment. */
+export interface RotatorConfig {
+  prefix: string;
+  concurrency: number;
+  batchSize: number;
+  scheduleIntervalSeconds: number;
+  reserveMs: number;
+}
+
+/** Reads and validates the rotator's environment; a bad value names its variable. */
+export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RotatorConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new InvalidConfigurationError(`Invalid rotator environment:\n  - ${lines.join('\n  - ')}`, {
+      field: lines[0]?.split(':')[0],
+    });
+  }
+  const e = parsed.data;
+  return {
+    prefix: e.TOKEN_ROTATOR_PREFIX,
+    concurrency: e.TOKEN_ROTATOR_CONCURRENCY,
+    batchSize: e.TOKEN_ROTATOR_BATCH_SIZE,
+    scheduleIntervalSeconds: e.TOKEN_ROTATOR_SCHEDULE_SECONDS,
+    reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
+  };
+}

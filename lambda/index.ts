@@ -1,0 +1,22 @@
+/**
+ * `token-rotator/lambda`: the rotator's handler. Deploy the esbuild bundle of this module
+ * (`npm run build`), not the sources.
+ *
+ * @example
+ * ```ts
+ * // Lambda handler setting: index.handler
+ * export { handler } from 'token-rotator/lambda';
+ * ```
+ */
+import { createHandler } from './handler';
+
+export type { RotatorConfig } from './config';
+export { rotatorConfigFromEnv } from './config';
+export type { HandlerDeps, InvocationContext, RotatorEvent, SweepSummaryView, TargetedResult } from './handler';
+export { createHandler } from './handler';
+export type { CredentialListing, DueReason, DueVerdict, SweepPlan } from './plan';
+export { dueVerdict, planSweep } from './plan';
+export type { RefreshResult } from './refresh';
+
+/** The Lambda entry point (handler setting `index.handler`). */
+export const handler = createHandler();

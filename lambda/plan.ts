@@ -1,0 +1,84 @@
+/**
+ * Sweep planning: which credentials are due, from the tags of their token secrets alone.
+ * Pure: time is a parameter.
+ */
+
+/** What a sweep knows of one credential without reading any secret value. */
+export interface CredentialListing {
+  name: string;
+  refreshAfter?: Date | undefined;
+  failures: number;
+  lastError?: string | undefined;
+  nextAttempt?: Date | undefined;
+  /** When the last failure was recorded. */
+  failedAt?: Date | undefined;
+  /** When the client secret last changed (a fixed credential shows here). */
+  clientChangedAt?: Date | undefined;
+}
+
+/** Error codes after which retrying cannot help until somebody changes the client secret. */
+export const PERMANENT_ERRORS: ReadonlySet<string> = new Set(['InvalidCredentials', 'InvalidConfiguration']);
+
+/** Why a credential is or is not due. */
+export type DueReason = 'due' | 'untagged' | 'client-changed' | 'not-due' | 'backoff' | 'blocked';
+
+/** The verdict for one credential. */
+export interface DueVerdict {
+  due: boolean;
+  reason: DueReason;
+}
+
+/**
+ * Decides whether a credential is due at `now`: its `refreshAfter` falls before the next tick
+ * (`now + lookaheadSeconds`), it is not backing off after a transient failure, and it is not
+ * blocked by a permanent failure (rejected credentials wait until their client secret changes).
+ */
+export function dueVerdict(listing: CredentialListing, now: Date, lookaheadSeconds: number): DueVerdict {
+  if (listing.lastError && PERMANENT_ERRORS.has(listing.lastError)) {
+    const changed =
+      listing.clientChangedAt !== undefined &&
+      (listing.failedAt === undefined || listing.clientChangedAt.getTime() > listing.failedAt.getTime());
+    return changed ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
+  }
+  if (listing.nextAttempt && listing.nextAttempt.getTime() > now.getTime()) return { due: false, reason: 'backoff' };
+  if (!listing.refreshAfter) return { due: true, reason: 'untagged' };
+  const horizon = now.getTime() + lookaheadSeconds * 1000;
+  return listing.refreshAfter.getTime() < horizon ? { due: true, reason: 'due' } : { due: false, reason: 'not-due' };
+}
+
+/** The outcome of planning one sweep. */
+export interface SweepPlan {
+  /** Names to refresh, most urgent first. */
+  due: string[];
+  /** How many were judged, by reason. */
+  counts: Record<DueReason, number>;
+}
+
+/** Plans a sweep over every listed credential; the most urgent (earliest `refreshAfter`) go first. */
+export function planSweep(listings: Iterable<CredentialListing>, now: Date, lookaheadSeconds: number): SweepPlan {
+  const counts: Record<DueReason, number> = {
+    due: 0,
+    untagged: 0,
+    'client-changed': 0,
+    'not-due': 0,
+    backoff: 0,
+    blocked: 0,
+  };
+  const due: CredentialListing[] = [];
+  for (const listing of listings) {
+    const verdict = dueVerdict(listing, now, lookaheadSeconds);
+    counts[verdict.reason] += 1;
+    if (verdict.due) due.push(listing);
+  }
+  due.sort(
+    (a, b) => (a.refreshAfter?.getTime() ?? 0) - (b.refreshAfter?.getTime() ?? 0) || a.name.localeCompare(b.name),
+  );
+  return { due: due.map((l) => l.name), counts };
+}
+
+/** Splits `items` into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

@@ -1,0 +1,159 @@
+/**
+ * The scheduled sweep and targeted refreshes: list from tags, refresh what is due with bounded
+ * concurrency, stop starting work when the invocation runs short, fan out past a batch size.
+ */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import pLimit from 'p-limit';
+import * as store from '../core/store';
+import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
+import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
+
+/** Everything a sweep needs: refresh dependencies plus the invocation's limits. */
+export interface SweepDeps extends RefreshDeps {
+  concurrency: number;
+  batchSize: number;
+  /** Milliseconds left in this invocation (Lambda's `getRemainingTimeInMillis`). */
+  remainingMs: () => number;
+  /** Stop starting refreshes when less than this remains. */
+  reserveMs: number;
+  /** For fan-out: a Lambda client and this function's name or ARN. */
+  lambda?: LambdaClient | undefined;
+  functionName?: string | undefined;
+}
+
+/** A credential that was due but not started because the invocation ran short. */
+export interface Deferred {
+  credential: string;
+  deferred: true;
+}
+
+/** What one sweep did. */
+export interface SweepSummary {
+  listed: number;
+  plan: SweepPlan['counts'];
+  due: number;
+  refreshed: number;
+  failed: number;
+  rejected: number;
+  skipped: number;
+  deferred: number;
+  /** Credentials handed to other invocations. */
+  fannedOut: number;
+  /** Minimum seconds to expiry over every listed credential (from tags), when any is known. */
+  minSecondsToExpiry?: number | undefined;
+  results: (RefreshResult | Deferred)[];
+}
+
+/** Reads every credential's listing from tags; no secret value is read. */
+export async function listAll(deps: Pick<RefreshDeps, 'secretsManager' | 'prefix'>): Promise<CredentialListing[]> {
+  const listings: CredentialListing[] = [];
+  for await (const entry of store.listCredentials({ client: deps.secretsManager, prefix: deps.prefix })) {
+    listings.push(entry);
+  }
+  return listings;
+}
+
+/**
+ * One scheduled sweep: plan from tags, fan out every batch beyond the first to asynchronous
+ * invocations of this function, refresh the first batch here.
+ */
+export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
+  const now = deps.now();
+  const listings = await listAll(deps);
+  const plan = planSweep(listings, now, deps.lookaheadSeconds);
+  const byName = new Map(listings.map((l) => [l.name, l]));
+  const [local = [], ...remote] = chunk(plan.due, deps.batchSize);
+  let fannedOut = 0;
+  if (remote.length > 0) {
+    fannedOut = await fanOut(remote, deps);
+  }
+  const results = await refreshMany(local, deps, { listings: byName });
+  const expiries = listings
+    .map((l) => (l as CredentialListing & { expiresAt?: Date }).expiresAt)
+    .filter((d): d is Date => d instanceof Date)
+    .map((d) => Math.floor((d.getTime() - deps.now().getTime()) / 1000));
+  for (const r of results)
+    if ('secondsToExpiry' in r && typeof r.secondsToExpiry === 'number') expiries.push(r.secondsToExpiry);
+  return summarize(listings.length, plan, results, fannedOut, expiries);
+}
+
+/**
+ * Refreshes the named credentials with bounded concurrency, each isolated from the others'
+ * failures; credentials not started before the reserve is reached are returned as deferred.
+ */
+export async function refreshMany(
+  names: readonly string[],
+  deps: SweepDeps,
+  options: { force?: boolean; listings?: Map<string, CredentialListing> } = {},
+): Promise<(RefreshResult | Deferred)[]> {
+  const limit = pLimit(deps.concurrency);
+  return Promise.all(
+    names.map((name) =>
+      limit(async (): Promise<RefreshResult | Deferred> => {
+        if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
+        return refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+      }),
+    ),
+  );
+}
+
+async function fanOut(batches: string[][], deps: SweepDeps): Promise<number> {
+  if (!deps.lambda || !deps.functionName) return 0;
+  const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  const lambda = deps.lambda;
+  const functionName = deps.functionName;
+  let handed = 0;
+  // Each batch is its own asynchronous invocation; a failed hand-off leaves those credentials due
+  // for the next tick, so it is counted, not thrown.
+  const outcomes = await Promise.allSettled(
+    batches.map((credentials) =>
+      lambda.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify({ action: 'refresh-batch', credentials })),
+        }),
+      ),
+    ),
+  );
+  outcomes.forEach((o, i) => {
+    if (o.status === 'fulfilled') handed += batches[i]?.length ?? 0;
+  });
+  return handed;
+}
+
+/** Counts a sweep's or batch's results. */
+export function summarize(
+  listed: number,
+  plan: SweepPlan,
+  results: (RefreshResult | Deferred)[],
+  fannedOut: number,
+  expiries: number[],
+): SweepSummary {
+  let refreshed = 0;
+  let failed = 0;
+  let rejected = 0;
+  let skipped = 0;
+  let deferred = 0;
+  for (const r of results) {
+    if ('deferred' in r) deferred += 1;
+    else if (!r.ok) {
+      failed += 1;
+      if (r.error.code === 'InvalidCredentials') rejected += 1;
+    } else if ('skipped' in r) skipped += 1;
+    else refreshed += 1;
+  }
+  return {
+    listed,
+    plan: plan.counts,
+    due: plan.due.length,
+    refreshed,
+    failed,
+    rejected,
+    skipped,
+    deferred,
+    fannedOut,
+    minSecondsToExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
+    results,
+  };
+}

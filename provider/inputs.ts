@@ -1,0 +1,211 @@
+/**
+ * The inputs of a ProviderCredential and their validation for `check`: every failure names the
+ * field and what is expected. Values that are still unknown (preview) pass through.
+ */
+import { z } from 'zod';
+import { TokenRotatorError } from '../core/errors';
+import {
+  DEFAULT_LIFETIME_SECONDS,
+  describeIssues,
+  type IssuerConfigInput,
+  issuerConfigSchema,
+} from '../core/issuers/config';
+import { assertWriteBudget, type RefreshPolicyInput, refreshPolicySchema, resolvePolicy } from '../core/policy';
+
+/** Default secret name prefix (DESIGN.md "Secrets layout"). */
+export const DEFAULT_PREFIX = 'token-rotator/';
+
+/** Resolved inputs of a ProviderCredential, as the provider sees them. */
+export interface CredentialInputs {
+  /** Credential name; the secrets are `${prefix}${name}/client` and `/token`. */
+  name: string;
+  prefix: string;
+  issuer: IssuerConfigInput;
+  policy?: RefreshPolicyInput | undefined;
+  rotatorFunctionName?: string | undefined;
+  recoveryWindowInDays?: number | undefined;
+  tags?: Record<string, string> | undefined;
+  kmsKeyId?: string | undefined;
+  /** Version of the provider code that last wrote this credential (drives `diff`). */
+  codeVersion: string;
+}
+
+/** One `check` failure: the property at fault and what is expected. */
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+/** The placeholder Pulumi passes for values not known yet (preview). */
+export const UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+
+/** True when the value, or anything inside it, is not known yet. */
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+const credentialName = z
+  .string({ error: 'expected the credential name as a string' })
+  .min(1, { error: 'expected a non-empty credential name' })
+  .max(64, { error: 'expected a credential name of at most 64 characters' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_+=.@-]*$/, {
+    error: 'expected a credential name of letters, digits and _+=.@- (starting with a letter or digit)',
+  });
+
+const prefix = z
+  .string({ error: 'expected prefix as a string' })
+  .max(256, { error: 'expected a prefix of at most 256 characters' })
+  .regex(/^([A-Za-z0-9_+=.@-]+\/)*$/, {
+    error: 'expected a prefix of path segments of letters, digits and _+=.@-, ending with "/" (e.g. "token-rotator/")',
+  });
+
+const topLevel = z.strictObject({
+  name: credentialName,
+  prefix: prefix.default(DEFAULT_PREFIX),
+  issuer: z.unknown(),
+  policy: z.unknown().optional(),
+  rotatorFunctionName: z
+    .string({ error: 'expected rotatorFunctionName as a string' })
+    .regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, {
+      error: 'expected a Lambda function name or ARN (letters, digits, - and _, at most 64 characters)',
+    })
+    .optional(),
+  recoveryWindowInDays: z
+    .number({ error: 'expected recoveryWindowInDays as a number' })
+    .int({ error: 'expected recoveryWindowInDays as a whole number' })
+    .refine((d) => d === 0 || (d >= 7 && d <= 30), {
+      error: 'expected recoveryWindowInDays of 7 to 30, or 0 to delete without recovery',
+    })
+    .optional(),
+  tags: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(128, { error: 'expected tag keys of at most 128 characters' })
+        .refine((k) => !k.startsWith('token-rotator:') && !k.startsWith('aws:'), {
+          error: 'tag keys starting with "token-rotator:" or "aws:" are reserved',
+        }),
+      z.string().max(256, { error: 'expected tag values of at most 256 characters' }),
+      { error: 'expected tags as an object of string values' },
+    )
+    .refine((t) => Object.keys(t).length <= 40, {
+      error: 'expected at most 40 tags (Secrets Manager allows 50, we use up to 10)',
+    })
+    .optional(),
+  kmsKeyId: z
+    .string({ error: 'expected kmsKeyId as a string' })
+    .min(1, { error: 'expected a non-empty kmsKeyId (a key id, alias or ARN)' })
+    .max(2048)
+    .optional(),
+  codeVersion: z.string().min(1),
+});
+
+/** The lifetime a configuration's tokens will have, when it is known before asking the issuer. */
+export function knownLifetimeSeconds(issuer: Record<string, unknown>): number | undefined {
+  const kind = issuer.kind;
+  let lifetime: number | undefined;
+  if (kind === 'sirv') lifetime = DEFAULT_LIFETIME_SECONDS.sirv;
+  else if (kind === 'aspose') lifetime = DEFAULT_LIFETIME_SECONDS.aspose;
+  else if (kind === 'signed-jwt' || kind === 'upload')
+    lifetime = numberOr(issuer.ttlSeconds, DEFAULT_LIFETIME_SECONDS.upload);
+  else if (kind === 'header-jwt')
+    lifetime = numberOr(issuer.defaultLifetimeSeconds, DEFAULT_LIFETIME_SECONDS['header-jwt']);
+  else lifetime = typeof issuer.defaultLifetimeSeconds === 'number' ? issuer.defaultLifetimeSeconds : undefined;
+  const max = issuer.maxLifetimeSeconds;
+  return typeof max === 'number' && lifetime !== undefined ? Math.min(lifetime, max) : lifetime;
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' ? value : fallback;
+}
+
+/**
+ * Validates and normalises the inputs. Returns every failure at once, each naming its field.
+ * Fields whose value is unknown (during preview) are not judged.
+ */
+export function checkInputs(news: Record<string, unknown>): {
+  inputs: Record<string, unknown>;
+  failures: CheckFailure[];
+} {
+  const failures: CheckFailure[] = [];
+  const top = topLevel.safeParse(news);
+  const inputs: Record<string, unknown> = { ...news };
+  if (!top.success) {
+    for (const issue of top.error.issues) {
+      const path = issue.path.map(String);
+      if (containsUnknown(pathValue(news, path))) continue;
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys)
+          failures.push({ property: key, reason: `unknown field "${key}"; remove it or check the spelling` });
+      } else {
+        failures.push({ property: path.join('.') || 'name', reason: issue.message });
+      }
+    }
+  } else {
+    Object.assign(inputs, top.data);
+  }
+
+  const issuer = news.issuer;
+  if (issuer === undefined || issuer === null) {
+    failures.push({
+      property: 'issuer',
+      reason: 'expected an issuer object with a kind (sirv, aspose, upload, json, oauth2, header-jwt, signed-jwt)',
+    });
+  } else if (!containsUnknown(issuer)) {
+    const parsed = issuerConfigSchema.safeParse(issuer);
+    if (!parsed.success) {
+      for (const line of describeIssues(parsed.error.issues, 'issuer')) {
+        const [property = 'issuer', ...rest] = line.split(': ');
+        failures.push({ property, reason: rest.join(': ') });
+      }
+    }
+  }
+
+  const policy = news.policy;
+  if (policy !== undefined && !containsUnknown(policy)) {
+    const parsed = refreshPolicySchema.safeParse(policy);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const property = ['policy', ...issue.path.map(String)].join('.');
+        failures.push({
+          property,
+          reason: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message,
+        });
+      }
+    }
+  }
+
+  // The write budget can be judged now when the lifetime is known from the configuration; other
+  // kinds are judged against the real first token in `create`.
+  if (
+    failures.length === 0 &&
+    issuer &&
+    typeof issuer === 'object' &&
+    !containsUnknown(issuer) &&
+    !containsUnknown(policy)
+  ) {
+    const lifetime = knownLifetimeSeconds(issuer as Record<string, unknown>);
+    if (lifetime !== undefined) {
+      try {
+        assertWriteBudget(lifetime, resolvePolicy(policy), typeof news.name === 'string' ? news.name : undefined);
+      } catch (e) {
+        if (!(e instanceof TokenRotatorError)) throw e;
+        failures.push({ property: 'policy', reason: e.message });
+      }
+    }
+  }
+  return { inputs, failures };
+}
+
+function pathValue(value: unknown, path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}

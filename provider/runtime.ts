@@ -1,0 +1,299 @@
+/**
+ * What the ProviderCredential dynamic provider does, as plain functions with seams. The
+ * serialized provider (provider.ts) loads this module by name inside each method, so nothing
+ * here is captured into Pulumi state.
+ */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { InvalidConfigurationError } from '../core/errors';
+import { toTokenRecord } from '../core/issue';
+import { obtainToken } from '../core/issuers';
+import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
+import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
+import type { IssuedToken } from '../core/issuers/types';
+import { resolvePolicy } from '../core/policy';
+import * as store from '../core/store';
+import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown, DEFAULT_PREFIX } from './inputs';
+import { issueViaLambda } from './lambda-issue';
+import { tokenReadPolicy } from './read-policy';
+
+/** Seams of the provider: AWS clients, HTTP, time and randomness. */
+export interface ProviderSeams {
+  secretsManager?: SecretsManagerClient;
+  lambda?: LambdaClient;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  random?: () => number;
+}
+
+/** The outputs of a ProviderCredential. `issuer` is marked secret by the resource class. */
+export interface CredentialOutputs extends CredentialInputs {
+  tokenSecretArn: string;
+  tokenSecretName: string;
+  clientSecretArn: string;
+  clientSecretName: string;
+  /** IAM policy JSON: GetSecretValue on this token secret only. */
+  readPolicy: string;
+  /** For signed-jwt kinds: the public key to register with the service. */
+  publicKeyPem?: string | undefined;
+}
+
+const SIGNED_KINDS = new Set(['signed-jwt', 'upload']);
+
+function secretsManager(seams: ProviderSeams): SecretsManagerClient {
+  if (seams.secretsManager) return seams.secretsManager;
+  // Required lazily: the provider process loads SDKs only when a method runs.
+  const { SecretsManagerClient: Client } =
+    require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+  return new Client({});
+}
+
+function lambda(seams: ProviderSeams): LambdaClient {
+  if (seams.lambda) return seams.lambda;
+  const { LambdaClient: Client } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  return new Client({});
+}
+
+/** `check`: validate every input, naming each field at fault. */
+export function check(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+  return checkInputs(news);
+}
+
+function asInputs(props: Record<string, unknown>): CredentialInputs {
+  const { inputs, failures } = checkInputs(props);
+  if (failures.length > 0) {
+    const name = typeof props.name === 'string' ? props.name : '?';
+    throw new InvalidConfigurationError(
+      `Credential "${name}": invalid inputs:\n  - ${failures.map((f) => `${f.property}: ${f.reason}`).join('\n  - ')}`,
+      { credential: name, field: failures[0]?.property },
+    );
+  }
+  return inputs as unknown as CredentialInputs;
+}
+
+/** Fills in a generated signing key when a signed-jwt credential has none, and derives the public key. */
+async function withSigningKey(
+  issuer: IssuerConfig,
+  existingPrivateKeyPem?: string,
+): Promise<{ issuer: IssuerConfig; publicKeyPem?: string }> {
+  if (!SIGNED_KINDS.has(issuer.kind)) return { issuer };
+  const signed = issuer as IssuerConfig & { privateKeyPem?: string };
+  let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;
+  if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
+  return {
+    issuer: { ...signed, privateKeyPem } as IssuerConfig,
+    publicKeyPem: await publicKeyPemFromPrivate(privateKeyPem),
+  };
+}
+
+async function obtainFirstToken(
+  inputs: CredentialInputs,
+  issuer: IssuerConfig,
+  seams: ProviderSeams,
+): Promise<IssuedToken> {
+  if (inputs.rotatorFunctionName) {
+    return issueViaLambda(lambda(seams), inputs.rotatorFunctionName, {
+      action: 'issue',
+      credential: inputs.name,
+      issuer,
+    });
+  }
+  return obtainToken(issuer, { credential: inputs.name, fetch: seams.fetch, now: seams.now });
+}
+
+function outputsOf(
+  inputs: CredentialInputs,
+  arns: { clientSecretArn: string; tokenSecretArn: string },
+  publicKeyPem: string | undefined,
+): CredentialOutputs {
+  const names = store.secretNames(inputs.name, inputs.prefix);
+  return {
+    ...inputs,
+    tokenSecretArn: arns.tokenSecretArn,
+    tokenSecretName: names.token,
+    clientSecretArn: arns.clientSecretArn,
+    clientSecretName: names.client,
+    readPolicy: tokenReadPolicy(
+      [arns.tokenSecretArn],
+      inputs.kmsKeyId?.startsWith('arn:') ? inputs.kmsKeyId : undefined,
+    ),
+    ...(publicKeyPem ? { publicKeyPem } : {}),
+  };
+}
+
+/**
+ * `create`: obtain the first token before writing anything, then write both secrets. Bad
+ * credentials fail here and leave nothing behind.
+ */
+export async function create(
+  props: Record<string, unknown>,
+  seams: ProviderSeams = {},
+): Promise<{ id: string; outs: CredentialOutputs }> {
+  const inputs = asInputs(props);
+  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
+  const { issuer, publicKeyPem } = await withSigningKey(parsed);
+  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  const token = await obtainFirstToken(inputs, issuer, seams);
+  const record = toTokenRecord(token, {
+    credential: inputs.name,
+    issuer,
+    policy,
+    previousGeneration: 0,
+    random: seams.random,
+  });
+  const arns = await store.createCredentialSecrets(
+    { client: secretsManager(seams), prefix: inputs.prefix },
+    {
+      name: inputs.name,
+      clientDocument: { version: 1, issuer, policy: inputs.policy ?? {} },
+      token: record,
+      tags: inputs.tags,
+      kmsKeyId: inputs.kmsKeyId,
+    },
+  );
+  return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, publicKeyPem) };
+}
+
+const REPLACING_FIELDS = ['name', 'prefix'] as const;
+const UPDATING_FIELDS = [
+  'issuer',
+  'policy',
+  'rotatorFunctionName',
+  'recoveryWindowInDays',
+  'tags',
+  'kmsKeyId',
+  'codeVersion',
+] as const;
+
+/**
+ * `diff`: a new name, prefix or issuer kind replaces the credential; new credentials, config,
+ * policy, tags or provider code update it in place.
+ */
+export function diff(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean; stables: string[] } {
+  const replaces: string[] = REPLACING_FIELDS.filter(
+    (f) => !sameValue(olds[f] ?? defaultOf(f), news[f] ?? defaultOf(f)),
+  );
+  const oldKind = (olds.issuer as { kind?: unknown } | undefined)?.kind;
+  const newKind = (news.issuer as { kind?: unknown } | undefined)?.kind;
+  if (!containsUnknown(newKind) && oldKind !== newKind) replaces.push('issuer.kind');
+  const updates = UPDATING_FIELDS.filter((f) => !sameValue(olds[f], news[f]));
+  const namesKept = !replaces.includes('name') && !replaces.includes('prefix');
+  return {
+    changes: replaces.length > 0 || updates.length > 0,
+    replaces,
+    // Same secret names: the old ones must go (to their recovery window) before create restores them.
+    deleteBeforeReplace: replaces.length > 0 && namesKept,
+    stables:
+      replaces.length === 0
+        ? ['tokenSecretArn', 'tokenSecretName', 'clientSecretArn', 'clientSecretName', 'readPolicy']
+        : [],
+  };
+}
+
+function defaultOf(field: string): unknown {
+  return field === 'prefix' ? DEFAULT_PREFIX : undefined;
+}
+
+/**
+ * `update`: new credentials are validated against the issuer before they replace the old ones;
+ * then the client secret and a fresh token are written. Running it again with the same inputs
+ * changes nothing but the token.
+ */
+export async function update(
+  olds: Record<string, unknown>,
+  props: Record<string, unknown>,
+  seams: ProviderSeams = {},
+): Promise<{ outs: CredentialOutputs }> {
+  const inputs = asInputs(props);
+  const sm = secretsManager(seams);
+  const where = { client: sm, prefix: inputs.prefix };
+  const current = await store.readClientDocument(where, inputs.name);
+  const currentKey = (current.issuer as { privateKeyPem?: string }).privateKeyPem;
+  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
+  const { issuer, publicKeyPem } = await withSigningKey(parsed, currentKey);
+  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+
+  const materialChange =
+    !sameValue(current.issuer, issuer) ||
+    !sameValue(current.policy ?? {}, inputs.policy ?? {}) ||
+    !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
+  if (materialChange) {
+    // Validate first: a wrong new secret must leave the old secret and token untouched.
+    const token = await obtainFirstToken(inputs, issuer, seams);
+    const previous = await store.readToken(where, inputs.name);
+    const record = toTokenRecord(token, {
+      credential: inputs.name,
+      issuer,
+      policy,
+      previousGeneration: previous?.generation ?? 0,
+      random: seams.random,
+    });
+    await store.updateClientDocument(where, inputs.name, { version: 1, issuer, policy: inputs.policy ?? {} });
+    await store.putToken(where, record);
+  }
+  if (!sameValue(olds.tags, inputs.tags) || !sameValue(olds.kmsKeyId, inputs.kmsKeyId)) {
+    await store.updateCredentialSettings(where, inputs.name, {
+      tags: inputs.tags,
+      previousTags: olds.tags as Record<string, string> | undefined,
+      kmsKeyId: inputs.kmsKeyId,
+    });
+  }
+  const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
+  return { outs: outputsOf(inputs, arns, publicKeyPem) };
+}
+
+/**
+ * `read` (pulumi refresh): reports external deletion (both secrets gone or scheduled for
+ * deletion → the resource is gone) and drift of the ARNs.
+ */
+export async function read(
+  id: string,
+  props: Record<string, unknown>,
+  seams: ProviderSeams = {},
+): Promise<{ id?: string; props?: Record<string, unknown> }> {
+  const name = String(props.name);
+  const prefix = typeof props.prefix === 'string' ? props.prefix : DEFAULT_PREFIX;
+  const state = await store.describeCredential({ client: secretsManager(seams), prefix }, name);
+  const live = (s: { exists: boolean; deletedDate?: Date | undefined } | undefined) =>
+    Boolean(s?.exists && !s.deletedDate);
+  if (!live(state.client) && !live(state.token)) return {};
+  return {
+    id,
+    props: {
+      ...props,
+      // A missing half shows as an empty ARN: the next `up` sees the drift and repairs it by replacement.
+      clientSecretArn: live(state.client) ? state.client.arn : '',
+      tokenSecretArn: live(state.token) ? state.token.arn : '',
+    },
+  };
+}
+
+/** `delete`: removes both secrets (recovery window configurable; 0 deletes without recovery). */
+export async function remove(props: Record<string, unknown>, seams: ProviderSeams = {}): Promise<void> {
+  const name = String(props.name);
+  const prefix = typeof props.prefix === 'string' ? props.prefix : DEFAULT_PREFIX;
+  const days = typeof props.recoveryWindowInDays === 'number' ? props.recoveryWindowInDays : undefined;
+  await store.deleteCredentialSecrets(
+    { client: secretsManager(seams), prefix },
+    name,
+    days === 0 ? { forceDeleteWithoutRecovery: true } : { recoveryWindowInDays: days ?? 7 },
+  );
+}
+
+/** Structural equality of JSON-like values, key order ignored. */
+function sameValue(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
+        : v,
+    ) ?? 'undefined'
+  );
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { type CredentialListing, chunk, dueVerdict, planSweep } from '../../../lambda/plan';
+
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const at = (offsetSeconds: number) => new Date(NOW.getTime() + offsetSeconds * 1000);
+const listing = (overrides: Partial<CredentialListing> = {}): CredentialListing => ({
+  name: 'sirv-prod',
+  refreshAfter: at(3600),
+  failures: 0,
+  ...overrides,
+});
+
+describe('dueVerdict', () => {
+  it('is not due while refreshAfter lies beyond the next tick', () => {
+    expect(dueVerdict(listing({ refreshAfter: at(61) }), NOW, 60)).toEqual({ due: false, reason: 'not-due' });
+  });
+
+  it('is due when refreshAfter falls before the next tick (the lookahead)', () => {
+    expect(dueVerdict(listing({ refreshAfter: at(59) }), NOW, 60)).toEqual({ due: true, reason: 'due' });
+  });
+
+  it('is not due when refreshAfter falls exactly on the next tick', () => {
+    expect(dueVerdict(listing({ refreshAfter: at(60) }), NOW, 60).due).toBe(false);
+  });
+
+  it('is due when refreshAfter is already past', () => {
+    expect(dueVerdict(listing({ refreshAfter: at(-600) }), NOW, 60).due).toBe(true);
+  });
+
+  it('is due when the token secret carries no refresh-after tag', () => {
+    expect(dueVerdict(listing({ refreshAfter: undefined }), NOW, 60)).toEqual({ due: true, reason: 'untagged' });
+  });
+
+  it('waits for the next attempt after a transient failure, even when refreshAfter has passed', () => {
+    const backingOff = listing({
+      refreshAfter: at(-60),
+      failures: 2,
+      lastError: 'IssuerUnavailable',
+      nextAttempt: at(30),
+    });
+    expect(dueVerdict(backingOff, NOW, 60)).toEqual({ due: false, reason: 'backoff' });
+  });
+
+  it('retries a transient failure once its next attempt has come', () => {
+    const ready = listing({ refreshAfter: at(-60), failures: 2, lastError: 'IssuerUnavailable', nextAttempt: at(-1) });
+    expect(dueVerdict(ready, NOW, 60).due).toBe(true);
+  });
+
+  it('blocks a rejected credential until its client secret changes', () => {
+    const rejected = listing({
+      refreshAfter: at(-60),
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      failedAt: at(-120),
+    });
+    expect(dueVerdict(rejected, NOW, 60)).toEqual({ due: false, reason: 'blocked' });
+    expect(dueVerdict({ ...rejected, clientChangedAt: at(-300) }, NOW, 60).reason).toBe('blocked');
+    expect(dueVerdict({ ...rejected, clientChangedAt: at(-30) }, NOW, 60)).toEqual({
+      due: true,
+      reason: 'client-changed',
+    });
+  });
+
+  it('treats an invalid configuration like a rejection', () => {
+    const broken = listing({ lastError: 'InvalidConfiguration', failedAt: at(-120), refreshAfter: at(-60) });
+    expect(dueVerdict(broken, NOW, 60).reason).toBe('blocked');
+  });
+});
+
+describe('planSweep', () => {
+  it('lists the due credentials most urgent first and counts every verdict', () => {
+    const plan = planSweep(
+      [
+        listing({ name: 'later', refreshAfter: at(30) }),
+        listing({ name: 'urgent', refreshAfter: at(-300) }),
+        listing({ name: 'idle', refreshAfter: at(900) }),
+        listing({ name: 'new', refreshAfter: undefined }),
+        listing({
+          name: 'waiting',
+          refreshAfter: at(-10),
+          nextAttempt: at(100),
+          lastError: 'IssuerUnavailable',
+          failures: 1,
+        }),
+      ],
+      NOW,
+      60,
+    );
+    expect(plan.due).toEqual(['new', 'urgent', 'later']);
+    expect(plan.counts).toEqual({ due: 2, untagged: 1, 'client-changed': 0, 'not-due': 1, backoff: 1, blocked: 0 });
+  });
+
+  it('plans nothing for an idle fleet', () => {
+    const fleet = Array.from({ length: 1000 }, (_, i) => listing({ name: `c${i}`, refreshAfter: at(120 + i) }));
+    expect(planSweep(fleet, NOW, 60).due).toEqual([]);
+  });
+});
+
+describe('chunk', () => {
+  it('splits into batches of at most the given size, in order', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 3)).toEqual([]);
+  });
+});
