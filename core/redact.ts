@@ -19,9 +19,26 @@ export function redact(text: string, secrets: readonly (string | undefined)[] = 
   let out = text;
   for (const secret of secrets) {
     // Very short values would redact ordinary words; secrets that short are rejected at input.
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+    if (!secret || secret.length < 4) continue;
+    for (const form of encodedForms(secret)) out = out.split(form).join('[redacted]');
   }
   return out.replace(PEM_BLOCK, '[redacted]').replace(JWT_LIKE, '[redacted]').replace(LONG_OPAQUE, '[redacted]');
+}
+
+/**
+ * A secret as an upstream body may echo it: verbatim, form- or percent-encoded (an echoed token
+ * request), or JSON-escaped (an echoed JSON body).
+ */
+function encodedForms(secret: string): string[] {
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams([['v', secret]]).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+    JSON.stringify(secret).slice(1, -1).replaceAll('/', '\\/'),
+  ];
+  // Longest first, so a shorter form never splits a longer one and leaves a tail behind.
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
 }
 
 /** A short, single-line, redacted excerpt of an upstream body, for error messages. */

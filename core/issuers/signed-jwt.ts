@@ -1,0 +1,104 @@
+/**
+ * Kind `signed-jwt` (preset `upload`): no request. An RS256 JWT `{sub, iat, exp, access?}` is
+ * minted with a private key kept in the client secret; the matching public key is registered
+ * with the service (Upload's dashboard).
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { InvalidConfigurationError } from '../errors';
+import type { SignedJwtIssuerConfig } from './config';
+import { resolveExpiry } from './expiry';
+import type { IssueContext, IssuedToken, Issuer } from './types';
+
+/** RS256 needs an RSA key of at least this many bits. */
+const MIN_MODULUS_BITS = 2048;
+
+/**
+ * Mints a signed JWT valid for `ttlSeconds` (capped by `maxLifetimeSeconds`).
+ *
+ * @example
+ * ```ts
+ * const { privateKeyPem, publicKeyPem } = await generateSigningKey();
+ * const token = await obtainSignedJwtToken(
+ *   { kind: 'signed-jwt', subject: 'user-xyz', privateKeyPem, ttlSeconds: 3600 },
+ *   { credential: 'upload-prod' },
+ * );
+ * ```
+ */
+export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, context: IssueContext): Promise<IssuedToken> {
+  const key = readPrivateKey(config.privateKeyPem, context.credential);
+  const issuedAt = (context.now ?? (() => new Date()))();
+  const iat = Math.floor(issuedAt.getTime() / 1000);
+  const ttl = Math.min(config.ttlSeconds, config.maxLifetimeSeconds ?? config.ttlSeconds);
+  const jwt = new SignJWT({ ...(config.access === undefined ? {} : { access: config.access }) })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(config.keyId === undefined ? {} : { kid: config.keyId }) })
+    .setSubject(config.subject)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttl);
+  if (config.issuer !== undefined) jwt.setIssuer(config.issuer);
+  if (config.audience !== undefined) jwt.setAudience(config.audience);
+  const accessToken = await jwt.sign(key);
+  const expiresAt = resolveExpiry({
+    credential: context.credential,
+    kind: config.kind,
+    accessToken,
+    issuedAt,
+    statedLifetime: ttl,
+    statedLifetimeField: 'ttlSeconds',
+    maxLifetimeSeconds: config.maxLifetimeSeconds,
+  });
+  return { accessToken, tokenType: 'Bearer', issuedAt, expiresAt };
+}
+
+/**
+ * Generates an extractable RSA 2048 key pair for RS256, as PKCS#8 (private) and SPKI (public) PEM.
+ *
+ * @example
+ * ```ts
+ * const { privateKeyPem, publicKeyPem } = await generateSigningKey();
+ * ```
+ */
+export async function generateSigningKey(): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  return { privateKeyPem: await exportPKCS8(privateKey), publicKeyPem: await exportSPKI(publicKey) };
+}
+
+/**
+ * The SPKI PEM public key of a PEM private key (PKCS#8 or PKCS#1), to register with the service.
+ *
+ * @throws {@link InvalidConfigurationError} naming `issuer.privateKeyPem` when the key is unreadable.
+ */
+export function publicKeyPemFromPrivate(privateKeyPem: string, credential?: string): string {
+  const key = readPrivateKey(privateKeyPem, credential);
+  return createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+function readPrivateKey(privateKeyPem: string | undefined, credential: string | undefined): KeyObject {
+  const who = credential ? `Credential "${credential}": ` : '';
+  const fail = (what: string) =>
+    new InvalidConfigurationError(`${who}issuer.privateKeyPem ${what}`, {
+      credential,
+      field: 'issuer.privateKeyPem',
+      reason: 'bad-private-key',
+    });
+  if (privateKeyPem === undefined || privateKeyPem.trim() === '') {
+    throw fail('is missing; give a PEM RSA private key, or let the provider generate one.');
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch {
+    // The crypto error is dropped: it adds nothing and must not travel next to the key.
+    throw fail('could not be read as a PEM private key; check that the whole key was copied.');
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw fail(`is a ${key.asymmetricKeyType ?? 'non-RSA'} key; RS256 needs an RSA key.`);
+  }
+  if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_MODULUS_BITS) {
+    throw fail(`is shorter than ${MIN_MODULUS_BITS} bits; RS256 needs at least ${MIN_MODULUS_BITS}.`);
+  }
+  return key;
+}
+
+/** The `signed-jwt` issuer for the registry. */
+export const signedJwtIssuer: Issuer<SignedJwtIssuerConfig> = { kind: 'signed-jwt', obtainToken: obtainSignedJwtToken };
