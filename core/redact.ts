@@ -9,10 +9,15 @@ export const EXCERPT_LENGTH = 120;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
 // Long runs of token alphabet (base64, hex, base64url) are treated as credentials.
 const LONG_OPAQUE = /[A-Za-z0-9+/=_-]{32,}/g;
+// The value of any field whose name says it holds a credential, in JSON (`"token": "…"`) or form
+// (`client_secret=…`) shape, whatever its length.
+const SENSITIVE_FIELD =
+  /("?[\w-]*(?:token|secret|password|passwd|authorization|api[_-]?key|private[_-]?key|jwt)[\w-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}"]+)/gi;
 const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
 
 /**
- * Replaces every known secret value, anything shaped like a JWT, a PEM block or a long opaque
+ * Replaces every known secret value (also form-, percent- or JSON-encoded), the value of any
+ * field named like a credential, and anything shaped like a JWT, a PEM block or a long opaque
  * string with `[redacted]`.
  */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
@@ -22,7 +27,13 @@ export function redact(text: string, secrets: readonly (string | undefined)[] = 
     if (!secret || secret.length < 4) continue;
     for (const form of encodedForms(secret)) out = out.split(form).join('[redacted]');
   }
-  return out.replace(PEM_BLOCK, '[redacted]').replace(JWT_LIKE, '[redacted]').replace(LONG_OPAQUE, '[redacted]');
+  return out
+    .replace(PEM_BLOCK, '[redacted]')
+    .replace(SENSITIVE_FIELD, (_match, name: string, value: string) =>
+      value.startsWith('"') ? `${name}"[redacted]"` : `${name}[redacted]`,
+    )
+    .replace(JWT_LIKE, '[redacted]')
+    .replace(LONG_OPAQUE, '[redacted]');
 }
 
 /**
