@@ -7,7 +7,7 @@ export interface RecordedCall {
   method: string;
   headers: Headers;
   body: string | undefined;
-  redirect: RequestRedirect | undefined;
+  redirect: RequestInit['redirect'];
   signal: AbortSignal | undefined;
 }
 

@@ -20,7 +20,7 @@ import {
 import { HTTP_KIND_CASES } from './issuer-cases';
 
 describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
-  const run = (fetch: typeof fetch, overrides: Partial<Record<string, unknown>> = {}) =>
+  const run = (fetch: typeof globalThis.fetch, overrides: Partial<Record<string, unknown>> = {}) =>
     obtainToken(kind.config(overrides), { credential: 'cred-a', fetch, now: frozenNow });
 
   it('classifies 400 as InvalidConfiguration', async () => {

@@ -38,7 +38,7 @@ const echoes = [
 ] as const;
 
 describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token', (kind) => {
-  const run = (fetch: typeof fetch, overrides: Partial<Record<string, unknown>> = {}) =>
+  const run = (fetch: typeof globalThis.fetch, overrides: Partial<Record<string, unknown>> = {}) =>
     obtainToken(kind.config(overrides), { credential: 'leaky', fetch, now: frozenNow });
 
   it.each(
