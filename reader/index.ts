@@ -1,0 +1,46 @@
+/**
+ * `token-rotator/reader`: the workload SDK. Reads the tokens the rotator keeps fresh in Secrets
+ * Manager. It never loads `@pulumi/pulumi`, so it is safe in any Lambda, container or script.
+ *
+ * @example
+ * ```ts
+ * import { TokenReader, createProtectedUrl } from 'token-rotator/reader';
+ *
+ * const reader = new TokenReader({ prefix: 'token-rotator/' });
+ * const response = await reader.fetch('aspose-prod', 'https://api.aspose.cloud/v3.0/words/info');
+ * const { url } = await createProtectedUrl(reader, 'sirv-prod', { filename: '/a.jpg', expiresIn: 300 });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  InvalidConfigurationError,
+  InvalidCredentialsError,
+  IssuerUnavailableError,
+  isTokenRotatorError,
+  MalformedResponseError,
+  StoreError,
+  TokenExpiredError,
+  TokenRotatorError,
+} from '../core/errors';
+export { InvalidTokenRecordError, type TokenRecord } from '../core/token';
+export {
+  createProtectedUrl,
+  parseSirvProtectedUrlRequest,
+  SIRV_API_BASE_URL,
+  type SirvProtectedUrl,
+  type SirvProtectedUrlOptions,
+  type SirvProtectedUrlRequest,
+  sirvProtectedUrlRequestSchema,
+} from './sirv';
+export {
+  authorizationFor,
+  DEFAULT_PREFIX,
+  DEFAULT_RECHECK_SECONDS,
+  DEFAULT_RETRY_SECONDS,
+  DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS,
+  type RotatorInvokeOptions,
+  type TokenFetchOptions,
+  TokenReader,
+  type TokenReaderOptions,
+} from './token-reader';
