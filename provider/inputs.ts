@@ -65,7 +65,8 @@ const prefix = z
 const topLevel = z.strictObject({
   name: credentialName,
   prefix: prefix.default(DEFAULT_PREFIX),
-  issuer: z.unknown(),
+  // Judged on its own below, with the issuer schema's field-named messages.
+  issuer: z.unknown().optional(),
   policy: z.unknown().optional(),
   rotatorFunctionName: z
     .string({ error: 'expected rotatorFunctionName as a string' })
@@ -90,7 +91,7 @@ const topLevel = z.strictObject({
           error: 'tag keys starting with "token-rotator:" or "aws:" are reserved',
         }),
       z.string().max(256, { error: 'expected tag values of at most 256 characters' }),
-      { error: 'expected tags as an object of string values' },
+      { error: (issue) => (issue.code === 'invalid_type' ? 'expected tags as an object of string values' : undefined) },
     )
     .refine((t) => Object.keys(t).length <= 40, {
       error: 'expected at most 40 tags (Secrets Manager allows 50, we use up to 10)',
@@ -141,6 +142,9 @@ export function checkInputs(news: Record<string, unknown>): {
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys)
           failures.push({ property: key, reason: `unknown field "${key}"; remove it or check the spelling` });
+      } else if (issue.code === 'invalid_key') {
+        // A record key's own refinement (e.g. a reserved tag prefix) is nested one level down.
+        failures.push({ property: path.join('.'), reason: issue.issues[0]?.message ?? issue.message });
       } else {
         failures.push({ property: path.join('.') || 'name', reason: issue.message });
       }

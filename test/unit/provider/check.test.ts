@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { checkInputs, UNKNOWN } from '../../../provider/inputs';
+
+const SECRET = 'planted-client-secret-7f3a9c';
+const PEM = '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----';
+
+const sirv = (overrides: Record<string, unknown> = {}) => ({
+  name: 'sirv-prod',
+  issuer: { kind: 'sirv', clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R', clientSecret: SECRET, ...overrides },
+  codeVersion: '0.1.0',
+});
+
+const withTop = (overrides: Record<string, unknown>) => ({ ...sirv(), ...overrides });
+
+// Each row: a description, the inputs, the property the failure must name, and a phrase of its reason.
+const invalid: [string, Record<string, unknown>, string, RegExp][] = [
+  ['a missing client id', sirv({ clientId: undefined }), 'issuer.clientId', /clientId/],
+  ['an empty client id', sirv({ clientId: '  ' }), 'issuer.clientId', /non-empty clientId/],
+  ['a missing client secret', sirv({ clientSecret: undefined }), 'issuer.clientSecret', /clientSecret/],
+  ['a too short client secret', sirv({ clientSecret: 'abc' }), 'issuer.clientSecret', /at least 8/],
+  ['a non-https URL', sirv({ url: 'http://api.sirv.example/v2/token' }), 'issuer.url', /https:\/\//],
+  ['a URL that is not a URL', sirv({ url: 'not a url' }), 'issuer.url', /absolute URL/],
+  ['an ftp URL even with allowInsecureHttp', sirv({ url: 'ftp://x.example/t', allowInsecureHttp: true }), 'issuer.url', /https:\/\//],
+  ['a bad kind', { ...sirv(), issuer: { kind: 'magic', clientId: 'a', clientSecret: SECRET } }, 'issuer.kind', /one of sirv, aspose, upload/],
+  ['a missing issuer', { name: 'x', codeVersion: '1' }, 'issuer', /expected an issuer object/],
+  ['an unknown issuer field', sirv({ clientSecert: 'typo-value' }), 'issuer', /unknown field.*clientSecert/],
+  ['an unknown top-level field', withTop({ rotatorFunctoinName: 'f' }), 'rotatorFunctoinName', /unknown field/],
+  ['a negative TTL', { ...sirv(), issuer: { kind: 'upload', subject: 'svc', ttlSeconds: -5 } }, 'issuer.ttlSeconds', /greater than 0/],
+  ['a fractional TTL', { ...sirv(), issuer: { kind: 'signed-jwt', subject: 'svc', ttlSeconds: 1.5 } }, 'issuer.ttlSeconds', /whole number/],
+  ['a malformed PEM', { ...sirv(), issuer: { kind: 'upload', subject: 'svc', privateKeyPem: 'MIIEvQ-not-a-pem' } }, 'issuer.privateKeyPem', /PEM private key/],
+  ['a policy under the write budget', withTop({ policy: { refreshFraction: 0.3 } }), 'policy', /every 10 minutes/],
+  ['a refreshFraction of 1', withTop({ policy: { refreshFraction: 1 } }), 'policy.refreshFraction', /below 1/],
+  ['an unknown policy field', withTop({ policy: { refreshFractoin: 0.8 } }), 'policy', /unknown field/],
+  ['an oversized name', withTop({ name: 'x'.repeat(65) }), 'name', /at most 64/],
+  ['a name with a slash', withTop({ name: 'team/sirv' }), 'name', /letters, digits/],
+  ['a prefix without a trailing slash', withTop({ prefix: 'tokens' }), 'prefix', /ending with "\/"/],
+  ['a recovery window of 3 days', withTop({ recoveryWindowInDays: 3 }), 'recoveryWindowInDays', /7 to 30/],
+  ['a reserved tag key', withTop({ tags: { 'token-rotator:owner': 'me' } }), 'tags.token-rotator:owner', /reserved/],
+  ['an unknown oauth2 auth method', { ...sirv(), issuer: { kind: 'oauth2', tokenUrl: 'https://i.example/token', clientId: 'a', clientSecret: SECRET, authMethod: 'private_key_jwt' } }, 'issuer.authMethod', /client_secret_post/],
+  ['a header-jwt method other than GET or POST', { ...sirv(), issuer: { kind: 'header-jwt', url: 'https://h.example/auth/jwt', clientId: 'a', clientSecret: SECRET, method: 'PUT' } }, 'issuer.method', /"GET" or "POST"/],
+  ['an invalid header name', { ...sirv(), issuer: { kind: 'header-jwt', url: 'https://h.example/auth/jwt', clientId: 'a', clientSecret: SECRET, clientIdHeader: 'client id' } }, 'issuer.clientIdHeader', /header name/],
+  ['a json kind with a too short lifetime for the budget', { ...sirv(), issuer: { kind: 'json', url: 'https://j.example/t', clientId: 'a', clientSecret: SECRET, defaultLifetimeSeconds: 300 } }, 'policy', /Secrets Manager allows/],
+  ['a malformed rotator function name', withTop({ rotatorFunctionName: 'my function!' }), 'rotatorFunctionName', /Lambda function name/],
+];
+
+describe('ProviderCredential check', () => {
+  it.each(invalid)('rejects %s, naming the field', (_what, news, property, reason) => {
+    // Act
+    const { failures } = checkInputs(news);
+
+    // Assess
+    const failure = failures.find((f) => f.property === property);
+    expect(failure, JSON.stringify(failures)).toBeDefined();
+    expect(failure?.reason).toMatch(reason);
+    expect(JSON.stringify(failures)).not.toContain(SECRET);
+    expect(JSON.stringify(failures)).not.toContain('typo-value');
+  });
+
+  it('covers at least twenty distinct invalid inputs', () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('accepts each preset and base kind with its minimal inputs', () => {
+    const ok = [
+      sirv(),
+      { ...sirv(), issuer: { kind: 'aspose', clientId: 'app-sid', clientSecret: SECRET } },
+      { ...sirv(), issuer: { kind: 'upload', subject: 'svc' } },
+      { ...sirv(), issuer: { kind: 'upload', subject: 'svc', privateKeyPem: PEM } },
+      { ...sirv(), issuer: { kind: 'oauth2', tokenUrl: 'https://i.example/token', clientId: 'a', clientSecret: SECRET, scope: ['a', 'b'] } },
+      { ...sirv(), issuer: { kind: 'header-jwt', url: 'https://h.example/auth/jwt', clientId: 'a', clientSecret: SECRET, method: 'POST' } },
+      { ...sirv(), issuer: { kind: 'json', url: 'http://127.0.0.1:8080/t', allowInsecureHttp: true, clientId: 'a', clientSecret: SECRET } },
+    ];
+    for (const news of ok) expect(checkInputs(news).failures, JSON.stringify(news.issuer.kind)).toEqual([]);
+  });
+
+  it('lets a frequent-write policy through when allowFrequentWrites is set', () => {
+    expect(checkInputs(withTop({ policy: { refreshFraction: 0.3, allowFrequentWrites: true } })).failures).toEqual([]);
+  });
+
+  it('does not judge values that are unknown during preview', () => {
+    const news = { ...sirv(), issuer: { kind: 'sirv', clientId: UNKNOWN, clientSecret: UNKNOWN }, tags: UNKNOWN };
+    expect(checkInputs(news).failures).toEqual([]);
+  });
+
+  it('fills in the default prefix', () => {
+    expect(checkInputs(sirv()).inputs.prefix).toBe('token-rotator/');
+  });
+});
