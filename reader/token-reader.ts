@@ -271,9 +271,10 @@ export class TokenReader {
       const now = this.nowMs();
       entry.lastError = error;
       const cached = entry.record;
-      const cachedExpiry = cached === undefined ? Number.POSITIVE_INFINITY : Date.parse(cached.expiresAt);
-      entry.nextReadAt = Math.min(now + this.retryMs, Math.max(cachedExpiry, now));
-      if (cached !== undefined && now < cachedExpiry) this.report(error, name);
+      const servingStale = cached !== undefined && now < Date.parse(cached.expiresAt);
+      // While a cached token is served, the back-off ends no later than its expiry (then read again).
+      entry.nextReadAt = servingStale ? Math.min(now + this.retryMs, Date.parse(cached.expiresAt)) : now + this.retryMs;
+      if (servingStale) this.report(error, name);
       return this.answer(name, entry, now);
     }
     const now = this.nowMs();

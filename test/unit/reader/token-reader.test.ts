@@ -264,6 +264,23 @@ describe('TokenReader.getToken', () => {
       expect(reads()).toBe(3);
     });
 
+    it('backs off after a failed read even when the cached token has expired', async () => {
+      const { reader, secrets, clock, reads } = setup();
+      secrets
+        .on(GetSecretValueCommand)
+        .resolvesOnce(secretValue(tokenRecord()))
+        .rejects(awsError('ThrottlingException'));
+      await reader.getToken('sirv-prod');
+
+      clock.set(1200);
+      await expect(reader.getToken('sirv-prod')).rejects.toBeInstanceOf(TokenExpiredError);
+      await expect(reader.getToken('sirv-prod')).rejects.toBeInstanceOf(TokenExpiredError);
+      expect(reads()).toBe(2);
+      clock.set(1205);
+      await expect(reader.getToken('sirv-prod')).rejects.toBeInstanceOf(TokenExpiredError);
+      expect(reads()).toBe(3);
+    });
+
     it('an observer that throws does not turn a served token into a failure', async () => {
       const { reader, secrets, clock } = setup({
         onError: () => {
