@@ -20,14 +20,39 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
   ['a too short client secret', sirv({ clientSecret: 'abc' }), 'issuer.clientSecret', /at least 8/],
   ['a non-https URL', sirv({ url: 'http://api.sirv.example/v2/token' }), 'issuer.url', /https:\/\//],
   ['a URL that is not a URL', sirv({ url: 'not a url' }), 'issuer.url', /absolute URL/],
-  ['an ftp URL even with allowInsecureHttp', sirv({ url: 'ftp://x.example/t', allowInsecureHttp: true }), 'issuer.url', /https:\/\//],
-  ['a bad kind', { ...sirv(), issuer: { kind: 'magic', clientId: 'a', clientSecret: SECRET } }, 'issuer.kind', /one of sirv, aspose, upload/],
+  [
+    'an ftp URL even with allowInsecureHttp',
+    sirv({ url: 'ftp://x.example/t', allowInsecureHttp: true }),
+    'issuer.url',
+    /https:\/\//,
+  ],
+  [
+    'a bad kind',
+    { ...sirv(), issuer: { kind: 'magic', clientId: 'a', clientSecret: SECRET } },
+    'issuer.kind',
+    /one of sirv, aspose, upload/,
+  ],
   ['a missing issuer', { name: 'x', codeVersion: '1' }, 'issuer', /expected an issuer object/],
   ['an unknown issuer field', sirv({ clientSecert: 'typo-value' }), 'issuer', /unknown field.*clientSecert/],
   ['an unknown top-level field', withTop({ rotatorFunctoinName: 'f' }), 'rotatorFunctoinName', /unknown field/],
-  ['a negative TTL', { ...sirv(), issuer: { kind: 'upload', subject: 'svc', ttlSeconds: -5 } }, 'issuer.ttlSeconds', /greater than 0/],
-  ['a fractional TTL', { ...sirv(), issuer: { kind: 'signed-jwt', subject: 'svc', ttlSeconds: 1.5 } }, 'issuer.ttlSeconds', /whole number/],
-  ['a malformed PEM', { ...sirv(), issuer: { kind: 'upload', subject: 'svc', privateKeyPem: 'MIIEvQ-not-a-pem' } }, 'issuer.privateKeyPem', /PEM private key/],
+  [
+    'a negative TTL',
+    { ...sirv(), issuer: { kind: 'upload', subject: 'svc', ttlSeconds: -5 } },
+    'issuer.ttlSeconds',
+    /greater than 0/,
+  ],
+  [
+    'a fractional TTL',
+    { ...sirv(), issuer: { kind: 'signed-jwt', subject: 'svc', ttlSeconds: 1.5 } },
+    'issuer.ttlSeconds',
+    /whole number/,
+  ],
+  [
+    'a malformed PEM',
+    { ...sirv(), issuer: { kind: 'upload', subject: 'svc', privateKeyPem: 'MIIEvQ-not-a-pem' } },
+    'issuer.privateKeyPem',
+    /PEM private key/,
+  ],
   ['a policy under the write budget', withTop({ policy: { refreshFraction: 0.3 } }), 'policy', /every 10 minutes/],
   ['a refreshFraction of 1', withTop({ policy: { refreshFraction: 1 } }), 'policy.refreshFraction', /below 1/],
   ['an unknown policy field', withTop({ policy: { refreshFractoin: 0.8 } }), 'policy', /unknown field/],
@@ -36,11 +61,72 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
   ['a prefix without a trailing slash', withTop({ prefix: 'tokens' }), 'prefix', /ending with "\/"/],
   ['a recovery window of 3 days', withTop({ recoveryWindowInDays: 3 }), 'recoveryWindowInDays', /7 to 30/],
   ['a reserved tag key', withTop({ tags: { 'token-rotator:owner': 'me' } }), 'tags.token-rotator:owner', /reserved/],
-  ['an unknown oauth2 auth method', { ...sirv(), issuer: { kind: 'oauth2', tokenUrl: 'https://i.example/token', clientId: 'a', clientSecret: SECRET, authMethod: 'private_key_jwt' } }, 'issuer.authMethod', /client_secret_post/],
-  ['a header-jwt method other than GET or POST', { ...sirv(), issuer: { kind: 'header-jwt', url: 'https://h.example/auth/jwt', clientId: 'a', clientSecret: SECRET, method: 'PUT' } }, 'issuer.method', /"GET" or "POST"/],
-  ['an invalid header name', { ...sirv(), issuer: { kind: 'header-jwt', url: 'https://h.example/auth/jwt', clientId: 'a', clientSecret: SECRET, clientIdHeader: 'client id' } }, 'issuer.clientIdHeader', /header name/],
-  ['a json kind with a too short lifetime for the budget', { ...sirv(), issuer: { kind: 'json', url: 'https://j.example/t', clientId: 'a', clientSecret: SECRET, defaultLifetimeSeconds: 300 } }, 'policy', /Secrets Manager allows/],
-  ['a malformed rotator function name', withTop({ rotatorFunctionName: 'my function!' }), 'rotatorFunctionName', /Lambda function name/],
+  [
+    'an unknown oauth2 auth method',
+    {
+      ...sirv(),
+      issuer: {
+        kind: 'oauth2',
+        tokenUrl: 'https://i.example/token',
+        clientId: 'a',
+        clientSecret: SECRET,
+        authMethod: 'private_key_jwt',
+      },
+    },
+    'issuer.authMethod',
+    /client_secret_post/,
+  ],
+  [
+    'a header-jwt method other than GET or POST',
+    {
+      ...sirv(),
+      issuer: {
+        kind: 'header-jwt',
+        url: 'https://h.example/auth/jwt',
+        clientId: 'a',
+        clientSecret: SECRET,
+        method: 'PUT',
+      },
+    },
+    'issuer.method',
+    /"GET" or "POST"/,
+  ],
+  [
+    'an invalid header name',
+    {
+      ...sirv(),
+      issuer: {
+        kind: 'header-jwt',
+        url: 'https://h.example/auth/jwt',
+        clientId: 'a',
+        clientSecret: SECRET,
+        clientIdHeader: 'client id',
+      },
+    },
+    'issuer.clientIdHeader',
+    /header name/,
+  ],
+  [
+    'a json kind with a too short lifetime for the budget',
+    {
+      ...sirv(),
+      issuer: {
+        kind: 'json',
+        url: 'https://j.example/t',
+        clientId: 'a',
+        clientSecret: SECRET,
+        defaultLifetimeSeconds: 300,
+      },
+    },
+    'policy',
+    /Secrets Manager allows/,
+  ],
+  [
+    'a malformed rotator function name',
+    withTop({ rotatorFunctionName: 'my function!' }),
+    'rotatorFunctionName',
+    /Lambda function name/,
+  ],
 ];
 
 describe('ProviderCredential check', () => {
@@ -66,9 +152,36 @@ describe('ProviderCredential check', () => {
       { ...sirv(), issuer: { kind: 'aspose', clientId: 'app-sid', clientSecret: SECRET } },
       { ...sirv(), issuer: { kind: 'upload', subject: 'svc' } },
       { ...sirv(), issuer: { kind: 'upload', subject: 'svc', privateKeyPem: PEM } },
-      { ...sirv(), issuer: { kind: 'oauth2', tokenUrl: 'https://i.example/token', clientId: 'a', clientSecret: SECRET, scope: ['a', 'b'] } },
-      { ...sirv(), issuer: { kind: 'header-jwt', url: 'https://h.example/auth/jwt', clientId: 'a', clientSecret: SECRET, method: 'POST' } },
-      { ...sirv(), issuer: { kind: 'json', url: 'http://127.0.0.1:8080/t', allowInsecureHttp: true, clientId: 'a', clientSecret: SECRET } },
+      {
+        ...sirv(),
+        issuer: {
+          kind: 'oauth2',
+          tokenUrl: 'https://i.example/token',
+          clientId: 'a',
+          clientSecret: SECRET,
+          scope: ['a', 'b'],
+        },
+      },
+      {
+        ...sirv(),
+        issuer: {
+          kind: 'header-jwt',
+          url: 'https://h.example/auth/jwt',
+          clientId: 'a',
+          clientSecret: SECRET,
+          method: 'POST',
+        },
+      },
+      {
+        ...sirv(),
+        issuer: {
+          kind: 'json',
+          url: 'http://127.0.0.1:8080/t',
+          allowInsecureHttp: true,
+          clientId: 'a',
+          clientSecret: SECRET,
+        },
+      },
     ];
     for (const news of ok) expect(checkInputs(news).failures, JSON.stringify(news.issuer.kind)).toEqual([]);
   });
