@@ -1,0 +1,124 @@
+/**
+ * The rotator's CloudWatch alarms as plain data: what each watches, when it fires, and why its
+ * missing-data rule is what it is.
+ */
+import type { RotatorSettings } from './settings';
+
+/** Metric namespace of the rotator's EMF metrics (Powertools). */
+export const METRICS_NAMESPACE = 'TokenRotator';
+/** Powertools service name; also the `service` dimension of every rotator metric. */
+export const SERVICE_NAME = 'token-rotator';
+
+/** Keys of the alarms a TokenRotator creates. */
+export type AlarmKey = 'refreshFailed' | 'credentialsRejected' | 'secondsToExpiry' | 'lambdaErrors' | 'notInvoked';
+
+/** One alarm, ready to become an `aws.cloudwatch.MetricAlarm`. */
+export interface AlarmSpec {
+  key: AlarmKey;
+  /** Suffix of the Pulumi resource name. */
+  resourceSuffix: string;
+  description: string;
+  namespace: string;
+  metricName: string;
+  /** `undefined` means the function's own `FunctionName` dimension (known only at deploy time). */
+  dimensions: Record<string, string> | undefined;
+  statistic: 'Sum' | 'Minimum';
+  period: number;
+  evaluationPeriods: number;
+  threshold: number;
+  comparisonOperator: 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
+  treatMissingData: 'notBreaching' | 'breaching';
+}
+
+/** The period of the rotator's own metrics: one sweep per interval, in whole minutes, at most a day. */
+export function metricPeriodSeconds(intervalSeconds: number): number {
+  return Math.min(86_400, Math.max(60, Math.ceil(intervalSeconds / 60) * 60));
+}
+
+/**
+ * The five alarms. Missing data is "not breaching" for the rotator's own metrics: they are only
+ * emitted when a sweep ran (and SecondsToExpiry only when a credential exists, so a fresh stack
+ * would otherwise alarm forever). A rotator that stopped running is caught by `notInvoked`, where
+ * missing data IS breaching, and a crashing one by `lambdaErrors`.
+ */
+export function alarmSpecs(settings: Pick<RotatorSettings, 'scheduleIntervalSeconds' | 'secondsToExpiryThreshold'>) {
+  const period = metricPeriodSeconds(settings.scheduleIntervalSeconds);
+  const fiveMinutes = Math.max(300, period);
+  const service = { service: SERVICE_NAME };
+  const specs: AlarmSpec[] = [
+    {
+      key: 'refreshFailed',
+      resourceSuffix: 'refresh-failed',
+      description:
+        'token-rotator: a token refresh failed (issuer unavailable, malformed response or store error). See the function logs; the old token stays readable until it expires.',
+      namespace: METRICS_NAMESPACE,
+      metricName: 'RefreshFailed',
+      dimensions: service,
+      statistic: 'Sum',
+      period: fiveMinutes,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'credentialsRejected',
+      resourceSuffix: 'credentials-rejected',
+      description:
+        'token-rotator: an issuer rejected client credentials (401/403, invalid_client). Retrying stops until the credential is updated.',
+      namespace: METRICS_NAMESPACE,
+      metricName: 'CredentialsRejected',
+      dimensions: service,
+      statistic: 'Sum',
+      period,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'secondsToExpiry',
+      resourceSuffix: 'seconds-to-expiry',
+      description: `token-rotator: a stored token expires in less than ${settings.secondsToExpiryThreshold} s and has not been refreshed. Workloads will soon read an expired token.`,
+      namespace: METRICS_NAMESPACE,
+      metricName: 'SecondsToExpiry',
+      dimensions: service,
+      statistic: 'Minimum',
+      period,
+      evaluationPeriods: 1,
+      threshold: settings.secondsToExpiryThreshold,
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'lambdaErrors',
+      resourceSuffix: 'lambda-errors',
+      description: 'token-rotator: the rotator function failed (unhandled error, timeout or out of memory).',
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: undefined,
+      statistic: 'Sum',
+      period: fiveMinutes,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'notInvoked',
+      resourceSuffix: 'not-invoked',
+      description:
+        'token-rotator: the rotator has not run for two schedule intervals (schedule disabled or deleted, throttling).',
+      namespace: 'AWS/Lambda',
+      metricName: 'Invocations',
+      dimensions: undefined,
+      statistic: 'Sum',
+      period: Math.min(86_400, Math.max(300, 2 * period)),
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'breaching',
+    },
+  ];
+  return specs;
+}

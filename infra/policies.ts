@@ -1,0 +1,211 @@
+/**
+ * IAM documents of the TokenRotator component, built by pure functions so tests can parse and
+ * judge every statement without deploying anything.
+ */
+
+/** One IAM policy statement (the subset this project writes). */
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  /** Absent in trust policies, where the role itself is the resource. */
+  Resource?: string | string[];
+  Principal?: { Service: string };
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/** Where the rotator runs and what it owns: everything its policy is scoped to. */
+export interface RotatorPolicyScope {
+  partition: string;
+  region: string;
+  accountId: string;
+  /** Secret name prefix, ending with `/` (e.g. `token-rotator/`). */
+  prefix: string;
+  functionName: string;
+  deadLetterQueueArn: string;
+  /** The customer managed key encrypting the secrets, when there is one. */
+  kmsKeyArn?: string | undefined;
+}
+
+/** Where the scheduler's role may deliver: this function, from this schedule, in this account. */
+export interface SchedulerPolicyScope {
+  partition: string;
+  region: string;
+  accountId: string;
+  functionName: string;
+  /** The schedule's name, in the `default` group. */
+  scheduleName: string;
+}
+
+/**
+ * Secrets Manager appends `-` and exactly six random characters to a secret's name in its ARN.
+ * Matching them with `??????` (not `*`) pins the pattern to names that END with `/client` or
+ * `/token`: `PREFIX*\/token-*` would also match `PREFIX a/token-b/NAME/client-AbCdEf`.
+ */
+const SECRET_SUFFIX = '-??????';
+
+/** The ARN of a Lambda function from its name. */
+export function functionArnOf(scope: Pick<RotatorPolicyScope, 'partition' | 'region' | 'accountId' | 'functionName'>) {
+  return `arn:${scope.partition}:lambda:${scope.region}:${scope.accountId}:function:${scope.functionName}`;
+}
+
+/** The ARN pattern of every `<prefix><name>/<kind>` secret under the prefix. */
+export function secretArnPattern(
+  scope: Pick<RotatorPolicyScope, 'partition' | 'region' | 'accountId' | 'prefix'>,
+  kind: 'client' | 'token',
+): string {
+  return `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*/${kind}${SECRET_SUFFIX}`;
+}
+
+/** Trust policy letting Lambda assume the rotator's execution role. */
+export function lambdaAssumeRolePolicy(): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'LambdaAssumesRole',
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      },
+    ],
+  };
+}
+
+/**
+ * The rotator's inline policy: read `PREFIX NAME/client`, read and write `PREFIX NAME/token`,
+ * list secrets, invoke itself (fan-out), write its own logs, dead-letter to its own queue, and
+ * decrypt/encrypt through Secrets Manager with the customer key when one is given.
+ *
+ * An explicit Deny makes `/client` secrets read-only for this role whatever else gets attached.
+ *
+ * @example
+ * ```ts
+ * const doc = rotatorPolicy({ partition: 'aws', region: 'eu-west-1', accountId: '123456789012',
+ *   prefix: 'token-rotator/', functionName: 'rotator', deadLetterQueueArn: dlqArn });
+ * ```
+ */
+export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
+  const clientSecrets = secretArnPattern(scope, 'client');
+  const tokenSecrets = secretArnPattern(scope, 'token');
+  const logGroup = `arn:${scope.partition}:logs:${scope.region}:${scope.accountId}:log-group:/aws/lambda/${scope.functionName}`;
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'ReadClientSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: clientSecrets,
+    },
+    {
+      Sid: 'RotateTokenSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
+      Resource: tokenSecrets,
+    },
+    {
+      // Sweep bookkeeping lives in tags; only token-rotator's own keys may be set or removed.
+      Sid: 'TagTokenSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+      Resource: tokenSecrets,
+      Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': 'token-rotator:*' } },
+    },
+    {
+      // ListSecrets supports no resource-level permissions: IAM only accepts "*" for it. It returns
+      // names, ARNs and tags, never a value; the sweep filters by the prefix itself.
+      Sid: 'ListSecrets',
+      Effect: 'Allow',
+      Action: 'secretsmanager:ListSecrets',
+      Resource: '*',
+    },
+    {
+      Sid: 'DenyClientSecretWrites',
+      Effect: 'Deny',
+      NotAction: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: `arn:${scope.partition}:secretsmanager:*:*:secret:*/client${SECRET_SUFFIX}`,
+    },
+    {
+      // Fan-out: asynchronous invocations of this very function, nothing else.
+      Sid: 'InvokeSelf',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: functionArnOf(scope),
+    },
+    {
+      // The log group is created by the component, so no logs:CreateLogGroup.
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${logGroup}:*`,
+    },
+    {
+      Sid: 'DeadLetter',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: scope.deadLetterQueueArn,
+    },
+  ];
+  if (scope.kmsKeyArn) {
+    statements.push({
+      // Decrypt serves GetSecretValue, GenerateDataKey serves PutSecretValue; both only when the
+      // call comes through Secrets Manager in this region, for a secret under the prefix.
+      Sid: 'UseSecretsKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: scope.kmsKeyArn,
+      Condition: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${scope.region}.amazonaws.com` },
+        StringLike: {
+          'kms:EncryptionContext:SecretARN': `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*`,
+        },
+      },
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * Trust policy letting EventBridge Scheduler assume the schedule's role, only on behalf of this
+ * schedule in this account (confused-deputy guard).
+ */
+export function schedulerAssumeRolePolicy(scope: SchedulerPolicyScope): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'SchedulerAssumesRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': scope.accountId,
+            'aws:SourceArn': scheduleArnOf(scope),
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** The schedule role's only permission: invoke this function. */
+export function schedulerPolicy(scope: SchedulerPolicyScope): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'InvokeRotator', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArnOf(scope) },
+    ],
+  };
+}
+
+/** The ARN of a schedule in the `default` group. */
+export function scheduleArnOf(scope: SchedulerPolicyScope): string {
+  return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/default/${scope.scheduleName}`;
+}

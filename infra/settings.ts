@@ -1,0 +1,275 @@
+/**
+ * The TokenRotator component's arguments, their defaults, and the validation that turns them into
+ * settings. Every bad value is reported with the name of its field, before any resource exists.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type * as pulumi from '@pulumi/pulumi';
+import { InvalidConfigurationError } from '../core/errors';
+import { expressionOfInterval, intervalOfExpression } from './schedule';
+
+/** Powertools log levels. */
+export type RotatorLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
+
+/** Arguments of {@link TokenRotator}. All optional; see each field for its default. */
+export interface TokenRotatorArgs {
+  /**
+   * Secret name prefix the rotator owns, path segments each ending with `/`. Must match the
+   * `prefix` of the ProviderCredentials it rotates. Default `token-rotator/`.
+   */
+  prefix?: string;
+  /**
+   * EventBridge Scheduler expression, `rate(...)` or `cron(...)`. Default `rate(1 minute)`.
+   * With a `cron(...)` expression, also give `scheduleIntervalSeconds` (its longest gap).
+   */
+  scheduleExpression?: string;
+  /**
+   * Seconds between two sweeps, a whole number of minutes from 60 to 86400. Alone it yields
+   * `rate(N minutes)`; with a `rate(...)` expression the two must agree. The Lambda refreshes
+   * tokens due before the next tick, so this is its look-ahead.
+   */
+  scheduleIntervalSeconds?: number;
+  /** Refreshes run in parallel by one invocation, 1 to 64. Default 8. */
+  concurrency?: number;
+  /** Credentials one invocation refreshes before fanning out to async invocations, 1 to 10000. Default 100. */
+  batchSize?: number;
+  /** Lambda memory in MiB, 128 to 10240. Default 256. */
+  memorySize?: number;
+  /** Lambda timeout in seconds, 30 to 900 (the Lambda keeps 15 s in reserve). Default 120. */
+  timeoutSeconds?: number;
+  /** Retention of the function's log group, one of CloudWatch's values (0 = never expire). Default 30. */
+  logRetentionInDays?: number;
+  /** A customer managed KMS key (key ARN, not alias) encrypting the secrets. Default: the AWS managed key. */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** An SNS topic to notify on alarm and recovery. Exclusive with `createAlarmTopic`. */
+  alarmTopicArn?: pulumi.Input<string>;
+  /** Create an SNS topic for the alarms (subscribe to it yourself). Exclusive with `alarmTopicArn`. */
+  createAlarmTopic?: boolean;
+  /**
+   * Alarm when the minimum `SecondsToExpiry` over all credentials falls below this. Default:
+   * two schedule intervals, the refresh policy's default safety margin: a healthy rotator refreshes
+   * every token before it gets that close to expiry.
+   */
+  secondsToExpiryThreshold?: number;
+  /** The directory of the esbuild bundle (`index.js`). Default: this package's `dist/lambda-bundle`. */
+  bundleDir?: string;
+  /**
+   * Lambda function name (also the log group's and the schedule's). Default: the component name
+   * plus a hash of project, stack and name, so stacks sharing an account do not collide.
+   */
+  functionName?: string;
+  /** Tags on every taggable resource. */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Powertools log level. Default `INFO`. */
+  logLevel?: RotatorLogLevel;
+}
+
+/** Validated settings with every default filled in. */
+export interface RotatorSettings {
+  prefix: string;
+  scheduleExpression: string;
+  scheduleIntervalSeconds: number;
+  concurrency: number;
+  batchSize: number;
+  memorySize: number;
+  timeoutSeconds: number;
+  logRetentionInDays: number;
+  secondsToExpiryThreshold: number;
+  bundleDir: string;
+  functionName: string;
+  logLevel: RotatorLogLevel;
+}
+
+/** Default secret name prefix (DESIGN.md "Secrets layout"). */
+export const DEFAULT_PREFIX = 'token-rotator/';
+
+/** The retention values CloudWatch Logs accepts; 0 means never expire. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const LOG_LEVELS: readonly RotatorLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)+$/;
+const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const SNS_TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** Where the project and stack come from; a seam so tests and callers need no global state. */
+export interface SettingsContext {
+  project: string;
+  stack: string;
+}
+
+/**
+ * Validates the component's arguments and fills in defaults.
+ *
+ * @throws InvalidConfigurationError listing every bad field; `field` names the first.
+ */
+export function resolveSettings(name: string, args: TokenRotatorArgs, context: SettingsContext): RotatorSettings {
+  const issues: { field: string; message: string }[] = [];
+  const fail = (field: string, message: string) => issues.push({ field, message });
+
+  const prefix = args.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== 'string' || prefix.length > 256 || !PREFIX_PATTERN.test(prefix)) {
+    fail(
+      'prefix',
+      `expected one or more path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "token-rotator/"), at most 256 characters; got ${JSON.stringify(prefix)}`,
+    );
+  }
+
+  const schedule = resolveSchedule(args, fail);
+
+  const concurrency = integerIn(args.concurrency, 8, 1, 64, 'concurrency', fail);
+  const batchSize = integerIn(args.batchSize, 100, 1, 10_000, 'batchSize', fail);
+  const memorySize = integerIn(args.memorySize, 256, 128, 10_240, 'memorySize', fail);
+  const timeoutSeconds = integerIn(args.timeoutSeconds, 120, 30, 900, 'timeoutSeconds', fail);
+
+  const logRetentionInDays = args.logRetentionInDays ?? 30;
+  if (!LOG_RETENTION_DAYS.includes(logRetentionInDays)) {
+    fail(
+      'logRetentionInDays',
+      `expected one of ${LOG_RETENTION_DAYS.join(', ')} (0 = never expire); got ${logRetentionInDays}`,
+    );
+  }
+
+  const secondsToExpiryThreshold = integerIn(
+    args.secondsToExpiryThreshold,
+    2 * (schedule?.intervalSeconds ?? 60),
+    1,
+    Number.MAX_SAFE_INTEGER,
+    'secondsToExpiryThreshold',
+    fail,
+  );
+
+  const logLevel = args.logLevel ?? 'INFO';
+  if (!LOG_LEVELS.includes(logLevel))
+    fail('logLevel', `expected one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(logLevel)}`);
+
+  const functionName = args.functionName ?? defaultFunctionName(name, context);
+  if (!FUNCTION_NAME_PATTERN.test(functionName)) {
+    fail('functionName', `expected 1 to 64 letters, digits, "-" or "_"; got ${JSON.stringify(functionName)}`);
+  }
+
+  if (args.createAlarmTopic && args.alarmTopicArn !== undefined) {
+    fail('alarmTopicArn', 'give either alarmTopicArn or createAlarmTopic, not both');
+  }
+  if (typeof args.alarmTopicArn === 'string' && !SNS_TOPIC_ARN_PATTERN.test(args.alarmTopicArn)) {
+    fail('alarmTopicArn', `expected an SNS topic ARN; got ${JSON.stringify(args.alarmTopicArn)}`);
+  }
+  if (typeof args.kmsKeyArn === 'string' && !KMS_KEY_ARN_PATTERN.test(args.kmsKeyArn)) {
+    // IAM matches the key ARN, never an alias, in a statement's Resource.
+    fail(
+      'kmsKeyArn',
+      `expected a KMS key ARN (arn:…:kms:REGION:ACCOUNT:key/ID, not an alias); got ${JSON.stringify(args.kmsKeyArn)}`,
+    );
+  }
+
+  const bundleDir = resolve(args.bundleDir ?? defaultBundleDir());
+  if (!existsSync(join(bundleDir, 'index.js'))) {
+    fail('bundleDir', `no index.js in ${bundleDir}; run "npm run build:lambda" first`);
+  }
+
+  const first = issues[0];
+  if (first || !schedule) {
+    const lines = issues.map((i) => `${i.field}: ${i.message}`);
+    throw new InvalidConfigurationError(`Invalid TokenRotator "${name}" arguments:\n  - ${lines.join('\n  - ')}`, {
+      field: first?.field,
+    });
+  }
+  return {
+    prefix,
+    scheduleExpression: schedule.expression,
+    scheduleIntervalSeconds: schedule.intervalSeconds,
+    concurrency,
+    batchSize,
+    memorySize,
+    timeoutSeconds,
+    logRetentionInDays,
+    secondsToExpiryThreshold,
+    bundleDir,
+    functionName,
+    logLevel,
+  };
+}
+
+function resolveSchedule(
+  args: TokenRotatorArgs,
+  fail: (field: string, message: string) => void,
+): { expression: string; intervalSeconds: number } | undefined {
+  const given = args.scheduleIntervalSeconds;
+  if (given !== undefined && !(Number.isInteger(given) && given >= 60 && given <= 86_400 && given % 60 === 0)) {
+    fail('scheduleIntervalSeconds', `expected a whole number of minutes from 60 to 86400 seconds; got ${given}`);
+    return undefined;
+  }
+  if (args.scheduleExpression === undefined) {
+    return given === undefined
+      ? { expression: 'rate(1 minute)', intervalSeconds: 60 }
+      : { expression: expressionOfInterval(given), intervalSeconds: given };
+  }
+  let implied: number | undefined;
+  try {
+    implied = intervalOfExpression(args.scheduleExpression);
+  } catch (err) {
+    fail('scheduleExpression', (err as Error).message);
+    return undefined;
+  }
+  if (implied === undefined && given === undefined) {
+    fail('scheduleIntervalSeconds', 'required with a cron(...) scheduleExpression: the longest gap between two ticks');
+    return undefined;
+  }
+  if (implied !== undefined && implied > 86_400) {
+    fail('scheduleExpression', `expected at most one day between sweeps; got ${implied} s`);
+    return undefined;
+  }
+  if (implied !== undefined && given !== undefined && implied !== given) {
+    fail(
+      'scheduleIntervalSeconds',
+      `${given} disagrees with scheduleExpression "${args.scheduleExpression}" (${implied} s)`,
+    );
+    return undefined;
+  }
+  return { expression: args.scheduleExpression, intervalSeconds: implied ?? given ?? 60 };
+}
+
+function integerIn(
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  field: string,
+  fail: (field: string, message: string) => void,
+): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    fail(
+      field,
+      max === Number.MAX_SAFE_INTEGER
+        ? `expected a positive integer; got ${v}`
+        : `expected an integer from ${min} to ${max}; got ${v}`,
+    );
+  }
+  return v;
+}
+
+/** `<name>-<7 hex of sha256(project/stack/name)>`, sanitised and at most 64 characters. */
+export function defaultFunctionName(name: string, context: SettingsContext): string {
+  const hash = createHash('sha256').update(`${context.project}/${context.stack}/${name}`).digest('hex').slice(0, 7);
+  const base = name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 56);
+  return `${base}-${hash}`;
+}
+
+/**
+ * This package's `dist/lambda-bundle`, found from the nearest package.json above this file, so it
+ * resolves both from the sources (`infra/`) and from the compiled package in node_modules
+ * (`dist/infra/`).
+ */
+export function defaultBundleDir(from: string = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return join(from, '..', 'dist', 'lambda-bundle');
+    dir = parent;
+  }
+  return join(dir, 'dist', 'lambda-bundle');
+}
