@@ -1,0 +1,29 @@
+/**
+ * `infra/`: the TokenRotator component that deploys the rotator Lambda, and the pure builders of
+ * its IAM documents and alarms.
+ *
+ * @example
+ * ```ts
+ * import { TokenRotator } from './infra';
+ * const rotator = new TokenRotator('rotator', { createAlarmTopic: true });
+ * export const functionName = rotator.functionName;
+ * ```
+ */
+export type { AlarmKey, AlarmSpec } from './alarms';
+export { alarmSpecs, METRICS_NAMESPACE, metricPeriodSeconds, SERVICE_NAME } from './alarms';
+export type { PolicyDocument, PolicyStatement, RotatorPolicyScope, SchedulerPolicyScope } from './policies';
+export {
+  functionArnOf,
+  lambdaAssumeRolePolicy,
+  rotatorPolicy,
+  scheduleArnOf,
+  schedulerAssumeRolePolicy,
+  schedulerPolicy,
+  secretArnPattern,
+} from './policies';
+export type { RotatorSchedule } from './schedule';
+export { expressionOfInterval, intervalOfExpression } from './schedule';
+export type { RotatorLogLevel, RotatorSettings, SettingsContext, TokenRotatorArgs } from './settings';
+export { DEFAULT_PREFIX, defaultBundleDir, defaultFunctionName, LOG_RETENTION_DAYS, resolveSettings } from './settings';
+export type { AlarmArns } from './token-rotator';
+export { SWEEP_EVENT, TokenRotator } from './token-rotator';
