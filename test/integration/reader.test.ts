@@ -17,17 +17,14 @@ import { createProtectedUrl } from '../../reader/sirv';
 import { TokenReader } from '../../reader/token-reader';
 import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../fakes/sirv';
 
-// The globalSetup provides the endpoint (and exports AWS_ENDPOINT_URL); the cast keeps this file
-// independent of how it declares its provided context.
-const endpoint =
-  ((inject as (key: string) => unknown)('motoEndpoint') as string | undefined) ?? process.env.AWS_ENDPOINT_URL;
+const endpoint = inject('motoEndpoint');
 const region = process.env.AWS_REGION ?? 'us-east-1';
 // Every run writes under its own prefix: the moto server is shared with other test files.
 const prefix = `reader-it-${randomUUID().slice(0, 8)}/`;
 const created: string[] = [];
 
 function secretsClient(): SecretsManagerClient {
-  if (endpoint === undefined) throw new Error('No moto endpoint: run through the integration project (globalSetup).');
+  if (!endpoint) throw new Error('No moto endpoint: run this file under the integration project (globalSetup).');
   return new SecretsManagerClient({
     region,
     endpoint,
@@ -142,6 +139,14 @@ describe('TokenReader against Secrets Manager (moto)', () => {
 
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect((error as Error).message).toContain('"expiring"');
+  });
+
+  it('works with no client given: the default one takes the standard AWS environment', async () => {
+    await writeFirstToken('default-client', tokenRecord('default-client', T0));
+    expect(process.env.AWS_ENDPOINT_URL).toBe(endpoint);
+    const reader = new TokenReader({ prefix, now: frozenClock(T0).now });
+
+    expect(await reader.getAccessToken('default-client')).toBe('token-of-default-client-generation-1');
   });
 
   it('shares one read among 100 concurrent callers', async () => {
