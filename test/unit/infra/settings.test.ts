@@ -1,0 +1,180 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InvalidConfigurationError } from '../../../core/errors';
+import { alarmSpecs, metricPeriodSeconds } from '../../../infra/alarms';
+import { expressionOfInterval, intervalOfExpression } from '../../../infra/schedule';
+import { defaultBundleDir, defaultFunctionName, resolveSettings, type TokenRotatorArgs } from '../../../infra/settings';
+
+const context = { project: 'platform', stack: 'prod' };
+let bundleDir: string;
+
+beforeAll(() => {
+  bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
+  writeFileSync(join(bundleDir, 'index.js'), 'exports.handler = async () => ({});\n');
+});
+
+const settle = (args: TokenRotatorArgs) => resolveSettings('rotator', { bundleDir, ...args }, context);
+
+describe('resolveSettings', () => {
+  it('fills in the documented defaults', () => {
+    expect(settle({})).toEqual({
+      prefix: 'token-rotator/',
+      scheduleExpression: 'rate(1 minute)',
+      scheduleIntervalSeconds: 60,
+      concurrency: 8,
+      batchSize: 100,
+      memorySize: 256,
+      timeoutSeconds: 120,
+      logRetentionInDays: 30,
+      secondsToExpiryThreshold: 120,
+      bundleDir,
+      functionName: defaultFunctionName('rotator', context),
+      logLevel: 'INFO',
+    });
+  });
+
+  it('derives the expression from an interval, and the interval and threshold from a rate', () => {
+    expect(settle({ scheduleIntervalSeconds: 300 })).toMatchObject({
+      scheduleExpression: 'rate(5 minutes)',
+      scheduleIntervalSeconds: 300,
+      secondsToExpiryThreshold: 600,
+    });
+    expect(settle({ scheduleExpression: 'rate(2 hours)' })).toMatchObject({ scheduleIntervalSeconds: 7200 });
+    expect(settle({ scheduleExpression: 'cron(0/5 * * * ? *)', scheduleIntervalSeconds: 300 })).toMatchObject({
+      scheduleExpression: 'cron(0/5 * * * ? *)',
+      scheduleIntervalSeconds: 300,
+    });
+  });
+
+  it('accepts nested prefixes and retention 0 (never expire)', () => {
+    expect(settle({ prefix: 'teams/platform/', logRetentionInDays: 0 })).toMatchObject({
+      prefix: 'teams/platform/',
+      logRetentionInDays: 0,
+    });
+  });
+
+  const invalid: [string, TokenRotatorArgs, RegExp][] = [
+    ['prefix', { prefix: 'token-rotator' }, /ending with "\/"/],
+    ['prefix', { prefix: '' }, /one or more path segments/],
+    ['prefix', { prefix: '/token-rotator/' }, /path segments/],
+    ['prefix', { prefix: 'token rotator/' }, /path segments/],
+    ['prefix', { prefix: '*/' }, /path segments/],
+    ['prefix', { prefix: `${'a'.repeat(256)}/` }, /at most 256/],
+    ['concurrency', { concurrency: 0 }, /from 1 to 64; got 0/],
+    ['concurrency', { concurrency: 2.5 }, /integer/],
+    ['batchSize', { batchSize: 0 }, /from 1 to 10000/],
+    ['memorySize', { memorySize: 64 }, /from 128 to 10240/],
+    ['timeoutSeconds', { timeoutSeconds: 10 }, /from 30 to 900/],
+    ['timeoutSeconds', { timeoutSeconds: 901 }, /from 30 to 900/],
+    ['logRetentionInDays', { logRetentionInDays: -1 }, /expected one of 0, 1, 3/],
+    ['logRetentionInDays', { logRetentionInDays: 2 }, /got 2/],
+    ['scheduleExpression', { scheduleExpression: 'rate(1 minutes)' }, /"1 minute"/],
+    ['scheduleExpression', { scheduleExpression: 'rate(5 minute)' }, /"5 minutes"/],
+    ['scheduleExpression', { scheduleExpression: 'rate(0 minutes)' }, /positive/],
+    ['scheduleExpression', { scheduleExpression: 'rate(1 second)' }, /expected "rate/],
+    ['scheduleExpression', { scheduleExpression: 'every minute' }, /expected "rate/],
+    ['scheduleExpression', { scheduleExpression: 'cron(* * * *)' }, /expected "rate/],
+    ['scheduleExpression', { scheduleExpression: 'at(2026-01-01T00:00:00)' }, /one-time/],
+    ['scheduleExpression', { scheduleExpression: 'rate(2 days)' }, /at most one day/],
+    ['scheduleIntervalSeconds', { scheduleExpression: 'cron(0/5 * * * ? *)' }, /required with a cron/],
+    ['scheduleIntervalSeconds', { scheduleExpression: 'rate(5 minutes)', scheduleIntervalSeconds: 60 }, /disagrees/],
+    ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 30 }, /whole number of minutes/],
+    ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 90 }, /whole number of minutes/],
+    ['secondsToExpiryThreshold', { secondsToExpiryThreshold: 0 }, /positive integer/],
+    ['logLevel', { logLevel: 'VERBOSE' as never }, /expected one of DEBUG, INFO/],
+    ['functionName', { functionName: 'has space' }, /letters, digits/],
+    ['functionName', { functionName: 'x'.repeat(65) }, /1 to 64/],
+    ['alarmTopicArn', { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', createAlarmTopic: true }, /not both/],
+    ['alarmTopicArn', { alarmTopicArn: 'my-topic' }, /SNS topic ARN/],
+    ['kmsKeyArn', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/secrets' }, /not an alias/],
+    ['bundleDir', { bundleDir: '/nonexistent/lambda-bundle' }, /build:lambda/],
+  ];
+
+  it.each(invalid)('rejects a bad %s with an error naming the field (%j)', (field, args, message) => {
+    let caught: unknown;
+    try {
+      settle(args);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InvalidConfigurationError);
+    const error = caught as InvalidConfigurationError;
+    expect(error.code).toBe('InvalidConfiguration');
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(`${field}: `);
+    expect(error.message).toMatch(message);
+  });
+
+  it('reports every bad field at once, the first one in `field`', () => {
+    expect(() => settle({ prefix: 'x', concurrency: 0, logRetentionInDays: 4 })).toThrow(
+      /prefix: .*\n.*concurrency: .*\n.*logRetentionInDays: /,
+    );
+  });
+});
+
+describe('intervalOfExpression and expressionOfInterval', () => {
+  it.each([
+    ['rate(1 minute)', 60],
+    ['rate(10 minutes)', 600],
+    ['rate(1 hour)', 3600],
+    ['rate(1 day)', 86_400],
+    ['cron(0/5 * * * ? *)', undefined],
+  ])('reads %s as %s seconds', (expression, seconds) => {
+    expect(intervalOfExpression(expression)).toBe(seconds);
+  });
+
+  it('writes whole minutes as a rate with the right grammatical number', () => {
+    expect(expressionOfInterval(60)).toBe('rate(1 minute)');
+    expect(expressionOfInterval(120)).toBe('rate(2 minutes)');
+  });
+});
+
+describe('defaultFunctionName', () => {
+  it('is the name plus a stable hash of project, stack and name', () => {
+    const a = defaultFunctionName('rotator', context);
+    expect(a).toMatch(/^rotator-[0-9a-f]{7}$/);
+    expect(defaultFunctionName('rotator', context)).toBe(a);
+    expect(defaultFunctionName('rotator', { ...context, stack: 'dev' })).not.toBe(a);
+  });
+
+  it('sanitises and shortens names Lambda would refuse', () => {
+    const n = defaultFunctionName(`my.rotator/${'x'.repeat(80)}`, context);
+    expect(n).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(n.startsWith('my-rotator-')).toBe(true);
+  });
+});
+
+describe('defaultBundleDir', () => {
+  it("resolves to the repository's dist/lambda-bundle from the sources", () => {
+    expect(defaultBundleDir(resolve(__dirname, '../../../infra'))).toBe(
+      resolve(__dirname, '../../../dist/lambda-bundle'),
+    );
+  });
+
+  it('resolves inside the installed package from its compiled dist/infra', () => {
+    const root = mkdtempSync(join(tmpdir(), 'token-rotator-pkg-'));
+    const pkg = join(root, 'node_modules', 'token-rotator');
+    mkdirSync(join(pkg, 'dist', 'infra'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), '{"name":"token-rotator"}');
+    expect(defaultBundleDir(join(pkg, 'dist', 'infra'))).toBe(join(pkg, 'dist', 'lambda-bundle'));
+  });
+});
+
+describe('alarmSpecs', () => {
+  it('aligns the metric period with the schedule, in whole minutes, at most one day', () => {
+    expect(metricPeriodSeconds(60)).toBe(60);
+    expect(metricPeriodSeconds(90)).toBe(120);
+    expect(metricPeriodSeconds(86_400)).toBe(86_400);
+  });
+
+  it('keeps every alarm within CloudWatch limits (period a multiple of 60, period x evaluations <= 1 day)', () => {
+    for (const interval of [60, 300, 3600, 86_400]) {
+      for (const spec of alarmSpecs({ scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval })) {
+        expect(spec.period % 60).toBe(0);
+        expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(86_400);
+      }
+    }
+  });
+});
