@@ -293,6 +293,9 @@ export class TokenRotator extends pulumi.ComponentResource {
    * `GetSecretValue`/`DescribeSecret` on them, plus `kms:Decrypt` through Secrets Manager when
    * the rotator has a `kmsKeyArn`. Each ARN must be a token secret under this rotator's prefix.
    *
+   * @throws InvalidConfigurationError (field `tokenSecretArn`) for an empty list or a known ARN
+   *   that is not such a token secret; an output ARN is judged when it resolves.
+   *
    * @example
    * ```ts
    * new aws.iam.RolePolicy('app-reads-sirv', { role: appRole.id, policy: rotator.readPolicyFor(sirv) });
@@ -301,12 +304,14 @@ export class TokenRotator extends pulumi.ComponentResource {
   readPolicyFor(credential: { tokenSecretArn: pulumi.Input<string> } | pulumi.Input<string>[]): pulumi.Output<string> {
     const arns = Array.isArray(credential) ? credential : [credential.tokenSecretArn];
     const prefix = this.settings.prefix;
+    if (arns.length === 0) {
+      throw new InvalidConfigurationError('readPolicyFor: expected at least one token secret ARN', {
+        field: 'tokenSecretArn',
+      });
+    }
+    // Known ARNs are judged now, at the caller's line; outputs when they resolve.
+    for (const arn of arns) if (typeof arn === 'string') assertTokenSecretArn(arn, prefix);
     return pulumi.all([pulumi.all(arns), pulumi.output(this.kmsKeyArn)]).apply(([list, kms]) => {
-      if (list.length === 0) {
-        throw new InvalidConfigurationError('readPolicyFor: expected at least one token secret ARN', {
-          field: 'tokenSecretArn',
-        });
-      }
       for (const arn of list) assertTokenSecretArn(arn, prefix);
       return tokenReadPolicy(list, kms);
     });

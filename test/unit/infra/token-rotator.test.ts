@@ -1,0 +1,345 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TokenRotatorArgs } from '../../../infra';
+import type { PolicyDocument } from '../../../infra/policies';
+import { allows, asList } from './iam-evaluator';
+import { ACCOUNT_ID, createRecorder, promiseOf, REGION, type RecordedResource } from './pulumi-mocks';
+
+type Infra = typeof import('../../../infra');
+
+const recorder = createRecorder();
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:oncall`;
+let infra: Infra;
+let bundleDir: string;
+
+// The documented order: mocks first, then load the module under test.
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(recorder.mocks, 'platform', 'test');
+  infra = await import('../../../infra/index.js');
+  bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
+  writeFileSync(join(bundleDir, 'index.js'), 'exports.handler = async () => ({});\n');
+});
+
+beforeEach(() => {
+  recorder.resources.length = 0;
+});
+
+/** Creates a rotator and waits until every one of its resources has been registered. */
+async function deploy(name: string, args: TokenRotatorArgs = {}) {
+  const rotator = new infra.TokenRotator(name, { bundleDir, ...args });
+  await promiseOf(rotator.urn);
+  await promiseOf(rotator.alarmArns);
+  await Promise.all(children(rotator).map((r) => promiseOf(r.urn)));
+  return rotator;
+}
+
+function children(rotator: InstanceType<Infra['TokenRotator']>): pulumi.CustomResource[] {
+  const { alarms, alarmTopic, ...rest } = rotator.resources;
+  return [...Object.values(rest), ...Object.values(alarms), ...(alarmTopic ? [alarmTopic] : [])];
+}
+
+const byType = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+const parse = (json: unknown): PolicyDocument => JSON.parse(String(json));
+
+describe('TokenRotator resource graph', () => {
+  it('creates every resource, each parented to the component', async () => {
+    const rotator = await deploy('rot');
+    const mine = recorder.of('rot').filter((r) => r.custom);
+    expect(mine.map((r) => r.type).sort()).toEqual(
+      [
+        'aws:cloudwatch/logGroup:LogGroup',
+        ...Array(5).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
+        'aws:iam/role:Role',
+        'aws:iam/role:Role',
+        'aws:iam/rolePolicy:RolePolicy',
+        'aws:iam/rolePolicy:RolePolicy',
+        'aws:lambda/function:Function',
+        'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
+        'aws:scheduler/schedule:Schedule',
+        'aws:sqs/queue:Queue',
+      ].sort(),
+    );
+    expect(recorder.find('token-rotator:index:TokenRotator', 'rot').custom).toBe(false);
+    const urns = await Promise.all(children(rotator).map((r) => promiseOf(r.urn)));
+    expect(urns).toHaveLength(mine.length);
+    for (const urn of urns) expect(urn).toContain('::token-rotator:index:TokenRotator$aws:');
+  });
+
+  it('reads partition, region and account through invokes', async () => {
+    await deploy('inv');
+    expect(recorder.calls).toEqual(
+      expect.arrayContaining([
+        'aws:index/getCallerIdentity:getCallerIdentity',
+        'aws:index/getRegion:getRegion',
+        'aws:index/getPartition:getPartition',
+      ]),
+    );
+  });
+
+  it('deploys the bundle as a nodejs22.x arm64 function with the rotator environment', async () => {
+    const rotator = await deploy('fn', { prefix: 'teams/platform/', concurrency: 4, batchSize: 50, logLevel: 'DEBUG' });
+    const fn = recorder.find('aws:lambda/function:Function', 'fn-function').inputs;
+    const fnName = rotator.settings.functionName;
+    expect(fn).toMatchObject({
+      name: fnName,
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      memorySize: 256,
+      timeout: 120,
+      role: `arn:aws:iam::${ACCOUNT_ID}:role/fn-role`,
+      deadLetterConfig: { targetArn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:fn-dlq` },
+    });
+    expect(fn.reservedConcurrentExecutions).toBeUndefined();
+    expect(await fn.code.path).toBe(bundleDir);
+    expect(fn.environment.variables).toEqual({
+      TOKEN_ROTATOR_PREFIX: 'teams/platform/',
+      TOKEN_ROTATOR_CONCURRENCY: '4',
+      TOKEN_ROTATOR_BATCH_SIZE: '50',
+      TOKEN_ROTATOR_SCHEDULE_SECONDS: '60',
+      POWERTOOLS_SERVICE_NAME: 'token-rotator',
+      POWERTOOLS_METRICS_NAMESPACE: 'TokenRotator',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(await promiseOf(rotator.functionName)).toBe(fnName);
+    expect(await promiseOf(rotator.functionArn)).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`);
+  });
+
+  it('creates the /aws/lambda log group with the retention, a DLQ, and limits async retries', async () => {
+    const rotator = await deploy('logs', { logRetentionInDays: 14, scheduleIntervalSeconds: 300 });
+    const fnName = rotator.settings.functionName;
+    expect(recorder.find('aws:cloudwatch/logGroup:LogGroup', 'logs-logs').inputs).toMatchObject({
+      name: `/aws/lambda/${fnName}`,
+      retentionInDays: 14,
+    });
+    expect(await promiseOf(rotator.logGroupName)).toBe(`/aws/lambda/${fnName}`);
+    expect(recorder.find('aws:sqs/queue:Queue', 'logs-dlq').inputs).toMatchObject({
+      messageRetentionSeconds: 1_209_600,
+      sqsManagedSseEnabled: true,
+    });
+    expect(await promiseOf(rotator.deadLetterQueueUrl)).toBe(
+      `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/logs-dlq`,
+    );
+    expect(
+      recorder.find('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'logs-async').inputs,
+    ).toEqual({ functionName: fnName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 300 });
+  });
+
+  it('schedules a sweep on time through a role that may only invoke this function', async () => {
+    const rotator = await deploy('sch', { scheduleExpression: 'rate(5 minutes)' });
+    const fnName = rotator.settings.functionName;
+    const schedule = recorder.find('aws:scheduler/schedule:Schedule', 'sch-schedule').inputs;
+    expect(schedule).toMatchObject({
+      name: fnName,
+      scheduleExpression: 'rate(5 minutes)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`,
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/sch-scheduler-role`,
+        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 300 },
+      },
+    });
+    expect(JSON.parse(schedule.target.input)).toEqual({ action: 'sweep' });
+    expect(await promiseOf(rotator.scheduleArn)).toBe(
+      `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/default/${fnName}`,
+    );
+
+    const policy = parse(recorder.find('aws:iam/rolePolicy:RolePolicy', 'sch-scheduler').inputs.policy);
+    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`,
+    });
+    const trust = parse(recorder.find('aws:iam/role:Role', 'sch-scheduler-role').inputs.assumeRolePolicy);
+    expect(trust.Statement[0]?.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+  });
+
+  it('gives the function role the rotator policy for its prefix, function and DLQ, without kms by default', async () => {
+    const rotator = await deploy('pol', { prefix: 'tr/' });
+    const fnName = rotator.settings.functionName;
+    const trust = parse(recorder.find('aws:iam/role:Role', 'pol-role').inputs.assumeRolePolicy);
+    expect(trust.Statement[0]?.Principal).toEqual({ Service: 'lambda.amazonaws.com' });
+    const policyInputs = recorder.find('aws:iam/rolePolicy:RolePolicy', 'pol-rotator').inputs;
+    expect(policyInputs.role).toBe('pol-role-id');
+    const doc = parse(policyInputs.policy);
+    const secret = (n: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${n}-AbCdEf`;
+    expect(allows(doc, 'secretsmanager:GetSecretValue', secret('tr/sirv/client'))).toBe(true);
+    expect(allows(doc, 'secretsmanager:PutSecretValue', secret('tr/sirv/client'))).toBe(false);
+    expect(allows(doc, 'secretsmanager:PutSecretValue', secret('tr/sirv/token'))).toBe(true);
+    expect(allows(doc, 'secretsmanager:PutSecretValue', secret('token-rotator/sirv/token'))).toBe(false);
+    expect(allows(doc, 'lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`)).toBe(
+      true,
+    );
+    expect(allows(doc, 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:pol-dlq`)).toBe(true);
+    expect(doc.Statement.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    expect(await promiseOf(rotator.roleArn)).toBe(`arn:aws:iam::${ACCOUNT_ID}:role/pol-role`);
+  });
+
+  it('adds the kms statement when a customer key is given', async () => {
+    await deploy('kms', { kmsKeyArn: KEY });
+    const doc = parse(recorder.find('aws:iam/rolePolicy:RolePolicy', 'kms-rotator').inputs.policy);
+    const kms = doc.Statement.filter((s) => asList(s.Action).some((a) => a.startsWith('kms:')));
+    expect(kms).toHaveLength(1);
+    expect(kms[0]).toMatchObject({
+      Resource: KEY,
+      Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } },
+    });
+  });
+});
+
+describe('TokenRotator alarms', () => {
+  const alarms = (name: string): Record<string, RecordedResource['inputs']> =>
+    Object.fromEntries(
+      byType(recorder.of(name), 'aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => [r.inputs.metricName, r.inputs]),
+    );
+
+  it('watches the rotator metrics and the function, notifying the given topic', async () => {
+    const rotator = await deploy('alm', { alarmTopicArn: TOPIC });
+    const fnName = rotator.settings.functionName;
+    const a = alarms('alm');
+    expect(Object.keys(a).sort()).toEqual([
+      'CredentialsRejected',
+      'Errors',
+      'Invocations',
+      'RefreshFailed',
+      'SecondsToExpiry',
+    ]);
+    const service = { service: 'token-rotator' };
+    expect(a.RefreshFailed).toMatchObject({
+      namespace: 'TokenRotator',
+      dimensions: service,
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    });
+    expect(a.CredentialsRejected).toMatchObject({
+      namespace: 'TokenRotator',
+      dimensions: service,
+      statistic: 'Sum',
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(a.SecondsToExpiry).toMatchObject({
+      namespace: 'TokenRotator',
+      dimensions: service,
+      statistic: 'Minimum',
+      threshold: 120,
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'notBreaching',
+    });
+    expect(a.Errors).toMatchObject({
+      namespace: 'AWS/Lambda',
+      dimensions: { FunctionName: fnName },
+      statistic: 'Sum',
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(a.Invocations).toMatchObject({
+      namespace: 'AWS/Lambda',
+      dimensions: { FunctionName: fnName },
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'breaching',
+    });
+    for (const alarm of Object.values(a)) {
+      expect(alarm.alarmActions).toEqual([TOPIC]);
+      expect(alarm.okActions).toEqual([TOPIC]);
+    }
+    const arns = await promiseOf(rotator.alarmArns);
+    expect(Object.keys(arns).sort()).toEqual([
+      'credentialsRejected',
+      'lambdaErrors',
+      'notInvoked',
+      'refreshFailed',
+      'secondsToExpiry',
+    ]);
+    expect(await promiseOf(rotator.alarmTopicArn)).toBe(TOPIC);
+  });
+
+  it('uses a custom SecondsToExpiry threshold and creates a topic on request', async () => {
+    const rotator = await deploy('top', { createAlarmTopic: true, secondsToExpiryThreshold: 900 });
+    expect(alarms('top').SecondsToExpiry?.threshold).toBe(900);
+    const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:top-alarms`;
+    expect(recorder.find('aws:sns/topic:Topic', 'top-alarms')).toBeDefined();
+    for (const alarm of Object.values(alarms('top'))) expect(alarm.alarmActions).toEqual([topicArn]);
+    expect(await promiseOf(rotator.alarmTopicArn)).toBe(topicArn);
+  });
+
+  it('creates alarms without actions and no topic when none is asked for', async () => {
+    await deploy('quiet');
+    expect(byType(recorder.of('quiet'), 'aws:sns/topic:Topic')).toEqual([]);
+    for (const alarm of Object.values(alarms('quiet'))) expect(alarm.alarmActions).toEqual([]);
+  });
+
+  it('passes tags to every taggable resource', async () => {
+    await deploy('tag', { tags: { team: 'platform' }, createAlarmTopic: true });
+    const taggable = recorder
+      .of('tag')
+      .filter((r) => r.custom && !/rolePolicy|functionEventInvokeConfig|scheduler\/schedule/.test(r.type));
+    expect(taggable.length).toBeGreaterThan(5);
+    for (const r of taggable) expect(r.inputs.tags, r.type).toEqual({ team: 'platform' });
+  });
+});
+
+describe('TokenRotator.readPolicyFor', () => {
+  const tokenArn = (name: string, prefix = 'token-rotator/') =>
+    `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${prefix}${name}/token-AbCdEf`;
+
+  it('grants read actions on exactly the one token secret of a credential', async () => {
+    const rotator = await deploy('rp1');
+    const doc = parse(await promiseOf(rotator.readPolicyFor({ tokenSecretArn: pulumi.output(tokenArn('sirv')) })));
+    expect(doc.Statement).toEqual([
+      {
+        Sid: 'ReadTokenSecret',
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: tokenArn('sirv'),
+      },
+    ]);
+  });
+
+  it('takes a list of ARNs and adds kms:Decrypt through Secrets Manager with a customer key', async () => {
+    const rotator = await deploy('rp2', { kmsKeyArn: KEY });
+    const doc = parse(await promiseOf(rotator.readPolicyFor([tokenArn('a'), pulumi.output(tokenArn('b'))])));
+    expect(doc.Statement[0]?.Resource).toEqual([tokenArn('a'), tokenArn('b')]);
+    expect(doc.Statement[1]).toMatchObject({ Action: 'kms:Decrypt', Resource: KEY });
+  });
+
+  it.each([
+    ['a client secret', tokenArn('sirv').replace('/token-', '/client-')],
+    ['a token secret under another prefix', tokenArn('sirv', 'other/')],
+    ['a wildcard', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-rotator/*'],
+    ['not an ARN', 'sirv'],
+  ])('refuses %s, naming the field', async (label, arn) => {
+    const rotator = await deploy(`rp-${label.replace(/\W+/g, '-')}`);
+    expect(() => rotator.readPolicyFor([arn])).toThrow(
+      expect.objectContaining({
+        field: 'tokenSecretArn',
+        message: expect.stringMatching(/token secret under "token-rotator\/"/),
+      }),
+    );
+    expect(() => rotator.readPolicyFor({ tokenSecretArn: arn })).toThrow(/token secret under/);
+  });
+
+  it('refuses an empty list', async () => {
+    const rotator = await deploy('rp-empty');
+    expect(() => rotator.readPolicyFor([])).toThrow(/at least one token secret ARN/);
+  });
+});
+
+describe('TokenRotator arguments', () => {
+  it('registers nothing when an argument is invalid', () => {
+    expect(() => new infra.TokenRotator('bad', { bundleDir, concurrency: 0 })).toThrow(/concurrency: /);
+    expect(recorder.of('bad')).toEqual([]);
+  });
+});
