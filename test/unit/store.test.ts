@@ -1,0 +1,726 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  InternalServiceError,
+  InvalidRequestException,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  RestoreSecretCommand,
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvalidConfigurationError, StoreError } from '../../core/errors';
+import {
+  type ClientDocument,
+  createCredentialSecrets,
+  DEFAULT_PREFIX,
+  deleteCredentialSecrets,
+  describeCredential,
+  listCredentials,
+  putToken,
+  readClientDocument,
+  readToken,
+  recordFailure,
+  type SecretStore,
+  secretNames,
+  TAG_KEYS,
+  tokenVersionId,
+  updateClientDocument,
+  updateCredentialSettings,
+} from '../../core/store';
+import { InvalidTokenRecordError, type TokenRecord } from '../../core/token';
+
+const NOW = new Date('2025-03-01T12:00:00.000Z');
+const CLIENT_SECRET = 'client-secret-value-that-must-never-leak';
+const ACCESS_TOKEN = 'access-token-value-that-must-never-leak';
+const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+
+function aRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    version: 1,
+    credential: 'sirv-prod',
+    issuer: 'sirv',
+    accessToken: ACCESS_TOKEN,
+    tokenType: 'Bearer',
+    issuedAt: '2025-03-01T12:00:00.000Z',
+    expiresAt: '2025-03-01T12:20:00.000Z',
+    refreshAfter: '2025-03-01T12:15:00.000Z',
+    generation: 1,
+    ...overrides,
+  };
+}
+
+function aClientDocument(): ClientDocument {
+  return { version: 1, issuer: { kind: 'sirv', clientId: 'id', clientSecret: CLIENT_SECRET }, policy: {} };
+}
+
+function awsError(name: string, status: number, fault: 'client' | 'server' = 'client'): SecretsManagerServiceException {
+  return new SecretsManagerServiceException({
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: status },
+    message: `${name} happened`,
+  });
+}
+
+const notFound = () =>
+  new ResourceNotFoundException({ $metadata: { httpStatusCode: 400 }, message: "Secrets Manager can't find it" });
+
+const names = secretNames('sirv-prod');
+const epoch = (iso: string) => String(Date.parse(iso) / 1000);
+
+let client: SecretsManagerClient;
+let sm: AwsClientStub<SecretsManagerClient>;
+let store: SecretStore;
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+  client = new SecretsManagerClient({ region: 'us-east-1' });
+  sm = mockClient(client);
+  store = { client };
+});
+
+afterEach(() => {
+  sm.restore();
+  vi.useRealTimers();
+});
+
+/** Every command name the client was sent, in order. */
+function sentCommands(): string[] {
+  return sm.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe('secretNames', () => {
+  it('puts a credential under the default prefix with /client and /token suffixes', () => {
+    expect(secretNames('sirv-prod')).toEqual({
+      client: 'token-rotator/sirv-prod/client',
+      token: 'token-rotator/sirv-prod/token',
+    });
+    expect(DEFAULT_PREFIX).toBe('token-rotator/');
+  });
+
+  it('uses a custom prefix of path segments', () => {
+    expect(secretNames('a.b@c', 'team/prod/').token).toBe('team/prod/a.b@c/token');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['with a slash', 'a/b'],
+    ['with a space', 'a b'],
+    ['starting with a dash', '-a'],
+    ['65 characters long', 'a'.repeat(65)],
+  ])('rejects a credential name that is %s, naming the field', (_what, name) => {
+    // Act
+    const error = (() => {
+      try {
+        secretNames(name);
+      } catch (e) {
+        return e;
+      }
+    })();
+    // Assess
+    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    expect((error as InvalidConfigurationError).field).toBe('name');
+    expect((error as Error).message).toMatch(/^name: /);
+  });
+
+  it('rejects a prefix that does not end with a slash', () => {
+    expect(() => secretNames('a', 'token-rotator')).toThrow(/prefix: expected path segments/);
+  });
+});
+
+describe('tokenVersionId', () => {
+  it('is a deterministic version 5 UUID that Secrets Manager accepts as a ClientRequestToken', () => {
+    // Act
+    const id = tokenVersionId(aRecord());
+    // Assess
+    expect(id).toBe(tokenVersionId(aRecord()));
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(id.length).toBeGreaterThanOrEqual(32);
+    expect(id.length).toBeLessThanOrEqual(64);
+  });
+
+  it('changes with the credential, the generation and the access token', () => {
+    const base = tokenVersionId(aRecord());
+    expect(tokenVersionId(aRecord({ credential: 'other' }))).not.toBe(base);
+    expect(tokenVersionId(aRecord({ generation: 2 }))).not.toBe(base);
+    expect(tokenVersionId(aRecord({ accessToken: 'another-token' }))).not.toBe(base);
+  });
+});
+
+describe('createCredentialSecrets', () => {
+  function prepareFreshNames(): void {
+    sm.on(DescribeSecretCommand).rejects(notFound());
+    sm.on(CreateSecretCommand, { Name: names.client }).resolves({ ARN: ARN(names.client), Name: names.client });
+    sm.on(CreateSecretCommand, { Name: names.token }).resolves({ ARN: ARN(names.token), Name: names.token });
+  }
+
+  it('creates the client and token secrets with the documented JSON, tags and idempotency token', async () => {
+    // Prepare
+    prepareFreshNames();
+    const record = aRecord();
+    // Act
+    const arns = await createCredentialSecrets(store, {
+      name: 'sirv-prod',
+      clientDocument: aClientDocument(),
+      token: record,
+      tags: { team: 'media' },
+      kmsKeyId: 'alias/tokens',
+    });
+    // Assess
+    expect(arns).toEqual({ clientSecretArn: ARN(names.client), tokenSecretArn: ARN(names.token) });
+    const creates = sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input);
+    expect(creates).toHaveLength(2);
+    const [clientCreate, tokenCreate] = creates;
+    expect(clientCreate).toMatchObject({ Name: names.client, KmsKeyId: 'alias/tokens' });
+    expect(JSON.parse(clientCreate?.SecretString ?? '')).toEqual(aClientDocument());
+    expect(clientCreate?.Tags).toEqual([
+      { Key: 'team', Value: 'media' },
+      { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
+    ]);
+    expect(tokenCreate).toMatchObject({
+      Name: names.token,
+      KmsKeyId: 'alias/tokens',
+      ClientRequestToken: tokenVersionId(record),
+    });
+    expect(JSON.parse(tokenCreate?.SecretString ?? '')).toEqual(record);
+    expect(tokenCreate?.Tags).toEqual([
+      { Key: 'team', Value: 'media' },
+      { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
+      { Key: TAG_KEYS.refreshAfter, Value: epoch(record.refreshAfter) },
+      { Key: TAG_KEYS.expiresAt, Value: epoch(record.expiresAt) },
+      { Key: TAG_KEYS.failures, Value: '0' },
+    ]);
+  });
+
+  it('refuses to touch a live secret of the same name and writes nothing', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand, { SecretId: names.client }).resolves({ ARN: ARN(names.client), Name: names.client });
+    sm.on(DescribeSecretCommand, { SecretId: names.token }).rejects(notFound());
+    // Act
+    const error = await caught(
+      createCredentialSecrets(store, { name: 'sirv-prod', clientDocument: aClientDocument(), token: aRecord() }),
+    );
+    // Assess
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ credential: 'sirv-prod', reason: 'ResourceExistsException', transient: false });
+    expect((error as Error).message).toContain('token-rotator/sirv-prod/client');
+    expect(sentCommands().filter((c) => c !== 'DescribeSecretCommand')).toEqual([]);
+  });
+
+  it('restores a secret scheduled for deletion and reuses it with a new value and reset tags', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand, { SecretId: names.client }).rejects(notFound());
+    sm.on(DescribeSecretCommand, { SecretId: names.token }).resolves({
+      ARN: ARN(names.token),
+      Name: names.token,
+      DeletedDate: new Date('2025-03-05T00:00:00Z'),
+      Tags: [
+        { Key: TAG_KEYS.failures, Value: '4' },
+        { Key: TAG_KEYS.lastError, Value: 'InvalidCredentials' },
+        { Key: 'old-user-tag', Value: 'x' },
+      ],
+    });
+    sm.on(CreateSecretCommand).resolves({ ARN: ARN(names.client) });
+    const record = aRecord({ generation: 7 });
+    // Act
+    const arns = await createCredentialSecrets(store, {
+      name: 'sirv-prod',
+      clientDocument: aClientDocument(),
+      token: record,
+    });
+    // Assess
+    expect(arns.tokenSecretArn).toBe(ARN(names.token));
+    expect(sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.Name)).toEqual([names.client]);
+    expect(sm.commandCalls(RestoreSecretCommand)[0]?.args[0].input).toEqual({ SecretId: names.token });
+    expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      TagKeys: [TAG_KEYS.lastError, 'old-user-tag'],
+    });
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toContainEqual({
+      Key: TAG_KEYS.failures,
+      Value: '0',
+    });
+    const update = sm.commandCalls(UpdateSecretCommand)[0]?.args[0].input;
+    expect(update).toMatchObject({ SecretId: names.token, ClientRequestToken: tokenVersionId(record) });
+    expect(JSON.parse(update?.SecretString ?? '')).toEqual(record);
+    expect(sentCommands().indexOf('RestoreSecretCommand')).toBeLessThan(sentCommands().indexOf('UpdateSecretCommand'));
+  });
+
+  it('deletes the client secret it created, without recovery, when the token secret cannot be created', async () => {
+    // Prepare
+    prepareFreshNames();
+    sm.on(CreateSecretCommand, { Name: names.token }).rejects(awsError('AccessDeniedException', 400));
+    // Act
+    const error = await caught(
+      createCredentialSecrets(store, { name: 'sirv-prod', clientDocument: aClientDocument(), token: aRecord() }),
+    );
+    // Assess
+    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: names.client, ForceDeleteWithoutRecovery: true },
+    ]);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ credential: 'sirv-prod', reason: 'AccessDeniedException', transient: false });
+    expect((error as Error).message).toMatch(/^Credential "sirv-prod": Secrets Manager CreateSecret failed/);
+    expect((error as Error).message).not.toContain(CLIENT_SECRET);
+    expect((error as Error).message).not.toContain(ACCESS_TOKEN);
+  });
+
+  it('puts a restored secret back into a recovery window when a later step fails', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand, { SecretId: names.client }).resolves({
+      ARN: ARN(names.client),
+      Name: names.client,
+      DeletedDate: new Date('2025-03-05T00:00:00Z'),
+    });
+    sm.on(DescribeSecretCommand, { SecretId: names.token }).rejects(notFound());
+    sm.on(CreateSecretCommand).rejects(awsError('ThrottlingException', 400));
+    // Act
+    const error = await caught(
+      createCredentialSecrets(store, { name: 'sirv-prod', clientDocument: aClientDocument(), token: aRecord() }),
+    );
+    // Assess
+    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: names.client, RecoveryWindowInDays: 7 },
+    ]);
+    expect(error).toMatchObject({ reason: 'ThrottlingException', transient: true });
+  });
+
+  it('names the secrets it could not roll back', async () => {
+    // Prepare
+    prepareFreshNames();
+    sm.on(CreateSecretCommand, { Name: names.token }).rejects(awsError('InternalServiceError', 500, 'server'));
+    sm.on(DeleteSecretCommand).rejects(awsError('AccessDeniedException', 400));
+    // Act
+    const error = await caught(
+      createCredentialSecrets(store, { name: 'sirv-prod', clientDocument: aClientDocument(), token: aRecord() }),
+    );
+    // Assess
+    expect((error as Error).message).toContain(`Rolling back also failed for "${names.client}"`);
+    expect(error).toMatchObject({ reason: 'InternalServiceError', transient: true });
+  });
+
+  it('rejects reserved tag keys and a record of another credential before calling AWS', async () => {
+    const base = { name: 'sirv-prod', clientDocument: aClientDocument(), token: aRecord() };
+    await expect(createCredentialSecrets(store, { ...base, tags: { 'token-rotator:x': '1' } })).rejects.toMatchObject({
+      field: 'tags.token-rotator:x',
+    });
+    await expect(createCredentialSecrets(store, { ...base, tags: { 'aws:x': '1' } })).rejects.toBeInstanceOf(
+      InvalidConfigurationError,
+    );
+    await expect(
+      createCredentialSecrets(store, { ...base, token: aRecord({ credential: 'other' }) }),
+    ).rejects.toMatchObject({ field: 'token.credential' });
+    expect(sm.calls()).toHaveLength(0);
+  });
+});
+
+describe('putToken', () => {
+  it('writes the record with a derived ClientRequestToken, then retags it and clears the failure tags', async () => {
+    // Prepare
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
+    const record = aRecord({ generation: 42 });
+    // Act
+    const versionId = await putToken(store, record);
+    // Assess
+    expect(versionId).toBe('v-1');
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'TagResourceCommand', 'UntagResourceCommand']);
+    const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ SecretId: names.token, ClientRequestToken: tokenVersionId(record) });
+    expect(JSON.parse(put?.SecretString ?? '')).toEqual(record);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      Tags: [
+        { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
+        { Key: TAG_KEYS.refreshAfter, Value: epoch(record.refreshAfter) },
+        { Key: TAG_KEYS.expiresAt, Value: epoch(record.expiresAt) },
+        { Key: TAG_KEYS.failures, Value: '0' },
+      ],
+    });
+    expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      TagKeys: [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt],
+    });
+  });
+
+  it('sends the same ClientRequestToken when the same record is written again', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    await putToken(store, aRecord());
+    await putToken(store, aRecord());
+    const tokens = sm.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens[0]).toBe(tokens[1]);
+  });
+
+  it('leaves the tags alone when the write is throttled and reports a transient StoreError', async () => {
+    // Prepare
+    sm.on(PutSecretValueCommand).rejects(awsError('ThrottlingException', 400));
+    // Act
+    const error = await caught(putToken(store, aRecord()));
+    // Assess
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ credential: 'sirv-prod', reason: 'ThrottlingException', transient: true });
+    expect(sentCommands()).toEqual(['PutSecretValueCommand']);
+  });
+
+  it('uses the store prefix', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    await putToken({ client, prefix: 'team/' }, aRecord());
+    expect(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretId).toBe('team/sirv-prod/token');
+  });
+});
+
+describe('readToken', () => {
+  it('parses the current token record', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: names.token }).resolves({ SecretString: JSON.stringify(aRecord()) });
+    await expect(readToken(store, 'sirv-prod')).resolves.toEqual(aRecord());
+  });
+
+  it('returns undefined when the token secret does not exist', async () => {
+    sm.on(GetSecretValueCommand).rejects(notFound());
+    await expect(readToken(store, 'sirv-prod')).resolves.toBeUndefined();
+  });
+
+  it('rejects a value that is not a token record without quoting it', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accessToken: ACCESS_TOKEN }) });
+    const error = await caught(readToken(store, 'sirv-prod'));
+    expect(error).toBeInstanceOf(InvalidTokenRecordError);
+    expect((error as Error).message).not.toContain(ACCESS_TOKEN);
+  });
+});
+
+describe('readClientDocument and updateClientDocument', () => {
+  it('reads and validates the client document', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: names.client }).resolves({
+      SecretString: JSON.stringify(aClientDocument()),
+    });
+    await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
+  });
+
+  it('rejects a document of another version, naming the fields and never the values', async () => {
+    // Prepare
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ version: 2, issuer: { clientSecret: CLIENT_SECRET } }),
+    });
+    // Act
+    const error = await caught(readClientDocument(store, 'sirv-prod'));
+    // Assess
+    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    expect((error as Error).message).toContain('Credential "sirv-prod"');
+    expect((error as Error).message).toContain('version');
+    expect((error as Error).message).toContain('issuer.kind');
+    expect((error as Error).message).not.toContain(CLIENT_SECRET);
+  });
+
+  it('reports a missing client secret as a permanent StoreError', async () => {
+    sm.on(GetSecretValueCommand).rejects(notFound());
+    await expect(readClientDocument(store, 'sirv-prod')).rejects.toMatchObject({
+      code: 'StoreError',
+      reason: 'ResourceNotFoundException',
+      transient: false,
+    });
+  });
+
+  it('writes a new client document version with no derived request token', async () => {
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'c-2' });
+    await expect(updateClientDocument(store, 'sirv-prod', aClientDocument())).resolves.toBe('c-2');
+    const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+    expect(put?.SecretId).toBe(names.client);
+    expect(put?.ClientRequestToken).toBeUndefined();
+  });
+});
+
+describe('updateCredentialSettings', () => {
+  it('removes dropped user tags, sets the new ones and the KMS key on both secrets', async () => {
+    sm.onAnyCommand().resolves({});
+    await updateCredentialSettings(store, 'sirv-prod', {
+      tags: { team: 'media' },
+      previousTags: { team: 'old', owner: 'x' },
+      kmsKeyId: 'alias/k',
+    });
+    expect(sm.commandCalls(UntagResourceCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: names.client, TagKeys: ['owner'] },
+      { SecretId: names.token, TagKeys: ['owner'] },
+    ]);
+    expect(sm.commandCalls(TagResourceCommand)).toHaveLength(2);
+    expect(sm.commandCalls(UpdateSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: names.client, KmsKeyId: 'alias/k' },
+      { SecretId: names.token, KmsKeyId: 'alias/k' },
+    ]);
+  });
+});
+
+describe('listCredentials', () => {
+  function tokenEntry(name: string, tags: Record<string, string>, extra: object = {}) {
+    const secretName = `token-rotator/${name}/token`;
+    return {
+      ARN: ARN(secretName),
+      Name: secretName,
+      Tags: Object.entries({ [TAG_KEYS.credential]: name, ...tags }).map(([Key, Value]) => ({ Key, Value })),
+      ...extra,
+    };
+  }
+  function clientEntry(name: string, changed: Date) {
+    return { ARN: ARN(`token-rotator/${name}/client`), Name: `token-rotator/${name}/client`, LastChangedDate: changed };
+  }
+
+  it('filters by prefix and credential tag on the server and reads listings from tags across pages', async () => {
+    // Prepare
+    const changed = new Date('2025-02-01T00:00:00Z');
+    const pages = [
+      {
+        SecretList: [clientEntry('a', changed), tokenEntry('a', { [TAG_KEYS.refreshAfter]: '1740830400' })],
+        NextToken: 'p2',
+      },
+      {
+        SecretList: [
+          tokenEntry('b', {
+            [TAG_KEYS.refreshAfter]: '1740830500',
+            [TAG_KEYS.expiresAt]: '1740831000',
+            [TAG_KEYS.failures]: '3',
+            [TAG_KEYS.lastError]: 'IssuerUnavailable',
+            [TAG_KEYS.nextAttempt]: '1740830600',
+            [TAG_KEYS.failedAt]: '1740830300',
+          }),
+          // A nested prefix and a foreign secret are not credentials of this prefix.
+          { Name: 'token-rotator/nested/x/token', Tags: [] },
+          { Name: 'token-rotator/b/other', Tags: [] },
+        ],
+        NextToken: 'p3',
+      },
+      // The client secret of b arrives on a later page: b waits for it.
+      { SecretList: [clientEntry('b', changed)] },
+    ];
+    // The paginator reuses one input object, so the page tokens are recorded as they are sent.
+    const sentTokens: (string | undefined)[] = [];
+    sm.on(ListSecretsCommand).callsFake((input: { NextToken?: string }) => {
+      sentTokens.push(input.NextToken);
+      return pages[sentTokens.length - 1];
+    });
+    // Act
+    const listings = await collect(listCredentials(store, { pageSize: 2 }));
+    // Assess
+    expect(sentTokens).toEqual([undefined, 'p2', 'p3']);
+    expect(sm.commandCalls(ListSecretsCommand)[0]?.args[0].input).toMatchObject({
+      Filters: [
+        { Key: 'name', Values: ['token-rotator/'] },
+        { Key: 'tag-key', Values: [TAG_KEYS.credential] },
+      ],
+      IncludePlannedDeletion: false,
+      MaxResults: 2,
+    });
+    expect(listings).toEqual([
+      {
+        name: 'a',
+        tokenSecretArn: ARN('token-rotator/a/token'),
+        refreshAfter: new Date(1740830400_000),
+        expiresAt: undefined,
+        failures: 0,
+        lastError: undefined,
+        nextAttempt: undefined,
+        failedAt: undefined,
+        clientChangedAt: changed,
+      },
+      {
+        name: 'b',
+        tokenSecretArn: ARN('token-rotator/b/token'),
+        refreshAfter: new Date(1740830500_000),
+        expiresAt: new Date(1740831000_000),
+        failures: 3,
+        lastError: 'IssuerUnavailable',
+        nextAttempt: new Date(1740830600_000),
+        failedAt: new Date(1740830300_000),
+        clientChangedAt: changed,
+      },
+    ]);
+    expect(sentCommands().every((c) => c === 'ListSecretsCommand')).toBe(true);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('skips secrets scheduled for deletion unless asked to include them', async () => {
+    // Prepare
+    const deleted = new Date('2025-03-08T00:00:00Z');
+    sm.on(ListSecretsCommand).resolves({ SecretList: [tokenEntry('gone', {}, { DeletedDate: deleted })] });
+    // Act
+    const live = await collect(listCredentials(store));
+    const all = await collect(listCredentials(store, { includePlannedDeletion: true }));
+    // Assess
+    expect(live).toEqual([]);
+    expect(all).toMatchObject([{ name: 'gone', deletedDate: deleted }]);
+    expect(all[0]?.clientChangedAt).toBeUndefined();
+    expect(sm.commandCalls(ListSecretsCommand)[1]?.args[0].input.IncludePlannedDeletion).toBe(true);
+  });
+
+  it('still lists a token whose client secret is missing', async () => {
+    sm.on(ListSecretsCommand).resolves({ SecretList: [tokenEntry('orphan', {})] });
+    await expect(collect(listCredentials(store))).resolves.toMatchObject([{ name: 'orphan', failures: 0 }]);
+  });
+
+  it('wraps a failed ListSecrets in a StoreError', async () => {
+    sm.on(ListSecretsCommand).rejects(awsError('AccessDeniedException', 400));
+    await expect(collect(listCredentials(store))).rejects.toMatchObject({
+      code: 'StoreError',
+      reason: 'AccessDeniedException',
+      transient: false,
+    });
+  });
+});
+
+describe('recordFailure', () => {
+  it('records failures, the code, the next attempt and the failure time in tags only', async () => {
+    // Prepare
+    sm.onAnyCommand().resolves({});
+    // Act
+    await recordFailure(store, 'sirv-prod', {
+      failures: 2,
+      lastError: 'IssuerUnavailable',
+      nextAttempt: new Date('2025-03-01T12:05:00Z'),
+      failedAt: NOW,
+    });
+    // Assess
+    expect(sentCommands()).toEqual(['TagResourceCommand']);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      Tags: [
+        { Key: TAG_KEYS.failures, Value: '2' },
+        { Key: TAG_KEYS.lastError, Value: 'IssuerUnavailable' },
+        { Key: TAG_KEYS.nextAttempt, Value: epoch('2025-03-01T12:05:00Z') },
+        { Key: TAG_KEYS.failedAt, Value: epoch(NOW.toISOString()) },
+      ],
+    });
+  });
+
+  it('removes a stale next attempt after a permanent failure', async () => {
+    sm.onAnyCommand().resolves({});
+    await recordFailure(store, 'sirv-prod', { failures: 1, lastError: 'InvalidCredentials' });
+    expect(sentCommands()).toEqual(['TagResourceCommand', 'UntagResourceCommand']);
+    expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys).toEqual([TAG_KEYS.nextAttempt]);
+  });
+
+  it.each([
+    ['upstream text', 'connect ECONNREFUSED 10.0.0.1:443'],
+    ['an empty code', ''],
+    ['a code of 65 characters', 'E'.repeat(65)],
+    ['a code with a colon', 'Store:Error'],
+  ])('rejects %s as lastError before any call', async (_what, lastError) => {
+    const error = await caught(recordFailure(store, 'sirv-prod', { failures: 1, lastError }));
+    expect(error).toMatchObject({ code: 'InvalidConfiguration', field: 'lastError' });
+    expect(sm.calls()).toHaveLength(0);
+  });
+});
+
+describe('deleteCredentialSecrets', () => {
+  it('schedules both secrets for deletion with a 7-day recovery window by default', async () => {
+    sm.on(DeleteSecretCommand).resolves({});
+    await deleteCredentialSecrets(store, 'sirv-prod');
+    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: names.token, RecoveryWindowInDays: 7 },
+      { SecretId: names.client, RecoveryWindowInDays: 7 },
+    ]);
+  });
+
+  it('deletes at once without recovery when forced', async () => {
+    sm.on(DeleteSecretCommand).resolves({});
+    await deleteCredentialSecrets(store, 'sirv-prod', { forceDeleteWithoutRecovery: true });
+    expect(sm.commandCalls(DeleteSecretCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      ForceDeleteWithoutRecovery: true,
+    });
+  });
+
+  it.each([3, 31, 7.5])('rejects a recovery window of %s days', async (days) => {
+    await expect(deleteCredentialSecrets(store, 'sirv-prod', { recoveryWindowInDays: days })).rejects.toMatchObject({
+      field: 'recoveryWindowInDays',
+    });
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('counts a secret that is already gone or already scheduled for deletion as deleted', async () => {
+    // Prepare
+    sm.on(DeleteSecretCommand, { SecretId: names.token }).rejects(notFound());
+    sm.on(DeleteSecretCommand, { SecretId: names.client }).rejects(
+      new InvalidRequestException({ $metadata: { httpStatusCode: 400 }, message: 'marked deleted' }),
+    );
+    sm.on(DescribeSecretCommand, { SecretId: names.client }).resolves({ DeletedDate: new Date('2025-03-05Z') });
+    // Act / Assess
+    await expect(deleteCredentialSecrets(store, 'sirv-prod')).resolves.toBeUndefined();
+  });
+
+  it('still deletes the client secret when deleting the token secret fails, then reports the failure', async () => {
+    sm.on(DeleteSecretCommand, { SecretId: names.token }).rejects(awsError('AccessDeniedException', 400));
+    sm.on(DeleteSecretCommand, { SecretId: names.client }).resolves({});
+    await expect(deleteCredentialSecrets(store, 'sirv-prod')).rejects.toMatchObject({
+      reason: 'AccessDeniedException',
+    });
+    expect(sm.commandCalls(DeleteSecretCommand)).toHaveLength(2);
+  });
+});
+
+describe('describeCredential', () => {
+  it('reports existence, deletion and tags of both secrets without reading a value', async () => {
+    // Prepare
+    const deleted = new Date('2025-03-05T00:00:00Z');
+    sm.on(DescribeSecretCommand, { SecretId: names.client }).rejects(notFound());
+    sm.on(DescribeSecretCommand, { SecretId: names.token }).resolves({
+      ARN: ARN(names.token),
+      DeletedDate: deleted,
+      Tags: [{ Key: TAG_KEYS.credential, Value: 'sirv-prod' }],
+    });
+    // Act
+    const state = await describeCredential(store, 'sirv-prod');
+    // Assess
+    expect(state.client).toEqual({ name: names.client, exists: false, tags: {} });
+    expect(state.token).toMatchObject({
+      name: names.token,
+      exists: true,
+      arn: ARN(names.token),
+      deletedDate: deleted,
+      tags: { [TAG_KEYS.credential]: 'sirv-prod' },
+    });
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+});
+
+describe('error classification', () => {
+  const network = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  it.each([
+    ['ThrottlingException', true, awsError('ThrottlingException', 400)],
+    ['InternalServiceError', true, new InternalServiceError({ $metadata: { httpStatusCode: 500 }, message: 'x' })],
+    ['ServiceUnavailable', true, awsError('ServiceUnavailable', 503, 'server')],
+    ['Error', true, network],
+    ['AccessDeniedException', false, awsError('AccessDeniedException', 400)],
+    ['ValidationException', false, awsError('ValidationException', 400)],
+    ['LimitExceededException', false, awsError('LimitExceededException', 400)],
+  ])('classifies %s as transient: %s', async (name, transient, error) => {
+    sm.on(GetSecretValueCommand).rejects(error);
+    await expect(readClientDocument(store, 'sirv-prod')).rejects.toMatchObject({
+      code: 'StoreError',
+      credential: 'sirv-prod',
+      reason: name,
+      transient,
+    });
+  });
+});
