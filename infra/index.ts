@@ -17,6 +17,7 @@ export {
   lambdaAssumeRolePolicy,
   rotatorPolicy,
   scheduleArnOf,
+  scheduleGroupArnOf,
   schedulerAssumeRolePolicy,
   schedulerPolicy,
   secretArnPattern,

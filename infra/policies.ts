@@ -172,8 +172,9 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
 }
 
 /**
- * Trust policy letting EventBridge Scheduler assume the schedule's role, only on behalf of this
- * schedule in this account (confused-deputy guard).
+ * Trust policy letting EventBridge Scheduler assume the schedule's role, only for schedules of
+ * this account's `default` group (confused-deputy guard). Scheduler presents the schedule GROUP's
+ * ARN as `aws:SourceArn`, not the schedule's, so that is the narrowest value that still works.
  */
 export function schedulerAssumeRolePolicy(scope: SchedulerPolicyScope): PolicyDocument {
   return {
@@ -187,7 +188,7 @@ export function schedulerAssumeRolePolicy(scope: SchedulerPolicyScope): PolicyDo
         Condition: {
           StringEquals: {
             'aws:SourceAccount': scope.accountId,
-            'aws:SourceArn': scheduleArnOf(scope),
+            'aws:SourceArn': scheduleGroupArnOf(scope),
           },
         },
       },
@@ -208,4 +209,9 @@ export function schedulerPolicy(scope: SchedulerPolicyScope): PolicyDocument {
 /** The ARN of a schedule in the `default` group. */
 export function scheduleArnOf(scope: SchedulerPolicyScope): string {
   return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/default/${scope.scheduleName}`;
+}
+
+/** The ARN of the `default` schedule group. */
+export function scheduleGroupArnOf(scope: Omit<SchedulerPolicyScope, 'functionName' | 'scheduleName'>): string {
+  return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule-group/default`;
 }

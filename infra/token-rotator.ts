@@ -28,13 +28,20 @@ export type AlarmArns = Record<AlarmKey, string>;
  *
  * @example
  * ```ts
- * import { TokenRotator } from 'token-rotator/infra';
- * import { ProviderCredential } from 'token-rotator';
+ * import * as aws from '@pulumi/aws';
+ * import * as pulumi from '@pulumi/pulumi';
+ * import { ProviderCredential } from '../provider/resource';
+ * import { TokenRotator } from '../infra';
  *
+ * const cfg = new pulumi.Config();
  * const rotator = new TokenRotator('rotator', { createAlarmTopic: true, tags: { team: 'platform' } });
- * const sirv = new ProviderCredential('sirv', { name: 'sirv-prod', issuer: { kind: 'sirv', ... } });
+ * const sirv = new ProviderCredential('sirv-prod', {
+ *   issuer: { kind: 'sirv', clientId: cfg.require('sirvClientId'), clientSecret: cfg.requireSecret('sirvClientSecret') },
+ * });
+ * // A workload role may read that one token, nothing else.
  * new aws.iam.RolePolicy('app-reads-sirv', { role: appRole.id, policy: rotator.readPolicyFor(sirv) });
- * export const rotatorFunction = rotator.functionName;
+ * export const rotatorFunctionName = rotator.functionName;
+ * export const alarmTopicArn = rotator.alarmTopicArn;
  * ```
  */
 export class TokenRotator extends pulumi.ComponentResource {
@@ -138,7 +145,8 @@ export class TokenRotator extends pulumi.ComponentResource {
       `${name}-function`,
       {
         name: fnName,
-        description: `token-rotator: refreshes tokens under ${settings.prefix} ahead of expiry`,
+        // Lambda caps descriptions at 256 characters; a prefix may be as long as that.
+        description: `token-rotator: refreshes tokens under ${settings.prefix} ahead of expiry`.slice(0, 256),
         role: role.arn,
         runtime: aws.lambda.Runtime.NodeJS22dX,
         architectures: ['arm64'],
@@ -205,6 +213,8 @@ export class TokenRotator extends pulumi.ComponentResource {
       `${name}-schedule`,
       {
         name: fnName,
+        // The scheduler role trusts this group only (see schedulerAssumeRolePolicy).
+        groupName: 'default',
         description: `token-rotator: sweep ${settings.prefix} every ${settings.scheduleIntervalSeconds} s`,
         scheduleExpression: settings.scheduleExpression,
         // Sweeps must land on time: the Lambda looks ahead exactly one interval.

@@ -205,7 +205,7 @@ describe('schedulerPolicy and schedulerAssumeRolePolicy', () => {
     expect(allows(doc, 'secretsmanager:GetSecretValue', '*')).toBe(false);
   });
 
-  it('is assumable by EventBridge Scheduler for this schedule in this account only', () => {
+  it("is assumable by EventBridge Scheduler for this account's default schedule group only", () => {
     expect(schedulerAssumeRolePolicy(s).Statement[0]).toEqual({
       Sid: 'SchedulerAssumesRole',
       Effect: 'Allow',
@@ -214,7 +214,7 @@ describe('schedulerPolicy and schedulerAssumeRolePolicy', () => {
       Condition: {
         StringEquals: {
           'aws:SourceAccount': '123456789012',
-          'aws:SourceArn': 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/rotator-abc1234',
+          'aws:SourceArn': 'arn:aws:scheduler:eu-west-1:123456789012:schedule-group/default',
         },
       },
     });

@@ -136,6 +136,7 @@ describe('TokenRotator resource graph', () => {
     const schedule = recorder.find('aws:scheduler/schedule:Schedule', 'sch-schedule').inputs;
     expect(schedule).toMatchObject({
       name: fnName,
+      groupName: 'default',
       scheduleExpression: 'rate(5 minutes)',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
