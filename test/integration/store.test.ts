@@ -1,0 +1,285 @@
+/**
+ * core/store against a real moto server (started by test/support/global-setup.ts). Every test
+ * works under its own prefix, so tests share the server without seeing each other's secrets.
+ *
+ * moto 5.2.5 deviations from AWS found while writing these (the store codes to AWS's documented
+ * behaviour, so none of them is exercised on purpose):
+ * - CreateSecret on a name scheduled for deletion fails with ResourceExistsException (AWS:
+ *   InvalidRequestException). The store describes first and restores, so both work.
+ * - ListSecrets ignores SortBy/SortOrder and lists in creation order; the store pairs /client and
+ *   /token entries whatever the order.
+ * - DeleteSecret with ForceDeleteWithoutRecovery on a missing secret answers success; with a
+ *   recovery window it fails with ResourceNotFoundException. The store accepts both as deleted.
+ * - UpdateSecret with only a KmsKeyId adds no version (as AWS documents).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type ClientDocument,
+  createCredentialSecrets,
+  deleteCredentialSecrets,
+  describeCredential,
+  listCredentials,
+  putToken,
+  readClientDocument,
+  readToken,
+  recordFailure,
+  type SecretStore,
+  secretNames,
+  TAG_KEYS,
+  tokenVersionId,
+} from '../../core/store';
+import type { TokenRecord } from '../../core/token';
+import { secretsManagerClient } from '../support/aws';
+
+const CLIENT_SECRET = 'integration-client-secret';
+
+function aRecord(credential: string, overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    version: 1,
+    credential,
+    issuer: 'sirv',
+    accessToken: `token-of-${credential}-${randomUUID()}`,
+    tokenType: 'Bearer',
+    issuedAt: '2025-03-01T12:00:00.000Z',
+    expiresAt: '2025-03-01T12:20:00.000Z',
+    refreshAfter: '2025-03-01T12:15:00.000Z',
+    generation: 1,
+    ...overrides,
+  };
+}
+
+function aClientDocument(): ClientDocument {
+  return { version: 1, issuer: { kind: 'sirv', clientId: 'id', clientSecret: CLIENT_SECRET }, policy: {} };
+}
+
+/** Counts every command the client sends, by name, as the SDK sees it. */
+function countCommands(client: SecretsManagerClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  return counts;
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+/** Runs `task` over `items`, at most `limit` at a time. */
+async function inBatches<T>(items: readonly T[], limit: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(task));
+}
+
+let client: SecretsManagerClient;
+let store: SecretStore;
+
+beforeEach(() => {
+  client = secretsManagerClient();
+  store = { client, prefix: `it-${randomUUID().slice(0, 8)}/` };
+});
+
+afterEach(() => {
+  client.destroy();
+});
+
+async function tagsOf(secretId: string): Promise<Record<string, string>> {
+  const out = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+  return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+}
+
+describe('core/store on moto', () => {
+  it('creates both secrets with the documented JSON and tags', async () => {
+    // Prepare
+    const record = aRecord('sirv-prod');
+    const names = secretNames('sirv-prod', store.prefix);
+    // Act
+    const arns = await createCredentialSecrets(store, {
+      name: 'sirv-prod',
+      clientDocument: aClientDocument(),
+      token: record,
+      tags: { team: 'media' },
+    });
+    // Assess
+    expect(arns.clientSecretArn).toContain(`:secret:${names.client}-`);
+    expect(arns.tokenSecretArn).toContain(`:secret:${names.token}-`);
+    const token = await client.send(new GetSecretValueCommand({ SecretId: names.token }));
+    expect(JSON.parse(token.SecretString ?? '')).toEqual(record);
+    expect(token.VersionId).toBe(tokenVersionId(record));
+    const clientValue = await client.send(new GetSecretValueCommand({ SecretId: names.client }));
+    expect(JSON.parse(clientValue.SecretString ?? '')).toEqual(aClientDocument());
+    expect(await tagsOf(names.client)).toEqual({ team: 'media', [TAG_KEYS.credential]: 'sirv-prod' });
+    expect(await tagsOf(names.token)).toEqual({
+      team: 'media',
+      [TAG_KEYS.credential]: 'sirv-prod',
+      [TAG_KEYS.refreshAfter]: String(Date.parse(record.refreshAfter) / 1000),
+      [TAG_KEYS.expiresAt]: String(Date.parse(record.expiresAt) / 1000),
+      [TAG_KEYS.failures]: '0',
+    });
+    await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
+    await expect(readToken(store, 'sirv-prod')).resolves.toEqual(record);
+  });
+
+  it('keeps one version when the same token is put twice', async () => {
+    // Prepare
+    const initial = aRecord('twice');
+    await createCredentialSecrets(store, { name: 'twice', clientDocument: aClientDocument(), token: initial });
+    const next = aRecord('twice', { generation: 2 });
+    // Act
+    const first = await putToken(store, next);
+    const second = await putToken(store, next);
+    // Assess
+    expect(first).toBe(tokenVersionId(next));
+    expect(second).toBe(first);
+    const versions = await client.send(
+      new ListSecretVersionIdsCommand({ SecretId: secretNames('twice', store.prefix).token }),
+    );
+    expect(versions.Versions?.map((v) => v.VersionId).sort()).toEqual([tokenVersionId(initial), first].sort());
+    await expect(readToken(store, 'twice')).resolves.toEqual(next);
+  });
+
+  it('lists 150 credentials over several pages from tags alone', async () => {
+    // Prepare
+    const names = Array.from({ length: 150 }, (_, i) => `cred-${String(i).padStart(3, '0')}`);
+    await inBatches(names, 15, (name) =>
+      createCredentialSecrets(store, { name, clientDocument: aClientDocument(), token: aRecord(name) }),
+    );
+    const counts = countCommands(client);
+    // Act
+    const listings = await collect(listCredentials(store, { pageSize: 40 }));
+    // Assess
+    expect(listings.map((l) => l.name).sort()).toEqual(names);
+    // 300 secrets (client and token of each) at 40 a page: moto honours MaxResults.
+    expect(counts.get('ListSecretsCommand')).toBe(8);
+    expect([...counts.keys()]).toEqual(['ListSecretsCommand']);
+    expect(counts.get('GetSecretValueCommand')).toBeUndefined();
+    for (const listing of listings) {
+      expect(listing).toMatchObject({ failures: 0, refreshAfter: new Date('2025-03-01T12:15:00.000Z') });
+      expect(listing.clientChangedAt).toBeInstanceOf(Date);
+    }
+  });
+
+  it('restores and reuses a credential whose secrets are scheduled for deletion', async () => {
+    // Prepare
+    const first = await createCredentialSecrets(store, {
+      name: 'phoenix',
+      clientDocument: aClientDocument(),
+      token: aRecord('phoenix'),
+    });
+    await recordFailure(store, 'phoenix', { failures: 3, lastError: 'InvalidCredentials', failedAt: new Date() });
+    await deleteCredentialSecrets(store, 'phoenix', { recoveryWindowInDays: 7 });
+    expect(await collect(listCredentials(store))).toEqual([]);
+    const again = aRecord('phoenix', { generation: 5 });
+    // Act
+    const second = await createCredentialSecrets(store, {
+      name: 'phoenix',
+      clientDocument: aClientDocument(),
+      token: again,
+    });
+    // Assess
+    expect(second).toEqual(first);
+    const state = await describeCredential(store, 'phoenix');
+    expect(state.client.deletedDate).toBeUndefined();
+    expect(state.token.deletedDate).toBeUndefined();
+    expect(state.token.tags[TAG_KEYS.failures]).toBe('0');
+    expect(state.token.tags[TAG_KEYS.lastError]).toBeUndefined();
+    expect(state.token.tags[TAG_KEYS.failedAt]).toBeUndefined();
+    await expect(readToken(store, 'phoenix')).resolves.toEqual(again);
+    expect(await collect(listCredentials(store))).toMatchObject([{ name: 'phoenix', failures: 0 }]);
+  });
+
+  it('records a failure in tags and leaves the token value byte-identical', async () => {
+    // Prepare
+    await createCredentialSecrets(store, { name: 'flaky', clientDocument: aClientDocument(), token: aRecord('flaky') });
+    const tokenName = secretNames('flaky', store.prefix).token;
+    const before = await client.send(new GetSecretValueCommand({ SecretId: tokenName }));
+    const nextAttempt = new Date('2025-03-01T12:10:00.000Z');
+    // Act
+    await recordFailure(store, 'flaky', { failures: 2, lastError: 'IssuerUnavailable', nextAttempt });
+    // Assess
+    const after = await client.send(new GetSecretValueCommand({ SecretId: tokenName }));
+    expect(after.SecretString).toBe(before.SecretString);
+    expect(after.VersionId).toBe(before.VersionId);
+    expect(await collect(listCredentials(store))).toMatchObject([
+      { name: 'flaky', failures: 2, lastError: 'IssuerUnavailable', nextAttempt },
+    ]);
+    // A successful write clears the failure again.
+    await putToken(store, aRecord('flaky', { generation: 2 }));
+    expect(await collect(listCredentials(store))).toMatchObject([
+      { name: 'flaky', failures: 0, lastError: undefined, nextAttempt: undefined },
+    ]);
+  });
+
+  it('removes both secrets, at once or into their recovery window', async () => {
+    // Prepare
+    for (const name of ['now', 'later']) {
+      await createCredentialSecrets(store, { name, clientDocument: aClientDocument(), token: aRecord(name) });
+    }
+    // Act
+    await deleteCredentialSecrets(store, 'now', { forceDeleteWithoutRecovery: true });
+    await deleteCredentialSecrets(store, 'later');
+    // Deleting again is not an error.
+    await deleteCredentialSecrets(store, 'now', { forceDeleteWithoutRecovery: true });
+    await deleteCredentialSecrets(store, 'later');
+    // Assess
+    const now = await describeCredential(store, 'now');
+    expect([now.client.exists, now.token.exists]).toEqual([false, false]);
+    const later = await describeCredential(store, 'later');
+    expect(later.client.deletedDate).toBeInstanceOf(Date);
+    expect(later.token.deletedDate).toBeInstanceOf(Date);
+    expect(await collect(listCredentials(store))).toEqual([]);
+    expect(await collect(listCredentials(store, { includePlannedDeletion: true }))).toMatchObject([
+      { name: 'later', deletedDate: expect.any(Date) },
+    ]);
+  });
+
+  it('leaves no secret behind when creating the token secret fails', async () => {
+    // Prepare: the token secret's CreateSecret fails after the client secret was really created.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Name?: string };
+        if (context.commandName === 'CreateSecretCommand' && input.Name?.endsWith('/token')) {
+          throw Object.assign(new Error('injected'), {
+            name: 'AccessDeniedException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failTokenCreate' },
+    );
+    // Act
+    const attempt = createCredentialSecrets(store, {
+      name: 'half',
+      clientDocument: aClientDocument(),
+      token: aRecord('half'),
+    });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ code: 'StoreError', credential: 'half', transient: false });
+    const state = await describeCredential(store, 'half');
+    expect([state.client.exists, state.token.exists]).toEqual([false, false]);
+  });
+
+  it('refuses to overwrite a live credential of the same name', async () => {
+    await createCredentialSecrets(store, { name: 'taken', clientDocument: aClientDocument(), token: aRecord('taken') });
+    const original = await readToken(store, 'taken');
+    await expect(
+      createCredentialSecrets(store, { name: 'taken', clientDocument: aClientDocument(), token: aRecord('taken') }),
+    ).rejects.toMatchObject({ code: 'StoreError', reason: 'ResourceExistsException' });
+    await expect(readToken(store, 'taken')).resolves.toEqual(original);
+  });
+});
