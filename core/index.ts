@@ -1,0 +1,76 @@
+/**
+ * `token-rotator/core`: what the provider, the rotator, the CLI and the reader share — issuers,
+ * the token record, the Secrets Manager store, the refresh policy and the error classes.
+ *
+ * @example
+ * ```ts
+ * import { obtainToken, resolvePolicy, computeRefreshAfter } from 'token-rotator/core';
+ * const token = await obtainToken({ kind: 'sirv', clientId, clientSecret }, { credential: 'sirv-prod' });
+ * const refreshAfter = computeRefreshAfter(token, resolvePolicy());
+ * ```
+ */
+export {
+  type ErrorCode,
+  InvalidConfigurationError,
+  InvalidCredentialsError,
+  IssuerUnavailableError,
+  isTokenRotatorError,
+  MalformedResponseError,
+  StoreError,
+  TokenExpiredError,
+  TokenRotatorError,
+  type TokenRotatorErrorOptions,
+} from './errors';
+export { type IssueRecordInput, issueTokenRecord, toTokenRecord } from './issue';
+export {
+  DEFAULT_LIFETIME_SECONDS,
+  generateSigningKey,
+  ISSUER_KINDS,
+  type IssueContext,
+  type IssuedToken,
+  type IssuerConfig,
+  type IssuerConfigInput,
+  type IssuerKindName,
+  obtainToken,
+  parseIssuerConfig,
+  publicKeyPemFromPrivate,
+} from './issuers';
+export {
+  assertWriteBudget,
+  computeRefreshAfter,
+  MIN_WRITE_INTERVAL_SECONDS,
+  nextAttemptAt,
+  POLICY_DEFAULTS,
+  type RefreshPolicy,
+  type RefreshPolicyInput,
+  resolvePolicy,
+  shortestWriteIntervalSeconds,
+} from './policy';
+export { excerpt, redact } from './redact';
+export {
+  type ClientDocument,
+  type CredentialListing,
+  createCredentialSecrets,
+  DEFAULT_PREFIX,
+  deleteCredentialSecrets,
+  describeCredential,
+  listCredentials,
+  putToken,
+  readClientDocument,
+  readToken,
+  recordFailure,
+  type SecretStore,
+  secretNames,
+  TAG_KEYS,
+  updateClientDocument,
+} from './store';
+export {
+  InvalidTokenRecordError,
+  parseTokenRecord,
+  secondsToExpiry,
+  serializeTokenRecord,
+  TOKEN_RECORD_VERSION,
+  type TokenRecord,
+  tokenRecordSchema,
+} from './token';
+export { CODE_VERSION } from './version';
