@@ -128,10 +128,12 @@ function numberOr(value: unknown, fallback: number): number {
  * Validates and normalises the inputs. Returns every failure at once, each naming its field.
  * Fields whose value is unknown (during preview) are not judged.
  */
-export function checkInputs(news: Record<string, unknown>): {
+export function checkInputs(all: Record<string, unknown>): {
   inputs: Record<string, unknown>;
   failures: CheckFailure[];
 } {
+  // The dynamic provider framework adds its own `__provider` (the serialized provider): not ours to judge.
+  const news = Object.fromEntries(Object.entries(all).filter(([key]) => !key.startsWith('__')));
   const failures: CheckFailure[] = [];
   const top = topLevel.safeParse(news);
   const inputs: Record<string, unknown> = { ...news };

@@ -7,7 +7,7 @@
  * pulumi-language-nodejs binary is needed.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,24 @@ const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, '..', '..');
 
 let cliDir: Promise<string> | undefined;
+let built: Promise<void> | undefined;
+
+/**
+ * Compiles `dist/` once per test process: the dynamic provider process loads the provider
+ * runtime from the package (`token-rotator/provider-runtime`), exactly as a user's program does.
+ */
+export function ensureBuilt(): Promise<void> {
+  built ??= execFileAsync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: repoRoot,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 5 * 60 * 1000,
+    },
+  ).then(() => undefined);
+  return built;
+}
 
 /** The directory holding `pulumi` and `pulumi-resource-pulumi-nodejs` (built and cached once). */
 export function pulumiCliDir(): Promise<string> {
@@ -48,6 +66,11 @@ export async function createLocalBackend(extraEnv: Record<string, string> = {}):
   const stateDir = join(base, 'state');
   const workDir = join(base, 'work');
   const command = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: false });
+  // The provider process resolves `token-rotator` as a user's program would: from a node_modules
+  // folder holding the package. Here that folder links to this checkout.
+  const links = join(base, 'node_modules');
+  await mkdir(links, { recursive: true });
+  await symlink(repoRoot, join(links, 'token-rotator'), 'dir');
   const envVars: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
@@ -57,7 +80,7 @@ export async function createLocalBackend(extraEnv: Record<string, string> = {}):
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     // The dynamic provider plugin runs `node` in the program's directory (a temp dir here) and
     // resolves @pulumi/pulumi and the provider's own requires through this path.
-    NODE_PATH: join(repoRoot, 'node_modules'),
+    NODE_PATH: [links, join(repoRoot, 'node_modules')].join(':'),
     ...extraEnv,
   };
   await mkdir(stateDir, { recursive: true });
