@@ -234,11 +234,14 @@ export async function update(
     await store.updateClientDocument(where, inputs.name, { version: 1, issuer, policy: inputs.policy ?? {} });
     await store.putToken(where, record);
   }
-  if (!sameValue(olds.tags, inputs.tags) || !sameValue(olds.kmsKeyId, inputs.kmsKeyId)) {
+  const tagsChanged = !sameValue(olds.tags, inputs.tags);
+  const keyChanged = !sameValue(olds.kmsKeyId, inputs.kmsKeyId);
+  if (tagsChanged || keyChanged) {
     await store.updateCredentialSettings(where, inputs.name, {
       tags: inputs.tags,
       previousTags: olds.tags as Record<string, string> | undefined,
-      kmsKeyId: inputs.kmsKeyId,
+      // Only a changed key re-keys the secrets.
+      ...(keyChanged ? { kmsKeyId: inputs.kmsKeyId } : {}),
     });
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };

@@ -1,0 +1,332 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UpdateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { importSPKI, jwtVerify } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidCredentialsError, IssuerUnavailableError } from '../../../core/errors';
+import { create, diff, read, remove, update } from '../../../provider/runtime';
+
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const SECRET = 'planted-provider-secret-c0ffee';
+const NEW_SECRET = 'planted-provider-secret-rotated';
+const sm = mockClient(SecretsManagerClient);
+
+const notFound = () => new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+const arnOf = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+
+function sirvInputs(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'sirv-prod',
+    issuer: { kind: 'sirv', clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R', clientSecret: SECRET, ...overrides },
+    codeVersion: '0.1.0',
+    __provider: 'serialized provider text',
+  };
+}
+
+/** A fetch that answers like Sirv, recording when it was called relative to AWS writes. */
+function sirvFetch(events: string[], status = 200) {
+  return async (_url: string | URL | Request, _init?: RequestInit) => {
+    events.push('issuer');
+    if (status !== 200) return new Response(JSON.stringify({ message: 'Unauthorized' }), { status });
+    return Response.json({ token: 'issued-access-token-1', expiresIn: 1200, scope: ['files:read'] });
+  };
+}
+
+function recordWrites(events: string[]) {
+  sm.on(CreateSecretCommand).callsFake((input: { Name: string }) => {
+    events.push(`create ${input.Name}`);
+    return { ARN: arnOf(input.Name), Name: input.Name };
+  });
+  sm.on(PutSecretValueCommand).callsFake((input: { SecretId: string }) => {
+    events.push(`put ${input.SecretId}`);
+    return { VersionId: 'v' };
+  });
+}
+
+const seams = (fetch: typeof globalThis.fetch) => ({
+  secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
+  fetch,
+  now: () => NOW,
+  random: () => 0,
+});
+
+describe('provider create', () => {
+  beforeEach(() => {
+    sm.reset();
+    sm.on(DescribeSecretCommand).rejects(notFound());
+  });
+
+  it('obtains the first token before writing both secrets, and outputs ARNs and a read policy', async () => {
+    // Prepare
+    const events: string[] = [];
+    recordWrites(events);
+
+    // Act
+    const { id, outs } = await create(sirvInputs(), seams(sirvFetch(events) as typeof fetch));
+
+    // Assess
+    expect(events).toEqual(['issuer', 'create token-rotator/sirv-prod/client', 'create token-rotator/sirv-prod/token']);
+    expect(id).toBe('token-rotator/sirv-prod');
+    expect(outs.tokenSecretArn).toBe(arnOf('token-rotator/sirv-prod/token'));
+    expect(outs.clientSecretArn).toBe(arnOf('token-rotator/sirv-prod/client'));
+    expect(JSON.parse(outs.readPolicy).Statement[0]).toMatchObject({
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: outs.tokenSecretArn,
+    });
+    expect(outs).not.toHaveProperty('__provider');
+    const token = JSON.parse(sm.commandCalls(CreateSecretCommand)[1]?.args[0].input.SecretString ?? '{}');
+    expect(token).toMatchObject({
+      credential: 'sirv-prod',
+      issuer: 'sirv',
+      generation: 1,
+      accessToken: 'issued-access-token-1',
+    });
+    expect(token.expiresAt).toBe('2026-11-22T12:20:00.000Z');
+    // The only output carrying the secret is `issuer`, which the resource marks secret.
+    const { issuer: _issuer, ...publicOuts } = outs;
+    expect(JSON.stringify(publicOuts)).not.toContain(SECRET);
+    expect(JSON.stringify(publicOuts)).not.toContain('issued-access-token-1');
+  });
+
+  it('fails on rejected credentials and writes nothing', async () => {
+    const events: string[] = [];
+    recordWrites(events);
+
+    const failure = create(sirvInputs(), seams(sirvFetch(events, 401) as typeof fetch));
+
+    await expect(failure).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(failure).rejects.toThrow(/sirv-prod/);
+    await expect(failure).rejects.not.toThrow(SECRET);
+    expect(events).toEqual(['issuer']);
+    expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
+  });
+
+  it('obtains the first token through the rotator Lambda when rotatorFunctionName is set, never calling the issuer itself', async () => {
+    // Prepare
+    const events: string[] = [];
+    recordWrites(events);
+    const lambda = mockClient(LambdaClient);
+    lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => {
+      events.push(`invoke ${JSON.parse(new TextDecoder().decode(input.Payload)).action}`);
+      const token = {
+        accessToken: 'via-lambda',
+        tokenType: 'Bearer',
+        issuedAt: NOW.toISOString(),
+        expiresAt: '2026-11-22T12:20:00.000Z',
+      };
+      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ok: true, token })) };
+    });
+
+    try {
+      // Act
+      await create(
+        { ...sirvInputs(), rotatorFunctionName: 'token-rotator-fn' },
+        { ...seams(sirvFetch(events) as typeof fetch), lambda: new LambdaClient({ region: 'us-east-1' }) },
+      );
+    } finally {
+      lambda.restore();
+    }
+
+    // Assess
+    expect(events).toEqual([
+      'invoke issue',
+      'create token-rotator/sirv-prod/client',
+      'create token-rotator/sirv-prod/token',
+    ]);
+    const token = JSON.parse(sm.commandCalls(CreateSecretCommand)[1]?.args[0].input.SecretString ?? '{}');
+    expect(token.accessToken).toBe('via-lambda');
+  });
+
+  it('generates a signing key for an upload credential without one and outputs its public key', async () => {
+    recordWrites([]);
+
+    const { outs } = await create(
+      { name: 'upload-prod', issuer: { kind: 'upload', subject: 'svc' }, codeVersion: '0.1.0' },
+      seams(sirvFetch([]) as typeof fetch),
+    );
+
+    const client = JSON.parse(sm.commandCalls(CreateSecretCommand)[0]?.args[0].input.SecretString ?? '{}');
+    expect(client.issuer.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    const token = JSON.parse(sm.commandCalls(CreateSecretCommand)[1]?.args[0].input.SecretString ?? '{}');
+    const { payload } = await jwtVerify(token.accessToken, await importSPKI(outs.publicKeyPem ?? '', 'RS256'), {
+      currentDate: NOW,
+    });
+    expect(payload.sub).toBe('svc');
+    expect(JSON.stringify({ ...outs, issuer: undefined })).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('provider update', () => {
+  const storedClient = (secret: string) =>
+    JSON.stringify({
+      version: 1,
+      issuer: {
+        kind: 'sirv',
+        url: 'https://api.sirv.com/v2/token',
+        clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R',
+        clientSecret: secret,
+      },
+      policy: {},
+    });
+  const storedToken = JSON.stringify({
+    version: 1,
+    credential: 'sirv-prod',
+    issuer: 'sirv',
+    accessToken: 'old-token',
+    tokenType: 'Bearer',
+    issuedAt: '2026-11-22T11:55:00.000Z',
+    expiresAt: '2026-11-22T12:15:00.000Z',
+    refreshAfter: '2026-11-22T12:09:00.000Z',
+    generation: 7,
+  });
+  const olds = { ...sirvInputs(), prefix: 'token-rotator/', tokenSecretArn: arnOf('t'), clientSecretArn: arnOf('c') };
+
+  beforeEach(() => {
+    sm.reset();
+    sm.on(GetSecretValueCommand, { SecretId: 'token-rotator/sirv-prod/client' }).resolves({
+      SecretString: storedClient(SECRET),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({ SecretString: storedToken });
+  });
+
+  it('validates a new client secret against the issuer before replacing the old one', async () => {
+    const events: string[] = [];
+    recordWrites(events);
+
+    const { outs } = await update(
+      olds,
+      sirvInputs({ clientSecret: NEW_SECRET }),
+      seams(sirvFetch(events) as typeof fetch),
+    );
+
+    expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/client', 'put token-rotator/sirv-prod/token']);
+    const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString ?? '{}');
+    expect(client.issuer.clientSecret).toBe(NEW_SECRET);
+    const token = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
+    expect(token.generation).toBe(8);
+    expect(outs.tokenSecretArn).toBe(arnOf('t'));
+  });
+
+  it('leaves the old secret and token untouched when the new secret is rejected', async () => {
+    const events: string[] = [];
+    recordWrites(events);
+
+    await expect(
+      update(olds, sirvInputs({ clientSecret: NEW_SECRET }), seams(sirvFetch(events, 403) as typeof fetch)),
+    ).rejects.toBeInstanceOf(InvalidCredentialsError);
+
+    expect(events).toEqual(['issuer']);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('leaves everything untouched when the issuer is down', async () => {
+    recordWrites([]);
+
+    await expect(
+      update(olds, sirvInputs({ clientSecret: NEW_SECRET }), seams(sirvFetch([], 503) as typeof fetch)),
+    ).rejects.toBeInstanceOf(IssuerUnavailableError);
+
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('writes no token when only tags change, and is idempotent when nothing does', async () => {
+    const events: string[] = [];
+    recordWrites(events);
+    sm.on(TagResourceCommand).resolves({});
+
+    await update(olds, { ...sirvInputs(), tags: { team: 'media' } }, seams(sirvFetch(events) as typeof fetch));
+    await update(olds, sirvInputs(), seams(sirvFetch(events) as typeof fetch));
+
+    expect(events).toEqual([]);
+    expect(sm.commandCalls(TagResourceCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      'token-rotator/sirv-prod/client',
+      'token-rotator/sirv-prod/token',
+    ]);
+    // The key did not change, so neither secret is re-keyed.
+    expect(sm.commandCalls(UpdateSecretCommand)).toHaveLength(0);
+  });
+});
+
+describe('provider diff', () => {
+  const olds = { ...sirvInputs(), prefix: 'token-rotator/' };
+
+  it('reports no change for identical inputs', () => {
+    expect(diff(olds, { ...sirvInputs(), prefix: 'token-rotator/' })).toMatchObject({ changes: false, replaces: [] });
+  });
+
+  it('updates in place for a new client secret, policy or provider code version', () => {
+    for (const news of [
+      sirvInputs({ clientSecret: NEW_SECRET }),
+      { ...sirvInputs(), policy: { refreshFraction: 0.8 } },
+      { ...sirvInputs(), codeVersion: '0.2.0' },
+    ]) {
+      expect(diff(olds, news)).toMatchObject({ changes: true, replaces: [] });
+    }
+  });
+
+  it('replaces on a new name or prefix, creating the new secrets before deleting the old', () => {
+    expect(diff(olds, { ...sirvInputs(), name: 'sirv-prod-2' })).toMatchObject({
+      replaces: ['name'],
+      deleteBeforeReplace: false,
+    });
+    expect(diff(olds, { ...sirvInputs(), prefix: 'other/' }).replaces).toEqual(['prefix']);
+  });
+
+  it('replaces on a new kind, deleting first because the secret names stay the same', () => {
+    const news = { ...sirvInputs(), issuer: { kind: 'aspose', clientId: 'x', clientSecret: SECRET } };
+    expect(diff(olds, news)).toMatchObject({ changes: true, replaces: ['issuer.kind'], deleteBeforeReplace: true });
+  });
+});
+
+describe('provider read and delete', () => {
+  beforeEach(() => sm.reset());
+
+  it('reports the credential gone when both secrets were deleted out of band', async () => {
+    sm.on(DescribeSecretCommand).rejects(notFound());
+
+    const result = await read('token-rotator/sirv-prod', { name: 'sirv-prod', prefix: 'token-rotator/' }, seams(fetch));
+
+    expect(result).toEqual({});
+  });
+
+  it('treats secrets scheduled for deletion as gone, and a missing half as drift', async () => {
+    sm.on(DescribeSecretCommand, { SecretId: 'token-rotator/sirv-prod/client' }).resolves({ ARN: arnOf('c') });
+    sm.on(DescribeSecretCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({
+      ARN: arnOf('t'),
+      DeletedDate: NOW,
+    });
+
+    const result = await read(
+      'token-rotator/sirv-prod',
+      { name: 'sirv-prod', tokenSecretArn: arnOf('t') },
+      seams(fetch),
+    );
+
+    expect(result.id).toBe('token-rotator/sirv-prod');
+    expect(result.props).toMatchObject({ clientSecretArn: arnOf('c'), tokenSecretArn: '' });
+  });
+
+  it('deletes both secrets with a 7-day recovery window by default, or at once with 0', async () => {
+    sm.on(DeleteSecretCommand).resolves({});
+
+    await remove({ name: 'sirv-prod', prefix: 'token-rotator/' }, seams(fetch));
+    await remove({ name: 'sirv-prod', prefix: 'token-rotator/', recoveryWindowInDays: 0 }, seams(fetch));
+
+    const calls = sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input);
+    expect(calls.slice(0, 2)).toEqual([
+      { SecretId: 'token-rotator/sirv-prod/token', RecoveryWindowInDays: 7 },
+      { SecretId: 'token-rotator/sirv-prod/client', RecoveryWindowInDays: 7 },
+    ]);
+    expect(calls.slice(2).every((c) => c.ForceDeleteWithoutRecovery === true)).toBe(true);
+  });
+});
