@@ -8,7 +8,7 @@ import { issueTokenRecord } from '../core/issue';
 import type { IssueContext } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
-import { secondsToExpiry } from '../core/token';
+import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
 import { type CredentialListing, PERMANENT_ERRORS } from './plan';
 
 /** Dependencies of a refresh: the store and the issuer seams. */
@@ -45,6 +45,12 @@ export type RefreshResult =
 /**
  * Refreshes one credential. Unless `force`, a credential that another sweep refreshed since it
  * was listed is skipped (its token is no longer due).
+ *
+ * @example
+ * ```ts
+ * const result = await refreshCredential('sirv-prod', { secretsManager, prefix, now, random, lookaheadSeconds: 60 });
+ * if (!result.ok) console.log(result.error.code, result.nextAttempt);
+ * ```
  */
 export async function refreshCredential(
   name: string,
@@ -53,23 +59,18 @@ export async function refreshCredential(
 ): Promise<RefreshResult> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
   const now = deps.now();
-  let current: Awaited<ReturnType<typeof store.readToken>>;
+  let current: TokenRecord | undefined;
   try {
-    current = await store.readToken(where, name);
-  } catch {
-    // A token record we cannot read is replaced by a good one, not a reason to stop.
-    current = undefined;
-  }
-  if (!options.force && current && Date.parse(current.refreshAfter) >= now.getTime() + deps.lookaheadSeconds * 1000) {
-    return {
-      credential: name,
-      ok: true,
-      skipped: 'not-due',
-      generation: current.generation,
-      secondsToExpiry: secondsToExpiry(current, now),
-    };
-  }
-  try {
+    current = await readCurrentToken(where, name);
+    if (!options.force && current && Date.parse(current.refreshAfter) >= now.getTime() + deps.lookaheadSeconds * 1000) {
+      return {
+        credential: name,
+        ok: true,
+        skipped: 'not-due',
+        generation: current.generation,
+        secondsToExpiry: secondsToExpiry(current, now),
+      };
+    }
     const doc = await store.readClientDocument(where, name);
     const policy = resolvePolicy(doc.policy, { credential: name });
     const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
@@ -94,13 +95,20 @@ export async function refreshCredential(
     };
   } catch (e) {
     const error = classify(e, name);
-    const failures = (options.listing?.failures ?? 0) + 1;
+    // A targeted or fanned-out refresh has no listing: read the tags, so backoff keeps growing.
+    const known = options.listing ?? (await describeForFailure(where, name));
+    const failures = (known?.failures ?? 0) + 1;
     const permanent = PERMANENT_ERRORS.has(error.code);
     const nextAttempt = permanent
       ? undefined
       : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random });
     try {
-      await store.recordFailure(where, name, { failures, lastError: error.code, nextAttempt, failedAt: now });
+      await store.recordFailure(where, name, {
+        failures,
+        lastError: error.code,
+        nextAttempt,
+        failedAt: failedAtFor(now, known?.clientChangedAt),
+      });
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
     }
@@ -117,6 +125,48 @@ export async function refreshCredential(
       secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
     };
   }
+}
+
+/** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */
+async function readCurrentToken(where: store.SecretStore, name: string): Promise<TokenRecord | undefined> {
+  try {
+    return await store.readToken(where, name);
+  } catch (e) {
+    // A failed read (throttling, access) is a failed refresh: writing now would restart the
+    // generation count at 1 over a token we could not see.
+    if (e instanceof InvalidTokenRecordError) return undefined;
+    throw e;
+  }
+}
+
+/** Failure count and client change time from the secrets' metadata (no value read); best effort. */
+async function describeForFailure(
+  where: store.SecretStore,
+  name: string,
+): Promise<Pick<CredentialListing, 'failures' | 'clientChangedAt'> | undefined> {
+  try {
+    const state = await store.describeCredential(where, name);
+    const failures = Number(state.token.tags[store.TAG_KEYS.failures] ?? '0');
+    return {
+      failures: Number.isInteger(failures) && failures >= 0 ? failures : 0,
+      clientChangedAt: state.client.lastChangedDate,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When to record a failure as having happened: now, but never before the client secret it was
+ * made with last changed (rounded up to the tag's whole seconds). A sweep lifts a permanent
+ * failure when the client secret is newer than `failed-at`; that date comes from Secrets
+ * Manager's clock, so a skewed Lambda clock (or a tag rounded down) would otherwise lift the
+ * block at once and retry rejected credentials on every tick.
+ */
+export function failedAtFor(now: Date, clientChangedAt: Date | undefined): Date {
+  if (!clientChangedAt) return now;
+  const changed = Math.ceil(clientChangedAt.getTime() / 1000) * 1000;
+  return changed > now.getTime() ? new Date(changed) : now;
 }
 
 interface FailureSummary {

@@ -5,6 +5,9 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
 import * as store from '../core/store';
+
+type StoreListing = store.CredentialListing;
+
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
 
@@ -45,8 +48,8 @@ export interface SweepSummary {
 }
 
 /** Reads every credential's listing from tags; no secret value is read. */
-export async function listAll(deps: Pick<RefreshDeps, 'secretsManager' | 'prefix'>): Promise<CredentialListing[]> {
-  const listings: CredentialListing[] = [];
+export async function listAll(deps: Pick<RefreshDeps, 'secretsManager' | 'prefix'>): Promise<StoreListing[]> {
+  const listings: StoreListing[] = [];
   for await (const entry of store.listCredentials({ client: deps.secretsManager, prefix: deps.prefix })) {
     listings.push(entry);
   }
@@ -63,18 +66,33 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const plan = planSweep(listings, now, deps.lookaheadSeconds);
   const byName = new Map(listings.map((l) => [l.name, l]));
   const [local = [], ...remote] = chunk(plan.due, deps.batchSize);
-  let fannedOut = 0;
-  if (remote.length > 0) {
-    fannedOut = await fanOut(remote, deps);
-  }
+  const handedOff = remote.length > 0 ? await fanOut(remote, deps) : [];
   const results = await refreshMany(local, deps, { listings: byName });
-  const expiries = listings
-    .map((l) => (l as CredentialListing & { expiresAt?: Date }).expiresAt)
-    .filter((d): d is Date => d instanceof Date)
-    .map((d) => Math.floor((d.getTime() - deps.now().getTime()) / 1000));
-  for (const r of results)
-    if ('secondsToExpiry' in r && typeof r.secondsToExpiry === 'number') expiries.push(r.secondsToExpiry);
-  return summarize(listings.length, plan, results, fannedOut, expiries);
+  return summarize(listings.length, plan, results, handedOff.length, expiriesAfter(listings, results, handedOff, deps));
+}
+
+/**
+ * Seconds to expiry of every listed credential as it stands after this sweep: the new token's
+ * for those refreshed here, the listed one (from tags) for the rest. Credentials handed to other
+ * invocations are left to them, which report their own: counting the token they are about to
+ * replace would report a near expiry that never happens (and trip the alarm).
+ */
+function expiriesAfter(
+  listings: readonly StoreListing[],
+  results: readonly (RefreshResult | Deferred)[],
+  handedOff: readonly string[],
+  deps: Pick<SweepDeps, 'now'>,
+): number[] {
+  const seconds = new Map<string, number>();
+  const nowMs = deps.now().getTime();
+  for (const l of listings) {
+    if (l.expiresAt) seconds.set(l.name, Math.floor((l.expiresAt.getTime() - nowMs) / 1000));
+  }
+  for (const name of handedOff) seconds.delete(name);
+  for (const r of results) {
+    if ('secondsToExpiry' in r && typeof r.secondsToExpiry === 'number') seconds.set(r.credential, r.secondsToExpiry);
+  }
+  return [...seconds.values()];
 }
 
 /**
@@ -97,12 +115,12 @@ export async function refreshMany(
   );
 }
 
-async function fanOut(batches: string[][], deps: SweepDeps): Promise<number> {
-  if (!deps.lambda || !deps.functionName) return 0;
+/** Hands each batch to an asynchronous invocation of this function; returns the names handed off. */
+async function fanOut(batches: string[][], deps: SweepDeps): Promise<string[]> {
+  if (!deps.lambda || !deps.functionName) return [];
   const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const lambda = deps.lambda;
   const functionName = deps.functionName;
-  let handed = 0;
   // Each batch is its own asynchronous invocation; a failed hand-off leaves those credentials due
   // for the next tick, so it is counted, not thrown.
   const outcomes = await Promise.allSettled(
@@ -116,10 +134,7 @@ async function fanOut(batches: string[][], deps: SweepDeps): Promise<number> {
       ),
     ),
   );
-  outcomes.forEach((o, i) => {
-    if (o.status === 'fulfilled') handed += batches[i]?.length ?? 0;
-  });
-  return handed;
+  return outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? (batches[i] ?? []) : []));
 }
 
 /** Counts a sweep's or batch's results. */

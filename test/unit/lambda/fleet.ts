@@ -1,0 +1,121 @@
+/**
+ * Fixtures of the rotator's unit tests: a frozen clock, client documents and token records of a
+ * fleet of Sirv-kind credentials, and an issuer `fetch` that answers per client id and measures
+ * how many requests are in flight at once.
+ */
+import type { ClientDocument } from '../../../core/store';
+import type { TokenRecord } from '../../../core/token';
+
+export const NOW = new Date('2026-11-22T12:00:00.000Z');
+export const PREFIX = 'unit-rotator/';
+export const TOKEN_URL = 'http://sirv.test/v2/token';
+/** Planted in every client document; must never appear in a log line or a result. */
+export const PLANTED_SECRET = 'PLANTED-client-secret-5f2b9c';
+/** Every token the fake issuer hands out starts with this. */
+export const PLANTED_TOKEN_PREFIX = 'PLANTED-access-token-';
+
+/** A clock frozen at `start`, moved only by `advance`. */
+export function frozenClock(start: Date = NOW) {
+  let ms = start.getTime();
+  return {
+    now: () => new Date(ms),
+    advance: (seconds: number) => {
+      ms += seconds * 1000;
+    },
+  };
+}
+
+export const at = (offsetSeconds: number, from: Date = NOW) => new Date(from.getTime() + offsetSeconds * 1000);
+
+export function clientIdOf(name: string): string {
+  return `id-${name}`;
+}
+
+/** A Sirv-preset client document pointing at {@link TOKEN_URL}. */
+export function sirvDocument(name: string, policy: Record<string, unknown> = {}): ClientDocument {
+  return {
+    version: 1,
+    issuer: {
+      kind: 'sirv',
+      url: TOKEN_URL,
+      allowInsecureHttp: true,
+      clientId: clientIdOf(name),
+      clientSecret: `${PLANTED_SECRET}-${name}`,
+    },
+    policy,
+  };
+}
+
+/** A token record of `name`, issued 20 minutes before it expires, due at `refreshAfter`. */
+export function tokenRecord(name: string, refreshAfter: Date, overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    version: 1,
+    credential: name,
+    issuer: 'sirv',
+    accessToken: `${PLANTED_TOKEN_PREFIX}old-${name}`,
+    tokenType: 'Bearer',
+    issuedAt: at(-900, refreshAfter).toISOString(),
+    expiresAt: at(300, refreshAfter).toISOString(),
+    refreshAfter: refreshAfter.toISOString(),
+    generation: 7,
+    ...overrides,
+  };
+}
+
+/** What the fake issuer answers for one request: a token (the default), or an error answer. */
+export type IssuerAnswer =
+  | { kind: 'token'; lifetimeSeconds?: number }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> };
+
+/** One request the fake issuer received. */
+export interface IssuerCall {
+  clientId: string;
+  body: string;
+}
+
+/**
+ * A Sirv token endpoint as a `fetch`: answers per client id (`answers`, a token by default),
+ * counts calls and the peak number in flight. Each request yields to the event loop `holdTurns`
+ * times before answering, so concurrent requests overlap without any timer.
+ */
+export function sirvIssuer(options: { answers?: Record<string, IssuerAnswer>; holdTurns?: number } = {}) {
+  const calls: IssuerCall[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  let issued = 0;
+  const fetchImpl = async (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    try {
+      for (let i = 0; i < (options.holdTurns ?? 0); i++) await new Promise((resolve) => setImmediate(resolve));
+      const body = typeof init?.body === 'string' ? init.body : '';
+      const clientId = String((JSON.parse(body || '{}') as { clientId?: unknown }).clientId);
+      calls.push({ clientId, body });
+      const answer = options.answers?.[clientId] ?? { kind: 'token' };
+      if (answer.kind === 'status') {
+        return new Response(JSON.stringify(answer.body ?? { error: 'failure' }), {
+          status: answer.status,
+          headers: { 'content-type': 'application/json', ...answer.headers },
+        });
+      }
+      issued += 1;
+      return new Response(
+        JSON.stringify({
+          token: `${PLANTED_TOKEN_PREFIX}${clientId}-${issued}`,
+          expiresIn: answer.lifetimeSeconds ?? 1200,
+          scope: ['files:read'],
+        }),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      );
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  return {
+    fetch: fetchImpl as typeof fetch,
+    calls,
+    get peakInFlight() {
+      return peak;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * An in-memory Secrets Manager behind aws-sdk-client-mock, for the rotator's unit tests: enough
+ * of GetSecretValue, PutSecretValue, TagResource, UntagResource, DescribeSecret and ListSecrets
+ * (name-prefix and tag-key filters, paging) to run sweeps over many credentials, while every call
+ * stays visible through the mock's `commandCalls`.
+ */
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  type ListSecretsCommandInput,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  type SecretListEntry,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { type ClientDocument, secretNames, TAG_KEYS } from '../../../core/store';
+import type { TokenRecord } from '../../../core/token';
+
+/** One stored secret. */
+export interface StoredSecret {
+  value: string;
+  tags: Record<string, string>;
+  lastChangedDate: Date;
+  versions: number;
+}
+
+/** The double: the stored secrets and the mock to assert calls on. */
+export interface MemorySecrets {
+  client: SecretsManagerClient;
+  mock: AwsClientStub<SecretsManagerClient>;
+  secrets: Map<string, StoredSecret>;
+  /** Adds both secrets of a credential, tagged as the store tags them. */
+  addCredential(input: {
+    name: string;
+    prefix: string;
+    clientDocument: ClientDocument;
+    token?: TokenRecord | undefined;
+    tokenTags?: Record<string, string>;
+    clientChangedAt?: Date;
+  }): void;
+  tokenTags(name: string, prefix: string): Record<string, string>;
+  restore(): void;
+}
+
+const PAGE_SIZE_LIMIT = 100;
+
+function notFound(id: string): ResourceNotFoundException {
+  return new ResourceNotFoundException({
+    message: `Secrets Manager can't find the specified secret ${id}.`,
+    $metadata: { httpStatusCode: 400 },
+  });
+}
+
+function epoch(iso: string): string {
+  return String(Math.floor(Date.parse(iso) / 1000));
+}
+
+/** Starts an empty double; `restore()` it after each test. */
+export function memorySecrets(): MemorySecrets {
+  const mock = mockClient(SecretsManagerClient);
+  const secrets = new Map<string, StoredSecret>();
+  const get = (id: string | undefined): StoredSecret => {
+    const secret = id === undefined ? undefined : secrets.get(id);
+    if (!secret) throw notFound(id ?? '');
+    return secret;
+  };
+  const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+
+  mock.on(GetSecretValueCommand).callsFake(async (input: { SecretId?: string }) => {
+    const secret = get(input.SecretId);
+    return { Name: input.SecretId, ARN: arn(input.SecretId ?? ''), SecretString: secret.value };
+  });
+  mock.on(PutSecretValueCommand).callsFake(async (input: { SecretId?: string; SecretString?: string }) => {
+    const secret = get(input.SecretId);
+    secret.value = input.SecretString ?? '';
+    secret.versions += 1;
+    return { Name: input.SecretId, VersionId: `v${secret.versions}` };
+  });
+  mock
+    .on(TagResourceCommand)
+    .callsFake(async (input: { SecretId?: string; Tags?: { Key?: string; Value?: string }[] }) => {
+      const secret = get(input.SecretId);
+      for (const t of input.Tags ?? []) if (t.Key) secret.tags[t.Key] = t.Value ?? '';
+      return {};
+    });
+  mock.on(UntagResourceCommand).callsFake(async (input: { SecretId?: string; TagKeys?: string[] }) => {
+    const secret = get(input.SecretId);
+    for (const key of input.TagKeys ?? []) delete secret.tags[key];
+    return {};
+  });
+  mock.on(DescribeSecretCommand).callsFake(async (input: { SecretId?: string }) => {
+    const secret = get(input.SecretId);
+    return {
+      Name: input.SecretId,
+      ARN: arn(input.SecretId ?? ''),
+      LastChangedDate: secret.lastChangedDate,
+      Tags: Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value })),
+    };
+  });
+  mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsCommandInput) => {
+    const prefixes = input.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
+    const tagKeys = input.Filters?.find((f) => f.Key === 'tag-key')?.Values;
+    const matching: SecretListEntry[] = [...secrets.entries()]
+      .filter(([name, s]) => prefixes.some((p) => name.startsWith(p)) && (!tagKeys || tagKeys.some((k) => k in s.tags)))
+      .map(([name, s]) => ({
+        Name: name,
+        ARN: arn(name),
+        LastChangedDate: s.lastChangedDate,
+        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      }));
+    const size = Math.min(input.MaxResults ?? PAGE_SIZE_LIMIT, PAGE_SIZE_LIMIT);
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const end = start + size;
+    return {
+      SecretList: matching.slice(start, end),
+      ...(end < matching.length ? { NextToken: String(end) } : {}),
+    };
+  });
+
+  return {
+    client: new SecretsManagerClient({ region: 'us-east-1' }),
+    mock,
+    secrets,
+    addCredential({ name, prefix, clientDocument, token, tokenTags, clientChangedAt }) {
+      const names = secretNames(name, prefix);
+      const changed = clientChangedAt ?? new Date('2020-01-01T00:00:00.000Z');
+      secrets.set(names.client, {
+        value: JSON.stringify(clientDocument),
+        tags: { [TAG_KEYS.credential]: name },
+        lastChangedDate: changed,
+        versions: 1,
+      });
+      secrets.set(names.token, {
+        value: token ? JSON.stringify(token) : '',
+        tags: {
+          [TAG_KEYS.credential]: name,
+          ...(token
+            ? {
+                [TAG_KEYS.refreshAfter]: epoch(token.refreshAfter),
+                [TAG_KEYS.expiresAt]: epoch(token.expiresAt),
+                [TAG_KEYS.failures]: '0',
+              }
+            : {}),
+          ...tokenTags,
+        },
+        lastChangedDate: changed,
+        versions: 1,
+      });
+    },
+    tokenTags(name, prefix) {
+      return { ...get(secretNames(name, prefix).token).tags };
+    },
+    restore() {
+      mock.restore();
+    },
+  };
+}

@@ -1,0 +1,271 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  InternalServiceError,
+  PutSecretValueCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { secretNames, TAG_KEYS } from '../../../core/store';
+import { parseTokenRecord } from '../../../core/token';
+import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
+import {
+  at,
+  clientIdOf,
+  type IssuerAnswer,
+  NOW,
+  PLANTED_SECRET,
+  PREFIX,
+  sirvDocument,
+  sirvIssuer,
+  tokenRecord,
+} from './fleet';
+import { type MemorySecrets, memorySecrets } from './memory-secrets';
+
+const NAME = 'sirv-prod';
+const names = secretNames(NAME, PREFIX);
+const epoch = (d: Date) => String(Math.floor(d.getTime() / 1000));
+
+let sm: MemorySecrets;
+
+beforeEach(() => {
+  sm = memorySecrets();
+});
+
+afterEach(() => {
+  sm.restore();
+});
+
+function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: () => number } = {}) {
+  sm.addCredential({
+    name: NAME,
+    prefix: PREFIX,
+    clientDocument: sirvDocument(NAME),
+    token: tokenRecord(NAME, options.refreshAfter ?? at(-30)),
+  });
+  const issuer = sirvIssuer(options.answer ? { answers: { [clientIdOf(NAME)]: options.answer } } : {});
+  const deps: RefreshDeps = {
+    secretsManager: sm.client,
+    prefix: PREFIX,
+    fetch: issuer.fetch,
+    now: () => new Date(NOW.getTime()),
+    random: options.random ?? (() => 0),
+    lookaheadSeconds: 60,
+  };
+  return { issuer, deps };
+}
+
+function tagCallsOn(secretId: string) {
+  return sm.mock.commandCalls(TagResourceCommand).filter((c) => c.args[0].input.SecretId === secretId);
+}
+
+describe('refreshCredential', () => {
+  it('writes a fresh token with the next generation and tags it with its refresh-after', async () => {
+    // Prepare
+    const { issuer, deps } = setup();
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toMatchObject({ credential: NAME, ok: true, generation: 8, secondsToExpiry: 1200 });
+    expect(issuer.calls).toHaveLength(1);
+    const puts = sm.mock.commandCalls(PutSecretValueCommand);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.args[0].input.SecretId).toBe(names.token);
+    const written = parseTokenRecord(puts[0]?.args[0].input.SecretString ?? '', NAME);
+    expect(written).toMatchObject({ generation: 8, issuedAt: NOW.toISOString(), expiresAt: at(1200).toISOString() });
+    // 0.75 of 1200 s with the jitter seam at 0.
+    expect(written.refreshAfter).toBe(at(900).toISOString());
+    expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({
+      [TAG_KEYS.refreshAfter]: epoch(at(900)),
+      [TAG_KEYS.expiresAt]: epoch(at(1200)),
+      [TAG_KEYS.failures]: '0',
+    });
+  });
+
+  it('skips a token another sweep already refreshed, reading neither the client secret nor the issuer', async () => {
+    // Prepare: the token is due only after the next tick.
+    const { issuer, deps } = setup({ refreshAfter: at(600) });
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
+    expect(reads).toEqual([names.token]);
+  });
+
+  it('refreshes a token that is not due when forced', async () => {
+    const { issuer, deps } = setup({ refreshAfter: at(600) });
+    const result = await refreshCredential(NAME, deps, { force: true });
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(issuer.calls).toHaveLength(1);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('never writes the token on failure, and records failures, last error, next attempt and failed-at in tags only', async () => {
+    // Prepare
+    const { deps } = setup({ answer: { kind: 'status', status: 503 }, random: () => 0.5 });
+    const before = sm.secrets.get(names.token)?.value;
+    // Act
+    const result = await refreshCredential(NAME, deps, {
+      listing: { name: NAME, failures: 0, clientChangedAt: at(-86_400) },
+    });
+    // Assess
+    expect(result).toMatchObject({
+      credential: NAME,
+      ok: false,
+      error: { code: 'IssuerUnavailable', transient: true },
+      // First failure: 60 s × (½ + 0.5 × ½).
+      nextAttempt: at(45).toISOString(),
+      secondsToExpiry: 270,
+    });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.secrets.get(names.token)?.value).toBe(before);
+    expect(tagCallsOn(names.token).map((c) => c.args[0].input.Tags)).toEqual([
+      [
+        { Key: TAG_KEYS.failures, Value: '1' },
+        { Key: TAG_KEYS.lastError, Value: 'IssuerUnavailable' },
+        { Key: TAG_KEYS.nextAttempt, Value: epoch(at(45)) },
+        { Key: TAG_KEYS.failedAt, Value: epoch(NOW) },
+      ],
+    ]);
+    expect(tagCallsOn(names.client)).toHaveLength(0);
+  });
+
+  it('sets no next attempt after rejected credentials: blocked until the client secret changes', async () => {
+    // Prepare: an earlier transient failure left a next-attempt tag behind.
+    const { deps } = setup({ answer: { kind: 'status', status: 401, body: { message: 'Wrong clientId' } } });
+    sm.addCredential({
+      name: NAME,
+      prefix: PREFIX,
+      clientDocument: sirvDocument(NAME),
+      token: tokenRecord(NAME, at(-30)),
+      tokenTags: { [TAG_KEYS.failures]: '2', [TAG_KEYS.nextAttempt]: epoch(at(-10)) },
+    });
+    // Act
+    const result = await refreshCredential(NAME, deps, {
+      listing: { name: NAME, failures: 2, clientChangedAt: at(-86_400) },
+    });
+    // Assess
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials', transient: false } });
+    expect(result.ok === false && result.nextAttempt).toBeUndefined();
+    const tags = sm.tokenTags(NAME, PREFIX);
+    expect(tags[TAG_KEYS.lastError]).toBe('InvalidCredentials');
+    expect(tags[TAG_KEYS.failures]).toBe('3');
+    expect(tags[TAG_KEYS.failedAt]).toBe(epoch(NOW));
+    expect(tags).not.toHaveProperty(TAG_KEYS.nextAttempt);
+    expect(sm.mock.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys).toEqual([TAG_KEYS.nextAttempt]);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('honours Retry-After as the floor of the next attempt', async () => {
+    const { deps } = setup({ answer: { kind: 'status', status: 429, headers: { 'retry-after': '900' } } });
+    const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 0 } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'IssuerUnavailable', retryAfterSeconds: 900 },
+      nextAttempt: at(900).toISOString(),
+    });
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt]).toBe(epoch(at(900)));
+  });
+
+  it('lets the backoff win over a shorter Retry-After', async () => {
+    const { deps } = setup({ answer: { kind: 'status', status: 503, headers: { 'retry-after': '5' } } });
+    const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 3 } });
+    // Fourth failure: 480 s × (½ + 0 × ½) = 240 s, above the 5 s asked for.
+    expect(result.ok === false && result.nextAttempt).toBe(at(240).toISOString());
+  });
+
+  it.each([
+    { failures: 0, random: 0, wait: 30 },
+    { failures: 0, random: 0.75, wait: 52.5 },
+    { failures: 2, random: 0, wait: 120 },
+    { failures: 2, random: 0.5, wait: 180 },
+    { failures: 9, random: 0, wait: 1800 },
+    { failures: 9, random: 0.5, wait: 2700 },
+  ])(
+    'backs off exponentially with jitter: after $failures earlier failures and random $random, waits $wait s',
+    async ({ failures, random, wait }) => {
+      const { deps } = setup({ answer: { kind: 'status', status: 500 }, random: () => random });
+      const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures } });
+      expect(result.ok === false && Date.parse(result.nextAttempt ?? '') - NOW.getTime()).toBe(wait * 1000);
+      expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe(String(failures + 1));
+    },
+  );
+
+  it('reads the failure count from the tags when called without a listing (targeted and fanned-out refreshes)', async () => {
+    // Prepare
+    const { deps } = setup({ answer: { kind: 'status', status: 503 } });
+    sm.addCredential({
+      name: NAME,
+      prefix: PREFIX,
+      clientDocument: sirvDocument(NAME),
+      token: tokenRecord(NAME, at(-30)),
+      tokenTags: { [TAG_KEYS.failures]: '4', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
+    });
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess: the fifth failure waits 960 s × ½, not the first failure's 30 s.
+    expect(sm.mock.commandCalls(DescribeSecretCommand).length).toBeGreaterThan(0);
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('5');
+    expect(result.ok === false && result.nextAttempt).toBe(at(480).toISOString());
+  });
+
+  it('never records a rejection as older than the client secret it was made with', async () => {
+    // Prepare: Secrets Manager's clock says the client secret changed 2.5 s after ours says "now".
+    const { deps } = setup({ answer: { kind: 'status', status: 403 } });
+    const clientChangedAt = new Date(NOW.getTime() + 2_500);
+    // Act
+    await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 0, clientChangedAt } });
+    // Assess: rounded up to whole seconds, so the sweep does not read the same secret as "changed".
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedAt]).toBe(epoch(at(3)));
+  });
+
+  it('counts a failed token read as a failed refresh instead of writing generation 1 over it', async () => {
+    // Prepare
+    const { issuer, deps } = setup();
+    sm.mock
+      .on(GetSecretValueCommand, { SecretId: names.token })
+      .rejects(new InternalServiceError({ message: 'try again', $metadata: { httpStatusCode: 500 } }));
+    // Act
+    const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 0 } });
+    // Assess
+    expect(result).toMatchObject({ ok: false, error: { code: 'StoreError', transient: true } });
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.lastError]).toBe('StoreError');
+  });
+
+  it('replaces a stored value that is not a token record, starting again at generation 1', async () => {
+    const { deps } = setup();
+    const token = sm.secrets.get(names.token);
+    if (token) token.value = '{"not":"a token record"}';
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: true, generation: 1 });
+  });
+
+  it('reports an issuer error without the client secret the issuer echoed', async () => {
+    const { deps } = setup({
+      answer: {
+        kind: 'status',
+        status: 401,
+        body: { message: `unknown client, you sent clientSecret=${PLANTED_SECRET}-${NAME}` },
+      },
+    });
+    const result = await refreshCredential(NAME, deps);
+    expect(JSON.stringify(result)).not.toContain(PLANTED_SECRET);
+  });
+});
+
+describe('failedAtFor', () => {
+  it('is now when the client secret changed earlier', () => {
+    expect(failedAtFor(NOW, at(-10))).toEqual(NOW);
+    expect(failedAtFor(NOW, undefined)).toEqual(NOW);
+  });
+
+  it('is the client change rounded up to a whole second when that is later than now', () => {
+    expect(failedAtFor(NOW, new Date(NOW.getTime() + 400))).toEqual(at(1));
+  });
+});

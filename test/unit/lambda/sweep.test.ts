@@ -1,0 +1,221 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type SweepDeps, sweep } from '../../../lambda/sweep';
+import { at, clientIdOf, type IssuerAnswer, NOW, PREFIX, sirvDocument, sirvIssuer, tokenRecord } from './fleet';
+import { type MemorySecrets, memorySecrets } from './memory-secrets';
+
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator';
+
+let sm: MemorySecrets;
+let lambdaMock: AwsClientStub<LambdaClient>;
+
+beforeEach(() => {
+  sm = memorySecrets();
+  lambdaMock = mockClient(LambdaClient);
+  lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
+});
+
+afterEach(() => {
+  sm.restore();
+  lambdaMock.restore();
+});
+
+/** Credentials `c00`… each due `i` seconds after NOW − 600 (so `c00` is the most urgent). */
+function fleet(count: number, refreshAfter: (i: number) => Date = (i) => at(-600 + i)): string[] {
+  const names = Array.from({ length: count }, (_, i) => `c${String(i).padStart(2, '0')}`);
+  names.forEach((name, i) => {
+    sm.addCredential({
+      name,
+      prefix: PREFIX,
+      clientDocument: sirvDocument(name),
+      token: tokenRecord(name, refreshAfter(i)),
+    });
+  });
+  return names;
+}
+
+function sweepDeps(overrides: Partial<SweepDeps> = {}): SweepDeps {
+  return {
+    secretsManager: sm.client,
+    prefix: PREFIX,
+    now: () => new Date(NOW.getTime()),
+    random: () => 0,
+    lookaheadSeconds: 60,
+    concurrency: 8,
+    batchSize: 100,
+    remainingMs: () => 600_000,
+    reserveMs: 15_000,
+    lambda: new LambdaClient({ region: 'us-east-1' }),
+    functionName: FUNCTION_ARN,
+    ...overrides,
+  };
+}
+
+function writtenCredentials(): string[] {
+  return sm.mock
+    .commandCalls(PutSecretValueCommand)
+    .map((c) => c.args[0].input.SecretId ?? '')
+    .map((id) => id.slice(PREFIX.length, -'/token'.length))
+    .sort();
+}
+
+describe('sweep', () => {
+  it('never has more issuer requests in flight than its concurrency', async () => {
+    // Prepare
+    const names = fleet(20);
+    const issuer = sirvIssuer({ holdTurns: 5 });
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch, concurrency: 3 }));
+    // Assess
+    expect(issuer.calls).toHaveLength(20);
+    expect(issuer.peakInFlight).toBe(3);
+    expect(summary).toMatchObject({ listed: 20, due: 20, refreshed: 20, failed: 0, deferred: 0 });
+    expect(writtenCredentials()).toEqual(names);
+  });
+
+  it('refreshes only what falls due before the next tick', async () => {
+    // Prepare: c00…c04 due within the minute, the rest later.
+    fleet(10, (i) => at(i < 5 ? 30 + i : 61 + i));
+    const issuer = sirvIssuer();
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch }));
+    // Assess
+    expect(summary).toMatchObject({ listed: 10, due: 5, refreshed: 5 });
+    expect(writtenCredentials()).toEqual(['c00', 'c01', 'c02', 'c03', 'c04']);
+  });
+
+  it('reads no secret value when nothing is due', async () => {
+    fleet(30, (i) => at(3600 + i));
+    const issuer = sirvIssuer();
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch }));
+    expect(summary).toMatchObject({ listed: 30, due: 0, refreshed: 0 });
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(ListSecretsCommand).length).toBeGreaterThan(0);
+    expect(issuer.calls).toHaveLength(0);
+  });
+
+  it('starts nothing once the remaining time is below the reserve, reporting those credentials deferred', async () => {
+    // Prepare
+    const names = fleet(6);
+    const issuer = sirvIssuer();
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch, remainingMs: () => 14_999, reserveMs: 15_000 }));
+    // Assess
+    expect(summary).toMatchObject({ due: 6, refreshed: 0, deferred: 6 });
+    expect(summary.results).toEqual(names.map((credential) => ({ credential, deferred: true })));
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+
+  it('stops starting work when the time runs short mid-sweep, leaving the rest untouched', async () => {
+    // Prepare: the clock of the invocation runs out after three refreshes have started.
+    const names = fleet(8);
+    const issuer = sirvIssuer();
+    let checks = 0;
+    const remainingMs = () => (++checks <= 3 ? 60_000 : 10_000);
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch, concurrency: 1, remainingMs }));
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 3, deferred: 5 });
+    expect(writtenCredentials()).toEqual(names.slice(0, 3));
+    const deferred = summary.results.filter((r) => 'deferred' in r).map((r) => r.credential);
+    expect(deferred).toEqual(names.slice(3));
+    const touched = sm.mock
+      .commandCalls(GetSecretValueCommand)
+      .map((c) => c.args[0].input.SecretId)
+      .filter((id) => deferred.some((name) => id?.startsWith(`${PREFIX}${name}/`)));
+    expect(touched).toEqual([]);
+  });
+
+  it('fans out every batch beyond the first to asynchronous invocations and refreshes the first here', async () => {
+    // Prepare
+    const names = fleet(35);
+    const issuer = sirvIssuer();
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch, batchSize: 10 }));
+    // Assess
+    const invokes = lambdaMock.commandCalls(InvokeCommand).map((c) => c.args[0].input);
+    expect(invokes).toHaveLength(3);
+    for (const input of invokes) {
+      expect(input.FunctionName).toBe(FUNCTION_ARN);
+      expect(input.InvocationType).toBe('Event');
+    }
+    const payloads = invokes.map(
+      (input) => JSON.parse(new TextDecoder().decode(input.Payload)) as { action: string; credentials: string[] },
+    );
+    expect(payloads.map((p) => Object.keys(p).sort())).toEqual(Array(3).fill(['action', 'credentials']));
+    expect(payloads.map((p) => p.action)).toEqual(Array(3).fill('refresh-batch'));
+    expect(payloads.map((p) => p.credentials.length)).toEqual([10, 10, 5]);
+    expect(payloads.flatMap((p) => p.credentials)).toEqual(names.slice(10));
+    // The ten most urgent stay here.
+    expect(writtenCredentials()).toEqual(names.slice(0, 10));
+    expect(issuer.calls.map((c) => c.clientId)).toEqual(names.slice(0, 10).map(clientIdOf));
+    expect(summary).toMatchObject({ due: 35, refreshed: 10, fannedOut: 25 });
+  });
+
+  it('counts a failed hand-off without throwing, leaving those credentials due for the next tick', async () => {
+    fleet(25);
+    lambdaMock
+      .on(InvokeCommand)
+      .resolvesOnce({ StatusCode: 202 })
+      .rejectsOnce(new Error('AccessDeniedException'))
+      .resolves({ StatusCode: 202 });
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 10 }));
+    expect(summary).toMatchObject({ refreshed: 10, fannedOut: 10 });
+  });
+
+  it('isolates each credential from the failures of the others', async () => {
+    // Prepare
+    const names = fleet(6);
+    const answers: Record<string, IssuerAnswer> = {
+      [clientIdOf('c01')]: { kind: 'status', status: 503 },
+      [clientIdOf('c04')]: { kind: 'status', status: 401 },
+    };
+    const issuer = sirvIssuer({ answers });
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch }));
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 4, failed: 2, rejected: 1 });
+    expect(writtenCredentials()).toEqual(names.filter((n) => n !== 'c01' && n !== 'c04'));
+  });
+
+  it('reports the minimum seconds to expiry after the sweep: new tokens for those refreshed, none for those handed off', async () => {
+    // Prepare: 12 due (the old tokens expire 300 s after their refresh-after), one idle expiring in 2 h.
+    fleet(12);
+    sm.addCredential({
+      name: 'idle',
+      prefix: PREFIX,
+      clientDocument: sirvDocument('idle'),
+      token: tokenRecord('idle', at(5400)),
+    });
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 10 }));
+    // Assess: the handed-off c10, c11 (expiring in 310 s, 311 s) are their batch's to report.
+    expect(summary.minSecondsToExpiry).toBe(1200);
+  });
+
+  it('keeps the old expiry of a credential whose refresh failed', async () => {
+    fleet(3);
+    const issuer = sirvIssuer({ answers: { [clientIdOf('c02')]: { kind: 'status', status: 500 } } });
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch }));
+    // c02's token was due at NOW − 598 s and expires 300 s later.
+    expect(summary.minSecondsToExpiry).toBe(-298);
+  });
+
+  it('pairs client and token secrets across ListSecrets pages', async () => {
+    const names = fleet(120);
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 200, concurrency: 16 }));
+    expect(sm.mock.commandCalls(ListSecretsCommand).length).toBeGreaterThanOrEqual(3);
+    expect(summary).toMatchObject({ listed: 120, refreshed: 120 });
+    expect(writtenCredentials()).toEqual([...names].sort());
+  });
+});
