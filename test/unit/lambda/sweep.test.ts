@@ -150,7 +150,8 @@ describe('sweep', () => {
       expect(input.InvocationType).toBe('Event');
     }
     const payloads = invokes.map(
-      (input) => JSON.parse(new TextDecoder().decode(input.Payload)) as { action: string; credentials: string[] },
+      (input) =>
+        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as { action: string; credentials: string[] },
     );
     expect(payloads.map((p) => Object.keys(p).sort())).toEqual(Array(3).fill(['action', 'credentials']));
     expect(payloads.map((p) => p.action)).toEqual(Array(3).fill('refresh-batch'));
