@@ -1,0 +1,350 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { generateSigningKey } from '../../../core/issuers';
+import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
+import {
+  at,
+  clientIdOf,
+  type IssuerAnswer,
+  NOW,
+  PLANTED_SECRET,
+  PLANTED_TOKEN_PREFIX,
+  PREFIX,
+  sirvDocument,
+  sirvIssuer,
+  tokenRecord,
+} from './fleet';
+import { type MemorySecrets, memorySecrets } from './memory-secrets';
+
+const CONTEXT: InvocationContext = {
+  getRemainingTimeInMillis: () => 600_000,
+  functionName: 'token-rotator',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator',
+  awsRequestId: 'req-1',
+};
+const ENV = { TOKEN_ROTATOR_PREFIX: PREFIX, TOKEN_ROTATOR_BATCH_SIZE: '10', TOKEN_ROTATOR_CONCURRENCY: '4' };
+
+let sm: MemorySecrets;
+let lambdaMock: AwsClientStub<LambdaClient>;
+let output: string[];
+let privateKeyPem: string;
+
+beforeAll(async () => {
+  ({ privateKeyPem } = await generateSigningKey());
+});
+
+beforeEach(() => {
+  // The AWS SDK's Node version notice (emitted when the first client is built) is not a log line of ours.
+  vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  sm = memorySecrets();
+  lambdaMock = mockClient(LambdaClient);
+  lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
+  output = [];
+  // Powertools writes logs and EMF through a Console bound to the process streams.
+  const capture = (chunk: unknown) => {
+    output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  sm.restore();
+  lambdaMock.restore();
+});
+
+function addSirv(name: string, refreshAfter: Date = at(-30)): void {
+  sm.addCredential({
+    name,
+    prefix: PREFIX,
+    clientDocument: sirvDocument(name),
+    token: tokenRecord(name, refreshAfter),
+  });
+}
+
+function handlerWith(answers: Record<string, IssuerAnswer> = {}, deps: HandlerDeps = {}) {
+  const issuer = sirvIssuer({ answers });
+  const handler = createHandler({
+    secretsManager: sm.client,
+    lambda: new LambdaClient({ region: 'us-east-1' }),
+    fetch: issuer.fetch,
+    now: () => new Date(NOW.getTime()),
+    random: () => 0,
+    env: ENV,
+    ...deps,
+  });
+  return { handler, issuer };
+}
+
+/** Every line written to stdout or stderr, parsed as JSON (a line that is not JSON fails the test). */
+function jsonLines(): Record<string, unknown>[] {
+  return output
+    .join('')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not JSON: ${line}`);
+      }
+    });
+}
+
+function emf(): Record<string, unknown>[] {
+  return jsonLines().filter((line) => '_aws' in line);
+}
+
+describe('handler event routing', () => {
+  it('runs a sweep for {"action":"sweep"} and returns its summary without per-credential messages', async () => {
+    addSirv('a');
+    addSirv('b', at(3600));
+    const { handler } = handlerWith({ [clientIdOf('a')]: { kind: 'status', status: 503 } });
+    const result = await handler({ action: 'sweep' }, CONTEXT);
+    expect(result).toMatchObject({
+      listed: 2,
+      due: 1,
+      refreshed: 0,
+      failed: 1,
+      failures: [{ credential: 'a', code: 'IssuerUnavailable' }],
+    });
+    expect(result).not.toHaveProperty('results');
+  });
+
+  it("runs a sweep for EventBridge's own scheduled event", async () => {
+    addSirv('a');
+    const { handler, issuer } = handlerWith();
+    const result = await handler(
+      { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}, time: NOW.toISOString() },
+      CONTEXT,
+    );
+    expect(result).toMatchObject({ listed: 1, refreshed: 1 });
+    expect(issuer.calls).toHaveLength(1);
+  });
+
+  it('answers a targeted refresh with one result per credential, forcing when asked', async () => {
+    addSirv('due');
+    addSirv('fresh', at(3600));
+    const { handler } = handlerWith();
+    const plain = await handler({ credentials: ['due', 'fresh'] }, CONTEXT);
+    expect(plain).toEqual({
+      results: [
+        expect.objectContaining({ credential: 'due', ok: true, generation: 8 }),
+        expect.objectContaining({ credential: 'fresh', ok: true, skipped: 'not-due' }),
+      ],
+    });
+    const forced = await handler({ credentials: ['fresh'], force: true }, CONTEXT);
+    expect(forced).toEqual({ results: [expect.objectContaining({ credential: 'fresh', ok: true, generation: 8 })] });
+  });
+
+  it('reports a missing credential in a targeted refresh as a failed result, not a thrown error', async () => {
+    const { handler } = handlerWith();
+    const result = await handler({ credentials: ['ghost'] }, CONTEXT);
+    expect(result).toEqual({
+      results: [
+        expect.objectContaining({
+          credential: 'ghost',
+          ok: false,
+          error: expect.objectContaining({ code: 'StoreError' }),
+        }),
+      ],
+    });
+  });
+
+  it('refreshes a fan-out batch and answers with a summary', async () => {
+    addSirv('a');
+    addSirv('b');
+    const { handler, issuer } = handlerWith();
+    const result = await handler({ action: 'refresh-batch', credentials: ['a', 'b'] }, CONTEXT);
+    expect(result).toMatchObject({ refreshed: 2, failed: 0, failures: [] });
+    expect(issuer.calls).toHaveLength(2);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  it('issues a first token for "issue" without storing anything', async () => {
+    const { handler } = handlerWith();
+    const result = await handler(
+      { action: 'issue', credential: 'new-one', issuer: sirvDocument('new-one').issuer },
+      CONTEXT,
+    );
+    expect(result).toEqual({
+      ok: true,
+      token: {
+        accessToken: expect.stringContaining(PLANTED_TOKEN_PREFIX),
+        tokenType: 'Bearer',
+        scope: ['files:read'],
+        issuedAt: NOW.toISOString(),
+        expiresAt: at(1200).toISOString(),
+      },
+    });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(CreateSecretCommand)).toHaveLength(0);
+  });
+
+  it('answers "issue" with the classified error when the issuer refuses', async () => {
+    const { handler } = handlerWith({ [clientIdOf('new-one')]: { kind: 'status', status: 401 } });
+    const result = await handler(
+      { action: 'issue', credential: 'new-one', issuer: sirvDocument('new-one').issuer },
+      CONTEXT,
+    );
+    expect(result).toEqual({
+      ok: false,
+      error: expect.objectContaining({
+        code: 'InvalidCredentials',
+        status: 401,
+        message: expect.stringContaining('new-one'),
+      }),
+    });
+  });
+
+  it('answers "issue" with InvalidConfiguration for a bad issuer configuration', async () => {
+    const { handler } = handlerWith();
+    const result = await handler({ action: 'issue', credential: 'new-one', issuer: { kind: 'nope' } }, CONTEXT);
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+  });
+
+  it.each([
+    ['an unknown action', { action: 'rotate-everything' }],
+    ['an empty credential list', { credentials: [] }],
+    ['a credential name with a slash', { credentials: ['../other/x'] }],
+    ['an extra field', { credentials: ['a'], force: true, dryRun: true }],
+    ['null', null],
+    ['a string', 'sweep'],
+  ])('throws a clear error for %s', async (_what, event) => {
+    const { handler } = handlerWith();
+    await expect(handler(event, CONTEXT)).rejects.toThrow(/token-rotator: unrecognised event; expected/);
+  });
+});
+
+describe('handler metrics', () => {
+  it('publishes RefreshSucceeded, RefreshFailed, CredentialsRejected and the minimum SecondsToExpiry as EMF', async () => {
+    // Prepare: three good, one unavailable, one rejected; an idle one expiring in 2 h.
+    for (const name of ['ok1', 'ok2', 'ok3', 'down', 'revoked']) addSirv(name);
+    addSirv('idle', at(5400));
+    const { handler } = handlerWith({
+      [clientIdOf('down')]: { kind: 'status', status: 503 },
+      [clientIdOf('revoked')]: { kind: 'status', status: 401 },
+    });
+    // Act
+    await handler({ action: 'sweep' }, CONTEXT);
+    // Assess
+    const blobs = emf();
+    expect(blobs).toHaveLength(1);
+    const blob = blobs[0] ?? {};
+    expect(blob).toMatchObject({
+      RefreshSucceeded: 3,
+      RefreshFailed: 2,
+      CredentialsRejected: 1,
+      // The failed ones keep their old tokens, which expire 270 s from now.
+      SecondsToExpiry: 270,
+      service: 'token-rotator',
+    });
+    const aws = blob._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] };
+    expect(aws.CloudWatchMetrics[0]?.Namespace).toBe('TokenRotator');
+    expect(aws.CloudWatchMetrics[0]?.Metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'RefreshSucceeded', Unit: 'Count' },
+        { Name: 'RefreshFailed', Unit: 'Count' },
+        { Name: 'CredentialsRejected', Unit: 'Count' },
+        { Name: 'SecondsToExpiry', Unit: 'Seconds' },
+      ]),
+    );
+  });
+
+  it('reports the new expiry as SecondsToExpiry when every due token was refreshed', async () => {
+    addSirv('a');
+    addSirv('idle', at(5400));
+    const { handler } = handlerWith();
+    await handler({ action: 'sweep' }, CONTEXT);
+    expect(emf()[0]).toMatchObject({
+      RefreshSucceeded: 1,
+      RefreshFailed: 0,
+      CredentialsRejected: 0,
+      SecondsToExpiry: 1200,
+    });
+  });
+
+  it('publishes zero counts and no SecondsToExpiry for an empty fleet', async () => {
+    const { handler } = handlerWith();
+    await handler({ action: 'sweep' }, CONTEXT);
+    const blob = emf()[0] ?? {};
+    expect(blob).toMatchObject({ RefreshSucceeded: 0, RefreshFailed: 0, CredentialsRejected: 0 });
+    expect(blob).not.toHaveProperty('SecondsToExpiry');
+  });
+});
+
+describe('handler logs', () => {
+  it('writes structured JSON lines that never contain a client secret, a token or a private key', async () => {
+    // Prepare: the secret is planted in every client document, the token in every issuer answer,
+    // a private key in a signed-jwt document, and one issuer echoes the secret in its error body.
+    for (const name of ['ok', 'down', 'revoked', 'echo']) addSirv(name);
+    sm.addCredential({
+      name: 'upload',
+      prefix: PREFIX,
+      clientDocument: {
+        version: 1,
+        issuer: { kind: 'upload', subject: 'account-1', privateKeyPem, ttlSeconds: 3600 },
+        policy: {},
+      },
+      token: tokenRecord('upload', at(-30)),
+    });
+    const echo = `${PLANTED_SECRET}-echo`;
+    const { handler } = handlerWith({
+      [clientIdOf('down')]: { kind: 'status', status: 503, body: { error: `down, token=${PLANTED_TOKEN_PREFIX}x` } },
+      [clientIdOf('revoked')]: {
+        kind: 'status',
+        status: 401,
+        body: { message: `bad secret ${PLANTED_SECRET}-revoked` },
+      },
+      [clientIdOf('echo')]: {
+        kind: 'status',
+        status: 400,
+        body: { message: `invalid body {"clientId":"${clientIdOf('echo')}","clientSecret":"${echo}"}`, raw: echo },
+      },
+    });
+    // Act
+    await handler({ action: 'sweep' }, CONTEXT);
+    await handler({ credentials: ['ok', 'echo', 'upload'], force: true }, CONTEXT);
+    await handler({ action: 'issue', credential: 'first', issuer: sirvDocument('first').issuer }, CONTEXT);
+    await handler({ action: 'issue', credential: 'echo', issuer: sirvDocument('echo').issuer }, CONTEXT);
+    await expect(handler({ action: 'nope', clientSecret: PLANTED_SECRET }, CONTEXT)).rejects.toThrow();
+    // Assess
+    const lines = jsonLines();
+    const logs = lines.filter((l) => !('_aws' in l));
+    expect(logs.length).toBeGreaterThan(8);
+    expect(logs.map((l) => l.message)).toEqual(
+      expect.arrayContaining([
+        'Refreshed',
+        'Refresh failed',
+        'Sweep finished',
+        'Issued a first token',
+        'Unrecognised event',
+      ]),
+    );
+    for (const line of logs) expect(line).toMatchObject({ level: expect.any(String), service: 'token-rotator' });
+    const text = output.join('');
+    expect(text).not.toContain(PLANTED_SECRET);
+    expect(text).not.toContain(PLANTED_TOKEN_PREFIX);
+    expect(text).not.toContain('PRIVATE KEY');
+    expect(text).not.toContain(privateKeyPem.split('\n')[1] ?? 'unreachable');
+    // The refreshed upload token is a JWT: no JWT may appear either.
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+  });
+
+  it('logs every failed refresh with its credential, code and next attempt', async () => {
+    addSirv('down');
+    const { handler } = handlerWith({ [clientIdOf('down')]: { kind: 'status', status: 503 } });
+    await handler({ action: 'sweep' }, CONTEXT);
+    const failed = jsonLines().find((l) => l.message === 'Refresh failed');
+    expect(failed).toMatchObject({
+      level: 'WARN',
+      credential: 'down',
+      code: 'IssuerUnavailable',
+      nextAttempt: at(30).toISOString(),
+    });
+  });
+});
