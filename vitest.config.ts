@@ -1,4 +1,8 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The examples import the package by name, as a user's program does; tests load it from source.
+const packageAlias = [{ find: /^token-rotator$/, replacement: resolve(__dirname, 'index.ts') }];
 
 // Three projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
 // pulumi CLI). `npm test` runs all three; each prints its own name in the report.
@@ -7,6 +11,7 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       {
+        resolve: { alias: packageAlias },
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
