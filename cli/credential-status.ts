@@ -1,0 +1,103 @@
+/**
+ * The health of one credential as `token-rotator status` reports it, from the tags of its token
+ * secret and, when read, its token record. Pure: the time is a parameter. The access token is
+ * never copied into a status.
+ */
+import type { CredentialListing } from '../core/store';
+import type { TokenRecord } from '../core/token';
+import { PERMANENT_ERRORS } from '../lambda/plan';
+
+/**
+ * How a credential is doing, worst first when several apply:
+ * - `missing`: named on the command line, but no token secret under the prefix;
+ * - `unreadable`: its token record could not be read or parsed;
+ * - `expired`: its token is past `expiresAt` (workloads hold no valid token);
+ * - `blocked`: the last refresh failed permanently (`InvalidCredentials`, `InvalidConfiguration`):
+ *   the rotator waits for new client credentials;
+ * - `failing`: the last refreshes failed transiently; the rotator is retrying;
+ * - `ok`: none of the above.
+ */
+export type CredentialState = 'ok' | 'failing' | 'blocked' | 'expired' | 'unreadable' | 'missing';
+
+/**
+ * One row of `status --json`. Field names and meanings are stable; absent values are `null`,
+ * instants are ISO-8601 strings in UTC.
+ */
+export interface CredentialStatus {
+  /** The credential name. */
+  credential: string;
+  state: CredentialState;
+  /** The issuer kind of the current token (`sirv`, `oauth2`, …); `null` without values. */
+  issuer: string | null;
+  /** When the current token expires. */
+  expiresAt: string | null;
+  /** Whole seconds from now to `expiresAt`, negative once expired. */
+  secondsToExpiry: number | null;
+  /** When the rotator plans to replace the current token. */
+  refreshAfter: string | null;
+  /** Consecutive failed refreshes (0 after a success). */
+  failures: number;
+  /** The short error code of the last failure (`IssuerUnavailable`, …), never an upstream message. */
+  lastError: string | null;
+  /** When the rotator retries after a transient failure. */
+  nextAttempt: string | null;
+  /** How many tokens have been written; `null` without values. */
+  generation: number | null;
+  /** The ARN of the token secret workloads read. */
+  tokenSecretArn: string | null;
+}
+
+/** What is known of one credential when its status is computed. */
+export interface StatusInput {
+  name: string;
+  /** Its listing from tags; absent when the name matched no token secret. */
+  listing?: CredentialListing | undefined;
+  /** Its token record, when values were read and it could be parsed. */
+  record?: TokenRecord | undefined;
+  /** True when reading or parsing the record failed. */
+  unreadable?: boolean | undefined;
+}
+
+/**
+ * The status of one credential at `now`. The record (when read) wins over the tags for expiry
+ * and refresh time; failures come from the tags only.
+ */
+export function credentialStatus(input: StatusInput, now: Date): CredentialStatus {
+  const { listing, record } = input;
+  const expiresAt = record ? new Date(record.expiresAt) : listing?.expiresAt;
+  const refreshAfter = record ? new Date(record.refreshAfter) : listing?.refreshAfter;
+  const failures = listing?.failures ?? 0;
+  const lastError = listing?.lastError ?? null;
+  const secondsToExpiry = expiresAt ? Math.floor((expiresAt.getTime() - now.getTime()) / 1000) : null;
+  return {
+    credential: input.name,
+    state: stateOf({
+      missing: listing === undefined,
+      unreadable: input.unreadable === true,
+      expired: expiresAt !== undefined && expiresAt.getTime() <= now.getTime(),
+      blocked: lastError !== null && PERMANENT_ERRORS.has(lastError),
+      failing: failures > 0 || lastError !== null,
+    }),
+    issuer: record?.issuer ?? null,
+    expiresAt: expiresAt?.toISOString() ?? null,
+    secondsToExpiry,
+    refreshAfter: refreshAfter?.toISOString() ?? null,
+    failures,
+    lastError,
+    nextAttempt: listing?.nextAttempt?.toISOString() ?? null,
+    generation: record?.generation ?? null,
+    tokenSecretArn: listing?.tokenSecretArn || null,
+  };
+}
+
+function stateOf(flags: Record<Exclude<CredentialState, 'ok'>, boolean>): CredentialState {
+  for (const state of ['missing', 'unreadable', 'expired', 'blocked', 'failing'] as const) {
+    if (flags[state]) return state;
+  }
+  return 'ok';
+}
+
+/** True when a credential needs nobody's attention. */
+export function isHealthy(status: Pick<CredentialStatus, 'state'>): boolean {
+  return status.state === 'ok';
+}

@@ -1,0 +1,197 @@
+/**
+ * What `token-rotator refresh` reports per credential, whether the refresh ran in this process
+ * or in the rotator Lambda: the outcome (also the shape of `refresh --json`), its result line and
+ * the summary line. Pure: the time is a parameter. No token is ever part of an outcome.
+ */
+import type { CredentialListing } from '../core/store';
+import type { DueReason } from '../lambda/plan';
+import type { RefreshResult } from '../lambda/refresh';
+import type { Deferred } from '../lambda/sweep';
+import { hintFor, joinSentences, oneLine } from './error-report';
+import { expiryTime, relativeTime } from './format-duration';
+import type { Palette } from './terminal';
+
+/** Why a credential was not refreshed although it was asked for. */
+export type SkipReason = 'not-due' | 'backoff' | 'blocked';
+
+/**
+ * The outcome of refreshing one credential; one element of `refresh --json`. Instants are
+ * ISO-8601 strings; absent values are `null`.
+ */
+export type RefreshOutcome =
+  | {
+      credential: string;
+      outcome: 'refreshed';
+      generation: number;
+      expiresAt: string;
+      refreshAfter: string;
+    }
+  | {
+      credential: string;
+      outcome: 'skipped';
+      /** `not-due`: its token is fresh (use `--force`); `backoff`: retrying later after a transient failure; `blocked`: its client credentials were rejected. */
+      reason: SkipReason;
+      generation: number | null;
+      refreshAfter: string | null;
+      secondsToExpiry: number | null;
+      lastError: string | null;
+      nextAttempt: string | null;
+    }
+  | {
+      credential: string;
+      outcome: 'failed';
+      /** `code` is one of core/errors.ts's codes (or `NotFound`); `message` names the credential, never a secret. */
+      error: { code: string; message: string; transient: boolean };
+      /** When the rotator will try again; `null` after a permanent failure. */
+      nextAttempt: string | null;
+    }
+  | {
+      /** Not started: interrupted (Ctrl-C), or the rotator Lambda ran short of time. */
+      credential: string;
+      outcome: 'deferred';
+    };
+
+/** The outcome of one result of lambda's `refreshMany` (in-process or returned by the rotator). */
+export function outcomeOf(result: RefreshResult | Deferred): RefreshOutcome {
+  if ('deferred' in result) return { credential: result.credential, outcome: 'deferred' };
+  if (!result.ok) {
+    return {
+      credential: result.credential,
+      outcome: 'failed',
+      error: { code: result.error.code, message: oneLine(result.error.message), transient: result.error.transient },
+      nextAttempt: result.nextAttempt ?? null,
+    };
+  }
+  if ('skipped' in result) {
+    return {
+      credential: result.credential,
+      outcome: 'skipped',
+      reason: 'not-due',
+      generation: result.generation,
+      refreshAfter: null,
+      secondsToExpiry: result.secondsToExpiry,
+      lastError: null,
+      nextAttempt: null,
+    };
+  }
+  return {
+    credential: result.credential,
+    outcome: 'refreshed',
+    generation: result.generation,
+    expiresAt: result.expiresAt,
+    refreshAfter: result.refreshAfter,
+  };
+}
+
+/** The outcome of a credential `refresh --all` leaves alone, from its tags and the sweep's verdict. */
+export function skippedOutcome(listing: CredentialListing, reason: DueReason, now: Date): RefreshOutcome {
+  return {
+    credential: listing.name,
+    outcome: 'skipped',
+    reason: reason === 'backoff' || reason === 'blocked' ? reason : 'not-due',
+    generation: null,
+    refreshAfter: listing.refreshAfter?.toISOString() ?? null,
+    secondsToExpiry: listing.expiresAt ? Math.floor((listing.expiresAt.getTime() - now.getTime()) / 1000) : null,
+    lastError: listing.lastError ?? null,
+    nextAttempt: listing.nextAttempt?.toISOString() ?? null,
+  };
+}
+
+/** The outcome of a named credential that has no token secret under the prefix. */
+export function notFoundOutcome(name: string, tokenSecretName: string): RefreshOutcome {
+  return {
+    credential: name,
+    outcome: 'failed',
+    error: {
+      code: 'NotFound',
+      message: `Credential "${name}": no token secret "${tokenSecretName}"; check the name and --prefix.`,
+      transient: false,
+    },
+    nextAttempt: null,
+  };
+}
+
+/** The first word of a result line, padded so that names line up. */
+const LABELS: Record<RefreshOutcome['outcome'], string> = {
+  refreshed: 'ok      ',
+  skipped: 'skipped ',
+  failed: 'failed  ',
+  deferred: 'deferred',
+};
+
+/**
+ * The result line of one outcome: a label, the credential (padded to `nameWidth`), what
+ * happened and, for a failure, what to do.
+ *
+ * @example
+ * ```text
+ * ok        sirv-prod    generation 43, expires in 20m (2026-01-01T00:20:00.000Z)
+ * failed    aspose-prod  InvalidCredentials: Credential "aspose-prod": … The issuer rejected …
+ * ```
+ */
+export function outcomeLine(outcome: RefreshOutcome, now: Date, colour: Palette, nameWidth = 0): string {
+  const name = outcome.credential.padEnd(nameWidth);
+  switch (outcome.outcome) {
+    case 'refreshed':
+      return `${colour.green(LABELS.refreshed)}  ${name}  generation ${outcome.generation}, expires ${expiryTime(new Date(outcome.expiresAt), now)} (${outcome.expiresAt})`;
+    case 'skipped':
+      return `${colour.yellow(LABELS.skipped)}  ${name}  ${skipText(outcome, now)}`;
+    case 'failed': {
+      const next =
+        outcome.nextAttempt && outcome.error.transient
+          ? ` The rotator tries again ${relativeTime(new Date(outcome.nextAttempt), now)}.`
+          : '';
+      const text = joinSentences(`${outcome.error.code}: ${outcome.error.message}`, hintFor(outcome.error.code));
+      return `${colour.red(LABELS.failed)}  ${name}  ${text}${next}`;
+    }
+    case 'deferred':
+      return `${colour.yellow(LABELS.deferred)}  ${name}  not started (interrupted, or the rotator ran short of time); run refresh again.`;
+  }
+}
+
+function skipText(outcome: Extract<RefreshOutcome, { outcome: 'skipped' }>, now: Date): string {
+  const facts: string[] = [];
+  if (outcome.generation !== null) facts.push(`generation ${outcome.generation}`);
+  if (outcome.secondsToExpiry !== null) {
+    facts.push(`expires ${expiryTime(new Date(now.getTime() + outcome.secondsToExpiry * 1000), now)}`);
+  }
+  const known = facts.length > 0 ? ` (${facts.join(', ')})` : '';
+  switch (outcome.reason) {
+    case 'not-due': {
+      const when = outcome.refreshAfter ? `: refresh after ${relativeTime(new Date(outcome.refreshAfter), now)}` : '';
+      return `not due${when}${known}. Use --force to refresh now.`;
+    }
+    case 'backoff': {
+      const until = outcome.nextAttempt ? ` until ${relativeTime(new Date(outcome.nextAttempt), now)}` : '';
+      return `backing off after ${outcome.lastError ?? 'a failure'}${until}${known}. Use --force to try now.`;
+    }
+    case 'blocked':
+      return `blocked after ${outcome.lastError ?? 'a permanent failure'}${known}: update its client credentials (pulumi up), or use --force to try anyway.`;
+  }
+}
+
+/** Counts of outcomes, by kind. */
+export type OutcomeCounts = Record<RefreshOutcome['outcome'], number>;
+
+/** Counts `outcomes` by kind. */
+export function countOutcomes(outcomes: readonly RefreshOutcome[]): OutcomeCounts {
+  const counts: OutcomeCounts = { refreshed: 0, skipped: 0, failed: 0, deferred: 0 };
+  for (const o of outcomes) counts[o.outcome] += 1;
+  return counts;
+}
+
+/**
+ * The final line of `refresh`, printed always.
+ *
+ * @example
+ * ```text
+ * 4 credentials: 1 refreshed, 2 skipped, 1 failed.
+ * ```
+ */
+export function summaryLine(outcomes: readonly RefreshOutcome[]): string {
+  const c = countOutcomes(outcomes);
+  const parts = [`${c.refreshed} refreshed`, `${c.skipped} skipped`, `${c.failed} failed`];
+  if (c.deferred > 0) parts.push(`${c.deferred} not started`);
+  const n = outcomes.length;
+  return `${n} credential${n === 1 ? '' : 's'}: ${parts.join(', ')}.`;
+}

@@ -1,0 +1,140 @@
+/**
+ * `refresh --function`: the deployed rotator Lambda refreshes, from its own network and with its
+ * own role, through synchronous invocations carrying the targeted event
+ * `{ "credentials": [...], "force": bool }`; its answer `{ results: [...] }` is read per
+ * credential.
+ */
+import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { z } from 'zod';
+import type { RefreshResult } from '../lambda/refresh';
+import type { Deferred } from '../lambda/sweep';
+import type { CliContext } from './context';
+import { CliError, foreignMessage } from './error-report';
+import { EXIT_CODES } from './exit-codes';
+import { outcomeOf, type RefreshOutcome } from './refresh-outcome';
+
+/** Credentials per invocation: small enough to finish well within the rotator's timeout. */
+export const INVOKE_BATCH_SIZE = 50;
+
+const errorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  transient: z.boolean(),
+  retryAfterSeconds: z.number().optional(),
+});
+
+const resultSchema = z.union([
+  z.object({ credential: z.string(), deferred: z.literal(true) }),
+  z.object({
+    credential: z.string(),
+    ok: z.literal(true),
+    skipped: z.literal('not-due'),
+    generation: z.number(),
+    secondsToExpiry: z.number(),
+  }),
+  z.object({
+    credential: z.string(),
+    ok: z.literal(true),
+    generation: z.number(),
+    expiresAt: z.string(),
+    refreshAfter: z.string(),
+    secondsToExpiry: z.number(),
+  }),
+  z.object({
+    credential: z.string(),
+    ok: z.literal(false),
+    error: errorSchema,
+    nextAttempt: z.string().optional(),
+    secondsToExpiry: z.number().optional(),
+  }),
+]);
+
+const answerSchema = z.object({ results: z.array(resultSchema) });
+
+/**
+ * Refreshes `names` through the rotator Lambda `functionName`, {@link INVOKE_BATCH_SIZE} per
+ * synchronous invocation, one invocation at a time. Each outcome goes to `onOutcome`. After
+ * Ctrl-C the invocation in flight is abandoned and the rest are reported as deferred.
+ *
+ * @throws {CliError} (exit 2) when the invocation fails, the function reports an error, or its
+ * answer is not a targeted-refresh answer.
+ */
+export async function refreshThroughLambda(
+  context: CliContext,
+  functionName: string,
+  names: readonly string[],
+  force: boolean,
+  onOutcome: (outcome: RefreshOutcome) => void,
+): Promise<void> {
+  const lambda = context.lambda();
+  for (let start = 0; start < names.length; start += INVOKE_BATCH_SIZE) {
+    const batch = names.slice(start, start + INVOKE_BATCH_SIZE);
+    if (context.signal?.aborted) {
+      for (const credential of batch) onOutcome({ credential, outcome: 'deferred' });
+      continue;
+    }
+    let out: InvokeCommandOutput;
+    try {
+      out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify({ credentials: batch, force })),
+        }),
+        { abortSignal: context.signal },
+      );
+    } catch (e) {
+      if (context.signal?.aborted) {
+        for (const credential of batch) onOutcome({ credential, outcome: 'deferred' });
+        continue;
+      }
+      throw invokeError(functionName, e);
+    }
+    for (const result of readAnswer(functionName, out, batch)) onOutcome(outcomeOf(result));
+  }
+}
+
+function invokeError(functionName: string, e: unknown): CliError {
+  const name = e instanceof Error ? e.name : 'UnknownError';
+  const status = (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const message = e instanceof Error && e.message ? `: ${foreignMessage(e.message)}` : '';
+  return new CliError(
+    `Invoking the rotator "${functionName}" failed with ${name}${status ? ` (HTTP ${status})` : ''}${message}. ` +
+      'Check --function, --region and your permission to call lambda:InvokeFunction on it.',
+    EXIT_CODES.aws,
+    { cause: e },
+  );
+}
+
+function readAnswer(functionName: string, out: InvokeCommandOutput, batch: readonly string[]) {
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+  let payload: unknown;
+  try {
+    payload = text ? JSON.parse(text) : undefined;
+  } catch {
+    payload = undefined;
+  }
+  if (out.FunctionError) {
+    const error = (payload ?? {}) as { errorType?: unknown; errorMessage?: unknown };
+    const kind = typeof error.errorType === 'string' ? error.errorType : out.FunctionError;
+    const message = typeof error.errorMessage === 'string' ? `: ${foreignMessage(error.errorMessage)}` : '';
+    throw new CliError(
+      `The rotator "${functionName}" failed (${kind}${message}) refreshing ${batch.join(', ')}. Check its logs in CloudWatch.`,
+      EXIT_CODES.aws,
+    );
+  }
+  const parsed = answerSchema.safeParse(payload);
+  if (!parsed.success) {
+    throw new CliError(
+      `The rotator "${functionName}" answered with something other than {"results": [...]}; ` +
+        'is it a token-rotator function of a matching version?',
+      EXIT_CODES.aws,
+    );
+  }
+  // Credentials the answer left out were not refreshed: say so rather than count them as done.
+  const answered = new Set(parsed.data.results.map((r) => r.credential));
+  const missing: Deferred[] = batch
+    .filter((c) => !answered.has(c))
+    .map((credential) => ({ credential, deferred: true }));
+  return [...(parsed.data.results as (RefreshResult | Deferred)[]), ...missing];
+}
