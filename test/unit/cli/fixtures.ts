@@ -1,0 +1,74 @@
+/**
+ * Small factories for the CLI's unit tests: ListSecrets entries with token-rotator's tags, token
+ * records and client documents, all relative to one frozen instant.
+ */
+import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import { TAG_KEYS } from '../../../core/store';
+import type { TokenRecord } from '../../../core/token';
+
+export const NOW = new Date('2026-01-01T12:00:00.000Z');
+export const ACCESS_TOKEN = 'planted-access-token-that-must-never-be-printed';
+export const CLIENT_SECRET = 'planted-client-secret-that-must-never-be-printed';
+export const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+
+/** `NOW` shifted by whole seconds. */
+export const at = (offsetSeconds: number) => new Date(NOW.getTime() + offsetSeconds * 1000);
+const epoch = (offsetSeconds: number) => String(Math.floor(at(offsetSeconds).getTime() / 1000));
+
+/** Tag state of a credential, in seconds from `NOW`. */
+export interface TagState {
+  refreshAfter?: number;
+  expiresAt?: number;
+  failures?: number;
+  lastError?: string;
+  nextAttempt?: number;
+  failedAt?: number;
+}
+
+/** The two ListSecrets entries (client, token) of credential `name` under `prefix`. */
+export function listedCredential(name: string, state: TagState = {}, prefix = 'token-rotator/'): SecretListEntry[] {
+  const { refreshAfter = 600, expiresAt = 900, failures = 0, lastError, nextAttempt, failedAt } = state;
+  const tags = [
+    { Key: TAG_KEYS.credential, Value: name },
+    { Key: TAG_KEYS.refreshAfter, Value: epoch(refreshAfter) },
+    { Key: TAG_KEYS.expiresAt, Value: epoch(expiresAt) },
+    { Key: TAG_KEYS.failures, Value: String(failures) },
+    ...(lastError ? [{ Key: TAG_KEYS.lastError, Value: lastError }] : []),
+    ...(nextAttempt !== undefined ? [{ Key: TAG_KEYS.nextAttempt, Value: epoch(nextAttempt) }] : []),
+    ...(failedAt !== undefined ? [{ Key: TAG_KEYS.failedAt, Value: epoch(failedAt) }] : []),
+  ];
+  return [
+    {
+      Name: `${prefix}${name}/client`,
+      ARN: ARN(`${prefix}${name}/client`),
+      LastChangedDate: at(-86_400),
+      Tags: [{ Key: TAG_KEYS.credential, Value: name }],
+    },
+    { Name: `${prefix}${name}/token`, ARN: ARN(`${prefix}${name}/token`), LastChangedDate: at(-300), Tags: tags },
+  ];
+}
+
+/** A token record of `name`, issued 300 s before `NOW`, expiring at `expiresAt` seconds from `NOW`. */
+export function tokenRecord(
+  name: string,
+  overrides: { expiresAt?: number; refreshAfter?: number; generation?: number } = {},
+): TokenRecord {
+  const { expiresAt = 900, refreshAfter = 600, generation = 7 } = overrides;
+  return {
+    version: 1,
+    credential: name,
+    issuer: 'sirv',
+    accessToken: ACCESS_TOKEN,
+    tokenType: 'Bearer',
+    scope: ['files:read'],
+    issuedAt: at(-300).toISOString(),
+    expiresAt: at(expiresAt).toISOString(),
+    refreshAfter: at(refreshAfter).toISOString(),
+    generation,
+  };
+}
+
+/** The client document of a Sirv credential. */
+export function sirvClientDocument() {
+  return { version: 1, issuer: { kind: 'sirv', clientId: 'client-id-1', clientSecret: CLIENT_SECRET }, policy: {} };
+}
