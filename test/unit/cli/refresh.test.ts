@@ -1,0 +1,408 @@
+import { InvokeCommand, LambdaClient, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  type SecretListEntry,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../../cli/exit-codes';
+import { outcomeLine, summaryLine } from '../../../cli/refresh-outcome';
+import { palette } from '../../../cli/terminal';
+import { TAG_KEYS } from '../../../core/store';
+import type { TokenRecord } from '../../../core/token';
+import { type RunOptions, runCommand } from '../../support/cli';
+import {
+  ACCESS_TOKEN,
+  CLIENT_SECRET,
+  listedCredential,
+  NOW,
+  sirvClientDocument,
+  type TagState,
+  tokenRecord,
+} from './fixtures';
+
+const NEW_TOKEN = 'freshly-issued-token-that-must-never-be-printed';
+const secretsManager = mockClient(SecretsManagerClient);
+const lambda = mockClient(LambdaClient);
+const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
+const smClient = () => new SecretsManagerClient({ region: 'us-east-1', credentials });
+const lambdaClient = () => new LambdaClient({ region: 'us-east-1', credentials });
+
+/** A Sirv token endpoint: 200 with a fresh token, or the given status. */
+function sirvFetch(status = 200): { fetch: typeof fetch; calls: () => number } {
+  let calls = 0;
+  const fake = async () => {
+    calls += 1;
+    const body =
+      status === 200
+        ? { token: NEW_TOKEN, expiresIn: 1200 }
+        : { statusCode: status, message: 'Wrong clientId or clientSecret' };
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  };
+  return { fetch: fake as typeof fetch, calls: () => calls };
+}
+
+function run(argv: string[], options: RunOptions = {}) {
+  return runCommand(argv, {
+    now: () => NOW,
+    random: () => 0,
+    secretsManager: smClient,
+    lambda: lambdaClient,
+    fetch: sirvFetch().fetch,
+    ...options,
+  });
+}
+
+/** Stores credentials in the mock with their tags and token records; writes succeed. */
+function given(credentialsByName: Record<string, { tags?: TagState; record?: TokenRecord }>) {
+  const list: SecretListEntry[] = [];
+  for (const [name, c] of Object.entries(credentialsByName)) {
+    list.push(...listedCredential(name, c.tags));
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/token` })
+      .resolves({ SecretString: JSON.stringify(c.record ?? tokenRecord(name)) });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/client` })
+      .resolves({ SecretString: JSON.stringify(sirvClientDocument()) });
+  }
+  secretsManager.on(ListSecretsCommand).resolves({ SecretList: list });
+  secretsManager.on(PutSecretValueCommand).callsFake((input) => ({ ARN: 'arn', VersionId: input.ClientRequestToken }));
+  secretsManager.on(TagResourceCommand).resolves({});
+  secretsManager.on(UntagResourceCommand).resolves({});
+}
+
+const due = { refreshAfter: -60, expiresAt: 240 };
+const dueRecord = (name: string) => tokenRecord(name, { refreshAfter: -60, expiresAt: 240, generation: 7 });
+const written = () =>
+  secretsManager.commandCalls(PutSecretValueCommand).map((c) => JSON.parse(c.args[0].input.SecretString ?? '{}'));
+
+beforeEach(() => {
+  secretsManager.reset();
+  lambda.reset();
+});
+afterEach(() => {
+  secretsManager.reset();
+  lambda.reset();
+});
+
+describe('refresh in-process', () => {
+  it('refreshes a due credential to the next generation and prints its line and the summary', async () => {
+    given({ 'sirv-prod': { tags: due, record: dueRecord('sirv-prod') } });
+    const { code, stdout, stderr } = await run(['refresh', 'sirv-prod']);
+    expect(stderr).toBe('');
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(written()).toEqual([
+      expect.objectContaining({ credential: 'sirv-prod', generation: 8, accessToken: NEW_TOKEN }),
+    ]);
+    expect(stdout).toBe(
+      'ok        sirv-prod  generation 8, expires in 20m (2026-01-01T12:20:00.000Z)\n1 credential: 1 refreshed, 0 skipped, 0 failed.\n',
+    );
+    for (const secret of [NEW_TOKEN, ACCESS_TOKEN, CLIENT_SECRET]) expect(stdout + stderr).not.toContain(secret);
+  });
+
+  it('skips a named credential that is not due unless --force', async () => {
+    given({ 'sirv-prod': {} });
+    const plain = await run(['refresh', 'sirv-prod']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain(
+      'skipped   sirv-prod  not due (generation 7, expires in 15m). Use --force to refresh now.',
+    );
+    expect(written()).toHaveLength(0);
+    const forced = await run(['refresh', 'sirv-prod', '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('ok        sirv-prod  generation 8');
+  });
+
+  it('with --all refreshes the due ones and skips the others from their tags alone', async () => {
+    given({
+      due: { tags: due, record: dueRecord('due') },
+      fresh: {},
+      backing: { tags: { ...due, failures: 2, lastError: 'IssuerUnavailable', nextAttempt: 180 } },
+      rejected: { tags: { ...due, failures: 1, lastError: 'InvalidCredentials', failedAt: -30 } },
+    });
+    const { code, stdout } = await run(['refresh', '--all']);
+    expect(code).toBe(0);
+    expect(written().map((r) => r.credential)).toEqual(['due']);
+    const tokenReads = secretsManager
+      .commandCalls(GetSecretValueCommand)
+      .map((c) => c.args[0].input.SecretId)
+      .filter((id) => id?.endsWith('/token'));
+    expect(tokenReads).toEqual(['token-rotator/due/token']);
+    expect(stdout.split('\n')).toEqual([
+      'skipped   backing   backing off after IssuerUnavailable until in 3m (expires in 4m). Use --force to try now.',
+      'skipped   fresh     not due: refresh after in 10m (expires in 15m). Use --force to refresh now.',
+      'skipped   rejected  blocked after InvalidCredentials (expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
+      'ok        due       generation 8, expires in 20m (2026-01-01T12:20:00.000Z)',
+      '4 credentials: 1 refreshed, 3 skipped, 0 failed.',
+      '',
+    ]);
+  });
+
+  it('with --all --force refreshes every credential', async () => {
+    given({ a: {}, b: { tags: { failures: 1, lastError: 'InvalidCredentials' } } });
+    const { code } = await run(['refresh', '--all', '--force']);
+    expect(code).toBe(0);
+    expect(
+      written()
+        .map((r) => r.credential)
+        .sort(),
+    ).toEqual(['a', 'b']);
+  });
+
+  it('exits 4 with a clear line when the issuer rejects the client, and records the failure in tags', async () => {
+    given({ 'sirv-prod': { tags: due, record: dueRecord('sirv-prod') } });
+    const { code, stdout } = await run(['refresh', 'sirv-prod'], { fetch: sirvFetch(401).fetch });
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    const line = stdout.split('\n')[0] ?? '';
+    expect(line).toMatch(/^failed {4}sirv-prod {2}InvalidCredentials: Credential "sirv-prod": .*401/);
+    expect(line).toContain('update them (pulumi up)');
+    expect(stdout).toContain('1 credential: 0 refreshed, 0 skipped, 1 failed.');
+    expect(stdout).not.toContain(CLIENT_SECRET);
+    const tags = secretsManager.commandCalls(TagResourceCommand).flatMap((c) => c.args[0].input.Tags ?? []);
+    expect(tags).toContainEqual({ Key: TAG_KEYS.lastError, Value: 'InvalidCredentials' });
+    expect(written()).toHaveLength(0);
+  });
+
+  it('reports a named credential that does not exist without trying it, and exits 4', async () => {
+    given({ a: {} });
+    const { code, stdout } = await run(['refresh', 'nope']);
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    expect(stdout).toContain(
+      'failed    nope  NotFound: Credential "nope": no token secret "token-rotator/nope/token"; check the name and --prefix.',
+    );
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('shows progress on a terminal stderr only, and always ends with the summary', async () => {
+    given({ a: { tags: due, record: dueRecord('a') }, b: { tags: due, record: dueRecord('b') } });
+    const tty = await run(['refresh', '--all'], { stderrTty: true });
+    expect(tty.stderr).toContain('refreshing 0/2…');
+    expect(tty.stderr).toContain('refreshing 2/2…');
+    expect(tty.stderr.endsWith('\r\u001b[2K')).toBe(true);
+    expect(tty.stdout.trim().split('\n').at(-1)).toBe('2 credentials: 2 refreshed, 0 skipped, 0 failed.');
+    const piped = await run(['refresh', '--all']);
+    expect(piped.stderr).toBe('');
+  });
+
+  it('starts nothing once interrupted and reports those credentials as not started (exit 4)', async () => {
+    given({ a: { tags: due, record: dueRecord('a') } });
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const { code, stdout } = await run(['refresh', 'a'], { signal: interrupt.signal });
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    expect(stdout).toContain('deferred  a  not started');
+    expect(written()).toHaveLength(0);
+  });
+
+  it('prints a JSON array of outcomes with --json, and the summary on stderr', async () => {
+    given({ a: { tags: due, record: dueRecord('a') }, b: {} });
+    const { code, stdout, stderr } = await run(['refresh', '--all', '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([
+      {
+        credential: 'a',
+        outcome: 'refreshed',
+        generation: 8,
+        expiresAt: '2026-01-01T12:20:00.000Z',
+        refreshAfter: expect.any(String),
+      },
+      {
+        credential: 'b',
+        outcome: 'skipped',
+        reason: 'not-due',
+        generation: null,
+        refreshAfter: '2026-01-01T12:10:00.000Z',
+        secondsToExpiry: 900,
+        lastError: null,
+        nextAttempt: null,
+      },
+    ]);
+    expect(stderr).toBe('2 credentials: 1 refreshed, 1 skipped, 0 failed.\n');
+  });
+
+  it('says so when --all finds no credentials', async () => {
+    given({});
+    const { code, stdout } = await run(['refresh', '--all']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('No credentials under prefix "token-rotator/".\n');
+  });
+});
+
+describe('refresh --function', () => {
+  const answer = (body: unknown, extra: Record<string, unknown> = {}) => ({
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify(body)) as never,
+    ...extra,
+  });
+
+  it('invokes the rotator synchronously with the targeted event and prints its per-credential results', async () => {
+    lambda.on(InvokeCommand).resolves(
+      answer({
+        results: [
+          {
+            credential: 'a',
+            ok: true,
+            generation: 4,
+            expiresAt: '2026-01-01T12:20:00.000Z',
+            refreshAfter: '2026-01-01T12:15:00.000Z',
+            secondsToExpiry: 1200,
+          },
+          { credential: 'b', ok: true, skipped: 'not-due', generation: 9, secondsToExpiry: 800 },
+          {
+            credential: 'c',
+            ok: false,
+            error: { code: 'IssuerUnavailable', message: 'Credential "c": the issuer answered 503.', transient: true },
+            nextAttempt: '2026-01-01T12:02:00.000Z',
+          },
+        ],
+      }),
+    );
+    const { code, stdout } = await run(['refresh', 'a', 'b', 'c', '--function', 'token-rotator-prod']);
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    const calls = lambda.commandCalls(InvokeCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input;
+    expect(input?.FunctionName).toBe('token-rotator-prod');
+    expect(input?.InvocationType).toBe('RequestResponse');
+    expect(JSON.parse(new TextDecoder().decode(input?.Payload as Uint8Array))).toEqual({
+      credentials: ['a', 'b', 'c'],
+      force: false,
+    });
+    expect(secretsManager.calls()).toHaveLength(0);
+    expect(stdout.split('\n')).toEqual([
+      'ok        a  generation 4, expires in 20m (2026-01-01T12:20:00.000Z)',
+      'skipped   b  not due (generation 9, expires in 13m 20s). Use --force to refresh now.',
+      'failed    c  IssuerUnavailable: Credential "c": the issuer answered 503. Transient: the rotator retries with backoff, or run refresh again later. The rotator tries again in 2m.',
+      '3 credentials: 1 refreshed, 1 skipped, 1 failed.',
+      '',
+    ]);
+  });
+
+  it('sends force and, with --all, the due credentials listed from tags', async () => {
+    given({ a: {}, b: { tags: due } });
+    lambda.on(InvokeCommand).callsFake((input) => {
+      const event = JSON.parse(new TextDecoder().decode(input.Payload));
+      return answer({
+        results: event.credentials.map((credential: string) => ({
+          credential,
+          ok: true,
+          generation: 2,
+          expiresAt: '2026-01-01T12:20:00.000Z',
+          refreshAfter: '2026-01-01T12:15:00.000Z',
+          secondsToExpiry: 1200,
+        })),
+      });
+    });
+    const dueOnly = await run(['refresh', '--all', '--function', 'fn']);
+    expect(dueOnly.code).toBe(0);
+    const forced = await run(['refresh', '--all', '--force', '--function', 'fn']);
+    expect(forced.code).toBe(0);
+    const events = lambda
+      .commandCalls(InvokeCommand)
+      .map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array)));
+    expect(events).toEqual([
+      { credentials: ['b'], force: false },
+      { credentials: ['a', 'b'], force: true },
+    ]);
+  });
+
+  it('splits many credentials into invocations of 50', async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    lambda.on(InvokeCommand).callsFake((input) => {
+      const event = JSON.parse(new TextDecoder().decode(input.Payload));
+      return answer({
+        results: event.credentials.map((credential: string) => ({
+          credential,
+          ok: true,
+          skipped: 'not-due',
+          generation: 1,
+          secondsToExpiry: 900,
+        })),
+      });
+    });
+    const { code, stdout } = await run(['refresh', ...names, '--function', 'fn']);
+    expect(code).toBe(0);
+    expect(
+      lambda
+        .commandCalls(InvokeCommand)
+        .map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array)).credentials.length),
+    ).toEqual([50, 50, 20]);
+    expect(stdout).toContain('120 credentials: 0 refreshed, 120 skipped, 0 failed.');
+  });
+
+  it('exits 2 with one line when the function reports an error', async () => {
+    lambda
+      .on(InvokeCommand)
+      .resolves(
+        answer(
+          { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 30.00 seconds' },
+          { FunctionError: 'Unhandled' },
+        ),
+      );
+    const { code, stderr } = await run(['refresh', 'a', '--function', 'fn']);
+    expect(code).toBe(EXIT_CODES.aws);
+    expect(stderr).toBe(
+      'token-rotator: The rotator "fn" failed (Sandbox.Timedout: Task timed out after 30.00 seconds) refreshing a. Check its logs in CloudWatch.\n',
+    );
+  });
+
+  it('redacts what a failed function echoes: an unexpected error may quote a secret', async () => {
+    lambda
+      .on(InvokeCommand)
+      .resolves(
+        answer(
+          { errorType: 'SyntaxError', errorMessage: `Unexpected token in JSON: {"clientSecret":"${CLIENT_SECRET}"}` },
+          { FunctionError: 'Unhandled' },
+        ),
+      );
+    const { code, stderr } = await run(['refresh', 'a', '--function', 'fn']);
+    expect(code).toBe(EXIT_CODES.aws);
+    expect(stderr).toContain('SyntaxError: Unexpected token in JSON');
+    expect(stderr).not.toContain(CLIENT_SECRET);
+  });
+
+  it('exits 2 when the answer is not a targeted-refresh answer', async () => {
+    lambda.on(InvokeCommand).resolves(answer({ listed: 3 }));
+    const { code, stderr } = await run(['refresh', 'a', '--function', 'fn']);
+    expect(code).toBe(EXIT_CODES.aws);
+    expect(stderr).toContain('answered with something other than {"results": [...]}');
+  });
+
+  it('exits 2 naming the function when it cannot be invoked', async () => {
+    lambda
+      .on(InvokeCommand)
+      .rejects(new LambdaNotFound({ message: 'Function not found: fn', $metadata: { httpStatusCode: 404 } }));
+    const { code, stderr } = await run(['refresh', 'a', '--function', 'fn']);
+    expect(code).toBe(EXIT_CODES.aws);
+    expect(stderr).toBe(
+      'token-rotator: Invoking the rotator "fn" failed with ResourceNotFoundException (HTTP 404): Function not found: fn. Check --function, --region and your permission to call lambda:InvokeFunction on it.\n',
+    );
+  });
+
+  it('counts credentials the answer left out as not started', async () => {
+    lambda.on(InvokeCommand).resolves(answer({ results: [] }));
+    const { code, stdout } = await run(['refresh', 'a', '--function', 'fn']);
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    expect(stdout).toContain('deferred  a  not started');
+  });
+});
+
+describe('refresh result lines', () => {
+  it('colour the label only, and only when asked', () => {
+    const outcome = { credential: 'a', outcome: 'deferred' } as const;
+    expect(outcomeLine(outcome, NOW, palette(true)).startsWith('\u001b[33mdeferred\u001b[39m  a ')).toBe(true);
+    expect(outcomeLine(outcome, NOW, palette(false))).toMatch(/^deferred {2}a /);
+  });
+
+  it('summarise singular and plural counts', () => {
+    expect(summaryLine([])).toBe('0 credentials: 0 refreshed, 0 skipped, 0 failed.');
+    expect(summaryLine([{ credential: 'a', outcome: 'deferred' }])).toBe(
+      '1 credential: 0 refreshed, 0 skipped, 0 failed, 1 not started.',
+    );
+  });
+});
