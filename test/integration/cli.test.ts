@@ -1,0 +1,288 @@
+/**
+ * The `token-rotator` command against moto (the globalSetup's server, reached through the
+ * standard AWS_ENDPOINT_URL only) and the Sirv contract fake: status and refresh in-process,
+ * refresh through a mocked rotator Lambda, and the compiled bin as a child process.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../cli/exit-codes';
+import { createCredentialSecrets, deleteCredentialSecrets, readToken, type SecretStore } from '../../core/store';
+import type { TokenRecord } from '../../core/token';
+import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../fakes/sirv';
+import { motoEndpoint, secretsManagerClient } from '../support/aws';
+import { type RunOptions, runCommand } from '../support/cli';
+
+const execFileAsync = promisify(execFile);
+const repoRoot = resolve(__dirname, '..', '..');
+const PLANTED_TOKEN = `planted-access-token-${randomUUID()}`;
+const client = secretsManagerClient();
+const created: { store: SecretStore; name: string }[] = [];
+let sirv: SirvFake;
+
+/** A prefix of its own for each test: the moto server is shared with other files. */
+const freshPrefix = () => `cli-it-${randomUUID().slice(0, 8)}/`;
+
+/** A token record issued `age` seconds ago that is due in `dueIn` seconds and lives 1200 s. */
+function record(name: string, options: { dueIn: number; generation?: number; age?: number }): TokenRecord {
+  const now = Date.now();
+  const age = options.age ?? 300;
+  const iso = (offsetSeconds: number) => new Date(now + offsetSeconds * 1000).toISOString();
+  return {
+    version: 1,
+    credential: name,
+    issuer: 'sirv',
+    accessToken: PLANTED_TOKEN,
+    tokenType: 'Bearer',
+    issuedAt: iso(-age),
+    expiresAt: iso(1200 - age),
+    refreshAfter: iso(options.dueIn),
+    generation: options.generation ?? 1,
+  };
+}
+
+async function givenCredential(prefix: string, name: string, token: TokenRecord): Promise<void> {
+  const store = { client, prefix };
+  await createCredentialSecrets(store, {
+    name,
+    clientDocument: {
+      version: 1,
+      issuer: { kind: 'sirv', url: sirv.tokenUrl, allowInsecureHttp: true, ...SIRV_SEED_CLIENT },
+      policy: {},
+    },
+    token,
+  });
+  created.push({ store, name });
+}
+
+const run = (argv: string[], options: RunOptions = {}) => runCommand(argv, { env: {}, ...options });
+
+beforeAll(async () => {
+  motoEndpoint();
+  sirv = await startSirvFake();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(
+    created.map(({ store, name }) => deleteCredentialSecrets(store, name, { forceDeleteWithoutRecovery: true })),
+  );
+  await sirv?.close();
+});
+
+describe('token-rotator status against moto', () => {
+  it('lists every credential with its fields and never prints the token or the client secret', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: 600, generation: 4 }));
+    await givenCredential(prefix, 'sirv-b', record('sirv-b', { dueIn: 700 }));
+    const { code, stdout, stderr } = await run(['--prefix', prefix, 'status', '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(EXIT_CODES.ok);
+    const rows = JSON.parse(stdout);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toEqual({
+      credential: 'sirv-a',
+      state: 'ok',
+      issuer: 'sirv',
+      expiresAt: expect.stringMatching(/Z$/),
+      secondsToExpiry: expect.any(Number),
+      refreshAfter: expect.stringMatching(/Z$/),
+      failures: 0,
+      lastError: null,
+      nextAttempt: null,
+      generation: 4,
+      tokenSecretArn: expect.stringContaining(`:secret:${prefix}sirv-a/token`),
+    });
+    expect(rows[0].secondsToExpiry).toBeGreaterThan(800);
+    expect(rows[1]).toMatchObject({ credential: 'sirv-b', state: 'ok', generation: 1 });
+    const table = await run(['--prefix', prefix, 'status']);
+    for (const text of [stdout, table.stdout, table.stderr]) {
+      expect(text).not.toContain(PLANTED_TOKEN);
+      expect(text).not.toContain(SIRV_SEED_CLIENT.clientSecret);
+    }
+    expect(table.stdout).toMatch(/^CREDENTIAL +STATE +ISSUER +EXPIRES/);
+  });
+
+  it('exits 3 when a token has expired (frozen clock)', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: 600 }));
+    const later = new Date(Date.now() + 3 * 3600 * 1000);
+    const { code, stdout } = await run(['--prefix', prefix, 'status', '--json'], { now: () => later });
+    expect(code).toBe(EXIT_CODES.unhealthy);
+    expect(JSON.parse(stdout)[0]).toMatchObject({ state: 'expired' });
+    const table = await run(['--prefix', prefix, 'status'], { now: () => later });
+    expect(table.stdout).toMatch(/sirv-a +expired +sirv +expired 2h \d+m ago/);
+  });
+});
+
+describe('token-rotator refresh against moto and the Sirv fake', () => {
+  it('refreshes a named credential in-process to the next generation', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: -30, generation: 5 }));
+    const { code, stdout } = await run(['--prefix', prefix, 'refresh', 'sirv-a']);
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(stdout).toMatch(/^ok {8}sirv-a {2}generation 6, expires in 1[89]m/);
+    expect(stdout).toContain('1 credential: 1 refreshed, 0 skipped, 0 failed.');
+    const stored = await readToken({ client, prefix }, 'sirv-a');
+    expect(stored?.generation).toBe(6);
+    expect(stored?.accessToken).not.toBe(PLANTED_TOKEN);
+    expect(stdout).not.toContain(stored?.accessToken);
+  });
+
+  it('with --all refreshes the due credentials and skips the others', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'due', record('due', { dueIn: -30, generation: 2 }));
+    await givenCredential(prefix, 'fresh', record('fresh', { dueIn: 600, generation: 9 }));
+    const { code, stdout } = await run(['--prefix', prefix, 'refresh', '--all']);
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(stdout).toMatch(/^skipped {3}fresh {2}not due: refresh after in 9m/m);
+    expect(stdout).toMatch(/^ok {8}due {4}generation 3/m);
+    expect(stdout).toContain('2 credentials: 1 refreshed, 1 skipped, 0 failed.');
+    expect((await readToken({ client, prefix }, 'fresh'))?.generation).toBe(9);
+    expect((await readToken({ client, prefix }, 'due'))?.generation).toBe(3);
+  });
+
+  it('exits 4 with a clear line when the client is revoked, after which status exits 3 (blocked)', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: -30, generation: 2 }));
+    sirv.revokeClient(SIRV_SEED_CLIENT.clientId);
+    try {
+      const { code, stdout, stderr } = await run(['--prefix', prefix, 'refresh', 'sirv-a']);
+      expect(code).toBe(EXIT_CODES.refreshFailed);
+      expect(stdout).toMatch(
+        /^failed {4}sirv-a {2}InvalidCredentials: Credential "sirv-a": .*401.* The issuer rejected the client credentials: update them \(pulumi up\)/,
+      );
+      for (const text of [stdout, stderr]) {
+        expect(text).not.toContain(SIRV_SEED_CLIENT.clientSecret);
+        expect(text).not.toContain(PLANTED_TOKEN);
+      }
+      expect((await readToken({ client, prefix }, 'sirv-a'))?.generation).toBe(2);
+      const status = await run(['--prefix', prefix, 'status', '--json']);
+      expect(status.code).toBe(EXIT_CODES.unhealthy);
+      expect(JSON.parse(status.stdout)[0]).toMatchObject({
+        state: 'blocked',
+        failures: 1,
+        lastError: 'InvalidCredentials',
+      });
+      const again = await run(['--prefix', prefix, 'refresh', '--all']);
+      expect(again.code).toBe(EXIT_CODES.ok);
+      expect(again.stdout).toContain('skipped   sirv-a  blocked after InvalidCredentials');
+    } finally {
+      sirv.restoreClient(SIRV_SEED_CLIENT.clientId);
+    }
+  });
+
+  it('with --function lists from moto, invokes the (mocked) rotator and prints its results', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'due', record('due', { dueIn: -30 }));
+    await givenCredential(prefix, 'fresh', record('fresh', { dueIn: 600 }));
+    const lambda = mockClient(LambdaClient);
+    try {
+      lambda.on(InvokeCommand).callsFake((input) => {
+        const event = JSON.parse(new TextDecoder().decode(input.Payload));
+        const results = event.credentials.map((credential: string) => ({
+          credential,
+          ok: false,
+          error: {
+            code: 'IssuerUnavailable',
+            message: `Credential "${credential}": the issuer answered 503.`,
+            transient: true,
+          },
+          nextAttempt: new Date(Date.now() + 120_000).toISOString(),
+        }));
+        return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ results })) as never };
+      });
+      const { code, stdout } = await run(['--prefix', prefix, 'refresh', '--all', '--function', 'token-rotator-it'], {
+        lambda: () => new LambdaClient({}),
+      });
+      expect(code).toBe(EXIT_CODES.refreshFailed);
+      const events = lambda
+        .commandCalls(InvokeCommand)
+        .map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array)));
+      expect(events).toEqual([{ credentials: ['due'], force: false }]);
+      expect(stdout).toMatch(/^failed {4}due {4}IssuerUnavailable: Credential "due": the issuer answered 503\./m);
+      expect(stdout).toContain('2 credentials: 0 refreshed, 1 skipped, 1 failed.');
+    } finally {
+      lambda.restore();
+    }
+  });
+});
+
+describe('the compiled token-rotator bin', () => {
+  const buildDir = resolve(repoRoot, '.local', `cli-bin-${randomUUID().slice(0, 8)}`);
+  const main = resolve(buildDir, 'out', 'cli', 'main.js');
+  const bin = (args: string[]) =>
+    execFileAsync(process.execPath, [main, ...args], {
+      cwd: repoRoot,
+      // The standard AWS environment of the globalSetup (AWS_ENDPOINT_URL → moto), nothing more.
+      env: { ...process.env, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      timeout: 60_000,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: typeof e.code === 'number' ? e.code : -1,
+        stdout: e.stdout ?? '',
+        stderr: e.stderr ?? '',
+      }),
+    );
+
+  beforeAll(async () => {
+    // The CLI and what it imports, compiled with the build settings into a directory of its own
+    // (dist/ is shared with whoever else builds). Inside the repo, so the package's self-reference
+    // and node_modules resolve as from dist/.
+    await mkdir(buildDir, { recursive: true });
+    await writeFile(
+      resolve(buildDir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: '../../tsconfig.build.json',
+        compilerOptions: { outDir: 'out', rootDir: '../..', declaration: false, sourceMap: false },
+        include: ['../../cli'],
+        exclude: [],
+      }),
+    );
+    // Type errors are the typecheck's business (and may sit in files others are editing): what
+    // matters here is that the bin is emitted and runs.
+    await execFileAsync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', buildDir], {
+      cwd: repoRoot,
+      timeout: 120_000,
+    }).catch(() => undefined);
+  }, 150_000);
+
+  afterAll(async () => {
+    await rm(buildDir, { recursive: true, force: true });
+  });
+
+  it('starts with a shebang and prints its help', async () => {
+    const { readFile } = await import('node:fs/promises');
+    expect((await readFile(main, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const { code, stdout } = await bin(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: token-rotator');
+    expect(stdout).toContain('status [options] [names...]');
+  });
+
+  it('runs status --json against moto through AWS_ENDPOINT_URL, with exit codes 0 and 3', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: 600, generation: 3 }));
+    const ok = await bin(['--prefix', prefix, 'status', '--json']);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual([
+      expect.objectContaining({ credential: 'sirv-a', state: 'ok', generation: 3 }),
+    ]);
+    expect(ok.stdout).not.toContain(PLANTED_TOKEN);
+    const missing = await bin(['--prefix', prefix, 'status', 'nope', '--json']);
+    expect(missing.code).toBe(EXIT_CODES.unhealthy);
+    expect(missing.stderr).toContain('Credential "nope": no token secret');
+  });
+
+  it('exits 1 on a usage error', async () => {
+    const { code, stderr } = await bin(['refresh']);
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain('name the credentials to refresh, or pass --all');
+  });
+});
