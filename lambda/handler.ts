@@ -112,7 +112,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       });
       throw new Error(
-        'token-rotator: unrecognised event; expected {"action":"sweep"}, {"credentials":[...],"force":bool} or {"action":"issue",...}',
+        'token-rotator: unrecognised event; expected {"action":"sweep"}, {"credentials":[...],"force":bool}, {"action":"refresh-batch","credentials":[...]} or {"action":"issue",...}',
       );
     }
     const e = parsed.data;
@@ -160,8 +160,10 @@ export function createHandler(deps: HandlerDeps = {}) {
     if (e.action === 'sweep') {
       summary = await sweep(sweepDeps);
     } else {
-      const results = await refreshMany(e.credentials, sweepDeps, { force: e.action === 'refresh' ? e.force : false });
-      summary = summarize(e.credentials.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
+      // A name listed twice would be refreshed twice at once: two writes, two generations.
+      const names = [...new Set(e.credentials)];
+      const results = await refreshMany(names, sweepDeps, { force: e.action === 'refresh' ? e.force : false });
+      summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
     record(summary, logger, metrics);
     if (e.action === 'refresh') return { results: summary.results };

@@ -141,6 +141,15 @@ describe('handler event routing', () => {
     expect(forced).toEqual({ results: [expect.objectContaining({ credential: 'fresh', ok: true, generation: 8 })] });
   });
 
+  it('refreshes a credential named twice in one targeted request only once', async () => {
+    addSirv('due');
+    const { handler, issuer } = handlerWith();
+    const result = await handler({ credentials: ['due', 'due'] }, CONTEXT);
+    expect(result).toEqual({ results: [expect.objectContaining({ credential: 'due', ok: true, generation: 8 })] });
+    expect(issuer.calls).toHaveLength(1);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+  });
+
   it('reports a missing credential in a targeted refresh as a failed result, not a thrown error', async () => {
     const { handler } = handlerWith();
     const result = await handler({ credentials: ['ghost'] }, CONTEXT);
