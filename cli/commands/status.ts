@@ -22,7 +22,7 @@ import { EXIT_CODES, type ExitCode } from '../exit-codes';
 import { expiryTime, formatDuration, relativeTime } from '../format-duration';
 import { runAction } from '../run-action';
 import { renderTable, type TableColumn } from '../table';
-import type { Palette } from '../terminal';
+import { type Palette, stripAnsi } from '../terminal';
 
 /** Options of `status`, as commander parses them. */
 export interface StatusOptions {
@@ -261,11 +261,18 @@ async function watch(context: CliContext, names: string[], options: StatusOption
         .replace(/\.\d{3}Z$/, 'Z');
       lines.unshift(context.colour.dim(`Every ${formatDuration(seconds)} · ${stamp} · Ctrl-C to stop`));
     }
-    // On a terminal the previous frame is overwritten: cursor up over it, then clear to the end.
+    // On a terminal the previous frame is overwritten: cursor up over the rows it took, then clear
+    // to the end of the screen.
     const erase = redraw && previousLines > 0 ? `\u001b[${previousLines}F\u001b[0J` : '';
     const gap = !redraw && !options.json && iteration > 0 ? '\n' : '';
     context.stdout.write(`${erase}${gap}${lines.join('\n')}\n`);
-    previousLines = lines.length;
+    previousLines = terminalRows(lines, context.stdout.columns);
   }
   return exitCode;
+}
+
+/** How many terminal rows `lines` take once lines wider than the terminal wrap. */
+export function terminalRows(lines: readonly string[], columns: number | undefined): number {
+  const width = columns && columns > 0 ? columns : Number.POSITIVE_INFINITY;
+  return lines.reduce((rows, line) => rows + Math.max(1, Math.ceil([...stripAnsi(line)].length / width)), 0);
 }

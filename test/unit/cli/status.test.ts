@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderStatusTable } from '../../../cli/commands/status';
+import { renderStatusTable, terminalRows } from '../../../cli/commands/status';
 import { credentialStatus } from '../../../cli/credential-status';
 import { EXIT_CODES } from '../../../cli/exit-codes';
 import { palette } from '../../../cli/terminal';
@@ -217,6 +217,12 @@ describe('status --watch', () => {
     for (const frame of frames) {
       expect(frame).toMatch(/^Every 5s · 2026-01-01T12:00:00Z · Ctrl-C to stop\nCREDENTIAL/);
     }
+  });
+
+  it('counts the rows of wrapped lines when moving back over the previous frame', () => {
+    expect(terminalRows(['x'.repeat(120), '', 'y'.repeat(121)], 120)).toBe(4);
+    expect(terminalRows([`\u001b[31m${'x'.repeat(120)}\u001b[39m`], 120)).toBe(1);
+    expect(terminalRows(['x'.repeat(500)], undefined)).toBe(1);
   });
 
   it('stops when interrupted, with the exit code of the last round', async () => {
