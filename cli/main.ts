@@ -13,6 +13,7 @@ function main(): void {
   process.on('SIGINT', () => {
     if (interrupt.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);
     interrupt.abort();
+    process.stderr.write('\ntoken-rotator: stopping after the work in progress; press Ctrl-C again to exit now.\n');
   });
   runCli(process.argv.slice(2), {
     stdout: process.stdout,

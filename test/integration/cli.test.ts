@@ -3,7 +3,7 @@
  * standard AWS_ENDPOINT_URL only) and the Sirv contract fake: status and refresh in-process,
  * refresh through a mocked rotator Lambda, and the compiled bin as a child process.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -278,6 +278,40 @@ describe('the compiled token-rotator bin', () => {
     const missing = await bin(['--prefix', prefix, 'status', 'nope', '--json']);
     expect(missing.code).toBe(EXIT_CODES.unhealthy);
     expect(missing.stderr).toContain('Credential "nope": no token secret');
+  });
+
+  it('stops status --watch on Ctrl-C (SIGINT) with the exit code of the last round', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: 600 }));
+    const child = spawn(process.execPath, [main, '--prefix', prefix, 'status', '--watch', '1', '--json'], {
+      cwd: repoRoot,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      await new Promise<void>((resolveFirst) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('\n')) resolveFirst();
+        });
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      clearTimeout(killer);
+    }
+    expect(stderr).toContain('stopping after the work in progress');
+    const rounds = stdout.trim().split('\n');
+    expect(rounds.length).toBeGreaterThanOrEqual(1);
+    expect(rounds.length).toBeLessThanOrEqual(2);
+    expect(JSON.parse(rounds[0] ?? '')).toEqual([expect.objectContaining({ credential: 'sirv-a', state: 'ok' })]);
   });
 
   it('exits 1 on a usage error', async () => {

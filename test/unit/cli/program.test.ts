@@ -111,6 +111,17 @@ describe('token-rotator argument parsing', () => {
     expect(prefixes).toEqual(['token-rotator/', 'env/', 'flag/']);
   });
 
+  it('accepts the global options after the command too', async () => {
+    const prefixes: string[] = [];
+    secretsManager.on(ListSecretsCommand).callsFake((input) => {
+      prefixes.push(input.Filters.find((f: { Key: string }) => f.Key === 'name').Values[0]);
+      return { SecretList: [] };
+    });
+    const { code } = await run(['status', '--json', '--prefix', 'after/']);
+    expect(code).toBe(0);
+    expect(prefixes).toEqual(['after/']);
+  });
+
   it('passes --region to the clients it builds', async () => {
     const regions: (string | undefined)[] = [];
     await runCommand(['--region', 'eu-west-3', 'status'], {
