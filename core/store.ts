@@ -30,10 +30,10 @@ import {
 import { z } from 'zod';
 import { type ErrorCode, InvalidConfigurationError, StoreError } from './errors';
 import { EXCERPT_LENGTH, redact } from './redact';
-import { parseTokenRecord, type TokenRecord, tokenRecordSchema } from './token';
+import { DEFAULT_PREFIX, parseTokenRecord, type TokenRecord, tokenRecordSchema } from './token';
 
 /** The prefix every secret name starts with unless the caller picks another. */
-export const DEFAULT_PREFIX = 'token-rotator/';
+export { DEFAULT_PREFIX };
 
 /** Suffixes of the two secrets of a credential. */
 export const CLIENT_SUFFIX = '/client';

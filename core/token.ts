@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+/** The default secret name prefix: `PREFIX NAME/token` is what workloads read. */
+export const DEFAULT_PREFIX = 'token-rotator/';
+
 /** Version of the token record layout. Readers reject a version they do not know. */
 export const TOKEN_RECORD_VERSION = 1;
 

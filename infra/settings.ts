@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
+import { DEFAULT_PREFIX } from '../core/token';
 import { expressionOfInterval, intervalOfExpression } from './schedule';
 
 /** Powertools log levels. */
@@ -81,8 +82,7 @@ export interface RotatorSettings {
   logLevel: RotatorLogLevel;
 }
 
-/** Default secret name prefix (DESIGN.md "Secrets layout"). */
-export const DEFAULT_PREFIX = 'token-rotator/';
+export { DEFAULT_PREFIX };
 
 /** The retention values CloudWatch Logs accepts; 0 means never expire. */
 export const LOG_RETENTION_DAYS: readonly number[] = [

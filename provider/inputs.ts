@@ -11,9 +11,7 @@ import {
   issuerConfigSchema,
 } from '../core/issuers/config';
 import { assertWriteBudget, type RefreshPolicyInput, refreshPolicySchema, resolvePolicy } from '../core/policy';
-
-/** Default secret name prefix (DESIGN.md "Secrets layout"). */
-export const DEFAULT_PREFIX = 'token-rotator/';
+import { DEFAULT_PREFIX } from '../core/token';
 
 /** Resolved inputs of a ProviderCredential, as the provider sees them. */
 export interface CredentialInputs {

@@ -13,7 +13,8 @@ import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/sig
 import type { IssuedToken } from '../core/issuers/types';
 import { resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
-import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown, DEFAULT_PREFIX } from './inputs';
+import { DEFAULT_PREFIX } from '../core/token';
+import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
 import { issueViaLambda } from './lambda-issue';
 import { tokenReadPolicy } from './read-policy';
 

@@ -16,10 +16,9 @@ import {
   TokenExpiredError,
   type TokenRotatorError,
 } from '../core/errors';
-import { InvalidTokenRecordError, parseTokenRecord, type TokenRecord } from '../core/token';
+import { DEFAULT_PREFIX, InvalidTokenRecordError, parseTokenRecord, type TokenRecord } from '../core/token';
 
-/** Secret name prefix the provider and the rotator use unless told otherwise. */
-export const DEFAULT_PREFIX = 'token-rotator/';
+export { DEFAULT_PREFIX };
 /** Seconds to wait after a failed read before reading again (while the cached token is served). */
 export const DEFAULT_RETRY_SECONDS = 5;
 /** Seconds between re-reads while the stored record is past its `refreshAfter` (the rotator is behind). */
