@@ -5,11 +5,11 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
 import * as store from '../core/store';
-
-type StoreListing = store.CredentialListing;
-
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
+
+/** A listing as the store reads it (with the token's `expiresAt`). */
+type StoreListing = store.CredentialListing;
 
 /** Everything a sweep needs: refresh dependencies plus the invocation's limits. */
 export interface SweepDeps extends RefreshDeps {
