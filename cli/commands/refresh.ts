@@ -140,7 +140,7 @@ async function refresh(
     return EXIT_CODES.ok;
   }
 
-  const nameWidth = Math.max(...[...targets, ...settled.map((o) => o.credential)].map((n) => n.length));
+  const nameWidth = [...targets, ...settled.map((o) => o.credential)].reduce((w, n) => Math.max(w, n.length), 0);
   const progress = new ProgressLine(context.stderr);
   const report = (outcome: RefreshOutcome): void => {
     outcomes.push(outcome);
@@ -159,20 +159,28 @@ async function refresh(
     progress.update(`refreshing ${done}/${targets.length}…`);
   };
   if (targets.length > 0) progress.update(`refreshing 0/${targets.length}…`);
+  const finish = (): void => {
+    progress.done();
+    if (options.json) {
+      const sorted = [...outcomes].sort((a, b) => a.credential.localeCompare(b.credential));
+      context.stdout.write(`${JSON.stringify(sorted, null, 2)}\n`);
+      context.stderr.write(`${summaryLine(outcomes)}\n`);
+    } else {
+      context.stdout.write(`${summaryLine(outcomes)}\n`);
+    }
+  };
   try {
     if (options.function) await refreshThroughLambda(context, options.function, targets, force, onOutcome);
     else await refreshInProcess(context, targets, { force, concurrency: options.concurrency, listings }, onOutcome);
-  } finally {
-    progress.done();
+  } catch (e) {
+    // What was done before the failure is still reported, the rest as not started, and the
+    // summary still ends the output.
+    const reported = new Set(outcomes.map((o) => o.credential));
+    for (const credential of targets) if (!reported.has(credential)) report({ credential, outcome: 'deferred' });
+    finish();
+    throw e;
   }
-
-  if (options.json) {
-    const sorted = [...outcomes].sort((a, b) => a.credential.localeCompare(b.credential));
-    context.stdout.write(`${JSON.stringify(sorted, null, 2)}\n`);
-    context.stderr.write(`${summaryLine(outcomes)}\n`);
-  } else {
-    context.stdout.write(`${summaryLine(outcomes)}\n`);
-  }
+  finish();
   const counts = countOutcomes(outcomes);
   return counts.failed + counts.deferred > 0 ? EXIT_CODES.refreshFailed : EXIT_CODES.ok;
 }

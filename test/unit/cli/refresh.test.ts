@@ -384,6 +384,29 @@ describe('refresh --function', () => {
     );
   });
 
+  it('still reports the batches done, the rest as not started, and the summary when a later invocation fails', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    lambda
+      .on(InvokeCommand)
+      .resolvesOnce(
+        answer({
+          results: names.slice(0, 50).map((credential) => ({
+            credential,
+            ok: true,
+            skipped: 'not-due',
+            generation: 1,
+            secondsToExpiry: 900,
+          })),
+        }),
+      )
+      .rejects(new LambdaNotFound({ message: 'Function not found: fn', $metadata: { httpStatusCode: 404 } }));
+    const { code, stdout, stderr } = await run(['refresh', ...names, '--function', 'fn']);
+    expect(code).toBe(EXIT_CODES.aws);
+    expect(stdout).toContain('deferred  c59  not started');
+    expect(stdout.trim().split('\n').at(-1)).toBe('60 credentials: 0 refreshed, 50 skipped, 0 failed, 10 not started.');
+    expect(stderr).toContain('Invoking the rotator "fn" failed with ResourceNotFoundException');
+  });
+
   it('counts credentials the answer left out as not started', async () => {
     lambda.on(InvokeCommand).resolves(answer({ results: [] }));
     const { code, stdout } = await run(['refresh', 'a', '--function', 'fn']);
