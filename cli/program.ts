@@ -10,7 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { CODE_VERSION } from '../core/version';
 import { registerRefresh } from './commands/refresh';
 import { registerStatus } from './commands/status';
-import type { CliDeps } from './context';
+import type { CliDeps, GlobalOptions } from './context';
 import { EXIT_CODES } from './exit-codes';
 import { printError } from './run-action';
 import { colourAllowed } from './terminal';
@@ -77,11 +77,12 @@ attention; 4 (refresh) a refresh failed.`,
  * ```
  */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const program = buildProgram(deps);
   try {
-    await buildProgram(deps).parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
     return EXIT_CODES.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    return printError(deps, argv.includes('--debug'), e);
+    return printError(deps, program.opts<GlobalOptions>().debug === true, e);
   }
 }
