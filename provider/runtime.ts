@@ -180,6 +180,9 @@ export function diff(
   const oldKind = (olds.issuer as { kind?: unknown } | undefined)?.kind;
   const newKind = (news.issuer as { kind?: unknown } | undefined)?.kind;
   if (!containsUnknown(newKind) && oldKind !== newKind) replaces.push('issuer.kind');
+  // `read` found one of the two secrets gone: recreate the pair under the same names.
+  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '')
+    replaces.push(olds.tokenSecretArn === '' ? 'tokenSecretArn' : 'clientSecretArn');
   const updates = UPDATING_FIELDS.filter((f) => !sameValue(olds[f], news[f]));
   const namesKept = !replaces.includes('name') && !replaces.includes('prefix');
   return {
@@ -264,15 +267,39 @@ export async function read(
   const live = (s: { exists: boolean; deletedDate?: Date | undefined } | undefined) =>
     Boolean(s?.exists && !s.deletedDate);
   if (!live(state.client) && !live(state.token)) return {};
-  return {
-    id,
-    props: {
-      ...props,
-      // A missing half shows as an empty ARN: the next `up` sees the drift and repairs it by replacement.
-      clientSecretArn: live(state.client) ? state.client.arn : '',
-      tokenSecretArn: live(state.token) ? state.token.arn : '',
-    },
+  const refreshed: Record<string, unknown> = {
+    ...props,
+    // A missing half shows as an empty ARN, which `diff` answers with a replacement.
+    clientSecretArn: live(state.client) ? state.client.arn : '',
+    tokenSecretArn: live(state.token) ? state.token.arn : '',
   };
+  if (live(state.client)) {
+    const drifted = await storedIssuerIfDrifted({ client: secretsManager(seams), prefix }, name, props.issuer);
+    // The stored configuration differs from what Pulumi last wrote: report it, so the next `up`
+    // shows the change and writes the declared configuration back (validated first).
+    if (drifted) refreshed.issuer = drifted;
+  }
+  return { id, props: refreshed };
+}
+
+/** The stored issuer block when it differs from the declared one (a generated key is not a difference). */
+async function storedIssuerIfDrifted(
+  where: store.SecretStore,
+  name: string,
+  declared: unknown,
+): Promise<Record<string, unknown> | undefined> {
+  let stored: Record<string, unknown>;
+  let expected: Record<string, unknown>;
+  try {
+    stored = (await store.readClientDocument(where, name)).issuer;
+    expected = parseIssuerConfig(declared, { credential: name }) as Record<string, unknown>;
+  } catch {
+    // Unreadable or invalid on either side: `update` validates and rewrites on the next `up`.
+    return undefined;
+  }
+  const comparable = { ...stored };
+  if (expected.privateKeyPem === undefined) delete comparable.privateKeyPem;
+  return sameValue(comparable, expected) ? undefined : stored;
 }
 
 /** `delete`: removes both secrets (recovery window configurable; 0 deletes without recovery). */

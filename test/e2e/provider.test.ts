@@ -267,6 +267,9 @@ describe('ProviderCredential under the pulumi CLI', () => {
     const state = await stack.exportStack();
     const urns = (state.deployment.resources ?? []).map((r: { urn: string }) => r.urn);
     expect(urns.some((u: string) => u.endsWith('::header-e2e'))).toBe(false);
+    // The others read back without drift: the next preview only recreates the deleted one.
+    const preview = await stack.preview({ onOutput });
+    expect(preview.changeSummary).toEqual({ create: 1, same: NAMES.length });
   });
 
   it('destroys everything, and a second up with the same names works', async () => {

@@ -300,6 +300,7 @@ describe('provider read and delete', () => {
   });
 
   it('treats secrets scheduled for deletion as gone, and a missing half as drift', async () => {
+    sm.on(GetSecretValueCommand).rejects(notFound());
     sm.on(DescribeSecretCommand, { SecretId: 'token-rotator/sirv-prod/client' }).resolves({ ARN: arnOf('c') });
     sm.on(DescribeSecretCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({
       ARN: arnOf('t'),
@@ -314,6 +315,57 @@ describe('provider read and delete', () => {
 
     expect(result.id).toBe('token-rotator/sirv-prod');
     expect(result.props).toMatchObject({ clientSecretArn: arnOf('c'), tokenSecretArn: '' });
+  });
+
+  it('reports a client secret changed out of band as drift of the issuer block', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN: arnOf('x') });
+    const stored = {
+      kind: 'sirv',
+      url: 'https://api.sirv.com/v2/token',
+      clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R',
+      clientSecret: NEW_SECRET,
+    };
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ version: 1, issuer: stored, policy: {} }) });
+    const props = { ...sirvInputs(), prefix: 'token-rotator/' };
+
+    // Act
+    const result = await read('token-rotator/sirv-prod', props, seams(fetch));
+
+    // Assess: the next diff sees the difference and updates in place.
+    expect(result.props?.issuer).toEqual(stored);
+    expect(diff(result.props ?? {}, sirvInputs())).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it('reports no drift when the stored issuer only adds defaults or a generated key', async () => {
+    sm.on(DescribeSecretCommand).resolves({ ARN: arnOf('x') });
+    const stored = {
+      kind: 'upload',
+      subject: 'svc',
+      ttlSeconds: 3600,
+      privateKeyPem: '-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----',
+    };
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ version: 1, issuer: stored, policy: {} }) });
+    const props = {
+      name: 'upload-prod',
+      prefix: 'token-rotator/',
+      issuer: { kind: 'upload', subject: 'svc' },
+      codeVersion: '0.1.0',
+    };
+
+    const result = await read('token-rotator/upload-prod', props, seams(fetch));
+
+    expect(result.props?.issuer).toEqual({ kind: 'upload', subject: 'svc' });
+  });
+
+  it('replaces the pair when one of the two secrets is gone', () => {
+    const olds = { ...sirvInputs(), prefix: 'token-rotator/', tokenSecretArn: '', clientSecretArn: arnOf('c') };
+
+    expect(diff(olds, { ...sirvInputs(), prefix: 'token-rotator/' })).toMatchObject({
+      changes: true,
+      replaces: ['tokenSecretArn'],
+      deleteBeforeReplace: true,
+    });
   });
 
   it('deletes both secrets with a 7-day recovery window by default, or at once with 0', async () => {
