@@ -1,0 +1,193 @@
+/**
+ * Sweep throughput: N due Sirv credentials (the Sirv fake answering after 50 ms), moto as the
+ * store. The rotator's own sweep() with the handler's defaults (concurrency 8) against a plain
+ * sequential loop doing what a hand-rolled cron Lambda does per credential: read the client
+ * document, obtain a token, put it. moto is reset and reseeded before each variant.
+ */
+import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import pLimit from 'p-limit';
+import { rotatorConfigFromEnv } from '../lambda/config';
+import { type SweepDeps, sweep } from '../lambda/sweep';
+import { startSirvFake } from '../test/fakes/sirv';
+import { type CallCounts, countCalls } from './call-counter';
+import type { BenchContext, BenchOutcome } from './context';
+import { BENCH_CLIENT, benchCredentialName, seedSirvCredentials } from './credentials';
+import { elapsedMs } from './stats';
+import { type BenchRow, row } from './table';
+
+const BENCHMARK = 'sweep-throughput';
+const ISSUER_LATENCY_MS = 50;
+/** The clock seam runs this far ahead of the wall clock: past every seeded token's refresh-after (15 min). */
+const DUE_SHIFT_MS = 16 * 60_000;
+const PREFIX = 'bench-sweep/';
+const STORE_PROBE_CALLS = 1000;
+
+interface Variant {
+  seconds: number;
+  perSecond: number;
+  calls: Record<string, number>;
+}
+
+/** Runs both variants for 100 and 1,000 credentials. */
+export async function sweepThroughput(
+  context: BenchContext,
+  sizes: readonly number[] = [100, 1000],
+): Promise<BenchOutcome> {
+  const clock = () => new Date(Date.now() + DUE_SHIFT_MS);
+  // The fake shares the seam: its JWT `exp` must agree with the rotator's idea of now.
+  const sirv = await startSirvFake({
+    clients: { [BENCH_CLIENT.clientId]: BENCH_CLIENT.clientSecret },
+    latencyMs: ISSUER_LATENCY_MS,
+    now: clock,
+  });
+  const config = rotatorConfigFromEnv({});
+  const rows: BenchRow[] = [];
+  const details: Record<string, unknown> = {
+    issuerLatencyMs: ISSUER_LATENCY_MS,
+    concurrency: config.concurrency,
+    note: 'batchSize raised to N so that one invocation refreshes every credential (no Lambda to fan out to)',
+  };
+  try {
+    for (const n of sizes) {
+      const client = new SecretsManagerClient({});
+      const calls = countCalls(client);
+
+      context.progress(`${BENCHMARK}: seeding ${n} credentials for the rotator's sweep`);
+      await context.moto.reset();
+      await seedSirvCredentials({ client, prefix: PREFIX, count: n, tokenUrl: sirv.tokenUrl, issuedAt: new Date() });
+      calls.reset();
+      context.progress(`${BENCHMARK}: sweep() of ${n} due credentials, concurrency ${config.concurrency}`);
+      const deps: SweepDeps = {
+        secretsManager: client,
+        prefix: PREFIX,
+        now: clock,
+        random: Math.random,
+        lookaheadSeconds: config.scheduleIntervalSeconds,
+        concurrency: config.concurrency,
+        batchSize: Math.max(config.batchSize, n),
+        remainingMs: () => 15 * 60_000,
+        reserveMs: config.reserveMs,
+      };
+      const issuedBefore = sirv.tokensIssued;
+      let started = performance.now();
+      const summary = await sweep(deps);
+      const sweepSeconds = elapsedMs(started) / 1000;
+      if (summary.refreshed !== n || summary.failed !== 0 || sirv.tokensIssued - issuedBefore !== n) {
+        throw new Error(
+          `${BENCHMARK}: the sweep refreshed ${summary.refreshed} of ${n} (failed ${summary.failed}); the figures would be meaningless`,
+        );
+      }
+      const rotator: Variant = { seconds: sweepSeconds, perSecond: n / sweepSeconds, calls: { ...calls.byCommand } };
+      context.progress(`${BENCHMARK}: moto's own pace, ${STORE_PROBE_CALLS} reads ${config.concurrency} at a time`);
+      const storeReadsPerSecond = await storePace(client, n, config.concurrency);
+
+      context.progress(`${BENCHMARK}: reseeding ${n} credentials for the sequential loop`);
+      await context.moto.reset();
+      const names = await seedSirvCredentials({
+        client,
+        prefix: PREFIX,
+        count: n,
+        tokenUrl: sirv.tokenUrl,
+        issuedAt: new Date(),
+      });
+      calls.reset();
+      context.progress(`${BENCHMARK}: sequential loop over ${n} credentials`);
+      started = performance.now();
+      await sequentialRefresh(client, names, clock);
+      const loopSeconds = elapsedMs(started) / 1000;
+      const sequential: Variant = { seconds: loopSeconds, perSecond: n / loopSeconds, calls: { ...calls.byCommand } };
+      assertCalls(calls, n);
+
+      const idealPerSecond = config.concurrency / (ISSUER_LATENCY_MS / 1000);
+      details[`n${n}`] = {
+        rotator,
+        sequential,
+        storeReadsPerSecond,
+        idealSeconds: (n * ISSUER_LATENCY_MS) / 1000 / config.concurrency,
+      };
+      const name = `sweep(), ${n.toLocaleString('en-US')} due, concurrency ${config.concurrency}`;
+      rows.push(
+        row({
+          benchmark: BENCHMARK,
+          name,
+          value: rotator.perSecond,
+          unit: 'credentials/s',
+          baseline: `issuer-bound ideal (N × ${ISSUER_LATENCY_MS} ms ÷ ${config.concurrency})`,
+          baselineValue: idealPerSecond,
+          meaning: 'share of the throughput the 50 ms issuer allows at concurrency 8 (1 = only the issuer waits)',
+        }),
+        row({
+          benchmark: BENCHMARK,
+          name,
+          value: rotator.perSecond,
+          unit: 'credentials/s',
+          baseline: 'sequential hand-rolled loop (read client, obtain, put)',
+          baselineValue: sequential.perSecond,
+          meaning: 'speed-up over a hand-rolled cron Lambda on the same servers',
+        }),
+      );
+      client.destroy();
+    }
+  } finally {
+    await sirv.close();
+  }
+  return { rows, details };
+}
+
+/**
+ * How many GetSecretValue calls per second moto answers at the sweep's concurrency: what bounds
+ * the sweep on this machine when it is not the issuer (moto and Node share two cores).
+ */
+async function storePace(client: SecretsManagerClient, n: number, concurrency: number): Promise<number> {
+  const limit = pLimit(concurrency);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: STORE_PROBE_CALLS }, (_, i) =>
+      limit(() =>
+        client.send(new GetSecretValueCommand({ SecretId: `${PREFIX}${benchCredentialName(i % n)}/client` })),
+      ),
+    ),
+  );
+  return STORE_PROBE_CALLS / (elapsedMs(started) / 1000);
+}
+
+/** What a hand-rolled cron Lambda does, one credential after the other: no tags, no current-token read. */
+async function sequentialRefresh(client: SecretsManagerClient, names: readonly string[], clock: () => Date) {
+  for (const name of names) {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: `${PREFIX}${name}/client` }));
+    const doc = JSON.parse(out.SecretString ?? '{}') as {
+      issuer: { url: string; clientId: string; clientSecret: string };
+    };
+    const response = await fetch(doc.issuer.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: doc.issuer.clientId, clientSecret: doc.issuer.clientSecret }),
+    });
+    if (!response.ok) throw new Error(`${BENCHMARK}: the Sirv fake answered ${response.status} to the sequential loop`);
+    const body = (await response.json()) as { token: string; expiresIn: number };
+    const issuedAt = clock();
+    const expiresAt = new Date(issuedAt.getTime() + body.expiresIn * 1000);
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: `${PREFIX}${name}/token`,
+        SecretString: JSON.stringify({
+          version: 1,
+          credential: name,
+          issuer: 'json',
+          accessToken: body.token,
+          tokenType: 'Bearer',
+          issuedAt: issuedAt.toISOString(),
+          expiresAt: expiresAt.toISOString(),
+          refreshAfter: new Date(issuedAt.getTime() + body.expiresIn * 750).toISOString(),
+          generation: 2,
+        }),
+      }),
+    );
+  }
+}
+
+function assertCalls(calls: CallCounts, n: number): void {
+  if (calls.of('GetSecretValueCommand') !== n || calls.of('PutSecretValueCommand') !== n) {
+    throw new Error(`${BENCHMARK}: the sequential loop made unexpected calls ${JSON.stringify(calls.byCommand)}`);
+  }
+}
