@@ -3,11 +3,11 @@
  * through {@link CliDeps}, so tests run it in-process with buffers, a frozen clock and mocked AWS
  * clients and read the exit code.
  *
- * Commands live in `cli/commands/`, one file each, registered below. `demo` is planned there
- * too (cli/commands/demo.ts) and is not registered yet.
+ * Commands live in `cli/commands/`, one file each, registered below.
  */
 import { Command, CommanderError } from 'commander';
 import { CODE_VERSION } from '../core/version';
+import { registerDemo } from './commands/demo';
 import { registerRefresh } from './commands/refresh';
 import { registerStatus } from './commands/status';
 import type { CliDeps, GlobalOptions } from './context';
@@ -59,11 +59,12 @@ export function buildProgram(deps: CliDeps): Command {
       'after',
       `
 Exit codes: 0 ok; 1 usage or configuration error; 2 AWS error; 3 (status) a credential needs
-attention; 4 (refresh) a refresh failed.`,
+attention; 4 (refresh) a refresh failed, (demo) the run saw errors; 130 (demo) interrupted.`,
     );
 
   registerStatus(program, deps);
   registerRefresh(program, deps);
+  registerDemo(program, deps);
   return program;
 }
 
