@@ -519,6 +519,9 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
  * If tagging fails after the value was written, the tags still say the token is due, so a later
  * sweep reads the token, finds it fresh and skips it: never a lost token, at most a wasted read.
  *
+ * Pass `clearFailureTags: false` when the caller knows (from the listing) that no failure tags
+ * are set: it saves an UntagResource call, and tag calls share a small account-wide quota.
+ *
  * @returns the version id of the written version.
  *
  * @example
@@ -526,7 +529,11 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
  * const versionId = await putToken({ client, prefix }, record);
  * ```
  */
-export async function putToken(store: SecretStore, record: TokenRecord): Promise<string> {
+export async function putToken(
+  store: SecretStore,
+  record: TokenRecord,
+  options: { clearFailureTags?: boolean } = {},
+): Promise<string> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
@@ -543,9 +550,11 @@ export async function putToken(store: SecretStore, record: TokenRecord): Promise
   await call(name, 'TagResource', () =>
     store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(valid)) })),
   );
-  await call(name, 'UntagResource', () =>
-    store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: FAILURE_TAG_KEYS })),
-  );
+  if (options.clearFailureTags !== false) {
+    await call(name, 'UntagResource', () =>
+      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: FAILURE_TAG_KEYS })),
+    );
+  }
   return out.VersionId ?? versionId;
 }
 

@@ -84,7 +84,10 @@ export async function refreshCredential(
       },
       context,
     );
-    await store.putToken(where, record);
+    // A clean listing (no failure tags) needs no UntagResource after the write.
+    const listed = options.listing;
+    const clean = listed !== undefined && !listed.lastError && !listed.nextAttempt && !listed.failedAt;
+    await store.putToken(where, record, { clearFailureTags: !clean });
     return {
       credential: name,
       ok: true,

@@ -67,7 +67,14 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const byName = new Map(listings.map((l) => [l.name, l]));
   const [local = [], ...remote] = chunk(plan.due, deps.batchSize);
   const handedOff = remote.length > 0 ? await fanOut(remote, deps) : [];
-  const results = await refreshMany(local, deps, { listings: byName });
+  const handed = new Set(handedOff);
+  // Batches no invocation took (no function to call, or the invoke failed) stay due for the next
+  // tick; they are reported as deferred so the summary and logs show them.
+  const notHanded: Deferred[] = remote
+    .flat()
+    .filter((n) => !handed.has(n))
+    .map((credential) => ({ credential, deferred: true }));
+  const results = [...(await refreshMany(local, deps, { listings: byName })), ...notHanded];
   return summarize(listings.length, plan, results, handedOff.length, expiriesAfter(listings, results, handedOff, deps));
 }
 

@@ -4,6 +4,7 @@ import {
   ListSecretsCommand,
   PutSecretValueCommand,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -171,7 +172,33 @@ describe('sweep', () => {
       .rejectsOnce(new Error('AccessDeniedException'))
       .resolves({ StatusCode: 202 });
     const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 10 }));
-    expect(summary).toMatchObject({ refreshed: 10, fannedOut: 10 });
+    expect(summary).toMatchObject({ refreshed: 10, fannedOut: 10, deferred: 5 });
+    // The batch whose invoke failed is reported, and stays due for the next tick.
+    expect(summary.results.filter((r) => 'deferred' in r).map((r) => r.credential)).toEqual([
+      'c20',
+      'c21',
+      'c22',
+      'c23',
+      'c24',
+    ]);
+  });
+
+  it('reports batches nobody could take as deferred when it has no function to fan out to', async () => {
+    fleet(25);
+
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 10, lambda: undefined }));
+
+    expect(summary).toMatchObject({ due: 25, refreshed: 10, fannedOut: 0, deferred: 15 });
+  });
+
+  it('writes a clean credential with one tag call: no UntagResource when the listing shows no failure tags', async () => {
+    fleet(3);
+
+    await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
+
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(3);
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(3);
+    expect(sm.mock.commandCalls(UntagResourceCommand)).toHaveLength(0);
   });
 
   it('isolates each credential from the failures of the others', async () => {
