@@ -370,8 +370,8 @@ class DemoRun {
     const stamp = () => `[+${formatDuration((this.clock.nowMs() - simStart) / 1000)}]`;
     // Bounded by the duration; the count is a second bound should the clock misbehave.
     const maxTicks = Math.ceil(durationMs / tickMs) + 1;
-    for (let tick = 0; tick < maxTicks && elapsed() < durationMs; tick++) {
-      this.checkAborted();
+    // Ctrl-C ends the loop; the counts so far still make the summary (then Interrupted is thrown).
+    for (let tick = 0; tick < maxTicks && elapsed() < durationMs && !this.io.signal?.aborted; tick++) {
       try {
         const sweep = await rotator.sweep();
         this.summary.sweeps += 1;
