@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 // The examples import the package by name, as a user's program does; tests load it from source.
 const packageAlias = [{ find: /^token-rotator$/, replacement: resolve(__dirname, 'index.ts') }];
 
-// Three projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
-// pulumi CLI). `npm test` runs all three; each prints its own name in the report.
+// Four projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
+// pulumi CLI), reliability (soak in simulated time, concurrency, bad input, leaks; issue #6).
+// `npm test` runs all four; each prints its own name in the report.
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -37,6 +38,19 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 600_000,
           // Pulumi stacks are heavy on 2 cores; run e2e files one at a time.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+      {
+        test: {
+          name: 'reliability',
+          include: ['test/reliability/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 300_000,
+          // A day of simulated rotation and a real `pulumi up`: one file at a time on 2 cores.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
         },

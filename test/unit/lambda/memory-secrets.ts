@@ -59,8 +59,18 @@ function epoch(iso: string): string {
   return String(Math.floor(Date.parse(iso) / 1000));
 }
 
+/** Options of {@link memorySecrets}. */
+export interface MemorySecretsOptions {
+  /**
+   * Clock of the double. When given, PutSecretValue stamps the secret's `LastChangedDate` with it,
+   * as Secrets Manager does (a new client secret then lifts a block left by rejected credentials).
+   * Without it, `LastChangedDate` stays as the secret was added.
+   */
+  now?: () => Date;
+}
+
 /** Starts an empty double; `restore()` it after each test. */
-export function memorySecrets(): MemorySecrets {
+export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets {
   const mock = mockClient(SecretsManagerClient);
   const secrets = new Map<string, StoredSecret>();
   const get = (id: string | undefined): StoredSecret => {
@@ -78,6 +88,7 @@ export function memorySecrets(): MemorySecrets {
     const secret = get(input.SecretId);
     secret.value = input.SecretString ?? '';
     secret.versions += 1;
+    if (options.now) secret.lastChangedDate = options.now();
     return { Name: input.SecretId, VersionId: `v${secret.versions}` };
   });
   mock
