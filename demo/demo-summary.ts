@@ -40,7 +40,7 @@ export interface DemoSummary {
   totals: { refreshes: number; reads: number; expiredReads: number; errors: number };
   protectedUrl: { created: number; failed: number; example: string | null };
   stack: {
-    up: 'succeeded' | 'failed' | 'not run';
+    up: 'succeeded' | 'failed' | 'cancelled' | 'not run';
     destroy: 'succeeded' | 'failed' | 'not run';
     /** Secrets left under the prefix after destroy (`null` when not checked). */
     secretsLeft: number | null;

@@ -307,7 +307,7 @@ class DemoRun {
           'first tokens issued by the provider, at real time',
       );
     } catch (error) {
-      this.summary.stack.up = 'failed';
+      this.summary.stack.up = this.io.signal?.aborted ? 'cancelled' : 'failed';
       this.summary.timings.up = seconds(performance.now() - begin);
       this.checkAborted();
       throw new SetupFailure('pulumi up', this.pulumiFailure(error));
