@@ -18,6 +18,7 @@ import {
   type Filter,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  type PutSecretValueCommandOutput,
   paginateListSecrets,
   RestoreSecretCommand,
   type SecretListEntry,
@@ -538,15 +539,23 @@ export async function putToken(
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
   const versionId = tokenVersionId(valid);
-  const out = await call(name, 'PutSecretValue', () =>
-    store.client.send(
+  let out: PutSecretValueCommandOutput;
+  try {
+    out = await store.client.send(
       new PutSecretValueCommand({
         SecretId: names.token,
         SecretString: JSON.stringify(valid),
         ClientRequestToken: versionId,
       }),
-    ),
-  );
+    );
+  } catch (e) {
+    // The version id derives from credential, generation and token, so it is taken only when this
+    // very token is already stored as this generation: a concurrent refresh got the same token
+    // from the issuer (same client, same second) with another jitter. Nothing is lost; its writer
+    // tags its own record, and tagging ours would make the tags disagree with the stored value.
+    if (isAwsError(e, 'ResourceExistsException')) return versionId;
+    throw storeError(e, name, 'PutSecretValue');
+  }
   await call(name, 'TagResource', () =>
     store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(valid)) })),
   );
