@@ -75,6 +75,7 @@ function asInputs(props: Record<string, unknown>): CredentialInputs {
 /** Fills in a generated signing key when a signed-jwt credential has none, and derives the public key. */
 async function withSigningKey(
   issuer: IssuerConfig,
+  credential: string,
   existingPrivateKeyPem?: string,
 ): Promise<{ issuer: IssuerConfig; publicKeyPem?: string }> {
   if (!SIGNED_KINDS.has(issuer.kind)) return { issuer };
@@ -83,7 +84,7 @@ async function withSigningKey(
   if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
   return {
     issuer: { ...signed, privateKeyPem } as IssuerConfig,
-    publicKeyPem: await publicKeyPemFromPrivate(privateKeyPem),
+    publicKeyPem: await publicKeyPemFromPrivate(privateKeyPem, credential),
   };
 }
 
@@ -132,7 +133,7 @@ export async function create(
 ): Promise<{ id: string; outs: CredentialOutputs }> {
   const inputs = asInputs(props);
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed);
+  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
   const record = toTokenRecord(token, {
@@ -217,7 +218,7 @@ export async function update(
   const current = await store.readClientDocument(where, inputs.name);
   const currentKey = (current.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, currentKey);
+  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =
