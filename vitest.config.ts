@@ -34,7 +34,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 600_000,
           // Pulumi stacks are heavy on 2 cores; run e2e files one at a time.
@@ -47,7 +47,7 @@ export default defineConfig({
           name: 'reliability',
           include: ['test/reliability/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 300_000,
           // A day of simulated rotation and a real `pulumi up`: one file at a time on 2 cores.

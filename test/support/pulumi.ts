@@ -7,6 +7,7 @@
  * pulumi-language-nodejs binary is needed.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,23 +18,18 @@ const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, '..', '..');
 
 let cliDir: Promise<string> | undefined;
-let built: Promise<void> | undefined;
-
 /**
- * Compiles `dist/` once per test process: the dynamic provider process loads the provider
- * runtime from the package (`token-rotator/provider-runtime`), exactly as a user's program does.
+ * Checks that `dist/` holds the provider runtime. The build itself runs once per test run in
+ * the globalSetup (test/support/build-setup.ts), never from a worker, so no test rewrites dist/
+ * while another loads it.
  */
-export function ensureBuilt(): Promise<void> {
-  built ??= execFileAsync(
-    process.execPath,
-    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: repoRoot,
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 5 * 60 * 1000,
-    },
-  ).then(() => undefined);
-  return built;
+export async function ensureBuilt(): Promise<void> {
+  const runtime = join(repoRoot, 'dist', 'provider', 'runtime.js');
+  if (!existsSync(runtime)) {
+    throw new Error(
+      `${runtime} is missing: run this file under the e2e or reliability project (its globalSetup builds dist/), or run npm run build`,
+    );
+  }
 }
 
 /** The directory holding `pulumi` and `pulumi-resource-pulumi-nodejs` (built and cached once). */
