@@ -168,7 +168,9 @@ export interface BackoffInput {
  */
 export function nextAttemptAt(input: BackoffInput): Date {
   const base = input.baseSeconds ?? 60;
-  const max = input.maxSeconds ?? 3600;
+  // Ten minutes at most: once an outage ends, every credential is retried within one write
+  // interval, and a retry every ten minutes is no load on any issuer.
+  const max = input.maxSeconds ?? 600;
   const exp = Math.min(max, base * 2 ** Math.max(0, Math.min(30, input.failures - 1)));
   const random = input.random ?? Math.random;
   const delay = exp / 2 + clamp01(random()) * (exp / 2);

@@ -556,15 +556,30 @@ export async function putToken(
     if (isAwsError(e, 'ResourceExistsException')) return versionId;
     throw storeError(e, name, 'PutSecretValue');
   }
+  await tagToken(store, valid, options);
+  return out.VersionId ?? versionId;
+}
+
+/**
+ * Sets the tags of a token secret from its current record (`refresh-after`, `expires-at`, no
+ * failures). `putToken` calls it after each write; a sweep calls it to repair tags that a failed
+ * tagging call left behind the stored record.
+ */
+export async function tagToken(
+  store: SecretStore,
+  record: TokenRecord,
+  options: { clearFailureTags?: boolean } = {},
+): Promise<void> {
+  const name = record.credential;
+  const names = secretNames(name, prefixOf(store));
   await call(name, 'TagResource', () =>
-    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(valid)) })),
+    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(record)) })),
   );
   if (options.clearFailureTags !== false) {
     await call(name, 'UntagResource', () =>
       store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: FAILURE_TAG_KEYS })),
     );
   }
-  return out.VersionId ?? versionId;
 }
 
 /**

@@ -63,6 +63,11 @@ export async function refreshCredential(
   try {
     current = await readCurrentToken(where, name);
     if (!options.force && current && Date.parse(current.refreshAfter) >= now.getTime() + deps.lookaheadSeconds * 1000) {
+      if (options.listing && tagsBehind(options.listing, current)) {
+        // The token is fresh but the tags said it was due (or failing): a tagging call after an
+        // earlier write failed. Repair them so the listing stops showing a stale state.
+        await store.tagToken(where, current);
+      }
       return {
         credential: name,
         ok: true,
@@ -188,4 +193,11 @@ function classify(e: unknown, name: string): FailureSummary {
     message: `Credential "${name}": refresh failed unexpectedly (${kind}).`,
     transient: true,
   };
+}
+
+/** True when the listed tags do not describe `record` (stale refresh-after, or failure tags left). */
+function tagsBehind(listing: CredentialListing, record: TokenRecord): boolean {
+  const tagged = listing.refreshAfter ? Math.floor(listing.refreshAfter.getTime() / 1000) : undefined;
+  const actual = Math.floor(Date.parse(record.refreshAfter) / 1000);
+  return tagged !== actual || Boolean(listing.lastError || listing.nextAttempt || listing.failedAt);
 }

@@ -96,6 +96,32 @@ describe('refreshCredential', () => {
     expect(reads).toEqual([names.token]);
   });
 
+  it('repairs tags left behind by a failed tagging call when it skips a fresh token', async () => {
+    // Prepare: the stored token is fresh, but the listing still shows the old refresh-after and a failure.
+    const { issuer, deps } = setup({ refreshAfter: at(600) });
+    const listing = { name: NAME, tokenSecretArn: 'arn', refreshAfter: at(-30), failures: 1, lastError: 'StoreError' };
+
+    // Act
+    const result = await refreshCredential(NAME, deps, { listing });
+
+    // Assess: no new token, tags set from the stored record, failure tags cleared.
+    expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    const tags = tagCallsOn(names.token)[0]?.args[0].input.Tags ?? [];
+    expect(tags).toContainEqual({ Key: TAG_KEYS.refreshAfter, Value: epoch(at(600)) });
+    expect(sm.mock.commandCalls(UntagResourceCommand)).toHaveLength(1);
+  });
+
+  it('leaves the tags alone when the listing already matches the fresh token it skips', async () => {
+    const { deps } = setup({ refreshAfter: at(600) });
+    const listing = { name: NAME, tokenSecretArn: 'arn', refreshAfter: at(600), failures: 0 };
+
+    await refreshCredential(NAME, deps, { listing });
+
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+
   it('refreshes a token that is not due when forced', async () => {
     const { issuer, deps } = setup({ refreshAfter: at(600) });
     const result = await refreshCredential(NAME, deps, { force: true });
@@ -183,8 +209,9 @@ describe('refreshCredential', () => {
     { failures: 0, random: 0.75, wait: 52.5 },
     { failures: 2, random: 0, wait: 120 },
     { failures: 2, random: 0.5, wait: 180 },
-    { failures: 9, random: 0, wait: 1800 },
-    { failures: 9, random: 0.5, wait: 2700 },
+    // Capped at ten minutes: 300 to 600 s however long the outage.
+    { failures: 9, random: 0, wait: 300 },
+    { failures: 9, random: 0.5, wait: 450 },
   ])(
     'backs off exponentially with jitter: after $failures earlier failures and random $random, waits $wait s',
     async ({ failures, random, wait }) => {
@@ -203,14 +230,14 @@ describe('refreshCredential', () => {
       prefix: PREFIX,
       clientDocument: sirvDocument(NAME),
       token: tokenRecord(NAME, at(-30)),
-      tokenTags: { [TAG_KEYS.failures]: '4', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
+      tokenTags: { [TAG_KEYS.failures]: '3', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
     });
     // Act
     const result = await refreshCredential(NAME, deps);
-    // Assess: the fifth failure waits 960 s × ½, not the first failure's 30 s.
+    // Assess: the fourth failure waits 480 s × ½, not the first failure's 30 s.
     expect(sm.mock.commandCalls(DescribeSecretCommand).length).toBeGreaterThan(0);
-    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('5');
-    expect(result.ok === false && result.nextAttempt).toBe(at(480).toISOString());
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('4');
+    expect(result.ok === false && result.nextAttempt).toBe(at(240).toISOString());
   });
 
   it('never records a rejection as older than the client secret it was made with', async () => {
