@@ -1,10 +1,3 @@
-/**
- * ProviderCredential under the real pulumi CLI: a local file backend with a passphrase, moto as
- * Secrets Manager, and the issuers on loopback (Sirv, Aspose and header-JWT contract fakes, a real
- * oidc-provider, and signed-jwt needing none).
- */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -23,7 +16,7 @@ import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
 import { OIDC_CLIENTS, type RunningOidcProvider, startOidcProvider } from '../fakes/oidc';
 import { type SirvFake, startSirvFake } from '../fakes/sirv';
 import { secretsManagerClient } from '../support/aws';
-import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend } from '../support/pulumi';
+import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../support/pulumi';
 
 const PREFIX = 'e2e-provider/';
 const SIRV_ID = 'sirv-e2e-client';
@@ -121,19 +114,6 @@ async function tokenOf(sm: SecretsManagerClient, name: string): Promise<TokenRec
 async function liveSecretNames(sm: SecretsManagerClient): Promise<string[]> {
   const out = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [PREFIX] }], MaxResults: 100 }));
   return (out.SecretList ?? []).filter((s) => !s.DeletedDate).map((s) => s.Name ?? '');
-}
-
-async function stateText(backend: LocalBackend): Promise<string> {
-  const texts: string[] = [];
-  async function walk(dir: string): Promise<void> {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else texts.push(await readFile(path, 'utf8'));
-    }
-  }
-  await walk(backend.stateDir);
-  return texts.join('\n');
 }
 
 describe('ProviderCredential under the pulumi CLI', () => {

@@ -1,11 +1,3 @@
-/**
- * The leak test: planted client secrets, tokens and private keys must be absent from every log
- * line of the rotator (its Powertools logger and metrics, JSON lines on stdout), from every error
- * message and `toJSON()` (an issuer that echoes the secret in its error body included), and from
- * every output and the state file of a real `pulumi up` through the CLI.
- */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -21,7 +13,7 @@ import { ProviderCredential } from '../../provider/resource';
 import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
 import { type SirvFake, startSirvFake } from '../fakes/sirv';
 import { secretsManagerClient } from '../support/aws';
-import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend } from '../support/pulumi';
+import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../support/pulumi';
 import { recordingFetch } from './sdk-faults';
 
 const PREFIX = `leak-${Date.now().toString(36)}/`;
@@ -204,19 +196,6 @@ describe('the rotator logs and errors', () => {
     }
   });
 });
-
-async function stateText(backend: LocalBackend): Promise<string> {
-  const texts: string[] = [];
-  async function walk(dir: string): Promise<void> {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else texts.push(await readFile(path, 'utf8'));
-    }
-  }
-  await walk(backend.stateDir);
-  return texts.join('\n');
-}
 
 describe('a real pulumi up', () => {
   let backend: LocalBackend | undefined;

@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -110,4 +110,18 @@ export async function inlineStack(
       },
     },
   );
+}
+
+/** Every file of the backend's state (checkpoints, backups, history), concatenated: for leak checks. */
+export async function stateText(backend: LocalBackend): Promise<string> {
+  const texts: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else texts.push(await readFile(path, 'utf8'));
+    }
+  }
+  await walk(backend.stateDir);
+  return texts.join('\n');
 }
