@@ -72,8 +72,12 @@ const MAX_RECOVERY_WINDOW_DAYS = 30;
 const MAX_SECRET_NAME_LENGTH = 512;
 const MAX_PREFIX_LENGTH = 256;
 
-const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/;
-const PREFIX = /^([A-Za-z0-9_+=.@-]+\/)*$/;
+/** A credential name: 1–64 of letters, digits and `_+=.@-`, starting with a letter or digit. */
+export const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/;
+/** A secret name prefix: path segments of letters, digits and `_+=.@-`, each ending with `/` (or empty). */
+export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)*$/;
+const CREDENTIAL_NAME = CREDENTIAL_NAME_PATTERN;
+const PREFIX = PREFIX_PATTERN;
 const ERROR_CODE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Where credentials live: a Secrets Manager client and the name prefix. */

@@ -1,12 +1,10 @@
 /** The rotator's settings, read once from its environment (set by the TokenRotator component). */
 import { z } from 'zod';
 import { InvalidConfigurationError } from '../core/errors';
+import { PREFIX_PATTERN } from '../core/store';
 
 const envSchema = z.object({
-  TOKEN_ROTATOR_PREFIX: z
-    .string()
-    .regex(/^([A-Za-z0-9_+=.@-]+\/)*$/)
-    .default('token-rotator/'),
+  TOKEN_ROTATOR_PREFIX: z.string().regex(PREFIX_PATTERN).default('token-rotator/'),
   TOKEN_ROTATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   TOKEN_ROTATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),

@@ -10,17 +10,14 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { isTokenRotatorError } from '../core/errors';
 import { obtainToken } from '../core/issuers';
+import { CREDENTIAL_NAME_PATTERN } from '../core/store';
 import type { IssueResult } from '../provider/lambda-issue';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { planSweep } from './plan';
 import type { RefreshResult } from './refresh';
 import { type Deferred, refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
 
-const credentialName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_+=.@-]*$/);
+const credentialName = z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN);
 
 const eventSchema = z.union([
   z.object({ action: z.literal('sweep') }),

@@ -11,6 +11,7 @@ import {
   issuerConfigSchema,
 } from '../core/issuers/config';
 import { assertWriteBudget, type RefreshPolicyInput, refreshPolicySchema, resolvePolicy } from '../core/policy';
+import { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN } from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
 
 /** Resolved inputs of a ProviderCredential, as the provider sees them. */
@@ -49,14 +50,14 @@ const credentialName = z
   .string({ error: 'expected the credential name as a string' })
   .min(1, { error: 'expected a non-empty credential name' })
   .max(64, { error: 'expected a credential name of at most 64 characters' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_+=.@-]*$/, {
+  .regex(CREDENTIAL_NAME_PATTERN, {
     error: 'expected a credential name of letters, digits and _+=.@- (starting with a letter or digit)',
   });
 
 const prefix = z
   .string({ error: 'expected prefix as a string' })
   .max(256, { error: 'expected a prefix of at most 256 characters' })
-  .regex(/^([A-Za-z0-9_+=.@-]+\/)*$/, {
+  .regex(PREFIX_PATTERN, {
     error: 'expected a prefix of path segments of letters, digits and _+=.@-, ending with "/" (e.g. "token-rotator/")',
   });
 
