@@ -233,7 +233,7 @@ const CREATE_CASES: CreateCase[] = [
     error: InvalidConfigurationError,
     checkProperty: 'issuer.privateKeyPem',
     names: /issuer\.privateKeyPem/,
-    hint: /PEM private key \(-----BEGIN PRIVATE KEY/,
+    hint: /PEM private key \(a "BEGIN PRIVATE KEY" block/,
   },
   {
     title: 'a signed-jwt TTL of 0',
