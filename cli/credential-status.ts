@@ -4,7 +4,7 @@
  * never copied into a status.
  */
 import type { CredentialListing } from '../core/store';
-import type { TokenRecord } from '../core/token';
+import { secondsToExpiry, type TokenRecord } from '../core/token';
 import { PERMANENT_ERRORS } from '../lambda/plan';
 
 /**
@@ -68,7 +68,7 @@ export function credentialStatus(input: StatusInput, now: Date): CredentialStatu
   const refreshAfter = record ? new Date(record.refreshAfter) : listing?.refreshAfter;
   const failures = listing?.failures ?? 0;
   const lastError = listing?.lastError ?? null;
-  const secondsToExpiry = expiresAt ? Math.floor((expiresAt.getTime() - now.getTime()) / 1000) : null;
+  const secondsLeft = expiresAt ? secondsToExpiry({ expiresAt }, now) : null;
   return {
     credential: input.name,
     state: stateOf({
@@ -80,7 +80,7 @@ export function credentialStatus(input: StatusInput, now: Date): CredentialStatu
     }),
     issuer: record?.issuer ?? null,
     expiresAt: expiresAt?.toISOString() ?? null,
-    secondsToExpiry,
+    secondsToExpiry: secondsLeft,
     refreshAfter: refreshAfter?.toISOString() ?? null,
     failures,
     lastError,

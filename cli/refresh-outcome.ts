@@ -4,6 +4,7 @@
  * the summary line. Pure: the time is a parameter. No token is ever part of an outcome.
  */
 import type { CredentialListing } from '../core/store';
+import { secondsToExpiry } from '../core/token';
 import type { DueReason } from '../lambda/plan';
 import type { RefreshResult } from '../lambda/refresh';
 import type { Deferred } from '../lambda/sweep';
@@ -91,7 +92,7 @@ export function skippedOutcome(listing: CredentialListing, reason: DueReason, no
     reason: reason === 'backoff' || reason === 'blocked' ? reason : 'not-due',
     generation: null,
     refreshAfter: listing.refreshAfter?.toISOString() ?? null,
-    secondsToExpiry: listing.expiresAt ? Math.floor((listing.expiresAt.getTime() - now.getTime()) / 1000) : null,
+    secondsToExpiry: listing.expiresAt ? secondsToExpiry({ expiresAt: listing.expiresAt }, now) : null,
     lastError: listing.lastError ?? null,
     nextAttempt: listing.nextAttempt?.toISOString() ?? null,
   };

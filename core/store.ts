@@ -30,8 +30,15 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { type ErrorCode, InvalidConfigurationError, StoreError } from './errors';
-import { EXCERPT_LENGTH, redact } from './redact';
-import { DEFAULT_PREFIX, parseTokenRecord, type TokenRecord, tokenRecordSchema } from './token';
+import { excerpt } from './redact';
+import {
+  CREDENTIAL_NAME_PATTERN,
+  DEFAULT_PREFIX,
+  PREFIX_PATTERN,
+  parseTokenRecord,
+  type TokenRecord,
+  tokenRecordSchema,
+} from './token';
 
 /** The prefix every secret name starts with unless the caller picks another. */
 export { DEFAULT_PREFIX };
@@ -72,10 +79,8 @@ const MAX_RECOVERY_WINDOW_DAYS = 30;
 const MAX_SECRET_NAME_LENGTH = 512;
 const MAX_PREFIX_LENGTH = 256;
 
-/** A credential name: 1–64 of letters, digits and `_+=.@-`, starting with a letter or digit. */
-export const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/;
-/** A secret name prefix: path segments of letters, digits and `_+=.@-`, each ending with `/` (or empty). */
-export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)*$/;
+export { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN };
+
 const CREDENTIAL_NAME = CREDENTIAL_NAME_PATTERN;
 const PREFIX = PREFIX_PATTERN;
 const ERROR_CODE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -240,11 +245,6 @@ function storeError(e: unknown, credential: string | undefined, operation: strin
     `${who}Secrets Manager ${operation} failed with ${name}${status ? ` (HTTP ${status})` : ''}${detail}`,
     { credential, status, reason: name, transient, cause: e },
   );
-}
-
-function excerpt(message: string): string {
-  const clean = redact(message).replace(/\s+/g, ' ').trim();
-  return clean.length > EXCERPT_LENGTH ? `${clean.slice(0, EXCERPT_LENGTH)}…` : clean;
 }
 
 async function call<T>(credential: string | undefined, operation: string, run: () => Promise<T>): Promise<T> {

@@ -8,6 +8,12 @@ import { z } from 'zod';
 /** The default secret name prefix: `PREFIX NAME/token` is what workloads read. */
 export const DEFAULT_PREFIX = 'token-rotator/';
 
+/** A credential name: 1–64 of letters, digits and `_+=.@-`, starting with a letter or digit. */
+export const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/;
+
+/** A secret name prefix: path segments of letters, digits and `_+=.@-`, each ending with `/` (or empty). */
+export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)*$/;
+
 /** Version of the token record layout. Readers reject a version they do not know. */
 export const TOKEN_RECORD_VERSION = 1;
 
@@ -79,9 +85,13 @@ export function serializeTokenRecord(record: TokenRecord): string {
   return JSON.stringify(tokenRecordSchema.parse(record));
 }
 
-/** Seconds from `now` until the record expires (negative when already expired). */
-export function secondsToExpiry(record: Pick<TokenRecord, 'expiresAt'>, now: Date): number {
-  return Math.floor((Date.parse(record.expiresAt) - now.getTime()) / 1000);
+/**
+ * Whole seconds from `now` until `expiresAt` (negative when already expired), for a record or a
+ * listing whose `expiresAt` came from tags.
+ */
+export function secondsToExpiry(token: { expiresAt: string | Date }, now: Date): number {
+  const expires = typeof token.expiresAt === 'string' ? Date.parse(token.expiresAt) : token.expiresAt.getTime();
+  return Math.floor((expires - now.getTime()) / 1000);
 }
 
 function where(credential: string | undefined): string {

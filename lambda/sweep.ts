@@ -5,6 +5,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
 import * as store from '../core/store';
+import { secondsToExpiry } from '../core/token';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
 
@@ -91,9 +92,9 @@ function expiriesAfter(
   deps: Pick<SweepDeps, 'now'>,
 ): number[] {
   const seconds = new Map<string, number>();
-  const nowMs = deps.now().getTime();
+  const now = deps.now();
   for (const l of listings) {
-    if (l.expiresAt) seconds.set(l.name, Math.floor((l.expiresAt.getTime() - nowMs) / 1000));
+    if (l.expiresAt) seconds.set(l.name, secondsToExpiry({ expiresAt: l.expiresAt }, now));
   }
   for (const name of handedOff) seconds.delete(name);
   for (const r of results) {

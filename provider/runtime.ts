@@ -84,7 +84,7 @@ async function withSigningKey(
   if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
   return {
     issuer: { ...signed, privateKeyPem } as IssuerConfig,
-    publicKeyPem: await publicKeyPemFromPrivate(privateKeyPem, credential),
+    publicKeyPem: publicKeyPemFromPrivate(privateKeyPem, credential),
   };
 }
 

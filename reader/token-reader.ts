@@ -16,7 +16,13 @@ import {
   TokenExpiredError,
   type TokenRotatorError,
 } from '../core/errors';
-import { DEFAULT_PREFIX, InvalidTokenRecordError, parseTokenRecord, type TokenRecord } from '../core/token';
+import {
+  CREDENTIAL_NAME_PATTERN,
+  DEFAULT_PREFIX,
+  InvalidTokenRecordError,
+  parseTokenRecord,
+  type TokenRecord,
+} from '../core/token';
 
 export { DEFAULT_PREFIX };
 /** Seconds to wait after a failed read before reading again (while the cached token is served). */
@@ -27,7 +33,6 @@ export const DEFAULT_RECHECK_SECONDS = 30;
 export const DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS = 60;
 
 // Secrets Manager's own character set for secret names; anything else cannot name a secret.
-const CREDENTIAL_NAME = /^[A-Za-z0-9/_+=.@-]+$/;
 
 /** The rotator Lambda to ask for an immediate refresh when the stored token is rejected. */
 export interface RotatorInvokeOptions {
@@ -438,9 +443,9 @@ async function discard(response: Response): Promise<void> {
 }
 
 function checkCredentialName(name: string): void {
-  if (typeof name !== 'string' || !CREDENTIAL_NAME.test(name)) {
+  if (typeof name !== 'string' || !CREDENTIAL_NAME_PATTERN.test(name)) {
     throw new InvalidConfigurationError(
-      'TokenReader: the credential name must be a non-empty string of letters, digits and /_+=.@- (as in the secret name).',
+      'TokenReader: the credential name must be 1–64 letters, digits and _+=.@-, starting with a letter or digit (the NAME of PREFIX NAME/token).',
       { field: 'name' },
     );
   }
