@@ -1,5 +1,5 @@
 /** What every benchmark receives from bench/run.ts and gives back. */
-import type { MotoServer } from '../test/support/moto';
+import type { MotoServer } from '../local-stack/moto';
 import type { BenchRow } from './table';
 
 /** The shared servers and the progress channel of one run. */

@@ -7,8 +7,8 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { motoEnvironment } from '../test/support/global-setup';
-import { type MotoServer, startMoto } from '../test/support/moto';
+import { pointProcessAtMoto } from '../local-stack/aws-environment';
+import { type MotoServer, startMoto } from '../local-stack/moto';
 import type { BenchContext, BenchOutcome } from './context';
 import { getTokenHit } from './get-token';
 import { idleSweep } from './idle-sweep';
@@ -25,17 +25,9 @@ const BENCHMARKS: Record<string, (context: BenchContext) => Promise<BenchOutcome
   'get-token': getTokenHit,
 };
 
-// Settings from the developer's shell that would send the SDK anywhere but moto, or change a
-// baseline's defaults (Powertools' cache age).
-const OVERRIDING_VARIABLES = [
-  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
-  'AWS_ENDPOINT_URL_LAMBDA',
-  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
-  'AWS_PROFILE',
-  'AWS_SESSION_TOKEN',
-  'POWERTOOLS_PARAMETERS_MAX_AGE',
-  'TOKEN_ROTATOR_PREFIX',
-];
+// Settings from the developer's shell that would change a baseline's defaults (Powertools' cache
+// age) or the rotator's prefix; the AWS ones are the local stack's to clear.
+const BENCH_OVERRIDES = ['POWERTOOLS_PARAMETERS_MAX_AGE', 'TOKEN_ROTATOR_PREFIX'];
 
 const RESULTS_PATH = join(__dirname, 'results.json');
 
@@ -59,8 +51,7 @@ async function main(args: readonly string[]): Promise<void> {
   const rows: BenchRow[] = [];
   const details: Record<string, unknown> = {};
   try {
-    for (const name of OVERRIDING_VARIABLES) delete process.env[name];
-    Object.assign(process.env, motoEnvironment(moto.endpoint));
+    pointProcessAtMoto(moto.endpoint, { alsoClear: BENCH_OVERRIDES });
     const context: BenchContext = { moto, progress };
     for (const name of selected) {
       const benchmark = BENCHMARKS[name];

@@ -8,7 +8,7 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import pLimit from 'p-limit';
 import { rotatorConfigFromEnv } from '../lambda/config';
 import { type SweepDeps, sweep } from '../lambda/sweep';
-import { startSirvFake } from '../test/fakes/sirv';
+import { startSirvFake } from '../local-stack/fakes/sirv';
 import { type CallCounts, countCalls } from './call-counter';
 import type { BenchContext, BenchOutcome } from './context';
 import { BENCH_CLIENT, benchCredentialName, seedSirvCredentials } from './credentials';

@@ -1,15 +1,15 @@
 /**
  * The three issuers the demo talks to, on 127.0.0.1: the Sirv, Aspose and header-JWT contract fakes
- * from test/fakes, on the demo's simulated clock, with short token lifetimes so that refreshes
+ * from local-stack/fakes, on the demo's simulated clock, with short token lifetimes so that refreshes
  * happen within a minute of real time. (signed-jwt needs no issuer: the rotator mints its tokens.)
  *
  * oidc-provider is not used for the oauth2 kind here: it reads the real clock, so its tokens'
  * `exp` would fall behind an accelerated clock. The Aspose fake is an oauth2 issuer with a clock seam.
  */
 import { randomBytes } from 'node:crypto';
-import { type AsposeFake, startAsposeFake } from '../test/fakes/aspose';
-import { type HeaderJwtFake, startHeaderJwtFake } from '../test/fakes/header-jwt';
-import { type SirvFake, startSirvFake } from '../test/fakes/sirv';
+import { type AsposeFake, startAsposeFake } from '../local-stack/fakes/aspose';
+import { type HeaderJwtFake, startHeaderJwtFake } from '../local-stack/fakes/header-jwt';
+import { type SirvFake, startSirvFake } from '../local-stack/fakes/sirv';
 
 /** A client id and its secret, as one issuer knows it. */
 export interface DemoClient {

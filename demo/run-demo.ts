@@ -23,10 +23,10 @@ import { formatDuration } from '../cli/format-duration';
 import { colourAllowed, type OutputStream, type Palette, palette } from '../cli/terminal';
 import { isTokenRotatorError } from '../core/errors';
 import { redact } from '../core/redact';
+import { motoChildEnvironment, pointProcessAtMoto } from '../local-stack/aws-environment';
+import { type MotoServer, startMoto } from '../local-stack/moto';
+import { createLocalBackend, inlineStack, type LocalBackend, pulumiCliDir } from '../local-stack/pulumi';
 import { TokenReader } from '../reader';
-import { motoEnvironment } from '../test/support/global-setup';
-import { type MotoServer, startMoto } from '../test/support/moto';
-import { createLocalBackend, inlineStack, type LocalBackend, pulumiCliDir } from '../test/support/pulumi';
 import { ensureBuilt, LAMBDA_BUNDLE } from './build-artifacts';
 import { DEMO_CREDENTIALS, demoProgram, SECRET_CONFIG_KEYS } from './demo-stack';
 import {
@@ -274,8 +274,7 @@ class DemoRun {
     let backend: LocalBackend;
     try {
       backend = await createLocalBackend({
-        ...motoEnvironment(this.endpoint),
-        ...endpointOverrides(this.endpoint),
+        ...motoChildEnvironment(this.endpoint),
         PULUMI_CONFIG_PASSPHRASE: this.passphrase,
       });
     } catch (error) {
@@ -456,22 +455,10 @@ class DemoRun {
    * from it. The SDK's notice about its future Node versions is silenced: it would tear the table.
    */
   private useAwsEnvironment(): void {
-    const wanted: Record<string, string> = {
-      ...motoEnvironment(this.endpoint),
-      ...endpointOverrides(this.endpoint),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
-    const saved = Object.fromEntries(Object.keys(wanted).map((key) => [key, process.env[key]]));
-    Object.assign(process.env, wanted);
-    this.cleanups.push({
-      label: 'restore the AWS environment',
-      run: async () => {
-        for (const [key, value] of Object.entries(saved)) {
-          if (value === undefined) delete process.env[key];
-          else process.env[key] = value;
-        }
-      },
+    const restore = pointProcessAtMoto(this.endpoint, {
+      extra: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
+    this.cleanups.push({ label: 'restore the AWS environment', run: async () => restore() });
   }
 
   private frameHeader(realElapsedMs: number) {
@@ -588,20 +575,6 @@ function step<T>(name: string, promise: Promise<T>): Promise<T> {
   return promise.catch((error: unknown) => {
     throw new SetupFailure(name, error);
   });
-}
-
-/**
- * Service-specific endpoint variables a developer's shell may carry would send the provider
- * process elsewhere; the demo points them all at moto. An empty AWS_PROFILE lets the SDK take
- * the test credentials from the environment.
- */
-function endpointOverrides(endpoint: string): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-    AWS_ENDPOINT_URL_LAMBDA: endpoint,
-    AWS_PROFILE: '',
-    AWS_SESSION_TOKEN: '',
-  };
 }
 
 function seconds(ms: number): number {

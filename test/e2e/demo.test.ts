@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { AWS_ENDPOINT_VARIABLE, runDemo } from '../../demo/run-demo';
-import { motoEndpoint, secretsManagerClient } from '../support/aws';
+import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
 
 const repoRoot = resolve(__dirname, '..', '..');
 

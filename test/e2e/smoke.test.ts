@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalBackend, inlineStack, type LocalBackend } from '../support/pulumi';
+import { createLocalBackend, inlineStack, type LocalBackend } from '../../local-stack/pulumi';
 
 // A trivial dynamic provider: proves the CLI, the in-process language runtime and the
 // pulumi-resource-pulumi-nodejs plugin work together before the real provider is tested.

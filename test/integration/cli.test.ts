@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../cli/exit-codes';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken, type SecretStore } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
-import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../fakes/sirv';
-import { motoEndpoint, secretsManagerClient } from '../support/aws';
-import { type RunOptions, runCommand } from '../support/cli';
+import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
+import { type RunOptions, runCommand } from '../helpers/cli';
+import { tokenRecord } from '../helpers/token-record';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, '..', '..');
@@ -30,20 +31,12 @@ const freshPrefix = () => `cli-it-${randomUUID().slice(0, 8)}/`;
 
 /** A token record issued `age` seconds ago that is due in `dueIn` seconds and lives 1200 s. */
 function record(name: string, options: { dueIn: number; generation?: number; age?: number }): TokenRecord {
-  const now = Date.now();
   const age = options.age ?? 300;
-  const iso = (offsetSeconds: number) => new Date(now + offsetSeconds * 1000).toISOString();
-  return {
-    version: 1,
-    credential: name,
-    issuer: 'sirv',
-    accessToken: PLANTED_TOKEN,
-    tokenType: 'Bearer',
-    issuedAt: iso(-age),
-    expiresAt: iso(1200 - age),
-    refreshAfter: iso(options.dueIn),
-    generation: options.generation ?? 1,
-  };
+  return tokenRecord(
+    name,
+    { at: Date.now(), issued: -age, refresh: options.dueIn, expires: 1200 - age },
+    { accessToken: PLANTED_TOKEN, generation: options.generation ?? 1 },
+  );
 }
 
 async function givenCredential(prefix: string, name: string, token: TokenRecord): Promise<void> {

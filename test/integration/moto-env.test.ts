@@ -1,6 +1,6 @@
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
-import { secretsManagerClient } from '../support/aws';
+import { secretsManagerClient } from '../helpers/aws';
 
 describe('the moto globalSetup', () => {
   it('points the standard AWS environment of every worker at the moto server it started', async () => {

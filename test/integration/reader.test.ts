@@ -13,9 +13,11 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { StoreError, TokenExpiredError } from '../../core/errors';
 import type { TokenRecord } from '../../core/token';
+import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { createProtectedUrl } from '../../reader/sirv';
 import { TokenReader } from '../../reader/token-reader';
-import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../fakes/sirv';
+import { frozenClock } from '../helpers/clock';
+import { tokenRecord as record } from '../helpers/token-record';
 
 const endpoint = inject('motoEndpoint');
 const region = process.env.AWS_REGION ?? 'us-east-1';
@@ -48,30 +50,8 @@ function countingClient(): { client: SecretsManagerClient; reads: () => number }
   return { client, reads: () => reads };
 }
 
-function frozenClock(start: number) {
-  let nowMs = start;
-  return {
-    now: () => new Date(nowMs),
-    set: (offsetSeconds: number) => {
-      nowMs = start + offsetSeconds * 1000;
-    },
-  };
-}
-
 function tokenRecord(name: string, start: number, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  const iso = (offsetSeconds: number) => new Date(start + offsetSeconds * 1000).toISOString();
-  return {
-    version: 1,
-    credential: name,
-    issuer: 'sirv',
-    accessToken: `token-of-${name}-generation-1`,
-    tokenType: 'Bearer',
-    issuedAt: iso(-60),
-    expiresAt: iso(1140),
-    refreshAfter: iso(840),
-    generation: 1,
-    ...overrides,
-  };
+  return record(name, { at: start }, { accessToken: `token-of-${name}-generation-1`, ...overrides });
 }
 
 async function writeFirstToken(name: string, record: TokenRecord): Promise<void> {

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
-import { type SirvFake, startSirvFake } from '../fakes/sirv';
-import { motoEndpoint, secretsManagerClient } from '../support/aws';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, '..', '..');

@@ -21,10 +21,10 @@ import {
 } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
 import { createHandler, type InvocationContext } from '../../lambda';
-import { type AsposeFake, startAsposeFake } from '../fakes/aspose';
-import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
-import { type SirvFake, startSirvFake } from '../fakes/sirv';
-import { secretsManagerClient } from '../support/aws';
+import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose';
+import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { secretsManagerClient } from '../helpers/aws';
 
 const PREFIX = `it-rotator-${randomUUID().slice(0, 8)}/`;
 const TICK_SECONDS = 60;

@@ -36,23 +36,17 @@ import {
   tokenVersionId,
 } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
-import { secretsManagerClient } from '../support/aws';
+import { secretsManagerClient } from '../helpers/aws';
+import { tokenRecord } from '../helpers/token-record';
 
 const CLIENT_SECRET = 'integration-client-secret';
 
 function aRecord(credential: string, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    version: 1,
+  return tokenRecord(
     credential,
-    issuer: 'sirv',
-    accessToken: `token-of-${credential}-${randomUUID()}`,
-    tokenType: 'Bearer',
-    issuedAt: '2025-03-01T12:00:00.000Z',
-    expiresAt: '2025-03-01T12:20:00.000Z',
-    refreshAfter: '2025-03-01T12:15:00.000Z',
-    generation: 1,
-    ...overrides,
-  };
+    { at: new Date('2025-03-01T12:00:00.000Z'), issued: 0, refresh: 900, expires: 1200 },
+    { accessToken: `token-of-${credential}-${randomUUID()}`, ...overrides },
+  );
 }
 
 function aClientDocument(): ClientDocument {

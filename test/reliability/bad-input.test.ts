@@ -24,12 +24,12 @@ import {
 import { deleteCredentialSecrets, readClientDocument, updateClientDocument } from '../../core/store';
 import { CODE_VERSION } from '../../core/version';
 import { createHandler, type InvocationContext, type TargetedResult } from '../../lambda';
+import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose';
+import type { Fault } from '../../local-stack/fakes/faults';
+import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { check, create } from '../../provider/runtime';
-import { type AsposeFake, startAsposeFake } from '../fakes/aspose';
-import type { Fault } from '../fakes/faults';
-import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
-import { type SirvFake, startSirvFake } from '../fakes/sirv';
-import { secretsManagerClient } from '../support/aws';
+import { secretsManagerClient } from '../helpers/aws';
 import { countCommands, writesIn } from './sdk-faults';
 
 const PREFIX = `bad-input-${Date.now().toString(36)}/`;

@@ -22,11 +22,11 @@ import {
 import type { TokenRecord } from '../../core/token';
 import { CODE_VERSION } from '../../core/version';
 import { createHandler, dueVerdict, type InvocationContext, type TargetedResult } from '../../lambda';
+import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { update } from '../../provider/runtime';
-import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
-import { type SirvFake, startSirvFake } from '../fakes/sirv';
-import { secretsManagerClient } from '../support/aws';
-import { frozenClock } from '../unit/lambda/fleet';
+import { secretsManagerClient } from '../helpers/aws';
+import { frozenClock } from '../helpers/clock';
 import { recordingFetch, recordTokenWrites, seededRandom, type TokenWrite } from './sdk-faults';
 
 const PREFIX = `concurrency-${Date.now().toString(36)}/`;

@@ -9,11 +9,11 @@ import { generateSigningKey, obtainToken } from '../../core/issuers';
 import { resolvePolicy } from '../../core/policy';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
 import { createHandler, type InvocationContext, type TargetedResult } from '../../lambda';
+import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../../local-stack/pulumi';
 import { ProviderCredential } from '../../provider/resource';
-import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
-import { type SirvFake, startSirvFake } from '../fakes/sirv';
-import { secretsManagerClient } from '../support/aws';
-import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../support/pulumi';
+import { secretsManagerClient } from '../helpers/aws';
 import { recordingFetch } from './sdk-faults';
 
 const PREFIX = `leak-${Date.now().toString(36)}/`;

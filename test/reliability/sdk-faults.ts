@@ -93,7 +93,7 @@ type CommandClass = new (input: unknown) => Parameters<SecretsManagerClient['sen
 /**
  * A real SecretsManagerClient (its whole middleware stack: retries, throttling injected by
  * {@link injectThrottling}, recorders) whose transport is `backend`, the in-memory double of
- * test/unit/lambda/memory-secrets.ts. That double stubs `send` on the SDK's prototype, which would
+ * local-stack/memory-secrets.ts. That double stubs `send` on the SDK's prototype, which would
  * skip every middleware; this client keeps the SDK's own `send` and hands each attempt to the
  * double at the bottom of the stack instead of sending an HTTP request.
  */

@@ -51,14 +51,14 @@ import {
 } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
 import { createHandler, type InvocationContext, type SweepSummaryView } from '../../lambda';
+import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose';
+import type { FaultRates, RunningFake } from '../../local-stack/fakes/faults';
+import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { memorySecrets } from '../../local-stack/memory-secrets';
 import { TokenReader } from '../../reader';
-import { type AsposeFake, startAsposeFake } from '../fakes/aspose';
-import type { FaultRates, RunningFake } from '../fakes/faults';
-import { type HeaderJwtFake, startHeaderJwtFake } from '../fakes/header-jwt';
-import { type SirvFake, startSirvFake } from '../fakes/sirv';
-import { secretsManagerClient } from '../support/aws';
-import { frozenClock } from '../unit/lambda/fleet';
-import { memorySecrets } from '../unit/lambda/memory-secrets';
+import { secretsManagerClient } from '../helpers/aws';
+import { frozenClock } from '../helpers/clock';
 import {
   injectThrottling,
   memoryBackedClient,

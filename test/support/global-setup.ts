@@ -1,39 +1,18 @@
 /**
- * vitest globalSetup of the integration and e2e projects: one moto server for the whole run,
- * handed to tests through the standard AWS environment (so product code needs no special path)
- * and through `inject('motoEndpoint')`.
+ * vitest globalSetup of the integration, e2e and reliability projects: one moto server of the
+ * local stack for the whole run, handed to tests through the standard AWS environment (so product
+ * code needs no special path) and through `inject('motoEndpoint')`.
  */
 import type { TestProject } from 'vitest/node';
-import { type MotoServer, startMoto } from './moto';
-
-/** The AWS environment every test process sees: moto's endpoint and throwaway credentials. */
-export function motoEnvironment(endpoint: string): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    // Never wait for an instance metadata service that is not there.
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
-
-// Settings from the developer's shell that would send the SDK anywhere but moto.
-const OVERRIDING_VARIABLES = [
-  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
-  'AWS_ENDPOINT_URL_LAMBDA',
-  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
-  'AWS_PROFILE',
-  'AWS_SESSION_TOKEN',
-];
+import { pointProcessAtMoto } from '../../local-stack/aws-environment';
+import { type MotoServer, startMoto } from '../../local-stack/moto';
 
 interface Shared {
   server: Promise<MotoServer>;
   users: number;
 }
 
-// Both projects load this file in the same runner process; they share one server so that the
+// The projects load this file in the same runner process; they share one server so that the
 // environment (one process-wide AWS_ENDPOINT_URL) points at a server that lives until the last
 // project is done.
 const SHARED = Symbol.for('token-rotator.moto');
@@ -51,9 +30,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (shared.users === 0) delete registry[SHARED];
     throw e;
   }
-  for (const name of OVERRIDING_VARIABLES) delete process.env[name];
   // Workers are started after globalSetup and inherit this environment.
-  Object.assign(process.env, motoEnvironment(moto.endpoint));
+  pointProcessAtMoto(moto.endpoint);
   project.provide('motoEndpoint', moto.endpoint);
 
   return async () => {

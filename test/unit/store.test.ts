@@ -37,6 +37,7 @@ import {
   updateCredentialSettings,
 } from '../../core/store';
 import { InvalidTokenRecordError, type TokenRecord } from '../../core/token';
+import { tokenRecord } from '../helpers/token-record';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
 const CLIENT_SECRET = 'client-secret-value-that-must-never-leak';
@@ -44,18 +45,11 @@ const ACCESS_TOKEN = 'access-token-value-that-must-never-leak';
 const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
 
 function aRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    version: 1,
-    credential: 'sirv-prod',
-    issuer: 'sirv',
-    accessToken: ACCESS_TOKEN,
-    tokenType: 'Bearer',
-    issuedAt: '2025-03-01T12:00:00.000Z',
-    expiresAt: '2025-03-01T12:20:00.000Z',
-    refreshAfter: '2025-03-01T12:15:00.000Z',
-    generation: 1,
-    ...overrides,
-  };
+  return tokenRecord(
+    'sirv-prod',
+    { at: NOW, issued: 0, refresh: 900, expires: 1200 },
+    { accessToken: ACCESS_TOKEN, ...overrides },
+  );
 }
 
 function aClientDocument(): ClientDocument {

@@ -6,21 +6,15 @@ import {
   serializeTokenRecord,
   type TokenRecord,
 } from '../../core/token';
+import { tokenRecord } from '../helpers/token-record';
 
 const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.planted-token-value.sig';
-const record = (overrides: Partial<TokenRecord> = {}): TokenRecord => ({
-  version: 1,
-  credential: 'sirv-prod',
-  issuer: 'sirv',
-  accessToken: ACCESS_TOKEN,
-  tokenType: 'Bearer',
-  scope: ['files:read'],
-  issuedAt: '2026-11-22T12:00:00.000Z',
-  expiresAt: '2026-11-22T12:20:00.000Z',
-  refreshAfter: '2026-11-22T12:15:00.000Z',
-  generation: 42,
-  ...overrides,
-});
+const record = (overrides: Partial<TokenRecord> = {}): TokenRecord =>
+  tokenRecord(
+    'sirv-prod',
+    { issued: 0, refresh: 900, expires: 1200 },
+    { accessToken: ACCESS_TOKEN, scope: ['files:read'], generation: 42, ...overrides },
+  );
 
 describe('parseTokenRecord', () => {
   it('round-trips a valid record', () => {

@@ -1,7 +1,7 @@
 import { importSPKI, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obtainToken } from '../../../core/issuers';
-import { ASPOSE_CLIENT, type AsposeFake, startAsposeFake } from '../../fakes/aspose';
+import { ASPOSE_CLIENT, type AsposeFake, startAsposeFake } from '../../../local-stack/fakes/aspose';
 
 describe('aspose fake and the aspose preset', () => {
   let aspose: AsposeFake;

@@ -3,10 +3,10 @@
  * with the same expectations.
  */
 import type { IssuerConfigInput } from '../../../core/issuers/config';
-import { ASPOSE_CLIENT, startAsposeFake } from '../../fakes/aspose';
-import type { Fault, RunningFake } from '../../fakes/faults';
-import { HEADER_JWT_CLIENT, startHeaderJwtFake } from '../../fakes/header-jwt';
-import { SIRV_SEED_CLIENT, startSirvFake } from '../../fakes/sirv';
+import { ASPOSE_CLIENT, startAsposeFake } from '../../../local-stack/fakes/aspose';
+import type { Fault, RunningFake } from '../../../local-stack/fakes/faults';
+import { HEADER_JWT_CLIENT, startHeaderJwtFake } from '../../../local-stack/fakes/header-jwt';
+import { SIRV_SEED_CLIENT, startSirvFake } from '../../../local-stack/fakes/sirv';
 
 export interface FakeCase {
   name: string;

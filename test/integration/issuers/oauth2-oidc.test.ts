@@ -7,7 +7,7 @@ import {
   OIDC_OTHER_RESOURCE,
   type RunningOidcProvider,
   startOidcProvider,
-} from '../../fakes/oidc';
+} from '../../../local-stack/fakes/oidc';
 
 describe('oauth2 issuer against oidc-provider', () => {
   let op: RunningOidcProvider;

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obtainToken } from '../../../core/issuers';
-import { SIRV_SCOPE, SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../fakes/sirv';
+import { SIRV_SCOPE, SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../../local-stack/fakes/sirv';
 
 describe('sirv fake and the sirv preset', () => {
   let sirv: SirvFake;

@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
-import type { RunningFake } from '../../fakes/faults';
+import type { RunningFake } from '../../../local-stack/fakes/faults';
 import { FAKE_CASES, FAULT_EXPECTATIONS } from './fake-cases';
 
 async function rejectionOf(promise: Promise<unknown>): Promise<TokenRotatorError> {

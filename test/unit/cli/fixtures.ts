@@ -5,6 +5,7 @@
 import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
+import { tokenRecord as record } from '../../helpers/token-record';
 
 export const NOW = new Date('2026-01-01T12:00:00.000Z');
 export const ACCESS_TOKEN = 'planted-access-token-that-must-never-be-printed';
@@ -54,18 +55,11 @@ export function tokenRecord(
   overrides: { expiresAt?: number; refreshAfter?: number; generation?: number } = {},
 ): TokenRecord {
   const { expiresAt = 900, refreshAfter = 600, generation = 7 } = overrides;
-  return {
-    version: 1,
-    credential: name,
-    issuer: 'sirv',
-    accessToken: ACCESS_TOKEN,
-    tokenType: 'Bearer',
-    scope: ['files:read'],
-    issuedAt: at(-300).toISOString(),
-    expiresAt: at(expiresAt).toISOString(),
-    refreshAfter: at(refreshAfter).toISOString(),
-    generation,
-  };
+  return record(
+    name,
+    { at: NOW, issued: -300, refresh: refreshAfter, expires: expiresAt },
+    { accessToken: ACCESS_TOKEN, scope: ['files:read'], generation },
+  );
 }
 
 /** The client document of a Sirv credential. */

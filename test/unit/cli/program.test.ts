@@ -2,7 +2,7 @@ import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secret
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../cli/exit-codes';
-import { runCommand } from '../../support/cli';
+import { runCommand } from '../../helpers/cli';
 import { NOW } from './fixtures';
 
 const secretsManager = mockClient(SecretsManagerClient);

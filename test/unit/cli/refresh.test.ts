@@ -15,7 +15,7 @@ import { outcomeLine, summaryLine } from '../../../cli/refresh-outcome';
 import { palette } from '../../../cli/terminal';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
-import { type RunOptions, runCommand } from '../../support/cli';
+import { type RunOptions, runCommand } from '../../helpers/cli';
 import {
   ACCESS_TOKEN,
   CLIENT_SECRET,

@@ -12,7 +12,7 @@ import { credentialStatus } from '../../../cli/credential-status';
 import { EXIT_CODES } from '../../../cli/exit-codes';
 import { palette } from '../../../cli/terminal';
 import type { TokenRecord } from '../../../core/token';
-import { type RunOptions, runCommand } from '../../support/cli';
+import { type RunOptions, runCommand } from '../../helpers/cli';
 import { ACCESS_TOKEN, ARN, at, listedCredential, NOW, type TagState, tokenRecord } from './fixtures';
 
 const secretsManager = mockClient(SecretsManagerClient);

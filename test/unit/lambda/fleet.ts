@@ -5,27 +5,18 @@
  */
 import type { ClientDocument } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
+import { TEST_EPOCH } from '../../helpers/clock';
+import { tokenRecord as record } from '../../helpers/token-record';
 
-export const NOW = new Date('2026-11-22T12:00:00.000Z');
+export { at, frozenClock } from '../../helpers/clock';
+
+export const NOW = TEST_EPOCH;
 export const PREFIX = 'unit-rotator/';
 export const TOKEN_URL = 'http://sirv.test/v2/token';
 /** Planted in every client document; must never appear in a log line or a result. */
 export const PLANTED_SECRET = 'PLANTED-client-secret-5f2b9c';
 /** Every token the fake issuer hands out starts with this. */
 export const PLANTED_TOKEN_PREFIX = 'PLANTED-access-token-';
-
-/** A clock frozen at `start`, moved only by `advance`. */
-export function frozenClock(start: Date = NOW) {
-  let ms = start.getTime();
-  return {
-    now: () => new Date(ms),
-    advance: (seconds: number) => {
-      ms += seconds * 1000;
-    },
-  };
-}
-
-export const at = (offsetSeconds: number, from: Date = NOW) => new Date(from.getTime() + offsetSeconds * 1000);
 
 export function clientIdOf(name: string): string {
   return `id-${name}`;
@@ -48,18 +39,11 @@ export function sirvDocument(name: string, policy: Record<string, unknown> = {})
 
 /** A token record of `name`, issued 20 minutes before it expires, due at `refreshAfter`. */
 export function tokenRecord(name: string, refreshAfter: Date, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    version: 1,
-    credential: name,
-    issuer: 'sirv',
-    accessToken: `${PLANTED_TOKEN_PREFIX}old-${name}`,
-    tokenType: 'Bearer',
-    issuedAt: at(-900, refreshAfter).toISOString(),
-    expiresAt: at(300, refreshAfter).toISOString(),
-    refreshAfter: refreshAfter.toISOString(),
-    generation: 7,
-    ...overrides,
-  };
+  return record(
+    name,
+    { at: refreshAfter, issued: -900, refresh: 0, expires: 300 },
+    { accessToken: `${PLANTED_TOKEN_PREFIX}old-${name}`, generation: 7, ...overrides },
+  );
 }
 
 /** What the fake issuer answers for one request: a token (the default), or an error answer. */

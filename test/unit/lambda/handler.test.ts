@@ -4,6 +4,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateSigningKey } from '../../../core/issuers';
 import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
+import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
   at,
   clientIdOf,
@@ -16,7 +17,6 @@ import {
   sirvIssuer,
   tokenRecord,
 } from './fleet';
-import { type MemorySecrets, memorySecrets } from './memory-secrets';
 
 const CONTEXT: InvocationContext = {
   getRemainingTimeInMillis: () => 600_000,

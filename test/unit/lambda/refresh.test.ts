@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
+import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
   at,
   clientIdOf,
@@ -21,7 +22,6 @@ import {
   sirvIssuer,
   tokenRecord,
 } from './fleet';
-import { type MemorySecrets, memorySecrets } from './memory-secrets';
 
 const NAME = 'sirv-prod';
 const names = secretNames(NAME, PREFIX);

@@ -9,8 +9,8 @@ import {
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SweepDeps, sweep } from '../../../lambda/sweep';
+import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import { at, clientIdOf, type IssuerAnswer, NOW, PREFIX, sirvDocument, sirvIssuer, tokenRecord } from './fleet';
-import { type MemorySecrets, memorySecrets } from './memory-secrets';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator';
 

@@ -11,24 +11,14 @@ import {
 import type { TokenRecord } from '../../../core/token';
 import { createProtectedUrl, parseSirvProtectedUrlRequest, type SirvProtectedUrlRequest } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
+import { tokenRecord as record } from '../../helpers/token-record';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const iso = (offsetSeconds: number) => new Date(T0 + offsetSeconds * 1000).toISOString();
 const SIRV_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJjbGllbnRJZCI6InRlc3QifQ.c2lnbmF0dXJlLW9mLXRoZS1maXJzdC10b2tlbg';
 
 function tokenRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    version: 1,
-    credential: 'sirv-prod',
-    issuer: 'sirv',
-    accessToken: SIRV_TOKEN,
-    tokenType: 'Bearer',
-    issuedAt: iso(-60),
-    expiresAt: iso(1140),
-    refreshAfter: iso(840),
-    generation: 1,
-    ...overrides,
-  };
+  return record('sirv-prod', { at: T0 }, { accessToken: SIRV_TOKEN, ...overrides });
 }
 
 interface SentRequest {

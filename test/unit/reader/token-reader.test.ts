@@ -11,43 +11,20 @@ import {
 } from '../../../core/errors';
 import { InvalidTokenRecordError, type TokenRecord } from '../../../core/token';
 import { TokenReader, type TokenReaderOptions } from '../../../reader/token-reader';
+import { frozenClock as frozenClockAt } from '../../helpers/clock';
+import { tokenRecord as record } from '../../helpers/token-record';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const iso = (offsetSeconds: number) => new Date(T0 + offsetSeconds * 1000).toISOString();
+const frozenClock = () => frozenClockAt(T0);
 
 /** A Sirv-like record issued a minute ago: refresh at +15 min, expiry at +19 min. */
 function tokenRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    version: 1,
-    credential: 'sirv-prod',
-    issuer: 'sirv',
-    accessToken: 'token-generation-1',
-    tokenType: 'Bearer',
-    scope: ['files:read'],
-    issuedAt: iso(-60),
-    expiresAt: iso(1140),
-    refreshAfter: iso(840),
-    generation: 1,
-    ...overrides,
-  };
+  return record('sirv-prod', { at: T0 }, { accessToken: 'token-generation-1', scope: ['files:read'], ...overrides });
 }
 
 const secretValue = (record: TokenRecord) => ({ SecretString: JSON.stringify(record) });
 const awsError = (name: string) => Object.assign(new Error(`${name} from the service`), { name, $metadata: {} });
-
-/** A frozen clock the test moves by hand. */
-function frozenClock() {
-  let nowMs = T0;
-  return {
-    now: () => new Date(nowMs),
-    advance: (seconds: number) => {
-      nowMs += seconds * 1000;
-    },
-    set: (offsetSeconds: number) => {
-      nowMs = T0 + offsetSeconds * 1000;
-    },
-  };
-}
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 

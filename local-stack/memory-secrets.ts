@@ -17,8 +17,8 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { type ClientDocument, secretNames, TAG_KEYS } from '../../../core/store';
-import type { TokenRecord } from '../../../core/token';
+import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
+import type { TokenRecord } from '../core/token';
 
 /** One stored secret. */
 export interface StoredSecret {

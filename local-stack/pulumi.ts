@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from '@pulumi/pulumi/automation';
 
 const execFileAsync = promisify(execFile);
-const repoRoot = resolve(__dirname, '..', '..');
+const repoRoot = resolve(__dirname, '..');
 
 let cliDir: Promise<string> | undefined;
 /**

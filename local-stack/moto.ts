@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
-const repoRoot = resolve(__dirname, '..', '..');
+const repoRoot = resolve(__dirname, '..');
 
 /** How long moto may take to answer after it was spawned. */
 const READY_TIMEOUT_MS = 30_000;
