@@ -18,7 +18,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { issueTokenRecord } from '../core/issue';
 import { resolvePolicy } from '../core/policy';
-import { createCredentialSecrets } from '../core/store';
+import { createCredentialSecrets, secretNames } from '../core/store';
 import type { TokenRecord } from '../core/token';
 import { rotatorConfigFromEnv } from '../lambda/config';
 import { type SweepDeps, sweep } from '../lambda/sweep';
@@ -93,7 +93,7 @@ export async function readerFreshness(context: BenchContext): Promise<BenchOutco
       reserveMs: config.reserveMs,
     };
 
-    const secretId = `${PREFIX}${NAME}/token`;
+    const secretId = secretNames(NAME, PREFIX).token;
     const tallies: ReaderTally[] = [];
     const addReader = (label: string, make: (client: SecretsManagerClient) => () => Promise<TokenRecord>) => {
       const client = newClient();

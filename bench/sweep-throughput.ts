@@ -6,6 +6,7 @@
  */
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
+import { secretNames } from '../core/store';
 import { rotatorConfigFromEnv } from '../lambda/config';
 import { type SweepDeps, sweep } from '../lambda/sweep';
 import { startSirvFake } from '../local-stack/fakes/sirv';
@@ -144,7 +145,7 @@ async function storePace(client: SecretsManagerClient, n: number, concurrency: n
   await Promise.all(
     Array.from({ length: STORE_PROBE_CALLS }, (_, i) =>
       limit(() =>
-        client.send(new GetSecretValueCommand({ SecretId: `${PREFIX}${benchCredentialName(i % n)}/client` })),
+        client.send(new GetSecretValueCommand({ SecretId: secretNames(benchCredentialName(i % n), PREFIX).client })),
       ),
     ),
   );
@@ -154,7 +155,7 @@ async function storePace(client: SecretsManagerClient, n: number, concurrency: n
 /** What a hand-rolled cron Lambda does, one credential after the other: no tags, no current-token read. */
 async function sequentialRefresh(client: SecretsManagerClient, names: readonly string[], clock: () => Date) {
   for (const name of names) {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: `${PREFIX}${name}/client` }));
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretNames(name, PREFIX).client }));
     const doc = JSON.parse(out.SecretString ?? '{}') as {
       issuer: { url: string; clientId: string; clientSecret: string };
     };
@@ -169,7 +170,7 @@ async function sequentialRefresh(client: SecretsManagerClient, names: readonly s
     const expiresAt = new Date(issuedAt.getTime() + body.expiresIn * 1000);
     await client.send(
       new PutSecretValueCommand({
-        SecretId: `${PREFIX}${name}/token`,
+        SecretId: secretNames(name, PREFIX).token,
         SecretString: JSON.stringify({
           version: 1,
           credential: name,

@@ -16,6 +16,7 @@ import {
   TokenExpiredError,
   type TokenRotatorError,
 } from '../core/errors';
+import { layoutSecretNames } from '../core/store/names';
 import {
   CREDENTIAL_NAME_PATTERN,
   DEFAULT_PREFIX,
@@ -31,8 +32,6 @@ export const DEFAULT_RETRY_SECONDS = 5;
 export const DEFAULT_RECHECK_SECONDS = 30;
 /** Seconds between two on-demand rotator invocations for one credential. */
 export const DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS = 60;
-
-// Secrets Manager's own character set for secret names; anything else cannot name a secret.
 
 /** The rotator Lambda to ask for an immediate refresh when the stored token is rejected. */
 export interface RotatorInvokeOptions {
@@ -228,7 +227,7 @@ export class TokenReader {
 
   /** The name of the token secret of credential `name` under this reader's prefix. */
   secretName(name: string): string {
-    return `${this.prefix}${name}/token`;
+    return layoutSecretNames(name, this.prefix).token;
   }
 
   private entry(name: string): CacheEntry {

@@ -1,7 +1,7 @@
 /**
  * TokenReader and the Sirv helper against the real moto server of the project's globalSetup and
  * the Sirv contract fake. Token records are written with CreateSecret / PutSecretValue directly
- * (not through core/store.ts) so this test depends only on the secrets layout of DESIGN.md.
+ * (not through core/store) so this test depends only on the secrets layout of DESIGN.md.
  */
 import { randomUUID } from 'node:crypto';
 import {

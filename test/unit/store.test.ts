@@ -36,7 +36,9 @@ import {
   updateClientDocument,
   updateCredentialSettings,
 } from '../../core/store';
+import { layoutSecretNames } from '../../core/store/names';
 import { InvalidTokenRecordError, type TokenRecord } from '../../core/token';
+import { TokenReader } from '../../reader/token-reader';
 import { tokenRecord } from '../helpers/token-record';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -716,5 +718,15 @@ describe('error classification', () => {
       reason: name,
       transient,
     });
+  });
+});
+
+describe('the secret-name layout the reader shares', () => {
+  it('names the same token secret in the store and in TokenReader', () => {
+    for (const prefix of ['token-rotator/', 'team-a/prod/', '']) {
+      const reader = new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'us-east-1' }) });
+      expect(reader.secretName('sirv-prod')).toBe(secretNames('sirv-prod', prefix).token);
+      expect(layoutSecretNames('sirv-prod', prefix)).toEqual(secretNames('sirv-prod', prefix));
+    }
   });
 });

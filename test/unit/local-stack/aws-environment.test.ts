@@ -35,7 +35,11 @@ describe('the local stack AWS environment', () => {
   it('neutralises every shell setting for a child process whose environment is merged over ours', () => {
     const child = motoChildEnvironment(ENDPOINT);
     for (const name of SHELL_AWS_SETTINGS) expect(child).toHaveProperty(name);
-    const merged = { AWS_ENDPOINT_URL_LAMBDA: 'https://elsewhere.example', AWS_PROFILE: 'prod', ...child };
+    const merged: Record<string, string> = {
+      AWS_ENDPOINT_URL_LAMBDA: 'https://elsewhere.example',
+      AWS_PROFILE: 'prod',
+      ...child,
+    };
     expect(merged.AWS_ENDPOINT_URL_LAMBDA).toBe(ENDPOINT);
     expect(merged.AWS_PROFILE).toBe('');
     expect(merged.AWS_ENDPOINT_URL).toBe(ENDPOINT);

@@ -1,0 +1,200 @@
+/**
+ * Creating both secrets of a credential, all or nothing: what a failed step made is rolled back,
+ * so a failed `pulumi up` leaves no half-made credential.
+ */
+import {
+  CreateSecretCommand,
+  type CreateSecretCommandOutput,
+  DeleteSecretCommand,
+  RestoreSecretCommand,
+  type SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { StoreError } from '../errors';
+import type { TokenRecord } from '../token';
+import { call, isAwsError, storeError } from './aws-errors';
+import { MIN_RECOVERY_WINDOW_DAYS } from './delete';
+import { describeSecret, type SecretState } from './describe';
+import { prefixOf, type SecretStore, secretNames, tokenVersionId } from './names';
+import { assertUserTags, freshTokenTags, TAG_KEYS, tagList } from './tags';
+import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
+
+/** Secrets Manager's own key, used when a credential asks for no customer key. */
+export const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
+
+/** Input of {@link createCredentialSecrets}. */
+export interface CreateCredentialInput {
+  name: string;
+  clientDocument: ClientDocument;
+  /** The first token, obtained before anything is written. */
+  token: TokenRecord;
+  /** User tags, put on both secrets. Keys starting with `token-rotator:` or `aws:` are rejected. */
+  tags?: Record<string, string> | undefined;
+  /** A customer KMS key for both secrets; Secrets Manager's own key when absent. */
+  kmsKeyId?: string | undefined;
+  /** Description of both secrets; a default naming the credential when absent. */
+  description?: string | undefined;
+}
+
+/** The ARNs of a credential's secrets. */
+export interface CredentialSecretArns {
+  clientSecretArn: string;
+  tokenSecretArn: string;
+}
+
+type Made = { secretName: string; how: 'created' | 'restored' };
+
+/**
+ * Creates both secrets of a credential with their tags: the client document, and the first
+ * token (tagged with its `refresh-after`). A secret of the same name that is scheduled for
+ * deletion is restored and reused with the new value and tags. A live secret of the same name is
+ * an error: nothing is overwritten.
+ *
+ * All or nothing: when a step fails, whatever this call created is deleted again without
+ * recovery, and a secret it restored is scheduled for deletion again, so a failed `pulumi up`
+ * leaves no half-made credential.
+ *
+ * @throws {InvalidConfigurationError} on a bad name, prefix, tag key, document or record, before any call.
+ * @throws {StoreError} naming the credential when Secrets Manager refuses or fails.
+ *
+ * @example
+ * ```ts
+ * const { tokenSecretArn } = await createCredentialSecrets(
+ *   { client: new SecretsManagerClient({}) },
+ *   { name: 'sirv-prod', clientDocument: { version: 1, issuer, policy: {} }, token: record },
+ * );
+ * ```
+ */
+export async function createCredentialSecrets(
+  store: SecretStore,
+  input: CreateCredentialInput,
+): Promise<CredentialSecretArns> {
+  const { name } = input;
+  const names = secretNames(name, prefixOf(store));
+  const record = validatedRecord(input.token, name);
+  const clientDocument = validatedClientDocument(input.clientDocument, name, 'the client document to write');
+  const userTags = assertUserTags(name, input.tags);
+  const credentialTag = { [TAG_KEYS.credential]: name };
+
+  // Look before writing: a live secret must not be touched, and one scheduled for deletion is
+  // restored rather than recreated (CreateSecret refuses a name that is pending deletion).
+  const [clientState, tokenState] = await Promise.all([
+    describeSecret(store.client, names.client, name),
+    describeSecret(store.client, names.token, name),
+  ]);
+  for (const state of [clientState, tokenState]) {
+    if (state.exists && !state.deletedDate) {
+      throw new StoreError(
+        `Credential "${name}": secret "${state.name}" already exists and is not managed by this operation. ` +
+          'Import it, delete it, or choose another credential name or prefix.',
+        { credential: name, reason: 'ResourceExistsException', transient: false },
+      );
+    }
+  }
+
+  const made: Made[] = [];
+  try {
+    const clientSecretArn = await writeNewSecret(store.client, name, clientState, made, {
+      secretString: JSON.stringify(clientDocument),
+      tags: { ...userTags, ...credentialTag },
+      kmsKeyId: input.kmsKeyId,
+      description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
+    });
+    const tokenSecretArn = await writeNewSecret(store.client, name, tokenState, made, {
+      secretString: JSON.stringify(record),
+      tags: { ...userTags, ...freshTokenTags(record) },
+      kmsKeyId: input.kmsKeyId,
+      description: input.description ?? `token-rotator access token of "${name}"`,
+      clientRequestToken: tokenVersionId(record),
+    });
+    return { clientSecretArn, tokenSecretArn };
+  } catch (e) {
+    const failed = await rollback(store.client, made);
+    const error = storeError(e, name, 'create');
+    if (failed.length === 0) throw error;
+    throw new StoreError(
+      `${error.message} Rolling back also failed for ${failed.map((n) => `"${n}"`).join(', ')}; delete them by hand.`,
+      { credential: name, status: error.status, reason: error.reason, transient: error.transient, cause: e },
+    );
+  }
+}
+
+interface NewSecret {
+  secretString: string;
+  tags: Record<string, string>;
+  kmsKeyId?: string | undefined;
+  description: string;
+  clientRequestToken?: string | undefined;
+}
+
+async function writeNewSecret(
+  client: SecretsManagerClient,
+  credential: string,
+  state: SecretState,
+  made: Made[],
+  secret: NewSecret,
+): Promise<string> {
+  if (!state.exists) {
+    const out: CreateSecretCommandOutput = await call(credential, 'CreateSecret', () =>
+      client.send(
+        new CreateSecretCommand({
+          Name: state.name,
+          SecretString: secret.secretString,
+          Tags: tagList(secret.tags),
+          KmsKeyId: secret.kmsKeyId,
+          Description: secret.description,
+          ClientRequestToken: secret.clientRequestToken,
+        }),
+      ),
+    );
+    made.push({ secretName: state.name, how: 'created' });
+    return out.ARN ?? '';
+  }
+  await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
+  made.push({ secretName: state.name, how: 'restored' });
+  // The restored secret keeps its old tags (failure counters, old user tags): start clean.
+  const stale = Object.keys(state.tags).filter((k) => !(k in secret.tags));
+  if (stale.length > 0) {
+    await call(credential, 'UntagResource', () =>
+      client.send(new UntagResourceCommand({ SecretId: state.name, TagKeys: stale })),
+    );
+  }
+  await call(credential, 'TagResource', () =>
+    client.send(new TagResourceCommand({ SecretId: state.name, Tags: tagList(secret.tags) })),
+  );
+  await call(credential, 'UpdateSecret', () =>
+    client.send(
+      new UpdateSecretCommand({
+        SecretId: state.name,
+        SecretString: secret.secretString,
+        KmsKeyId: secret.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
+        Description: secret.description,
+        ClientRequestToken: secret.clientRequestToken,
+      }),
+    ),
+  );
+  return state.arn ?? '';
+}
+
+/** Undoes what a failed create did, newest first. Returns the names it could not undo. */
+async function rollback(client: SecretsManagerClient, made: readonly Made[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const m of [...made].reverse()) {
+    try {
+      // A restored secret was the user's, pending deletion: put it back in its recovery window
+      // rather than destroying what they could still recover.
+      await client.send(
+        new DeleteSecretCommand(
+          m.how === 'created'
+            ? { SecretId: m.secretName, ForceDeleteWithoutRecovery: true }
+            : { SecretId: m.secretName, RecoveryWindowInDays: MIN_RECOVERY_WINDOW_DAYS },
+        ),
+      );
+    } catch (e) {
+      if (!isAwsError(e, 'ResourceNotFoundException')) failed.push(m.secretName);
+    }
+  }
+  return failed;
+}

@@ -1,0 +1,46 @@
+/**
+ * The Secrets Manager store of token-rotator (DESIGN.md "Secrets layout"): for credential NAME
+ * under PREFIX, `PREFIX NAME/client` holds the client document and `PREFIX NAME/token` the token
+ * record, whose tags carry everything a sweep needs without reading a value.
+ *
+ * One function per operation, each taking a {@link SecretStore} first. The AWS client is always
+ * a parameter, so the same code runs against AWS and against moto (through the standard
+ * `AWS_ENDPOINT_URL`), and tests drive it with a mock. No retries here: the SDK retries.
+ * Knows nothing of issuers: the client document's `issuer` is opaque JSON to the store.
+ *
+ * One module per job: names (the layout, which the reader imports alone), aws-errors, tags,
+ * validation, create (with rollback), documents (token and client), listing (and failures),
+ * delete, describe. Use it as `import * as store from '…/core/store'`.
+ */
+export {
+  type CreateCredentialInput,
+  type CredentialSecretArns,
+  createCredentialSecrets,
+  DEFAULT_KMS_KEY_ALIAS,
+} from './create';
+export { type DeleteOptions, deleteCredentialSecrets, MIN_RECOVERY_WINDOW_DAYS } from './delete';
+export { type CredentialState, describeCredential, type SecretState } from './describe';
+export {
+  type CredentialSettings,
+  putToken,
+  readClientDocument,
+  readToken,
+  tagToken,
+  updateClientDocument,
+  updateCredentialSettings,
+} from './documents';
+export { type CredentialListing, type FailureRecord, listCredentials, recordFailure } from './listing';
+export {
+  assertCredentialName,
+  CLIENT_SUFFIX,
+  CREDENTIAL_NAME_PATTERN,
+  DEFAULT_PREFIX,
+  PREFIX_PATTERN,
+  type SecretNames,
+  type SecretStore,
+  secretNames,
+  TOKEN_SUFFIX,
+  tokenVersionId,
+} from './names';
+export { RESERVED_TAG_PREFIXES, TAG_KEYS } from './tags';
+export { CLIENT_DOCUMENT_VERSION, type ClientDocument } from './validation';

@@ -1,0 +1,141 @@
+/**
+ * The secret-name layout of token-rotator (DESIGN.md "Secrets layout"): for credential NAME under
+ * PREFIX, `PREFIX NAME/client` holds the client document and `PREFIX NAME/token` the token record.
+ * Also the idempotent version id of a token write. No AWS call here, so the reader may import it.
+ */
+import { createHash } from 'node:crypto';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { InvalidConfigurationError } from '../errors';
+import { CREDENTIAL_NAME_PATTERN, DEFAULT_PREFIX, PREFIX_PATTERN, type TokenRecord } from '../token';
+
+/** The prefix every secret name starts with unless the caller picks another. */
+export { DEFAULT_PREFIX };
+
+/** Suffixes of the two secrets of a credential. */
+export const CLIENT_SUFFIX = '/client';
+export const TOKEN_SUFFIX = '/token';
+
+const MAX_SECRET_NAME_LENGTH = 512;
+/** The longest prefix accepted. */
+export const MAX_PREFIX_LENGTH = 256;
+
+export { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN };
+
+/** Where credentials live: a Secrets Manager client and the name prefix. */
+export interface SecretStore {
+  client: SecretsManagerClient;
+  /** Defaults to {@link DEFAULT_PREFIX}. */
+  prefix?: string | undefined;
+}
+
+/** The two secret names of a credential. */
+export interface SecretNames {
+  client: string;
+  token: string;
+}
+
+/**
+ * The secret names of credential `name` under `prefix`, validated.
+ *
+ * @example
+ * ```ts
+ * secretNames('sirv-prod'); // { client: 'token-rotator/sirv-prod/client', token: 'token-rotator/sirv-prod/token' }
+ * ```
+ */
+export function secretNames(name: string, prefix: string = DEFAULT_PREFIX): SecretNames {
+  assertCredentialName(name);
+  assertPrefix(prefix);
+  const names = layoutSecretNames(name, prefix);
+  // Unreachable with today's limits (256 + 64 + 7), kept so a looser prefix rule cannot slip past AWS's limit.
+  if (names.client.length > MAX_SECRET_NAME_LENGTH) {
+    throw new InvalidConfigurationError(
+      `Credential "${name}": the secret name would be ${names.client.length} characters, above Secrets Manager's ${MAX_SECRET_NAME_LENGTH}; use a shorter prefix or name.`,
+      { credential: name, field: 'prefix' },
+    );
+  }
+  return names;
+}
+
+/**
+ * The two secret names of `name` under `prefix` as the layout spells them, without any check:
+ * for a caller that has checked the name already (the reader). Everyone else uses {@link secretNames}.
+ */
+export function layoutSecretNames(name: string, prefix: string): SecretNames {
+  return { client: `${prefix}${name}${CLIENT_SUFFIX}`, token: `${prefix}${name}${TOKEN_SUFFIX}` };
+}
+
+/**
+ * Throws an {@link InvalidConfigurationError} (field `name`) unless `name` is a valid credential
+ * name: 1–64 letters, digits and `_+=.@-`, starting with a letter or digit. No `/`, so a
+ * credential name can never reach into another prefix.
+ */
+export function assertCredentialName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !CREDENTIAL_NAME_PATTERN.test(name)) {
+    throw new InvalidConfigurationError(
+      'name: expected a credential name of 1-64 letters, digits and _+=.@- (starting with a letter or digit).',
+      { credential: typeof name === 'string' && name.length <= 64 ? name : undefined, field: 'name' },
+    );
+  }
+}
+
+/**
+ * Throws an {@link InvalidConfigurationError} (field `prefix`) unless `prefix` is a valid prefix:
+ * path segments of letters, digits and `_+=.@-`, each ending with `/`, at most 256 characters.
+ */
+export function assertPrefix(prefix: string): void {
+  if (prefix.length > MAX_PREFIX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
+    throw new InvalidConfigurationError(
+      `prefix: expected path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "${DEFAULT_PREFIX}"), at most ${MAX_PREFIX_LENGTH} characters.`,
+      { field: 'prefix' },
+    );
+  }
+}
+
+/** The prefix of `store`: its own, or {@link DEFAULT_PREFIX}. */
+export function prefixOf(store: SecretStore): string {
+  return store.prefix ?? DEFAULT_PREFIX;
+}
+
+/**
+ * Which credential and which of its two secrets `secretName` is, when it lies directly under
+ * `prefix`; `undefined` for any other name (a deeper path belongs to another prefix).
+ */
+export function parseSecretName(
+  secretName: string | undefined,
+  prefix: string,
+): { name: string; kind: 'client' | 'token' } | undefined {
+  if (!secretName?.startsWith(prefix)) return undefined;
+  const rest = secretName.slice(prefix.length);
+  for (const [suffix, kind] of [
+    [TOKEN_SUFFIX, 'token'],
+    [CLIENT_SUFFIX, 'client'],
+  ] as const) {
+    if (!rest.endsWith(suffix)) continue;
+    const name = rest.slice(0, -suffix.length);
+    // A deeper path (another prefix nested under this one) is not ours.
+    return CREDENTIAL_NAME_PATTERN.test(name) ? { name, kind } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The idempotency token of a token write: a UUID (version 5) derived from the credential, the
+ * generation and a hash of the access token. A retried write of the same record therefore maps
+ * to the same version instead of adding a second one (Secrets Manager ignores a repeated
+ * `ClientRequestToken` with the same value), and the token itself never leaves this process.
+ */
+export function tokenVersionId(record: Pick<TokenRecord, 'credential' | 'generation' | 'accessToken'>): string {
+  const tokenHash = createHash('sha256').update(record.accessToken).digest('hex');
+  return uuidV5(`${record.credential}\u0000${record.generation}\u0000${tokenHash}`);
+}
+
+// A fixed, random namespace for token-rotator's version ids (RFC 9562 §5.5).
+const VERSION_ID_NAMESPACE = Buffer.from('6f0d6c1e4b8a4d0f9c2e7a3b5d1f8e42', 'hex');
+
+function uuidV5(name: string): string {
+  const bytes = createHash('sha1').update(VERSION_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6);
+  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
