@@ -4,9 +4,9 @@
  * per slot so that progress is reported as each one finishes.
  */
 import pLimit from 'p-limit';
+import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import type { CredentialListing } from '../core/store';
-import type { RefreshResult } from '../lambda/refresh';
-import { type Deferred, refreshMany, type SweepDeps } from '../lambda/sweep';
+import { refreshMany, type SweepDeps } from '../lambda/sweep';
 import type { CliContext } from './context';
 import { outcomeOf, type RefreshOutcome } from './refresh-outcome';
 

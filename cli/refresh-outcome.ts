@@ -3,11 +3,11 @@
  * or in the rotator Lambda: the outcome (also the shape of `refresh --json`), its result line and
  * the summary line. Pure: the time is a parameter. No token is ever part of an outcome.
  */
+
+import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import type { CredentialListing } from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import type { DueReason } from '../lambda/plan';
-import type { RefreshResult } from '../lambda/refresh';
-import type { Deferred } from '../lambda/sweep';
 import { hintFor, joinSentences, oneLine } from './error-report';
 import { expiryTime, relativeTime } from './format-duration';
 import type { Palette } from './terminal';

@@ -4,10 +4,7 @@
  * `{ "credentials": [...], "force": bool }`; its answer `{ results: [...] }` is read per
  * credential.
  */
-import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
-import type { RefreshResult } from '../lambda/refresh';
-import type { Deferred } from '../lambda/sweep';
+import { type Deferred, invokeRotator, type RotatorReply, targetedResultSchema } from '../core/rotator-protocol';
 import type { CliContext } from './context';
 import { CliError, foreignMessage } from './error-report';
 import { EXIT_CODES } from './exit-codes';
@@ -15,41 +12,6 @@ import { outcomeOf, type RefreshOutcome } from './refresh-outcome';
 
 /** Credentials per invocation: small enough to finish well within the rotator's timeout. */
 export const INVOKE_BATCH_SIZE = 50;
-
-const errorSchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  transient: z.boolean(),
-  retryAfterSeconds: z.number().optional(),
-});
-
-const resultSchema = z.union([
-  z.object({ credential: z.string(), deferred: z.literal(true) }),
-  z.object({
-    credential: z.string(),
-    ok: z.literal(true),
-    skipped: z.literal('not-due'),
-    generation: z.number(),
-    secondsToExpiry: z.number(),
-  }),
-  z.object({
-    credential: z.string(),
-    ok: z.literal(true),
-    generation: z.number(),
-    expiresAt: z.string(),
-    refreshAfter: z.string(),
-    secondsToExpiry: z.number(),
-  }),
-  z.object({
-    credential: z.string(),
-    ok: z.literal(false),
-    error: errorSchema,
-    nextAttempt: z.string().optional(),
-    secondsToExpiry: z.number().optional(),
-  }),
-]);
-
-const answerSchema = z.object({ results: z.array(resultSchema) });
 
 /**
  * Refreshes `names` through the rotator Lambda `functionName`, {@link INVOKE_BATCH_SIZE} per
@@ -73,16 +35,9 @@ export async function refreshThroughLambda(
       for (const credential of batch) onOutcome({ credential, outcome: 'deferred' });
       continue;
     }
-    let out: InvokeCommandOutput;
+    let reply: RotatorReply;
     try {
-      out = await lambda.send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify({ credentials: batch, force })),
-        }),
-        { abortSignal: context.signal },
-      );
+      reply = await invokeRotator(lambda, functionName, { credentials: batch, force }, { signal: context.signal });
     } catch (e) {
       if (context.signal?.aborted) {
         for (const credential of batch) onOutcome({ credential, outcome: 'deferred' });
@@ -90,7 +45,7 @@ export async function refreshThroughLambda(
       }
       throw invokeError(functionName, e);
     }
-    for (const result of readAnswer(functionName, out, batch)) onOutcome(outcomeOf(result));
+    for (const result of readAnswer(functionName, reply, batch)) onOutcome(outcomeOf(result));
   }
 }
 
@@ -106,24 +61,16 @@ function invokeError(functionName: string, e: unknown): CliError {
   );
 }
 
-function readAnswer(functionName: string, out: InvokeCommandOutput, batch: readonly string[]) {
-  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
-  let payload: unknown;
-  try {
-    payload = text ? JSON.parse(text) : undefined;
-  } catch {
-    payload = undefined;
-  }
-  if (out.FunctionError) {
-    const error = (payload ?? {}) as { errorType?: unknown; errorMessage?: unknown };
-    const kind = typeof error.errorType === 'string' ? error.errorType : out.FunctionError;
-    const message = typeof error.errorMessage === 'string' ? `: ${foreignMessage(error.errorMessage)}` : '';
+function readAnswer(functionName: string, reply: RotatorReply, batch: readonly string[]) {
+  if (reply.kind === 'function-error') {
+    const kind = reply.errorType ?? reply.functionError;
+    const message = reply.errorMessage !== undefined ? `: ${foreignMessage(reply.errorMessage)}` : '';
     throw new CliError(
       `The rotator "${functionName}" failed (${kind}${message}) refreshing ${batch.join(', ')}. Check its logs in CloudWatch.`,
       EXIT_CODES.aws,
     );
   }
-  const parsed = answerSchema.safeParse(payload);
+  const parsed = targetedResultSchema.safeParse(reply.payload);
   if (!parsed.success) {
     throw new CliError(
       `The rotator "${functionName}" answered with something other than {"results": [...]}; ` +
@@ -136,5 +83,5 @@ function readAnswer(functionName: string, out: InvokeCommandOutput, batch: reado
   const missing: Deferred[] = batch
     .filter((c) => !answered.has(c))
     .map((credential) => ({ credential, deferred: true }));
-  return [...(parsed.data.results as (RefreshResult | Deferred)[]), ...missing];
+  return [...parsed.data.results, ...missing];
 }

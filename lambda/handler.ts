@@ -7,36 +7,20 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { isTokenRotatorError } from '../core/errors';
 import { obtainToken } from '../core/issuers';
-import { CREDENTIAL_NAME_PATTERN } from '../core/store';
-import type { IssueResult } from '../provider/lambda-issue';
+import {
+  type Deferred,
+  type IssueResult,
+  type RefreshResult,
+  rotatorEventSchema,
+  type TargetedResult,
+} from '../core/rotator-protocol';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { planSweep } from './plan';
-import type { RefreshResult } from './refresh';
-import { type Deferred, refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
+import { refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
 
-const credentialName = z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN);
-
-const eventSchema = z.union([
-  z.object({ action: z.literal('sweep') }),
-  // EventBridge's own scheduled-event shape, for rules that send no custom input.
-  z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
-  z.strictObject({ action: z.literal('refresh-batch'), credentials: z.array(credentialName).min(1).max(10_000) }),
-  z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
-  z
-    .strictObject({ credentials: z.array(credentialName).min(1).max(1000), force: z.boolean().optional() })
-    .transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
-]);
-
-/** An event the rotator understands. */
-export type RotatorEvent = z.input<typeof eventSchema>;
-
-/** The answer to a targeted refresh. */
-export interface TargetedResult {
-  results: (RefreshResult | Deferred)[];
-}
+export type { RotatorEvent, TargetedResult } from '../core/rotator-protocol';
 
 /** The part of Lambda's context the rotator uses. */
 export interface InvocationContext {
@@ -103,7 +87,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
     const { config, secretsManager, lambda, logger, metrics } = setup();
-    const parsed = eventSchema.safeParse(event);
+    const parsed = rotatorEventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
         issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),

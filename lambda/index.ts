@@ -10,13 +10,13 @@
  */
 import { createHandler } from './handler';
 
+export type { Deferred, IssueEvent, IssueResult, RefreshEvent, RefreshResult } from '../core/rotator-protocol';
 export type { RotatorConfig } from './config';
 export { rotatorConfigFromEnv } from './config';
 export type { HandlerDeps, InvocationContext, RotatorEvent, SweepSummaryView, TargetedResult } from './handler';
 export { createHandler } from './handler';
 export type { CredentialListing, DueReason, DueVerdict, SweepPlan } from './plan';
 export { dueVerdict, planSweep } from './plan';
-export type { RefreshResult } from './refresh';
 
 /** The Lambda entry point (handler setting `index.handler`). */
 export const handler = createHandler();

@@ -7,6 +7,7 @@ import { isTokenRotatorError } from '../core/errors';
 import { issueTokenRecord } from '../core/issue';
 import type { IssueContext } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy } from '../core/policy';
+import type { RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
 import { type CredentialListing, PERMANENT_ERRORS } from './plan';
@@ -21,26 +22,6 @@ export interface RefreshDeps {
   /** How far ahead a sweep looks (one schedule interval). */
   lookaheadSeconds: number;
 }
-
-/** The outcome for one credential, as returned to targeted callers. No secret in it. */
-export type RefreshResult =
-  | {
-      credential: string;
-      ok: true;
-      generation: number;
-      expiresAt: string;
-      refreshAfter: string;
-      secondsToExpiry: number;
-    }
-  | { credential: string; ok: true; skipped: 'not-due'; generation: number; secondsToExpiry: number }
-  | {
-      credential: string;
-      ok: false;
-      error: { code: string; message: string; transient: boolean; retryAfterSeconds?: number | undefined };
-      nextAttempt?: string | undefined;
-      /** Seconds left on the token that stays in place, when there is one. */
-      secondsToExpiry?: number | undefined;
-    };
 
 /**
  * Refreshes one credential. Unless `force`, a credential that another sweep refreshed since it

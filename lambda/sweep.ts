@@ -4,10 +4,11 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
+import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
-import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
+import { type RefreshDeps, refreshCredential } from './refresh';
 
 /** A listing as the store reads it (with the token's `expiresAt`). */
 type StoreListing = store.CredentialListing;
@@ -23,12 +24,6 @@ export interface SweepDeps extends RefreshDeps {
   /** For fan-out: a Lambda client and this function's name or ARN. */
   lambda?: LambdaClient | undefined;
   functionName?: string | undefined;
-}
-
-/** A credential that was due but not started because the invocation ran short. */
-export interface Deferred {
-  credential: string;
-  deferred: true;
 }
 
 /** What one sweep did. */

@@ -3,7 +3,7 @@
  * reachable only from the Lambda's network. The Lambda answers an `issue` event with the token;
  * nothing is stored until the provider has it.
  */
-import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   InvalidConfigurationError,
   InvalidCredentialsError,
@@ -12,21 +12,9 @@ import {
   type TokenRotatorError,
 } from '../core/errors';
 import type { IssuedToken } from '../core/issuers/types';
+import { type IssueEvent, invokeRotator, issueResultSchema, type RotatorReply } from '../core/rotator-protocol';
 
-/** The event the rotator Lambda answers with a freshly issued token (no write). */
-export interface IssueEvent {
-  action: 'issue';
-  credential: string;
-  issuer: unknown;
-}
-
-/** The rotator Lambda's answer to an {@link IssueEvent}. */
-export type IssueResult =
-  | {
-      ok: true;
-      token: { accessToken: string; tokenType: string; scope?: string[]; issuedAt: string; expiresAt: string };
-    }
-  | { ok: false; error: { code: string; message: string; retryAfterSeconds?: number; status?: number } };
+export type { IssueEvent, IssueResult } from '../core/rotator-protocol';
 
 /** Default time to wait for the Lambda's answer. */
 export const DEFAULT_INVOKE_TIMEOUT_MS = 60_000;
@@ -42,20 +30,11 @@ export async function issueViaLambda(
   event: IssueEvent,
   timeoutMs = DEFAULT_INVOKE_TIMEOUT_MS,
 ): Promise<IssuedToken> {
-  // Required here, not at module scope: the provider is serialized and must load SDKs lazily.
-  const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const credential = event.credential;
   const who = `Credential "${credential}"`;
-  let response: InvokeCommandOutput;
+  let reply: RotatorReply;
   try {
-    response = await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(JSON.stringify(event)),
-      }),
-      { abortSignal: AbortSignal.timeout(timeoutMs) },
-    );
+    reply = await invokeRotator(lambda, functionName, event, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const name = (e as { name?: string }).name ?? 'Error';
     if (name === 'TimeoutError' || name === 'AbortError') {
@@ -71,55 +50,40 @@ export async function issueViaLambda(
       { credential, reason: 'invoke-failed' },
     );
   }
-  const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
-  if (response.FunctionError) {
-    let errorType = 'unknown';
-    try {
-      errorType = String((JSON.parse(text) as { errorType?: unknown }).errorType ?? 'unknown').slice(0, 64);
-    } catch {
-      // An unparseable error payload is reported by its kind alone.
-    }
+  if (reply.kind === 'function-error') {
+    // The runtime's errorMessage is left out: it is not ours and may quote anything.
     throw new IssuerUnavailableError(
-      `${who}: the rotator function "${functionName}" failed (${response.FunctionError}, ${errorType}). ` +
+      `${who}: the rotator function "${functionName}" failed (${reply.functionError}, ${reply.errorType ?? 'unknown'}). ` +
         'See its CloudWatch logs, then retry.',
       { credential, reason: 'function-error' },
     );
   }
-  let result: IssueResult;
-  try {
-    result = JSON.parse(text) as IssueResult;
-  } catch {
+  if (reply.payload === undefined) {
     throw new MalformedResponseError(
       `${who}: the rotator function "${functionName}" answered with something that is not JSON.`,
-      {
-        credential,
-      },
+      { credential },
     );
   }
-  if (!result || typeof result !== 'object' || typeof result.ok !== 'boolean') {
-    throw new MalformedResponseError(`${who}: the rotator function "${functionName}" answered without an "ok" field.`, {
-      credential,
-    });
+  const parsed = issueResultSchema.safeParse(reply.payload);
+  if (!parsed.success) {
+    const hasOk = typeof (reply.payload as { ok?: unknown } | null)?.ok === 'boolean';
+    throw new MalformedResponseError(
+      hasOk
+        ? `${who}: the rotator function "${functionName}" answered without a complete token.`
+        : `${who}: the rotator function "${functionName}" answered without an "ok" field.`,
+      { credential },
+    );
   }
+  const result = parsed.data;
   if (!result.ok) throw errorFromResult(credential, result.error);
   const t = result.token;
-  const issuedAt = new Date(t?.issuedAt ?? Number.NaN);
-  const expiresAt = new Date(t?.expiresAt ?? Number.NaN);
-  if (
-    !t ||
-    typeof t.accessToken !== 'string' ||
-    !t.accessToken ||
-    Number.isNaN(issuedAt.getTime()) ||
-    Number.isNaN(expiresAt.getTime())
-  ) {
-    throw new MalformedResponseError(
-      `${who}: the rotator function "${functionName}" answered without a complete token.`,
-      {
-        credential,
-      },
-    );
-  }
-  return { accessToken: t.accessToken, tokenType: t.tokenType || 'Bearer', scope: t.scope, issuedAt, expiresAt };
+  return {
+    accessToken: t.accessToken,
+    tokenType: t.tokenType || 'Bearer',
+    scope: t.scope,
+    issuedAt: new Date(t.issuedAt),
+    expiresAt: new Date(t.expiresAt),
+  };
 }
 
 function errorFromResult(

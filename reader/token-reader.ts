@@ -16,6 +16,7 @@ import {
   TokenExpiredError,
   type TokenRotatorError,
 } from '../core/errors';
+import { invokeRotator, verdictFor } from '../core/rotator-protocol';
 import { layoutSecretNames } from '../core/store/names';
 import {
   CREDENTIAL_NAME_PATTERN,
@@ -359,25 +360,21 @@ export class TokenReader {
 
   private async invokeRotator(name: string, rotator: RotatorSettings): Promise<TokenRecord | undefined> {
     try {
-      // Loaded only here: most workloads never configure a rotator and should not pay for the client.
-      const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+      // The Lambda client is loaded only here: most workloads never configure a rotator and should
+      // not pay for it.
+      const { LambdaClient } = await import('@aws-sdk/client-lambda');
       this.lambdaClient ??= rotator.client ?? new LambdaClient({});
-      const client = this.lambdaClient;
-      const output = await client.send(
-        new InvokeCommand({
-          FunctionName: rotator.functionName,
-          InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify({ credentials: [name], force: true })),
-        }),
-      );
-      const payload = output.Payload === undefined ? '' : new TextDecoder().decode(output.Payload);
-      if (output.FunctionError !== undefined) {
+      const reply = await invokeRotator(this.lambdaClient, rotator.functionName, {
+        credentials: [name],
+        force: true,
+      });
+      if (reply.kind === 'function-error') {
         throw new IssuerUnavailableError(
-          `Credential "${name}": the rotator Lambda "${rotator.functionName}" failed (${output.FunctionError}); check its logs.`,
+          `Credential "${name}": the rotator Lambda "${rotator.functionName}" failed (${reply.functionError}); check its logs.`,
           { credential: name, reason: 'rotator-failed' },
         );
       }
-      rotatorResultFor(name, payload, rotator.functionName);
+      rotatorResultFor(name, reply.payload, rotator.functionName);
       const entry = this.entry(name);
       // A read that started before the rotator wrote would return the old token: wait it out.
       await entry.reading?.catch(() => undefined);
@@ -502,26 +499,16 @@ function classifyReadError(name: string, secretId: string, error: unknown): Stor
  * Checks the rotator's per-credential answer `{ results: [{ credential, ok, generation?, error? }] }`
  * and throws the classified error it reports.
  */
-function rotatorResultFor(name: string, payload: string, functionName: string): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload);
-  } catch {
-    parsed = undefined;
-  }
-  const results = (parsed as { results?: unknown } | undefined)?.results;
-  const result = Array.isArray(results)
-    ? (results as unknown[]).find((r) => (r as { credential?: unknown } | null)?.credential === name)
-    : undefined;
-  if (result === undefined || result === null || typeof result !== 'object') {
+function rotatorResultFor(name: string, payload: unknown, functionName: string): void {
+  const verdict = verdictFor(payload, name);
+  if (verdict === undefined) {
     throw new MalformedResponseError(
       `Credential "${name}": the rotator Lambda "${functionName}" returned no result for this credential.`,
       { credential: name, reason: 'rotator-no-result' },
     );
   }
-  const { ok, error } = result as { ok?: unknown; error?: unknown };
-  if (ok === true) return;
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : error;
+  if (verdict.ok) return;
+  const code = verdict.code;
   const message = `Credential "${name}": the rotator could not refresh the token (${typeof code === 'string' ? code : 'unknown error'}); check the TokenRotator alarms and logs.`;
   const options = { credential: name, reason: 'rotator-refresh-failed' };
   const classified: TokenRotatorError =

@@ -3,6 +3,7 @@ import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secr
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateSigningKey } from '../../../core/issuers';
+import { issueResultSchema, targetedResultSchema, verdictFor } from '../../../core/rotator-protocol';
 import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
@@ -226,6 +227,34 @@ describe('handler event routing', () => {
   ])('throws a clear error for %s', async (_what, event) => {
     const { handler } = handlerWith();
     await expect(handler(event, CONTEXT)).rejects.toThrow(/token-rotator: unrecognised event; expected/);
+  });
+});
+
+describe('handler answers and the rotator protocol', () => {
+  it('answers a targeted refresh (refreshed, skipped, failed) in the shape its callers parse', async () => {
+    addSirv('due');
+    addSirv('fresh', at(3600));
+    addSirv('rejected');
+    const { handler } = handlerWith({ [clientIdOf('rejected')]: { kind: 'status', status: 401 } });
+    const answer = await handler({ credentials: ['due', 'fresh', 'rejected', 'ghost'] }, CONTEXT);
+    const parsed = targetedResultSchema.parse(answer);
+    expect(parsed.results.map((r) => ('ok' in r ? r.ok : 'deferred'))).toEqual([true, true, false, false]);
+    expect(verdictFor(answer, 'rejected')).toEqual({ ok: false, code: 'InvalidCredentials' });
+    expect(verdictFor(answer, 'due')).toEqual({ ok: true });
+  });
+
+  it('answers "issue", with a token or an error, in the shape the provider parses', async () => {
+    const { handler } = handlerWith({ [clientIdOf('refused')]: { kind: 'status', status: 401 } });
+    const issued = await handler(
+      { action: 'issue', credential: 'new-one', issuer: sirvDocument('new-one').issuer },
+      CONTEXT,
+    );
+    const refused = await handler(
+      { action: 'issue', credential: 'refused', issuer: sirvDocument('refused').issuer },
+      CONTEXT,
+    );
+    expect(issueResultSchema.parse(issued)).toMatchObject({ ok: true });
+    expect(issueResultSchema.parse(refused)).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
   });
 });
 

@@ -1,0 +1,234 @@
+/**
+ * The rotator Lambda's protocol, written once: the events it accepts, the answers it gives, their
+ * schemas, and {@link invokeRotator}, the one synchronous invocation its callers use (the provider's
+ * `issue`, the CLI's `refresh --function`, the reader's on-demand refresh).
+ *
+ * Plain zod and the Lambda client loaded on first use: the reader imports this module, so it must
+ * never reach `@pulumi/pulumi`, and the Lambda bundle carries it, so it stays small.
+ */
+import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { z } from 'zod';
+import { CREDENTIAL_NAME_PATTERN } from './token';
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+const credentialName = z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN);
+
+/** Credentials one targeted refresh may name. */
+export const MAX_TARGETED_CREDENTIALS = 1000;
+/** Credentials one fan-out batch may name. */
+export const MAX_BATCH_CREDENTIALS = 10_000;
+
+/**
+ * Every event the rotator accepts, each turned into one `action`: the scheduled sweep (ours, or
+ * EventBridge's own scheduled-event shape for rules that send no input), a fan-out batch, `issue`
+ * (a first token for the provider, not stored) and a targeted refresh `{ credentials, force }`.
+ */
+export const rotatorEventSchema = z.union([
+  z.object({ action: z.literal('sweep') }),
+  z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
+  z.strictObject({
+    action: z.literal('refresh-batch'),
+    credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
+  }),
+  z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
+  z
+    .strictObject({
+      credentials: z.array(credentialName).min(1).max(MAX_TARGETED_CREDENTIALS),
+      force: z.boolean().optional(),
+    })
+    .transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
+]);
+
+/** An event the rotator understands, as a caller sends it. */
+export type RotatorEvent = z.input<typeof rotatorEventSchema>;
+
+/** The event the rotator answers with a freshly issued token (no write). */
+export interface IssueEvent {
+  action: 'issue';
+  credential: string;
+  issuer: unknown;
+}
+
+/** A targeted refresh of named credentials; `force` refreshes them even when not due. */
+export interface RefreshEvent {
+  credentials: string[];
+  force?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+const errorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  transient: z.boolean(),
+  retryAfterSeconds: z.number().optional(),
+});
+
+const deferredSchema = z.object({ credential: z.string(), deferred: z.literal(true) });
+
+const refreshResultSchema = z.union([
+  z.object({
+    credential: z.string(),
+    ok: z.literal(true),
+    skipped: z.literal('not-due'),
+    generation: z.number(),
+    secondsToExpiry: z.number(),
+  }),
+  z.object({
+    credential: z.string(),
+    ok: z.literal(true),
+    generation: z.number(),
+    expiresAt: z.string(),
+    refreshAfter: z.string(),
+    secondsToExpiry: z.number(),
+  }),
+  z.object({
+    credential: z.string(),
+    ok: z.literal(false),
+    error: errorSchema,
+    nextAttempt: z.string().optional(),
+    /** Seconds left on the token that stays in place, when there is one. */
+    secondsToExpiry: z.number().optional(),
+  }),
+]);
+
+/** The outcome for one credential, as returned to targeted callers. No secret in it. */
+export type RefreshResult = z.infer<typeof refreshResultSchema>;
+
+/** A credential that was due but not started because the invocation ran short. */
+export type Deferred = z.infer<typeof deferredSchema>;
+
+/** The answer to a targeted refresh. */
+export const targetedResultSchema = z.object({ results: z.array(z.union([deferredSchema, refreshResultSchema])) });
+
+/** The answer to a targeted refresh: one entry per credential (credentials it left out were not refreshed). */
+export type TargetedResult = z.infer<typeof targetedResultSchema>;
+
+const issuedTokenSchema = z.object({
+  accessToken: z.string().min(1),
+  /** `Bearer` when absent or empty. */
+  tokenType: z.string().optional(),
+  scope: z.array(z.string()).optional(),
+  issuedAt: z.iso.datetime({ offset: true }),
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+
+/** The answer to an {@link IssueEvent}. */
+export const issueResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), token: issuedTokenSchema }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      retryAfterSeconds: z.number().optional(),
+      status: z.number().optional(),
+    }),
+  }),
+]);
+
+/** The rotator Lambda's answer to an {@link IssueEvent}. */
+export type IssueResult = z.infer<typeof issueResultSchema>;
+
+/**
+ * The rotator's verdict on one credential of a targeted answer, read leniently: a reader needs
+ * only `ok` and the error code, so it keeps working with a rotator that adds or drops other fields.
+ */
+const verdictSchema = z.object({
+  results: z.array(
+    z.looseObject({
+      credential: z.unknown(),
+      ok: z.unknown().optional(),
+      error: z.union([z.looseObject({ code: z.unknown().optional() }), z.string()]).optional(),
+    }),
+  ),
+});
+
+/** `{ ok: true }`, `{ ok: false, code }` (code `undefined` when the answer gave none), or `undefined` when `payload` says nothing of `credential`. */
+export function verdictFor(
+  payload: unknown,
+  credential: string,
+): { ok: true } | { ok: false; code: string | undefined } | undefined {
+  const parsed = verdictSchema.safeParse(payload);
+  if (!parsed.success) return undefined;
+  const result = parsed.data.results.find((r) => r.credential === credential);
+  if (result === undefined) return undefined;
+  if (result.ok === true) return { ok: true };
+  const code = typeof result.error === 'string' ? result.error : result.error?.code;
+  return { ok: false, code: typeof code === 'string' ? code : undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invocation
+
+/** What a synchronous invocation came back with: the answer's JSON, or the function's own failure. */
+export type RotatorReply =
+  | { kind: 'answer'; payload: unknown }
+  | {
+      kind: 'function-error';
+      /** Lambda's `FunctionError` (`Unhandled`, …). */
+      functionError: string;
+      /** The runtime's `errorType`, when the payload says (at most 64 characters). */
+      errorType: string | undefined;
+      /** The runtime's `errorMessage`, when the payload says. Not ours: redact before showing it. */
+      errorMessage: string | undefined;
+    };
+
+/** Options of {@link invokeRotator}. */
+export interface InvokeRotatorOptions {
+  /** Aborts the invocation (the SDK throws its abort error). */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Invokes the rotator `functionName` synchronously with `event` and returns what it answered. An
+ * answer that is not JSON comes back as `payload: undefined`: each caller judges the answer with
+ * the schema of the event it sent. SDK failures (network, permissions, abort) are thrown as the
+ * SDK raised them, for the caller to word.
+ *
+ * @example
+ * ```ts
+ * const reply = await invokeRotator(lambda, 'token-rotator-fn', { credentials: ['sirv-prod'], force: true });
+ * if (reply.kind === 'answer') console.log(targetedResultSchema.safeParse(reply.payload).success);
+ * ```
+ */
+export async function invokeRotator(
+  lambda: LambdaClient,
+  functionName: string,
+  event: IssueEvent | RefreshEvent,
+  options: InvokeRotatorOptions = {},
+): Promise<RotatorReply> {
+  // Loaded on first use: the provider is serialized with its closures, and most readers never invoke.
+  const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  const output: InvokeCommandOutput = await lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(event)),
+    }),
+    options.signal ? { abortSignal: options.signal } : undefined,
+  );
+  const text = output.Payload ? new TextDecoder().decode(output.Payload) : '';
+  let payload: unknown;
+  try {
+    payload = text ? JSON.parse(text) : undefined;
+  } catch {
+    payload = undefined;
+  }
+  if (output.FunctionError !== undefined) {
+    const error = (typeof payload === 'object' && payload !== null ? payload : {}) as {
+      errorType?: unknown;
+      errorMessage?: unknown;
+    };
+    return {
+      kind: 'function-error',
+      functionError: output.FunctionError,
+      errorType: typeof error.errorType === 'string' ? error.errorType.slice(0, 64) : undefined,
+      errorMessage: typeof error.errorMessage === 'string' ? error.errorMessage : undefined,
+    };
+  }
+  return { kind: 'answer', payload };
+}
