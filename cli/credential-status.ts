@@ -3,9 +3,9 @@
  * secret and, when read, its token record. Pure: the time is a parameter. The access token is
  * never copied into a status.
  */
+import { blocksUntilClientChanges } from '../core/errors';
 import type { CredentialListing } from '../core/store';
 import { secondsToExpiry, type TokenRecord } from '../core/token';
-import { PERMANENT_ERRORS } from '../lambda/plan';
 
 /**
  * How a credential is doing, worst first when several apply:
@@ -75,7 +75,7 @@ export function credentialStatus(input: StatusInput, now: Date): CredentialStatu
       missing: listing === undefined,
       unreadable: input.unreadable === true,
       expired: expiresAt !== undefined && expiresAt.getTime() <= now.getTime(),
-      blocked: lastError !== null && PERMANENT_ERRORS.has(lastError),
+      blocked: lastError !== null && blocksUntilClientChanges(lastError),
       failing: failures > 0 || lastError !== null,
     }),
     issuer: record?.issuer ?? null,

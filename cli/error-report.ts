@@ -4,9 +4,8 @@
  * `--debug`. Messages come from token-rotator's own error classes, which never carry a secret;
  * anything else is shown redacted and shortened.
  */
-import { isTokenRotatorError, type TokenRotatorError } from '../core/errors';
+import { type AnyTokenRotatorError, isTokenRotatorError } from '../core/errors';
 import { redact } from '../core/redact';
-import { InvalidTokenRecordError } from '../core/token';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
 
 /** A failure as the CLI prints it. */
@@ -53,6 +52,8 @@ export function hintFor(code: string): string {
       return 'Run refresh for it, and check that the rotator is scheduled.';
     case 'StoreError':
       return 'Check the AWS credentials, region, permissions and --prefix.';
+    case 'InvalidTokenRecord':
+      return 'Run refresh for it with --force.';
     default:
       return '';
   }
@@ -60,16 +61,24 @@ export function hintFor(code: string): string {
 
 // A configuration error of the command line itself (prefix, a name) is fixed on the command line,
 // not in the credential's configuration.
-function configurationHint(error: TokenRotatorError): string {
-  if (error.code !== 'InvalidConfiguration') return hintFor(error.code);
-  const field = (error as { field?: unknown }).field;
-  if (field === 'prefix') return 'Check --prefix or TOKEN_ROTATOR_PREFIX.';
-  return error.credential && field !== 'name' ? hintFor(error.code) : '';
+function hintOf(error: AnyTokenRotatorError): string {
+  switch (error.code) {
+    case 'InvalidConfiguration':
+      if (error.field === 'prefix') return 'Check --prefix or TOKEN_ROTATOR_PREFIX.';
+      return error.credential && error.field !== 'name' ? hintFor(error.code) : '';
+    default:
+      return hintFor(error.code);
+  }
 }
+
+// The SDK's credential chain fails with this error class, whatever the message says.
+const NO_AWS_CREDENTIALS = 'CredentialsProviderError';
 
 /** The report of any error thrown while running a command. */
 export function reportError(error: unknown): ErrorReport {
   const detail = describeChain(error);
+  // The SDK's missing-region error is a plain Error with no name or code of its own: its message
+  // is all there is to recognise it by.
   if (mentions(error, /Region is missing/i)) {
     return {
       line: 'No AWS region: pass --region or set AWS_REGION (or a region in your AWS profile).',
@@ -79,20 +88,12 @@ export function reportError(error: unknown): ErrorReport {
   }
   if (error instanceof CliError) return { line: oneLine(error.message), exitCode: error.exitCode, detail };
   if (isTokenRotatorError(error)) {
-    const credentialsMissing = mentions(error, /Could not load credentials|CredentialsProviderError/);
-    const hint = credentialsMissing
+    const hint = named(error, NO_AWS_CREDENTIALS)
       ? 'Configure AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, or an instance role).'
-      : configurationHint(error);
+      : hintOf(error);
     return {
       line: joinSentences(oneLine(error.message), hint),
       exitCode: error.code === 'InvalidConfiguration' ? EXIT_CODES.usage : EXIT_CODES.aws,
-      detail,
-    };
-  }
-  if (error instanceof InvalidTokenRecordError) {
-    return {
-      line: joinSentences(oneLine(error.message), 'Run refresh for it with --force.'),
-      exitCode: EXIT_CODES.aws,
       detail,
     };
   }
@@ -140,6 +141,11 @@ function* chain(error: unknown): Generator<unknown> {
     yield current;
     current = current instanceof Error ? current.cause : undefined;
   }
+}
+
+function named(error: unknown, name: string): boolean {
+  for (const e of chain(error)) if (e instanceof Error && e.name === name) return true;
+  return false;
 }
 
 function mentions(error: unknown, pattern: RegExp): boolean {

@@ -3,7 +3,9 @@
  * rotator) with the caller's AWS credentials and the context's seams, one credential at a time
  * per slot so that progress is reported as each one finishes.
  */
+
 import pLimit from 'p-limit';
+import { unexpectedError } from '../core/errors';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import type { CredentialListing } from '../core/store';
 import { refreshMany, type SweepDeps } from '../lambda/sweep';
@@ -61,16 +63,8 @@ export async function refreshInProcess(
           result = first ?? { credential: name, deferred: true };
         } catch (e) {
           // refreshMany isolates failures; anything left is a bug, reported by kind only.
-          const kind = e instanceof Error ? e.name : typeof e;
-          result = {
-            credential: name,
-            ok: false,
-            error: {
-              code: 'InternalError',
-              message: `Credential "${name}": refresh failed unexpectedly (${kind}).`,
-              transient: true,
-            },
-          };
+          const { code, message, transient } = unexpectedError(e, name);
+          result = { credential: name, ok: false, error: { code, message, transient } };
         }
         onOutcome(outcomeOf(result));
       }),

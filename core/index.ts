@@ -10,9 +10,15 @@
  * ```
  */
 export {
+  type AnyTokenRotatorError,
+  blocksUntilClientChanges,
+  CODES_BLOCKING_UNTIL_CLIENT_CHANGES,
   type ErrorCode,
+  errorFromCode,
+  InternalError,
   InvalidConfigurationError,
   InvalidCredentialsError,
+  InvalidTokenRecordError,
   IssuerUnavailableError,
   isTokenRotatorError,
   MalformedResponseError,
@@ -65,7 +71,6 @@ export {
   updateClientDocument,
 } from './store';
 export {
-  InvalidTokenRecordError,
   parseTokenRecord,
   secondsToExpiry,
   serializeTokenRecord,

@@ -1,9 +1,10 @@
 /**
  * The token record: the JSON document in `PREFIX NAME/token` that workloads read.
  * Shared by the rotator (which writes it) and the reader SDK (which parses it), so it imports
- * nothing but zod.
+ * nothing but zod and the error classes.
  */
 import { z } from 'zod';
+import { InvalidTokenRecordError } from './errors';
 
 /** The default secret name prefix: `PREFIX NAME/token` is what workloads read. */
 export const DEFAULT_PREFIX = 'token-rotator/';
@@ -36,17 +37,7 @@ export const tokenRecordSchema = z.strictObject({
 /** A token record as stored in Secrets Manager. Instants are ISO-8601 strings. */
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;
 
-/** Raised when a stored token record cannot be parsed. Carries no part of the value. */
-export class InvalidTokenRecordError extends Error {
-  readonly code = 'InvalidTokenRecord';
-  constructor(
-    message: string,
-    readonly credential: string | undefined,
-  ) {
-    super(message);
-    this.name = 'InvalidTokenRecordError';
-  }
-}
+export { InvalidTokenRecordError };
 
 /**
  * Parses and validates the secret string of a token secret.
@@ -63,19 +54,21 @@ export function parseTokenRecord(secretString: string, credential?: string): Tok
   try {
     raw = JSON.parse(secretString);
   } catch {
-    throw new InvalidTokenRecordError(`${where(credential)}the token secret is not JSON.`, credential);
+    throw new InvalidTokenRecordError(`${where(credential)}the token secret is not JSON.`, { credential });
   }
   const parsed = tokenRecordSchema.safeParse(raw);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
     throw new InvalidTokenRecordError(
       `${where(credential)}the token secret is not a version ${TOKEN_RECORD_VERSION} token record (bad fields: ${fields}).`,
-      credential,
+      { credential },
     );
   }
   const record = parsed.data;
   if (Date.parse(record.expiresAt) <= Date.parse(record.issuedAt)) {
-    throw new InvalidTokenRecordError(`${where(credential)}the token record expires before it was issued.`, credential);
+    throw new InvalidTokenRecordError(`${where(credential)}the token record expires before it was issued.`, {
+      credential,
+    });
   }
   return record;
 }

@@ -2,6 +2,7 @@
  * Sweep planning: which credentials are due, from the tags of their token secrets alone.
  * Pure: time is a parameter.
  */
+import { blocksUntilClientChanges } from '../core/errors';
 
 /** What a sweep knows of one credential without reading any secret value. */
 export interface CredentialListing {
@@ -15,9 +16,6 @@ export interface CredentialListing {
   /** When the client secret last changed (a fixed credential shows here). */
   clientChangedAt?: Date | undefined;
 }
-
-/** Error codes after which retrying cannot help until somebody changes the client secret. */
-export const PERMANENT_ERRORS: ReadonlySet<string> = new Set(['InvalidCredentials', 'InvalidConfiguration']);
 
 /** Why a credential is or is not due. */
 export type DueReason = 'due' | 'untagged' | 'client-changed' | 'not-due' | 'backoff' | 'blocked';
@@ -34,7 +32,7 @@ export interface DueVerdict {
  * blocked by a permanent failure (rejected credentials wait until their client secret changes).
  */
 export function dueVerdict(listing: CredentialListing, now: Date, lookaheadSeconds: number): DueVerdict {
-  if (listing.lastError && PERMANENT_ERRORS.has(listing.lastError)) {
+  if (blocksUntilClientChanges(listing.lastError)) {
     const changed =
       listing.clientChangedAt !== undefined &&
       (listing.failedAt === undefined || listing.clientChangedAt.getTime() > listing.failedAt.getTime());

@@ -3,14 +3,14 @@
  * touches the token value; it is recorded in tags with the next attempt.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isTokenRotatorError } from '../core/errors';
+import { blocksUntilClientChanges, InvalidTokenRecordError, unexpectedError } from '../core/errors';
 import { issueTokenRecord } from '../core/issue';
 import type { IssueContext } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy } from '../core/policy';
 import type { RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
-import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
-import { type CredentialListing, PERMANENT_ERRORS } from './plan';
+import { secondsToExpiry, type TokenRecord } from '../core/token';
+import type { CredentialListing } from './plan';
 
 /** Dependencies of a refresh: the store and the issuer seams. */
 export interface RefreshDeps {
@@ -87,7 +87,7 @@ export async function refreshCredential(
     // A targeted or fanned-out refresh has no listing: read the tags, so backoff keeps growing.
     const known = options.listing ?? (await describeForFailure(where, name));
     const failures = (known?.failures ?? 0) + 1;
-    const permanent = PERMANENT_ERRORS.has(error.code);
+    const permanent = blocksUntilClientChanges(error.code);
     const nextAttempt = permanent
       ? undefined
       : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random });
@@ -166,14 +166,8 @@ interface FailureSummary {
 }
 
 function classify(e: unknown, name: string): FailureSummary {
-  if (isTokenRotatorError(e)) return e;
-  // Anything else is our bug or the platform's: report its kind only, never its text.
-  const kind = e instanceof Error ? e.name : typeof e;
-  return {
-    code: 'InternalError',
-    message: `Credential "${name}": refresh failed unexpectedly (${kind}).`,
-    transient: true,
-  };
+  // Anything but our own errors is our bug or the platform's: reported by its kind only, never its text.
+  return unexpectedError(e, name);
 }
 
 /** True when the listed tags do not describe `record` (stale refresh-after, or failure tags left). */

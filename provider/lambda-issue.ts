@@ -4,13 +4,7 @@
  * nothing is stored until the provider has it.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  InvalidConfigurationError,
-  InvalidCredentialsError,
-  IssuerUnavailableError,
-  MalformedResponseError,
-  type TokenRotatorError,
-} from '../core/errors';
+import { errorFromCode, IssuerUnavailableError, MalformedResponseError, type TokenRotatorError } from '../core/errors';
 import type { IssuedToken } from '../core/issuers/types';
 import { type IssueEvent, invokeRotator, issueResultSchema, type RotatorReply } from '../core/rotator-protocol';
 
@@ -88,19 +82,12 @@ export async function issueViaLambda(
 
 function errorFromResult(
   credential: string,
-  error: { code?: string; message?: string; retryAfterSeconds?: number; status?: number } | undefined,
+  error: { code: string; message: string; retryAfterSeconds?: number | undefined; status?: number | undefined },
 ): TokenRotatorError {
   // The Lambda composed this message from our own error classes: it carries no secret.
-  const message = error?.message ?? `Credential "${credential}": the rotator could not obtain a token.`;
-  const options = { credential, status: error?.status, retryAfterSeconds: error?.retryAfterSeconds };
-  switch (error?.code) {
-    case 'InvalidCredentials':
-      return new InvalidCredentialsError(message, options);
-    case 'InvalidConfiguration':
-      return new InvalidConfigurationError(message, options);
-    case 'MalformedResponse':
-      return new MalformedResponseError(message, options);
-    default:
-      return new IssuerUnavailableError(message, options);
-  }
+  return errorFromCode(error.code, error.message, {
+    credential,
+    status: error.status,
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
 }

@@ -14,8 +14,12 @@
  * @packageDocumentation
  */
 export {
+  type AnyTokenRotatorError,
+  type ErrorCode,
+  InternalError,
   InvalidConfigurationError,
   InvalidCredentialsError,
+  InvalidTokenRecordError,
   IssuerUnavailableError,
   isTokenRotatorError,
   MalformedResponseError,
@@ -23,7 +27,7 @@ export {
   TokenExpiredError,
   TokenRotatorError,
 } from '../core/errors';
-export { InvalidTokenRecordError, type TokenRecord } from '../core/token';
+export type { TokenRecord } from '../core/token';
 export {
   createProtectedUrl,
   parseSirvProtectedUrlRequest,

@@ -12,7 +12,6 @@ import {
   TokenRotatorError,
 } from '../core/errors';
 import { excerpt } from '../core/redact';
-import { InvalidTokenRecordError } from '../core/token';
 import type { TokenReader } from './token-reader';
 
 /** Sirv's REST API. */
@@ -145,7 +144,7 @@ export async function createProtectedUrl(
   } catch (error) {
     // The reader's own errors (expired token, unreadable secret) already say what to do, and an
     // abort is the caller's own doing.
-    if (error instanceof TokenRotatorError || error instanceof InvalidTokenRecordError) throw error;
+    if (error instanceof TokenRotatorError) throw error;
     if (error instanceof Error && error.name === 'AbortError') throw error;
     throw new IssuerUnavailableError(`${where} failed before an answer arrived (network or timeout).`, {
       credential: credentialName,

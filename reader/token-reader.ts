@@ -8,13 +8,12 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  errorFromCode,
   InvalidConfigurationError,
-  InvalidCredentialsError,
   IssuerUnavailableError,
   MalformedResponseError,
   StoreError,
   TokenExpiredError,
-  type TokenRotatorError,
 } from '../core/errors';
 import { invokeRotator, verdictFor } from '../core/rotator-protocol';
 import { layoutSecretNames } from '../core/store/names';
@@ -317,7 +316,7 @@ export class TokenReader {
     if (secretString === undefined) {
       throw new InvalidTokenRecordError(
         `Credential "${name}": the token secret "${secretId}" holds no string value; it was not written by token-rotator.`,
-        name,
+        { credential: name },
       );
     }
     return parseTokenRecord(secretString, name);
@@ -510,12 +509,5 @@ function rotatorResultFor(name: string, payload: unknown, functionName: string):
   if (verdict.ok) return;
   const code = verdict.code;
   const message = `Credential "${name}": the rotator could not refresh the token (${typeof code === 'string' ? code : 'unknown error'}); check the TokenRotator alarms and logs.`;
-  const options = { credential: name, reason: 'rotator-refresh-failed' };
-  const classified: TokenRotatorError =
-    code === 'InvalidCredentials'
-      ? new InvalidCredentialsError(message, options)
-      : code === 'InvalidConfiguration'
-        ? new InvalidConfigurationError(message, options)
-        : new IssuerUnavailableError(message, options);
-  throw classified;
+  throw errorFromCode(code, message, { credential: name, reason: 'rotator-refresh-failed' });
 }
