@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 const packageAlias = [{ find: /^token-rotator$/, replacement: resolve(__dirname, 'index.ts') }];
 
 // Four projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
-// pulumi CLI), reliability (soak in simulated time, concurrency, bad input, leaks; issue #6).
+// pulumi CLI), reliability (soak in simulated time, concurrency, bad input, leaks).
 // `npm test` runs all four; each prints its own name in the report.
 export default defineConfig({
   test: {

@@ -1,8 +1,8 @@
 /** IAM policy documents that grant workloads read access to token secrets, and nothing else. */
 
 /**
- * An IAM policy (JSON) allowing `secretsmanager:GetSecretValue` on the given token secrets only,
- * plus `kms:Decrypt` on the key when one encrypts them.
+ * An IAM policy (JSON) allowing `secretsmanager:GetSecretValue` and `secretsmanager:DescribeSecret`
+ * on the given token secrets only, plus `kms:Decrypt` on the key when one encrypts them.
  *
  * @example
  * ```ts

@@ -52,7 +52,7 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
   declare readonly tokenSecretName: pulumi.Output<string>;
   declare readonly clientSecretArn: pulumi.Output<string>;
   declare readonly clientSecretName: pulumi.Output<string>;
-  /** IAM policy JSON granting `secretsmanager:GetSecretValue` on this token secret only. */
+  /** IAM policy JSON granting `secretsmanager:GetSecretValue` and `DescribeSecret` on this token secret only. */
   declare readonly readPolicy: pulumi.Output<string>;
   /** For signed-jwt kinds: the public key PEM to register with the service. */
   declare readonly publicKeyPem: pulumi.Output<string | undefined>;

@@ -33,7 +33,7 @@ export interface CredentialOutputs extends CredentialInputs {
   tokenSecretName: string;
   clientSecretArn: string;
   clientSecretName: string;
-  /** IAM policy JSON: GetSecretValue on this token secret only. */
+  /** IAM policy JSON: GetSecretValue and DescribeSecret on this token secret only. */
   readPolicy: string;
   /** For signed-jwt kinds: the public key to register with the service. */
   publicKeyPem?: string | undefined;
@@ -147,7 +147,7 @@ export async function create(
     { client: secretsManager(seams), prefix: inputs.prefix },
     {
       name: inputs.name,
-      clientDocument: { version: 1, issuer, policy: inputs.policy ?? {} },
+      clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
       token: record,
       tags: inputs.tags,
       kmsKeyId: inputs.kmsKeyId,
@@ -236,7 +236,11 @@ export async function update(
       previousGeneration: previous?.generation ?? 0,
       random: seams.random,
     });
-    await store.updateClientDocument(where, inputs.name, { version: 1, issuer, policy: inputs.policy ?? {} });
+    await store.updateClientDocument(where, inputs.name, {
+      version: store.CLIENT_DOCUMENT_VERSION,
+      issuer,
+      policy: inputs.policy ?? {},
+    });
     await store.putToken(where, record);
   }
   const tagsChanged = !sameValue(olds.tags, inputs.tags);
@@ -311,7 +315,9 @@ export async function remove(props: Record<string, unknown>, seams: ProviderSeam
   await store.deleteCredentialSecrets(
     { client: secretsManager(seams), prefix },
     name,
-    days === 0 ? { forceDeleteWithoutRecovery: true } : { recoveryWindowInDays: days ?? 7 },
+    days === 0
+      ? { forceDeleteWithoutRecovery: true }
+      : { recoveryWindowInDays: days ?? store.MIN_RECOVERY_WINDOW_DAYS },
   );
 }
 

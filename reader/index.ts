@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
- * import { TokenReader, createProtectedUrl } from 'token-rotator/reader';
+ * import { TokenReader, createProtectedUrl, getToken } from 'token-rotator/reader';
  *
+ * const { accessToken } = await getToken('sirv-prod'); // one call, one shared reader per process
  * const reader = new TokenReader({ prefix: 'token-rotator/' });
  * const response = await reader.fetch('aspose-prod', 'https://api.aspose.cloud/v3.0/words/info');
  * const { url } = await createProtectedUrl(reader, 'sirv-prod', { filename: '/a.jpg', expiresIn: 300 });
@@ -28,6 +29,7 @@ export {
   TokenRotatorError,
 } from '../core/errors';
 export type { TokenRecord } from '../core/token';
+export { type GetTokenOptions, getToken } from './get-token';
 export {
   createProtectedUrl,
   parseSirvProtectedUrlRequest,

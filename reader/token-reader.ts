@@ -464,7 +464,7 @@ const PERMANENT_READ_ERRORS: Record<string, { reason: string; hint: string }> = 
   },
   AccessDeniedException: {
     reason: 'access-denied',
-    hint: "grant the workload's role the credential's readPolicy output (secretsmanager:GetSecretValue on this secret)",
+    hint: "grant the workload's role the credential's readPolicy output (secretsmanager:GetSecretValue and DescribeSecret on this secret)",
   },
   DecryptionFailure: {
     reason: 'decryption-failed',

@@ -1,5 +1,5 @@
 /**
- * The reliability soak (issue #6): a day of rotation in simulated time, one sweep per simulated
+ * The reliability soak: a day of rotation in simulated time, one sweep per simulated
  * minute (1440 ticks), 20 credentials of every kind against the issuer fakes, with faults on every
  * HTTP issuer (10 % 5xx, 2 % timeouts, seeded), a 30-minute outage of the Aspose issuer, one
  * credential revoked at the vendor and fixed later by an operator, and Secrets Manager throttling

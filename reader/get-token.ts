@@ -1,0 +1,45 @@
+/**
+ * `getToken(name)`: the one-call way to read a token, for code that wants no reader object of its
+ * own (the pattern of Powertools' `getSecret`). Behind it, one module-level {@link TokenReader}
+ * per prefix, made on first use with every default, so calls share one cache per process.
+ */
+import type { TokenRecord } from '../core/token';
+import { DEFAULT_PREFIX, TokenReader } from './token-reader';
+
+/** Options of {@link getToken}. */
+export interface GetTokenOptions {
+  /** Secret name prefix the credential was deployed with. Default `token-rotator/`. */
+  prefix?: string;
+  /** Read the secret now instead of answering from the cache (Powertools' `forceFetch`). */
+  forceFetch?: boolean;
+}
+
+// One default reader per prefix, kept for the life of the process (a Lambda container, a server).
+const defaultReaders = new Map<string, TokenReader>();
+
+/**
+ * The current token record of credential `name`, through the default {@link TokenReader} of
+ * `options.prefix`: read from Secrets Manager only when due, never past its `expiresAt`. For a
+ * client, clock or rotator of your own, make a `TokenReader` instead.
+ *
+ * @throws {@link TokenExpiredError} when the only token available is past its `expiresAt`.
+ * @throws {@link StoreError} or {@link InvalidTokenRecordError} when no token could be read at all.
+ * @throws {@link InvalidConfigurationError} for a name that no credential can have.
+ *
+ * @example
+ * ```ts
+ * import { getToken } from 'token-rotator/reader';
+ *
+ * const { accessToken } = await getToken('sirv-prod');
+ * ```
+ */
+export async function getToken(name: string, options: GetTokenOptions = {}): Promise<TokenRecord> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  let reader = defaultReaders.get(prefix);
+  if (reader === undefined) {
+    reader = new TokenReader({ prefix });
+    defaultReaders.set(prefix, reader);
+  }
+  if (options.forceFetch === true) reader.invalidate(name);
+  return reader.getToken(name);
+}
