@@ -17,9 +17,9 @@
 import { randomBytes } from 'node:crypto';
 import { paginateListSecrets, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Stack } from '@pulumi/pulumi/automation';
-import { collectStatus } from '../cli/commands/status';
 import { abortableSleep, createContext } from '../cli/context';
 import { formatDuration } from '../cli/format-duration';
+import { collectStatus } from '../cli/status-report';
 import { colourAllowed, type OutputStream, type Palette, palette } from '../cli/terminal';
 import { isTokenRotatorError } from '../core/errors';
 import { redact } from '../core/redact';
@@ -38,10 +38,11 @@ import {
   totalsOf,
 } from './demo-summary';
 import { type DemoClients, type IssuerFakes, randomDemoClients, startIssuerFakes } from './issuer-fakes';
+import { RotationTally } from './rotation-tally';
 import { loadRotatorBundle } from './rotator-bundle';
 import { SampleWorkload } from './sample-workload';
 import { SimulatedClock } from './simulated-clock';
-import { type CredentialRow, LiveStatusView } from './status-view';
+import { LiveStatusView } from './status-view';
 
 /** The demo's exit codes (0, 1 and 2 mean what they mean for every token-rotator command). */
 export const DEMO_EXIT_CODES = {
@@ -351,10 +352,7 @@ class DemoRun {
       { prefix: this.prefix },
     );
     const view = new LiveStatusView(this.out, this.colour, PLAIN_TABLE_INTERVAL_MS);
-    const rotatorErrors = new Map<string, { count: number; last: string }>();
-    const firstGeneration = new Map<string, number>();
-    const lastGeneration = new Map<string, number>();
-    const rows = new Map<string, CredentialRow>();
+    const tally = new RotationTally();
 
     const durationMs = this.options.durationSeconds * 1000;
     this.clock.accelerate(this.options.speed);
@@ -374,54 +372,31 @@ class DemoRun {
       try {
         const sweep = await rotator.sweep();
         this.summary.sweeps += 1;
+        tally.sweepFailed(sweep.failures);
         for (const failure of sweep.failures) {
-          const seen = rotatorErrors.get(failure.credential) ?? { count: 0, last: '' };
-          rotatorErrors.set(failure.credential, { count: seen.count + 1, last: failure.code });
           view.note(this.colour.yellow(`${stamp()} ${failure.credential}: refresh failed (${failure.code})`));
         }
       } catch (error) {
-        const seen = rotatorErrors.get('*') ?? { count: 0, last: '' };
-        rotatorErrors.set('*', { count: seen.count + 1, last: codeOf(error) });
+        tally.invocationFailed(codeOf(error));
         view.note(this.colour.red(`${stamp()} the rotator invocation failed (${codeOf(error)})`));
       }
       await workload.tick();
       try {
         const report = await collectStatus(statusContext, names, true);
-        for (const status of report.statuses) {
-          const generation = status.generation;
-          if (generation !== null) {
-            if (!firstGeneration.has(status.credential)) firstGeneration.set(status.credential, generation);
-            const previous = lastGeneration.get(status.credential);
-            if (previous !== undefined && generation > previous) {
-              const expiry = status.expiresAt
-                ? `, expires in ${formatDuration((Date.parse(status.expiresAt) - this.clock.nowMs()) / 1000)}`
-                : '';
-              view.note(`${stamp()} ${status.credential} refreshed: generation ${generation}${expiry}`);
-            }
-            lastGeneration.set(status.credential, Math.max(previous ?? generation, generation));
-          }
-          const counts = workload.counts.get(status.credential);
-          rows.set(status.credential, {
-            credential: status.credential,
-            issuer: status.issuer,
-            generation: lastGeneration.get(status.credential) ?? null,
-            expiresAt: status.expiresAt,
-            refreshAfter: status.refreshAfter,
-            refreshes:
-              (lastGeneration.get(status.credential) ?? 0) -
-              (firstGeneration.get(status.credential) ?? lastGeneration.get(status.credential) ?? 0),
-            reads: counts?.reads ?? 0,
-            lastError: status.lastError ?? rotatorErrors.get(status.credential)?.last ?? counts?.lastError ?? null,
-          });
+        for (const seen of tally.observe(report.statuses, workload.counts)) {
+          const expiry = seen.expiresAt
+            ? `, expires in ${formatDuration((Date.parse(seen.expiresAt) - this.clock.nowMs()) / 1000)}`
+            : '';
+          view.note(`${stamp()} ${seen.credential} refreshed: generation ${seen.generation}${expiry}`);
         }
       } catch (error) {
         view.note(this.colour.red(`${stamp()} reading the status failed (${codeOf(error)})`));
       }
-      view.show([...rows.values()], this.frameHeader(elapsed()));
+      view.show(tally.rows(), this.frameHeader(elapsed()));
       const nextTickAt = Math.min((tick + 1) * tickMs, durationMs);
       await abortableSleep(Math.max(0, nextTickAt - elapsed()), this.io.signal);
     }
-    view.show([...rows.values()], this.frameHeader(Math.min(elapsed(), durationMs)), true);
+    view.show(tally.rows(), this.frameHeader(Math.min(elapsed(), durationMs)), true);
     view.release();
     this.summary.timings.run = seconds(elapsed());
     this.summary.realSeconds = Math.round(elapsed() / 1000);
@@ -431,21 +406,10 @@ class DemoRun {
       failed: workload.protectedUrls.failed,
       example: workload.protectedUrls.lastUrl ?? null,
     };
-    const rotatorWide = rotatorErrors.get('*')?.count ?? 0;
-    this.credentials = DEMO_CREDENTIALS.map(({ name }, i) => {
-      const row = rows.get(name);
-      const counts = workload.counts.get(name);
-      return {
-        credential: name,
-        issuer: row?.issuer ?? null,
-        refreshes: row?.refreshes ?? 0,
-        generation: row?.generation ?? null,
-        reads: counts?.reads ?? 0,
-        expiredReads: counts?.expiredReads ?? 0,
-        // A failed invocation is every credential's problem; it is counted once, on the first.
-        errors: (counts?.errors ?? 0) + (rotatorErrors.get(name)?.count ?? 0) + (i === 0 ? rotatorWide : 0),
-      };
-    });
+    this.credentials = tally.summaries(
+      DEMO_CREDENTIALS.map((c) => c.name),
+      workload.counts,
+    );
     this.checkAborted();
   }
 

@@ -3,8 +3,9 @@
  * cursor-up and clear), printed as plain lines every few seconds otherwise (a pipe, a CI log).
  * Times are relative to the simulated clock. Never shows a token.
  */
-import { terminalRows } from '../cli/commands/status';
+
 import { expiryTime, formatDuration, relativeTime } from '../cli/format-duration';
+import { terminalRows } from '../cli/status-report';
 import { renderTable, type TableColumn } from '../cli/table';
 import type { OutputStream, Palette } from '../cli/terminal';
 

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderStatusTable, terminalRows } from '../../../cli/commands/status';
 import { credentialStatus } from '../../../cli/credential-status';
 import { EXIT_CODES } from '../../../cli/exit-codes';
+import { renderStatusTable, terminalRows } from '../../../cli/status-report';
 import { palette } from '../../../cli/terminal';
 import type { TokenRecord } from '../../../core/token';
 import { type RunOptions, runCommand } from '../../helpers/cli';
