@@ -1,8 +1,9 @@
 /**
  * `token-rotator demo [--duration s] [--speed n] [--json-summary]`: the whole system on this
  * machine (moto, issuer fakes on loopback, the real pulumi CLI, the rotator bundle, a workload)
- * on an accelerated clock. The demo is made of development parts (test fakes, moto), so it runs
- * from a source checkout (`npm run demo`); the published package says so instead of running it.
+ * on an accelerated clock. The demo is made of development parts (local-stack/: moto, the issuer
+ * fakes), so it runs from a source checkout (`npm run demo`); the published package says so
+ * instead of running it.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

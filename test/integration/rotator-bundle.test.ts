@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
+import { tokenRecord } from '../helpers/token-record';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, '..', '..');
@@ -70,17 +71,11 @@ beforeAll(async () => {
         policy: {},
       },
       // Not due for an hour: the sweep after the forced refresh has nothing to do.
-      token: {
-        version: 1,
-        credential: NAME,
-        issuer: 'sirv',
-        accessToken: 'first-token',
-        tokenType: 'Bearer',
-        issuedAt: new Date(issuedAt).toISOString(),
-        expiresAt: new Date(issuedAt + 7_200_000).toISOString(),
-        refreshAfter: new Date(issuedAt + 3_600_000).toISOString(),
-        generation: 1,
-      },
+      token: tokenRecord(
+        NAME,
+        { at: issuedAt, issued: 0, refresh: 3600, expires: 7200 },
+        { accessToken: 'first-token' },
+      ),
     },
   );
 }, 120_000);

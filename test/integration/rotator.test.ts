@@ -25,6 +25,7 @@ import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose
 import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { secretsManagerClient } from '../helpers/aws';
+import { tokenRecord } from '../helpers/token-record';
 
 const PREFIX = `it-rotator-${randomUUID().slice(0, 8)}/`;
 const TICK_SECONDS = 60;
@@ -133,17 +134,11 @@ function clientMapOf(group: Group): Record<string, string> | undefined {
 function firstToken(c: Credential): TokenRecord {
   const refreshAfter = tickTime(c.stagger) + 7_000;
   const issuedAt = refreshAfter - 0.75 * LIFETIME_SECONDS * 1000;
-  return {
-    version: 1,
-    credential: c.name,
-    issuer: c.group,
-    accessToken: `initial-${c.name}`,
-    tokenType: 'Bearer',
-    issuedAt: new Date(issuedAt).toISOString(),
-    expiresAt: new Date(issuedAt + LIFETIME_SECONDS * 1000).toISOString(),
-    refreshAfter: new Date(refreshAfter).toISOString(),
-    generation: 1,
-  };
+  return tokenRecord(
+    c.name,
+    { at: issuedAt, issued: 0, refresh: (refreshAfter - issuedAt) / 1000, expires: LIFETIME_SECONDS },
+    { issuer: c.group, accessToken: `initial-${c.name}` },
+  );
 }
 
 async function inBatches<T>(items: readonly T[], size: number, run: (item: T) => Promise<unknown>): Promise<void> {

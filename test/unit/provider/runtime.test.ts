@@ -15,6 +15,7 @@ import { importSPKI, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCredentialsError, IssuerUnavailableError } from '../../../core/errors';
 import { create, diff, read, remove, update } from '../../../provider/runtime';
+import { tokenRecord } from '../../helpers/token-record';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const SECRET = 'planted-provider-secret-c0ffee';
@@ -178,17 +179,13 @@ describe('provider update', () => {
       },
       policy: {},
     });
-  const storedToken = JSON.stringify({
-    version: 1,
-    credential: 'sirv-prod',
-    issuer: 'sirv',
-    accessToken: 'old-token',
-    tokenType: 'Bearer',
-    issuedAt: '2026-11-22T11:55:00.000Z',
-    expiresAt: '2026-11-22T12:15:00.000Z',
-    refreshAfter: '2026-11-22T12:09:00.000Z',
-    generation: 7,
-  });
+  const storedToken = JSON.stringify(
+    tokenRecord(
+      'sirv-prod',
+      { at: NOW, issued: -300, refresh: 540, expires: 900 },
+      { accessToken: 'old-token', generation: 7 },
+    ),
+  );
   const olds = { ...sirvInputs(), prefix: 'token-rotator/', tokenSecretArn: arnOf('t'), clientSecretArn: arnOf('c') };
 
   beforeEach(() => {
