@@ -23,7 +23,7 @@ import { collectStatus } from '../cli/status-report';
 import { colourAllowed, type OutputStream, type Palette, palette } from '../cli/terminal';
 import { isTokenRotatorError } from '../core/errors';
 import { redact } from '../core/redact';
-import { motoChildEnvironment, pointProcessAtMoto } from '../local-stack/aws-environment';
+import { motoChildEnvironment, motoClientConfig, pointProcessAtMoto } from '../local-stack/aws-environment';
 import { type MotoServer, startMoto } from '../local-stack/moto';
 import { createLocalBackend, inlineStack, type LocalBackend, pulumiCliDir } from '../local-stack/pulumi';
 import { TokenReader } from '../reader';
@@ -92,7 +92,6 @@ export interface DemoResult {
  */
 export const AWS_ENDPOINT_VARIABLE = 'TOKEN_ROTATOR_DEMO_AWS_ENDPOINT_URL';
 
-const DEMO_REGION = 'us-east-1';
 /** Simulated time between two sweeps: the rotator's schedule, `rate(1 minute)`. */
 const SWEEP_INTERVAL_MS = 60_000;
 /** Real time between two plain (non-terminal) tables. */
@@ -317,13 +316,10 @@ class DemoRun {
   // -------------------------------------------------------------------------------------------
   // 3. The accelerated run
 
-  private async rotate(): Promise<void> {
+  /** What the run drives: the rotator bundle, the workload and the status report's context. */
+  private runParts() {
     const fakes = this.fakes as IssuerFakes;
-    const awsConfig = {
-      endpoint: this.endpoint,
-      region: DEMO_REGION,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    };
+    const awsConfig = motoClientConfig(this.endpoint);
     const secretsManager = new SecretsManagerClient(awsConfig);
     this.cleanups.push({ label: 'close the AWS client', run: async () => secretsManager.destroy() });
     let rotator: ReturnType<typeof loadRotatorBundle>;
@@ -351,6 +347,11 @@ class DemoRun {
       },
       { prefix: this.prefix },
     );
+    return { rotator, workload, statusContext, names };
+  }
+
+  private async rotate(): Promise<void> {
+    const { rotator, workload, statusContext, names } = this.runParts();
     const view = new LiveStatusView(this.out, this.colour, PLAIN_TABLE_INTERVAL_MS);
     const tally = new RotationTally();
 
@@ -463,11 +464,7 @@ class DemoRun {
 
   /** Secrets under the prefix, those scheduled for deletion included. */
   private async secretsLeft(): Promise<number> {
-    const client = new SecretsManagerClient({
-      endpoint: this.endpoint,
-      region: DEMO_REGION,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const client = new SecretsManagerClient(motoClientConfig(this.endpoint));
     let left = 0;
     let pages = 0;
     try {

@@ -7,14 +7,26 @@
 /** The region every local-stack client and resource lives in. */
 export const MOTO_REGION = 'us-east-1';
 
+/** moto's throwaway credentials (moto accepts any). */
+export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+/** The configuration of an SDK client that talks to moto at `endpoint` without reading the environment. */
+export function motoClientConfig(endpoint: string): {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} {
+  return { endpoint, region: MOTO_REGION, credentials: { ...MOTO_CREDENTIALS } };
+}
+
 /** The AWS environment a process needs to talk to moto at `endpoint` with throwaway credentials. */
 export function motoEnvironment(endpoint: string): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: MOTO_REGION,
     AWS_DEFAULT_REGION: MOTO_REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
     // Never wait for an instance metadata service that is not there.
     AWS_EC2_METADATA_DISABLED: 'true',
   };
