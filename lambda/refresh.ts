@@ -102,14 +102,39 @@ export async function refreshCredential(
       secondsToExpiry: secondsToExpiry(record, deps.now()),
     };
   } catch (e) {
-    const error = classify(e, name);
+    return recordFailedRefresh(name, e, { deps, where, now, current, listing: options.listing });
+  }
+}
+
+/**
+ * The failure path: classify, back off, tag. It never throws: whatever the error (an issuer's
+ * absurd Retry-After, a store that fails again), the sweep gets a result for this credential
+ * and goes on with the others.
+ */
+async function recordFailedRefresh(
+  name: string,
+  e: unknown,
+  state: {
+    deps: RefreshDeps;
+    where: store.SecretStore;
+    now: Date;
+    current: TokenRecord | undefined;
+    listing: CredentialListing | undefined;
+  },
+): Promise<RefreshResult> {
+  const { deps, where, now, current } = state;
+  const error = classify(e, name);
+  let nextAttempt: Date | undefined;
+  try {
     // A targeted or fanned-out refresh has no listing: read the tags, so backoff keeps growing.
-    const known = options.listing ?? (await describeForFailure(where, name));
+    const known = state.listing ?? (await describeForFailure(where, name));
     const failures = (known?.failures ?? 0) + 1;
     const permanent = PERMANENT_ERRORS.has(error.code);
-    const nextAttempt = permanent
+    // Retry-After never parks a credential past the point where its current token needs replacing.
+    const notAfter = current ? new Date(Date.parse(current.expiresAt) - 2 * deps.lookaheadSeconds * 1000) : undefined;
+    nextAttempt = permanent
       ? undefined
-      : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random });
+      : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
     try {
       await store.recordFailure(where, name, {
         failures,
@@ -120,19 +145,23 @@ export async function refreshCredential(
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
     }
-    return {
-      credential: name,
-      ok: false,
-      error: {
-        code: error.code,
-        message: error.message,
-        transient: error.transient,
-        retryAfterSeconds: error.retryAfterSeconds,
-      },
-      nextAttempt: nextAttempt?.toISOString(),
-      secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
-    };
+  } catch {
+    // Only a bug of ours gets here; the credential stays due and the result still reports it.
+    nextAttempt = undefined;
   }
+  return {
+    credential: name,
+    ok: false,
+    error: {
+      code: error.code,
+      message: error.message,
+      transient: error.transient,
+      retryAfterSeconds: error.retryAfterSeconds,
+    },
+    nextAttempt:
+      nextAttempt !== undefined && Number.isFinite(nextAttempt.getTime()) ? nextAttempt.toISOString() : undefined,
+    secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
+  };
 }
 
 /** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */

@@ -117,10 +117,29 @@ export async function refreshMany(
     names.map((name) =>
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
-        return refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+        try {
+          return await refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+        } catch (e) {
+          // refreshCredential reports its failures as results; should one escape anyway, it is
+          // this credential's failure, never the sweep's.
+          return internalFailure(name, e);
+        }
       }),
     ),
   );
+}
+
+function internalFailure(name: string, e: unknown): RefreshResult {
+  const kind = e instanceof Error ? e.name : typeof e;
+  return {
+    credential: name,
+    ok: false,
+    error: {
+      code: 'InternalError',
+      message: `Credential "${name}": refresh failed unexpectedly (${kind}).`,
+      transient: true,
+    },
+  };
 }
 
 /** Hands each batch to an asynchronous invocation of this function; returns the names handed off. */

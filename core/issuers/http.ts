@@ -11,7 +11,10 @@ import {
   type TokenRotatorError,
 } from '../errors';
 import { excerpt } from '../redact';
+import { parseRetryAfter } from '../untrusted-time';
 import { DEFAULT_TIMEOUT_SECONDS } from './config';
+
+export { parseRetryAfter } from '../untrusted-time';
 
 /** One request to an issuer, with everything needed to describe its failure. */
 export interface IssuerRequest {
@@ -148,19 +151,6 @@ export function classifyHttpFailure(
     ...base,
     reason: 'unexpected-status',
   });
-}
-
-/**
- * Parses a `Retry-After` value (delta-seconds or HTTP-date, RFC 9110 §10.2.3) into whole seconds
- * from `now`; `undefined` when absent or unreadable. A date in the past gives 0.
- */
-export function parseRetryAfter(value: string | null | undefined, now: () => Date): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now().getTime()) / 1000));
 }
 
 /**

@@ -296,3 +296,22 @@ describe('failedAtFor', () => {
     expect(failedAtFor(NOW, new Date(NOW.getTime() + 400))).toEqual(at(1));
   });
 });
+
+describe('refreshCredential with an absurd Retry-After', () => {
+  it('records a valid, capped next-attempt tag and returns a result instead of throwing', async () => {
+    // Prepare
+    const { deps } = setup({
+      answer: { kind: 'status', status: 503, headers: { 'retry-after': '99999999999999999999' } },
+    });
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toMatchObject({ ok: false, error: { code: 'IssuerUnavailable' } });
+    const nextAttempt = 'nextAttempt' in result ? result.nextAttempt : undefined;
+    expect(nextAttempt).toBeDefined();
+    // The current token expires at +270 s: the retry is not parked past a polite 15 minutes.
+    expect(Date.parse(nextAttempt ?? '')).toBe(at(900).getTime());
+    const tag = sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt];
+    expect(tag).toMatch(/^\d+$/);
+  });
+});
