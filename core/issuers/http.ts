@@ -73,7 +73,6 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
   const fetchImpl = request.fetch ?? globalThis.fetch;
   const signal = AbortSignal.timeout((request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
   let response: Response;
-  let text: string;
   try {
     response = await untilAborted(
       () =>
@@ -86,14 +85,109 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
         }),
       signal,
     );
-    text = await untilAborted(() => response.text(), signal);
   } catch (error) {
     throw transportError(error, signal, request);
   }
-  if (response.status >= 200 && response.status < 300) {
-    return { status: response.status, headers: response.headers, text };
+  const ok = response.status >= 200 && response.status < 300;
+  let answer: BoundedBody;
+  try {
+    // The timeout covers the body too: a trickling answer is abandoned like a silent one.
+    answer = await untilAborted(() => readBoundedBody(response, MAX_ANSWER_BYTES, signal), signal);
+  } catch (error) {
+    throw bodyError(error, signal, request, response.status);
   }
-  throw classifyHttpFailure(response.status, response.headers, text, request);
+  if (!ok) {
+    // A failure's body is only quoted (redacted, truncated): its first bytes are enough.
+    throw classifyHttpFailure(response.status, response.headers, decodeLenient(answer.bytes), request);
+  }
+  if (answer.truncated) {
+    throw new MalformedResponseError(
+      `${describeRequest(request, response.status)} with an answer over ${MAX_ANSWER_BYTES / 1024} KiB (after decompression), far more than a token answer; retry later, and report it to the issuer if it persists.`,
+      { credential: request.credential, status: response.status, reason: 'answer-too-large' },
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(answer.bytes);
+  } catch {
+    // Decoding leniently would store a token with replacement characters in it: refuse.
+    throw new MalformedResponseError(
+      `${describeRequest(request, response.status)} with a body that is not valid UTF-8; retry later, and report it to the issuer if it persists.`,
+      { credential: request.credential, status: response.status, reason: 'not-utf8' },
+    );
+  }
+  return { status: response.status, headers: response.headers, text };
+}
+
+/**
+ * The most an issuer answer may hold, counted after decompression: a token answer is a few
+ * kilobytes, and the rotator Lambda has 256 MiB for a whole sweep.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+
+interface BoundedBody {
+  bytes: Uint8Array;
+  /** True when the answer went on past the limit (and was cut off there). */
+  truncated: boolean;
+}
+
+/**
+ * Reads at most `maxBytes` of a body as it streams in (decompressed by the HTTP client), then
+ * cancels the rest: an endless stream or a decompression bomb costs `maxBytes`, not the Lambda.
+ */
+async function readBoundedBody(response: Response, maxBytes: number, signal: AbortSignal): Promise<BoundedBody> {
+  if (response.body === null) return { bytes: new Uint8Array(0), truncated: false };
+  const reader = response.body.getReader();
+  const cancel = () => {
+    reader.cancel().catch(() => {});
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { bytes: concat(chunks, size), truncated: false };
+      const room = maxBytes - size;
+      if (value.byteLength > room) {
+        chunks.push(value.subarray(0, room));
+        cancel();
+        return { bytes: concat(chunks, maxBytes), truncated: true };
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function decodeLenient(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** A body that failed mid-stream: the issuer's doing, so transient, never a configuration error. */
+function bodyError(error: unknown, signal: AbortSignal, request: IssuerRequest, status: number): TokenRotatorError {
+  if (signal.aborted) return transportError(error, signal, request);
+  return new IssuerUnavailableError(
+    `${describeRequest(request, status)} but the answer broke off while it was read (${networkCode(error) ?? 'read error'}); retry later.`,
+    {
+      credential: request.credential,
+      status,
+      reason: 'body-read-failed',
+      cause: new TransportFailure('body read failed', networkCode(error)),
+    },
+  );
 }
 
 /**
