@@ -10,7 +10,7 @@ import {
   MalformedResponseError,
   type TokenRotatorError,
 } from '../errors';
-import { excerpt } from '../redact';
+import { excerpt, redact } from '../redact';
 import { parseRetryAfter } from '../untrusted-time';
 import { DEFAULT_TIMEOUT_SECONDS } from './config';
 
@@ -207,7 +207,10 @@ export function classifyHttpFailure(
 
   if (status >= 300 && status < 400) {
     const location = headers.get('location');
-    const target = location && URL.canParse(location, request.url) ? safeUrl(new URL(location, request.url).href) : '';
+    const target =
+      location && URL.canParse(location, request.url)
+        ? safeUrl(new URL(location, request.url).href, request.secrets)
+        : '';
     return new InvalidConfigurationError(
       `${where} redirected${target ? ` to ${target}` : ''}; configure the final token URL instead.`,
       { ...base, reason: 'redirect', field: 'issuer.url' },
@@ -271,16 +274,22 @@ export function parseJsonObject(
 }
 
 /** `Credential "x": json issuer at https://host/path answered 401`, the common start of every message. */
-export function describeRequest(request: Pick<IssuerRequest, 'credential' | 'kind' | 'url'>, status?: number): string {
+export function describeRequest(
+  request: Pick<IssuerRequest, 'credential' | 'kind' | 'url'> & { secrets?: readonly string[] | undefined },
+  status?: number,
+): string {
   const answered = status === undefined ? '' : ` answered ${status}`;
-  return `Credential "${request.credential}": ${request.kind} issuer at ${safeUrl(request.url)}${answered}`;
+  return `Credential "${request.credential}": ${request.kind} issuer at ${safeUrl(request.url, request.secrets)}${answered}`;
 }
 
-/** Origin and path only: a query string may carry a key. */
-export function safeUrl(url: string): string {
+/**
+ * Origin and path only (a query string may carry a key), redacted like any upstream text: a
+ * redirect's `Location` is the issuer's to choose, and may echo the client secret in its path.
+ */
+export function safeUrl(url: string, secrets: readonly string[] = []): string {
   if (!URL.canParse(url)) return '(unparseable URL)';
   const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
+  return redact(`${parsed.origin}${parsed.pathname}`, secrets);
 }
 
 function quoteUpstream(text: string, secrets: readonly string[]): string {
