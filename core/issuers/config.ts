@@ -83,7 +83,7 @@ export const jsonIssuerSchema = z.strictObject({
         .string({ error: 'expected a header value as a string' })
         .max(8192, { error: 'expected a header value of at most 8192 characters' })
         // A line break would end the header and start another: refuse it here, naming the field.
-        .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, {
+        .regex(/^[\t -~\u00a0-\uffff]*$/, {
           error: 'expected a header value without line breaks or control characters',
         }),
     )
