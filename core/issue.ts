@@ -4,10 +4,11 @@
  * token) and the rotator (every refresh); knows nothing of AWS.
  */
 
+import { MalformedResponseError } from './errors';
 import { obtainToken } from './issuers';
 import type { IssueContext, IssuedToken } from './issuers/types';
 import { assertWriteBudget, computeRefreshAfter, type RefreshPolicy } from './policy';
-import { TOKEN_RECORD_VERSION, type TokenRecord } from './token';
+import { MAX_SECRET_BYTES, TOKEN_RECORD_VERSION, type TokenRecord } from './token';
 
 /** What {@link issueTokenRecord} needs besides the issuer's own seams. */
 export interface IssueRecordInput {
@@ -53,7 +54,7 @@ export function toTokenRecord(
   const lifetimeSeconds = Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000);
   assertWriteBudget(lifetimeSeconds, input.policy, input.credential);
   const refreshAfter = computeRefreshAfter(token, input.policy, input.random);
-  return {
+  const record: TokenRecord = {
     version: TOKEN_RECORD_VERSION,
     credential: input.credential,
     issuer: typeof kind === 'string' ? kind : 'unknown',
@@ -65,4 +66,14 @@ export function toTokenRecord(
     refreshAfter: refreshAfter.toISOString(),
     generation: input.previousGeneration + 1,
   };
+  // Checked here, not left to PutSecretValue: a store error would be retried every tick, asking
+  // the issuer for another oversized token each time. This answer cannot be stored; the next may.
+  const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8');
+  if (bytes > MAX_SECRET_BYTES) {
+    throw new MalformedResponseError(
+      `Credential "${input.credential}": the issuer's token makes a ${bytes}-byte token record, over Secrets Manager's ${MAX_SECRET_BYTES}-byte limit; it is not stored. Report it to the issuer; the refresh is retried after a back-off.`,
+      { credential: input.credential, reason: 'secret-too-large' },
+    );
+  }
+  return record;
 }

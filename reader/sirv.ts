@@ -13,6 +13,7 @@ import {
 } from '../core/errors';
 import { excerpt } from '../core/redact';
 import { InvalidTokenRecordError } from '../core/token';
+import { parseRetryAfter } from '../core/untrusted-time';
 import type { TokenReader } from './token-reader';
 
 /** Sirv's REST API. */
@@ -147,10 +148,12 @@ export async function createProtectedUrl(
     // abort is the caller's own doing.
     if (error instanceof TokenRotatorError || error instanceof InvalidTokenRecordError) throw error;
     if (error instanceof Error && error.name === 'AbortError') throw error;
+    // The cause keeps only the error's name and code: a platform message may quote the request's
+    // headers, and so the token.
     throw new IssuerUnavailableError(`${where} failed before an answer arrived (network or timeout).`, {
       credential: credentialName,
       reason: 'network',
-      cause: error,
+      cause: nameOnly(error),
     });
   }
 
@@ -209,7 +212,7 @@ function classifyFailure(where: string, credential: string, response: Response, 
   if (status === 408 || status === 429 || status >= 500) {
     return new IssuerUnavailableError(`${where} answered ${status}: ${quoted}`, {
       ...options,
-      retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')),
+      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), () => new Date()),
       reason: status === 429 ? 'rate-limited' : 'unavailable',
     });
   }
@@ -219,7 +222,10 @@ function classifyFailure(where: string, credential: string, response: Response, 
   });
 }
 
-function retryAfterSeconds(header: string | null): number | undefined {
-  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
-  return Number(header.trim());
+function nameOnly(error: unknown): Error {
+  const name = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code;
+  const cause = new Error(typeof code === 'string' ? `${name} (${code.slice(0, 32)})` : name);
+  cause.name = name;
+  return cause;
 }
