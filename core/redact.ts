@@ -15,7 +15,10 @@ const LONG_OPAQUE = /[A-Za-z0-9+/=_-]{32,}/g;
 // The value of any field whose name says it holds a credential, in JSON (`"token": "…"`) or form
 // (`client_secret=…`) shape, whatever its length.
 // The name is matched as a whole run, then judged: `[\w-]*keyword[\w-]*` backtracks quadratically.
-const SENSITIVE_FIELD = /(?<![\w-])("?([\w-]+)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}"]+)/g;
+// Only the name and separator are matched by a pattern; the value is taken (by FIELD_VALUE) only
+// after a sensitive name, so a harmless field's value is still searched for nested ones.
+const FIELD_NAME = /(?<![\w-])"?([\w-]+)"?\s*[:=]\s*/g;
+const FIELD_VALUE = /"(?:[^"\\]|\\.)*"|[^\s&,;}"]+/y;
 const SENSITIVE_NAME = /token|secret|password|passwd|authorization|api[_-]?key|private[_-]?key|jwt/i;
 const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
 
@@ -31,14 +34,27 @@ export function redact(text: string, secrets: readonly (string | undefined)[] = 
     if (!secret || secret.length < 4) continue;
     for (const form of encodedForms(secret)) out = out.split(form).join('[redacted]');
   }
-  return out
-    .replace(PEM_BLOCK, '[redacted]')
-    .replace(SENSITIVE_FIELD, (match, lead: string, name: string, value: string) => {
-      if (!SENSITIVE_NAME.test(name)) return match;
-      return value.startsWith('"') ? `${lead}"[redacted]"` : `${lead}[redacted]`;
-    })
+  return redactSensitiveFields(out.replace(PEM_BLOCK, '[redacted]'))
     .replace(JWT_LIKE, '[redacted]')
     .replace(LONG_OPAQUE, '[redacted]');
+}
+
+/** Replaces the value of every field whose name says it holds a credential; one pass, linear. */
+function redactSensitiveFields(text: string): string {
+  const parts: string[] = [];
+  let copied = 0;
+  FIELD_NAME.lastIndex = 0;
+  for (let match = FIELD_NAME.exec(text); match !== null; match = FIELD_NAME.exec(text)) {
+    if (!SENSITIVE_NAME.test(match[1] ?? '')) continue;
+    FIELD_VALUE.lastIndex = FIELD_NAME.lastIndex;
+    const value = FIELD_VALUE.exec(text)?.[0];
+    if (value === undefined) continue;
+    parts.push(text.slice(copied, FIELD_NAME.lastIndex), value.startsWith('"') ? '"[redacted]"' : '[redacted]');
+    copied = FIELD_NAME.lastIndex + value.length;
+    FIELD_NAME.lastIndex = copied;
+  }
+  parts.push(text.slice(copied));
+  return parts.join('');
 }
 
 /**

@@ -8,8 +8,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { isTokenRotatorError } from '../core/errors';
-import { obtainToken } from '../core/issuers';
+import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
+import { obtainToken, parseIssuerConfig } from '../core/issuers';
 import { CREDENTIAL_NAME_PATTERN } from '../core/store';
 import type { IssueResult } from '../provider/lambda-issue';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
@@ -131,6 +131,11 @@ export function createHandler(deps: HandlerDeps = {}) {
 
     if (e.action === 'issue') {
       try {
+        // Whoever may invoke this function may send an `issue` event: it gets a validated issuer
+        // configuration (strict schema, no fetch options of its own) over https only, so the
+        // function cannot be aimed at plain-http services of its network (the Lambda runtime API
+        // on loopback included) and have their answers quoted back.
+        assertIssueAllowed(e.issuer, e.credential, config.allowInsecureIssue);
         const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now });
         logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
         return {
@@ -168,6 +173,16 @@ export function createHandler(deps: HandlerDeps = {}) {
   };
 }
 
+function assertIssueAllowed(issuer: unknown, credential: string, allowInsecure: boolean): void {
+  const config = parseIssuerConfig(issuer, { credential });
+  if (config.allowInsecureHttp && !allowInsecure) {
+    throw new InvalidConfigurationError(
+      `Credential "${credential}": the rotator issues first tokens from https:// issuers only (issuer.allowInsecureHttp is refused here); obtain the first token in-process, or set TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE=true on a test rotator.`,
+      { credential, field: 'issuer.allowInsecureHttp', reason: 'insecure-issue' },
+    );
+  }
+}
+
 function expiriesOf(results: (RefreshResult | Deferred)[]): number[] {
   return results.flatMap((r) =>
     'secondsToExpiry' in r && typeof r.secondsToExpiry === 'number' ? [r.secondsToExpiry] : [],
@@ -197,7 +212,8 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
       logger.warn('Refresh failed', {
         credential: r.credential,
         code: r.error.code,
-        message: r.error.message,
+        // Not `message`: Powertools reserves that key for the log line's own message and drops it.
+        error: r.error.message,
         nextAttempt: r.nextAttempt,
       });
     }

@@ -45,9 +45,15 @@ export interface IssuerResponse {
 
 /** OAuth2 error codes (RFC 6749 §5.2) that mean the client itself was rejected. */
 const CREDENTIAL_ERROR_CODES = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant']);
+/**
+ * Codes that say "not now" (RFC 6749 §4.1.2.1's `temporarily_unavailable` and `server_error`,
+ * RFC 8628's `slow_down`), whatever the status they come with: retry, never block.
+ */
+const TRANSIENT_ERROR_CODES = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
 /** Every standard OAuth2 token error code; only these are trusted enough to become a `reason`. */
 const OAUTH_ERROR_CODES = new Set([
   ...CREDENTIAL_ERROR_CODES,
+  ...TRANSIENT_ERROR_CODES,
   'invalid_request',
   'invalid_scope',
   'unsupported_grant_type',
@@ -216,10 +222,18 @@ export function classifyHttpFailure(
       { ...base, reason: 'redirect', field: 'issuer.url' },
     );
   }
-  if (status === 429 || status === 408 || status >= 500) {
+  const notNow = oauthError !== undefined && TRANSIENT_ERROR_CODES.has(oauthError);
+  if (status === 429 || status === 408 || status >= 500 || notNow) {
     const retryAfterSeconds = parseRetryAfter(headers.get('retry-after'), request.now ?? (() => new Date()));
     const wait = retryAfterSeconds === undefined ? 'retry later' : `retry in ${retryAfterSeconds} s (Retry-After)`;
-    const reason = status === 429 ? 'rate-limited' : status === 408 ? 'timeout' : 'server-error';
+    const reason =
+      status === 429
+        ? 'rate-limited'
+        : status === 408
+          ? 'timeout'
+          : status >= 500
+            ? 'server-error'
+            : (oauthError ?? 'unavailable');
     return new IssuerUnavailableError(`${where}; the issuer is unavailable, ${wait}.${upstream}`, {
       ...base,
       reason,

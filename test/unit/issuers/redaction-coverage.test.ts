@@ -56,5 +56,7 @@ describe('redaction is linear', () => {
       '{"x_access_token_v2": "[redacted]"} refresh_token=[redacted]&y=1',
     );
     expect(redact('{"status": "fine", "note": "ok"}')).toBe('{"status": "fine", "note": "ok"}');
+    // A harmless field's value is still searched: the credential inside it is redacted.
+    expect(redact('{"error":"down, token=abc-def"}')).toBe('{"error":"down, token=[redacted]"}');
   });
 });

@@ -24,7 +24,13 @@ const CONTEXT: InvocationContext = {
   invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator',
   awsRequestId: 'req-1',
 };
-const ENV = { TOKEN_ROTATOR_PREFIX: PREFIX, TOKEN_ROTATOR_BATCH_SIZE: '10', TOKEN_ROTATOR_CONCURRENCY: '4' };
+// The fake issuers are plain http on loopback: a test rotator allows them for `issue` events.
+const ENV = {
+  TOKEN_ROTATOR_PREFIX: PREFIX,
+  TOKEN_ROTATOR_BATCH_SIZE: '10',
+  TOKEN_ROTATOR_CONCURRENCY: '4',
+  TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: 'true',
+};
 
 let sm: MemorySecrets;
 let lambdaMock: AwsClientStub<LambdaClient>;
@@ -210,6 +216,31 @@ describe('handler event routing', () => {
     });
   });
 
+  it('refuses an "issue" event for an http:// issuer unless the rotator allows it, fetching nothing', async () => {
+    const { TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: _allowed, ...env } = ENV;
+    const { handler, issuer } = handlerWith({}, { env });
+    const result = await handler(
+      { action: 'issue', credential: 'new-one', issuer: sirvDocument('new-one').issuer },
+      CONTEXT,
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    expect(issuer.calls).toHaveLength(0);
+  });
+
+  it('refuses an "issue" event carrying fields the issuer schema does not know (no fetch options)', async () => {
+    const { handler, issuer } = handlerWith();
+    const result = await handler(
+      {
+        action: 'issue',
+        credential: 'new-one',
+        issuer: { ...sirvDocument('new-one').issuer, fetchOptions: { headers: { host: 'internal' } } },
+      },
+      CONTEXT,
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    expect(issuer.calls).toHaveLength(0);
+  });
+
   it('answers "issue" with InvalidConfiguration for a bad issuer configuration', async () => {
     const { handler } = handlerWith();
     const result = await handler({ action: 'issue', credential: 'new-one', issuer: { kind: 'nope' } }, CONTEXT);
@@ -355,5 +386,7 @@ describe('handler logs', () => {
       code: 'IssuerUnavailable',
       nextAttempt: at(30).toISOString(),
     });
+    // The error's own message survives Powertools (which drops a `message` key of the extras).
+    expect(failed?.error).toEqual(expect.stringContaining('Credential "down"'));
   });
 });
