@@ -7,7 +7,13 @@
 import { MalformedResponseError } from './errors';
 import { obtainToken } from './issuers';
 import type { IssueContext, IssuedToken } from './issuers/types';
-import { assertWriteBudget, computeRefreshAfter, type RefreshPolicy } from './policy';
+import {
+  adaptedRefreshAfter,
+  assertWriteBudget,
+  computeRefreshAfter,
+  type RefreshPolicy,
+  writeBudgetBreached,
+} from './policy';
 import { MAX_SECRET_BYTES, TOKEN_RECORD_VERSION, type TokenRecord } from './token';
 
 /** What {@link issueTokenRecord} needs besides the issuer's own seams. */
@@ -21,6 +27,12 @@ export interface IssueRecordInput {
   previousGeneration: number;
   /** Jitter seam: a number in [0, 1). */
   random?: () => number;
+  /**
+   * `enforce` (default, `pulumi up`): a token whose real lifetime breaks the write budget is an
+   * InvalidConfiguration error. `adapt` (run time): the valid token is kept, its refresh moved as
+   * late as the margin allows; the caller reports the breach (see `writeBudgetBreached`).
+   */
+  writeBudget?: 'enforce' | 'adapt';
 }
 
 /**
@@ -51,9 +63,15 @@ export function toTokenRecord(
   input: Omit<IssueRecordInput, 'issuer'> & { issuer: unknown },
 ): TokenRecord {
   const kind = (input.issuer as { kind?: unknown } | null)?.kind;
-  const lifetimeSeconds = Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000);
-  assertWriteBudget(lifetimeSeconds, input.policy, input.credential);
-  const refreshAfter = computeRefreshAfter(token, input.policy, input.random);
+  const lifetimeSeconds = lifetimeSecondsOf(token);
+  let refreshAfter: Date;
+  if (input.writeBudget === 'adapt' && writeBudgetBreached(lifetimeSeconds, input.policy)) {
+    // A vendor that shortened its tokens: throwing would discard a valid token and block the credential.
+    refreshAfter = adaptedRefreshAfter(token, input.policy);
+  } else {
+    assertWriteBudget(lifetimeSeconds, input.policy, input.credential);
+    refreshAfter = computeRefreshAfter(token, input.policy, input.random);
+  }
   const record: TokenRecord = {
     version: TOKEN_RECORD_VERSION,
     credential: input.credential,
@@ -76,4 +94,10 @@ export function toTokenRecord(
     );
   }
   return record;
+}
+
+/** Whole seconds from a token's `issuedAt` to its `expiresAt`. */
+export function lifetimeSecondsOf(token: { issuedAt: Date | string; expiresAt: Date | string }): number {
+  const ms = (d: Date | string) => (typeof d === 'string' ? Date.parse(d) : d.getTime());
+  return Math.floor((ms(token.expiresAt) - ms(token.issuedAt)) / 1000);
 }

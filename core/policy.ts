@@ -151,6 +151,28 @@ export function assertWriteBudget(lifetimeSeconds: number, policy: RefreshPolicy
   }
 }
 
+/**
+ * True when a token of this lifetime would break the write budget under this policy (what
+ * {@link assertWriteBudget} refuses at `pulumi up`). At run time such a token is still stored:
+ * the breach is reported and the refresh moved as late as the margin allows.
+ */
+export function writeBudgetBreached(lifetimeSeconds: number, policy: RefreshPolicy): boolean {
+  if (policy.minMarginSeconds >= lifetimeSeconds) return true;
+  return (
+    shortestWriteIntervalSeconds(lifetimeSeconds, policy) < MIN_WRITE_INTERVAL_SECONDS && !policy.allowFrequentWrites
+  );
+}
+
+/**
+ * The refresh time of a token that breaks the write budget: as late as the margin allows
+ * (`expiresAt − minMargin`, never before `issuedAt`), so the secret is written as seldom as the
+ * token's real lifetime permits. No jitter: it could only make writes more frequent.
+ */
+export function adaptedRefreshAfter(token: { issuedAt: Date; expiresAt: Date }, policy: RefreshPolicy): Date {
+  const latest = token.expiresAt.getTime() - policy.minMarginSeconds * 1000;
+  return new Date(Math.max(token.issuedAt.getTime(), latest));
+}
+
 /** Inputs of {@link nextAttemptAt}. */
 export interface BackoffInput {
   /** Consecutive failures so far, this one included (≥ 1). */

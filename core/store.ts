@@ -65,6 +65,8 @@ export const TAG_KEYS = {
   nextAttempt: 'token-rotator:next-attempt',
   /** When the last failure was recorded; a permanent failure is lifted by a newer client secret. */
   failedAt: 'token-rotator:failed-at',
+  /** `breached` when the issuer's real token lifetime makes the rotator write more often than the budget. */
+  writeBudget: 'token-rotator:write-budget',
 } as const;
 
 /** Tag keys starting with these are ours (or AWS's) and cannot be user tags. */
@@ -290,12 +292,13 @@ function assertUserTags(name: string, tags: Record<string, string> | undefined):
 }
 
 /** The tags a freshly written token carries: when it is due, when it expires, and no failures. */
-function freshTokenTags(record: TokenRecord): Record<string, string> {
+function freshTokenTags(record: TokenRecord, writeBudgetBreached?: boolean): Record<string, string> {
   return {
     [TAG_KEYS.credential]: record.credential,
     [TAG_KEYS.refreshAfter]: epochSeconds(record.refreshAfter),
     [TAG_KEYS.expiresAt]: epochSeconds(record.expiresAt),
     [TAG_KEYS.failures]: '0',
+    ...(writeBudgetBreached === undefined ? {} : { [TAG_KEYS.writeBudget]: writeBudgetBreached ? 'breached' : 'ok' }),
   };
 }
 
@@ -537,7 +540,7 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
 export async function putToken(
   store: SecretStore,
   record: TokenRecord,
-  options: { clearFailureTags?: boolean } = {},
+  options: TagTokenOptions = {},
 ): Promise<string> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
@@ -564,20 +567,25 @@ export async function putToken(
   return out.VersionId ?? versionId;
 }
 
+/** Options of {@link putToken} and {@link tagToken}. */
+export interface TagTokenOptions {
+  /** Remove failure tags after the write (default true). */
+  clearFailureTags?: boolean;
+  /** Set the `write-budget` tag to `breached` or `ok`; left alone when undefined. */
+  writeBudgetBreached?: boolean;
+}
+
 /**
  * Sets the tags of a token secret from its current record (`refresh-after`, `expires-at`, no
  * failures). `putToken` calls it after each write; a sweep calls it to repair tags that a failed
  * tagging call left behind the stored record.
  */
-export async function tagToken(
-  store: SecretStore,
-  record: TokenRecord,
-  options: { clearFailureTags?: boolean } = {},
-): Promise<void> {
+export async function tagToken(store: SecretStore, record: TokenRecord, options: TagTokenOptions = {}): Promise<void> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
+  const tags = freshTokenTags(record, options.writeBudgetBreached);
   await call(name, 'TagResource', () =>
-    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(record)) })),
+    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
   );
   if (options.clearFailureTags !== false) {
     await call(name, 'UntagResource', () =>

@@ -205,8 +205,16 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
   for (const r of summary.results) {
     if ('deferred' in r) continue;
     if (r.ok) {
-      if (!('skipped' in r))
+      if (!('skipped' in r)) {
         logger.info('Refreshed', { credential: r.credential, generation: r.generation, expiresAt: r.expiresAt });
+        if (r.writeBudgetBreached) {
+          logger.warn('Write budget breached', {
+            credential: r.credential,
+            detail:
+              "the issuer's tokens now live too short for one write per 10 minutes; the token was stored and its refresh moved as late as the margin allows",
+          });
+        }
+      }
     } else {
       // Messages are composed by our own error classes and carry no secret.
       logger.warn('Refresh failed', {
@@ -221,6 +229,7 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
   metrics.addMetric('RefreshSucceeded', MetricUnit.Count, summary.refreshed);
   metrics.addMetric('RefreshFailed', MetricUnit.Count, summary.failed);
   metrics.addMetric('CredentialsRejected', MetricUnit.Count, summary.rejected);
+  metrics.addMetric('WriteBudgetBreached', MetricUnit.Count, summary.writeBudgetBreached);
   if (summary.minSecondsToExpiry !== undefined) {
     metrics.addMetric('SecondsToExpiry', MetricUnit.Seconds, summary.minSecondsToExpiry);
   }
@@ -234,6 +243,7 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
     skipped: summary.skipped,
     deferred: summary.deferred,
     fannedOut: summary.fannedOut,
+    writeBudgetBreached: summary.writeBudgetBreached,
     minSecondsToExpiry: summary.minSecondsToExpiry,
   });
 }

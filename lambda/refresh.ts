@@ -3,10 +3,10 @@
  * touches the token value; it is recorded in tags with the next attempt.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isTokenRotatorError } from '../core/errors';
-import { issueTokenRecord } from '../core/issue';
+import { isTokenRotatorError, MalformedResponseError } from '../core/errors';
+import { issueTokenRecord, lifetimeSecondsOf } from '../core/issue';
 import type { IssueContext } from '../core/issuers/types';
-import { nextAttemptAt, resolvePolicy } from '../core/policy';
+import { nextAttemptAt, resolvePolicy, writeBudgetBreached } from '../core/policy';
 import * as store from '../core/store';
 import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
 import { type CredentialListing, PERMANENT_ERRORS } from './plan';
@@ -31,6 +31,8 @@ export type RefreshResult =
       expiresAt: string;
       refreshAfter: string;
       secondsToExpiry: number;
+      /** The issuer's real token lifetime breaks the write budget: stored anyway, reported. */
+      writeBudgetBreached?: true | undefined;
     }
   | { credential: string; ok: true; skipped: 'not-due'; generation: number; secondsToExpiry: number }
   | {
@@ -86,13 +88,24 @@ export async function refreshCredential(
         policy,
         previousGeneration: current?.generation ?? 0,
         random: deps.random,
+        // At run time a valid token is always kept; the budget is judged at `pulumi up`.
+        writeBudget: 'adapt',
       },
       context,
     );
+    if (current && record.accessToken === current.accessToken) {
+      // The issuer handed back the token we hold: it expires when it always did, so storing it
+      // as a new generation with our new expiry would promise workloads a life it does not have.
+      throw new MalformedResponseError(
+        `Credential "${name}": the issuer handed back the token already stored; it keeps its expiry (${current.expiresAt}) and nothing is written. Retried after a back-off.`,
+        { credential: name, reason: 'token-repeated' },
+      );
+    }
+    const breached = writeBudgetBreached(lifetimeSecondsOf(record), policy);
     // A clean listing (no failure tags) needs no UntagResource after the write.
     const listed = options.listing;
     const clean = listed !== undefined && !listed.lastError && !listed.nextAttempt && !listed.failedAt;
-    await store.putToken(where, record, { clearFailureTags: !clean });
+    await store.putToken(where, record, { clearFailureTags: !clean, writeBudgetBreached: breached });
     return {
       credential: name,
       ok: true,
@@ -100,6 +113,7 @@ export async function refreshCredential(
       expiresAt: record.expiresAt,
       refreshAfter: record.refreshAfter,
       secondsToExpiry: secondsToExpiry(record, deps.now()),
+      ...(breached ? { writeBudgetBreached: true as const } : {}),
     };
   } catch (e) {
     return recordFailedRefresh(name, e, { deps, where, now, current, listing: options.listing });

@@ -43,6 +43,8 @@ export interface SweepSummary {
   deferred: number;
   /** Credentials handed to other invocations. */
   fannedOut: number;
+  /** Refreshed tokens whose real lifetime breaks the write budget (stored anyway). */
+  writeBudgetBreached: number;
   /** Minimum seconds to expiry over every listed credential (from tags), when any is known. */
   minSecondsToExpiry?: number | undefined;
   results: (RefreshResult | Deferred)[];
@@ -177,7 +179,9 @@ export function summarize(
   let rejected = 0;
   let skipped = 0;
   let deferred = 0;
+  let writeBudgetBreached = 0;
   for (const r of results) {
+    if ('writeBudgetBreached' in r && r.writeBudgetBreached) writeBudgetBreached += 1;
     if ('deferred' in r) deferred += 1;
     else if (!r.ok) {
       failed += 1;
@@ -195,6 +199,7 @@ export function summarize(
     skipped,
     deferred,
     fannedOut,
+    writeBudgetBreached,
     minSecondsToExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
     results,
   };

@@ -375,6 +375,15 @@ describe('handler logs', () => {
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });
 
+  it('emits WriteBudgetBreached and a warning when a vendor shortened its tokens, storing the token', async () => {
+    addSirv('short');
+    const { handler } = handlerWith({ [clientIdOf('short')]: { kind: 'token', lifetimeSeconds: 300 } });
+    const summary = await handler({ action: 'sweep' }, CONTEXT);
+    expect(summary).toMatchObject({ refreshed: 1, failed: 0, writeBudgetBreached: 1 });
+    expect(emf()).toEqual([expect.objectContaining({ WriteBudgetBreached: 1, RefreshSucceeded: 1 })]);
+    expect(jsonLines().find((l) => l.message === 'Write budget breached')).toMatchObject({ credential: 'short' });
+  });
+
   it('logs every failed refresh with its credential, code and next attempt', async () => {
     addSirv('down');
     const { handler } = handlerWith({ [clientIdOf('down')]: { kind: 'status', status: 503 } });
