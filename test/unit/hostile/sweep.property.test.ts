@@ -4,7 +4,7 @@
  * next-attempt tag is a valid epoch within the Retry-After cap; no failure message carries the
  * planted client secret.
  *
- * NUM_RUNS: 60 sweeps of up to 8 credentials each (about 300 refreshes). With the Retry-After
+ * NUM_RUNS: 200 sweeps of up to 8 credentials each (about 900 refreshes). With the Retry-After
  * fix reverted, the first sweep holding a 20-digit Retry-After rejected (found within ~10 runs).
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -26,7 +26,7 @@ import {
 } from '../lambda/fleet';
 import { type MemorySecrets, memorySecrets } from '../lambda/memory-secrets';
 
-const NUM_RUNS = 60;
+const NUM_RUNS = 200;
 
 let sm: MemorySecrets;
 beforeEach(() => {
@@ -79,20 +79,18 @@ describe('a sweep over arbitrary failures', () => {
   it('always completes, reports every credential and refreshes every healthy one', { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.option(failure, { nil: undefined }), { minLength: 1, maxLength: 8 }),
+        // Each credential: its issuer's answer (healthy when absent), and whether it holds a token.
+        fc.array(fc.tuple(fc.option(failure, { nil: undefined }), fc.boolean()), { minLength: 1, maxLength: 8 }),
         async (plan) => {
           sm.restore();
           sm = memorySecrets();
           const answers: Record<string, IssuerAnswer> = {};
           const healthy: string[] = [];
-          plan.forEach((answer, i) => {
+          plan.forEach(([answer, hasToken], i) => {
             const name = `cred-${i}`;
-            sm.addCredential({
-              name,
-              prefix: PREFIX,
-              clientDocument: sirvDocument(name),
-              token: tokenRecord(name, at(-30)),
-            });
+            // Without a current token nothing bounds a Retry-After but its own cap.
+            const token = hasToken ? tokenRecord(name, at(-30)) : undefined;
+            sm.addCredential({ name, prefix: PREFIX, clientDocument: sirvDocument(name), token });
             if (answer === undefined) healthy.push(name);
             else answers[clientIdOf(name)] = withEchoedSecret(answer, name);
           });
@@ -118,6 +116,8 @@ describe('a sweep over arbitrary failures', () => {
           for (const r of summary.results) {
             if ('ok' in r && !r.ok) {
               expect(r.error.message).not.toContain(secretOf(r.credential));
+              // A transient failure is always scheduled: a next attempt exists and is tagged.
+              if (r.error.transient) expect(r.nextAttempt).toBeDefined();
               if (r.nextAttempt !== undefined) {
                 const wait = Date.parse(r.nextAttempt) - NOW.getTime();
                 expect(wait).toBeGreaterThan(0);
