@@ -144,7 +144,7 @@ function safeHeaders(input: Record<string, string>): Headers {
 function answer(s: number, h: Record<string, string>, b: Uint8Array): Response {
   // Response refuses a body on null-body statuses (204, 304…); a server would send none.
   const nullBody = [101, 103, 204, 205, 304].includes(s);
-  return new Response(nullBody ? null : b, { status: s < 200 ? 200 : s, headers: safeHeaders(h) });
+  return new Response(nullBody ? null : b, { status: Math.max(200, s), headers: safeHeaders(h) });
 }
 
 /** What must never appear: the client secret and the token, and the API key where the configuration holds one. */
