@@ -11,6 +11,7 @@ import {
   MalformedResponseError,
   TokenRotatorError,
 } from '../core/errors';
+import { MAX_ANSWER_BYTES, readBoundedBody } from '../core/issuers/http';
 import { excerpt } from '../core/redact';
 import { InvalidTokenRecordError } from '../core/token';
 import { parseRetryAfter } from '../core/untrusted-time';
@@ -142,7 +143,15 @@ export async function createProtectedUrl(
       },
       options.fetch === undefined ? {} : { fetch: options.fetch },
     );
-    text = await response.text();
+    // Bounded like every issuer answer: an endless or inflating body costs the cap, not the workload.
+    const answer = await readBoundedBody(response, MAX_ANSWER_BYTES, options.signal);
+    if (answer.truncated && response.ok) {
+      throw new MalformedResponseError(
+        `${where} answered ${response.status} with a body over ${MAX_ANSWER_BYTES / 1024} KiB; retry later.`,
+        { credential: credentialName, status: response.status, reason: 'answer-too-large' },
+      );
+    }
+    text = new TextDecoder('utf-8').decode(answer.bytes);
   } catch (error) {
     // The reader's own errors (expired token, unreadable secret) already say what to do, and an
     // abort is the caller's own doing.

@@ -131,7 +131,8 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
  */
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
-interface BoundedBody {
+/** What {@link readBoundedBody} read. */
+export interface BoundedBody {
   bytes: Uint8Array;
   /** True when the answer went on past the limit (and was cut off there). */
   truncated: boolean;
@@ -141,13 +142,17 @@ interface BoundedBody {
  * Reads at most `maxBytes` of a body as it streams in (decompressed by the HTTP client), then
  * cancels the rest: an endless stream or a decompression bomb costs `maxBytes`, not the Lambda.
  */
-async function readBoundedBody(response: Response, maxBytes: number, signal: AbortSignal): Promise<BoundedBody> {
+export async function readBoundedBody(
+  response: Response,
+  maxBytes: number,
+  signal?: AbortSignal | undefined,
+): Promise<BoundedBody> {
   if (response.body === null) return { bytes: new Uint8Array(0), truncated: false };
   const reader = response.body.getReader();
   const cancel = () => {
     reader.cancel().catch(() => {});
   };
-  signal.addEventListener('abort', cancel, { once: true });
+  signal?.addEventListener('abort', cancel, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -164,7 +169,7 @@ async function readBoundedBody(response: Response, maxBytes: number, signal: Abo
       size += value.byteLength;
     }
   } finally {
-    signal.removeEventListener('abort', cancel);
+    signal?.removeEventListener('abort', cancel);
   }
 }
 

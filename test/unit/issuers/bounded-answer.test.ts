@@ -115,3 +115,41 @@ describe('the bounded answer reader', () => {
     });
   });
 });
+
+describe("the reader's Sirv helper", () => {
+  it('stops an endless answer at the same cap', async () => {
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { TokenReader } = await import('../../../reader/token-reader');
+    const { createProtectedUrl } = await import('../../../reader/sirv');
+    const client = new SecretsManagerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    const now = frozenNow();
+    mockClient(client)
+      .on(GetSecretValueCommand)
+      .resolves({
+        SecretString: JSON.stringify({
+          version: 1,
+          credential: 'c',
+          issuer: 'sirv',
+          accessToken: 'sirv-token-value',
+          tokenType: 'Bearer',
+          issuedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 1200_000).toISOString(),
+          refreshAfter: new Date(now.getTime() + 900_000).toISOString(),
+          generation: 1,
+        }),
+      });
+    const { stream, state } = endlessBody(new TextEncoder().encode('{"url":"'.padEnd(16 * 1024, 'a')));
+    const reader = new TokenReader({
+      client,
+      now: frozenNow,
+      fetch: (async () => new Response(stream)) as typeof fetch,
+    });
+    const error = await rejectionOf(createProtectedUrl(reader, 'c', { filename: '/a.jpg', expiresIn: 60 }));
+    expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'answer-too-large' });
+    expect(state.cancelled).toBe(true);
+  });
+});
