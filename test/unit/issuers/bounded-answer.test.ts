@@ -6,9 +6,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obtainToken } from '../../../core/issuers';
 import { MAX_ANSWER_BYTES } from '../../../core/issuers/http';
+import { createProtectedUrl } from '../../../reader/sirv';
+import { TokenReader } from '../../../reader/token-reader';
 import { fakeFetch, frozenNow, rejectionOf } from './fake-fetch';
 import { jsonConfig, PLANTED_SECRET } from './issuer-cases';
 
@@ -118,10 +122,6 @@ describe('the bounded answer reader', () => {
 
 describe("the reader's Sirv helper", () => {
   it('stops an endless answer at the same cap', async () => {
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const { TokenReader } = await import('../../../reader/token-reader');
-    const { createProtectedUrl } = await import('../../../reader/sirv');
     const client = new SecretsManagerClient({
       region: 'us-east-1',
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
