@@ -96,6 +96,18 @@ export async function refreshCredential(
     if (current && record.accessToken === current.accessToken) {
       // The issuer handed back the token we hold: it expires when it always did, so storing it
       // as a new generation with our new expiry would promise workloads a life it does not have.
+      if (Date.parse(record.expiresAt) <= Date.parse(current.expiresAt)) {
+        // No later expiry claimed (a signed JWT minted in the same second, a JWT's own exp): the
+        // stored record already says everything true about it. Nothing to write.
+        return {
+          credential: name,
+          ok: true,
+          generation: current.generation,
+          expiresAt: current.expiresAt,
+          refreshAfter: current.refreshAfter,
+          secondsToExpiry: secondsToExpiry(current, deps.now()),
+        };
+      }
       throw new MalformedResponseError(
         `Credential "${name}": the issuer handed back the token already stored; it keeps its expiry (${current.expiresAt}) and nothing is written. Retried after a back-off.`,
         { credential: name, reason: 'token-repeated' },

@@ -364,4 +364,25 @@ describe('refreshCredential with a drifting vendor', () => {
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt]).toMatch(/^\d+$/);
   });
+
+  it('keeps the stored record, writing nothing, when a repeated token claims no later expiry', async () => {
+    const stored = tokenRecord(NAME, at(-30));
+    sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored });
+    const repeat = (async () =>
+      new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 120 }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })) as typeof fetch;
+    const deps: RefreshDeps = {
+      secretsManager: sm.client,
+      prefix: PREFIX,
+      fetch: repeat,
+      now: () => new Date(NOW.getTime()),
+      random: () => 0,
+      lookaheadSeconds: 60,
+    };
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: true, generation: stored.generation, expiresAt: stored.expiresAt });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
 });
