@@ -4,8 +4,10 @@
  * next-attempt tag is a valid epoch within the Retry-After cap; no failure message carries the
  * planted client secret.
  *
- * NUM_RUNS: 200 sweeps of up to 8 credentials each (about 900 refreshes). With the Retry-After
- * fix reverted, the first sweep holding a 20-digit Retry-After rejected (found within ~10 runs).
+ * NUM_RUNS: 200 sweeps of up to 8 credentials each (about 900 refreshes). Checked by reverting
+ * locally: without the Retry-After caps, a 20-digit Retry-After on a credential with no current
+ * token left a NaN next-attempt tag after 19 runs; with the old failure path as well, the sweep
+ * itself rejected after 3.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import fc from 'fast-check';
