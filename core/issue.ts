@@ -4,10 +4,17 @@
  * token) and the rotator (every refresh); knows nothing of AWS.
  */
 
+import { MalformedResponseError } from './errors';
 import { obtainToken } from './issuers';
 import type { IssueContext, IssuedToken } from './issuers/types';
-import { assertWriteBudget, computeRefreshAfter, type RefreshPolicy } from './policy';
-import { TOKEN_RECORD_VERSION, type TokenRecord } from './token';
+import {
+  adaptedRefreshAfter,
+  assertWriteBudget,
+  computeRefreshAfter,
+  type RefreshPolicy,
+  writeBudgetBreached,
+} from './policy';
+import { MAX_SECRET_BYTES, TOKEN_RECORD_VERSION, type TokenRecord } from './token';
 
 /** What {@link issueTokenRecord} needs besides the issuer's own seams. */
 export interface IssueRecordInput {
@@ -20,6 +27,12 @@ export interface IssueRecordInput {
   previousGeneration: number;
   /** Jitter seam: a number in [0, 1). */
   random?: () => number;
+  /**
+   * `enforce` (default, `pulumi up`): a token whose real lifetime breaks the write budget is an
+   * InvalidConfiguration error. `adapt` (run time): the valid token is kept, its refresh moved as
+   * late as the margin allows; the caller reports the breach (see `writeBudgetBreached`).
+   */
+  writeBudget?: 'enforce' | 'adapt';
 }
 
 /**
@@ -50,10 +63,16 @@ export function toTokenRecord(
   input: Omit<IssueRecordInput, 'issuer'> & { issuer: unknown },
 ): TokenRecord {
   const kind = (input.issuer as { kind?: unknown } | null)?.kind;
-  const lifetimeSeconds = Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000);
-  assertWriteBudget(lifetimeSeconds, input.policy, input.credential);
-  const refreshAfter = computeRefreshAfter(token, input.policy, input.random);
-  return {
+  const lifetimeSeconds = lifetimeSecondsOf(token);
+  let refreshAfter: Date;
+  if (input.writeBudget === 'adapt' && writeBudgetBreached(lifetimeSeconds, input.policy)) {
+    // A vendor that shortened its tokens: throwing would discard a valid token and block the credential.
+    refreshAfter = adaptedRefreshAfter(token, input.policy);
+  } else {
+    assertWriteBudget(lifetimeSeconds, input.policy, input.credential);
+    refreshAfter = computeRefreshAfter(token, input.policy, input.random);
+  }
+  const record: TokenRecord = {
     version: TOKEN_RECORD_VERSION,
     credential: input.credential,
     issuer: typeof kind === 'string' ? kind : 'unknown',
@@ -65,4 +84,20 @@ export function toTokenRecord(
     refreshAfter: refreshAfter.toISOString(),
     generation: input.previousGeneration + 1,
   };
+  // Checked here, not left to PutSecretValue: a store error would be retried every tick, asking
+  // the issuer for another oversized token each time. This answer cannot be stored; the next may.
+  const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8');
+  if (bytes > MAX_SECRET_BYTES) {
+    throw new MalformedResponseError(
+      `Credential "${input.credential}": the issuer's token makes a ${bytes}-byte token record, over Secrets Manager's ${MAX_SECRET_BYTES}-byte limit; it is not stored. Report it to the issuer; the refresh is retried after a back-off.`,
+      { credential: input.credential, reason: 'secret-too-large' },
+    );
+  }
+  return record;
+}
+
+/** Whole seconds from a token's `issuedAt` to its `expiresAt`. */
+export function lifetimeSecondsOf(token: { issuedAt: Date | string; expiresAt: Date | string }): number {
+  const ms = (d: Date | string) => (typeof d === 'string' ? Date.parse(d) : d.getTime());
+  return Math.floor((ms(token.expiresAt) - ms(token.issuedAt)) / 1000);
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidConfigurationError } from './errors';
+import { addSecondsClamped, MAX_RETRY_AFTER_SECONDS } from './untrusted-time';
 
 /** Secrets Manager's sustained budget: one PutSecretValue per secret every 10 minutes. */
 export const MIN_WRITE_INTERVAL_SECONDS = 600;
@@ -150,13 +151,44 @@ export function assertWriteBudget(lifetimeSeconds: number, policy: RefreshPolicy
   }
 }
 
+/**
+ * True when a token of this lifetime would break the write budget under this policy (what
+ * {@link assertWriteBudget} refuses at `pulumi up`). At run time such a token is still stored:
+ * the breach is reported and the refresh moved as late as the margin allows.
+ */
+export function writeBudgetBreached(lifetimeSeconds: number, policy: RefreshPolicy): boolean {
+  if (policy.minMarginSeconds >= lifetimeSeconds) return true;
+  return (
+    shortestWriteIntervalSeconds(lifetimeSeconds, policy) < MIN_WRITE_INTERVAL_SECONDS && !policy.allowFrequentWrites
+  );
+}
+
+/**
+ * The refresh time of a token that breaks the write budget: as late as the margin allows
+ * (`expiresAt − minMargin`, never before `issuedAt`), so the secret is written as seldom as the
+ * token's real lifetime permits. No jitter: it could only make writes more frequent.
+ */
+export function adaptedRefreshAfter(token: { issuedAt: Date; expiresAt: Date }, policy: RefreshPolicy): Date {
+  const latest = token.expiresAt.getTime() - policy.minMarginSeconds * 1000;
+  return new Date(Math.max(token.issuedAt.getTime(), latest));
+}
+
 /** Inputs of {@link nextAttemptAt}. */
 export interface BackoffInput {
   /** Consecutive failures so far, this one included (≥ 1). */
   failures: number;
   now: Date;
-  /** Seconds the issuer asked us to wait, honoured as a floor. */
+  /**
+   * Seconds the issuer asked us to wait, honoured as a floor up to
+   * {@link MAX_RETRY_AFTER_SECONDS} and never past `notAfter`.
+   */
   retryAfterSeconds?: number | undefined;
+  /**
+   * The latest useful retry (the current token's expiry less the margin): an issuer's
+   * `Retry-After` longer than {@link HONOURED_RETRY_AFTER_SECONDS} never parks the credential
+   * beyond it. Backoff itself still applies.
+   */
+  notAfter?: Date | undefined;
   random?: () => number;
   baseSeconds?: number;
   maxSeconds?: number;
@@ -164,22 +196,38 @@ export interface BackoffInput {
 
 /**
  * When to try a failed refresh again: exponential backoff with equal jitter
- * (`half + random × half` of `base × 2^(failures−1)`, capped), never sooner than Retry-After.
+ * (`half + random × half` of `base × 2^(failures−1)`, capped), never sooner than Retry-After
+ * (itself capped at {@link MAX_RETRY_AFTER_SECONDS} and at `notAfter`). Always a valid Date,
+ * whatever the inputs.
  */
 export function nextAttemptAt(input: BackoffInput): Date {
-  const base = input.baseSeconds ?? 60;
+  const base = finiteOr(input.baseSeconds, 60);
   // Ten minutes at most: once an outage ends, every credential is retried within one write
   // interval, and a retry every ten minutes is no load on any issuer.
-  const max = input.maxSeconds ?? 600;
-  const exp = Math.min(max, base * 2 ** Math.max(0, Math.min(30, input.failures - 1)));
+  const max = finiteOr(input.maxSeconds, 600);
+  const failures = finiteOr(input.failures, 1);
+  const exp = Math.min(max, base * 2 ** Math.max(0, Math.min(30, failures - 1)));
   const random = input.random ?? Math.random;
   const delay = exp / 2 + clamp01(random()) * (exp / 2);
-  const wait = Math.max(delay, input.retryAfterSeconds ?? 0);
-  return new Date(input.now.getTime() + Math.round(wait * 1000));
+  let asked = Math.min(Math.max(0, finiteOr(input.retryAfterSeconds, 0)), MAX_RETRY_AFTER_SECONDS);
+  const notAfter = input.notAfter?.getTime();
+  if (notAfter !== undefined && Number.isFinite(notAfter)) {
+    // A polite Retry-After (up to 15 minutes) is always honoured; a longer one stops at notAfter.
+    asked = Math.min(asked, Math.max(HONOURED_RETRY_AFTER_SECONDS, (notAfter - input.now.getTime()) / 1000));
+  }
+  return addSecondsClamped(input.now, Math.max(delay, asked));
+}
+
+/** A Retry-After up to this long is honoured even when it runs past `notAfter`. */
+export const HONOURED_RETRY_AFTER_SECONDS = 900;
+
+function finiteOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) ? value : fallback;
 }
 
 function clamp01(value: number): number {
-  return Math.min(Math.max(value, 0), 0.999999);
+  // NaN from a broken random seam counts as 0, not as a NaN delay.
+  return Number.isFinite(value) ? Math.min(Math.max(value, 0), 0.999999) : 0;
 }
 
 function who(credential: string | undefined): string {

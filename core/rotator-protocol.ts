@@ -84,6 +84,8 @@ const refreshResultSchema = z.union([
     expiresAt: z.string(),
     refreshAfter: z.string(),
     secondsToExpiry: z.number(),
+    /** The issuer's real token lifetime breaks the write budget: stored anyway, reported. */
+    writeBudgetBreached: z.literal(true).optional(),
   }),
   z.object({
     credential: z.string(),

@@ -20,14 +20,27 @@ export const TOKEN_RECORD_VERSION = 1;
 
 const isoInstant = z.iso.datetime({ offset: true });
 
+/** An access token: visible ASCII, no space (it goes in a header as `<type> <token>`). */
+export const ACCESS_TOKEN_PATTERN = /^[!-~]+$/;
+/** The longest access token stored, in characters (bytes: it is ASCII). */
+export const MAX_ACCESS_TOKEN_LENGTH = 65_536;
+/** A token type: an HTTP token (RFC 9110 §5.6.2), such as `Bearer`. */
+export const TOKEN_TYPE_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+/** One scope entry: printable ASCII, no space (RFC 6749 §3.3 scope-token, loosely). */
+export const SCOPE_ENTRY_PATTERN = /^[!-~]{1,256}$/;
+/** The most scope entries a record holds. */
+export const MAX_SCOPE_ENTRIES = 256;
+/** Secrets Manager's limit on one secret value. */
+export const MAX_SECRET_BYTES = 65_536;
+
 /** Schema of the token record, exactly as DESIGN.md documents it. */
 export const tokenRecordSchema = z.strictObject({
   version: z.literal(TOKEN_RECORD_VERSION),
   credential: z.string().min(1),
   issuer: z.string().min(1),
-  accessToken: z.string().min(1),
-  tokenType: z.string().min(1),
-  scope: z.array(z.string()).optional(),
+  accessToken: z.string().max(MAX_ACCESS_TOKEN_LENGTH).regex(ACCESS_TOKEN_PATTERN),
+  tokenType: z.string().regex(TOKEN_TYPE_PATTERN),
+  scope: z.array(z.string()).max(MAX_SCOPE_ENTRIES).optional(),
   issuedAt: isoInstant,
   expiresAt: isoInstant,
   refreshAfter: isoInstant,

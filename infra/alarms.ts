@@ -10,7 +10,13 @@ export const METRICS_NAMESPACE = 'TokenRotator';
 export const SERVICE_NAME = 'token-rotator';
 
 /** Keys of the alarms a TokenRotator creates. */
-export type AlarmKey = 'refreshFailed' | 'credentialsRejected' | 'secondsToExpiry' | 'lambdaErrors' | 'notInvoked';
+export type AlarmKey =
+  | 'refreshFailed'
+  | 'credentialsRejected'
+  | 'secondsToExpiry'
+  | 'writeBudgetBreached'
+  | 'lambdaErrors'
+  | 'notInvoked';
 
 /** One alarm, ready to become an `aws.cloudwatch.MetricAlarm`. */
 export interface AlarmSpec {
@@ -36,7 +42,7 @@ export function metricPeriodSeconds(intervalSeconds: number): number {
 }
 
 /**
- * The five alarms. Missing data is "not breaching" for the rotator's own metrics: they are only
+ * The six alarms. Missing data is "not breaching" for the rotator's own metrics: they are only
  * emitted when a sweep ran (and SecondsToExpiry only when a credential exists, so a fresh stack
  * would otherwise alarm forever). A rotator that stopped running is caught by `notInvoked`, where
  * missing data IS breaching, and a crashing one by `lambdaErrors`.
@@ -88,6 +94,21 @@ export function alarmSpecs(settings: Pick<RotatorSettings, 'scheduleIntervalSeco
       evaluationPeriods: 1,
       threshold: settings.secondsToExpiryThreshold,
       comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'notBreaching',
+    },
+    {
+      key: 'writeBudgetBreached',
+      resourceSuffix: 'write-budget-breached',
+      description:
+        "token-rotator: an issuer's tokens now live too short for one secret write per 10 minutes. The valid token was stored and refreshes moved as late as the margin allows; check the credential's token-rotator:write-budget tag, then raise refreshFraction or set allowFrequentWrites.",
+      namespace: METRICS_NAMESPACE,
+      metricName: 'WriteBudgetBreached',
+      dimensions: service,
+      statistic: 'Sum',
+      period,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
       treatMissingData: 'notBreaching',
     },
     {

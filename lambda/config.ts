@@ -10,6 +10,8 @@ const envSchema = z.object({
   TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Stop starting new refreshes when less than this remains of the invocation. */
   TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
+  /** Lets an `issue` event name an http:// issuer (tests and private networks only). */
+  TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z.enum(['true', 'false']).default('false'),
 });
 
 /** Settings of one rotator deployment. */
@@ -19,6 +21,8 @@ export interface RotatorConfig {
   batchSize: number;
   scheduleIntervalSeconds: number;
   reserveMs: number;
+  /** Whether an `issue` event may name an `allowInsecureHttp` issuer. */
+  allowInsecureIssue: boolean;
 }
 
 /** Reads and validates the rotator's environment; a bad value names its variable. */
@@ -37,5 +41,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     batchSize: e.TOKEN_ROTATOR_BATCH_SIZE,
     scheduleIntervalSeconds: e.TOKEN_ROTATOR_SCHEDULE_SECONDS,
     reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
+    allowInsecureIssue: e.TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE === 'true',
   };
 }

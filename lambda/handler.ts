@@ -7,8 +7,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isTokenRotatorError } from '../core/errors';
-import { obtainToken } from '../core/issuers';
+import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
+import { obtainToken, parseIssuerConfig } from '../core/issuers';
 import {
   type Deferred,
   type IssueResult,
@@ -115,6 +115,11 @@ export function createHandler(deps: HandlerDeps = {}) {
 
     if (e.action === 'issue') {
       try {
+        // Whoever may invoke this function may send an `issue` event: it gets a validated issuer
+        // configuration (strict schema, no fetch options of its own) over https only, so the
+        // function cannot be aimed at plain-http services of its network (the Lambda runtime API
+        // on loopback included) and have their answers quoted back.
+        assertIssueAllowed(e.issuer, e.credential, config.allowInsecureIssue);
         const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now });
         logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
         return {
@@ -152,6 +157,16 @@ export function createHandler(deps: HandlerDeps = {}) {
   };
 }
 
+function assertIssueAllowed(issuer: unknown, credential: string, allowInsecure: boolean): void {
+  const config = parseIssuerConfig(issuer, { credential });
+  if (config.allowInsecureHttp && !allowInsecure) {
+    throw new InvalidConfigurationError(
+      `Credential "${credential}": the rotator issues first tokens from https:// issuers only (issuer.allowInsecureHttp is refused here); obtain the first token in-process, or set TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE=true on a test rotator.`,
+      { credential, field: 'issuer.allowInsecureHttp', reason: 'insecure-issue' },
+    );
+  }
+}
+
 function expiriesOf(results: (RefreshResult | Deferred)[]): number[] {
   return results.flatMap((r) =>
     'secondsToExpiry' in r && typeof r.secondsToExpiry === 'number' ? [r.secondsToExpiry] : [],
@@ -174,14 +189,23 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
   for (const r of summary.results) {
     if ('deferred' in r) continue;
     if (r.ok) {
-      if (!('skipped' in r))
+      if (!('skipped' in r)) {
         logger.info('Refreshed', { credential: r.credential, generation: r.generation, expiresAt: r.expiresAt });
+        if (r.writeBudgetBreached) {
+          logger.warn('Write budget breached', {
+            credential: r.credential,
+            detail:
+              "the issuer's tokens now live too short for one write per 10 minutes; the token was stored and its refresh moved as late as the margin allows",
+          });
+        }
+      }
     } else {
       // Messages are composed by our own error classes and carry no secret.
       logger.warn('Refresh failed', {
         credential: r.credential,
         code: r.error.code,
-        message: r.error.message,
+        // Not `message`: Powertools reserves that key for the log line's own message and drops it.
+        error: r.error.message,
         nextAttempt: r.nextAttempt,
       });
     }
@@ -189,6 +213,7 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
   metrics.addMetric('RefreshSucceeded', MetricUnit.Count, summary.refreshed);
   metrics.addMetric('RefreshFailed', MetricUnit.Count, summary.failed);
   metrics.addMetric('CredentialsRejected', MetricUnit.Count, summary.rejected);
+  metrics.addMetric('WriteBudgetBreached', MetricUnit.Count, summary.writeBudgetBreached);
   if (summary.minSecondsToExpiry !== undefined) {
     metrics.addMetric('SecondsToExpiry', MetricUnit.Seconds, summary.minSecondsToExpiry);
   }
@@ -202,6 +227,7 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
     skipped: summary.skipped,
     deferred: summary.deferred,
     fannedOut: summary.fannedOut,
+    writeBudgetBreached: summary.writeBudgetBreached,
     minSecondsToExpiry: summary.minSecondsToExpiry,
   });
 }

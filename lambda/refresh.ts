@@ -3,10 +3,15 @@
  * touches the token value; it is recorded in tags with the next attempt.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { blocksUntilClientChanges, InvalidTokenRecordError, unexpectedError } from '../core/errors';
-import { issueTokenRecord } from '../core/issue';
+import {
+  blocksUntilClientChanges,
+  InvalidTokenRecordError,
+  MalformedResponseError,
+  unexpectedError,
+} from '../core/errors';
+import { issueTokenRecord, lifetimeSecondsOf } from '../core/issue';
 import type { IssueContext } from '../core/issuers/types';
-import { nextAttemptAt, resolvePolicy } from '../core/policy';
+import { nextAttemptAt, resolvePolicy, writeBudgetBreached } from '../core/policy';
 import type { RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry, type TokenRecord } from '../core/token';
@@ -67,13 +72,36 @@ export async function refreshCredential(
         policy,
         previousGeneration: current?.generation ?? 0,
         random: deps.random,
+        // At run time a valid token is always kept; the budget is judged at `pulumi up`.
+        writeBudget: 'adapt',
       },
       context,
     );
+    if (current && record.accessToken === current.accessToken) {
+      // The issuer handed back the token we hold: it expires when it always did, so storing it
+      // as a new generation with our new expiry would promise workloads a life it does not have.
+      if (Date.parse(record.expiresAt) <= Date.parse(current.expiresAt)) {
+        // No later expiry claimed (a signed JWT minted in the same second, a JWT's own exp): the
+        // stored record already says everything true about it. Nothing to write.
+        return {
+          credential: name,
+          ok: true,
+          generation: current.generation,
+          expiresAt: current.expiresAt,
+          refreshAfter: current.refreshAfter,
+          secondsToExpiry: secondsToExpiry(current, deps.now()),
+        };
+      }
+      throw new MalformedResponseError(
+        `Credential "${name}": the issuer handed back the token already stored; it keeps its expiry (${current.expiresAt}) and nothing is written. Retried after a back-off.`,
+        { credential: name, reason: 'token-repeated' },
+      );
+    }
+    const breached = writeBudgetBreached(lifetimeSecondsOf(record), policy);
     // A clean listing (no failure tags) needs no UntagResource after the write.
     const listed = options.listing;
     const clean = listed !== undefined && !listed.lastError && !listed.nextAttempt && !listed.failedAt;
-    await store.putToken(where, record, { clearFailureTags: !clean });
+    await store.putToken(where, record, { clearFailureTags: !clean, writeBudgetBreached: breached });
     return {
       credential: name,
       ok: true,
@@ -81,16 +109,42 @@ export async function refreshCredential(
       expiresAt: record.expiresAt,
       refreshAfter: record.refreshAfter,
       secondsToExpiry: secondsToExpiry(record, deps.now()),
+      ...(breached ? { writeBudgetBreached: true as const } : {}),
     };
   } catch (e) {
-    const error = classify(e, name);
+    return recordFailedRefresh(name, e, { deps, where, now, current, listing: options.listing });
+  }
+}
+
+/**
+ * The failure path: classify, back off, tag. It never throws: whatever the error (an issuer's
+ * absurd Retry-After, a store that fails again), the sweep gets a result for this credential
+ * and goes on with the others.
+ */
+async function recordFailedRefresh(
+  name: string,
+  e: unknown,
+  state: {
+    deps: RefreshDeps;
+    where: store.SecretStore;
+    now: Date;
+    current: TokenRecord | undefined;
+    listing: CredentialListing | undefined;
+  },
+): Promise<RefreshResult> {
+  const { deps, where, now, current } = state;
+  const error = classify(e, name);
+  let nextAttempt: Date | undefined;
+  try {
     // A targeted or fanned-out refresh has no listing: read the tags, so backoff keeps growing.
-    const known = options.listing ?? (await describeForFailure(where, name));
+    const known = state.listing ?? (await describeForFailure(where, name));
     const failures = (known?.failures ?? 0) + 1;
     const permanent = blocksUntilClientChanges(error.code);
-    const nextAttempt = permanent
+    // Retry-After never parks a credential past the point where its current token needs replacing.
+    const notAfter = current ? new Date(Date.parse(current.expiresAt) - 2 * deps.lookaheadSeconds * 1000) : undefined;
+    nextAttempt = permanent
       ? undefined
-      : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random });
+      : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
     try {
       await store.recordFailure(where, name, {
         failures,
@@ -101,19 +155,23 @@ export async function refreshCredential(
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
     }
-    return {
-      credential: name,
-      ok: false,
-      error: {
-        code: error.code,
-        message: error.message,
-        transient: error.transient,
-        retryAfterSeconds: error.retryAfterSeconds,
-      },
-      nextAttempt: nextAttempt?.toISOString(),
-      secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
-    };
+  } catch {
+    // Only a bug of ours gets here; the credential stays due and the result still reports it.
+    nextAttempt = undefined;
   }
+  return {
+    credential: name,
+    ok: false,
+    error: {
+      code: error.code,
+      message: error.message,
+      transient: error.transient,
+      retryAfterSeconds: error.retryAfterSeconds,
+    },
+    nextAttempt:
+      nextAttempt !== undefined && Number.isFinite(nextAttempt.getTime()) ? nextAttempt.toISOString() : undefined,
+    secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
+  };
 }
 
 /** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */

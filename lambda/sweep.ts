@@ -38,6 +38,8 @@ export interface SweepSummary {
   deferred: number;
   /** Credentials handed to other invocations. */
   fannedOut: number;
+  /** Refreshed tokens whose real lifetime breaks the write budget (stored anyway). */
+  writeBudgetBreached: number;
   /** Minimum seconds to expiry over every listed credential (from tags), when any is known. */
   minSecondsToExpiry?: number | undefined;
   results: (RefreshResult | Deferred)[];
@@ -112,10 +114,29 @@ export async function refreshMany(
     names.map((name) =>
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
-        return refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+        try {
+          return await refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+        } catch (e) {
+          // refreshCredential reports its failures as results; should one escape anyway, it is
+          // this credential's failure, never the sweep's.
+          return internalFailure(name, e);
+        }
       }),
     ),
   );
+}
+
+function internalFailure(name: string, e: unknown): RefreshResult {
+  const kind = e instanceof Error ? e.name : typeof e;
+  return {
+    credential: name,
+    ok: false,
+    error: {
+      code: 'InternalError',
+      message: `Credential "${name}": refresh failed unexpectedly (${kind}).`,
+      transient: true,
+    },
+  };
 }
 
 /** Hands each batch to an asynchronous invocation of this function; returns the names handed off. */
@@ -153,7 +174,9 @@ export function summarize(
   let rejected = 0;
   let skipped = 0;
   let deferred = 0;
+  let writeBudgetBreached = 0;
   for (const r of results) {
+    if ('writeBudgetBreached' in r && r.writeBudgetBreached) writeBudgetBreached += 1;
     if ('deferred' in r) deferred += 1;
     else if (!r.ok) {
       failed += 1;
@@ -171,6 +194,7 @@ export function summarize(
     skipped,
     deferred,
     fannedOut,
+    writeBudgetBreached,
     minSecondsToExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,
     results,
   };

@@ -10,6 +10,7 @@ import {
   type IssuerConfigInput,
   issuerConfigSchema,
 } from '../core/issuers/config';
+import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import { assertWriteBudget, type RefreshPolicyInput, refreshPolicySchema, resolvePolicy } from '../core/policy';
 import { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN } from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
@@ -167,6 +168,9 @@ export function checkInputs(all: Record<string, unknown>): {
         const [property = 'issuer', ...rest] = line.split(': ');
         failures.push({ property, reason: rest.join(': ') });
       }
+    } else {
+      const keyFailure = signingKeyFailure(parsed.data as { privateKeyPem?: unknown });
+      if (keyFailure) failures.push(keyFailure);
     }
   }
 
@@ -204,6 +208,22 @@ export function checkInputs(all: Record<string, unknown>): {
     }
   }
   return { inputs, failures };
+}
+
+/** A given signing key must be one create would accept (RSA, 2048 bits or more, readable): judged at check. */
+function signingKeyFailure(issuer: { privateKeyPem?: unknown }): CheckFailure | undefined {
+  if (typeof issuer.privateKeyPem !== 'string') return undefined;
+  try {
+    publicKeyPemFromPrivate(issuer.privateKeyPem);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof TokenRotatorError)) throw e;
+    // The message names the field and what is wrong with the key, never the key.
+    return {
+      property: 'issuer.privateKeyPem',
+      reason: e.message.replace(/^(Credential "[^"]*": )?issuer\.privateKeyPem /, ''),
+    };
+  }
 }
 
 function pathValue(value: unknown, path: string[]): unknown {

@@ -11,7 +11,9 @@ import {
   MalformedResponseError,
   TokenRotatorError,
 } from '../core/errors';
+import { MAX_ANSWER_BYTES, readBoundedBody } from '../core/issuers/http';
 import { excerpt } from '../core/redact';
+import { parseRetryAfter } from '../core/untrusted-time';
 import type { TokenReader } from './token-reader';
 
 /** Sirv's REST API. */
@@ -140,16 +142,26 @@ export async function createProtectedUrl(
       },
       options.fetch === undefined ? {} : { fetch: options.fetch },
     );
-    text = await response.text();
+    // Bounded like every issuer answer: an endless or inflating body costs the cap, not the workload.
+    const answer = await readBoundedBody(response, MAX_ANSWER_BYTES, options.signal);
+    if (answer.truncated && response.ok) {
+      throw new MalformedResponseError(
+        `${where} answered ${response.status} with a body over ${MAX_ANSWER_BYTES / 1024} KiB; retry later.`,
+        { credential: credentialName, status: response.status, reason: 'answer-too-large' },
+      );
+    }
+    text = new TextDecoder('utf-8').decode(answer.bytes);
   } catch (error) {
     // The reader's own errors (expired token, unreadable secret) already say what to do, and an
     // abort is the caller's own doing.
     if (error instanceof TokenRotatorError) throw error;
     if (error instanceof Error && error.name === 'AbortError') throw error;
+    // The cause keeps only the error's name and code: a platform message may quote the request's
+    // headers, and so the token.
     throw new IssuerUnavailableError(`${where} failed before an answer arrived (network or timeout).`, {
       credential: credentialName,
       reason: 'network',
-      cause: error,
+      cause: nameOnly(error),
     });
   }
 
@@ -208,7 +220,7 @@ function classifyFailure(where: string, credential: string, response: Response, 
   if (status === 408 || status === 429 || status >= 500) {
     return new IssuerUnavailableError(`${where} answered ${status}: ${quoted}`, {
       ...options,
-      retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')),
+      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), () => new Date()),
       reason: status === 429 ? 'rate-limited' : 'unavailable',
     });
   }
@@ -218,7 +230,10 @@ function classifyFailure(where: string, credential: string, response: Response, 
   });
 }
 
-function retryAfterSeconds(header: string | null): number | undefined {
-  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
-  return Number(header.trim());
+function nameOnly(error: unknown): Error {
+  const name = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code;
+  const cause = new Error(typeof code === 'string' ? `${name} (${code.slice(0, 32)})` : name);
+  cause.name = name;
+  return cause;
 }

@@ -410,7 +410,15 @@ export function authorizationFor(record: Pick<TokenRecord, 'tokenType' | 'access
 
 function withAuthorization(init: RequestInit, record: TokenRecord): RequestInit {
   const headers = new Headers(init.headers);
-  headers.set('authorization', authorizationFor(record));
+  try {
+    headers.set('authorization', authorizationFor(record));
+  } catch {
+    // The platform's TypeError quotes the whole header value, token included: never pass it on.
+    throw new InvalidTokenRecordError(
+      `Credential "${record.credential}": the stored token cannot be sent in an Authorization header (it holds characters a header cannot carry); refresh it with token-rotator refresh.`,
+      { credential: record.credential },
+    );
+  }
   return { ...init, headers };
 }
 

@@ -76,7 +76,18 @@ export const jsonIssuerSchema = z.strictObject({
   scopeField: nonEmpty('scopeField').default('scope'),
   tokenType: nonEmpty('tokenType').default('Bearer'),
   defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').optional(),
-  headers: z.record(headerName, z.string()).optional(),
+  headers: z
+    .record(
+      headerName,
+      z
+        .string({ error: 'expected a header value as a string' })
+        .max(8192, { error: 'expected a header value of at most 8192 characters' })
+        // A line break would end the header and start another: refuse it here, naming the field.
+        .regex(/^[\t -~\u00a0-\uffff]*$/, {
+          error: 'expected a header value without line breaks or control characters',
+        }),
+    )
+    .optional(),
   ...common,
 });
 
@@ -296,9 +307,15 @@ export function expandPreset(config: IssuerConfig): BaseIssuerConfig {
   }
 }
 
-/** Every secret value inside a configuration, for redaction. */
+/**
+ * Every secret value inside a configuration, for redaction: the client secret, the private key,
+ * and the values of the `json` kind's extra `headers` (API keys travel there).
+ */
 export function secretValuesOf(config: Partial<Record<string, unknown>>): string[] {
-  return ['clientSecret', 'privateKeyPem']
-    .map((k) => config[k])
-    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const headers = config.headers;
+  const headerValues =
+    typeof headers === 'object' && headers !== null ? Object.values(headers as Record<string, unknown>) : [];
+  return [config.clientSecret, config.privateKeyPem, ...headerValues].filter(
+    (v): v is string => typeof v === 'string' && v.length > 0,
+  );
 }

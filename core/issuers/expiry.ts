@@ -5,6 +5,9 @@
  */
 import { decodeJwt } from 'jose';
 import { MalformedResponseError } from '../errors';
+import { epochSecondsToMs, PLAUSIBLE_LIFETIME_SECONDS, parseLifetimeSeconds } from '../untrusted-time';
+
+export { parseLifetimeSeconds } from '../untrusted-time';
 
 /** A token expiring sooner than this after it was obtained is refused. */
 export const MIN_USABLE_SECONDS = 60;
@@ -28,6 +31,8 @@ export interface ExpiryInput {
   defaultLifetimeSeconds?: number | undefined;
   /** Hard cap from the configuration. */
   maxLifetimeSeconds?: number | undefined;
+  /** The stated lifetime comes from our own configuration (header-jwt), not from the issuer. */
+  trustedLifetime?: boolean | undefined;
   /** Minimum remaining life on arrival; default {@link MIN_USABLE_SECONDS}. */
   minUsableSeconds?: number | undefined;
 }
@@ -58,8 +63,9 @@ export function resolveExpiry(input: ExpiryInput): Date {
   });
   const candidates: number[] = [];
   if (stated !== undefined) candidates.push(issuedMs + stated * 1000);
-  const exp = jwtExpiresAt(input.accessToken);
-  if (exp !== undefined) candidates.push(exp.getTime());
+  // Any finite exp counts here, however far: the plausibility check below judges it.
+  const exp = jwtExpRaw(input.accessToken);
+  if (exp !== undefined) candidates.push(exp * 1000);
   if (candidates.length === 0 && input.defaultLifetimeSeconds !== undefined) {
     candidates.push(issuedMs + input.defaultLifetimeSeconds * 1000);
   }
@@ -70,6 +76,19 @@ export function resolveExpiry(input: ExpiryInput): Date {
     );
   }
   let expiresMs = Math.min(...candidates);
+  // Configured lifetimes are trusted; only what the issuer claims beyond them is judged.
+  const plausibleSeconds = Math.max(
+    PLAUSIBLE_LIFETIME_SECONDS,
+    input.maxLifetimeSeconds ?? 0,
+    input.defaultLifetimeSeconds ?? 0,
+    input.trustedLifetime === true && stated !== undefined ? stated : 0,
+  );
+  if (!Number.isFinite(expiresMs) || expiresMs - issuedMs > plausibleSeconds * 1000) {
+    throw new MalformedResponseError(
+      `${who} returned a token that claims to live more than ${Math.round(plausibleSeconds / 86400)} days (is a lifetime in milliseconds read as seconds?); the token is not stored. Set maxLifetimeSeconds if the issuer really hands out tokens this long-lived, and report it to the issuer otherwise.`,
+      { credential: input.credential, reason: 'implausible-lifetime' },
+    );
+  }
   if (input.maxLifetimeSeconds !== undefined) {
     expiresMs = Math.min(expiresMs, issuedMs + input.maxLifetimeSeconds * 1000);
   }
@@ -86,30 +105,20 @@ export function resolveExpiry(input: ExpiryInput): Date {
 }
 
 /**
- * Reads a stated lifetime: a positive number, or a numeric string such as `"3600"`.
- * Returns `undefined` when absent (`undefined`/`null`); calls `onInvalid` otherwise.
- */
-export function parseLifetimeSeconds(value: unknown, onInvalid: () => never): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const number =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
-        ? Number(value)
-        : NaN;
-  if (!Number.isFinite(number) || number <= 0) return onInvalid();
-  return number;
-}
-
-/**
  * The `exp` of a token when it is a JWT that carries one; `undefined` for opaque tokens.
  * Decodes without verifying: we hold the token, not the issuer's key.
  */
 export function jwtExpiresAt(token: string): Date | undefined {
+  const ms = epochSecondsToMs(jwtExpRaw(token));
+  return ms === undefined ? undefined : new Date(ms);
+}
+
+/** The `exp` claim as a finite number of seconds, however large; `undefined` when absent. */
+function jwtExpRaw(token: string): number | undefined {
   if (token.split('.').length !== 3) return undefined;
   try {
     const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
   } catch {
     return undefined;
   }

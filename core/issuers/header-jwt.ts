@@ -60,6 +60,7 @@ export async function obtainHeaderJwtToken(config: HeaderJwtIssuerConfig, contex
     receivedAt: now(),
     statedLifetime: config.defaultLifetimeSeconds,
     statedLifetimeField: 'defaultLifetimeSeconds',
+    trustedLifetime: true,
     maxLifetimeSeconds: config.maxLifetimeSeconds,
   });
   return { accessToken, tokenType: 'Bearer', issuedAt, expiresAt };

@@ -10,8 +10,11 @@ import {
   MalformedResponseError,
   type TokenRotatorError,
 } from '../errors';
-import { excerpt } from '../redact';
+import { excerpt, redact } from '../redact';
+import { parseRetryAfter } from '../untrusted-time';
 import { DEFAULT_TIMEOUT_SECONDS } from './config';
+
+export { parseRetryAfter } from '../untrusted-time';
 
 /** One request to an issuer, with everything needed to describe its failure. */
 export interface IssuerRequest {
@@ -42,9 +45,15 @@ export interface IssuerResponse {
 
 /** OAuth2 error codes (RFC 6749 §5.2) that mean the client itself was rejected. */
 const CREDENTIAL_ERROR_CODES = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant']);
+/**
+ * Codes that say "not now" (RFC 6749 §4.1.2.1's `temporarily_unavailable` and `server_error`,
+ * RFC 8628's `slow_down`), whatever the status they come with: retry, never block.
+ */
+const TRANSIENT_ERROR_CODES = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
 /** Every standard OAuth2 token error code; only these are trusted enough to become a `reason`. */
 const OAUTH_ERROR_CODES = new Set([
   ...CREDENTIAL_ERROR_CODES,
+  ...TRANSIENT_ERROR_CODES,
   'invalid_request',
   'invalid_scope',
   'unsupported_grant_type',
@@ -70,7 +79,6 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
   const fetchImpl = request.fetch ?? globalThis.fetch;
   const signal = AbortSignal.timeout((request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
   let response: Response;
-  let text: string;
   try {
     response = await untilAborted(
       () =>
@@ -83,14 +91,114 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
         }),
       signal,
     );
-    text = await untilAborted(() => response.text(), signal);
   } catch (error) {
     throw transportError(error, signal, request);
   }
-  if (response.status >= 200 && response.status < 300) {
-    return { status: response.status, headers: response.headers, text };
+  const ok = response.status >= 200 && response.status < 300;
+  let answer: BoundedBody;
+  try {
+    // The timeout covers the body too: a trickling answer is abandoned like a silent one.
+    answer = await untilAborted(() => readBoundedBody(response, MAX_ANSWER_BYTES, signal), signal);
+  } catch (error) {
+    throw bodyError(error, signal, request, response.status);
   }
-  throw classifyHttpFailure(response.status, response.headers, text, request);
+  if (!ok) {
+    // A failure's body is only quoted (redacted, truncated): its first bytes are enough.
+    throw classifyHttpFailure(response.status, response.headers, decodeLenient(answer.bytes), request);
+  }
+  if (answer.truncated) {
+    throw new MalformedResponseError(
+      `${describeRequest(request, response.status)} with an answer over ${MAX_ANSWER_BYTES / 1024} KiB (after decompression), far more than a token answer; retry later, and report it to the issuer if it persists.`,
+      { credential: request.credential, status: response.status, reason: 'answer-too-large' },
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(answer.bytes);
+  } catch {
+    // Decoding leniently would store a token with replacement characters in it: refuse.
+    throw new MalformedResponseError(
+      `${describeRequest(request, response.status)} with a body that is not valid UTF-8; retry later, and report it to the issuer if it persists.`,
+      { credential: request.credential, status: response.status, reason: 'not-utf8' },
+    );
+  }
+  return { status: response.status, headers: response.headers, text };
+}
+
+/**
+ * The most an issuer answer may hold, counted after decompression: a token answer is a few
+ * kilobytes, and the rotator Lambda has 256 MiB for a whole sweep.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+
+/** What {@link readBoundedBody} read. */
+export interface BoundedBody {
+  bytes: Uint8Array;
+  /** True when the answer went on past the limit (and was cut off there). */
+  truncated: boolean;
+}
+
+/**
+ * Reads at most `maxBytes` of a body as it streams in (decompressed by the HTTP client), then
+ * cancels the rest: an endless stream or a decompression bomb costs `maxBytes`, not the Lambda.
+ */
+export async function readBoundedBody(
+  response: Response,
+  maxBytes: number,
+  signal?: AbortSignal | undefined,
+): Promise<BoundedBody> {
+  if (response.body === null) return { bytes: new Uint8Array(0), truncated: false };
+  const reader = response.body.getReader();
+  const cancel = () => {
+    reader.cancel().catch(() => {});
+  };
+  signal?.addEventListener('abort', cancel, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { bytes: concat(chunks, size), truncated: false };
+      const room = maxBytes - size;
+      if (value.byteLength > room) {
+        chunks.push(value.subarray(0, room));
+        cancel();
+        return { bytes: concat(chunks, maxBytes), truncated: true };
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function decodeLenient(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** A body that failed mid-stream: the issuer's doing, so transient, never a configuration error. */
+function bodyError(error: unknown, signal: AbortSignal, request: IssuerRequest, status: number): TokenRotatorError {
+  if (signal.aborted) return transportError(error, signal, request);
+  return new IssuerUnavailableError(
+    `${describeRequest(request, status)} but the answer broke off while it was read (${networkCode(error) ?? 'read error'}); retry later.`,
+    {
+      credential: request.credential,
+      status,
+      reason: 'body-read-failed',
+      cause: new TransportFailure('body read failed', networkCode(error)),
+    },
+  );
 }
 
 /**
@@ -110,16 +218,27 @@ export function classifyHttpFailure(
 
   if (status >= 300 && status < 400) {
     const location = headers.get('location');
-    const target = location && URL.canParse(location, request.url) ? safeUrl(new URL(location, request.url).href) : '';
+    const target =
+      location && URL.canParse(location, request.url)
+        ? safeUrl(new URL(location, request.url).href, request.secrets)
+        : '';
     return new InvalidConfigurationError(
       `${where} redirected${target ? ` to ${target}` : ''}; configure the final token URL instead.`,
       { ...base, reason: 'redirect', field: 'issuer.url' },
     );
   }
-  if (status === 429 || status === 408 || status >= 500) {
+  const notNow = oauthError !== undefined && TRANSIENT_ERROR_CODES.has(oauthError);
+  if (status === 429 || status === 408 || status >= 500 || notNow) {
     const retryAfterSeconds = parseRetryAfter(headers.get('retry-after'), request.now ?? (() => new Date()));
     const wait = retryAfterSeconds === undefined ? 'retry later' : `retry in ${retryAfterSeconds} s (Retry-After)`;
-    const reason = status === 429 ? 'rate-limited' : status === 408 ? 'timeout' : 'server-error';
+    const reason =
+      status === 429
+        ? 'rate-limited'
+        : status === 408
+          ? 'timeout'
+          : status >= 500
+            ? 'server-error'
+            : (oauthError ?? 'unavailable');
     return new IssuerUnavailableError(`${where}; the issuer is unavailable, ${wait}.${upstream}`, {
       ...base,
       reason,
@@ -151,19 +270,6 @@ export function classifyHttpFailure(
 }
 
 /**
- * Parses a `Retry-After` value (delta-seconds or HTTP-date, RFC 9110 §10.2.3) into whole seconds
- * from `now`; `undefined` when absent or unreadable. A date in the past gives 0.
- */
-export function parseRetryAfter(value: string | null | undefined, now: () => Date): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now().getTime()) / 1000));
-}
-
-/**
  * Parses a 2xx body as a JSON object, or throws {@link MalformedResponseError} quoting at most a
  * redacted excerpt of it.
  */
@@ -187,16 +293,22 @@ export function parseJsonObject(
 }
 
 /** `Credential "x": json issuer at https://host/path answered 401`, the common start of every message. */
-export function describeRequest(request: Pick<IssuerRequest, 'credential' | 'kind' | 'url'>, status?: number): string {
+export function describeRequest(
+  request: Pick<IssuerRequest, 'credential' | 'kind' | 'url'> & { secrets?: readonly string[] | undefined },
+  status?: number,
+): string {
   const answered = status === undefined ? '' : ` answered ${status}`;
-  return `Credential "${request.credential}": ${request.kind} issuer at ${safeUrl(request.url)}${answered}`;
+  return `Credential "${request.credential}": ${request.kind} issuer at ${safeUrl(request.url, request.secrets)}${answered}`;
 }
 
-/** Origin and path only: a query string may carry a key. */
-export function safeUrl(url: string): string {
+/**
+ * Origin and path only (a query string may carry a key), redacted like any upstream text: a
+ * redirect's `Location` is the issuer's to choose, and may echo the client secret in its path.
+ */
+export function safeUrl(url: string, secrets: readonly string[] = []): string {
   if (!URL.canParse(url)) return '(unparseable URL)';
   const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
+  return redact(`${parsed.origin}${parsed.pathname}`, secrets);
 }
 
 function quoteUpstream(text: string, secrets: readonly string[]): string {

@@ -4,6 +4,7 @@
  */
 import { expandPreset, parseIssuerConfig } from './config';
 import { dispatchIssuer } from './registry';
+import { assertStorableToken } from './token-value';
 import type { IssueContext, IssuedToken } from './types';
 
 /**
@@ -24,7 +25,8 @@ import type { IssueContext, IssuedToken } from './types';
  */
 export async function obtainToken(input: unknown, context: IssueContext): Promise<IssuedToken> {
   const config = expandPreset(parseIssuerConfig(input, { credential: context.credential }));
-  return dispatchIssuer(config, context);
+  // Checked once here, for every kind: nothing an issuer hands over is stored or sent unchecked.
+  return assertStorableToken(await dispatchIssuer(config, context), context.credential, config.kind);
 }
 
 export {
@@ -54,4 +56,5 @@ export { jsonIssuer, obtainJsonToken } from './json';
 export { basicAuthorization, oauth2Issuer, obtainOAuth2Token } from './oauth2';
 export { dispatchIssuer, issuerRegistry } from './registry';
 export { generateSigningKey, obtainSignedJwtToken, publicKeyPemFromPrivate, signedJwtIssuer } from './signed-jwt';
+export { assertStorableToken } from './token-value';
 export type { IssueContext, IssuedToken, Issuer } from './types';

@@ -5,7 +5,7 @@
 import { MalformedResponseError } from '../errors';
 import { type JsonIssuerConfig, secretValuesOf } from './config';
 import { resolveExpiry } from './expiry';
-import { describeRequest, type IssuerRequest, parseJsonObject, sendIssuerRequest } from './http';
+import { classifyHttpFailure, describeRequest, type IssuerRequest, parseJsonObject, sendIssuerRequest } from './http';
 import { parseScope } from './scope';
 import type { IssueContext, IssuedToken, Issuer } from './types';
 
@@ -38,6 +38,11 @@ export async function obtainJsonToken(config: JsonIssuerConfig, context: IssueCo
   const response = await sendIssuerRequest(request);
   const body = parseJsonObject(response, request);
   const accessToken = body[config.tokenField];
+  if ((typeof accessToken !== 'string' || accessToken.trim() === '') && typeof body.error === 'string') {
+    // A 200 that carries an OAuth2-style error instead of a token: `invalid_client` is the issuer
+    // rejecting the credentials, whatever the status says.
+    throw classifyHttpFailure(response.status, response.headers, response.text, request);
+  }
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
     throw new MalformedResponseError(
       `${describeRequest(request, response.status)} but with no token in "${config.tokenField}"; check tokenField, then retry.`,

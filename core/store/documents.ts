@@ -39,7 +39,7 @@ import { type ClientDocument, validatedClientDocument, validatedRecord } from '.
 export async function putToken(
   store: SecretStore,
   record: TokenRecord,
-  options: { clearFailureTags?: boolean } = {},
+  options: TagTokenOptions = {},
 ): Promise<string> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
@@ -66,20 +66,25 @@ export async function putToken(
   return out.VersionId ?? versionId;
 }
 
+/** Options of {@link putToken} and {@link tagToken}. */
+export interface TagTokenOptions {
+  /** Remove failure tags after the write (default true). */
+  clearFailureTags?: boolean;
+  /** Set the `write-budget` tag to `breached` or `ok`; left alone when undefined. */
+  writeBudgetBreached?: boolean;
+}
+
 /**
  * Sets the tags of a token secret from its current record (`refresh-after`, `expires-at`, no
  * failures). `putToken` calls it after each write; a sweep calls it to repair tags that a failed
  * tagging call left behind the stored record.
  */
-export async function tagToken(
-  store: SecretStore,
-  record: TokenRecord,
-  options: { clearFailureTags?: boolean } = {},
-): Promise<void> {
+export async function tagToken(store: SecretStore, record: TokenRecord, options: TagTokenOptions = {}): Promise<void> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
+  const tags = freshTokenTags(record, options.writeBudgetBreached);
   await call(name, 'TagResource', () =>
-    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(record)) })),
+    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
   );
   if (options.clearFailureTags !== false) {
     await call(name, 'UntagResource', () =>

@@ -21,6 +21,8 @@ export const TAG_KEYS = {
   nextAttempt: 'token-rotator:next-attempt',
   /** When the last failure was recorded; a permanent failure is lifted by a newer client secret. */
   failedAt: 'token-rotator:failed-at',
+  /** `breached` when the issuer's real token lifetime makes the rotator write more often than the budget. */
+  writeBudget: 'token-rotator:write-budget',
 } as const;
 
 /** Tag keys starting with these are ours (or AWS's) and cannot be user tags. */
@@ -63,12 +65,13 @@ export function assertUserTags(name: string, tags: Record<string, string> | unde
 }
 
 /** The tags a freshly written token carries: when it is due, when it expires, and no failures. */
-export function freshTokenTags(record: TokenRecord): Record<string, string> {
+export function freshTokenTags(record: TokenRecord, writeBudgetBreached?: boolean): Record<string, string> {
   return {
     [TAG_KEYS.credential]: record.credential,
     [TAG_KEYS.refreshAfter]: epochSeconds(record.refreshAfter),
     [TAG_KEYS.expiresAt]: epochSeconds(record.expiresAt),
     [TAG_KEYS.failures]: '0',
+    ...(writeBudgetBreached === undefined ? {} : { [TAG_KEYS.writeBudget]: writeBudgetBreached ? 'breached' : 'ok' }),
   };
 }
 

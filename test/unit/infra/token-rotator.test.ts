@@ -52,7 +52,7 @@ describe('TokenRotator resource graph', () => {
     expect(mine.map((r) => r.type).sort()).toEqual(
       [
         'aws:cloudwatch/logGroup:LogGroup',
-        ...Array(5).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
+        ...Array(6).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
         'aws:iam/role:Role',
         'aws:iam/role:Role',
         'aws:iam/rolePolicy:RolePolicy',
@@ -211,8 +211,17 @@ describe('TokenRotator alarms', () => {
       'Invocations',
       'RefreshFailed',
       'SecondsToExpiry',
+      'WriteBudgetBreached',
     ]);
     const service = { service: 'token-rotator' };
+    expect(a.WriteBudgetBreached).toMatchObject({
+      namespace: 'TokenRotator',
+      dimensions: service,
+      statistic: 'Sum',
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    });
     expect(a.RefreshFailed).toMatchObject({
       namespace: 'TokenRotator',
       dimensions: service,
@@ -263,6 +272,7 @@ describe('TokenRotator alarms', () => {
       'notInvoked',
       'refreshFailed',
       'secondsToExpiry',
+      'writeBudgetBreached',
     ]);
     expect(await promiseOf(rotator.alarmTopicArn)).toBe(TOPIC);
   });

@@ -25,7 +25,13 @@ const CONTEXT: InvocationContext = {
   invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator',
   awsRequestId: 'req-1',
 };
-const ENV = { TOKEN_ROTATOR_PREFIX: PREFIX, TOKEN_ROTATOR_BATCH_SIZE: '10', TOKEN_ROTATOR_CONCURRENCY: '4' };
+// The fake issuers are plain http on loopback: a test rotator allows them for `issue` events.
+const ENV = {
+  TOKEN_ROTATOR_PREFIX: PREFIX,
+  TOKEN_ROTATOR_BATCH_SIZE: '10',
+  TOKEN_ROTATOR_CONCURRENCY: '4',
+  TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: 'true',
+};
 
 let sm: MemorySecrets;
 let lambdaMock: AwsClientStub<LambdaClient>;
@@ -211,6 +217,31 @@ describe('handler event routing', () => {
     });
   });
 
+  it('refuses an "issue" event for an http:// issuer unless the rotator allows it, fetching nothing', async () => {
+    const { TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: _allowed, ...env } = ENV;
+    const { handler, issuer } = handlerWith({}, { env });
+    const result = await handler(
+      { action: 'issue', credential: 'new-one', issuer: sirvDocument('new-one').issuer },
+      CONTEXT,
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    expect(issuer.calls).toHaveLength(0);
+  });
+
+  it('refuses an "issue" event carrying fields the issuer schema does not know (no fetch options)', async () => {
+    const { handler, issuer } = handlerWith();
+    const result = await handler(
+      {
+        action: 'issue',
+        credential: 'new-one',
+        issuer: { ...sirvDocument('new-one').issuer, fetchOptions: { headers: { host: 'internal' } } },
+      },
+      CONTEXT,
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    expect(issuer.calls).toHaveLength(0);
+  });
+
   it('answers "issue" with InvalidConfiguration for a bad issuer configuration', async () => {
     const { handler } = handlerWith();
     const result = await handler({ action: 'issue', credential: 'new-one', issuer: { kind: 'nope' } }, CONTEXT);
@@ -373,6 +404,15 @@ describe('handler logs', () => {
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });
 
+  it('emits WriteBudgetBreached and a warning when a vendor shortened its tokens, storing the token', async () => {
+    addSirv('short');
+    const { handler } = handlerWith({ [clientIdOf('short')]: { kind: 'token', lifetimeSeconds: 300 } });
+    const summary = await handler({ action: 'sweep' }, CONTEXT);
+    expect(summary).toMatchObject({ refreshed: 1, failed: 0, writeBudgetBreached: 1 });
+    expect(emf()).toEqual([expect.objectContaining({ WriteBudgetBreached: 1, RefreshSucceeded: 1 })]);
+    expect(jsonLines().find((l) => l.message === 'Write budget breached')).toMatchObject({ credential: 'short' });
+  });
+
   it('logs every failed refresh with its credential, code and next attempt', async () => {
     addSirv('down');
     const { handler } = handlerWith({ [clientIdOf('down')]: { kind: 'status', status: 503 } });
@@ -384,5 +424,7 @@ describe('handler logs', () => {
       code: 'IssuerUnavailable',
       nextAttempt: at(30).toISOString(),
     });
+    // The error's own message survives Powertools (which drops a `message` key of the extras).
+    expect(failed?.error).toEqual(expect.stringContaining('Credential "down"'));
   });
 });

@@ -296,3 +296,93 @@ describe('failedAtFor', () => {
     expect(failedAtFor(NOW, new Date(NOW.getTime() + 400))).toEqual(at(1));
   });
 });
+
+describe('refreshCredential with an absurd Retry-After', () => {
+  it('records a valid, capped next-attempt tag and returns a result instead of throwing', async () => {
+    // Prepare
+    const { deps } = setup({
+      answer: { kind: 'status', status: 503, headers: { 'retry-after': '99999999999999999999' } },
+    });
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toMatchObject({ ok: false, error: { code: 'IssuerUnavailable' } });
+    const nextAttempt = 'nextAttempt' in result ? result.nextAttempt : undefined;
+    expect(nextAttempt).toBeDefined();
+    // The current token expires at +270 s: the retry is not parked past a polite 15 minutes.
+    expect(Date.parse(nextAttempt ?? '')).toBe(at(900).getTime());
+    const tag = sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt];
+    expect(tag).toMatch(/^\d+$/);
+  });
+});
+
+describe('refreshCredential with a drifting vendor', () => {
+  it('stores a valid token whose real lifetime breaks the write budget, reports it, and refreshes as late as it can', async () => {
+    // Prepare: the vendor now hands out 5-minute tokens; the default policy needs 10 minutes between writes.
+    const { deps } = setup({ answer: { kind: 'token', lifetimeSeconds: 300 } });
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toMatchObject({ ok: true, generation: 8, writeBudgetBreached: true });
+    const puts = sm.mock.commandCalls(PutSecretValueCommand);
+    expect(puts).toHaveLength(1);
+    const written = parseTokenRecord(puts[0]?.args[0].input.SecretString ?? '', NAME);
+    // expiresAt − minMargin (two 60 s ticks): one write per 180 s, not per 0.75 × 300 − jitter.
+    expect(written).toMatchObject({ expiresAt: at(300).toISOString(), refreshAfter: at(180).toISOString() });
+    expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({ [TAG_KEYS.writeBudget]: 'breached' });
+  });
+
+  it('tags the budget ok again once the vendor hands out long-lived tokens', async () => {
+    const { deps } = setup();
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: true });
+    expect('writeBudgetBreached' in result).toBe(false);
+    expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({ [TAG_KEYS.writeBudget]: 'ok' });
+  });
+
+  it('does not store a repeated token as a new generation with a later expiry', async () => {
+    // Prepare: the vendor answers with exactly the token already stored.
+    const stored = tokenRecord(NAME, at(-30));
+    sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored });
+    const repeat = (async () =>
+      new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 1200 }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })) as typeof fetch;
+    const deps: RefreshDeps = {
+      secretsManager: sm.client,
+      prefix: PREFIX,
+      fetch: repeat,
+      now: () => new Date(NOW.getTime()),
+      random: () => 0,
+      lookaheadSeconds: 60,
+    };
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toMatchObject({ ok: false, error: { code: 'MalformedResponse', transient: true } });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt]).toMatch(/^\d+$/);
+  });
+
+  it('keeps the stored record, writing nothing, when a repeated token claims no later expiry', async () => {
+    const stored = tokenRecord(NAME, at(-30));
+    sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored });
+    const repeat = (async () =>
+      new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 120 }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })) as typeof fetch;
+    const deps: RefreshDeps = {
+      secretsManager: sm.client,
+      prefix: PREFIX,
+      fetch: repeat,
+      now: () => new Date(NOW.getTime()),
+      random: () => 0,
+      lookaheadSeconds: 60,
+    };
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: true, generation: stored.generation, expiresAt: stored.expiresAt });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+});

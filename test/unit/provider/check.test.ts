@@ -1,8 +1,16 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checkInputs, UNKNOWN } from '../../../provider/inputs';
 
 const SECRET = 'planted-client-secret-7f3a9c';
-const PEM = '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----';
+const pkcs8 = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
+  key.export({ type: 'pkcs8', format: 'pem' }).toString();
+// A real key: check now reads the key as create does, so a truncated one is refused.
+const PEM = pkcs8(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+const RSA_1024 = pkcs8(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey);
+const EC_KEY = pkcs8(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+const TRUNCATED =
+  '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----';
 
 const sirv = (overrides: Record<string, unknown> = {}) => ({
   name: 'sirv-prod',
@@ -140,6 +148,16 @@ describe('ProviderCredential check', () => {
     expect(failure?.reason).toMatch(reason);
     expect(JSON.stringify(failures)).not.toContain(SECRET);
     expect(JSON.stringify(failures)).not.toContain('typo-value');
+  });
+
+  it.each([
+    ['an EC key', EC_KEY, /RS256 needs an RSA key/],
+    ['an RSA-1024 key', RSA_1024, /at least 2048/],
+    ['a malformed key', TRUNCATED, /could not be read/],
+  ])('refuses %s at check, as create would, without quoting it', (_what, privateKeyPem, reason) => {
+    const { failures } = checkInputs({ ...sirv(), issuer: { kind: 'upload', subject: 'svc', privateKeyPem } });
+    expect(failures).toEqual([{ property: 'issuer.privateKeyPem', reason: expect.stringMatching(reason) }]);
+    expect(JSON.stringify(failures)).not.toContain(privateKeyPem.split('\n')[1] ?? 'unreachable');
   });
 
   it('covers at least twenty distinct invalid inputs', () => {

@@ -1,0 +1,95 @@
+/**
+ * Token values are checked before they are stored or sent: no CR, LF, NUL or other characters a
+ * header cannot carry, bounded sizes, Secrets Manager's secret limit checked locally; and the
+ * reader never puts a token in a message or a cause.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { toTokenRecord } from '../../../core/issue';
+import { obtainToken } from '../../../core/issuers';
+import { resolvePolicy } from '../../../core/policy';
+import { createProtectedUrl } from '../../../reader/sirv';
+import { TokenReader } from '../../../reader/token-reader';
+import { fakeFetch, frozenNow, jsonResponse, NOW, rejectionOf } from './fake-fetch';
+import { oauth2Config, sirvConfig } from './issuer-cases';
+
+const TOKEN = 'PLANTED-token-value-0c1d2e3f4a5b';
+const context = (fetchImpl: typeof fetch) => ({ credential: 'c', fetch: fetchImpl, now: frozenNow });
+
+describe('issued token values', () => {
+  it.each([
+    ['CR/LF', `${TOKEN}\r\nx-injected: 1`],
+    ['NUL', `${TOKEN}\u0000`],
+    ['a space', `${TOKEN} more`],
+    ['non-ASCII', `${TOKEN}é`],
+  ])('refuses a token with %s as a transient MalformedResponse that does not quote it', async (_what, token) => {
+    const { fetch } = fakeFetch(jsonResponse({ token, expiresIn: 1200 }));
+    const error = await rejectionOf(obtainToken(sirvConfig(), context(fetch)));
+    expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'invalid-token' });
+    expect(JSON.stringify(error)).not.toContain(TOKEN);
+  });
+
+  it('refuses a token_type with CR/LF', async () => {
+    const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, token_type: 'Bearer\r\nX: y', expires_in: 3600 }));
+    const error = await rejectionOf(obtainToken(oauth2Config(), context(fetch)));
+    expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'invalid-token-type' });
+  });
+
+  it('refuses an answer that would not fit a secret before any write, without blocking the credential', async () => {
+    const scope = Array.from({ length: 256 }, (_, i) => `scope-${i}-${'s'.repeat(245)}`);
+    const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, expires_in: 3600, scope: scope.join(' ') }));
+    const token = await obtainToken(oauth2Config(), context(fetch));
+    const input = { credential: 'c', issuer: { kind: 'oauth2' }, policy: resolvePolicy(), previousGeneration: 0 };
+    expect(() => toTokenRecord(token, input)).toThrow(
+      expect.objectContaining({ code: 'MalformedResponse', transient: true, reason: 'secret-too-large' }),
+    );
+  });
+});
+
+describe('the reader never quotes a token', () => {
+  function readerOver(accessToken: string) {
+    const client = new SecretsManagerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    const secrets = mockClient(client);
+    const record = {
+      version: 1,
+      credential: 'c',
+      issuer: 'sirv',
+      accessToken,
+      tokenType: 'Bearer',
+      issuedAt: NOW.toISOString(),
+      expiresAt: new Date(NOW.getTime() + 1200_000).toISOString(),
+      refreshAfter: new Date(NOW.getTime() + 900_000).toISOString(),
+      generation: 1,
+    };
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(record) });
+    const sent = fakeFetch(jsonResponse({ url: 'https://x.example.com/a.jpg' }));
+    return { reader: new TokenReader({ client, now: frozenNow, fetch: sent.fetch }), sent };
+  }
+
+  it('refuses a stored token with CR/LF (written by an older version) without sending or quoting it', async () => {
+    const { reader, sent } = readerOver(`${TOKEN}\r\nx: 1`);
+    const error = await rejectionOf(reader.fetch('c', 'https://api.example.com/'));
+    expect(error.name).toBe('InvalidTokenRecordError');
+    expect(sent.calls).toHaveLength(0);
+    expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain(TOKEN);
+    const sirv = await rejectionOf(createProtectedUrl(reader, 'c', { filename: '/a.jpg', expiresIn: 60 }));
+    expect(`${sirv.message} ${String(sirv.cause)} ${JSON.stringify(sirv)}`).not.toContain(TOKEN);
+  });
+
+  it('keeps only a name in the cause of a failed Sirv request', async () => {
+    const { reader } = readerOver(TOKEN);
+    const leaky = (async () => {
+      throw new TypeError(`request with authorization Bearer ${TOKEN} failed`);
+    }) as typeof fetch;
+    const error = await rejectionOf(
+      createProtectedUrl(reader, 'c', { filename: '/a.jpg', expiresIn: 60 }, { fetch: leaky }),
+    );
+    expect(error).toMatchObject({ code: 'IssuerUnavailable' });
+    const cause = error.cause as Error;
+    expect(`${error.message} ${cause.message} ${cause.stack ?? ''}`).not.toContain(TOKEN);
+  });
+});
