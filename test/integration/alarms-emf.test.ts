@@ -8,35 +8,21 @@
  * modelled from the invocations made here (one Invocations datapoint per call, Errors 1 for a call
  * that threw and 0 otherwise, with the FunctionName dimension), as Lambda documents them.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../fakes/sirv';
 import { secretsManagerClient } from '../support/aws';
 import { freeLoopbackPort } from '../support/moto';
+import { REGION } from '../unit/infra/pulumi-mocks';
 import { type AlarmDefinition, type EmfDatapoint, parseEmf, watchedBy, wouldFire } from './alarm-evaluation';
-import { alarmRequest, buildBundleZip, type Declared, declareRotator } from './declared-resources';
+import { invokeBundle, unpackBundle } from './bundle-process';
+import { alarmRequest, type Declared, declareRotator } from './declared-resources';
 
-const execFileAsync = promisify(execFile);
 const RUN = randomUUID().slice(0, 6);
 const CLIENT_ID = 'emf-client';
 const CLIENT_SECRET = `emf-secret-${randomUUID()}`;
-
-// Runs in the child: the bundle's handler, called as Lambda calls it, once.
-const CHILD = `
-const { handler } = require(process.argv[2]);
-const event = JSON.parse(process.argv[3]);
-const context = { getRemainingTimeInMillis: () => 60000, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, awsRequestId: 'req-1' };
-handler(event, context).then(
-  (result) => process.stdout.write('\\nRESULT ' + JSON.stringify({ ok: true, result }) + '\\n'),
-  (error) => process.stdout.write('\\nRESULT ' + JSON.stringify({ ok: false, message: String(error && error.message) }) + '\\n'),
-);
-`;
 
 type Kind = 'fresh' | 'failing' | 'rejected' | 'expiring';
 interface Case {
@@ -78,7 +64,7 @@ async function seed(prefix: string, kind: Kind, index: number): Promise<string> 
   const url = kind === 'failing' || kind === 'expiring' ? closedPortUrl : sirv.tokenUrl;
   const expiresIn = kind === 'expiring' ? 60_000 : 3_600_000;
   await createCredentialSecrets(
-    { client: secretsManagerClient(), prefix },
+    { client: secretsManagerClient({ region: REGION }), prefix },
     {
       name,
       clientDocument: {
@@ -110,37 +96,9 @@ async function seed(prefix: string, kind: Kind, index: number): Promise<string> 
   return name;
 }
 
-/** One invocation of the bundle with the declared function's environment. */
-async function invoke(declared: Declared, event: unknown) {
-  const fn = declared.one('aws:lambda/function:Function').inputs;
-  const { stdout } = await execFileAsync(
-    process.execPath,
-    [join(workDir, 'child.js'), join(workDir, 'index.js'), JSON.stringify(event)],
-    {
-      cwd: workDir,
-      timeout: 60_000,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AWS_'))),
-        ...fn.environment.variables,
-        AWS_LAMBDA_FUNCTION_NAME: fn.name,
-      },
-    },
-  );
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`the bundle printed no result:\n${stdout}`);
-  return {
-    stdout,
-    outcome: JSON.parse(line.slice('RESULT '.length)) as { ok: boolean; result?: unknown; message?: string },
-  };
-}
-
 beforeAll(async () => {
-  const { path: zipPath } = await buildBundleZip();
-  workDir = await mkdtemp(join(tmpdir(), 'rotator-emf-'));
   // The zip the function is created with, unpacked as Lambda unpacks it into /var/task.
-  await execFileAsync('python3', ['-m', 'zipfile', '-e', zipPath, workDir]);
-  await writeFile(join(workDir, 'child.js'), CHILD);
+  ({ dir: workDir } = await unpackBundle());
   sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
   // Nothing listens there: a refresh against it fails like an issuer that is down.
   closedPortUrl = `http://127.0.0.1:${await freeLoopbackPort()}/v2/token`;
@@ -164,10 +122,12 @@ beforeAll(async () => {
       runs[label] = { declared, points: [], stdout: '', result: undefined };
       continue;
     }
-    const { stdout, outcome } = await invoke(
+    const outcome = await invokeBundle(
+      workDir,
       declared,
       c.badEvent ? { action: 'sweeep' } : JSON.parse(schedule.target.input),
     );
+    const { stdout } = outcome;
     runs[label] = {
       declared,
       stdout,
@@ -181,7 +141,7 @@ afterAll(async () => {
   await sirv?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
   for (const { prefix, name } of cleanup) {
-    await deleteCredentialSecrets({ client: secretsManagerClient(), prefix }, name, {
+    await deleteCredentialSecrets({ client: secretsManagerClient({ region: REGION }), prefix }, name, {
       forceDeleteWithoutRecovery: true,
     }).catch(() => undefined);
   }
