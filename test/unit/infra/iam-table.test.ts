@@ -48,6 +48,43 @@ describe('the least-privilege table, decided by iam-simulate', () => {
   });
 });
 
+describe('the simulator wrapper', () => {
+  const doc = POLICIES.rotator;
+
+  it('refuses to judge a request with a misspelt action or a context key the action does not take', async () => {
+    await expect(decide(doc, { action: 'secretsmanager:GetSecretValu', resource: '*' })).rejects.toThrow(/refused/);
+    await expect(
+      decide(doc, {
+        action: 'secretsmanager:GetSecretValue',
+        resource: IAM_TABLE[0]?.request.resource ?? '',
+        context: { 'kms:ViaService': 'x' },
+      }),
+    ).rejects.toThrow(/ignored context keys kms:ViaService/);
+  });
+
+  it("falls back for kms:EncryptionContext keys only because iam-simulate's validated entry drops them", async () => {
+    // When this fails, iam-simulate evaluates the key itself: remove the fallback in decide().
+    const { runSimulation } = await import('@cloud-copilot/iam-simulate');
+    const result = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/under-test`,
+          action: 'kms:Decrypt',
+          resource: { resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/k`, accountId: ACCOUNT },
+          contextVariables: { 'kms:EncryptionContext:SecretARN': 'x' },
+        },
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    expect(result.resultType === 'single' && result.result.ignoredContextKeys).toEqual([
+      'kms:EncryptionContext:SecretARN',
+    ]);
+  });
+});
+
 describe('the nested-prefix deny against every valid name', () => {
   const prefix = fc.stringMatching(PREFIX_PATTERN, { size: 'small' });
   const name = fc.stringMatching(CREDENTIAL_NAME_PATTERN, { size: 'small' });
