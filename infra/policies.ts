@@ -64,6 +64,18 @@ export function secretArnPattern(
   return `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*/${kind}${SECRET_SUFFIX}`;
 }
 
+/**
+ * The ARN pattern of every secret at least one path segment BELOW `PREFIX NAME/`: the secrets of
+ * a deployment with a nested prefix (`PREFIX team/`). IAM's `*` matches `/`, so the Allow patterns
+ * above cover them too; credential names hold no `/` (CREDENTIAL_NAME_PATTERN), so none of this
+ * rotator's own secrets (`PREFIX NAME/client`, `PREFIX NAME/token`) matches.
+ */
+export function nestedSecretArnPattern(
+  scope: Pick<RotatorPolicyScope, 'partition' | 'region' | 'accountId' | 'prefix'>,
+): string {
+  return `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*/*/*`;
+}
+
 /** Trust policy letting Lambda assume the rotator's execution role. */
 export function lambdaAssumeRolePolicy(): PolicyDocument {
   return {
@@ -84,7 +96,9 @@ export function lambdaAssumeRolePolicy(): PolicyDocument {
  * list secrets, invoke itself (fan-out), write its own logs, dead-letter to its own queue, and
  * decrypt/encrypt through Secrets Manager with the customer key when one is given.
  *
- * An explicit Deny makes `/client` secrets read-only for this role whatever else gets attached.
+ * An explicit Deny makes `/client` secrets read-only for this role whatever else gets attached;
+ * another explicit Deny keeps it out of nested prefixes (another deployment's secrets).
+ * Statements are independent entries of one list: a new permission is one more `push`.
  *
  * @example
  * ```ts
@@ -132,6 +146,14 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
       Resource: `arn:${scope.partition}:secretsmanager:*:*:secret:*/client${SECRET_SUFFIX}`,
     },
     {
+      // Another deployment's secrets under a nested prefix match the Allow patterns above (IAM's
+      // `*` crosses `/`); the sweep already treats them as "not ours", and so does IAM now.
+      Sid: 'DenyNestedPrefixes',
+      Effect: 'Deny',
+      Action: 'secretsmanager:*',
+      Resource: nestedSecretArnPattern(scope),
+    },
+    {
       // Fan-out: asynchronous invocations of this very function, nothing else.
       Sid: 'InvokeSelf',
       Effect: 'Allow',
@@ -165,6 +187,8 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
         StringLike: {
           'kms:EncryptionContext:SecretARN': `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*`,
         },
+        // Not for a nested deployment's secrets either (see DenyNestedPrefixes).
+        StringNotLike: { 'kms:EncryptionContext:SecretARN': nestedSecretArnPattern(scope) },
       },
     });
   }

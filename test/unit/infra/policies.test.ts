@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   lambdaAssumeRolePolicy,
+  type PolicyDocument,
   type RotatorPolicyScope,
   rotatorPolicy,
   schedulerAssumeRolePolicy,
   schedulerPolicy,
 } from '../../../infra/policies';
-import { allowedActions, allows, asList, wildcardMatch } from './iam-evaluator';
+import { allowedActions, allows, asList, decide } from './iam-simulator';
 
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const scope = (over: Partial<RotatorPolicyScope> = {}): RotatorPolicyScope => ({
@@ -34,11 +35,19 @@ const WRITES = [
   'secretsmanager:UpdateSecretVersionStage',
 ];
 
-describe('wildcardMatch (the test evaluator itself)', () => {
-  it('lets * cross slashes and ? match exactly one character, as IAM does', () => {
-    expect(wildcardMatch('a*/token-??????', 'a/x/y/token-AbCdEf')).toBe(true);
-    expect(wildcardMatch('a*/token-??????', 'a/x/token-AbCdEfG')).toBe(false);
-    expect(wildcardMatch('a*/token-*', 'a/x/token-b/y/client-AbCdEf')).toBe(true);
+describe('IAM wildcards, as the simulator applies them', () => {
+  const allowGet = (resource: string): PolicyDocument => ({
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'Get', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: resource }],
+  });
+  const get = (doc: PolicyDocument, resource: string) =>
+    decide(doc, { action: 'secretsmanager:GetSecretValue', resource });
+  const arn = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}`;
+
+  it('lets * cross slashes and ? match exactly one character, as IAM does', async () => {
+    expect(await get(allowGet(arn('a*/token-??????')), arn('a/x/y/token-AbCdEf'))).toBe('Allowed');
+    expect(await get(allowGet(arn('a*/token-??????')), arn('a/x/token-AbCdEfG'))).toBe('ImplicitlyDenied');
+    expect(await get(allowGet(arn('a*/token-*')), arn('a/x/token-b/y/client-AbCdEf'))).toBe('Allowed');
   });
 });
 
@@ -52,22 +61,22 @@ describe('rotatorPolicy', () => {
     expect(new Set(sids).size).toBe(sids.length);
   });
 
-  it('allows only reads on the client secrets under its prefix', () => {
+  it('allows only reads on the client secrets under its prefix', async () => {
     const client = secret('token-rotator/sirv-prod/client');
-    expect(allows(doc, 'secretsmanager:GetSecretValue', client)).toBe(true);
-    expect(allows(doc, 'secretsmanager:DescribeSecret', client)).toBe(true);
-    for (const action of WRITES) expect(allows(doc, action, client), action).toBe(false);
+    expect(await allows(doc, 'secretsmanager:GetSecretValue', client)).toBe(true);
+    expect(await allows(doc, 'secretsmanager:DescribeSecret', client)).toBe(true);
+    for (const action of WRITES) expect(await allows(doc, action, client), action).toBe(false);
     const read = doc.Statement.find((s) => s.Sid === 'ReadClientSecrets');
     expect(read?.Resource).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-rotator/*/client-??????');
     expect(asList(read?.Action).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
   });
 
-  it('scopes every write to PREFIX*/token-?????? (the 6-character suffix Secrets Manager appends)', () => {
+  it('scopes every write to PREFIX*/token-?????? (the 6-character suffix Secrets Manager appends)', async () => {
     const token = secret('token-rotator/sirv-prod/token');
-    expect(allows(doc, 'secretsmanager:PutSecretValue', token)).toBe(true);
-    expect(allows(doc, 'secretsmanager:TagResource', token)).toBe(true);
-    expect(allows(doc, 'secretsmanager:UntagResource', token)).toBe(true);
-    expect(allows(doc, 'secretsmanager:GetSecretValue', token)).toBe(true);
+    expect(await allows(doc, 'secretsmanager:PutSecretValue', token)).toBe(true);
+    expect(await allows(doc, 'secretsmanager:TagResource', token)).toBe(true);
+    expect(await allows(doc, 'secretsmanager:UntagResource', token)).toBe(true);
+    expect(await allows(doc, 'secretsmanager:GetSecretValue', token)).toBe(true);
     for (const s of doc.Statement.filter((st) => st.Effect === 'Allow')) {
       const actions = asList(s.Action);
       if (actions.some((a) => WRITES.includes(a))) {
@@ -76,7 +85,7 @@ describe('rotatorPolicy', () => {
     }
   });
 
-  it('never allows a write on a client secret, on "*", or outside its prefix, account or the token names', () => {
+  it('never allows a write on a client secret, on "*", or outside its prefix, account or the token names', async () => {
     const targets = [
       secret('token-rotator/sirv-prod/client'),
       // A nested prefix whose path contains "/token-": a "-*" suffix pattern would have matched it.
@@ -85,10 +94,20 @@ describe('rotatorPolicy', () => {
       secret('token-rotator/sirv-prod/token', '210987654321'),
       secret('token-rotator/sirv-prod/token-backup'),
       secret('token-rotator-evil/sirv/token'),
-      '*',
     ];
     for (const target of targets) {
-      for (const action of WRITES) expect(allows(doc, action, target), `${action} on ${target}`).toBe(false);
+      for (const action of WRITES) expect(await allows(doc, action, target), `${action} on ${target}`).toBe(false);
+    }
+    // The simulator reads a request on "*" as "on some resource": the writes granted on token
+    // secrets answer yes there, every other write must answer no. That no statement grants a write
+    // ON "*" is checked on the documents just below.
+    const grantedOnTokens = [
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:TagResource',
+      'secretsmanager:UntagResource',
+    ];
+    for (const action of WRITES.filter((a) => !grantedOnTokens.includes(a))) {
+      expect(await allows(doc, action, '*'), `${action} on *`).toBe(false);
     }
     for (const s of doc.Statement.filter((st) => st.Effect === 'Allow')) {
       const writes = asList(s.Action).filter((a) => WRITES.includes(a) || a === 'secretsmanager:*' || a === '*');
@@ -100,7 +119,7 @@ describe('rotatorPolicy', () => {
     }
   });
 
-  it('explicitly denies everything but reads on any */client secret, whatever else the role gets', () => {
+  it('explicitly denies everything but reads on any */client secret, whatever else the role gets', async () => {
     const deny = doc.Statement.find((s) => s.Effect === 'Deny');
     expect(deny).toMatchObject({
       Sid: 'DenyClientSecretWrites',
@@ -111,7 +130,7 @@ describe('rotatorPolicy', () => {
       ...doc,
       Statement: [...doc.Statement, { Sid: 'Other', Effect: 'Allow' as const, Action: '*', Resource: '*' }],
     };
-    expect(allows(broadened, 'secretsmanager:PutSecretValue', secret('anything/x/client'))).toBe(false);
+    expect(await allows(broadened, 'secretsmanager:PutSecretValue', secret('anything/x/client'))).toBe(false);
   });
 
   it('grants ListSecrets on "*" only, since the action takes no resource scoping', () => {
@@ -119,19 +138,25 @@ describe('rotatorPolicy', () => {
     expect(star.map((s) => s.Action)).toEqual(['secretsmanager:ListSecrets']);
   });
 
-  it('invokes only its own function, writes only its own log group, sends only to its DLQ', () => {
+  it('invokes only its own function, writes only its own log group, sends only to its DLQ', async () => {
     const fnArn = 'arn:aws:lambda:eu-west-1:123456789012:function:rotator-abc1234';
-    expect(allows(doc, 'lambda:InvokeFunction', fnArn)).toBe(true);
-    expect(allows(doc, 'lambda:InvokeFunction', 'arn:aws:lambda:eu-west-1:123456789012:function:other')).toBe(false);
-    expect(allows(doc, 'lambda:InvokeFunction', `${fnArn}-x`)).toBe(false);
+    expect(await allows(doc, 'lambda:InvokeFunction', fnArn)).toBe(true);
+    expect(await allows(doc, 'lambda:InvokeFunction', 'arn:aws:lambda:eu-west-1:123456789012:function:other')).toBe(
+      false,
+    );
+    expect(await allows(doc, 'lambda:InvokeFunction', `${fnArn}-x`)).toBe(false);
     const stream = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/rotator-abc1234:log-stream:2026/x';
-    expect(allows(doc, 'logs:PutLogEvents', stream)).toBe(true);
+    expect(await allows(doc, 'logs:PutLogEvents', stream)).toBe(true);
     expect(
-      allows(doc, 'logs:PutLogEvents', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/other:log-stream:x'),
+      await allows(
+        doc,
+        'logs:PutLogEvents',
+        'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/other:log-stream:x',
+      ),
     ).toBe(false);
     expect(allowedActions(doc)).not.toContain('logs:createloggroup');
-    expect(allows(doc, 'sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:rotator-dlq')).toBe(true);
-    expect(allows(doc, 'sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:other')).toBe(false);
+    expect(await allows(doc, 'sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:rotator-dlq')).toBe(true);
+    expect(await allows(doc, 'sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:other')).toBe(false);
   });
 
   it('lets tags be changed only under the token-rotator: key prefix', () => {
@@ -191,7 +216,7 @@ describe('schedulerPolicy and schedulerAssumeRolePolicy', () => {
     scheduleName: 'rotator-abc1234',
   };
 
-  it('lets the schedule role invoke this function and nothing else', () => {
+  it('lets the schedule role invoke this function and nothing else', async () => {
     const doc = schedulerPolicy(s);
     expect(doc.Statement).toEqual([
       {
@@ -201,8 +226,10 @@ describe('schedulerPolicy and schedulerAssumeRolePolicy', () => {
         Resource: 'arn:aws:lambda:eu-west-1:123456789012:function:rotator-abc1234',
       },
     ]);
-    expect(allows(doc, 'lambda:InvokeFunction', 'arn:aws:lambda:eu-west-1:123456789012:function:other')).toBe(false);
-    expect(allows(doc, 'secretsmanager:GetSecretValue', '*')).toBe(false);
+    expect(await allows(doc, 'lambda:InvokeFunction', 'arn:aws:lambda:eu-west-1:123456789012:function:other')).toBe(
+      false,
+    );
+    expect(await allows(doc, 'secretsmanager:GetSecretValue', '*')).toBe(false);
   });
 
   it("is assumable by EventBridge Scheduler for this account's default schedule group only", () => {

@@ -5,7 +5,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TokenRotatorArgs } from '../../../infra';
 import type { PolicyDocument } from '../../../infra/policies';
-import { allows, asList } from './iam-evaluator';
+import { allows, asList } from './iam-simulator';
 import { ACCOUNT_ID, createRecorder, promiseOf, REGION, type RecordedResource } from './pulumi-mocks';
 
 type Infra = typeof import('../../../infra');
@@ -171,14 +171,14 @@ describe('TokenRotator resource graph', () => {
     expect(policyInputs.role).toBe('pol-role-id');
     const doc = parse(policyInputs.policy);
     const secret = (n: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${n}-AbCdEf`;
-    expect(allows(doc, 'secretsmanager:GetSecretValue', secret('tr/sirv/client'))).toBe(true);
-    expect(allows(doc, 'secretsmanager:PutSecretValue', secret('tr/sirv/client'))).toBe(false);
-    expect(allows(doc, 'secretsmanager:PutSecretValue', secret('tr/sirv/token'))).toBe(true);
-    expect(allows(doc, 'secretsmanager:PutSecretValue', secret('token-rotator/sirv/token'))).toBe(false);
-    expect(allows(doc, 'lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`)).toBe(
-      true,
-    );
-    expect(allows(doc, 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:pol-dlq`)).toBe(true);
+    expect(await allows(doc, 'secretsmanager:GetSecretValue', secret('tr/sirv/client'))).toBe(true);
+    expect(await allows(doc, 'secretsmanager:PutSecretValue', secret('tr/sirv/client'))).toBe(false);
+    expect(await allows(doc, 'secretsmanager:PutSecretValue', secret('tr/sirv/token'))).toBe(true);
+    expect(await allows(doc, 'secretsmanager:PutSecretValue', secret('token-rotator/sirv/token'))).toBe(false);
+    expect(
+      await allows(doc, 'lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`),
+    ).toBe(true);
+    expect(await allows(doc, 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:pol-dlq`)).toBe(true);
     expect(doc.Statement.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('kms:'))).toEqual([]);
     expect(await promiseOf(rotator.roleArn)).toBe(`arn:aws:iam::${ACCOUNT_ID}:role/pol-role`);
   });

@@ -1,0 +1,204 @@
+/**
+ * The alarms TokenRotator declares agree with the metrics its Lambda emits: the real bundle (from
+ * the zip the function is created with) runs in a fresh node process with the declared function
+ * environment and the schedule's exact input, against moto and the Sirv fake; the EMF lines it
+ * prints are parsed as CloudWatch would, and each declared alarm is evaluated on them.
+ *
+ * The AWS/Lambda metrics (Errors, Invocations) are CloudWatch's own, not the bundle's: they are
+ * modelled from the invocations made here (one Invocations datapoint per call, Errors 1 for a call
+ * that threw and 0 otherwise, with the FunctionName dimension), as Lambda documents them.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialSecrets, deleteCredentialSecrets } from '../../core/store';
+import { type SirvFake, startSirvFake } from '../fakes/sirv';
+import { secretsManagerClient } from '../support/aws';
+import { freeLoopbackPort } from '../support/moto';
+import { REGION } from '../unit/infra/pulumi-mocks';
+import { type AlarmDefinition, type EmfDatapoint, parseEmf, watchedBy, wouldFire } from './alarm-evaluation';
+import { invokeBundle, unpackBundle } from './bundle-process';
+import { alarmRequest, type Declared, declareRotator } from './declared-resources';
+
+const RUN = randomUUID().slice(0, 6);
+const CLIENT_ID = 'emf-client';
+const CLIENT_SECRET = `emf-secret-${randomUUID()}`;
+
+type Kind = 'fresh' | 'failing' | 'rejected' | 'expiring';
+interface Case {
+  credentials: Kind[];
+  /** Invoke with something the handler refuses (a crash), instead of the schedule's input. */
+  badEvent?: boolean;
+  /** No invocation at all in the period. */
+  notInvoked?: boolean;
+  /** Keys of the alarms that must be in ALARM afterwards; every other one must not. */
+  fires: string[];
+}
+
+const CASES: Record<string, Case> = {
+  successes: { credentials: ['fresh', 'fresh'], fires: [] },
+  failure: { credentials: ['fresh', 'fresh', 'failing'], fires: ['RefreshFailed'] },
+  // A rejected refresh is a failed refresh too (summary.failed counts it): both alarms fire.
+  rejection: { credentials: ['fresh', 'fresh', 'rejected'], fires: ['RefreshFailed', 'CredentialsRejected'] },
+  'successes, a failure and a rejection': {
+    credentials: ['fresh', 'fresh', 'failing', 'rejected'],
+    fires: ['RefreshFailed', 'CredentialsRejected'],
+  },
+  'a failure on a token about to expire': {
+    credentials: ['fresh', 'expiring'],
+    fires: ['RefreshFailed', 'SecondsToExpiry'],
+  },
+  'a crash': { credentials: ['fresh'], badEvent: true, fires: ['Errors'] },
+  'no invocation': { credentials: [], notInvoked: true, fires: ['Invocations'] },
+};
+
+let sirv: SirvFake;
+let workDir: string;
+let closedPortUrl: string;
+const cleanup: { prefix: string; name: string }[] = [];
+const runs: Record<string, { declared: Declared; points: EmfDatapoint[]; stdout: string; result: unknown }> = {};
+
+async function seed(prefix: string, kind: Kind, index: number): Promise<string> {
+  const name = `${kind}-${index}`;
+  const now = Date.now();
+  const url = kind === 'failing' || kind === 'expiring' ? closedPortUrl : sirv.tokenUrl;
+  const expiresIn = kind === 'expiring' ? 60_000 : 3_600_000;
+  await createCredentialSecrets(
+    { client: secretsManagerClient({ region: REGION }), prefix },
+    {
+      name,
+      clientDocument: {
+        version: 1,
+        issuer: {
+          kind: 'sirv',
+          url,
+          allowInsecureHttp: true,
+          clientId: CLIENT_ID,
+          clientSecret: kind === 'rejected' ? 'not-the-secret' : CLIENT_SECRET,
+        },
+        policy: {},
+      },
+      // Due now: refreshAfter has passed.
+      token: {
+        version: 1,
+        credential: name,
+        issuer: 'sirv',
+        accessToken: `old-${name}`,
+        tokenType: 'Bearer',
+        issuedAt: new Date(now - 600_000).toISOString(),
+        expiresAt: new Date(now + expiresIn).toISOString(),
+        refreshAfter: new Date(now - 1_000).toISOString(),
+        generation: 1,
+      },
+    },
+  );
+  cleanup.push({ prefix, name });
+  return name;
+}
+
+beforeAll(async () => {
+  // The zip the function is created with, unpacked as Lambda unpacks it into /var/task.
+  ({ dir: workDir } = await unpackBundle());
+  sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+  // Nothing listens there: a refresh against it fails like an issuer that is down.
+  closedPortUrl = `http://127.0.0.1:${await freeLoopbackPort()}/v2/token`;
+
+  let n = 0;
+  for (const [label, c] of Object.entries(CASES)) {
+    n += 1;
+    const prefix = `it-emf-${RUN}-${n}/`;
+    const declared = await declareRotator(`emf${RUN}c${n}`, { prefix });
+    for (const [i, kind] of c.credentials.entries()) await seed(prefix, kind, i);
+    const schedule = declared.one('aws:scheduler/schedule:Schedule').inputs;
+    const fnName = declared.one('aws:lambda/function:Function').inputs.name as string;
+    const lambdaPoint = (metricName: string, value: number): EmfDatapoint => ({
+      namespace: 'AWS/Lambda',
+      metricName,
+      unit: 'Count',
+      dimensions: { FunctionName: fnName },
+      value,
+    });
+    if (c.notInvoked) {
+      runs[label] = { declared, points: [], stdout: '', result: undefined };
+      continue;
+    }
+    const outcome = await invokeBundle(
+      workDir,
+      declared,
+      c.badEvent ? { action: 'sweeep' } : JSON.parse(schedule.target.input),
+    );
+    const { stdout } = outcome;
+    runs[label] = {
+      declared,
+      stdout,
+      result: outcome,
+      points: [...parseEmf(stdout), lambdaPoint('Invocations', 1), lambdaPoint('Errors', outcome.ok ? 0 : 1)],
+    };
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await sirv?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+  for (const { prefix, name } of cleanup) {
+    await deleteCredentialSecrets({ client: secretsManagerClient({ region: REGION }), prefix }, name, {
+      forceDeleteWithoutRecovery: true,
+    }).catch(() => undefined);
+  }
+});
+
+const alarmsOf = (declared: Declared) =>
+  declared.all('aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => alarmRequest(r) as AlarmDefinition);
+
+describe('the alarms and the metrics the bundle emits', () => {
+  it('ran each sweep as intended (the cases are what they claim)', () => {
+    const mixed = runs['successes, a failure and a rejection']?.result as {
+      ok: boolean;
+      result: Record<string, unknown>;
+    };
+    expect(mixed.ok).toBe(true);
+    expect(mixed.result).toMatchObject({ listed: 4, due: 4, refreshed: 2, failed: 2, rejected: 1 });
+    expect(runs['a crash']?.result).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('unrecognised event'),
+    });
+    expect(sirv.tokensIssued).toBeGreaterThanOrEqual(9);
+  });
+
+  it('agree on namespace, metric name, dimensions, statistic and unit', () => {
+    const { declared, points } = runs['successes, a failure and a rejection'] ?? {};
+    if (!declared || !points) throw new Error('no mixed run');
+    const emitted = points.filter((p) => p.namespace !== 'AWS/Lambda');
+    expect(emitted.length).toBeGreaterThan(0);
+    for (const alarm of alarmsOf(declared)) {
+      const watched = watchedBy(alarm, points);
+      expect(
+        watched.length,
+        `${alarm.MetricName}: no datapoint with namespace ${alarm.Namespace} and dimensions ${JSON.stringify(alarm.Dimensions)}`,
+      ).toBeGreaterThan(0);
+      // No unit on the alarm (it sees every unit) or the unit the Lambda publishes.
+      for (const p of watched) if (alarm.Unit !== undefined) expect(p.unit).toBe(alarm.Unit);
+      // Counts are summed; the expiry is a duration in seconds whose minimum matters.
+      const units = new Set(watched.map((p) => p.unit));
+      expect([...units], alarm.MetricName).toEqual([alarm.Statistic === 'Minimum' ? 'Seconds' : 'Count']);
+    }
+    // Every metric the bundle emits is watched, except the success count (a good-news metric).
+    const watchedNames = new Set(alarmsOf(declared).map((a) => a.MetricName));
+    const unwatched = [...new Set(emitted.map((p) => p.metricName))].filter((m) => !watchedNames.has(m));
+    expect(unwatched).toEqual(['RefreshSucceeded']);
+  });
+
+  it.each(Object.entries(CASES))('%s: exactly the alarms for that case fire', (label, c) => {
+    const run = runs[label];
+    if (!run) throw new Error(`no run for ${label}`);
+    const firing = alarmsOf(run.declared)
+      .filter((a) => wouldFire(a, run.points))
+      .map((a) => a.MetricName)
+      .sort();
+    expect(firing, run.stdout.slice(-2000)).toEqual([...c.fires].sort());
+  });
+
+  it('prints no client secret or token with its metrics and logs', () => {
+    for (const run of Object.values(runs)) expect(run.stdout).not.toContain(CLIENT_SECRET);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Fan-out on moto's Lambda API: a scheduled sweep of the real bundle over more than one batch
+ * sends each batch beyond the first as an asynchronous invocation of the function created in moto
+ * from the declared inputs; moto's answers decide what counts as handed off. The payloads moto
+ * received (recording-proxy.ts says why they are taken on the way) are then given to the handler,
+ * which must accept and refresh them. A batch nobody took (throttled, or no such function in moto)
+ * must be reported as deferred and stay due for the next sweep.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
+import { type SirvFake, startSirvFake } from '../fakes/sirv';
+import { motoEndpoint, secretsManagerClient } from '../support/aws';
+import { REGION } from '../unit/infra/pulumi-mocks';
+import { type BundleOutcome, invokeBundle, unpackBundle } from './bundle-process';
+import { type Created, createInMoto, type Declared, declareRotator, motoClients } from './declared-resources';
+import { type RecordingProxy, startRecordingProxy } from './recording-proxy';
+
+const RUN = randomUUID().slice(0, 6);
+const PREFIX = `it-fan-${RUN}/`;
+const MISSING_PREFIX = `it-fan-${RUN}-missing/`;
+const CLIENT_ID = 'fan-client';
+const CLIENT_SECRET = `fan-secret-${randomUUID()}`;
+const NAMES = ['c0', 'c1', 'c2', 'c3', 'c4'];
+const BATCH_SIZE = 2;
+
+let sirv: SirvFake;
+let proxy: RecordingProxy;
+let taskDir: string;
+let declared: Declared;
+let created: Created;
+const seeded: { prefix: string; name: string }[] = [];
+
+async function seed(prefix: string, name: string) {
+  const now = Date.now();
+  await createCredentialSecrets(
+    { client: secretsManagerClient({ region: REGION }), prefix },
+    {
+      name,
+      clientDocument: {
+        version: 1,
+        issuer: {
+          kind: 'sirv',
+          url: sirv.tokenUrl,
+          allowInsecureHttp: true,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+        },
+        policy: {},
+      },
+      token: {
+        version: 1,
+        credential: name,
+        issuer: 'sirv',
+        accessToken: `old-${name}`,
+        tokenType: 'Bearer',
+        issuedAt: new Date(now - 600_000).toISOString(),
+        expiresAt: new Date(now + 3_600_000).toISOString(),
+        refreshAfter: new Date(now - 1_000).toISOString(),
+        generation: 1,
+      },
+    },
+  );
+  seeded.push({ prefix, name });
+}
+
+const generationOf = async (prefix: string, name: string) =>
+  (await readToken({ client: secretsManagerClient({ region: REGION }), prefix }, name))?.generation;
+
+async function logStreamCount(functionName: string): Promise<number> {
+  const out = await motoClients().logs.send(
+    new DescribeLogStreamsCommand({ logGroupName: `/aws/lambda/${functionName}` }),
+  );
+  return out.logStreams?.length ?? 0;
+}
+
+/** A scheduled sweep as Lambda runs it: the schedule's input, the function's own ARN in the context. */
+function scheduledSweep(rotator: Declared, functionArn: string): Promise<BundleOutcome> {
+  const schedule = rotator.one('aws:scheduler/schedule:Schedule').inputs;
+  return invokeBundle(taskDir, rotator, JSON.parse(schedule.target.input), {
+    context: { invokedFunctionArn: functionArn },
+    extraEnv: { AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint },
+  });
+}
+
+beforeAll(async () => {
+  let zip: Buffer;
+  ({ dir: taskDir, zip } = await unpackBundle());
+  sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+  proxy = await startRecordingProxy(motoEndpoint());
+  declared = await declareRotator(`fan${RUN}`, { prefix: PREFIX, batchSize: BATCH_SIZE });
+  created = await createInMoto(declared, zip);
+  for (const name of NAMES) await seed(PREFIX, name);
+}, 180_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await sirv?.close();
+  if (taskDir) await rm(taskDir, { recursive: true, force: true });
+  for (const { prefix, name } of seeded) {
+    await deleteCredentialSecrets({ client: secretsManagerClient({ region: REGION }), prefix }, name, {
+      forceDeleteWithoutRecovery: true,
+    }).catch(() => undefined);
+  }
+});
+
+describe('fan-out through moto', () => {
+  it('hands batches to asynchronous invocations moto accepts, reports the one nobody took, and the handler refreshes what moto received', async () => {
+    // Arrange: five due credentials, batches of two: one batch here, two handed off, one of which
+    // the account throttles (every retry of it too).
+    const streamsBefore = await logStreamCount(created.functionName);
+    proxy.throttleFirstPayload();
+
+    // Act: the scheduled sweep.
+    const sweep = await scheduledSweep(declared, created.functionArn);
+    proxy.stopThrottling();
+
+    // Assess: what moto received.
+    expect(sweep.ok, sweep.stdout.slice(-2000)).toBe(true);
+    const accepted = proxy.invokes.filter((i) => i.reachedMoto);
+    const refused = proxy.invokes.filter((i) => !i.reachedMoto);
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]).toMatchObject({ functionName: created.functionArn, invocationType: 'Event', status: 202 });
+    // The SDK retried the throttled invoke (3 attempts in all), then gave up.
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(refused.map((r) => r.payload)).size).toBe(1);
+    // moto's own record of the invocation: one log stream per invoke it ran (docker being absent).
+    expect(await logStreamCount(created.functionName)).toBe(streamsBefore + accepted.length);
+
+    const handedOff = JSON.parse(accepted[0]?.payload ?? '{}') as { action: string; credentials: string[] };
+    const notTaken = JSON.parse(refused[0]?.payload ?? '{}') as { action: string; credentials: string[] };
+    expect(handedOff.action).toBe('refresh-batch');
+    expect(handedOff.credentials).toHaveLength(BATCH_SIZE);
+    expect(notTaken.credentials.length).toBeGreaterThan(0);
+    const local = NAMES.filter((n) => !handedOff.credentials.includes(n) && !notTaken.credentials.includes(n));
+    expect(local).toHaveLength(BATCH_SIZE);
+
+    // The sweep reports the batch nobody took as deferred, and refreshed only its own batch.
+    expect(sweep.result).toMatchObject({
+      listed: NAMES.length,
+      due: NAMES.length,
+      refreshed: local.length,
+      failed: 0,
+      fannedOut: handedOff.credentials.length,
+      deferred: notTaken.credentials.length,
+    });
+    expect(sweep.stdout).toMatch(/"message":"Sweep finished"/);
+    for (const name of local) expect(await generationOf(PREFIX, name)).toBe(2);
+    for (const name of [...handedOff.credentials, ...notTaken.credentials])
+      expect(await generationOf(PREFIX, name)).toBe(1);
+
+    // Act: the invocation moto accepted, with exactly the payload it received.
+    const batch = await invokeBundle(taskDir, declared, JSON.parse(accepted[0]?.payload ?? 'null'), {
+      context: { invokedFunctionArn: created.functionArn },
+    });
+    expect(batch.ok, batch.stdout.slice(-2000)).toBe(true);
+    expect(batch.result).toMatchObject({ refreshed: handedOff.credentials.length, failed: 0, deferred: 0 });
+    for (const name of handedOff.credentials) expect(await generationOf(PREFIX, name)).toBe(2);
+
+    // The batch nobody took is still due: the next sweep refreshes it (here: one batch, no hand-off).
+    const next = await scheduledSweep(declared, created.functionArn);
+    expect(next.result).toMatchObject({
+      due: notTaken.credentials.length,
+      refreshed: notTaken.credentials.length,
+      fannedOut: 0,
+    });
+    for (const name of NAMES) expect(await generationOf(PREFIX, name)).toBe(2);
+    expect(proxy.invokes.filter((i) => i.reachedMoto)).toHaveLength(1);
+  });
+
+  it('reports every remote batch as deferred when moto knows no such function', async () => {
+    // Arrange: a second deployment whose invocations name a function moto does not have.
+    const rotator = await declareRotator(`fanm${RUN}`, { prefix: MISSING_PREFIX, batchSize: 1 });
+    for (const name of ['m0', 'm1', 'm2']) await seed(MISSING_PREFIX, name);
+    const missingArn = created.functionArn.replace(/:function:.*$/, `:function:missing-${RUN}`);
+    const before = proxy.invokes.length;
+
+    // Act
+    const sweep = await scheduledSweep(rotator, missingArn);
+
+    // Assess: moto answered 404 for both hand-offs; they are reported, and stay due.
+    expect(sweep.ok, sweep.stdout.slice(-2000)).toBe(true);
+    const answers = proxy.invokes.slice(before);
+    expect(answers.length).toBeGreaterThanOrEqual(2);
+    for (const a of answers) expect(a).toMatchObject({ functionName: missingArn, status: 404, reachedMoto: true });
+    expect(sweep.result).toMatchObject({ listed: 3, due: 3, refreshed: 1, fannedOut: 0, deferred: 2 });
+    const generations = await Promise.all(['m0', 'm1', 'm2'].map((n) => generationOf(MISSING_PREFIX, n)));
+    expect(generations.sort()).toEqual([1, 1, 2]);
+  });
+});
