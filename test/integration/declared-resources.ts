@@ -35,7 +35,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as pulumi from '@pulumi/pulumi';
 import type { TokenRotator, TokenRotatorArgs } from '../../infra';
-import { motoEndpoint } from '../support/aws';
+import { motoEndpoint } from '../helpers/aws';
 import { createRecorder, promiseOf, REGION, type RecordedResource } from '../unit/infra/pulumi-mocks';
 
 const execFileAsync = promisify(execFile);
