@@ -5,11 +5,14 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { isTokenRotatorError } from '../core/errors';
 import { obtainToken } from '../core/issuers';
+import type { KeySigner } from '../core/issuers/types';
+import { kmsKeySigner } from '../core/kms-signer';
 import { CREDENTIAL_NAME_PATTERN } from '../core/store';
 import type { IssueResult } from '../provider/lambda-issue';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
@@ -50,6 +53,7 @@ export interface InvocationContext {
 export interface HandlerDeps {
   secretsManager?: SecretsManagerClient;
   lambda?: LambdaClient;
+  kms?: KMSClient;
   fetch?: typeof fetch;
   now?: () => Date;
   random?: () => number;
@@ -73,6 +77,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         config: RotatorConfig;
         secretsManager: SecretsManagerClient;
         lambda: LambdaClient;
+        keySigner: KeySigner;
         logger: Logger;
         metrics: Metrics;
       }
@@ -92,6 +97,8 @@ export function createHandler(deps: HandlerDeps = {}) {
       config,
       secretsManager: deps.secretsManager ?? new SM({}),
       lambda: deps.lambda ?? new L({}),
+      // Its KMS client is created on the first KMS-signed credential only.
+      keySigner: kmsKeySigner(deps.kms),
       logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
       metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
     };
@@ -102,7 +109,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     event: unknown,
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
-    const { config, secretsManager, lambda, logger, metrics } = setup();
+    const { config, secretsManager, lambda, keySigner, logger, metrics } = setup();
     const parsed = eventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
@@ -118,6 +125,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       secretsManager,
       prefix: config.prefix,
       fetch: deps.fetch,
+      keySigner,
       now,
       random: deps.random ?? Math.random,
       lookaheadSeconds: config.scheduleIntervalSeconds,
@@ -131,7 +139,7 @@ export function createHandler(deps: HandlerDeps = {}) {
 
     if (e.action === 'issue') {
       try {
-        const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now });
+        const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now, keySigner });
         logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
         return {
           ok: true,

@@ -5,7 +5,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isTokenRotatorError } from '../core/errors';
 import { issueTokenRecord } from '../core/issue';
-import type { IssueContext } from '../core/issuers/types';
+import type { IssueContext, KeySigner } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
 import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
@@ -16,6 +16,8 @@ export interface RefreshDeps {
   secretsManager: SecretsManagerClient;
   prefix: string;
   fetch?: typeof fetch;
+  /** Signs for KMS-keyed credentials; one per container, so one KMS client. */
+  keySigner?: KeySigner | undefined;
   now: () => Date;
   random: () => number;
   /** How far ahead a sweep looks (one schedule interval). */
@@ -78,7 +80,7 @@ export async function refreshCredential(
     }
     const doc = await store.readClientDocument(where, name);
     const policy = resolvePolicy(doc.policy, { credential: name });
-    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
+    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now, keySigner: deps.keySigner };
     const record = await issueTokenRecord(
       {
         credential: name,
