@@ -10,6 +10,12 @@ const envSchema = z.object({
   TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Stop starting new refreshes when less than this remains of the invocation. */
   TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
+  /** EventBridge bus (name or ARN) for refresh outcomes; unset or empty: no events. */
+  TOKEN_ROTATOR_EVENT_BUS: z
+    .string()
+    .max(1600)
+    .regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })
+    .optional(),
 });
 
 /** Settings of one rotator deployment. */
@@ -19,6 +25,8 @@ export interface RotatorConfig {
   batchSize: number;
   scheduleIntervalSeconds: number;
   reserveMs: number;
+  /** Where refresh outcomes go as events, when set. */
+  eventBusName?: string | undefined;
 }
 
 /** Reads and validates the rotator's environment; a bad value names its variable. */
@@ -37,5 +45,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     batchSize: e.TOKEN_ROTATOR_BATCH_SIZE,
     scheduleIntervalSeconds: e.TOKEN_ROTATOR_SCHEDULE_SECONDS,
     reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
+    eventBusName: e.TOKEN_ROTATOR_EVENT_BUS || undefined,
   };
 }

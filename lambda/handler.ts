@@ -5,6 +5,7 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,6 +17,7 @@ import { kmsKeySigner } from '../core/kms-signer';
 import { CREDENTIAL_NAME_PATTERN } from '../core/store';
 import type { IssueResult } from '../provider/lambda-issue';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
+import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
 import { planSweep } from './plan';
 import type { RefreshResult } from './refresh';
 import { type Deferred, refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
@@ -54,6 +56,7 @@ export interface HandlerDeps {
   secretsManager?: SecretsManagerClient;
   lambda?: LambdaClient;
   kms?: KMSClient;
+  eventBridge?: EventBridgeClient;
   fetch?: typeof fetch;
   now?: () => Date;
   random?: () => number;
@@ -78,6 +81,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         secretsManager: SecretsManagerClient;
         lambda: LambdaClient;
         keySigner: KeySigner;
+        eventBridge: EventBridgeClient | undefined;
         logger: Logger;
         metrics: Metrics;
       }
@@ -99,6 +103,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       lambda: deps.lambda ?? new L({}),
       // Its KMS client is created on the first KMS-signed credential only.
       keySigner: kmsKeySigner(deps.kms),
+      eventBridge: config.eventBusName ? (deps.eventBridge ?? newEventBridgeClient()) : undefined,
       logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
       metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
     };
@@ -109,7 +114,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     event: unknown,
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
-    const { config, secretsManager, lambda, keySigner, logger, metrics } = setup();
+    const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics } = setup();
     const parsed = eventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
@@ -170,7 +175,15 @@ export function createHandler(deps: HandlerDeps = {}) {
       const results = await refreshMany(names, sweepDeps, { force: e.action === 'refresh' ? e.force : false });
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
-    record(summary, logger, metrics);
+    const events =
+      eventBridge && config.eventBusName
+        ? await publishRefreshEvents(refreshEvents(summary.results), {
+            eventBridge,
+            eventBusName: config.eventBusName,
+            now,
+          })
+        : undefined;
+    record(summary, logger, metrics, events);
     if (e.action === 'refresh') return { results: summary.results };
     return view(summary);
   };
@@ -193,7 +206,13 @@ function view(summary: SweepSummary): SweepSummaryView {
   };
 }
 
-function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
+function newEventBridgeClient(): EventBridgeClient {
+  const { EventBridgeClient: EB } =
+    require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
+  return new EB({});
+}
+
+function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?: PublishOutcome): void {
   const { MetricUnit } = require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics');
   for (const r of summary.results) {
     if ('deferred' in r) continue;
@@ -215,6 +234,10 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
   metrics.addMetric('CredentialsRejected', MetricUnit.Count, summary.rejected);
   if (summary.minSecondsToExpiry !== undefined) {
     metrics.addMetric('SecondsToExpiry', MetricUnit.Seconds, summary.minSecondsToExpiry);
+  }
+  if (events) {
+    metrics.addMetric('RefreshEventsFailed', MetricUnit.Count, events.failed);
+    if (events.failed > 0) logger.warn('Some refresh events were not delivered', { ...events });
   }
   metrics.publishStoredMetrics();
   logger.info('Sweep finished', {

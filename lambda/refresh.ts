@@ -42,6 +42,9 @@ export type RefreshResult =
       nextAttempt?: string | undefined;
       /** Seconds left on the token that stays in place, when there is one. */
       secondsToExpiry?: number | undefined;
+      /** Generation and expiry of the token that stays in place, when there is one. */
+      generation?: number | undefined;
+      expiresAt?: string | undefined;
     };
 
 /**
@@ -133,6 +136,8 @@ export async function refreshCredential(
       },
       nextAttempt: nextAttempt?.toISOString(),
       secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
+      generation: current?.generation,
+      expiresAt: current?.expiresAt,
     };
   }
 }
