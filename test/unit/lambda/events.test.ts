@@ -6,6 +6,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { secretNames } from '../../../core/store';
 import { createHandler, type InvocationContext } from '../../../lambda';
@@ -235,5 +236,64 @@ describe('handler with TOKEN_ROTATOR_EVENT_BUS', () => {
   it('puts no event when no bus is configured', async () => {
     await sweepWith(answers, { TOKEN_ROTATOR_EVENT_BUS: '' });
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+});
+
+describe('refreshEvents over arbitrary outcomes (property)', () => {
+  const KEYS = new Set([
+    'credential',
+    'generation',
+    'expiresAt',
+    'refreshAfter',
+    'secondsToExpiry',
+    'errorCode',
+    'nextAttempt',
+  ]);
+  const result = fc.oneof(
+    fc.record({
+      credential: fc.string({ minLength: 1, maxLength: 16 }),
+      ok: fc.constant(true as const),
+      generation: fc.nat(),
+      expiresAt: fc.constant(at(1200).toISOString()),
+      refreshAfter: fc.constant(at(900).toISOString()),
+      secondsToExpiry: fc.integer({ min: -86_400, max: 86_400 }),
+    }),
+    fc.record(
+      {
+        credential: fc.string({ minLength: 1, maxLength: 16 }),
+        ok: fc.constant(false as const),
+        error: fc.record({
+          code: fc.constantFrom('InvalidCredentials', 'InvalidConfiguration', 'IssuerUnavailable', 'MalformedResponse'),
+          message: fc.string().map((s) => `${PLANTED_SECRET}${s}`),
+          transient: fc.boolean(),
+          retryAfterSeconds: fc.option(fc.nat(), { nil: undefined }),
+        }),
+        nextAttempt: fc.option(fc.constant(at(60).toISOString()), { nil: undefined }),
+        secondsToExpiry: fc.option(fc.integer({ min: -86_400, max: 86_400 }), { nil: undefined }),
+        generation: fc.option(fc.nat(), { nil: undefined }),
+        expiresAt: fc.option(fc.constant(at(30).toISOString()), { nil: undefined }),
+      },
+      { requiredKeys: ['credential', 'ok', 'error'] },
+    ),
+  );
+
+  it('never carries a message, keeps to the known fields, and gives each result its events in order', () => {
+    fc.assert(
+      fc.property(fc.array(result, { maxLength: 30 }), (results) => {
+        const events = refreshEvents(results as RefreshResult[]);
+        expect(JSON.stringify(events)).not.toContain(PLANTED_SECRET);
+        for (const e of events) for (const key of Object.keys(e.detail)) expect(KEYS.has(key)).toBe(true);
+        // One outcome event per result, plus Token Expired right after a failure with an expired token.
+        const expected = results.flatMap((r) =>
+          r.ok
+            ? ['Token Refreshed']
+            : [
+                r.error.transient ? 'Refresh Failing' : 'Credential Rejected',
+                ...(r.secondsToExpiry !== undefined && r.secondsToExpiry <= 0 ? ['Token Expired'] : []),
+              ],
+        );
+        expect(events.map((e) => e.detailType)).toEqual(expected);
+      }),
+    );
   });
 });
