@@ -12,6 +12,8 @@ import { createHandler } from './handler';
 
 export type { RotatorConfig } from './config';
 export { rotatorConfigFromEnv } from './config';
+export type { PublishOutcome, RefreshEvent, RefreshEventDetail, RefreshEventType } from './events';
+export { EVENT_SOURCE, publishRefreshEvents, refreshEvents } from './events';
 export type { HandlerDeps, InvocationContext, RotatorEvent, SweepSummaryView, TargetedResult } from './handler';
 export { createHandler } from './handler';
 export type { CredentialListing, DueReason, DueVerdict, SweepPlan } from './plan';

@@ -54,4 +54,4 @@ export { jsonIssuer, obtainJsonToken } from './json';
 export { basicAuthorization, oauth2Issuer, obtainOAuth2Token } from './oauth2';
 export { dispatchIssuer, issuerRegistry } from './registry';
 export { generateSigningKey, obtainSignedJwtToken, publicKeyPemFromPrivate, signedJwtIssuer } from './signed-jwt';
-export type { IssueContext, IssuedToken, Issuer } from './types';
+export type { IssueContext, IssuedToken, Issuer, KeySigner } from './types';
