@@ -4,12 +4,13 @@
  * any detail, through the real handler with planted values.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { KMSClient, KMSServiceException, SignCommand } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { secretNames } from '../../../core/store';
-import { createHandler, type InvocationContext } from '../../../lambda';
+import { createHandler, type InvocationContext, rotatorConfigFromEnv } from '../../../lambda';
 import { EVENT_SOURCE, publishRefreshEvents, type RefreshEvent, refreshEvents } from '../../../lambda/events';
 import type { RefreshResult } from '../../../lambda/refresh';
 import {
@@ -231,6 +232,58 @@ describe('handler with TOKEN_ROTATOR_EVENT_BUS', () => {
       .filter((l) => l.includes('"_aws"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(emf.some((line) => line.RefreshEventsFailed === 3)).toBe(true);
+  });
+
+  it('reports a throttled KMS Sign as Refresh Failing and keeps the old token of a KMS-signed credential', async () => {
+    // Prepare
+    const keyId = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const kms = mockClient(KMSClient);
+    kms
+      .on(SignCommand)
+      .rejects(
+        new KMSServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      );
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    const old = tokenRecord('upload', at(-30), { issuer: 'signed-jwt' });
+    sm.addCredential({
+      name: 'upload',
+      prefix: PREFIX,
+      clientDocument: { version: 1, issuer: { kind: 'upload', subject: 'user-xyz', kms: { keyId } }, policy: {} },
+      token: old,
+    });
+    const handler = createHandler({
+      secretsManager: sm.client,
+      lambda: new LambdaClient({ region: 'us-east-1' }),
+      eventBridge: new EventBridgeClient({ region: 'us-east-1' }),
+      kms: new KMSClient({ region: 'us-east-1' }),
+      now,
+      random: () => 0,
+      env: { TOKEN_ROTATOR_PREFIX: PREFIX, TOKEN_ROTATOR_EVENT_BUS: BUS },
+    });
+    // Act
+    const result = await handler({ action: 'sweep' }, CONTEXT);
+    // Assess
+    expect(result).toMatchObject({
+      refreshed: 0,
+      failed: 1,
+      failures: [{ credential: 'upload', code: 'IssuerUnavailable' }],
+    });
+    expect(kms.commandCalls(SignCommand)[0]?.args[0].input).toMatchObject({ KeyId: keyId, MessageType: 'RAW' });
+    expect(JSON.parse(sm.secrets.get(secretNames('upload', PREFIX).token)?.value ?? '{}')).toEqual(old);
+    const [entry] = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entry?.DetailType).toBe('Refresh Failing');
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
+      credential: 'upload',
+      errorCode: 'IssuerUnavailable',
+      generation: 7,
+    });
+    kms.restore();
+  });
+
+  it('refuses a bus value that is no name or ARN, naming the variable', () => {
+    expect(() => rotatorConfigFromEnv({ TOKEN_ROTATOR_EVENT_BUS: 'my bus!' })).toThrow(/TOKEN_ROTATOR_EVENT_BUS/);
+    expect(rotatorConfigFromEnv({ TOKEN_ROTATOR_EVENT_BUS: '' }).eventBusName).toBeUndefined();
+    expect(rotatorConfigFromEnv({ TOKEN_ROTATOR_EVENT_BUS: BUS }).eventBusName).toBe(BUS);
   });
 
   it('puts no event when no bus is configured', async () => {
