@@ -37,10 +37,12 @@ export {
   type IssuerConfig,
   type IssuerConfigInput,
   type IssuerKindName,
+  type KeySigner,
   obtainToken,
   parseIssuerConfig,
   publicKeyPemFromPrivate,
 } from './issuers';
+export { classifyKmsError, KMS_RS256, kmsKeySigner } from './kms-signer';
 export {
   assertWriteBudget,
   computeRefreshAfter,

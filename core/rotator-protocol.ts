@@ -94,6 +94,9 @@ const refreshResultSchema = z.union([
     nextAttempt: z.string().optional(),
     /** Seconds left on the token that stays in place, when there is one. */
     secondsToExpiry: z.number().optional(),
+    /** Generation and expiry of the token that stays in place, when there is one. */
+    generation: z.number().optional(),
+    expiresAt: z.string().optional(),
   }),
 ]);
 

@@ -4,6 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { ProviderCredential } from '../provider/resource';
+import { demoSigningKeyAlias, ensureDemoSigningKey } from './demo-signing-key';
 import { DEMO_LIFETIMES, type DemoClients, type IssuerFakes } from './issuer-fakes';
 
 /** The demo's credentials, in table order, with the issuer kind each one uses. */
@@ -46,6 +47,8 @@ export function demoProgram(settings: DemoStackSettings): pulumi.automation.Pulu
     const cfg = new pulumi.Config();
     // recoveryWindowInDays 0: `pulumi destroy` deletes the secrets at once, leaving nothing behind.
     const common = { prefix, policy: DEMO_POLICY, recoveryWindowInDays: 0 };
+    // Upload's signing key lives in (local) KMS: the private key is never stored anywhere.
+    const signingKeyArn = await ensureDemoSigningKey(demoSigningKeyAlias(prefix));
     const credentials = [
       new ProviderCredential('sirv-demo', {
         ...common,
@@ -78,12 +81,13 @@ export function demoProgram(settings: DemoStackSettings): pulumi.automation.Pulu
           clientSecret: cfg.requireSecret(SECRET_CONFIG_KEYS.headerJwt),
         },
       }),
-      // No issuer to call: the provider generates the signing key, the rotator mints the tokens.
+      // No issuer to call: KMS signs, the rotator mints the tokens, `publicKeyPem` comes from KMS.
       new ProviderCredential('upload-demo', {
         ...common,
         issuer: {
           kind: 'upload',
           subject: 'demo-workload',
+          kms: { keyId: signingKeyArn },
           ttlSeconds: DEMO_LIFETIMES.upload,
           access: { tagPermissions: { write: ['*'] } },
         },

@@ -32,6 +32,20 @@ export interface RotatorPolicyScope {
   deadLetterQueueArn: string;
   /** The customer managed key encrypting the secrets, when there is one. */
   kmsKeyArn?: string | undefined;
+  /** KMS keys that sign KMS-keyed signed-jwt/upload credentials (`issuer.kms.keyId`): `kms:Sign` on these only. */
+  signingKeyArns?: readonly string[] | undefined;
+  /** The event bus refresh outcomes go to (name or ARN): `events:PutEvents` on it only. */
+  eventBus?: string | undefined;
+}
+
+/** The ARN of an event bus given by name or ARN. */
+export function eventBusArnOf(
+  scope: Pick<RotatorPolicyScope, 'partition' | 'region' | 'accountId'>,
+  eventBus: string,
+): string {
+  return eventBus.startsWith('arn:')
+    ? eventBus
+    : `arn:${scope.partition}:events:${scope.region}:${scope.accountId}:event-bus/${eventBus}`;
 }
 
 /** Where the scheduler's role may deliver: this function, from this schedule, in this account. */
@@ -190,6 +204,25 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
         // Not for a nested deployment's secrets either (see DenyNestedPrefixes).
         StringNotLike: { 'kms:EncryptionContext:SecretARN': nestedSecretArnPattern(scope) },
       },
+    });
+  }
+  if (scope.signingKeyArns && scope.signingKeyArns.length > 0) {
+    statements.push({
+      // Signed-JWT credentials whose key lives in KMS: sign RS256 with those keys, nothing else
+      // (no GetPublicKey, no Decrypt: the provider reads the public key at `pulumi up`).
+      Sid: 'SignWithCredentialKeys',
+      Effect: 'Allow',
+      Action: 'kms:Sign',
+      Resource: [...scope.signingKeyArns],
+      Condition: { StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256' } },
+    });
+  }
+  if (scope.eventBus) {
+    statements.push({
+      Sid: 'PutRefreshEvents',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: eventBusArnOf(scope, scope.eventBus),
     });
   }
   return { Version: '2012-10-17', Statement: statements };

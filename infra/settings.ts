@@ -43,6 +43,16 @@ export interface TokenRotatorArgs {
   logRetentionInDays?: number;
   /** A customer managed KMS key (key ARN, not alias) encrypting the secrets. Default: the AWS managed key. */
   kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * KMS key ARNs (not aliases) of KMS-signed `upload`/`signed-jwt` credentials (`issuer.kms.keyId`):
+   * the rotator gets `kms:Sign` (RS256) on these keys only. Default: none.
+   */
+  signingKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * An EventBridge bus (name or ARN) to put refresh outcomes on (source `token-rotator`); the
+   * rotator gets `events:PutEvents` on this bus only. Default: no events.
+   */
+  eventBusName?: pulumi.Input<string>;
   /** An SNS topic to notify on alarm and recovery. Exclusive with `createAlarmTopic`. */
   alarmTopicArn?: pulumi.Input<string>;
   /** Create an SNS topic for the alarms (subscribe to it yourself). Exclusive with `alarmTopicArn`. */
@@ -156,6 +166,16 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
   }
   if (typeof args.alarmTopicArn === 'string' && !SNS_TOPIC_ARN_PATTERN.test(args.alarmTopicArn)) {
     fail('alarmTopicArn', `expected an SNS topic ARN; got ${JSON.stringify(args.alarmTopicArn)}`);
+  }
+  if (Array.isArray(args.signingKeyArns)) {
+    for (const [i, arn] of args.signingKeyArns.entries()) {
+      if (typeof arn === 'string' && !KMS_KEY_ARN_PATTERN.test(arn)) {
+        fail(
+          `signingKeyArns[${i}]`,
+          `expected a KMS key ARN (arn:…:kms:REGION:ACCOUNT:key/ID, not an alias); got ${JSON.stringify(arn)}`,
+        );
+      }
+    }
   }
   if (typeof args.kmsKeyArn === 'string' && !KMS_KEY_ARN_PATTERN.test(args.kmsKeyArn)) {
     // IAM matches the key ARN, never an alias, in a statement's Resource.

@@ -123,8 +123,16 @@ export class TokenRotator extends pulumi.ComponentResource {
       {
         role: role.id,
         policy: pulumi
-          .all([partition, region, accountId, deadLetterQueue.arn, pulumi.output(args.kmsKeyArn)])
-          .apply(([p, r, a, dlqArn, kms]) =>
+          .all([
+            partition,
+            region,
+            accountId,
+            deadLetterQueue.arn,
+            pulumi.output(args.kmsKeyArn),
+            pulumi.output(args.signingKeyArns ?? []),
+            pulumi.output(args.eventBusName),
+          ])
+          .apply(([p, r, a, dlqArn, kms, signingKeyArns, eventBus]) =>
             JSON.stringify(
               rotatorPolicy({
                 partition: p,
@@ -134,6 +142,8 @@ export class TokenRotator extends pulumi.ComponentResource {
                 functionName: fnName,
                 deadLetterQueueArn: dlqArn,
                 kmsKeyArn: kms,
+                signingKeyArns,
+                eventBus,
               }),
             ),
           ),
@@ -163,6 +173,7 @@ export class TokenRotator extends pulumi.ComponentResource {
             TOKEN_ROTATOR_CONCURRENCY: String(settings.concurrency),
             TOKEN_ROTATOR_BATCH_SIZE: String(settings.batchSize),
             TOKEN_ROTATOR_SCHEDULE_SECONDS: String(settings.scheduleIntervalSeconds),
+            ...(args.eventBusName === undefined ? {} : { TOKEN_ROTATOR_EVENT_BUS: args.eventBusName }),
             POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL: settings.logLevel,

@@ -12,6 +12,12 @@ const envSchema = z.object({
   TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
   /** Lets an `issue` event name an http:// issuer (tests and private networks only). */
   TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z.enum(['true', 'false']).default('false'),
+  /** EventBridge bus (name or ARN) for refresh outcomes; unset or empty: no events. */
+  TOKEN_ROTATOR_EVENT_BUS: z
+    .string()
+    .max(1600)
+    .regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })
+    .optional(),
 });
 
 /** Settings of one rotator deployment. */
@@ -23,6 +29,8 @@ export interface RotatorConfig {
   reserveMs: number;
   /** Whether an `issue` event may name an `allowInsecureHttp` issuer. */
   allowInsecureIssue: boolean;
+  /** Where refresh outcomes go as events, when set. */
+  eventBusName?: string | undefined;
 }
 
 /** Reads and validates the rotator's environment; a bad value names its variable. */
@@ -42,5 +50,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     scheduleIntervalSeconds: e.TOKEN_ROTATOR_SCHEDULE_SECONDS,
     reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
     allowInsecureIssue: e.TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE === 'true',
+    eventBusName: e.TOKEN_ROTATOR_EVENT_BUS || undefined,
   };
 }

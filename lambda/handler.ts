@@ -5,10 +5,14 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
 import { obtainToken, parseIssuerConfig } from '../core/issuers';
+import type { KeySigner } from '../core/issuers/types';
+import { kmsKeySigner } from '../core/kms-signer';
 import {
   type Deferred,
   type IssueResult,
@@ -17,6 +21,7 @@ import {
   type TargetedResult,
 } from '../core/rotator-protocol';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
+import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
 import { planSweep } from './plan';
 import { refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
 
@@ -34,6 +39,8 @@ export interface InvocationContext {
 export interface HandlerDeps {
   secretsManager?: SecretsManagerClient;
   lambda?: LambdaClient;
+  kms?: KMSClient;
+  eventBridge?: EventBridgeClient;
   fetch?: typeof fetch;
   now?: () => Date;
   random?: () => number;
@@ -57,6 +64,8 @@ export function createHandler(deps: HandlerDeps = {}) {
         config: RotatorConfig;
         secretsManager: SecretsManagerClient;
         lambda: LambdaClient;
+        keySigner: KeySigner;
+        eventBridge: EventBridgeClient | undefined;
         logger: Logger;
         metrics: Metrics;
       }
@@ -76,6 +85,9 @@ export function createHandler(deps: HandlerDeps = {}) {
       config,
       secretsManager: deps.secretsManager ?? new SM({}),
       lambda: deps.lambda ?? new L({}),
+      // Its KMS client is created on the first KMS-signed credential only.
+      keySigner: kmsKeySigner(deps.kms),
+      eventBridge: config.eventBusName ? (deps.eventBridge ?? newEventBridgeClient()) : undefined,
       logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
       metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
     };
@@ -86,7 +98,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     event: unknown,
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
-    const { config, secretsManager, lambda, logger, metrics } = setup();
+    const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics } = setup();
     const parsed = rotatorEventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
@@ -102,6 +114,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       secretsManager,
       prefix: config.prefix,
       fetch: deps.fetch,
+      keySigner,
       now,
       random: deps.random ?? Math.random,
       lookaheadSeconds: config.scheduleIntervalSeconds,
@@ -120,7 +133,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         // function cannot be aimed at plain-http services of its network (the Lambda runtime API
         // on loopback included) and have their answers quoted back.
         assertIssueAllowed(e.issuer, e.credential, config.allowInsecureIssue);
-        const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now });
+        const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now, keySigner });
         logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
         return {
           ok: true,
@@ -151,7 +164,15 @@ export function createHandler(deps: HandlerDeps = {}) {
       const results = await refreshMany(names, sweepDeps, { force: e.action === 'refresh' ? e.force : false });
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
-    record(summary, logger, metrics);
+    const events =
+      eventBridge && config.eventBusName
+        ? await publishRefreshEvents(refreshEvents(summary.results), {
+            eventBridge,
+            eventBusName: config.eventBusName,
+            now,
+          })
+        : undefined;
+    record(summary, logger, metrics, events);
     if (e.action === 'refresh') return { results: summary.results };
     return view(summary);
   };
@@ -184,7 +205,13 @@ function view(summary: SweepSummary): SweepSummaryView {
   };
 }
 
-function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
+function newEventBridgeClient(): EventBridgeClient {
+  const { EventBridgeClient: EB } =
+    require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
+  return new EB({});
+}
+
+function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?: PublishOutcome): void {
   const { MetricUnit } = require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics');
   for (const r of summary.results) {
     if ('deferred' in r) continue;
@@ -216,6 +243,10 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics): void {
   metrics.addMetric('WriteBudgetBreached', MetricUnit.Count, summary.writeBudgetBreached);
   if (summary.minSecondsToExpiry !== undefined) {
     metrics.addMetric('SecondsToExpiry', MetricUnit.Seconds, summary.minSecondsToExpiry);
+  }
+  if (events) {
+    metrics.addMetric('RefreshEventsFailed', MetricUnit.Count, events.failed);
+    if (events.failed > 0) logger.warn('Some refresh events were not delivered', { ...events });
   }
   metrics.publishStoredMetrics();
   logger.info('Sweep finished', {

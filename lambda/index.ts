@@ -13,6 +13,8 @@ import { createHandler } from './handler';
 export type { Deferred, IssueEvent, IssueResult, RefreshEvent, RefreshResult } from '../core/rotator-protocol';
 export type { RotatorConfig } from './config';
 export { rotatorConfigFromEnv } from './config';
+export type { PublishOutcome, RefreshEventDetail, RefreshEventType, RefreshOutcomeEvent } from './events';
+export { EVENT_SOURCE, publishRefreshEvents, refreshEvents } from './events';
 export type { HandlerDeps, InvocationContext, RotatorEvent, SweepSummaryView, TargetedResult } from './handler';
 export { createHandler } from './handler';
 export type { CredentialListing, DueReason, DueVerdict, SweepPlan } from './plan';

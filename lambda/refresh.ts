@@ -10,7 +10,7 @@ import {
   unexpectedError,
 } from '../core/errors';
 import { issueTokenRecord, lifetimeSecondsOf } from '../core/issue';
-import type { IssueContext } from '../core/issuers/types';
+import type { IssueContext, KeySigner } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy, writeBudgetBreached } from '../core/policy';
 import type { RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
@@ -22,6 +22,8 @@ export interface RefreshDeps {
   secretsManager: SecretsManagerClient;
   prefix: string;
   fetch?: typeof fetch;
+  /** Signs for KMS-keyed credentials; one per container, so one KMS client. */
+  keySigner?: KeySigner | undefined;
   now: () => Date;
   random: () => number;
   /** How far ahead a sweep looks (one schedule interval). */
@@ -64,7 +66,7 @@ export async function refreshCredential(
     }
     const doc = await store.readClientDocument(where, name);
     const policy = resolvePolicy(doc.policy, { credential: name });
-    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
+    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now, keySigner: deps.keySigner };
     const record = await issueTokenRecord(
       {
         credential: name,
@@ -171,6 +173,8 @@ async function recordFailedRefresh(
     nextAttempt:
       nextAttempt !== undefined && Number.isFinite(nextAttempt.getTime()) ? nextAttempt.toISOString() : undefined,
     secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
+    generation: current?.generation,
+    expiresAt: current?.expiresAt,
   };
 }
 

@@ -3,6 +3,7 @@
  * serialized provider (provider.ts) loads this module by name inside each method, so nothing
  * here is captured into Pulumi state.
  */
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../core/errors';
@@ -10,7 +11,8 @@ import { toTokenRecord } from '../core/issue';
 import { obtainToken } from '../core/issuers';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
-import type { IssuedToken } from '../core/issuers/types';
+import type { IssuedToken, KeySigner } from '../core/issuers/types';
+import { kmsKeySigner } from '../core/kms-signer';
 import { resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
@@ -22,6 +24,8 @@ import { tokenReadPolicy } from './read-policy';
 export interface ProviderSeams {
   secretsManager?: SecretsManagerClient;
   lambda?: LambdaClient;
+  /** Signs and reads public keys of `issuer.kms` signing keys. */
+  kms?: KMSClient;
   fetch?: typeof fetch;
   now?: () => Date;
   random?: () => number;
@@ -72,14 +76,20 @@ function asInputs(props: Record<string, unknown>): CredentialInputs {
   return inputs as unknown as CredentialInputs;
 }
 
-/** Fills in a generated signing key when a signed-jwt credential has none, and derives the public key. */
+/**
+ * Fills in a generated signing key when a signed-jwt credential has none, and derives the public
+ * key. A KMS-signed credential keeps no private key: its public key comes from KMS, and a PEM
+ * stored before the switch to KMS is dropped.
+ */
 async function withSigningKey(
   issuer: IssuerConfig,
   credential: string,
+  signer: KeySigner,
   existingPrivateKeyPem?: string,
 ): Promise<{ issuer: IssuerConfig; publicKeyPem?: string }> {
   if (!SIGNED_KINDS.has(issuer.kind)) return { issuer };
-  const signed = issuer as IssuerConfig & { privateKeyPem?: string };
+  const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
+  if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
   let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;
   if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
   return {
@@ -100,7 +110,16 @@ async function obtainFirstToken(
       issuer,
     });
   }
-  return obtainToken(issuer, { credential: inputs.name, fetch: seams.fetch, now: seams.now });
+  return obtainToken(issuer, {
+    credential: inputs.name,
+    fetch: seams.fetch,
+    now: seams.now,
+    keySigner: keySigner(seams),
+  });
+}
+
+function keySigner(seams: ProviderSeams): KeySigner {
+  return kmsKeySigner(seams.kms);
 }
 
 function outputsOf(
@@ -133,7 +152,7 @@ export async function create(
 ): Promise<{ id: string; outs: CredentialOutputs }> {
   const inputs = asInputs(props);
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name);
+  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams));
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
   const record = toTokenRecord(token, {
@@ -218,7 +237,7 @@ export async function update(
   const current = await store.readClientDocument(where, inputs.name);
   const currentKey = (current.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, currentKey);
+  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =

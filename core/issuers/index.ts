@@ -57,4 +57,4 @@ export { basicAuthorization, oauth2Issuer, obtainOAuth2Token } from './oauth2';
 export { dispatchIssuer, issuerRegistry } from './registry';
 export { generateSigningKey, obtainSignedJwtToken, publicKeyPemFromPrivate, signedJwtIssuer } from './signed-jwt';
 export { assertStorableToken } from './token-value';
-export type { IssueContext, IssuedToken, Issuer } from './types';
+export type { IssueContext, IssuedToken, Issuer, KeySigner } from './types';

@@ -1,11 +1,13 @@
 /**
  * Kind `signed-jwt` (preset `upload`): no request. An RS256 JWT `{sub, iat, exp, access?}` is
- * minted with a private key kept in the client secret; the matching public key is registered
- * with the service (Upload's dashboard).
+ * minted with a private key kept in the client secret, or signed by a KMS key (`kms.keyId`) so
+ * that no private key is stored anywhere; the matching public key is registered with the service
+ * (Upload's dashboard).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { base64url, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { InvalidConfigurationError } from '../errors';
+import { kmsKeySigner } from '../kms-signer';
 import type { SignedJwtIssuerConfig } from './config';
 import { resolveExpiry } from './expiry';
 import type { IssueContext, IssuedToken, Issuer } from './types';
@@ -26,18 +28,24 @@ const MIN_MODULUS_BITS = 2048;
  * ```
  */
 export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, context: IssueContext): Promise<IssuedToken> {
-  const key = readPrivateKey(config.privateKeyPem, context.credential);
+  const key = config.kms ? undefined : readPrivateKey(config.privateKeyPem, context.credential);
   const issuedAt = (context.now ?? (() => new Date()))();
   const iat = Math.floor(issuedAt.getTime() / 1000);
   const ttl = Math.min(config.ttlSeconds, config.maxLifetimeSeconds ?? config.ttlSeconds);
-  const jwt = new SignJWT({ ...(config.access === undefined ? {} : { access: config.access }) })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(config.keyId === undefined ? {} : { kid: config.keyId }) })
-    .setSubject(config.subject)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttl);
-  if (config.issuer !== undefined) jwt.setIssuer(config.issuer);
-  if (config.audience !== undefined) jwt.setAudience(config.audience);
-  const accessToken = await jwt.sign(key);
+  const claims = <T extends SignJWT | UnsecuredJWT>(jwt: T): T => {
+    jwt
+      .setSubject(config.subject)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttl);
+    if (config.issuer !== undefined) jwt.setIssuer(config.issuer);
+    if (config.audience !== undefined) jwt.setAudience(config.audience);
+    return jwt;
+  };
+  const payload = { ...(config.access === undefined ? {} : { access: config.access }) };
+  const header = { alg: 'RS256', typ: 'JWT', ...(config.keyId === undefined ? {} : { kid: config.keyId }) };
+  const accessToken = key
+    ? await claims(new SignJWT(payload)).setProtectedHeader(header).sign(key)
+    : await signWithKeySigner(claims(new UnsecuredJWT(payload)), header, config, context);
   const expiresAt = resolveExpiry({
     credential: context.credential,
     kind: config.kind,
@@ -48,6 +56,24 @@ export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, contex
     maxLifetimeSeconds: config.maxLifetimeSeconds,
   });
   return { accessToken, tokenType: 'Bearer', issuedAt, expiresAt };
+}
+
+/**
+ * Signs a JWT by the credential's KMS key: jose builds the claims (as an unsecured JWT, whose
+ * payload segment we keep) and encodes the segments; the signer signs the JOSE signing input.
+ */
+async function signWithKeySigner(
+  unsigned: UnsecuredJWT,
+  header: Record<string, string>,
+  config: SignedJwtIssuerConfig,
+  context: IssueContext,
+): Promise<string> {
+  const keyId = config.kms?.keyId ?? '';
+  const [, payloadSegment = ''] = unsigned.encode().split('.');
+  const signingInput = `${base64url.encode(JSON.stringify(header))}.${payloadSegment}`;
+  const signer = context.keySigner ?? kmsKeySigner();
+  const signature = await signer.signRs256(keyId, new TextEncoder().encode(signingInput), context.credential);
+  return `${signingInput}.${base64url.encode(signature)}`;
 }
 
 /**

@@ -20,6 +20,19 @@ export interface IssueContext {
   fetch?: typeof fetch;
   /** Clock; defaults to `() => new Date()`. */
   now?: () => Date;
+  /** Signs with a key that never leaves its service (KMS); defaults to KMS (`core/kms-signer.ts`) with a standard client. */
+  keySigner?: KeySigner | undefined;
+}
+
+/**
+ * A signing key held by a service that signs for us (KMS). The issuer knows only this interface;
+ * the AWS implementation is `core/kms-signer.ts`.
+ */
+export interface KeySigner {
+  /** An RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of `message` by key `keyId`. */
+  signRs256(keyId: string, message: Uint8Array, credential: string): Promise<Uint8Array>;
+  /** The key's public half as SPKI PEM, after checking that it can sign RS256. */
+  publicKeyPem(keyId: string, credential: string): Promise<string>;
 }
 
 /** One issuer kind. Implementations know nothing of AWS. */

@@ -1,0 +1,73 @@
+/**
+ * TokenRotator's `signingKeyArns` and `eventBusName`: the role policy gains `kms:Sign` on those
+ * keys and `events:PutEvents` on that bus, the function learns the bus from its environment, and
+ * neither appears when not asked for.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TokenRotatorArgs } from '../../../infra';
+import type { PolicyDocument } from '../../../infra/policies';
+import { ACCOUNT_ID, createRecorder, promiseOf, REGION } from './pulumi-mocks';
+
+type Infra = typeof import('../../../infra');
+
+const recorder = createRecorder();
+const SIGNING_KEY = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1111aaaa-11aa-11aa-11aa-111111aaaaaa`;
+let infra: Infra;
+let bundleDir: string;
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(recorder.mocks, 'platform', 'test');
+  infra = await import('../../../infra/index.js');
+  bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
+  writeFileSync(join(bundleDir, 'index.js'), 'exports.handler = async () => ({});\n');
+});
+
+beforeEach(() => {
+  recorder.resources.length = 0;
+});
+
+async function deploy(name: string, args: TokenRotatorArgs = {}) {
+  const rotator = new infra.TokenRotator(name, { bundleDir, ...args });
+  await promiseOf(rotator.urn);
+  await promiseOf(rotator.resources.rolePolicy.urn);
+  await promiseOf(rotator.resources.function.urn);
+  const policy = JSON.parse(
+    String(recorder.find('aws:iam/rolePolicy:RolePolicy', `${name}-rotator`).inputs.policy),
+  ) as PolicyDocument;
+  const env = (
+    recorder.find('aws:lambda/function:Function', `${name}-function`).inputs.environment as {
+      variables: Record<string, string>;
+    }
+  ).variables;
+  return { policy, env };
+}
+
+describe('TokenRotator with KMS signing keys and an event bus', () => {
+  it('grants kms:Sign on the signing keys and events:PutEvents on the bus, and tells the function the bus', async () => {
+    const { policy, env } = await deploy('sig', { signingKeyArns: [SIGNING_KEY], eventBusName: 'platform-events' });
+    const sids = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+    expect(sids.SignWithCredentialKeys).toMatchObject({ Action: 'kms:Sign', Resource: [SIGNING_KEY] });
+    expect(sids.PutRefreshEvents).toMatchObject({
+      Action: 'events:PutEvents',
+      Resource: `arn:aws:events:${REGION}:${ACCOUNT_ID}:event-bus/platform-events`,
+    });
+    expect(env.TOKEN_ROTATOR_EVENT_BUS).toBe('platform-events');
+  });
+
+  it('adds neither statement nor variable by default', async () => {
+    const { policy, env } = await deploy('bare');
+    expect(policy.Statement.map((s) => s.Sid)).not.toContain('SignWithCredentialKeys');
+    expect(policy.Statement.map((s) => s.Sid)).not.toContain('PutRefreshEvents');
+    expect(env).not.toHaveProperty('TOKEN_ROTATOR_EVENT_BUS');
+  });
+
+  it('refuses an alias in signingKeyArns, naming the entry', () => {
+    expect(() => new infra.TokenRotator('alias', { bundleDir, signingKeyArns: ['alias/upload-signing'] })).toThrow(
+      /signingKeyArns\[0\].*KMS key ARN/,
+    );
+  });
+});
