@@ -130,9 +130,9 @@ export class PlatformProject {
     return run;
   }
 
-  /** Everything every command printed so far. */
-  printed(): string {
-    return this.runs.map((r) => `$ ${r.argv.join(' ')}\n${r.stdout}\n${r.stderr}`).join('\n');
+  /** What each command printed so far (stdout and stderr; not its argv, which holds the values set). */
+  printed(): { command: string; output: string }[] {
+    return this.runs.map((r) => ({ command: r.argv.slice(0, 4).join(' '), output: `${r.stdout}\n${r.stderr}` }));
   }
 
   /** Every file of the local backend (checkpoints, backups, history) and the stack config, concatenated. */
