@@ -78,7 +78,7 @@ build() {
   log "built $name in $((SECONDS - started)) s"
 }
 
-build pulumi pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$cli_version" "about 5 minutes"
+build pulumi pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$cli_version" "5 to 10 minutes"
 build pulumi-language-nodejs pulumi-language-nodejs \
   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "about 75 s"
 
