@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
 // The examples import the package by name, as a user's program does; tests load it from source.
 const packageAlias = [{ find: /^token-rotator$/, replacement: resolve(__dirname, 'index.ts') }];
 
-// Four projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
-// pulumi CLI), reliability (soak in simulated time, concurrency, bad input, leaks).
-// `npm test` runs all four; each prints its own name in the report.
+// Five projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
+// pulumi CLI), reliability (soak in simulated time, concurrency, bad input, leaks), consumer (the
+// packed package as a user installs it, under the real CLI and language host).
+// `npm test` runs all five; each prints its own name in the report.
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -51,6 +52,20 @@ export default defineConfig({
           testTimeout: 240_000,
           hookTimeout: 300_000,
           // A day of simulated rotation and a real `pulumi up`: one file at a time on 2 cores.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+      {
+        test: {
+          // The packed package installed as README tells a user, under the pulumi CLI and the
+          // Node.js language host, on Node 20 and on Node 22 (issue #9).
+          name: 'consumer',
+          include: ['test/consumer/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts', 'test/consumer/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
         },

@@ -6,12 +6,19 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type * as runtimeModule from './runtime';
 
+// Not exported itself: the class below must capture a plain string, never this module's
+// `exports`. Pulumi's closure serializer turns a captured module into a `require()` of a name it
+// derives from the file's path and the package's `exports` map, and that derivation fails when
+// the program's own path contains the package name (e.g. /home/me/token-rotator-platform/): it
+// then asks for "token-rotator/dist/provider/provider.js", which `exports` does not serve.
+const RUNTIME_MODULE = 'token-rotator/provider-runtime';
+
 /** Module the provider process loads; resolved from the Pulumi program's node_modules. */
-export const PROVIDER_RUNTIME_MODULE = 'token-rotator/provider-runtime';
+export const PROVIDER_RUNTIME_MODULE: string = RUNTIME_MODULE;
 
 /** The `pulumi.dynamic.ResourceProvider` behind {@link ProviderCredential}. */
 export class CredentialProvider implements pulumi.dynamic.ResourceProvider {
-  constructor(private readonly runtimeModule: string = PROVIDER_RUNTIME_MODULE) {}
+  constructor(private readonly runtimeModule: string = RUNTIME_MODULE) {}
 
   private runtime(): typeof runtimeModule {
     return require(this.runtimeModule);

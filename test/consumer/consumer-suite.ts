@@ -1,0 +1,232 @@
+/**
+ * The consumer suite: the packed package installed into a fresh platform program exactly as
+ * README.md tells a user, driven through the real `pulumi` CLI and the Node.js language host
+ * (Pulumi.yaml `runtime: nodejs`, a TypeScript index.ts; no Automation API) against moto and the
+ * Sirv fake, then read back with the installed package's own CLI. Run once per runtime by the
+ * test files beside this one.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deleteCredentialSecrets, describeCredential, readClientDocument, readToken } from '../../core/store';
+import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { secretsManagerClient } from '../helpers/aws';
+import { type ConsumerRuntime, PlatformProject } from './platform-project';
+
+const NAME = 'sirv-prod';
+const PREFIX = 'token-rotator/';
+// The values README's example config lines carry, which the suite replaces by planted ones.
+const README_CLIENT_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
+const README_SECRET = 'TM3d0CfX…';
+
+/** Defines the suite for one runtime. */
+export function describeConsumer(runtime: ConsumerRuntime): void {
+  describe(`a platform program that installed the packed package (${runtime.label})`, () => {
+    const clientId = `consumer-${randomUUID().slice(0, 8)}`;
+    const secret = `consumer-secret-${randomUUID()}`;
+    const wrongSecret = `consumer-wrong-secret-${randomUUID()}`;
+    const newSecret = `consumer-new-secret-${randomUUID()}`;
+    // Every token the fake issued and moto stored: none may appear anywhere but moto.
+    const planted = new Set([secret, wrongSecret, newSecret]);
+    const clients: Record<string, string> = { [clientId]: secret };
+    const where = () => ({ client: secretsManagerClient(), prefix: PREFIX });
+    let sirv: SirvFake;
+    let project: PlatformProject;
+
+    async function storedToken() {
+      const token = await readToken(where(), NAME);
+      if (token) planted.add(token.accessToken);
+      return token;
+    }
+    const pulumi = (...args: string[]) => project.run(['pulumi', ...args]);
+    const up = (...args: string[]) => project.run(['pulumi', 'up', '--yes', ...args]);
+
+    beforeAll(async () => {
+      // A run that died half-way may have left the credential behind: start from nothing.
+      await deleteCredentialSecrets(where(), NAME, { forceDeleteWithoutRecovery: true }).catch(() => undefined);
+      sirv = await startSirvFake({ clients });
+      project = await PlatformProject.create(runtime, inject('pulumiBin'), inject('consumerTarball'));
+    }, 120_000);
+
+    afterAll(async () => {
+      if (project) {
+        await project.run(['pulumi', 'destroy', '--yes']);
+        await project.dispose();
+      }
+      await deleteCredentialSecrets(where(), NAME, { forceDeleteWithoutRecovery: true }).catch(() => undefined);
+      await sirv?.close();
+    }, 300_000);
+
+    it("installs with README's command, one copy of @pulumi/pulumi, on the intended node", async () => {
+      // Prepare
+      const install = project.readmeCommands('install')[runtime.installLine];
+      expect(install?.slice(0, 3)).toEqual(['npm', 'install', './token-rotator-0.1.0.tgz']);
+      // Act
+      const run = await project.ok(install ?? [], { timeoutMs: 10 * 60_000 });
+      const node = await project.ok(['node', '--version']);
+      const ls = await project.ok(['npm', 'ls', '@pulumi/pulumi']);
+      const copies = await project.ok(['npm', 'ls', '@pulumi/pulumi', '--all', '--parseable']);
+      // Assess
+      const installed = JSON.parse(
+        await readFile(join(project.dir, 'node_modules', '@pulumi', 'pulumi', 'package.json'), 'utf8'),
+      ) as { version: string };
+      expect(installed.version).toBe(runtime.expectedSdk);
+      const paths = copies.stdout.split('\n').filter((line) => line.endsWith('/@pulumi/pulumi'));
+      expect(paths).toEqual([join(project.dir, 'node_modules', '@pulumi', 'pulumi')]);
+      expect(ls.stdout).toContain('deduped');
+      if (runtime.nodeBin) expect(node.stdout.trim()).toMatch(/^v22\./);
+      else expect(node.stdout.trim()).toBe(process.version);
+      console.info(
+        `consumer (${runtime.label}): npm install took ${(run.ms / 1000).toFixed(1)} s on ${node.stdout.trim()}\n${ls.stdout.trim()}`,
+      );
+    });
+
+    it("sets README's stack config and previews without writing anything", async () => {
+      // Prepare
+      const lines = project.readmeCommands('stack');
+      expect(lines).toEqual([
+        ['pulumi', 'stack', 'init', 'dev'],
+        ['pulumi', 'config', 'set', 'sirvClientId', README_CLIENT_ID],
+        ['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', README_SECRET],
+        ['pulumi', 'preview'],
+        ['pulumi', 'up'],
+      ]);
+      const mine = (argv: string[]) =>
+        argv.map((w) => (w === README_CLIENT_ID ? clientId : w === README_SECRET ? secret : w));
+      // Act
+      for (const argv of lines.slice(0, 3)) await project.ok(mine(argv));
+      // Only the test's: the issuer is the Sirv fake on loopback, over plain http.
+      await project.ok(['pulumi', 'config', 'set', '--plaintext', 'sirvTokenUrl', sirv.tokenUrl]);
+      await project.ok(['pulumi', 'config', 'set', 'sirvAllowInsecureHttp', 'true']);
+      const preview = await project.ok(lines[3] ?? []);
+      // Assess
+      expect(preview.stdout).toMatch(/\+ +\S*ProviderCredential +sirv-prod +create/);
+      expect(preview.stdout).toMatch(/2 to create/);
+      const state = await describeCredential(where(), NAME);
+      expect(state.client.exists || state.token.exists).toBe(false);
+      expect(await readFile(join(project.dir, 'Pulumi.dev.yaml'), 'utf8')).toContain('secure:');
+    });
+
+    it('pulumi up creates the credential: validated against the issuer, both secrets in moto', async () => {
+      // Act
+      const run = await project.ok([...(project.readmeCommands('stack')[4] ?? []), '--yes']);
+      const outputs = await pulumi('stack', 'output', '--json', '--show-secrets');
+      // Assess
+      console.info(`consumer (${runtime.label}): pulumi up\n${run.stdout.trim()}`);
+      expect(run.stdout).toMatch(/2 created/);
+      const token = await storedToken();
+      expect(token).toMatchObject({ credential: NAME, issuer: 'sirv', generation: 1 });
+      expect(sirv.tokensIssued).toBe(1);
+      const out = JSON.parse(outputs.stdout) as { sirvTokenSecretArn: string; sirvReadPolicy: string };
+      expect(out.sirvTokenSecretArn).toMatch(
+        /^arn:aws:secretsmanager:us-east-1:\d+:secret:token-rotator\/sirv-prod\/token-/,
+      );
+      expect(JSON.parse(out.sirvReadPolicy)).toMatchObject({
+        Statement: [expect.objectContaining({ Resource: out.sirvTokenSecretArn })],
+      });
+      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientId, clientSecret: secret });
+    });
+
+    it('a second pulumi up changes nothing and asks the issuer for nothing', async () => {
+      // Act
+      const run = await up('--expect-no-changes');
+      // Assess
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/2 unchanged/);
+      expect(sirv.tokensIssued).toBe(1);
+      expect(await storedToken()).toMatchObject({ generation: 1 });
+    });
+
+    it('a wrong new client secret fails the update and changes nothing', async () => {
+      // Prepare
+      await project.ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', wrongSecret]);
+      const before = await storedToken();
+      // Act
+      const run = await up();
+      // Assess
+      expect(run.code).not.toBe(0);
+      expect(run.stdout + run.stderr).toContain(NAME);
+      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientSecret: secret });
+      expect(await storedToken()).toEqual(before);
+      expect(sirv.tokensIssued).toBe(1);
+    });
+
+    it('a new client secret the issuer accepts updates the credential', async () => {
+      // Prepare: the vendor now knows the new secret only.
+      clients[clientId] = newSecret;
+      await project.ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', newSecret]);
+      // Act
+      const run = await up();
+      // Assess
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/1 updated/);
+      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientSecret: newSecret });
+      expect(sirv.tokensIssued).toBe(2);
+      expect((await storedToken())?.generation).toBeGreaterThan(1);
+    });
+
+    it('pulumi refresh finds no drift', async () => {
+      // Act
+      const refresh = await pulumi('refresh', '--yes');
+      const preview = await pulumi('preview', '--expect-no-changes');
+      // Assess
+      expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
+      expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    });
+
+    it("the installed package's CLI reads the credential from the same moto", async () => {
+      // Prepare
+      const [readmeStatus] = project.readmeCommands('status');
+      expect(readmeStatus).toEqual(['npx', 'token-rotator', 'status', NAME]);
+      // Act
+      const table = await project.run(readmeStatus ?? []);
+      const json = await project.run([...(readmeStatus ?? []), '--json']);
+      // Assess
+      expect(table.code, table.stdout + table.stderr).toBe(0);
+      expect(table.stdout).toContain(NAME);
+      expect(json.code, json.stderr).toBe(0);
+      const token = await storedToken();
+      expect(JSON.parse(json.stdout)).toEqual([
+        expect.objectContaining({ credential: NAME, state: 'ok', issuer: 'sirv', generation: token?.generation }),
+      ]);
+    });
+
+    it('pulumi destroy schedules both secrets for deletion, and pulumi up brings them back', async () => {
+      // Act
+      const destroy = await pulumi('destroy', '--yes');
+      const gone = await describeCredential(where(), NAME);
+      const again = await up();
+      // Assess
+      expect(destroy.code, destroy.stdout + destroy.stderr).toBe(0);
+      expect(gone.client.deletedDate ?? !gone.client.exists).toBeTruthy();
+      expect(gone.token.deletedDate ?? !gone.token.exists).toBeTruthy();
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/2 created/);
+      const back = await describeCredential(where(), NAME);
+      expect(back.client).toMatchObject({ exists: true, deletedDate: undefined });
+      expect(back.token).toMatchObject({ exists: true, deletedDate: undefined });
+      expect(sirv.tokensIssued).toBe(3);
+      await storedToken();
+    });
+
+    it('no planted secret or token is in the state, the outputs or anything printed', async () => {
+      // Act
+      const exported = await project.ok(['pulumi', 'stack', 'export']);
+      const outputs = await project.ok(['pulumi', 'stack', 'output', '--json', '--show-secrets']);
+      const sources = [
+        { command: 'pulumi stack export', output: exported.stdout },
+        { command: 'pulumi stack output --show-secrets', output: outputs.stdout },
+        { command: '(the backend files and Pulumi.dev.yaml)', output: await project.stateFiles() },
+        ...project.printed(),
+      ];
+      // Assess
+      expect(planted.size).toBeGreaterThanOrEqual(6);
+      expect(sources.length).toBeGreaterThan(20);
+      for (const { command, output } of sources) {
+        for (const value of planted) expect(output.includes(value), `${command} printed a planted value`).toBe(false);
+      }
+      expect(exported.stdout).toContain('4dabf18193072939515e22adb298388d'); // Pulumi's secret signature
+    });
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * What `npm pack` puts in the tarball, the package linters, and the serialized provider of the
+ * built package: everything the installed package's runtime needs, nothing else.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const execFileAsync = promisify(execFile);
+const repoRoot = resolve(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types?: string; default?: string }>;
+  bin: Record<string, string>;
+};
+
+async function packedFiles(): Promise<string[]> {
+  const { stdout } = await execFileAsync('npm', ['pack', '--dry-run', '--json'], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 120_000,
+  });
+  const [packed] = JSON.parse(stdout) as { files: { path: string }[] }[];
+  return (packed?.files ?? []).map((f) => f.path);
+}
+
+describe('the packed package', () => {
+  it('holds the built JavaScript, a .d.ts per entry point, the Lambda bundle, and nothing of the sources or tests', async () => {
+    // Act
+    const files = await packedFiles();
+    // Assess
+    expect(files).toContain('package.json');
+    expect(files).toContain('README.md');
+    expect(files).toContain('dist/lambda-bundle/index.js');
+    expect(files).toContain('dist/lambda-bundle/index.js.map');
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (typeof target === 'string') {
+        expect(files, subpath).toContain(target.replace(/^\.\//, ''));
+        continue;
+      }
+      expect(files, `${subpath} default`).toContain(target.default?.replace(/^\.\//, ''));
+      expect(target.types, `${subpath} types`).toMatch(/\.d\.ts$/);
+      expect(files, `${subpath} types`).toContain(target.types?.replace(/^\.\//, ''));
+    }
+    for (const bin of Object.values(manifest.bin)) expect(files).toContain(bin.replace(/^\.\//, ''));
+    const unwanted = files.filter(
+      (f) =>
+        /(^|\/)(test|tests|__tests__|fakes|support|local-stack|demo|bench|examples|scripts)\//.test(f) ||
+        /\.test\.|\.spec\./.test(f) ||
+        (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) ||
+        (/\.map$/.test(f) && f !== 'dist/lambda-bundle/index.js.map') ||
+        f.endsWith('.meta.json') ||
+        /^(tsconfig|vitest|biome)/.test(f),
+    );
+    expect(unwanted).toEqual([]);
+    expect(files.every((f) => f.startsWith('dist/') || ['package.json', 'README.md', 'Pulumi.yaml'].includes(f))).toBe(
+      true,
+    );
+  });
+
+  it('passes publint and arethetypeswrong (npm run lint:package)', async () => {
+    // Act: both exit non-zero on any finding.
+    const { stdout } = await execFileAsync('npm', ['run', '--silent', 'lint:package'], {
+      cwd: repoRoot,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 180_000,
+    });
+    // Assess
+    expect(stdout).toContain('All good!');
+    expect(stdout).toContain('No problems found');
+  });
+
+  it('serializes its provider without capturing a module: the provider process requires only the runtime, by name', async () => {
+    // Prepare: the built files in a fresh node, as a program that installed the package loads them.
+    const script = `
+      const pulumi = require('@pulumi/pulumi');
+      const { CredentialProvider } = require(${JSON.stringify(resolve(repoRoot, 'dist', 'provider', 'provider.js'))});
+      const provider = new CredentialProvider();
+      pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then((r) => process.stdout.write(r.text));
+    `;
+    // Act
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script], { cwd: repoRoot, timeout: 60_000 });
+    // Assess
+    expect(stdout).toContain('"token-rotator/provider-runtime"');
+    expect(stdout).not.toContain('__pulumi_closure_import');
+    expect([...stdout.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1])).toEqual(['this.runtimeModule']);
+  });
+});
