@@ -39,6 +39,7 @@ import {
   type TokenRecord,
   tokenRecordSchema,
 } from './token';
+import { currentVersionId, decodeTokenVersion, encodeTokenVersion } from './token-version';
 
 /** The prefix every secret name starts with unless the caller picks another. */
 export { DEFAULT_PREFIX };
@@ -56,9 +57,21 @@ export const CLIENT_DOCUMENT_VERSION = 1;
  */
 export const TAG_KEYS = {
   credential: 'token-rotator:credential',
+  /**
+   * Legacy (before issue 14): refresh-after and expiry now travel in the token's version id
+   * (core/token-version.ts). Still read from secrets written the old way; removed by their next write.
+   */
   refreshAfter: 'token-rotator:refresh-after',
-  /** The token's own expiry, so a sweep can report the minimum seconds to expiry from tags alone. */
+  /** Legacy, like `refreshAfter`. */
   expiresAt: 'token-rotator:expires-at',
+  /**
+   * On the token secret: the version id of the client document it is refreshed with. Written by
+   * whoever writes the client document (the provider), so a sweep that lists token secrets only
+   * knows when a cached client document is stale, without reading it.
+   */
+  clientVersion: 'token-rotator:client-version',
+  /** The client version a permanent failure was recorded with; a different `client-version` lifts the block. */
+  failedClientVersion: 'token-rotator:failed-client-version',
   failures: 'token-rotator:failures',
   /** A short error code (`IssuerUnavailable`), never a message from upstream. */
   lastError: 'token-rotator:last-error',
@@ -166,6 +179,8 @@ function prefixOf(store: SecretStore): string {
 }
 
 /**
+ * Legacy: the version id token-rotator gave token writes before issue 14 (new writes use
+ * `encodeTokenVersion`, core/token-version.ts, whose id also carries the token's state).
  * The idempotency token of a token write: a UUID (version 5) derived from the credential, the
  * generation and a hash of the access token. A retried write of the same record therefore maps
  * to the same version instead of adding a second one (Secrets Manager ignores a repeated
@@ -289,17 +304,28 @@ function assertUserTags(name: string, tags: Record<string, string> | undefined):
   return { ...tags };
 }
 
-/** The tags a freshly written token carries: when it is due, when it expires, and no failures. */
-function freshTokenTags(record: TokenRecord): Record<string, string> {
+const FAILURE_TAG_KEYS = [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt];
+
+/** The tags of a token secret at creation: no refresh-after or expiry (the version id carries them). */
+function initialTokenTags(record: TokenRecord, clientVersion: string | undefined): Record<string, string> {
   return {
     [TAG_KEYS.credential]: record.credential,
-    [TAG_KEYS.refreshAfter]: epochSeconds(record.refreshAfter),
-    [TAG_KEYS.expiresAt]: epochSeconds(record.expiresAt),
     [TAG_KEYS.failures]: '0',
+    ...(clientVersion ? { [TAG_KEYS.clientVersion]: clientVersion } : {}),
   };
 }
 
-const FAILURE_TAG_KEYS = [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt];
+/**
+ * What a successful token write removes: the failure tags (the count included: absent means 0)
+ * and the legacy refresh-after/expiry tags, which would otherwise outlive the value they described.
+ */
+const STALE_AFTER_WRITE_TAG_KEYS = [
+  TAG_KEYS.failures,
+  ...FAILURE_TAG_KEYS,
+  TAG_KEYS.failedClientVersion,
+  TAG_KEYS.refreshAfter,
+  TAG_KEYS.expiresAt,
+];
 
 // ---------------------------------------------------------------------------------------------
 // Validation of documents
@@ -410,20 +436,21 @@ export async function createCredentialSecrets(
 
   const made: Made[] = [];
   try {
-    const clientSecretArn = await writeNewSecret(store.client, name, clientState, made, {
+    const clientSecret = await writeNewSecret(store.client, name, clientState, made, {
       secretString: JSON.stringify(clientDocument),
       tags: { ...userTags, ...credentialTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
-    const tokenSecretArn = await writeNewSecret(store.client, name, tokenState, made, {
+    const tokenSecret = await writeNewSecret(store.client, name, tokenState, made, {
       secretString: JSON.stringify(record),
-      tags: { ...userTags, ...freshTokenTags(record) },
+      // The token secret names the client version it goes with (issue 14: a sweep lists token secrets only).
+      tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator access token of "${name}"`,
-      clientRequestToken: tokenVersionId(record),
+      clientRequestToken: encodeTokenVersion(record),
     });
-    return { clientSecretArn, tokenSecretArn };
+    return { clientSecretArn: clientSecret.arn, tokenSecretArn: tokenSecret.arn };
   } catch (e) {
     const failed = await rollback(store.client, made);
     const error = storeError(e, name, 'create');
@@ -449,7 +476,7 @@ async function writeNewSecret(
   state: SecretState,
   made: Made[],
   secret: NewSecret,
-): Promise<string> {
+): Promise<{ arn: string; versionId: string | undefined }> {
   if (!state.exists) {
     const out: CreateSecretCommandOutput = await call(credential, 'CreateSecret', () =>
       client.send(
@@ -464,7 +491,7 @@ async function writeNewSecret(
       ),
     );
     made.push({ secretName: state.name, how: 'created' });
-    return out.ARN ?? '';
+    return { arn: out.ARN ?? '', versionId: out.VersionId };
   }
   await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
   made.push({ secretName: state.name, how: 'restored' });
@@ -478,7 +505,7 @@ async function writeNewSecret(
   await call(credential, 'TagResource', () =>
     client.send(new TagResourceCommand({ SecretId: state.name, Tags: tagList(secret.tags) })),
   );
-  await call(credential, 'UpdateSecret', () =>
+  const updated = await call(credential, 'UpdateSecret', () =>
     client.send(
       new UpdateSecretCommand({
         SecretId: state.name,
@@ -489,7 +516,7 @@ async function writeNewSecret(
       }),
     ),
   );
-  return state.arn ?? '';
+  return { arn: state.arn ?? '', versionId: updated?.VersionId };
 }
 
 /** Undoes what a failed create did, newest first. Returns the names it could not undo. */
@@ -517,15 +544,18 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
 // Token and client document
 
 /**
- * Writes a new token record as the current version of the token secret, then tags it with its
- * `refresh-after` and `expires-at` and clears the failure tags. The write is idempotent: a retry
- * of the same record (same credential, generation and access token) maps to the same version.
+ * Writes a new token record as the current version of the token secret. Its version id
+ * (core/token-version.ts) carries generation, refresh-after and expiry, so the write is the
+ * whole refresh: no tag call follows unless there is something to remove. The write is
+ * idempotent: a retry of the same record maps to the same version.
  *
- * If tagging fails after the value was written, the tags still say the token is due, so a later
- * sweep reads the token, finds it fresh and skips it: never a lost token, at most a wasted read.
- *
- * Pass `clearFailureTags: false` when the caller knows (from the listing) that no failure tags
- * are set: it saves an UntagResource call, and tag calls share a small account-wide quota.
+ * Then, unless `clearFailureTags: false`, one UntagResource removes the failure tags and the
+ * legacy refresh-after/expiry tags. Pass `false` when the caller knows from the listing that
+ * none is set: tag calls share the account's small write quota with PutSecretValue.
+ * `clientVersion`, when given, is tagged as the client version the token goes with (a sweep
+ * that read a client document whose version the listing did not show: a migration or a repair).
+ * If a tag call fails after the value was written, the token is still good; the next sweep sees
+ * the tags left and removes them with its next write.
  *
  * @returns the version id of the written version.
  *
@@ -537,12 +567,12 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
 export async function putToken(
   store: SecretStore,
   record: TokenRecord,
-  options: { clearFailureTags?: boolean } = {},
+  options: { clearFailureTags?: boolean; clientVersion?: string | undefined } = {},
 ): Promise<string> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
-  const versionId = tokenVersionId(valid);
+  const versionId = encodeTokenVersion(valid);
   let out: PutSecretValueCommandOutput;
   try {
     out = await store.client.send(
@@ -560,30 +590,31 @@ export async function putToken(
     if (isAwsError(e, 'ResourceExistsException')) return versionId;
     throw storeError(e, name, 'PutSecretValue');
   }
-  await tagToken(store, valid, options);
+  if (options.clientVersion) {
+    const tags = { [TAG_KEYS.clientVersion]: options.clientVersion };
+    await call(name, 'TagResource', () =>
+      store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
+    );
+  }
+  if (options.clearFailureTags !== false) {
+    await call(name, 'UntagResource', () =>
+      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: STALE_AFTER_WRITE_TAG_KEYS })),
+    );
+  }
   return out.VersionId ?? versionId;
 }
 
 /**
- * Sets the tags of a token secret from its current record (`refresh-after`, `expires-at`, no
- * failures). `putToken` calls it after each write; a sweep calls it to repair tags that a failed
- * tagging call left behind the stored record.
+ * Brings the tags of a token secret in line with its current record: removes failure tags and
+ * legacy refresh-after/expiry tags that a failed tag call after a write left behind (the record's
+ * own state is in its version id). A sweep calls it when it finds a fresh token behind stale tags.
  */
-export async function tagToken(
-  store: SecretStore,
-  record: TokenRecord,
-  options: { clearFailureTags?: boolean } = {},
-): Promise<void> {
+export async function tagToken(store: SecretStore, record: Pick<TokenRecord, 'credential'>): Promise<void> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
-  await call(name, 'TagResource', () =>
-    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(freshTokenTags(record)) })),
+  await call(name, 'UntagResource', () =>
+    store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: STALE_AFTER_WRITE_TAG_KEYS })),
   );
-  if (options.clearFailureTags !== false) {
-    await call(name, 'UntagResource', () =>
-      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: FAILURE_TAG_KEYS })),
-    );
-  }
 }
 
 /**
@@ -621,6 +652,17 @@ export async function readToken(store: SecretStore, name: string): Promise<Token
  * ```
  */
 export async function readClientDocument(store: SecretStore, name: string): Promise<ClientDocument> {
+  return (await readClientSecret(store, name)).document;
+}
+
+/** A client document and the version id it was read from (the key of the rotator's cache). */
+export interface ClientSecretVersion {
+  document: ClientDocument;
+  versionId: string | undefined;
+}
+
+/** {@link readClientDocument}, with the version id of what was read. */
+export async function readClientSecret(store: SecretStore, name: string): Promise<ClientSecretVersion> {
   const names = secretNames(name, prefixOf(store));
   const out = await call(name, 'GetSecretValue', () =>
     store.client.send(new GetSecretValueCommand({ SecretId: names.client })),
@@ -634,12 +676,13 @@ export async function readClientDocument(store: SecretStore, name: string): Prom
       field: 'client',
     });
   }
-  return validatedClientDocument(raw, name, 'the client secret');
+  return { document: validatedClientDocument(raw, name, 'the client secret'), versionId: out.VersionId };
 }
 
 /**
- * Writes a new version of the client document. The rotator sees the change through the client
- * secret's `LastChangedDate`, which lifts a block left by rejected credentials.
+ * Writes a new version of the client document, then tags the token secret with its version id
+ * (`token-rotator:client-version`): that is how the rotator, listing token secrets only, sees the
+ * change (its cached document is stale; a block left by rejected credentials is lifted).
  */
 export async function updateClientDocument(store: SecretStore, name: string, doc: ClientDocument): Promise<string> {
   const names = secretNames(name, prefixOf(store));
@@ -649,6 +692,15 @@ export async function updateClientDocument(store: SecretStore, name: string, doc
   const out = await call(name, 'PutSecretValue', () =>
     store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: JSON.stringify(valid) })),
   );
+  if (out.VersionId) {
+    const tags = { [TAG_KEYS.clientVersion]: out.VersionId };
+    try {
+      await store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) }));
+    } catch (e) {
+      // No token secret (yet): nothing to point at the new client version.
+      if (!isAwsError(e, 'ResourceNotFoundException')) throw storeError(e, name, 'TagResource');
+    }
+  }
   return out.VersionId ?? '';
 }
 
@@ -700,26 +752,50 @@ export async function updateCredentialSettings(
 // ---------------------------------------------------------------------------------------------
 // Listing and failures
 
-/** What a sweep knows of one credential, from the tags of its secrets alone. */
+/** What a sweep knows of one credential, from the listing of its token secret alone. */
 export interface CredentialListing {
   name: string;
   tokenSecretArn: string;
+  /** From the current version id, else (a token written before issue 14) from the legacy tag. */
   refreshAfter?: Date | undefined;
+  /** Like `refreshAfter`. */
   expiresAt?: Date | undefined;
+  /** The current token's generation, when its version id carries it (else unknown without a read). */
+  generation?: number | undefined;
+  /** The AWSCURRENT version id of the token secret. */
+  versionId?: string | undefined;
+  /** The client document's version id, as tagged by its writer (absent on secrets from before issue 14). */
+  clientVersion?: string | undefined;
+  /** The client version a permanent failure was recorded with. */
+  failedClientVersion?: string | undefined;
+  /** Legacy refresh-after/expiry tags are set: the next write should remove them. */
+  legacyTags?: boolean | undefined;
   failures: number;
   lastError?: string | undefined;
   nextAttempt?: Date | undefined;
   failedAt?: Date | undefined;
-  /** When the client secret last changed (new credentials lift a block left by rejected ones). */
+  /**
+   * Legacy: when the client secret last changed. No longer listed (a sweep lists token secrets
+   * only); `clientVersion` tells a changed client document instead.
+   */
   clientChangedAt?: Date | undefined;
   /** Set only when listing with `includePlannedDeletion`: when the token secret was scheduled for deletion. */
   deletedDate?: Date | undefined;
 }
 
 /**
- * Lists every credential under the store's prefix from `ListSecrets` alone (filtered by name
- * prefix and the credential tag key on the server side), never reading a secret value.
- * Secrets scheduled for deletion are skipped unless `includePlannedDeletion` is set.
+ * Tag keys of which every token secret carries at least one and no client secret any: what the
+ * listing filters on so that it lists token secrets only (one page per 100 credentials, not 50).
+ * `client-version` is on every token written since issue 14; `failures` on every older one.
+ */
+const TOKEN_SECRET_TAG_KEYS = [TAG_KEYS.clientVersion, TAG_KEYS.failures];
+
+/**
+ * Lists every credential under the store's prefix from `ListSecrets` alone (filtered on the
+ * server by name prefix and the token secrets' tag keys), never reading a secret value: the
+ * token's state comes from its current version id (core/token-version.ts), failures and the
+ * client version from its tags. Secrets scheduled for deletion are skipped unless
+ * `includePlannedDeletion` is set.
  *
  * @example
  * ```ts
@@ -734,14 +810,9 @@ export async function* listCredentials(
 ): AsyncGenerator<CredentialListing> {
   const prefix = prefixOf(store);
   assertPrefix(prefix);
-  const filters: Filter[] = [{ Key: 'tag-key', Values: [TAG_KEYS.credential] }];
+  const filters: Filter[] = [{ Key: 'tag-key', Values: TOKEN_SECRET_TAG_KEYS }];
   // An empty name filter value is not a prefix match on AWS; without a prefix, the tag does the work.
   if (prefix !== '') filters.unshift({ Key: 'name', Values: [prefix] });
-
-  // The /client and /token secrets of one credential are created one after the other, so they
-  // usually arrive together; a token waits here only until its client secret shows up.
-  const clientChanged = new Map<string, Date | undefined>();
-  const waiting = new Map<string, CredentialListing>();
   const pages = paginateListSecrets(
     { client: store.client, pageSize: options.pageSize ?? 100 },
     { Filters: filters, IncludePlannedDeletion: options.includePlannedDeletion === true },
@@ -751,26 +822,14 @@ export async function* listCredentials(
       for (const entry of page.SecretList ?? []) {
         if (entry.DeletedDate && !options.includePlannedDeletion) continue;
         const parsed = parseSecretName(entry.Name, prefix);
-        if (!parsed) continue;
-        if (parsed.kind === 'client') {
-          clientChanged.set(parsed.name, entry.LastChangedDate);
-          const listing = waiting.get(parsed.name);
-          if (listing) {
-            waiting.delete(parsed.name);
-            yield { ...listing, clientChangedAt: entry.LastChangedDate };
-          }
-          continue;
-        }
-        const listing = listingOf(parsed.name, entry);
-        if (clientChanged.has(parsed.name)) yield { ...listing, clientChangedAt: clientChanged.get(parsed.name) };
-        else waiting.set(parsed.name, listing);
+        // A tagged client secret (by hand) is not a token: its credential is listed by its token secret.
+        if (parsed?.kind !== 'token') continue;
+        yield listingOf(parsed.name, entry);
       }
     }
   } catch (e) {
     throw storeError(e, undefined, 'ListSecrets');
   }
-  // Tokens whose client secret is missing are still listed: a sweep reports them as failing.
-  yield* waiting.values();
 }
 
 function parseSecretName(
@@ -791,14 +850,26 @@ function parseSecretName(
   return undefined;
 }
 
-function listingOf(name: string, entry: SecretListEntry): CredentialListing {
+/**
+ * One token secret's listing entry as a {@link CredentialListing}: state from the current version
+ * id when token-rotator wrote it, else from the legacy tags.
+ */
+export function listingOf(name: string, entry: SecretListEntry): CredentialListing {
   const tags = tagMap(entry.Tags);
   const failures = Number(tags[TAG_KEYS.failures] ?? '0');
+  const versionId = currentVersionId(entry.SecretVersionsToStages);
+  const version = decodeTokenVersion(versionId);
+  const legacyTags = TAG_KEYS.refreshAfter in tags || TAG_KEYS.expiresAt in tags;
   return {
     name,
     tokenSecretArn: entry.ARN ?? '',
-    refreshAfter: fromEpochSeconds(tags[TAG_KEYS.refreshAfter]),
-    expiresAt: fromEpochSeconds(tags[TAG_KEYS.expiresAt]),
+    refreshAfter: version?.refreshAfter ?? fromEpochSeconds(tags[TAG_KEYS.refreshAfter]),
+    expiresAt: version?.expiresAt ?? fromEpochSeconds(tags[TAG_KEYS.expiresAt]),
+    ...(version ? { generation: version.generation } : {}),
+    ...(versionId ? { versionId } : {}),
+    ...(tags[TAG_KEYS.clientVersion] ? { clientVersion: tags[TAG_KEYS.clientVersion] } : {}),
+    ...(tags[TAG_KEYS.failedClientVersion] ? { failedClientVersion: tags[TAG_KEYS.failedClientVersion] } : {}),
+    ...(legacyTags ? { legacyTags } : {}),
     failures: Number.isInteger(failures) && failures >= 0 ? failures : 0,
     lastError: tags[TAG_KEYS.lastError] || undefined,
     nextAttempt: fromEpochSeconds(tags[TAG_KEYS.nextAttempt]),
@@ -817,6 +888,8 @@ export interface FailureRecord {
   nextAttempt?: Date | undefined;
   /** When this failure happened. */
   failedAt?: Date | undefined;
+  /** The client document version the failed attempt used (a newer one lifts a permanent block). */
+  clientVersion?: string | undefined;
 }
 
 /**
@@ -847,6 +920,7 @@ export async function recordFailure(store: SecretStore, name: string, failure: F
   };
   if (failure.nextAttempt) tags[TAG_KEYS.nextAttempt] = epochSeconds(failure.nextAttempt);
   if (failure.failedAt) tags[TAG_KEYS.failedAt] = epochSeconds(failure.failedAt);
+  if (failure.clientVersion) tags[TAG_KEYS.failedClientVersion] = failure.clientVersion;
   await call(name, 'TagResource', () =>
     store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
   );
@@ -936,6 +1010,24 @@ export async function describeCredential(store: SecretStore, name: string): Prom
     describeSecret(store.client, names.token, name),
   ]);
   return { client, token };
+}
+
+/**
+ * The listing of one credential's token secret from `DescribeSecret` (metadata only, no value):
+ * what a targeted refresh, which has no sweep listing, knows before it refreshes.
+ *
+ * @returns `undefined` when the token secret does not exist.
+ */
+export async function describeTokenListing(store: SecretStore, name: string): Promise<CredentialListing | undefined> {
+  const names = secretNames(name, prefixOf(store));
+  let out: DescribeSecretCommandOutput;
+  try {
+    out = await store.client.send(new DescribeSecretCommand({ SecretId: names.token }));
+  } catch (e) {
+    if (isAwsError(e, 'ResourceNotFoundException')) return undefined;
+    throw storeError(e, name, 'DescribeSecret');
+  }
+  return listingOf(name, { ...out, SecretVersionsToStages: out.VersionIdsToStages });
 }
 
 async function describeSecret(

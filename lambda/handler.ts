@@ -12,6 +12,7 @@ import { isTokenRotatorError } from '../core/errors';
 import { obtainToken } from '../core/issuers';
 import { CREDENTIAL_NAME_PATTERN } from '../core/store';
 import type { IssueResult } from '../provider/lambda-issue';
+import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { planSweep } from './plan';
 import type { RefreshResult } from './refresh';
@@ -75,6 +76,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         lambda: LambdaClient;
         logger: Logger;
         metrics: Metrics;
+        clientCache: ClientDocumentCache;
       }
     | undefined;
 
@@ -94,6 +96,8 @@ export function createHandler(deps: HandlerDeps = {}) {
       lambda: deps.lambda ?? new L({}),
       logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
       metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
+      // Lives as long as the container: a warm sweep reads no client document that did not change.
+      clientCache: new ClientDocumentCache(),
     };
     return ready;
   }
@@ -102,7 +106,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     event: unknown,
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
-    const { config, secretsManager, lambda, logger, metrics } = setup();
+    const { config, secretsManager, lambda, logger, metrics, clientCache } = setup();
     const parsed = eventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
@@ -127,6 +131,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       reserveMs: config.reserveMs,
       lambda,
       functionName: context.invokedFunctionArn ?? context.functionName,
+      clientCache,
     };
 
     if (e.action === 'issue') {

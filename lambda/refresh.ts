@@ -1,6 +1,10 @@
 /**
- * Refreshing one credential: read its client secret, obtain a token, write it. A failure never
+ * Refreshing one credential: obtain a token with its client document, write it. A failure never
  * touches the token value; it is recorded in tags with the next attempt.
+ *
+ * Steady state costs one AWS call: the sweep's listing tells the current token's generation and
+ * refresh-after (from its version id) and the client document's version (from a tag), a warm
+ * container has that version cached, and the write carries the new state in its version id.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isTokenRotatorError } from '../core/errors';
@@ -9,7 +13,18 @@ import type { IssueContext } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
 import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
+import type { ClientDocumentCache } from './client-cache';
 import { type CredentialListing, PERMANENT_ERRORS } from './plan';
+
+/** A listing as the sweep hands it over: the store's, or the planner's subset of it. */
+type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
+
+/** What a refresh knows of the current token: from the listing's version id, else from a read. */
+interface CurrentToken {
+  generation: number;
+  refreshAfter: Date;
+  expiresAt: Date;
+}
 
 /** Dependencies of a refresh: the store and the issuer seams. */
 export interface RefreshDeps {
@@ -20,6 +35,8 @@ export interface RefreshDeps {
   random: () => number;
   /** How far ahead a sweep looks (one schedule interval). */
   lookaheadSeconds: number;
+  /** Client documents this container has read; without one every refresh reads its client secret. */
+  clientCache?: ClientDocumentCache | undefined;
 }
 
 /** The outcome for one credential, as returned to targeted callers. No secret in it. */
@@ -55,18 +72,21 @@ export type RefreshResult =
 export async function refreshCredential(
   name: string,
   deps: RefreshDeps,
-  options: { force?: boolean; listing?: CredentialListing } = {},
+  options: { force?: boolean; listing?: RefreshListing } = {},
 ): Promise<RefreshResult> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
   const now = deps.now();
-  let current: TokenRecord | undefined;
+  let current: CurrentToken | undefined;
+  // A targeted or fanned-out refresh has no listing: the token secret's metadata stands in for it.
+  let listing: RefreshListing | undefined = options.listing;
   try {
-    current = await readCurrentToken(where, name);
-    if (!options.force && current && Date.parse(current.refreshAfter) >= now.getTime() + deps.lookaheadSeconds * 1000) {
-      if (options.listing && tagsBehind(options.listing, current)) {
-        // The token is fresh but the tags said it was due (or failing): a tagging call after an
+    listing ??= await store.describeTokenListing(where, name);
+    current = currentFromListing(listing) ?? (await readCurrentToken(where, name));
+    if (!options.force && current && current.refreshAfter.getTime() >= now.getTime() + deps.lookaheadSeconds * 1000) {
+      if (listing && tagsBehind(listing, current)) {
+        // The token is fresh but the tags said it was due (or failing): a tag call after an
         // earlier write failed. Repair them so the listing stops showing a stale state.
-        await store.tagToken(where, current);
+        await store.tagToken(where, { credential: name });
       }
       return {
         credential: name,
@@ -76,23 +96,23 @@ export async function refreshCredential(
         secondsToExpiry: secondsToExpiry(current, now),
       };
     }
-    const doc = await store.readClientDocument(where, name);
-    const policy = resolvePolicy(doc.policy, { credential: name });
-    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
-    const record = await issueTokenRecord(
-      {
-        credential: name,
-        issuer: doc.issuer,
-        policy,
-        previousGeneration: current?.generation ?? 0,
-        random: deps.random,
-      },
-      context,
-    );
-    // A clean listing (no failure tags) needs no UntagResource after the write.
-    const listed = options.listing;
-    const clean = listed !== undefined && !listed.lastError && !listed.nextAttempt && !listed.failedAt;
-    await store.putToken(where, record, { clearFailureTags: !clean });
+    const previousGeneration = current?.generation ?? 0;
+    const { record, clientVersion } = await issueWithClientDocument(name, deps, listing, previousGeneration);
+    // Only tags that the listing shows are removed; a listing from before issue 14 has its
+    // legacy tags removed, and the client version it lacked is tagged (once per credential).
+    const clean =
+      listing !== undefined &&
+      listing.failures === 0 &&
+      !listing.lastError &&
+      !listing.nextAttempt &&
+      !listing.failedAt &&
+      !listing.failedClientVersion &&
+      !listing.legacyTags;
+    await store.putToken(where, record, {
+      clearFailureTags: !clean,
+      clientVersion:
+        clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined,
+    });
     return {
       credential: name,
       ok: true,
@@ -104,7 +124,7 @@ export async function refreshCredential(
   } catch (e) {
     const error = classify(e, name);
     // A targeted or fanned-out refresh has no listing: read the tags, so backoff keeps growing.
-    const known = options.listing ?? (await describeForFailure(where, name));
+    const known = listing ?? (await describeForFailure(where, name));
     const failures = (known?.failures ?? 0) + 1;
     const permanent = PERMANENT_ERRORS.has(error.code);
     const nextAttempt = permanent
@@ -116,6 +136,8 @@ export async function refreshCredential(
         lastError: error.code,
         nextAttempt,
         failedAt: failedAtFor(now, known?.clientChangedAt),
+        // The listed client version: only a new one (tagged by the provider) lifts a permanent block.
+        clientVersion: listing?.clientVersion,
       });
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
@@ -135,10 +157,64 @@ export async function refreshCredential(
   }
 }
 
-/** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */
-async function readCurrentToken(where: store.SecretStore, name: string): Promise<TokenRecord | undefined> {
+/** The current token from the listing's version id, when token-rotator wrote it since issue 14. */
+function currentFromListing(listing: RefreshListing | undefined): CurrentToken | undefined {
+  if (listing?.generation === undefined || !listing.refreshAfter || !listing.expiresAt) return undefined;
+  return { generation: listing.generation, refreshAfter: listing.refreshAfter, expiresAt: listing.expiresAt };
+}
+
+/**
+ * Obtains the next token with the client document: the cached copy when the listing shows the
+ * version it was read at, else a read (then cached). A cached copy that fails at the issuer is
+ * dropped and the client secret read again: if it changed behind a stale tag, the new one is
+ * tried once; if not, the failure stands.
+ */
+async function issueWithClientDocument(
+  name: string,
+  deps: RefreshDeps,
+  listing: RefreshListing | undefined,
+  previousGeneration: number,
+): Promise<{ record: TokenRecord; clientVersion: string | undefined }> {
+  const where = { client: deps.secretsManager, prefix: deps.prefix };
+  const issue = (doc: store.ClientDocument) => {
+    const policy = resolvePolicy(doc.policy, { credential: name });
+    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
+    return issueTokenRecord(
+      { credential: name, issuer: doc.issuer, policy, previousGeneration, random: deps.random },
+      context,
+    );
+  };
+  const read = async () => {
+    const fresh = await store.readClientSecret(where, name);
+    deps.clientCache?.set(name, fresh);
+    return fresh;
+  };
+  const cached = deps.clientCache?.get(name, listing?.clientVersion);
+  if (!cached) {
+    const fresh = await read();
+    return { record: await issue(fresh.document), clientVersion: fresh.versionId };
+  }
   try {
-    return await store.readToken(where, name);
+    return { record: await issue(cached.document), clientVersion: cached.versionId };
+  } catch (e) {
+    deps.clientCache?.delete(name);
+    const fresh = await read();
+    if (fresh.versionId === cached.versionId) throw e;
+    return { record: await issue(fresh.document), clientVersion: fresh.versionId };
+  }
+}
+
+/** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */
+async function readCurrentToken(where: store.SecretStore, name: string): Promise<CurrentToken | undefined> {
+  try {
+    const record = await store.readToken(where, name);
+    return record
+      ? {
+          generation: record.generation,
+          refreshAfter: new Date(record.refreshAfter),
+          expiresAt: new Date(record.expiresAt),
+        }
+      : undefined;
   } catch (e) {
     // A failed read (throttling, access) is a failed refresh: writing now would restart the
     // generation count at 1 over a token we could not see.
@@ -195,9 +271,12 @@ function classify(e: unknown, name: string): FailureSummary {
   };
 }
 
-/** True when the listed tags do not describe `record` (stale refresh-after, or failure tags left). */
-function tagsBehind(listing: CredentialListing, record: TokenRecord): boolean {
+/** True when the listed tags do not describe `current` (stale refresh-after, or failure or legacy tags left). */
+function tagsBehind(listing: RefreshListing, current: CurrentToken): boolean {
   const tagged = listing.refreshAfter ? Math.floor(listing.refreshAfter.getTime() / 1000) : undefined;
-  const actual = Math.floor(Date.parse(record.refreshAfter) / 1000);
-  return tagged !== actual || Boolean(listing.lastError || listing.nextAttempt || listing.failedAt);
+  const actual = Math.floor(current.refreshAfter.getTime() / 1000);
+  return (
+    tagged !== actual ||
+    Boolean(listing.lastError || listing.nextAttempt || listing.failedAt || listing.legacyTags || listing.failures > 0)
+  );
 }

@@ -9,6 +9,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
+import { decodeTokenVersion } from '../../../core/token-version';
 import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
 import {
   at,
@@ -37,12 +38,13 @@ afterEach(() => {
   sm.restore();
 });
 
-function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: () => number } = {}) {
+function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: () => number; legacy?: boolean } = {}) {
   sm.addCredential({
     name: NAME,
     prefix: PREFIX,
     clientDocument: sirvDocument(NAME),
     token: tokenRecord(NAME, options.refreshAfter ?? at(-30)),
+    legacy: options.legacy,
   });
   const issuer = sirvIssuer(options.answer ? { answers: { [clientIdOf(NAME)]: options.answer } } : {});
   const deps: RefreshDeps = {
@@ -61,7 +63,7 @@ function tagCallsOn(secretId: string) {
 }
 
 describe('refreshCredential', () => {
-  it('writes a fresh token with the next generation and tags it with its refresh-after', async () => {
+  it('writes a fresh token with the next generation, its refresh-after and expiry in the version id', async () => {
     // Prepare
     const { issuer, deps } = setup();
     // Act
@@ -76,11 +78,14 @@ describe('refreshCredential', () => {
     expect(written).toMatchObject({ generation: 8, issuedAt: NOW.toISOString(), expiresAt: at(1200).toISOString() });
     // 0.75 of 1200 s with the jitter seam at 0.
     expect(written.refreshAfter).toBe(at(900).toISOString());
-    expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({
-      [TAG_KEYS.refreshAfter]: epoch(at(900)),
-      [TAG_KEYS.expiresAt]: epoch(at(1200)),
-      [TAG_KEYS.failures]: '0',
+    expect(decodeTokenVersion(puts[0]?.args[0].input.ClientRequestToken)).toMatchObject({
+      generation: 8,
+      refreshAfter: at(900),
+      expiresAt: at(1200),
     });
+    // No tag call after the write: the version id is the state (issue 14).
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(sm.tokenTags(NAME, PREFIX)).not.toHaveProperty(TAG_KEYS.refreshAfter);
   });
 
   it('skips a token another sweep already refreshed, reading neither the client secret nor the issuer', async () => {
@@ -92,6 +97,16 @@ describe('refreshCredential', () => {
     expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
     expect(issuer.calls).toHaveLength(0);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    // The token secret's metadata (its version id) is enough: no value is read.
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    const described = sm.mock.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId);
+    expect(described).toEqual([names.token]);
+  });
+
+  it('reads the value of a token written before issue 14 to know whether it is due (no version state)', async () => {
+    const { deps } = setup({ refreshAfter: at(600), legacy: true });
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
     const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
     expect(reads).toEqual([names.token]);
   });
@@ -104,13 +119,14 @@ describe('refreshCredential', () => {
     // Act
     const result = await refreshCredential(NAME, deps, { listing });
 
-    // Assess: no new token, tags set from the stored record, failure tags cleared.
+    // Assess: no new token, the stale failure tags removed in one call (the state is in the version id).
     expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
     expect(issuer.calls).toHaveLength(0);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    const tags = tagCallsOn(names.token)[0]?.args[0].input.Tags ?? [];
-    expect(tags).toContainEqual({ Key: TAG_KEYS.refreshAfter, Value: epoch(at(600)) });
-    expect(sm.mock.commandCalls(UntagResourceCommand)).toHaveLength(1);
+    expect(tagCallsOn(names.token)).toHaveLength(0);
+    const untagged = sm.mock.commandCalls(UntagResourceCommand);
+    expect(untagged).toHaveLength(1);
+    expect(untagged[0]?.args[0].input.TagKeys).toEqual(expect.arrayContaining([TAG_KEYS.failures, TAG_KEYS.lastError]));
   });
 
   it('leaves the tags alone when the listing already matches the fresh token it skips', async () => {
@@ -268,7 +284,11 @@ describe('refreshCredential', () => {
   it('replaces a stored value that is not a token record, starting again at generation 1', async () => {
     const { deps } = setup();
     const token = sm.secrets.get(names.token);
-    if (token) token.value = '{"not":"a token record"}';
+    // Written by hand: a new version with an id Secrets Manager chose.
+    if (token) {
+      token.value = '{"not":"a token record"}';
+      token.versionId = '7d1c6a52-2b39-4d0e-9a34-7f2d6a1b0c11';
+    }
     const result = await refreshCredential(NAME, deps);
     expect(result).toMatchObject({ ok: true, generation: 1 });
   });
