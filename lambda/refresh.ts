@@ -165,9 +165,9 @@ function currentFromListing(listing: RefreshListing | undefined): CurrentToken |
 
 /**
  * Obtains the next token with the client document: the cached copy when the listing shows the
- * version it was read at, else a read (then cached). A cached copy that fails at the issuer is
- * dropped and the client secret read again: if it changed behind a stale tag, the new one is
- * tried once; if not, the failure stands.
+ * version it was read at, else a read (then cached). A cached copy the issuer rejects is dropped
+ * and the client secret read again: if it changed behind a stale tag, the new one is tried once;
+ * if not, the rejection stands.
  */
 async function issueWithClientDocument(
   name: string,
@@ -197,6 +197,9 @@ async function issueWithClientDocument(
   try {
     return { record: await issue(cached.document), clientVersion: cached.versionId };
   } catch (e) {
+    // Only a rejection can be the cached document's fault (credentials rotated behind a stale
+    // tag); an outage is not, and re-reading every document during one would only add reads.
+    if (!isTokenRotatorError(e) || !PERMANENT_ERRORS.has(e.code)) throw e;
     deps.clientCache?.delete(name);
     const fresh = await read();
     if (fresh.versionId === cached.versionId) throw e;

@@ -7,9 +7,10 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { secretNames, TAG_KEYS } from '../../../core/store';
+import { listingOf, secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { decodeTokenVersion } from '../../../core/token-version';
+import { ClientDocumentCache } from '../../../lambda/client-cache';
 import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
 import {
   at,
@@ -303,6 +304,80 @@ describe('refreshCredential', () => {
     });
     const result = await refreshCredential(NAME, deps);
     expect(JSON.stringify(result)).not.toContain(PLANTED_SECRET);
+  });
+});
+
+describe('refreshCredential with a client document cache', () => {
+  const listed = (clientVersion: string) => ({
+    ...listingOf(NAME, {
+      Name: names.token,
+      Tags: [{ Key: TAG_KEYS.clientVersion, Value: clientVersion }],
+      SecretVersionsToStages: { [sm.secrets.get(names.token)?.versionId ?? '']: ['AWSCURRENT'] },
+    }),
+  });
+
+  it('uses the cached document at the listed client version: the write is the only AWS call', async () => {
+    const { deps } = setup();
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
+    const result = await refreshCredential(NAME, { ...deps, clientCache }, { listing: listed(`client-${NAME}-1`) });
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(sm.mock.calls().map((c) => c.args[0].constructor.name)).toEqual(['PutSecretValueCommand']);
+  });
+
+  it('reads the client secret again when the issuer rejects a cached document, and uses a newer one behind a stale tag', async () => {
+    // Prepare: the cache and the tag say version 1; the client secret was rewritten (version 2)
+    // with new credentials, and the tagging call that should have followed was lost.
+    const { issuer, deps } = setup();
+    const revoked = { ...sirvDocument(NAME), issuer: { ...sirvDocument(NAME).issuer, clientId: 'id-revoked' } };
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: revoked, versionId: `client-${NAME}-1` });
+    const stored = sm.secrets.get(names.client);
+    if (stored) stored.versionId = `client-${NAME}-2`;
+    const answers = { 'id-revoked': { kind: 'status', status: 401 } } as const;
+    const rejecting = sirvIssuer({ answers });
+    // Act
+    const result = await refreshCredential(
+      NAME,
+      { ...deps, fetch: rejecting.fetch, clientCache },
+      { listing: listed(`client-${NAME}-1`) },
+    );
+    // Assess: one rejection, one fresh read, a token from the new credentials, the tag repaired.
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(rejecting.calls.map((c) => c.clientId)).toEqual(['id-revoked', clientIdOf(NAME)]);
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.clientVersion]).toBe(`client-${NAME}-2`);
+    expect(clientCache.get(NAME, `client-${NAME}-2`)?.document).toEqual(sirvDocument(NAME));
+  });
+
+  it('lets a rejection stand when the client secret has not changed, asking the issuer once', async () => {
+    const { deps } = setup({ answer: { kind: 'status', status: 401 } });
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
+    const rejecting = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 401 } } });
+    const result = await refreshCredential(
+      NAME,
+      { ...deps, fetch: rejecting.fetch, clientCache },
+      { listing: listed(`client-${NAME}-1`) },
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
+    expect(rejecting.calls).toHaveLength(1);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    // The block names the listed client version: only a new one lifts it.
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedClientVersion]).toBe(`client-${NAME}-1`);
+  });
+
+  it('does not re-read a cached document after a transient issuer failure', async () => {
+    const { deps } = setup();
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
+    const failing = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 503 } } });
+    await refreshCredential(
+      NAME,
+      { ...deps, fetch: failing.fetch, clientCache },
+      { listing: listed(`client-${NAME}-1`) },
+    );
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 });
 
