@@ -28,7 +28,8 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
+import * as z from 'zod';
 import { type ErrorCode, InvalidConfigurationError, StoreError } from './errors';
 import { excerpt } from './redact';
 import {

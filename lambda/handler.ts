@@ -7,9 +7,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
+import * as z from 'zod';
 import { isTokenRotatorError } from '../core/errors';
-import { obtainToken } from '../core/issuers';
 import { CREDENTIAL_NAME_PATTERN } from '../core/store';
 import type { IssueResult } from '../provider/lambda-issue';
 import { ClientDocumentCache } from './client-cache';
@@ -136,6 +136,8 @@ export function createHandler(deps: HandlerDeps = {}) {
 
     if (e.action === 'issue') {
       try {
+        // Loaded when needed: an idle sweep never needs the issuers.
+        const { obtainToken } = await import('../core/issuers/index.js');
         const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now });
         logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
         return {

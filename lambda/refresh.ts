@@ -8,7 +8,6 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isTokenRotatorError } from '../core/errors';
-import { issueTokenRecord } from '../core/issue';
 import type { IssueContext } from '../core/issuers/types';
 import { nextAttemptAt, resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
@@ -176,6 +175,8 @@ async function issueWithClientDocument(
   previousGeneration: number,
 ): Promise<{ record: TokenRecord; clientVersion: string | undefined }> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
+  // Loaded on the first refresh, not at cold start: an idle sweep never needs the issuers.
+  const { issueTokenRecord } = await import('../core/issue.js');
   const issue = (doc: store.ClientDocument) => {
     const policy = resolvePolicy(doc.policy, { credential: name });
     const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
