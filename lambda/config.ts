@@ -11,6 +11,12 @@ const envSchema = z.object({
   TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Stop starting new refreshes when less than this remains of the invocation. */
   TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
+  /**
+   * Secrets Manager writes per second the rotator allows itself, shared by a sweep and its
+   * fan-out: below the account's ~50/s quota (PutSecretValue, TagResource, UntagResource
+   * together), leaving room for the provider and other writers.
+   */
+  TOKEN_ROTATOR_WRITES_PER_SECOND: z.coerce.number().positive().max(50).default(40),
 });
 
 /** Settings of one rotator deployment. */
@@ -20,6 +26,7 @@ export interface RotatorConfig {
   batchSize: number;
   scheduleIntervalSeconds: number;
   reserveMs: number;
+  writesPerSecond: number;
 }
 
 /** Reads and validates the rotator's environment; a bad value names its variable. */
@@ -38,5 +45,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     batchSize: e.TOKEN_ROTATOR_BATCH_SIZE,
     scheduleIntervalSeconds: e.TOKEN_ROTATOR_SCHEDULE_SECONDS,
     reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
+    writesPerSecond: e.TOKEN_ROTATOR_WRITES_PER_SECOND,
   };
 }

@@ -17,6 +17,7 @@ import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { planSweep } from './plan';
 import type { RefreshResult } from './refresh';
 import { type Deferred, refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
+import { createWriteLimiter } from './write-limiter';
 
 const credentialName = z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN);
 
@@ -24,7 +25,12 @@ const eventSchema = z.union([
   z.object({ action: z.literal('sweep') }),
   // EventBridge's own scheduled-event shape, for rules that send no custom input.
   z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
-  z.strictObject({ action: z.literal('refresh-batch'), credentials: z.array(credentialName).min(1).max(10_000) }),
+  z.strictObject({
+    action: z.literal('refresh-batch'),
+    credentials: z.array(credentialName).min(1).max(10_000),
+    /** This batch's share of the sweep's write rate. */
+    writesPerSecond: z.number().positive().max(50).optional(),
+  }),
   z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
   z
     .strictObject({ credentials: z.array(credentialName).min(1).max(1000), force: z.boolean().optional() })
@@ -57,6 +63,8 @@ export interface HandlerDeps {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   metrics?: Metrics;
+  /** The sleep of the write pacing (a simulated clock's in tests). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -132,6 +140,8 @@ export function createHandler(deps: HandlerDeps = {}) {
       lambda,
       functionName: context.invokedFunctionArn ?? context.functionName,
       clientCache,
+      writesPerSecond: config.writesPerSecond,
+      sleep: deps.sleep,
     };
 
     if (e.action === 'issue') {
@@ -166,7 +176,13 @@ export function createHandler(deps: HandlerDeps = {}) {
     } else {
       // A name listed twice would be refreshed twice at once: two writes, two generations.
       const names = [...new Set(e.credentials)];
-      const results = await refreshMany(names, sweepDeps, { force: e.action === 'refresh' ? e.force : false });
+      const perSecond = (e.action === 'refresh-batch' ? e.writesPerSecond : undefined) ?? config.writesPerSecond;
+      const writeLimiter = createWriteLimiter({ perSecond, now, sleep: deps.sleep });
+      const results = await refreshMany(
+        names,
+        { ...sweepDeps, writeLimiter },
+        { force: e.action === 'refresh' ? e.force : false },
+      );
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
     record(summary, logger, metrics);

@@ -14,6 +14,7 @@ import * as store from '../core/store';
 import { InvalidTokenRecordError, secondsToExpiry, type TokenRecord } from '../core/token';
 import type { ClientDocumentCache } from './client-cache';
 import { type CredentialListing, PERMANENT_ERRORS } from './plan';
+import type { WriteLimiter } from './write-limiter';
 
 /** A listing as the sweep hands it over: the store's, or the planner's subset of it. */
 type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
@@ -36,6 +37,8 @@ export interface RefreshDeps {
   lookaheadSeconds: number;
   /** Client documents this container has read; without one every refresh reads its client secret. */
   clientCache?: ClientDocumentCache | undefined;
+  /** Paces this invocation's Secrets Manager writes (its share of the account's write quota). */
+  writeLimiter?: WriteLimiter | undefined;
 }
 
 /** The outcome for one credential, as returned to targeted callers. No secret in it. */
@@ -107,11 +110,10 @@ export async function refreshCredential(
       !listing.failedAt &&
       !listing.failedClientVersion &&
       !listing.legacyTags;
-    await store.putToken(where, record, {
-      clearFailureTags: !clean,
-      clientVersion:
-        clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined,
-    });
+    const tagClientVersion =
+      clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined;
+    await deps.writeLimiter?.acquire(1 + (clean ? 0 : 1) + (tagClientVersion ? 1 : 0));
+    await store.putToken(where, record, { clearFailureTags: !clean, clientVersion: tagClientVersion });
     return {
       credential: name,
       ok: true,
@@ -130,6 +132,7 @@ export async function refreshCredential(
       ? undefined
       : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random });
     try {
+      await deps.writeLimiter?.acquire(nextAttempt ? 1 : 2);
       await store.recordFailure(where, name, {
         failures,
         lastError: error.code,

@@ -8,6 +8,7 @@ import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
+import { createWriteLimiter } from './write-limiter';
 
 /** A listing as the store reads it (with the token's `expiresAt`). */
 type StoreListing = store.CredentialListing;
@@ -23,6 +24,15 @@ export interface SweepDeps extends RefreshDeps {
   /** For fan-out: a Lambda client and this function's name or ARN. */
   lambda?: LambdaClient | undefined;
   functionName?: string | undefined;
+  /**
+   * Secrets Manager writes per second for this sweep and its fan-out together. A sweep hands
+   * out at most one schedule interval's worth of writes (the rest stay due for the next tick)
+   * and gives each batch its share, so no two ticks' batches and no two batches add up past it.
+   * Unset: no pacing (as before issue 14).
+   */
+  writesPerSecond?: number | undefined;
+  /** The sleep seam of the write pacing. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 /** A credential that was due but not started because the invocation ran short. */
@@ -66,8 +76,17 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const listings = await listAll(deps);
   const plan = planSweep(listings, now, deps.lookaheadSeconds);
   const byName = new Map(listings.map((l) => [l.name, l]));
-  const [local = [], ...remote] = chunk(plan.due, deps.batchSize);
-  const handedOff = remote.length > 0 ? await fanOut(remote, deps) : [];
+  // One refresh is one write in steady state: one interval at the write rate is what this tick can do.
+  const capacity =
+    deps.writesPerSecond === undefined
+      ? plan.due.length
+      : Math.max(1, Math.floor(deps.writesPerSecond * deps.lookaheadSeconds));
+  const taken = plan.due.slice(0, capacity);
+  const overBudget: Deferred[] = plan.due.slice(capacity).map((credential) => ({ credential, deferred: true }));
+  const share = (size: number) =>
+    deps.writesPerSecond === undefined || size === 0 ? undefined : (deps.writesPerSecond * size) / taken.length;
+  const [local = [], ...remote] = chunk(taken, deps.batchSize);
+  const handedOff = remote.length > 0 ? await fanOut(remote, deps, share) : [];
   const handed = new Set(handedOff);
   // Batches no invocation took (no function to call, or the invoke failed) stay due for the next
   // tick; they are reported as deferred so the summary and logs show them.
@@ -75,7 +94,16 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
     .flat()
     .filter((n) => !handed.has(n))
     .map((credential) => ({ credential, deferred: true }));
-  const results = [...(await refreshMany(local, deps, { listings: byName })), ...notHanded];
+  const localRate = share(local.length);
+  const writeLimiter =
+    localRate === undefined
+      ? deps.writeLimiter
+      : createWriteLimiter({ perSecond: localRate, now: deps.now, sleep: deps.sleep });
+  const results = [
+    ...(await refreshMany(local, { ...deps, writeLimiter }, { listings: byName })),
+    ...notHanded,
+    ...overBudget,
+  ];
   return summarize(listings.length, plan, results, handedOff.length, expiriesAfter(listings, results, handedOff, deps));
 }
 
@@ -124,7 +152,11 @@ export async function refreshMany(
 }
 
 /** Hands each batch to an asynchronous invocation of this function; returns the names handed off. */
-async function fanOut(batches: string[][], deps: SweepDeps): Promise<string[]> {
+async function fanOut(
+  batches: string[][],
+  deps: SweepDeps,
+  share: (size: number) => number | undefined,
+): Promise<string[]> {
   if (!deps.lambda || !deps.functionName) return [];
   const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const lambda = deps.lambda;
@@ -137,7 +169,9 @@ async function fanOut(batches: string[][], deps: SweepDeps): Promise<string[]> {
         new InvokeCommand({
           FunctionName: functionName,
           InvocationType: 'Event',
-          Payload: new TextEncoder().encode(JSON.stringify({ action: 'refresh-batch', credentials })),
+          Payload: new TextEncoder().encode(
+            JSON.stringify({ action: 'refresh-batch', credentials, writesPerSecond: share(credentials.length) }),
+          ),
         }),
       ),
     ),

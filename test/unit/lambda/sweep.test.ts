@@ -287,6 +287,28 @@ describe('sweep', () => {
     ]);
   });
 
+  it('hands out at most one interval of writes at its write rate, deferring the rest to the next tick', async () => {
+    fleet(100);
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, writesPerSecond: 1, sleep: async () => {} }));
+    // 1 write/s × 60 s: the 60 most urgent now, 40 on the next tick.
+    expect(summary).toMatchObject({ due: 100, refreshed: 60, deferred: 40, fannedOut: 0 });
+    expect(writtenCredentials()).toEqual(Array.from({ length: 60 }, (_, i) => `c${String(i).padStart(2, '0')}`));
+  });
+
+  it("gives each fanned-out batch its share of the write rate in the invocation's payload", async () => {
+    fleet(150);
+    const summary = await sweep(
+      sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 100, writesPerSecond: 3, sleep: async () => {} }),
+    );
+    expect(summary).toMatchObject({ due: 150, refreshed: 100, fannedOut: 50 });
+    const payload = JSON.parse(
+      new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.Payload as Uint8Array),
+    );
+    // 3 writes/s over 150 taken: 100 here at 2/s, 50 there at 1/s; both finish in one interval.
+    expect(payload).toMatchObject({ action: 'refresh-batch', writesPerSecond: 1 });
+    expect(payload.credentials).toHaveLength(50);
+  });
+
   it('isolates each credential from the failures of the others', async () => {
     // Prepare
     const names = fleet(6);
