@@ -39,6 +39,8 @@ export interface RefreshDeps {
   clientCache?: ClientDocumentCache | undefined;
   /** Paces this invocation's Secrets Manager writes (its share of the account's write quota). */
   writeLimiter?: WriteLimiter | undefined;
+  /** Bounds the issuer requests in flight across refreshes (a sweep's `concurrency`). */
+  issuerLimit?: (<T>(run: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 /** The outcome for one credential, as returned to targeted callers. No secret in it. */
@@ -183,10 +185,12 @@ async function issueWithClientDocument(
   const issue = (doc: store.ClientDocument) => {
     const policy = resolvePolicy(doc.policy, { credential: name });
     const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now };
-    return issueTokenRecord(
-      { credential: name, issuer: doc.issuer, policy, previousGeneration, random: deps.random },
-      context,
-    );
+    const run = () =>
+      issueTokenRecord(
+        { credential: name, issuer: doc.issuer, policy, previousGeneration, random: deps.random },
+        context,
+      );
+    return deps.issuerLimit ? deps.issuerLimit(run) : run();
   };
   const read = async () => {
     const fresh = await store.readClientSecret(where, name);

@@ -10,6 +10,9 @@ import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan
 import { type RefreshDeps, type RefreshResult, refreshCredential } from './refresh';
 import { createWriteLimiter } from './write-limiter';
 
+/** The part of a schedule interval a tick's writes are planned into. */
+const INTERVAL_SHARE = 0.9;
+
 /** A listing as the store reads it (with the token's `expiresAt`). */
 type StoreListing = store.CredentialListing;
 
@@ -76,11 +79,12 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const listings = await listAll(deps);
   const plan = planSweep(listings, now, deps.lookaheadSeconds);
   const byName = new Map(listings.map((l) => [l.name, l]));
-  // One refresh is one write in steady state: one interval at the write rate is what this tick can do.
+  // One refresh is one write in steady state: 90 % of one interval at the write rate is what this
+  // tick hands out, so its batches are done (start-up and listing included) before the next tick lists.
   const capacity =
     deps.writesPerSecond === undefined
       ? plan.due.length
-      : Math.max(1, Math.floor(deps.writesPerSecond * deps.lookaheadSeconds));
+      : Math.max(1, Math.floor(deps.writesPerSecond * deps.lookaheadSeconds * INTERVAL_SHARE));
   const taken = plan.due.slice(0, capacity);
   const overBudget: Deferred[] = plan.due.slice(capacity).map((credential) => ({ credential, deferred: true }));
   const share = (size: number) =>
@@ -140,12 +144,16 @@ export async function refreshMany(
   deps: SweepDeps,
   options: { force?: boolean; listings?: Map<string, CredentialListing> } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
-  const limit = pLimit(deps.concurrency);
+  // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
+  // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
+  const issuerLimit = pLimit(deps.concurrency);
+  const limit = pLimit(deps.concurrency * 2);
+  const refreshDeps = { ...deps, issuerLimit };
   return Promise.all(
     names.map((name) =>
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
-        return refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+        return refreshCredential(name, refreshDeps, { force: options.force, listing: options.listings?.get(name) });
       }),
     ),
   );

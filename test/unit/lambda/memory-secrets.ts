@@ -49,6 +49,10 @@ export interface MemorySecrets {
     legacy?: boolean;
   }): void;
   tokenTags(name: string, prefix: string): Record<string, string>;
+  /** Write calls (PutSecretValue, TagResource, UntagResource) accepted, by the double's clock (ms). */
+  writeTimes: number[];
+  /** Write calls refused with ThrottlingException. */
+  throttled: number;
   restore(): void;
 }
 
@@ -73,6 +77,12 @@ export interface MemorySecretsOptions {
    * Without it, `LastChangedDate` stays as the secret was added.
    */
   now?: () => Date;
+  /**
+   * The account's shared write quota: more PutSecretValue, TagResource and UntagResource calls
+   * than this within one second (by `now`) are refused with a ThrottlingException, as Secrets
+   * Manager refuses them. Unlimited when absent.
+   */
+  writesPerSecond?: number;
 }
 
 /** Starts an empty double; `restore()` it after each test. */
@@ -85,6 +95,25 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     return secret;
   };
   const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+  const writeTimes: number[] = [];
+  let throttled = 0;
+  let windowStart = 0;
+  /** Admits one write under the quota, or throws as Secrets Manager does. */
+  const admitWrite = () => {
+    const at = (options.now ?? (() => new Date()))().getTime();
+    if (options.writesPerSecond !== undefined) {
+      while (windowStart < writeTimes.length && (writeTimes[windowStart] ?? 0) <= at - 1000) windowStart += 1;
+      if (writeTimes.length - windowStart >= options.writesPerSecond) {
+        throttled += 1;
+        throw Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+    }
+    writeTimes.push(at);
+  };
 
   mock.on(GetSecretValueCommand).callsFake(async (input: { SecretId?: string }) => {
     const secret = get(input.SecretId);
@@ -99,6 +128,7 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     .on(PutSecretValueCommand)
     .callsFake(async (input: { SecretId?: string; SecretString?: string; ClientRequestToken?: string }) => {
       const secret = get(input.SecretId);
+      admitWrite();
       if (input.ClientRequestToken !== undefined && input.ClientRequestToken === secret.versionId) {
         // Secrets Manager: the same token with the same value is a no-op, with another value an error.
         if (input.SecretString === secret.value) return { Name: input.SecretId, VersionId: secret.versionId };
@@ -114,11 +144,13 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     .on(TagResourceCommand)
     .callsFake(async (input: { SecretId?: string; Tags?: { Key?: string; Value?: string }[] }) => {
       const secret = get(input.SecretId);
+      admitWrite();
       for (const t of input.Tags ?? []) if (t.Key) secret.tags[t.Key] = t.Value ?? '';
       return {};
     });
   mock.on(UntagResourceCommand).callsFake(async (input: { SecretId?: string; TagKeys?: string[] }) => {
     const secret = get(input.SecretId);
+    admitWrite();
     for (const key of input.TagKeys ?? []) delete secret.tags[key];
     return {};
   });
@@ -135,25 +167,25 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
   mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsCommandInput) => {
     const prefixes = input.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
     const tagKeys = input.Filters?.find((f) => f.Key === 'tag-key')?.Values;
-    const matching: SecretListEntry[] = [...secrets.entries()]
-      .filter(
-        ([name, s]) =>
-          prefixes.some((p) => name.startsWith(p)) &&
-          // Prefix match, any of the values (as Secrets Manager's tag-key filter).
-          (!tagKeys || tagKeys.some((k) => Object.keys(s.tags).some((key) => key.startsWith(k)))),
-      )
-      .map(([name, s]) => ({
-        Name: name,
-        ARN: arn(name),
-        LastChangedDate: s.lastChangedDate,
-        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
-        SecretVersionsToStages: { [s.versionId]: ['AWSCURRENT'] },
-      }));
+    // Entries are built for the page only: sweeps over thousands of secrets stay cheap.
+    const matching = [...secrets.entries()].filter(
+      ([name, s]) =>
+        prefixes.some((p) => name.startsWith(p)) &&
+        // Prefix match, any of the values (as Secrets Manager's tag-key filter).
+        (!tagKeys || tagKeys.some((k) => Object.keys(s.tags).some((key) => key.startsWith(k)))),
+    );
+    const entry = ([name, s]: [string, StoredSecret]): SecretListEntry => ({
+      Name: name,
+      ARN: arn(name),
+      LastChangedDate: s.lastChangedDate,
+      Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      SecretVersionsToStages: { [s.versionId]: ['AWSCURRENT'] },
+    });
     const size = Math.min(input.MaxResults ?? PAGE_SIZE_LIMIT, PAGE_SIZE_LIMIT);
     const start = input.NextToken ? Number(input.NextToken) : 0;
     const end = start + size;
     return {
-      SecretList: matching.slice(start, end),
+      SecretList: matching.slice(start, end).map(entry),
       ...(end < matching.length ? { NextToken: String(end) } : {}),
     };
   });
@@ -191,6 +223,10 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
         versions: 1,
         versionId: token ? (legacy ? tokenVersionId(token) : encodeTokenVersion(token)) : `empty-${name}-1`,
       });
+    },
+    writeTimes,
+    get throttled() {
+      return throttled;
     },
     tokenTags(name, prefix) {
       return { ...get(secretNames(name, prefix).token).tags };

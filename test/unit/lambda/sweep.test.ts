@@ -290,13 +290,14 @@ describe('sweep', () => {
   it('hands out at most one interval of writes at its write rate, deferring the rest to the next tick', async () => {
     fleet(100);
     const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, writesPerSecond: 1, sleep: async () => {} }));
-    // 1 write/s × 60 s: the 60 most urgent now, 40 on the next tick.
-    expect(summary).toMatchObject({ due: 100, refreshed: 60, deferred: 40, fannedOut: 0 });
-    expect(writtenCredentials()).toEqual(Array.from({ length: 60 }, (_, i) => `c${String(i).padStart(2, '0')}`));
+    // 1 write/s × 90 % of 60 s: the 54 most urgent now, 46 on the next tick.
+    expect(summary).toMatchObject({ due: 100, refreshed: 54, deferred: 46, fannedOut: 0 });
+    expect(writtenCredentials()).toEqual(Array.from({ length: 54 }, (_, i) => `c${String(i).padStart(2, '0')}`));
   });
 
   it("gives each fanned-out batch its share of the write rate in the invocation's payload", async () => {
     fleet(150);
+    // 3 writes/s × 90 % of 60 s = 162 ≥ 150: all are taken.
     const summary = await sweep(
       sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 100, writesPerSecond: 3, sleep: async () => {} }),
     );
