@@ -90,7 +90,7 @@ export async function writeQuota(context: BenchContext, count = COUNT): Promise<
       unit: 'writes',
       baseline: 'account write quota',
       baselineValue: QUOTA,
-      meaning: 'share of the quota at the busiest second (≤ 0.8: the default 40/s pace)',
+      meaning: 'share of the quota at the busiest second (< 1: never over it; batches of one tick pace apart)',
     }),
   ];
   return { rows, details: { count, quota: QUOTA, marginSeconds: MARGIN_MS / 1000, paced, unpaced } };
