@@ -70,6 +70,21 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
       naiveCalls = { ...calls.byCommand };
     }
 
+    // The listing before issue 14 (client and token secrets, by the credential tag), counted on the same secrets.
+    calls.reset();
+    const pages = paginateListSecrets(
+      { client, pageSize: 100 },
+      {
+        Filters: [
+          { Key: 'name', Values: [PREFIX] },
+          { Key: 'tag-key', Values: ['token-rotator:credential'] },
+        ],
+      },
+    );
+    for await (const _ of pages) {
+      // Only the page count matters.
+    }
+    const oldListingCalls = calls.of('ListSecretsCommand');
     const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     const name = `idle sweep, ${count.toLocaleString('en-US')} credentials`;
     const naive = `naive sweep (list, read every token, ${config.concurrency} at a time)`;
@@ -83,6 +98,15 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
           baseline: naive,
           baselineValue: total(naiveCalls),
           meaning: 'AWS calls per idle tick relative to reading every token (lower is better)',
+        }),
+        row({
+          benchmark: BENCHMARK,
+          name: `${name}: ListSecrets calls`,
+          value: rotatorCalls.ListSecretsCommand ?? 0,
+          unit: 'calls',
+          baseline: 'listing before issue 14 (client and token secrets)',
+          baselineValue: oldListingCalls,
+          meaning: 'ListSecrets pages per idle tick (goal ≤ 10 per 1,000 credentials: token secrets only)',
         }),
         row({
           benchmark: BENCHMARK,
@@ -103,7 +127,7 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
           meaning: 'time of an idle tick relative to the naive sweep (lower is better)',
         }),
       ],
-      details: { count, rounds: ROUNDS, rotatorCalls, naiveCalls, rotatorMs, naiveMs },
+      details: { count, rounds: ROUNDS, rotatorCalls, naiveCalls, oldListingCalls, rotatorMs, naiveMs },
     };
   } finally {
     client.destroy();

@@ -16,6 +16,7 @@ import { lambdaColdStart } from './lambda-cold-start';
 import { readerFreshness } from './reader-freshness';
 import { sweepThroughput } from './sweep-throughput';
 import { type BenchResults, type BenchRow, formatResultsJson, formatTable } from './table';
+import { writeQuota } from './write-quota';
 
 const BENCHMARKS: Record<string, (context: BenchContext) => Promise<BenchOutcome>> = {
   'sweep-throughput': sweepThroughput,
@@ -23,6 +24,7 @@ const BENCHMARKS: Record<string, (context: BenchContext) => Promise<BenchOutcome
   'reader-freshness': readerFreshness,
   'lambda-cold-start': lambdaColdStart,
   'get-token': getTokenHit,
+  'write-quota': writeQuota,
 };
 
 // Settings from the developer's shell that would change a baseline's defaults (Powertools' cache

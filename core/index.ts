@@ -80,4 +80,5 @@ export {
   type TokenRecord,
   tokenRecordSchema,
 } from './token';
+export { decodeTokenVersion, encodeTokenVersion, type TokenVersion } from './token-version';
 export { CODE_VERSION } from './version';

@@ -7,7 +7,8 @@
  * never reach `@pulumi/pulumi`, and the Lambda bundle carries it, so it stays small.
  */
 import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
+import * as z from 'zod';
 import { CREDENTIAL_NAME_PATTERN } from './token';
 
 // ---------------------------------------------------------------------------------------------
@@ -19,6 +20,8 @@ const credentialName = z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN);
 export const MAX_TARGETED_CREDENTIALS = 1000;
 /** Credentials one fan-out batch may name. */
 export const MAX_BATCH_CREDENTIALS = 10_000;
+/** The highest write rate a batch may be handed: Secrets Manager's write quota is about 50 per second. */
+export const MAX_WRITES_PER_SECOND = 50;
 
 /**
  * Every event the rotator accepts, each turned into one `action`: the scheduled sweep (ours, or
@@ -31,6 +34,8 @@ export const rotatorEventSchema = z.union([
   z.strictObject({
     action: z.literal('refresh-batch'),
     credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
+    /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
+    writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
   }),
   z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
   z

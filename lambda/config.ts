@@ -1,5 +1,6 @@
 /** The rotator's settings, read once from its environment (set by the TokenRotator component). */
-import { z } from 'zod';
+// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
+import * as z from 'zod';
 import { InvalidConfigurationError } from '../core/errors';
 import { PREFIX_PATTERN } from '../core/store';
 
@@ -18,6 +19,12 @@ const envSchema = z.object({
     .max(1600)
     .regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })
     .optional(),
+  /**
+   * Secrets Manager writes per second the rotator allows itself, shared by a sweep and its
+   * fan-out: below the account's ~50/s quota (PutSecretValue, TagResource, UntagResource
+   * together), leaving room for the provider and other writers.
+   */
+  TOKEN_ROTATOR_WRITES_PER_SECOND: z.coerce.number().positive().max(50).default(40),
 });
 
 /** Settings of one rotator deployment. */
@@ -31,6 +38,7 @@ export interface RotatorConfig {
   allowInsecureIssue: boolean;
   /** Where refresh outcomes go as events, when set. */
   eventBusName?: string | undefined;
+  writesPerSecond: number;
 }
 
 /** Reads and validates the rotator's environment; a bad value names its variable. */
@@ -51,5 +59,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
     allowInsecureIssue: e.TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE === 'true',
     eventBusName: e.TOKEN_ROTATOR_EVENT_BUS || undefined,
+    writesPerSecond: e.TOKEN_ROTATOR_WRITES_PER_SECOND,
   };
 }

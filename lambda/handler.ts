@@ -10,7 +10,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
-import { obtainToken, parseIssuerConfig } from '../core/issuers';
+import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
 import { kmsKeySigner } from '../core/kms-signer';
 import {
@@ -20,10 +20,12 @@ import {
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
+import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
 import { planSweep } from './plan';
 import { refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
+import { createWriteLimiter } from './write-limiter';
 
 export type { RotatorEvent, TargetedResult } from '../core/rotator-protocol';
 
@@ -47,6 +49,8 @@ export interface HandlerDeps {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   metrics?: Metrics;
+  /** The sleep of the write pacing (a simulated clock's in tests). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -68,6 +72,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         eventBridge: EventBridgeClient | undefined;
         logger: Logger;
         metrics: Metrics;
+        clientCache: ClientDocumentCache;
       }
     | undefined;
 
@@ -90,6 +95,8 @@ export function createHandler(deps: HandlerDeps = {}) {
       eventBridge: config.eventBusName ? (deps.eventBridge ?? newEventBridgeClient()) : undefined,
       logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
       metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
+      // Lives as long as the container: a warm sweep reads no client document that did not change.
+      clientCache: new ClientDocumentCache(),
     };
     return ready;
   }
@@ -98,7 +105,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     event: unknown,
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
-    const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics } = setup();
+    const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics, clientCache } = setup();
     const parsed = rotatorEventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
@@ -124,16 +131,26 @@ export function createHandler(deps: HandlerDeps = {}) {
       reserveMs: config.reserveMs,
       lambda,
       functionName: context.invokedFunctionArn ?? context.functionName,
+      clientCache,
+      writesPerSecond: config.writesPerSecond,
+      sleep: deps.sleep,
     };
 
     if (e.action === 'issue') {
       try {
+        // Loaded when needed: an idle sweep never needs the issuers.
+        const issuers = await import('../core/issuers/index.js');
         // Whoever may invoke this function may send an `issue` event: it gets a validated issuer
         // configuration (strict schema, no fetch options of its own) over https only, so the
         // function cannot be aimed at plain-http services of its network (the Lambda runtime API
         // on loopback included) and have their answers quoted back.
-        assertIssueAllowed(e.issuer, e.credential, config.allowInsecureIssue);
-        const token = await obtainToken(e.issuer, { credential: e.credential, fetch: deps.fetch, now, keySigner });
+        assertIssueAllowed(issuers.parseIssuerConfig, e.issuer, e.credential, config.allowInsecureIssue);
+        const token = await issuers.obtainToken(e.issuer, {
+          credential: e.credential,
+          fetch: deps.fetch,
+          now,
+          keySigner,
+        });
         logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
         return {
           ok: true,
@@ -161,7 +178,13 @@ export function createHandler(deps: HandlerDeps = {}) {
     } else {
       // A name listed twice would be refreshed twice at once: two writes, two generations.
       const names = [...new Set(e.credentials)];
-      const results = await refreshMany(names, sweepDeps, { force: e.action === 'refresh' ? e.force : false });
+      const perSecond = (e.action === 'refresh-batch' ? e.writesPerSecond : undefined) ?? config.writesPerSecond;
+      const writeLimiter = createWriteLimiter({ perSecond, now, sleep: deps.sleep });
+      const results = await refreshMany(
+        names,
+        { ...sweepDeps, writeLimiter },
+        { force: e.action === 'refresh' ? e.force : false },
+      );
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
     const events =
@@ -178,8 +201,13 @@ export function createHandler(deps: HandlerDeps = {}) {
   };
 }
 
-function assertIssueAllowed(issuer: unknown, credential: string, allowInsecure: boolean): void {
-  const config = parseIssuerConfig(issuer, { credential });
+function assertIssueAllowed(
+  parse: typeof parseIssuerConfig,
+  issuer: unknown,
+  credential: string,
+  allowInsecure: boolean,
+): void {
+  const config = parse(issuer, { credential });
   if (config.allowInsecureHttp && !allowInsecure) {
     throw new InvalidConfigurationError(
       `Credential "${credential}": the rotator issues first tokens from https:// issuers only (issuer.allowInsecureHttp is refused here); obtain the first token in-process, or set TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE=true on a test rotator.`,

@@ -13,8 +13,12 @@ export interface CredentialListing {
   nextAttempt?: Date | undefined;
   /** When the last failure was recorded. */
   failedAt?: Date | undefined;
-  /** When the client secret last changed (a fixed credential shows here). */
+  /** When the client secret last changed (legacy listings; a fixed credential showed here). */
   clientChangedAt?: Date | undefined;
+  /** The client document version the token secret is tagged with (a fixed credential shows here). */
+  clientVersion?: string | undefined;
+  /** The client version the last permanent failure was recorded with. */
+  failedClientVersion?: string | undefined;
 }
 
 /** Why a credential is or is not due. */
@@ -33,10 +37,16 @@ export interface DueVerdict {
  */
 export function dueVerdict(listing: CredentialListing, now: Date, lookaheadSeconds: number): DueVerdict {
   if (blocksUntilClientChanges(listing.lastError)) {
-    const changed =
+    // A client version other than the one that failed means new credentials (no clocks involved);
+    // a listing without versions falls back to comparing the client secret's change date.
+    const byVersion =
+      listing.clientVersion !== undefined &&
+      listing.failedClientVersion !== undefined &&
+      listing.clientVersion !== listing.failedClientVersion;
+    const byDate =
       listing.clientChangedAt !== undefined &&
       (listing.failedAt === undefined || listing.clientChangedAt.getTime() > listing.failedAt.getTime());
-    return changed ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
+    return byVersion || byDate ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
   }
   if (listing.nextAttempt && listing.nextAttempt.getTime() > now.getTime()) return { due: false, reason: 'backoff' };
   if (!listing.refreshAfter) return { due: true, reason: 'untagged' };

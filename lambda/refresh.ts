@@ -1,21 +1,42 @@
 /**
- * Refreshing one credential: read its client secret, obtain a token, write it. A failure never
+ * Refreshing one credential: obtain a token with its client document, write it. A failure never
  * touches the token value; it is recorded in tags with the next attempt.
+ *
+ * Steady state costs one AWS call: the sweep's listing tells the current token's generation and
+ * refresh-after (from its version id) and the client document's version (from a tag), a warm
+ * container has that version cached, and the write carries the new state in its version id.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   blocksUntilClientChanges,
   InvalidTokenRecordError,
+  isTokenRotatorError,
   MalformedResponseError,
   unexpectedError,
 } from '../core/errors';
-import { issueTokenRecord, lifetimeSecondsOf } from '../core/issue';
 import type { IssueContext, KeySigner } from '../core/issuers/types';
-import { nextAttemptAt, resolvePolicy, writeBudgetBreached } from '../core/policy';
+import { nextAttemptAt, type RefreshPolicy, resolvePolicy, writeBudgetBreached } from '../core/policy';
 import type { RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry, type TokenRecord } from '../core/token';
+import { decodeTokenVersion, tokenDigest } from '../core/token-version';
+import type { ClientDocumentCache } from './client-cache';
 import type { CredentialListing } from './plan';
+import type { WriteLimiter } from './write-limiter';
+
+/** A listing as the sweep hands it over: the store's, or the planner's subset of it. */
+type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
+
+/** What a refresh knows of the current token: from the listing's version id, else from a read. */
+interface CurrentToken {
+  generation: number;
+  refreshAfter: Date;
+  expiresAt: Date;
+  /** Known when the value was read (a token written before issue 14). */
+  accessToken?: string | undefined;
+  /** The digest from the version id (core/token-version.ts), when the state came from the listing. */
+  digest?: string | undefined;
+}
 
 /** Dependencies of a refresh: the store and the issuer seams. */
 export interface RefreshDeps {
@@ -28,6 +49,12 @@ export interface RefreshDeps {
   random: () => number;
   /** How far ahead a sweep looks (one schedule interval). */
   lookaheadSeconds: number;
+  /** Client documents this container has read; without one every refresh reads its client secret. */
+  clientCache?: ClientDocumentCache | undefined;
+  /** Paces this invocation's Secrets Manager writes (its share of the account's write quota). */
+  writeLimiter?: WriteLimiter | undefined;
+  /** Bounds the issuer requests in flight across refreshes (a sweep's `concurrency`). */
+  issuerLimit?: (<T>(run: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 /**
@@ -43,18 +70,21 @@ export interface RefreshDeps {
 export async function refreshCredential(
   name: string,
   deps: RefreshDeps,
-  options: { force?: boolean; listing?: CredentialListing } = {},
+  options: { force?: boolean; listing?: RefreshListing } = {},
 ): Promise<RefreshResult> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
   const now = deps.now();
-  let current: TokenRecord | undefined;
+  let current: CurrentToken | undefined;
+  // A targeted or fanned-out refresh has no listing: the token secret's metadata stands in for it.
+  let listing: RefreshListing | undefined = options.listing;
   try {
-    current = await readCurrentToken(where, name);
-    if (!options.force && current && Date.parse(current.refreshAfter) >= now.getTime() + deps.lookaheadSeconds * 1000) {
-      if (options.listing && tagsBehind(options.listing, current)) {
-        // The token is fresh but the tags said it was due (or failing): a tagging call after an
+    listing ??= await store.describeTokenListing(where, name);
+    current = currentFromListing(listing) ?? (await readCurrentToken(where, name));
+    if (!options.force && current && current.refreshAfter.getTime() >= now.getTime() + deps.lookaheadSeconds * 1000) {
+      if (listing && tagsBehind(listing, current)) {
+        // The token is fresh but the tags said it was due (or failing): a tag call after an
         // earlier write failed. Repair them so the listing stops showing a stale state.
-        await store.tagToken(where, current);
+        await store.tagToken(where, { credential: name });
       }
       return {
         credential: name,
@@ -64,46 +94,58 @@ export async function refreshCredential(
         secondsToExpiry: secondsToExpiry(current, now),
       };
     }
-    const doc = await store.readClientDocument(where, name);
-    const policy = resolvePolicy(doc.policy, { credential: name });
-    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now, keySigner: deps.keySigner };
-    const record = await issueTokenRecord(
-      {
-        credential: name,
-        issuer: doc.issuer,
-        policy,
-        previousGeneration: current?.generation ?? 0,
-        random: deps.random,
-        // At run time a valid token is always kept; the budget is judged at `pulumi up`.
-        writeBudget: 'adapt',
-      },
-      context,
+    const previousGeneration = current?.generation ?? 0;
+    const { record, clientVersion, policy, lifetimeSeconds } = await issueWithClientDocument(
+      name,
+      deps,
+      listing,
+      previousGeneration,
     );
-    if (current && record.accessToken === current.accessToken) {
+    if (current && isRepeatedToken(current, record, name)) {
       // The issuer handed back the token we hold: it expires when it always did, so storing it
       // as a new generation with our new expiry would promise workloads a life it does not have.
-      if (Date.parse(record.expiresAt) <= Date.parse(current.expiresAt)) {
+      // Compared in whole seconds: an expiry from the version id has no milliseconds.
+      if (Math.floor(Date.parse(record.expiresAt) / 1000) <= Math.floor(current.expiresAt.getTime() / 1000)) {
         // No later expiry claimed (a signed JWT minted in the same second, a JWT's own exp): the
         // stored record already says everything true about it. Nothing to write.
         return {
           credential: name,
           ok: true,
           generation: current.generation,
-          expiresAt: current.expiresAt,
-          refreshAfter: current.refreshAfter,
+          expiresAt: current.expiresAt.toISOString(),
+          refreshAfter: current.refreshAfter.toISOString(),
           secondsToExpiry: secondsToExpiry(current, deps.now()),
         };
       }
       throw new MalformedResponseError(
-        `Credential "${name}": the issuer handed back the token already stored; it keeps its expiry (${current.expiresAt}) and nothing is written. Retried after a back-off.`,
+        `Credential "${name}": the issuer handed back the token already stored; it keeps its expiry (${current.expiresAt.toISOString()}) and nothing is written. Retried after a back-off.`,
         { credential: name, reason: 'token-repeated' },
       );
     }
-    const breached = writeBudgetBreached(lifetimeSecondsOf(record), policy);
-    // A clean listing (no failure tags) needs no UntagResource after the write.
-    const listed = options.listing;
-    const clean = listed !== undefined && !listed.lastError && !listed.nextAttempt && !listed.failedAt;
-    await store.putToken(where, record, { clearFailureTags: !clean, writeBudgetBreached: breached });
+    const breached = writeBudgetBreached(lifetimeSeconds, policy);
+    // Only tags that the listing shows are removed; a listing from before issue 14 has its
+    // legacy tags removed, and the client version it lacked is tagged (once per credential).
+    const clean =
+      listing !== undefined &&
+      listing.failures === 0 &&
+      !listing.lastError &&
+      !listing.nextAttempt &&
+      !listing.failedAt &&
+      !listing.failedClientVersion &&
+      !listing.legacyTags;
+    const tagClientVersion =
+      clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined;
+    // The write-budget tag is written only when the breach state changes (absent means ok), so
+    // a clean steady-state refresh stays one PutSecretValue.
+    const budgetChanged = (breached ? 'breached' : 'ok') !== (listing?.writeBudget ?? 'ok');
+    const tagWrite = tagClientVersion !== undefined || budgetChanged;
+    await deps.writeLimiter?.acquire(1 + (clean ? 0 : 1) + (tagWrite ? 1 : 0));
+    await store.putToken(where, record, {
+      clearFailureTags: !clean,
+      clientVersion: tagClientVersion,
+      writeBudgetBreached: breached,
+      listedWriteBudget: listing?.writeBudget,
+    });
     return {
       credential: name,
       ok: true,
@@ -114,7 +156,7 @@ export async function refreshCredential(
       ...(breached ? { writeBudgetBreached: true as const } : {}),
     };
   } catch (e) {
-    return recordFailedRefresh(name, e, { deps, where, now, current, listing: options.listing });
+    return recordFailedRefresh(name, e, { deps, where, now, current, listing });
   }
 }
 
@@ -130,8 +172,8 @@ async function recordFailedRefresh(
     deps: RefreshDeps;
     where: store.SecretStore;
     now: Date;
-    current: TokenRecord | undefined;
-    listing: CredentialListing | undefined;
+    current: CurrentToken | undefined;
+    listing: RefreshListing | undefined;
   },
 ): Promise<RefreshResult> {
   const { deps, where, now, current } = state;
@@ -143,16 +185,19 @@ async function recordFailedRefresh(
     const failures = (known?.failures ?? 0) + 1;
     const permanent = blocksUntilClientChanges(error.code);
     // Retry-After never parks a credential past the point where its current token needs replacing.
-    const notAfter = current ? new Date(Date.parse(current.expiresAt) - 2 * deps.lookaheadSeconds * 1000) : undefined;
+    const notAfter = current ? new Date(current.expiresAt.getTime() - 2 * deps.lookaheadSeconds * 1000) : undefined;
     nextAttempt = permanent
       ? undefined
       : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
     try {
+      await deps.writeLimiter?.acquire(nextAttempt ? 1 : 2);
       await store.recordFailure(where, name, {
         failures,
         lastError: error.code,
         nextAttempt,
         failedAt: failedAtFor(now, known?.clientChangedAt),
+        // The listed client version: only a new one (tagged by the provider) lifts a permanent block.
+        clientVersion: state.listing?.clientVersion,
       });
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
@@ -174,14 +219,114 @@ async function recordFailedRefresh(
       nextAttempt !== undefined && Number.isFinite(nextAttempt.getTime()) ? nextAttempt.toISOString() : undefined,
     secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
     generation: current?.generation,
-    expiresAt: current?.expiresAt,
+    expiresAt: current?.expiresAt.toISOString(),
   };
 }
 
-/** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */
-async function readCurrentToken(where: store.SecretStore, name: string): Promise<TokenRecord | undefined> {
+/** The current token from the listing's version id, when token-rotator wrote it since issue 14. */
+function currentFromListing(listing: RefreshListing | undefined): CurrentToken | undefined {
+  if (listing?.generation === undefined || !listing.refreshAfter || !listing.expiresAt) return undefined;
+  return {
+    generation: listing.generation,
+    refreshAfter: listing.refreshAfter,
+    expiresAt: listing.expiresAt,
+    digest: decodeTokenVersion(listing.versionId)?.digest,
+  };
+}
+
+/**
+ * Whether the issuer handed back the token already stored: compared with the value when it was
+ * read, else with the digest its version id carries (the same hash the write would compute for
+ * that token at the current generation), so no read is needed to tell.
+ */
+function isRepeatedToken(current: CurrentToken, record: TokenRecord, name: string): boolean {
+  if (current.accessToken !== undefined) return record.accessToken === current.accessToken;
+  if (current.digest === undefined) return false;
+  return (
+    tokenDigest({ credential: name, generation: current.generation, accessToken: record.accessToken }) ===
+    current.digest
+  );
+}
+
+/** A new token and what it was issued with. */
+interface IssuedWithClient {
+  record: TokenRecord;
+  /** The version id of the client document used. */
+  clientVersion: string | undefined;
+  policy: RefreshPolicy;
+  /** The token's real lifetime, which the write budget is judged by. */
+  lifetimeSeconds: number;
+}
+
+/**
+ * Obtains the next token with the client document: the cached copy when the listing shows the
+ * version it was read at, else a read (then cached). A cached copy the issuer rejects is dropped
+ * and the client secret read again: if it changed behind a stale tag, the new one is tried once;
+ * if not, the rejection stands.
+ */
+async function issueWithClientDocument(
+  name: string,
+  deps: RefreshDeps,
+  listing: RefreshListing | undefined,
+  previousGeneration: number,
+): Promise<IssuedWithClient> {
+  const where = { client: deps.secretsManager, prefix: deps.prefix };
+  // Loaded on the first refresh, not at cold start: an idle sweep never needs the issuers.
+  const { issueTokenRecord, lifetimeSecondsOf } = await import('../core/issue.js');
+  const issue = async (doc: store.ClientDocument, clientVersion: string | undefined): Promise<IssuedWithClient> => {
+    const policy = resolvePolicy(doc.policy, { credential: name });
+    const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now, keySigner: deps.keySigner };
+    const run = () =>
+      issueTokenRecord(
+        {
+          credential: name,
+          issuer: doc.issuer,
+          policy,
+          previousGeneration,
+          random: deps.random,
+          // At run time a valid token is always kept; the budget is judged at `pulumi up`.
+          writeBudget: 'adapt',
+        },
+        context,
+      );
+    const record = await (deps.issuerLimit ? deps.issuerLimit(run) : run());
+    return { record, clientVersion, policy, lifetimeSeconds: lifetimeSecondsOf(record) };
+  };
+  const read = async () => {
+    const fresh = await store.readClientSecret(where, name);
+    deps.clientCache?.set(name, fresh);
+    return fresh;
+  };
+  const cached = deps.clientCache?.get(name, listing?.clientVersion);
+  if (!cached) {
+    const fresh = await read();
+    return issue(fresh.document, fresh.versionId);
+  }
   try {
-    return await store.readToken(where, name);
+    return await issue(cached.document, cached.versionId);
+  } catch (e) {
+    // Only a rejection can be the cached document's fault (credentials rotated behind a stale
+    // tag); an outage is not, and re-reading every document during one would only add reads.
+    if (!isTokenRotatorError(e) || !blocksUntilClientChanges(e.code)) throw e;
+    deps.clientCache?.delete(name);
+    const fresh = await read();
+    if (fresh.versionId === cached.versionId) throw e;
+    return issue(fresh.document, fresh.versionId);
+  }
+}
+
+/** The current token record; a stored value that is not one is replaced by a good one, not a reason to stop. */
+async function readCurrentToken(where: store.SecretStore, name: string): Promise<CurrentToken | undefined> {
+  try {
+    const record = await store.readToken(where, name);
+    return record
+      ? {
+          generation: record.generation,
+          refreshAfter: new Date(record.refreshAfter),
+          expiresAt: new Date(record.expiresAt),
+          accessToken: record.accessToken,
+        }
+      : undefined;
   } catch (e) {
     // A failed read (throttling, access) is a failed refresh: writing now would restart the
     // generation count at 1 over a token we could not see.
@@ -232,9 +377,12 @@ function classify(e: unknown, name: string): FailureSummary {
   return unexpectedError(e, name);
 }
 
-/** True when the listed tags do not describe `record` (stale refresh-after, or failure tags left). */
-function tagsBehind(listing: CredentialListing, record: TokenRecord): boolean {
+/** True when the listed tags do not describe `current` (stale refresh-after, or failure or legacy tags left). */
+function tagsBehind(listing: RefreshListing, current: CurrentToken): boolean {
   const tagged = listing.refreshAfter ? Math.floor(listing.refreshAfter.getTime() / 1000) : undefined;
-  const actual = Math.floor(Date.parse(record.refreshAfter) / 1000);
-  return tagged !== actual || Boolean(listing.lastError || listing.nextAttempt || listing.failedAt);
+  const actual = Math.floor(current.refreshAfter.getTime() / 1000);
+  return (
+    tagged !== actual ||
+    Boolean(listing.lastError || listing.nextAttempt || listing.failedAt || listing.legacyTags || listing.failures > 0)
+  );
 }

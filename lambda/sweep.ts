@@ -9,6 +9,10 @@ import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import { type RefreshDeps, refreshCredential } from './refresh';
+import { createWriteLimiter } from './write-limiter';
+
+/** The part of a schedule interval a tick's writes are planned into. */
+const INTERVAL_SHARE = 0.9;
 
 /** A listing as the store reads it (with the token's `expiresAt`). */
 type StoreListing = store.CredentialListing;
@@ -24,6 +28,15 @@ export interface SweepDeps extends RefreshDeps {
   /** For fan-out: a Lambda client and this function's name or ARN. */
   lambda?: LambdaClient | undefined;
   functionName?: string | undefined;
+  /**
+   * Secrets Manager writes per second for this sweep and its fan-out together. A sweep hands
+   * out at most one schedule interval's worth of writes (the rest stay due for the next tick)
+   * and gives each batch its share, so no two ticks' batches and no two batches add up past it.
+   * Unset: no pacing (as before issue 14).
+   */
+  writesPerSecond?: number | undefined;
+  /** The sleep seam of the write pacing. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 /** What one sweep did. */
@@ -63,8 +76,18 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const listings = await listAll(deps);
   const plan = planSweep(listings, now, deps.lookaheadSeconds);
   const byName = new Map(listings.map((l) => [l.name, l]));
-  const [local = [], ...remote] = chunk(plan.due, deps.batchSize);
-  const handedOff = remote.length > 0 ? await fanOut(remote, deps) : [];
+  // One refresh is one write in steady state: 90 % of one interval at the write rate is what this
+  // tick hands out, so its batches are done (start-up and listing included) before the next tick lists.
+  const capacity =
+    deps.writesPerSecond === undefined
+      ? plan.due.length
+      : Math.max(1, Math.floor(deps.writesPerSecond * deps.lookaheadSeconds * INTERVAL_SHARE));
+  const taken = plan.due.slice(0, capacity);
+  const overBudget: Deferred[] = plan.due.slice(capacity).map((credential) => ({ credential, deferred: true }));
+  const share = (size: number) =>
+    deps.writesPerSecond === undefined || size === 0 ? undefined : (deps.writesPerSecond * size) / taken.length;
+  const [local = [], ...remote] = chunk(taken, deps.batchSize);
+  const handedOff = remote.length > 0 ? await fanOut(remote, deps, share) : [];
   const handed = new Set(handedOff);
   // Batches no invocation took (no function to call, or the invoke failed) stay due for the next
   // tick; they are reported as deferred so the summary and logs show them.
@@ -72,7 +95,16 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
     .flat()
     .filter((n) => !handed.has(n))
     .map((credential) => ({ credential, deferred: true }));
-  const results = [...(await refreshMany(local, deps, { listings: byName })), ...notHanded];
+  const localRate = share(local.length);
+  const writeLimiter =
+    localRate === undefined
+      ? deps.writeLimiter
+      : createWriteLimiter({ perSecond: localRate, now: deps.now, sleep: deps.sleep });
+  const results = [
+    ...(await refreshMany(local, { ...deps, writeLimiter }, { listings: byName })),
+    ...notHanded,
+    ...overBudget,
+  ];
   return summarize(listings.length, plan, results, handedOff.length, expiriesAfter(listings, results, handedOff, deps));
 }
 
@@ -109,13 +141,20 @@ export async function refreshMany(
   deps: SweepDeps,
   options: { force?: boolean; listings?: Map<string, CredentialListing> } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
-  const limit = pLimit(deps.concurrency);
+  // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
+  // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
+  const issuerLimit = pLimit(deps.concurrency);
+  const limit = pLimit(deps.concurrency * 2);
+  const refreshDeps = { ...deps, issuerLimit };
   return Promise.all(
     names.map((name) =>
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
         try {
-          return await refreshCredential(name, deps, { force: options.force, listing: options.listings?.get(name) });
+          return await refreshCredential(name, refreshDeps, {
+            force: options.force,
+            listing: options.listings?.get(name),
+          });
         } catch (e) {
           // refreshCredential reports its failures as results; should one escape anyway, it is
           // this credential's failure, never the sweep's.
@@ -140,7 +179,11 @@ function internalFailure(name: string, e: unknown): RefreshResult {
 }
 
 /** Hands each batch to an asynchronous invocation of this function; returns the names handed off. */
-async function fanOut(batches: string[][], deps: SweepDeps): Promise<string[]> {
+async function fanOut(
+  batches: string[][],
+  deps: SweepDeps,
+  share: (size: number) => number | undefined,
+): Promise<string[]> {
   if (!deps.lambda || !deps.functionName) return [];
   const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const lambda = deps.lambda;
@@ -153,7 +196,9 @@ async function fanOut(batches: string[][], deps: SweepDeps): Promise<string[]> {
         new InvokeCommand({
           FunctionName: functionName,
           InvocationType: 'Event',
-          Payload: new TextEncoder().encode(JSON.stringify({ action: 'refresh-batch', credentials })),
+          Payload: new TextEncoder().encode(
+            JSON.stringify({ action: 'refresh-batch', credentials, writesPerSecond: share(credentials.length) }),
+          ),
         }),
       ),
     ),

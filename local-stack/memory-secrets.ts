@@ -10,6 +10,7 @@ import {
   ListSecretsCommand,
   type ListSecretsCommandInput,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   type SecretListEntry,
   SecretsManagerClient,
@@ -17,8 +18,9 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
+import { type ClientDocument, secretNames, TAG_KEYS, tokenVersionId } from '../core/store';
 import type { TokenRecord } from '../core/token';
+import { encodeTokenVersion } from '../core/token-version';
 
 /** One stored secret. */
 export interface StoredSecret {
@@ -26,6 +28,8 @@ export interface StoredSecret {
   tags: Record<string, string>;
   lastChangedDate: Date;
   versions: number;
+  /** The AWSCURRENT version id (the write's ClientRequestToken, as Secrets Manager keeps it). */
+  versionId: string;
 }
 
 /** The double: the stored secrets and the mock to assert calls on. */
@@ -41,8 +45,14 @@ export interface MemorySecrets {
     token?: TokenRecord | undefined;
     tokenTags?: Record<string, string>;
     clientChangedAt?: Date;
+    /** As token-rotator wrote it before issue 14: UUID version id, refresh-after/expiry tags, no client version. */
+    legacy?: boolean;
   }): void;
   tokenTags(name: string, prefix: string): Record<string, string>;
+  /** Write calls (PutSecretValue, TagResource, UntagResource) accepted, by the double's clock (ms). */
+  writeTimes: number[];
+  /** Write calls refused with ThrottlingException. */
+  throttled: number;
   restore(): void;
 }
 
@@ -67,6 +77,12 @@ export interface MemorySecretsOptions {
    * Without it, `LastChangedDate` stays as the secret was added.
    */
   now?: () => Date;
+  /**
+   * The account's shared write quota: more PutSecretValue, TagResource and UntagResource calls
+   * than this within one second (by `now`) are refused with a ThrottlingException, as Secrets
+   * Manager refuses them. Unlimited when absent.
+   */
+  writesPerSecond?: number;
 }
 
 /** Starts an empty double; `restore()` it after each test. */
@@ -79,27 +95,62 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     return secret;
   };
   const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+  const writeTimes: number[] = [];
+  let throttled = 0;
+  let windowStart = 0;
+  /** Admits one write under the quota, or throws as Secrets Manager does. */
+  const admitWrite = () => {
+    const at = (options.now ?? (() => new Date()))().getTime();
+    if (options.writesPerSecond !== undefined) {
+      while (windowStart < writeTimes.length && (writeTimes[windowStart] ?? 0) <= at - 1000) windowStart += 1;
+      if (writeTimes.length - windowStart >= options.writesPerSecond) {
+        throttled += 1;
+        throw Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+    }
+    writeTimes.push(at);
+  };
 
   mock.on(GetSecretValueCommand).callsFake(async (input: { SecretId?: string }) => {
     const secret = get(input.SecretId);
-    return { Name: input.SecretId, ARN: arn(input.SecretId ?? ''), SecretString: secret.value };
+    return {
+      Name: input.SecretId,
+      ARN: arn(input.SecretId ?? ''),
+      SecretString: secret.value,
+      VersionId: secret.versionId,
+    };
   });
-  mock.on(PutSecretValueCommand).callsFake(async (input: { SecretId?: string; SecretString?: string }) => {
-    const secret = get(input.SecretId);
-    secret.value = input.SecretString ?? '';
-    secret.versions += 1;
-    if (options.now) secret.lastChangedDate = options.now();
-    return { Name: input.SecretId, VersionId: `v${secret.versions}` };
-  });
+  mock
+    .on(PutSecretValueCommand)
+    .callsFake(async (input: { SecretId?: string; SecretString?: string; ClientRequestToken?: string }) => {
+      const secret = get(input.SecretId);
+      admitWrite();
+      if (input.ClientRequestToken !== undefined && input.ClientRequestToken === secret.versionId) {
+        // Secrets Manager: the same token with the same value is a no-op, with another value an error.
+        if (input.SecretString === secret.value) return { Name: input.SecretId, VersionId: secret.versionId };
+        throw new ResourceExistsException({ message: 'version id in use', $metadata: { httpStatusCode: 400 } });
+      }
+      secret.value = input.SecretString ?? '';
+      secret.versions += 1;
+      secret.versionId = input.ClientRequestToken ?? `v${secret.versions}-${input.SecretId}`;
+      if (options.now) secret.lastChangedDate = options.now();
+      return { Name: input.SecretId, VersionId: secret.versionId };
+    });
   mock
     .on(TagResourceCommand)
     .callsFake(async (input: { SecretId?: string; Tags?: { Key?: string; Value?: string }[] }) => {
       const secret = get(input.SecretId);
+      admitWrite();
       for (const t of input.Tags ?? []) if (t.Key) secret.tags[t.Key] = t.Value ?? '';
       return {};
     });
   mock.on(UntagResourceCommand).callsFake(async (input: { SecretId?: string; TagKeys?: string[] }) => {
     const secret = get(input.SecretId);
+    admitWrite();
     for (const key of input.TagKeys ?? []) delete secret.tags[key];
     return {};
   });
@@ -110,24 +161,31 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       ARN: arn(input.SecretId ?? ''),
       LastChangedDate: secret.lastChangedDate,
       Tags: Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value })),
+      VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
     };
   });
   mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsCommandInput) => {
     const prefixes = input.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
     const tagKeys = input.Filters?.find((f) => f.Key === 'tag-key')?.Values;
-    const matching: SecretListEntry[] = [...secrets.entries()]
-      .filter(([name, s]) => prefixes.some((p) => name.startsWith(p)) && (!tagKeys || tagKeys.some((k) => k in s.tags)))
-      .map(([name, s]) => ({
-        Name: name,
-        ARN: arn(name),
-        LastChangedDate: s.lastChangedDate,
-        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
-      }));
+    // Entries are built for the page only: sweeps over thousands of secrets stay cheap.
+    const matching = [...secrets.entries()].filter(
+      ([name, s]) =>
+        prefixes.some((p) => name.startsWith(p)) &&
+        // Prefix match, any of the values (as Secrets Manager's tag-key filter).
+        (!tagKeys || tagKeys.some((k) => Object.keys(s.tags).some((key) => key.startsWith(k)))),
+    );
+    const entry = ([name, s]: [string, StoredSecret]): SecretListEntry => ({
+      Name: name,
+      ARN: arn(name),
+      LastChangedDate: s.lastChangedDate,
+      Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      SecretVersionsToStages: { [s.versionId]: ['AWSCURRENT'] },
+    });
     const size = Math.min(input.MaxResults ?? PAGE_SIZE_LIMIT, PAGE_SIZE_LIMIT);
     const start = input.NextToken ? Number(input.NextToken) : 0;
     const end = start + size;
     return {
-      SecretList: matching.slice(start, end),
+      SecretList: matching.slice(start, end).map(entry),
       ...(end < matching.length ? { NextToken: String(end) } : {}),
     };
   });
@@ -136,31 +194,39 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     client: new SecretsManagerClient({ region: 'us-east-1' }),
     mock,
     secrets,
-    addCredential({ name, prefix, clientDocument, token, tokenTags, clientChangedAt }) {
+    addCredential({ name, prefix, clientDocument, token, tokenTags, clientChangedAt, legacy }) {
       const names = secretNames(name, prefix);
       const changed = clientChangedAt ?? new Date('2020-01-01T00:00:00.000Z');
+      const clientVersion = `client-${name}-1`;
       secrets.set(names.client, {
         value: JSON.stringify(clientDocument),
         tags: { [TAG_KEYS.credential]: name },
         lastChangedDate: changed,
         versions: 1,
+        versionId: clientVersion,
       });
+      const legacyTags: Record<string, string> = token
+        ? {
+            [TAG_KEYS.refreshAfter]: epoch(token.refreshAfter),
+            [TAG_KEYS.expiresAt]: epoch(token.expiresAt),
+            [TAG_KEYS.failures]: '0',
+          }
+        : { [TAG_KEYS.failures]: '0' };
       secrets.set(names.token, {
         value: token ? JSON.stringify(token) : '',
         tags: {
           [TAG_KEYS.credential]: name,
-          ...(token
-            ? {
-                [TAG_KEYS.refreshAfter]: epoch(token.refreshAfter),
-                [TAG_KEYS.expiresAt]: epoch(token.expiresAt),
-                [TAG_KEYS.failures]: '0',
-              }
-            : {}),
+          ...(legacy ? legacyTags : { [TAG_KEYS.failures]: '0', [TAG_KEYS.clientVersion]: clientVersion }),
           ...tokenTags,
         },
         lastChangedDate: changed,
         versions: 1,
+        versionId: token ? (legacy ? tokenVersionId(token) : encodeTokenVersion(token)) : `empty-${name}-1`,
       });
+    },
+    writeTimes,
+    get throttled() {
+      return throttled;
     },
     tokenTags(name, prefix) {
       return { ...get(secretNames(name, prefix).token).tags };

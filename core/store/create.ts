@@ -14,11 +14,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { StoreError } from '../errors';
 import type { TokenRecord } from '../token';
+import { encodeTokenVersion } from '../token-version';
 import { call, isAwsError, storeError } from './aws-errors';
 import { MIN_RECOVERY_WINDOW_DAYS } from './delete';
 import { describeSecret, type SecretState } from './describe';
-import { prefixOf, type SecretStore, secretNames, tokenVersionId } from './names';
-import { assertUserTags, freshTokenTags, TAG_KEYS, tagList } from './tags';
+import { prefixOf, type SecretStore, secretNames } from './names';
+import { assertUserTags, initialTokenTags, TAG_KEYS, tagList } from './tags';
 import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
 
 /** Secrets Manager's own key, used when a credential asks for no customer key. */
@@ -48,9 +49,9 @@ type Made = { secretName: string; how: 'created' | 'restored' };
 
 /**
  * Creates both secrets of a credential with their tags: the client document, and the first
- * token (tagged with its `refresh-after`). A secret of the same name that is scheduled for
- * deletion is restored and reused with the new value and tags. A live secret of the same name is
- * an error: nothing is overwritten.
+ * token (its state in its version id, tagged with the client document's version). A secret of
+ * the same name that is scheduled for deletion is restored and reused with the new value and
+ * tags. A live secret of the same name is an error: nothing is overwritten.
  *
  * All or nothing: when a step fails, whatever this call created is deleted again without
  * recovery, and a secret it restored is scheduled for deletion again, so a failed `pulumi up`
@@ -96,20 +97,21 @@ export async function createCredentialSecrets(
 
   const made: Made[] = [];
   try {
-    const clientSecretArn = await writeNewSecret(store.client, name, clientState, made, {
+    const clientSecret = await writeNewSecret(store.client, name, clientState, made, {
       secretString: JSON.stringify(clientDocument),
       tags: { ...userTags, ...credentialTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
-    const tokenSecretArn = await writeNewSecret(store.client, name, tokenState, made, {
+    const tokenSecret = await writeNewSecret(store.client, name, tokenState, made, {
       secretString: JSON.stringify(record),
-      tags: { ...userTags, ...freshTokenTags(record) },
+      // The token secret names the client version it goes with (issue 14: a sweep lists token secrets only).
+      tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator access token of "${name}"`,
-      clientRequestToken: tokenVersionId(record),
+      clientRequestToken: encodeTokenVersion(record),
     });
-    return { clientSecretArn, tokenSecretArn };
+    return { clientSecretArn: clientSecret.arn, tokenSecretArn: tokenSecret.arn };
   } catch (e) {
     const failed = await rollback(store.client, made);
     const error = storeError(e, name, 'create');
@@ -135,7 +137,7 @@ async function writeNewSecret(
   state: SecretState,
   made: Made[],
   secret: NewSecret,
-): Promise<string> {
+): Promise<{ arn: string; versionId: string | undefined }> {
   if (!state.exists) {
     const out: CreateSecretCommandOutput = await call(credential, 'CreateSecret', () =>
       client.send(
@@ -150,7 +152,7 @@ async function writeNewSecret(
       ),
     );
     made.push({ secretName: state.name, how: 'created' });
-    return out.ARN ?? '';
+    return { arn: out.ARN ?? '', versionId: out.VersionId };
   }
   await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
   made.push({ secretName: state.name, how: 'restored' });
@@ -164,7 +166,7 @@ async function writeNewSecret(
   await call(credential, 'TagResource', () =>
     client.send(new TagResourceCommand({ SecretId: state.name, Tags: tagList(secret.tags) })),
   );
-  await call(credential, 'UpdateSecret', () =>
+  const updated = await call(credential, 'UpdateSecret', () =>
     client.send(
       new UpdateSecretCommand({
         SecretId: state.name,
@@ -175,7 +177,7 @@ async function writeNewSecret(
       }),
     ),
   );
-  return state.arn ?? '';
+  return { arn: state.arn ?? '', versionId: updated?.VersionId };
 }
 
 /** Undoes what a failed create did, newest first. Returns the names it could not undo. */

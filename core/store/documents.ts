@@ -12,22 +12,34 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
 import { parseTokenRecord, type TokenRecord } from '../token';
+import { encodeTokenVersion } from '../token-version';
 import { call, isAwsError, storeError } from './aws-errors';
 import { DEFAULT_KMS_KEY_ALIAS } from './create';
-import { prefixOf, type SecretStore, secretNames, tokenVersionId } from './names';
-import { assertUserTags, FAILURE_TAG_KEYS, freshTokenTags, RESERVED_TAG_PREFIXES, tagList } from './tags';
+import { prefixOf, type SecretStore, secretNames } from './names';
+import {
+  assertUserTags,
+  RESERVED_TAG_PREFIXES,
+  STALE_AFTER_WRITE_TAG_KEYS,
+  TAG_KEYS,
+  tagList,
+  writeBudgetTagValue,
+} from './tags';
 import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
 
 /**
- * Writes a new token record as the current version of the token secret, then tags it with its
- * `refresh-after` and `expires-at` and clears the failure tags. The write is idempotent: a retry
- * of the same record (same credential, generation and access token) maps to the same version.
+ * Writes a new token record as the current version of the token secret. Its version id
+ * (core/token-version.ts) carries generation, refresh-after and expiry, so the write is the
+ * whole refresh: no tag call follows unless there is something to change (see {@link tagToken}).
+ * The write is idempotent: a retry of the same record maps to the same version.
  *
- * If tagging fails after the value was written, the tags still say the token is due, so a later
- * sweep reads the token, finds it fresh and skips it: never a lost token, at most a wasted read.
- *
- * Pass `clearFailureTags: false` when the caller knows (from the listing) that no failure tags
- * are set: it saves an UntagResource call, and tag calls share a small account-wide quota.
+ * Then, unless `clearFailureTags: false`, one UntagResource removes the failure tags and the
+ * legacy refresh-after/expiry tags. Pass `false` when the caller knows from the listing that
+ * none is set: tag calls share the account's small write quota with PutSecretValue.
+ * `clientVersion`, when given, is tagged as the client version the token goes with (a sweep
+ * that read a client document whose version the listing did not show: a migration or a repair);
+ * the `write-budget` tag is written only when the breach state changes. If a tag call fails
+ * after the value was written, the token is still good; the next sweep sees the tags left and
+ * removes them with its next write.
  *
  * @returns the version id of the written version.
  *
@@ -44,7 +56,7 @@ export async function putToken(
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
-  const versionId = tokenVersionId(valid);
+  const versionId = encodeTokenVersion(valid);
   let out: PutSecretValueCommandOutput;
   try {
     out = await store.client.send(
@@ -68,27 +80,47 @@ export async function putToken(
 
 /** Options of {@link putToken} and {@link tagToken}. */
 export interface TagTokenOptions {
-  /** Remove failure tags after the write (default true). */
+  /** Remove failure tags and legacy refresh-after/expiry tags (default true). */
   clearFailureTags?: boolean;
-  /** Set the `write-budget` tag to `breached` or `ok`; left alone when undefined. */
-  writeBudgetBreached?: boolean;
+  /** Tag this client document version id on the token secret; left alone when undefined. */
+  clientVersion?: string | undefined;
+  /** The breach state of the written token; the `write-budget` tag is left alone when undefined. */
+  writeBudgetBreached?: boolean | undefined;
+  /**
+   * The `write-budget` tag as the caller listed it (absent counts as `ok`): the tag is written
+   * only when `writeBudgetBreached` says otherwise, so a clean refresh makes no tag call.
+   */
+  listedWriteBudget?: string | undefined;
 }
 
 /**
- * Sets the tags of a token secret from its current record (`refresh-after`, `expires-at`, no
- * failures). `putToken` calls it after each write; a sweep calls it to repair tags that a failed
- * tagging call left behind the stored record.
+ * Brings the tags of a token secret in line with its current record, with at most one
+ * TagResource and one UntagResource: tags `clientVersion` and a changed `write-budget` state
+ * when the options ask for them, and (unless `clearFailureTags: false`) removes failure tags and
+ * legacy refresh-after/expiry tags (the record's own state is in its version id). `putToken`
+ * calls it after each write; a sweep calls it when it finds a fresh token behind stale tags.
  */
-export async function tagToken(store: SecretStore, record: TokenRecord, options: TagTokenOptions = {}): Promise<void> {
+export async function tagToken(
+  store: SecretStore,
+  record: Pick<TokenRecord, 'credential'>,
+  options: TagTokenOptions = {},
+): Promise<void> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
-  const tags = freshTokenTags(record, options.writeBudgetBreached);
-  await call(name, 'TagResource', () =>
-    store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
-  );
+  const tags: Record<string, string> = {};
+  if (options.clientVersion) tags[TAG_KEYS.clientVersion] = options.clientVersion;
+  if (options.writeBudgetBreached !== undefined) {
+    const wanted = writeBudgetTagValue(options.writeBudgetBreached);
+    if (wanted !== (options.listedWriteBudget ?? writeBudgetTagValue(false))) tags[TAG_KEYS.writeBudget] = wanted;
+  }
+  if (Object.keys(tags).length > 0) {
+    await call(name, 'TagResource', () =>
+      store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
+    );
+  }
   if (options.clearFailureTags !== false) {
     await call(name, 'UntagResource', () =>
-      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: FAILURE_TAG_KEYS })),
+      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: STALE_AFTER_WRITE_TAG_KEYS })),
     );
   }
 }
@@ -128,6 +160,17 @@ export async function readToken(store: SecretStore, name: string): Promise<Token
  * ```
  */
 export async function readClientDocument(store: SecretStore, name: string): Promise<ClientDocument> {
+  return (await readClientSecret(store, name)).document;
+}
+
+/** A client document and the version id it was read from (the key of the rotator's cache). */
+export interface ClientSecretVersion {
+  document: ClientDocument;
+  versionId: string | undefined;
+}
+
+/** {@link readClientDocument}, with the version id of what was read. */
+export async function readClientSecret(store: SecretStore, name: string): Promise<ClientSecretVersion> {
   const names = secretNames(name, prefixOf(store));
   const out = await call(name, 'GetSecretValue', () =>
     store.client.send(new GetSecretValueCommand({ SecretId: names.client })),
@@ -141,12 +184,13 @@ export async function readClientDocument(store: SecretStore, name: string): Prom
       field: 'client',
     });
   }
-  return validatedClientDocument(raw, name, 'the client secret');
+  return { document: validatedClientDocument(raw, name, 'the client secret'), versionId: out.VersionId };
 }
 
 /**
- * Writes a new version of the client document. The rotator sees the change through the client
- * secret's `LastChangedDate`, which lifts a block left by rejected credentials.
+ * Writes a new version of the client document, then tags the token secret with its version id
+ * (`token-rotator:client-version`): that is how the rotator, listing token secrets only, sees the
+ * change (its cached document is stale; a block left by rejected credentials is lifted).
  */
 export async function updateClientDocument(store: SecretStore, name: string, doc: ClientDocument): Promise<string> {
   const names = secretNames(name, prefixOf(store));
@@ -156,6 +200,15 @@ export async function updateClientDocument(store: SecretStore, name: string, doc
   const out = await call(name, 'PutSecretValue', () =>
     store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: JSON.stringify(valid) })),
   );
+  if (out.VersionId) {
+    const tags = { [TAG_KEYS.clientVersion]: out.VersionId };
+    try {
+      await store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) }));
+    } catch (e) {
+      // No token secret (yet): nothing to point at the new client version.
+      if (!isAwsError(e, 'ResourceNotFoundException')) throw storeError(e, name, 'TagResource');
+    }
+  }
   return out.VersionId ?? '';
 }
 

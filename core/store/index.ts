@@ -1,7 +1,8 @@
 /**
  * The Secrets Manager store of token-rotator (DESIGN.md "Secrets layout"): for credential NAME
  * under PREFIX, `PREFIX NAME/client` holds the client document and `PREFIX NAME/token` the token
- * record, whose tags carry everything a sweep needs without reading a value.
+ * record, whose version id (core/token-version.ts) and tags carry everything a sweep needs
+ * without reading a value.
  *
  * One function per operation, each taking a {@link SecretStore} first. The AWS client is always
  * a parameter, so the same code runs against AWS and against moto (through the standard
@@ -21,15 +22,25 @@ export {
 export { type DeleteOptions, deleteCredentialSecrets, MIN_RECOVERY_WINDOW_DAYS } from './delete';
 export { type CredentialState, describeCredential, type SecretState } from './describe';
 export {
+  type ClientSecretVersion,
   type CredentialSettings,
   putToken,
   readClientDocument,
+  readClientSecret,
   readToken,
+  type TagTokenOptions,
   tagToken,
   updateClientDocument,
   updateCredentialSettings,
 } from './documents';
-export { type CredentialListing, type FailureRecord, listCredentials, recordFailure } from './listing';
+export {
+  type CredentialListing,
+  describeTokenListing,
+  type FailureRecord,
+  listCredentials,
+  listingOf,
+  recordFailure,
+} from './listing';
 export {
   assertCredentialName,
   CLIENT_SUFFIX,

@@ -1,8 +1,11 @@
 /**
- * What a sweep needs without reading a value: every credential under a prefix from ListSecrets
- * and its tags, and the tags that record a failed refresh.
+ * What a sweep needs without reading a value: every token secret under a prefix from ListSecrets
+ * (state from its version id, failures and client version from its tags), one credential's
+ * listing from DescribeSecret, and the tags that record a failed refresh.
  */
 import {
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   type Filter,
   paginateListSecrets,
   type SecretListEntry,
@@ -10,32 +13,59 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type ErrorCode, InvalidConfigurationError } from '../errors';
-import { call, storeError } from './aws-errors';
+import { currentVersionId, decodeTokenVersion } from '../token-version';
+import { call, isAwsError, storeError } from './aws-errors';
 import { assertPrefix, parseSecretName, prefixOf, type SecretStore, secretNames } from './names';
 import { epochSeconds, fromEpochSeconds, TAG_KEYS, tagList, tagMap } from './tags';
 
 const ERROR_CODE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** What a sweep knows of one credential, from the tags of its secrets alone. */
+/** What a sweep knows of one credential, from the listing of its token secret alone. */
 export interface CredentialListing {
   name: string;
   tokenSecretArn: string;
+  /** From the current version id, else (a token written before issue 14) from the legacy tag. */
   refreshAfter?: Date | undefined;
+  /** Like `refreshAfter`. */
   expiresAt?: Date | undefined;
+  /** The current token's generation, when its version id carries it (else unknown without a read). */
+  generation?: number | undefined;
+  /** The AWSCURRENT version id of the token secret. */
+  versionId?: string | undefined;
+  /** The client document's version id, as tagged by its writer (absent on secrets from before issue 14). */
+  clientVersion?: string | undefined;
+  /** The client version a permanent failure was recorded with. */
+  failedClientVersion?: string | undefined;
+  /** Legacy refresh-after/expiry tags are set: the next write should remove them. */
+  legacyTags?: boolean | undefined;
+  /** The `write-budget` tag (`breached` or `ok`); absent means never breached. */
+  writeBudget?: string | undefined;
   failures: number;
   lastError?: string | undefined;
   nextAttempt?: Date | undefined;
   failedAt?: Date | undefined;
-  /** When the client secret last changed (new credentials lift a block left by rejected ones). */
+  /**
+   * Legacy: when the client secret last changed. No longer listed (a sweep lists token secrets
+   * only); `clientVersion` tells a changed client document instead.
+   */
   clientChangedAt?: Date | undefined;
   /** Set only when listing with `includePlannedDeletion`: when the token secret was scheduled for deletion. */
   deletedDate?: Date | undefined;
 }
 
 /**
- * Lists every credential under the store's prefix from `ListSecrets` alone (filtered by name
- * prefix and the credential tag key on the server side), never reading a secret value.
- * Secrets scheduled for deletion are skipped unless `includePlannedDeletion` is set.
+ * Tag keys of which every token secret carries at least one and no client secret any: what the
+ * listing filters on so that it lists token secrets only (one page per 100 credentials, not 50).
+ * `client-version` is on every token written since issue 14; `failures` on every older one.
+ */
+const TOKEN_SECRET_TAG_KEYS = [TAG_KEYS.clientVersion, TAG_KEYS.failures];
+
+/**
+ * Lists every credential under the store's prefix from `ListSecrets` alone (filtered on the
+ * server by name prefix and the token secrets' tag keys), never reading a secret value: the
+ * token's state comes from its current version id (core/token-version.ts), failures and the
+ * client version from its tags. Secrets scheduled for deletion are skipped unless
+ * `includePlannedDeletion` is set.
  *
  * @example
  * ```ts
@@ -50,14 +80,9 @@ export async function* listCredentials(
 ): AsyncGenerator<CredentialListing> {
   const prefix = prefixOf(store);
   assertPrefix(prefix);
-  const filters: Filter[] = [{ Key: 'tag-key', Values: [TAG_KEYS.credential] }];
+  const filters: Filter[] = [{ Key: 'tag-key', Values: TOKEN_SECRET_TAG_KEYS }];
   // An empty name filter value is not a prefix match on AWS; without a prefix, the tag does the work.
   if (prefix !== '') filters.unshift({ Key: 'name', Values: [prefix] });
-
-  // The /client and /token secrets of one credential are created one after the other, so they
-  // usually arrive together; a token waits here only until its client secret shows up.
-  const clientChanged = new Map<string, Date | undefined>();
-  const waiting = new Map<string, CredentialListing>();
   const pages = paginateListSecrets(
     { client: store.client, pageSize: options.pageSize ?? 100 },
     { Filters: filters, IncludePlannedDeletion: options.includePlannedDeletion === true },
@@ -67,42 +92,61 @@ export async function* listCredentials(
       for (const entry of page.SecretList ?? []) {
         if (entry.DeletedDate && !options.includePlannedDeletion) continue;
         const parsed = parseSecretName(entry.Name, prefix);
-        if (!parsed) continue;
-        if (parsed.kind === 'client') {
-          clientChanged.set(parsed.name, entry.LastChangedDate);
-          const listing = waiting.get(parsed.name);
-          if (listing) {
-            waiting.delete(parsed.name);
-            yield { ...listing, clientChangedAt: entry.LastChangedDate };
-          }
-          continue;
-        }
-        const listing = listingOf(parsed.name, entry);
-        if (clientChanged.has(parsed.name)) yield { ...listing, clientChangedAt: clientChanged.get(parsed.name) };
-        else waiting.set(parsed.name, listing);
+        // A tagged client secret (by hand) is not a token: its credential is listed by its token secret.
+        if (parsed?.kind !== 'token') continue;
+        yield listingOf(parsed.name, entry);
       }
     }
   } catch (e) {
     throw storeError(e, undefined, 'ListSecrets');
   }
-  // Tokens whose client secret is missing are still listed: a sweep reports them as failing.
-  yield* waiting.values();
 }
 
-function listingOf(name: string, entry: SecretListEntry): CredentialListing {
+/**
+ * One token secret's listing entry as a {@link CredentialListing}: state from the current version
+ * id when token-rotator wrote it, else from the legacy tags.
+ */
+export function listingOf(name: string, entry: SecretListEntry): CredentialListing {
   const tags = tagMap(entry.Tags);
   const failures = Number(tags[TAG_KEYS.failures] ?? '0');
+  const versionId = currentVersionId(entry.SecretVersionsToStages);
+  const version = decodeTokenVersion(versionId);
+  const legacyTags = TAG_KEYS.refreshAfter in tags || TAG_KEYS.expiresAt in tags;
   return {
     name,
     tokenSecretArn: entry.ARN ?? '',
-    refreshAfter: fromEpochSeconds(tags[TAG_KEYS.refreshAfter]),
-    expiresAt: fromEpochSeconds(tags[TAG_KEYS.expiresAt]),
+    refreshAfter: version?.refreshAfter ?? fromEpochSeconds(tags[TAG_KEYS.refreshAfter]),
+    expiresAt: version?.expiresAt ?? fromEpochSeconds(tags[TAG_KEYS.expiresAt]),
+    ...(version ? { generation: version.generation } : {}),
+    ...(versionId ? { versionId } : {}),
+    ...(tags[TAG_KEYS.clientVersion] ? { clientVersion: tags[TAG_KEYS.clientVersion] } : {}),
+    ...(tags[TAG_KEYS.failedClientVersion] ? { failedClientVersion: tags[TAG_KEYS.failedClientVersion] } : {}),
+    ...(legacyTags ? { legacyTags } : {}),
+    ...(tags[TAG_KEYS.writeBudget] ? { writeBudget: tags[TAG_KEYS.writeBudget] } : {}),
     failures: Number.isInteger(failures) && failures >= 0 ? failures : 0,
     lastError: tags[TAG_KEYS.lastError] || undefined,
     nextAttempt: fromEpochSeconds(tags[TAG_KEYS.nextAttempt]),
     failedAt: fromEpochSeconds(tags[TAG_KEYS.failedAt]),
     ...(entry.DeletedDate ? { deletedDate: entry.DeletedDate } : {}),
   };
+}
+
+/**
+ * The listing of one credential's token secret from `DescribeSecret` (metadata only, no value):
+ * what a targeted refresh, which has no sweep listing, knows before it refreshes.
+ *
+ * @returns `undefined` when the token secret does not exist.
+ */
+export async function describeTokenListing(store: SecretStore, name: string): Promise<CredentialListing | undefined> {
+  const names = secretNames(name, prefixOf(store));
+  let out: DescribeSecretCommandOutput;
+  try {
+    out = await store.client.send(new DescribeSecretCommand({ SecretId: names.token }));
+  } catch (e) {
+    if (isAwsError(e, 'ResourceNotFoundException')) return undefined;
+    throw storeError(e, name, 'DescribeSecret');
+  }
+  return listingOf(name, { ...out, SecretVersionsToStages: out.VersionIdsToStages });
 }
 
 /** Input of {@link recordFailure}. */
@@ -115,6 +159,8 @@ export interface FailureRecord {
   nextAttempt?: Date | undefined;
   /** When this failure happened. */
   failedAt?: Date | undefined;
+  /** The client document version the failed attempt used (a newer one lifts a permanent block). */
+  clientVersion?: string | undefined;
 }
 
 /**
@@ -145,6 +191,7 @@ export async function recordFailure(store: SecretStore, name: string, failure: F
   };
   if (failure.nextAttempt) tags[TAG_KEYS.nextAttempt] = epochSeconds(failure.nextAttempt);
   if (failure.failedAt) tags[TAG_KEYS.failedAt] = epochSeconds(failure.failedAt);
+  if (failure.clientVersion) tags[TAG_KEYS.failedClientVersion] = failure.clientVersion;
   await call(name, 'TagResource', () =>
     store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
   );

@@ -119,6 +119,8 @@ export function parseSecretName(
 }
 
 /**
+ * Legacy: the version id token-rotator gave token writes before issue 14 (new writes use
+ * `encodeTokenVersion`, core/token-version.ts, whose id also carries the token's state).
  * The idempotency token of a token write: a UUID (version 5) derived from the credential, the
  * generation and a hash of the access token. A retried write of the same record therefore maps
  * to the same version instead of adding a second one (Secrets Manager ignores a repeated

@@ -1,6 +1,6 @@
 /**
  * The tags token-rotator keeps on its secrets: the keys, epoch-second instants, the reserved
- * prefixes user tags may not use, and the tags of a freshly written token.
+ * prefixes user tags may not use, the tags of a new token secret and those a good write removes.
  */
 import type { Tag } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
@@ -12,16 +12,32 @@ import type { TokenRecord } from '../token';
  */
 export const TAG_KEYS = {
   credential: 'token-rotator:credential',
+  /**
+   * Legacy (before issue 14): refresh-after and expiry now travel in the token's version id
+   * (core/token-version.ts). Still read from secrets written the old way; removed by their next write.
+   */
   refreshAfter: 'token-rotator:refresh-after',
-  /** The token's own expiry, so a sweep can report the minimum seconds to expiry from tags alone. */
+  /** Legacy, like `refreshAfter`. */
   expiresAt: 'token-rotator:expires-at',
+  /**
+   * On the token secret: the version id of the client document it is refreshed with. Written by
+   * whoever writes the client document (the provider), so a sweep that lists token secrets only
+   * knows when a cached client document is stale, without reading it.
+   */
+  clientVersion: 'token-rotator:client-version',
+  /** The client version a permanent failure was recorded with; a different `client-version` lifts the block. */
+  failedClientVersion: 'token-rotator:failed-client-version',
   failures: 'token-rotator:failures',
   /** A short error code (`IssuerUnavailable`), never a message from upstream. */
   lastError: 'token-rotator:last-error',
   nextAttempt: 'token-rotator:next-attempt',
   /** When the last failure was recorded; a permanent failure is lifted by a newer client secret. */
   failedAt: 'token-rotator:failed-at',
-  /** `breached` when the issuer's real token lifetime makes the rotator write more often than the budget. */
+  /**
+   * `breached` when the issuer's real token lifetime makes the rotator write more often than the
+   * budget; `ok` once it no longer does. Written only when that state changes (absent means `ok`),
+   * so a clean refresh stays one PutSecretValue.
+   */
   writeBudget: 'token-rotator:write-budget',
 } as const;
 
@@ -64,16 +80,34 @@ export function assertUserTags(name: string, tags: Record<string, string> | unde
   return { ...tags };
 }
 
-/** The tags a freshly written token carries: when it is due, when it expires, and no failures. */
-export function freshTokenTags(record: TokenRecord, writeBudgetBreached?: boolean): Record<string, string> {
+/** The tags a failed refresh sets, which a successful write clears. */
+export const FAILURE_TAG_KEYS = [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt];
+
+/** The tags of a token secret at creation: no refresh-after or expiry (the version id carries them). */
+export function initialTokenTags(
+  record: Pick<TokenRecord, 'credential'>,
+  clientVersion: string | undefined,
+): Record<string, string> {
   return {
     [TAG_KEYS.credential]: record.credential,
-    [TAG_KEYS.refreshAfter]: epochSeconds(record.refreshAfter),
-    [TAG_KEYS.expiresAt]: epochSeconds(record.expiresAt),
     [TAG_KEYS.failures]: '0',
-    ...(writeBudgetBreached === undefined ? {} : { [TAG_KEYS.writeBudget]: writeBudgetBreached ? 'breached' : 'ok' }),
+    ...(clientVersion ? { [TAG_KEYS.clientVersion]: clientVersion } : {}),
   };
 }
 
-/** The tags a failed refresh sets, which a successful write clears. */
-export const FAILURE_TAG_KEYS = [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt];
+/**
+ * What a successful token write removes: the failure tags (the count included: absent means 0)
+ * and the legacy refresh-after/expiry tags, which would otherwise outlive the value they described.
+ */
+export const STALE_AFTER_WRITE_TAG_KEYS = [
+  TAG_KEYS.failures,
+  ...FAILURE_TAG_KEYS,
+  TAG_KEYS.failedClientVersion,
+  TAG_KEYS.refreshAfter,
+  TAG_KEYS.expiresAt,
+];
+
+/** The `write-budget` tag value of a breach state. */
+export function writeBudgetTagValue(breached: boolean): 'breached' | 'ok' {
+  return breached ? 'breached' : 'ok';
+}

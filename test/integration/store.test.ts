@@ -33,9 +33,9 @@ import {
   type SecretStore,
   secretNames,
   TAG_KEYS,
-  tokenVersionId,
 } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
+import { decodeTokenVersion, encodeTokenVersion } from '../../core/token-version';
 import { secretsManagerClient } from '../helpers/aws';
 import { tokenRecord } from '../helpers/token-record';
 
@@ -112,16 +112,21 @@ describe('core/store on moto', () => {
     expect(arns.tokenSecretArn).toContain(`:secret:${names.token}-`);
     const token = await client.send(new GetSecretValueCommand({ SecretId: names.token }));
     expect(JSON.parse(token.SecretString ?? '')).toEqual(record);
-    expect(token.VersionId).toBe(tokenVersionId(record));
+    // moto keeps the ClientRequestToken as the version id; it carries the token's state (issue 14).
+    expect(token.VersionId).toBe(encodeTokenVersion(record));
+    expect(decodeTokenVersion(token.VersionId)).toMatchObject({
+      generation: record.generation,
+      refreshAfter: new Date(record.refreshAfter),
+      expiresAt: new Date(record.expiresAt),
+    });
     const clientValue = await client.send(new GetSecretValueCommand({ SecretId: names.client }));
     expect(JSON.parse(clientValue.SecretString ?? '')).toEqual(aClientDocument());
     expect(await tagsOf(names.client)).toEqual({ team: 'media', [TAG_KEYS.credential]: 'sirv-prod' });
     expect(await tagsOf(names.token)).toEqual({
       team: 'media',
       [TAG_KEYS.credential]: 'sirv-prod',
-      [TAG_KEYS.refreshAfter]: String(Date.parse(record.refreshAfter) / 1000),
-      [TAG_KEYS.expiresAt]: String(Date.parse(record.expiresAt) / 1000),
       [TAG_KEYS.failures]: '0',
+      [TAG_KEYS.clientVersion]: clientValue.VersionId,
     });
     await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
     await expect(readToken(store, 'sirv-prod')).resolves.toEqual(record);
@@ -136,16 +141,16 @@ describe('core/store on moto', () => {
     const first = await putToken(store, next);
     const second = await putToken(store, next);
     // Assess
-    expect(first).toBe(tokenVersionId(next));
+    expect(first).toBe(encodeTokenVersion(next));
     expect(second).toBe(first);
     const versions = await client.send(
       new ListSecretVersionIdsCommand({ SecretId: secretNames('twice', store.prefix).token }),
     );
-    expect(versions.Versions?.map((v) => v.VersionId).sort()).toEqual([tokenVersionId(initial), first].sort());
+    expect(versions.Versions?.map((v) => v.VersionId).sort()).toEqual([encodeTokenVersion(initial), first].sort());
     await expect(readToken(store, 'twice')).resolves.toEqual(next);
   });
 
-  it('lists 150 credentials over several pages from tags alone', async () => {
+  it('lists 150 credentials over several pages from the token secrets alone', async () => {
     // Prepare
     const names = Array.from({ length: 150 }, (_, i) => `cred-${String(i).padStart(3, '0')}`);
     await inBatches(names, 15, (name) =>
@@ -156,13 +161,15 @@ describe('core/store on moto', () => {
     const listings = await collect(listCredentials(store, { pageSize: 40 }));
     // Assess
     expect(listings.map((l) => l.name).sort()).toEqual(names);
-    // 300 secrets (client and token of each) at 40 a page: moto honours MaxResults.
-    expect(counts.get('ListSecretsCommand')).toBe(8);
+    // 150 token secrets (the client secrets are filtered out on the server) at 40 a page: moto honours MaxResults.
+    expect(counts.get('ListSecretsCommand')).toBe(4);
     expect([...counts.keys()]).toEqual(['ListSecretsCommand']);
     expect(counts.get('GetSecretValueCommand')).toBeUndefined();
     for (const listing of listings) {
-      expect(listing).toMatchObject({ failures: 0, refreshAfter: new Date('2025-03-01T12:15:00.000Z') });
-      expect(listing.clientChangedAt).toBeInstanceOf(Date);
+      // From the version id in SecretVersionsToStages: no tag and no value needed.
+      expect(listing).toMatchObject({ failures: 0, generation: 1, refreshAfter: new Date('2025-03-01T12:15:00.000Z') });
+      expect(listing.clientVersion).toMatch(/.{32,}/);
+      expect(listing.legacyTags).toBeUndefined();
     }
   });
 

@@ -71,6 +71,19 @@ describe('the rotator event schema', () => {
       force: false,
     });
   });
+
+  it("carries a fan-out batch's share of the write rate, bounded by the account's quota", () => {
+    expect(rotatorEventSchema.parse({ action: 'refresh-batch', credentials: ['a'], writesPerSecond: 12.5 })).toEqual({
+      action: 'refresh-batch',
+      credentials: ['a'],
+      writesPerSecond: 12.5,
+    });
+    for (const writesPerSecond of [0, -1, 51, '10']) {
+      expect(
+        rotatorEventSchema.safeParse({ action: 'refresh-batch', credentials: ['a'], writesPerSecond }).success,
+      ).toBe(false);
+    }
+  });
 });
 
 describe('verdictFor', () => {

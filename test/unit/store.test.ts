@@ -27,6 +27,7 @@ import {
   listCredentials,
   putToken,
   readClientDocument,
+  readClientSecret,
   readToken,
   recordFailure,
   type SecretStore,
@@ -38,10 +39,12 @@ import {
 } from '../../core/store';
 import { layoutSecretNames } from '../../core/store/names';
 import { InvalidTokenRecordError, type TokenRecord } from '../../core/token';
+import { decodeTokenVersion, encodeTokenVersion } from '../../core/token-version';
 import { TokenReader } from '../../reader/token-reader';
 import { tokenRecord } from '../helpers/token-record';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
+const CLIENT_VERSION = 'c0ffee00-0000-4000-8000-000000000001';
 const CLIENT_SECRET = 'client-secret-value-that-must-never-leak';
 const ACCESS_TOKEN = 'access-token-value-that-must-never-leak';
 const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
@@ -171,7 +174,11 @@ describe('tokenVersionId', () => {
 describe('createCredentialSecrets', () => {
   function prepareFreshNames(): void {
     sm.on(DescribeSecretCommand).rejects(notFound());
-    sm.on(CreateSecretCommand, { Name: names.client }).resolves({ ARN: ARN(names.client), Name: names.client });
+    sm.on(CreateSecretCommand, { Name: names.client }).resolves({
+      ARN: ARN(names.client),
+      Name: names.client,
+      VersionId: CLIENT_VERSION,
+    });
     sm.on(CreateSecretCommand, { Name: names.token }).resolves({ ARN: ARN(names.token), Name: names.token });
   }
 
@@ -201,15 +208,20 @@ describe('createCredentialSecrets', () => {
     expect(tokenCreate).toMatchObject({
       Name: names.token,
       KmsKeyId: 'alias/tokens',
-      ClientRequestToken: tokenVersionId(record),
+      ClientRequestToken: encodeTokenVersion(record),
+    });
+    // The version id carries the state the tags used to (issue 14); the token names its client version.
+    expect(decodeTokenVersion(tokenCreate?.ClientRequestToken)).toMatchObject({
+      generation: record.generation,
+      refreshAfter: new Date(Number(epoch(record.refreshAfter)) * 1000),
+      expiresAt: new Date(Number(epoch(record.expiresAt)) * 1000),
     });
     expect(JSON.parse(tokenCreate?.SecretString ?? '')).toEqual(record);
     expect(tokenCreate?.Tags).toEqual([
       { Key: 'team', Value: 'media' },
       { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
-      { Key: TAG_KEYS.refreshAfter, Value: epoch(record.refreshAfter) },
-      { Key: TAG_KEYS.expiresAt, Value: epoch(record.expiresAt) },
       { Key: TAG_KEYS.failures, Value: '0' },
+      { Key: TAG_KEYS.clientVersion, Value: CLIENT_VERSION },
     ]);
   });
 
@@ -262,7 +274,7 @@ describe('createCredentialSecrets', () => {
       Value: '0',
     });
     const update = sm.commandCalls(UpdateSecretCommand)[0]?.args[0].input;
-    expect(update).toMatchObject({ SecretId: names.token, ClientRequestToken: tokenVersionId(record) });
+    expect(update).toMatchObject({ SecretId: names.token, ClientRequestToken: encodeTokenVersion(record) });
     expect(JSON.parse(update?.SecretString ?? '')).toEqual(record);
     expect(sentCommands().indexOf('RestoreSecretCommand')).toBeLessThan(sentCommands().indexOf('UpdateSecretCommand'));
   });
@@ -336,7 +348,7 @@ describe('createCredentialSecrets', () => {
 });
 
 describe('putToken', () => {
-  it('writes the record with a derived ClientRequestToken, then retags it and clears the failure tags', async () => {
+  it('writes the record with a ClientRequestToken carrying its state, then clears failure and legacy tags', async () => {
     // Prepare
     sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
     const record = aRecord({ generation: 42 });
@@ -344,22 +356,37 @@ describe('putToken', () => {
     const versionId = await putToken(store, record);
     // Assess
     expect(versionId).toBe('v-1');
-    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'TagResourceCommand', 'UntagResourceCommand']);
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'UntagResourceCommand']);
     const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
-    expect(put).toMatchObject({ SecretId: names.token, ClientRequestToken: tokenVersionId(record) });
+    expect(put).toMatchObject({ SecretId: names.token, ClientRequestToken: encodeTokenVersion(record) });
+    expect(decodeTokenVersion(put?.ClientRequestToken)?.generation).toBe(42);
     expect(JSON.parse(put?.SecretString ?? '')).toEqual(record);
-    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
-      SecretId: names.token,
-      Tags: [
-        { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
-        { Key: TAG_KEYS.refreshAfter, Value: epoch(record.refreshAfter) },
-        { Key: TAG_KEYS.expiresAt, Value: epoch(record.expiresAt) },
-        { Key: TAG_KEYS.failures, Value: '0' },
-      ],
-    });
     expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input).toEqual({
       SecretId: names.token,
-      TagKeys: [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt],
+      TagKeys: [
+        TAG_KEYS.failures,
+        TAG_KEYS.lastError,
+        TAG_KEYS.nextAttempt,
+        TAG_KEYS.failedAt,
+        TAG_KEYS.failedClientVersion,
+        TAG_KEYS.refreshAfter,
+        TAG_KEYS.expiresAt,
+      ],
+    });
+  });
+
+  it('makes the write the only call when the caller knows no tag needs clearing', async () => {
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
+    await putToken(store, aRecord(), { clearFailureTags: false });
+    expect(sentCommands()).toEqual(['PutSecretValueCommand']);
+  });
+
+  it('tags the client version it was given (a migration or a repair)', async () => {
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
+    await putToken(store, aRecord(), { clearFailureTags: false, clientVersion: 'c-7' });
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      Tags: [{ Key: TAG_KEYS.clientVersion, Value: 'c-7' }],
     });
   });
 
@@ -447,6 +474,27 @@ describe('readClientDocument and updateClientDocument', () => {
     expect(put?.SecretId).toBe(names.client);
     expect(put?.ClientRequestToken).toBeUndefined();
   });
+
+  it('tags the token secret with the new client version, so a sweep listing token secrets sees the change', async () => {
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'c-2' });
+    await updateClientDocument(store, 'sirv-prod', aClientDocument());
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'TagResourceCommand']);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
+      SecretId: names.token,
+      Tags: [{ Key: TAG_KEYS.clientVersion, Value: 'c-2' }],
+    });
+  });
+
+  it('reads the client document with the version id it was read at', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: names.client }).resolves({
+      SecretString: JSON.stringify(aClientDocument()),
+      VersionId: 'c-9',
+    });
+    await expect(readClientSecret(store, 'sirv-prod')).resolves.toEqual({
+      document: aClientDocument(),
+      versionId: 'c-9',
+    });
+  });
 });
 
 describe('updateCredentialSettings', () => {
@@ -483,32 +531,50 @@ describe('listCredentials', () => {
     return { ARN: ARN(`token-rotator/${name}/client`), Name: `token-rotator/${name}/client`, LastChangedDate: changed };
   }
 
-  it('filters by prefix and credential tag on the server and reads listings from tags across pages', async () => {
-    // Prepare
+  it('lists token secrets only (server-side filters) and reads each state from its version id, else from legacy tags', async () => {
+    // Prepare: a is written since issue 14, b before it (and failing).
+    const aVersion = encodeTokenVersion({
+      credential: 'a',
+      generation: 12,
+      accessToken: ACCESS_TOKEN,
+      refreshAfter: new Date(1740830400_000),
+      expiresAt: new Date(1740830700_000),
+    });
     const changed = new Date('2025-02-01T00:00:00Z');
     const pages = [
       {
-        SecretList: [clientEntry('a', changed), tokenEntry('a', { [TAG_KEYS.refreshAfter]: '1740830400' })],
+        SecretList: [
+          tokenEntry(
+            'a',
+            { [TAG_KEYS.failures]: '0', [TAG_KEYS.clientVersion]: CLIENT_VERSION },
+            { SecretVersionsToStages: { [aVersion]: ['AWSCURRENT'], 'older-id-000000000000000000000000': [] } },
+          ),
+          // A client secret someone tagged by hand is not listed as a credential.
+          { ...clientEntry('a', changed), Tags: [{ Key: TAG_KEYS.failures, Value: '0' }] },
+        ],
         NextToken: 'p2',
       },
       {
         SecretList: [
-          tokenEntry('b', {
-            [TAG_KEYS.refreshAfter]: '1740830500',
-            [TAG_KEYS.expiresAt]: '1740831000',
-            [TAG_KEYS.failures]: '3',
-            [TAG_KEYS.lastError]: 'IssuerUnavailable',
-            [TAG_KEYS.nextAttempt]: '1740830600',
-            [TAG_KEYS.failedAt]: '1740830300',
-          }),
+          tokenEntry(
+            'b',
+            {
+              [TAG_KEYS.refreshAfter]: '1740830500',
+              [TAG_KEYS.expiresAt]: '1740831000',
+              [TAG_KEYS.failures]: '3',
+              [TAG_KEYS.lastError]: 'IssuerUnavailable',
+              [TAG_KEYS.nextAttempt]: '1740830600',
+              [TAG_KEYS.failedAt]: '1740830300',
+            },
+            { SecretVersionsToStages: { '1b4e28ba-2fa1-51d2-883f-0016d3cca427': ['AWSCURRENT'] } },
+          ),
           // A nested prefix and a foreign secret are not credentials of this prefix.
           { Name: 'token-rotator/nested/x/token', Tags: [] },
           { Name: 'token-rotator/b/other', Tags: [] },
         ],
         NextToken: 'p3',
       },
-      // The client secret of b arrives on a later page: b waits for it.
-      { SecretList: [clientEntry('b', changed)] },
+      { SecretList: [] },
     ];
     // The paginator reuses one input object, so the page tokens are recorded as they are sent.
     const sentTokens: (string | undefined)[] = [];
@@ -523,7 +589,7 @@ describe('listCredentials', () => {
     expect(sm.commandCalls(ListSecretsCommand)[0]?.args[0].input).toMatchObject({
       Filters: [
         { Key: 'name', Values: ['token-rotator/'] },
-        { Key: 'tag-key', Values: [TAG_KEYS.credential] },
+        { Key: 'tag-key', Values: [TAG_KEYS.clientVersion, TAG_KEYS.failures] },
       ],
       IncludePlannedDeletion: false,
       MaxResults: 2,
@@ -533,23 +599,26 @@ describe('listCredentials', () => {
         name: 'a',
         tokenSecretArn: ARN('token-rotator/a/token'),
         refreshAfter: new Date(1740830400_000),
-        expiresAt: undefined,
+        expiresAt: new Date(1740830700_000),
+        generation: 12,
+        versionId: aVersion,
+        clientVersion: CLIENT_VERSION,
         failures: 0,
         lastError: undefined,
         nextAttempt: undefined,
         failedAt: undefined,
-        clientChangedAt: changed,
       },
       {
         name: 'b',
         tokenSecretArn: ARN('token-rotator/b/token'),
         refreshAfter: new Date(1740830500_000),
         expiresAt: new Date(1740831000_000),
+        versionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
+        legacyTags: true,
         failures: 3,
         lastError: 'IssuerUnavailable',
         nextAttempt: new Date(1740830600_000),
         failedAt: new Date(1740830300_000),
-        clientChangedAt: changed,
       },
     ]);
     expect(sentCommands().every((c) => c === 'ListSecretsCommand')).toBe(true);

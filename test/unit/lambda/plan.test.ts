@@ -61,6 +61,24 @@ describe('dueVerdict', () => {
     });
   });
 
+  it('lifts a block when the token secret is tagged with a client version other than the one that failed', () => {
+    const rejected = listing({
+      refreshAfter: at(-60),
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      failedAt: at(-120),
+      clientVersion: 'c-1',
+      failedClientVersion: 'c-1',
+    });
+    expect(dueVerdict(rejected, NOW, 60)).toEqual({ due: false, reason: 'blocked' });
+    expect(dueVerdict({ ...rejected, clientVersion: 'c-2' }, NOW, 60)).toEqual({
+      due: true,
+      reason: 'client-changed',
+    });
+    // A failure recorded without a listed client version stays blocked (no clock to compare).
+    expect(dueVerdict({ ...rejected, failedClientVersion: undefined }, NOW, 60).reason).toBe('blocked');
+  });
+
   it('treats an invalid configuration like a rejection', () => {
     const broken = listing({ lastError: 'InvalidConfiguration', failedAt: at(-120), refreshAfter: at(-60) });
     expect(dueVerdict(broken, NOW, 60).reason).toBe('blocked');

@@ -7,8 +7,10 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { secretNames, TAG_KEYS } from '../../../core/store';
+import { listingOf, secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
+import { decodeTokenVersion } from '../../../core/token-version';
+import { ClientDocumentCache } from '../../../lambda/client-cache';
 import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
@@ -37,12 +39,13 @@ afterEach(() => {
   sm.restore();
 });
 
-function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: () => number } = {}) {
+function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: () => number; legacy?: boolean } = {}) {
   sm.addCredential({
     name: NAME,
     prefix: PREFIX,
     clientDocument: sirvDocument(NAME),
     token: tokenRecord(NAME, options.refreshAfter ?? at(-30)),
+    legacy: options.legacy,
   });
   const issuer = sirvIssuer(options.answer ? { answers: { [clientIdOf(NAME)]: options.answer } } : {});
   const deps: RefreshDeps = {
@@ -61,7 +64,7 @@ function tagCallsOn(secretId: string) {
 }
 
 describe('refreshCredential', () => {
-  it('writes a fresh token with the next generation and tags it with its refresh-after', async () => {
+  it('writes a fresh token with the next generation, its refresh-after and expiry in the version id', async () => {
     // Prepare
     const { issuer, deps } = setup();
     // Act
@@ -76,11 +79,14 @@ describe('refreshCredential', () => {
     expect(written).toMatchObject({ generation: 8, issuedAt: NOW.toISOString(), expiresAt: at(1200).toISOString() });
     // 0.75 of 1200 s with the jitter seam at 0.
     expect(written.refreshAfter).toBe(at(900).toISOString());
-    expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({
-      [TAG_KEYS.refreshAfter]: epoch(at(900)),
-      [TAG_KEYS.expiresAt]: epoch(at(1200)),
-      [TAG_KEYS.failures]: '0',
+    expect(decodeTokenVersion(puts[0]?.args[0].input.ClientRequestToken)).toMatchObject({
+      generation: 8,
+      refreshAfter: at(900),
+      expiresAt: at(1200),
     });
+    // No tag call after the write: the version id is the state (issue 14).
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(sm.tokenTags(NAME, PREFIX)).not.toHaveProperty(TAG_KEYS.refreshAfter);
   });
 
   it('skips a token another sweep already refreshed, reading neither the client secret nor the issuer', async () => {
@@ -92,6 +98,16 @@ describe('refreshCredential', () => {
     expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
     expect(issuer.calls).toHaveLength(0);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    // The token secret's metadata (its version id) is enough: no value is read.
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    const described = sm.mock.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId);
+    expect(described).toEqual([names.token]);
+  });
+
+  it('reads the value of a token written before issue 14 to know whether it is due (no version state)', async () => {
+    const { deps } = setup({ refreshAfter: at(600), legacy: true });
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
     const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
     expect(reads).toEqual([names.token]);
   });
@@ -104,13 +120,14 @@ describe('refreshCredential', () => {
     // Act
     const result = await refreshCredential(NAME, deps, { listing });
 
-    // Assess: no new token, tags set from the stored record, failure tags cleared.
+    // Assess: no new token, the stale failure tags removed in one call (the state is in the version id).
     expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
     expect(issuer.calls).toHaveLength(0);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    const tags = tagCallsOn(names.token)[0]?.args[0].input.Tags ?? [];
-    expect(tags).toContainEqual({ Key: TAG_KEYS.refreshAfter, Value: epoch(at(600)) });
-    expect(sm.mock.commandCalls(UntagResourceCommand)).toHaveLength(1);
+    expect(tagCallsOn(names.token)).toHaveLength(0);
+    const untagged = sm.mock.commandCalls(UntagResourceCommand);
+    expect(untagged).toHaveLength(1);
+    expect(untagged[0]?.args[0].input.TagKeys).toEqual(expect.arrayContaining([TAG_KEYS.failures, TAG_KEYS.lastError]));
   });
 
   it('leaves the tags alone when the listing already matches the fresh token it skips', async () => {
@@ -268,7 +285,11 @@ describe('refreshCredential', () => {
   it('replaces a stored value that is not a token record, starting again at generation 1', async () => {
     const { deps } = setup();
     const token = sm.secrets.get(names.token);
-    if (token) token.value = '{"not":"a token record"}';
+    // Written by hand: a new version with an id Secrets Manager chose.
+    if (token) {
+      token.value = '{"not":"a token record"}';
+      token.versionId = '7d1c6a52-2b39-4d0e-9a34-7f2d6a1b0c11';
+    }
     const result = await refreshCredential(NAME, deps);
     expect(result).toMatchObject({ ok: true, generation: 1 });
   });
@@ -283,6 +304,80 @@ describe('refreshCredential', () => {
     });
     const result = await refreshCredential(NAME, deps);
     expect(JSON.stringify(result)).not.toContain(PLANTED_SECRET);
+  });
+});
+
+describe('refreshCredential with a client document cache', () => {
+  const listed = (clientVersion: string) => ({
+    ...listingOf(NAME, {
+      Name: names.token,
+      Tags: [{ Key: TAG_KEYS.clientVersion, Value: clientVersion }],
+      SecretVersionsToStages: { [sm.secrets.get(names.token)?.versionId ?? '']: ['AWSCURRENT'] },
+    }),
+  });
+
+  it('uses the cached document at the listed client version: the write is the only AWS call', async () => {
+    const { deps } = setup();
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
+    const result = await refreshCredential(NAME, { ...deps, clientCache }, { listing: listed(`client-${NAME}-1`) });
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(sm.mock.calls().map((c) => c.args[0].constructor.name)).toEqual(['PutSecretValueCommand']);
+  });
+
+  it('reads the client secret again when the issuer rejects a cached document, and uses a newer one behind a stale tag', async () => {
+    // Prepare: the cache and the tag say version 1; the client secret was rewritten (version 2)
+    // with new credentials, and the tagging call that should have followed was lost.
+    const { issuer, deps } = setup();
+    const revoked = { ...sirvDocument(NAME), issuer: { ...sirvDocument(NAME).issuer, clientId: 'id-revoked' } };
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: revoked, versionId: `client-${NAME}-1` });
+    const stored = sm.secrets.get(names.client);
+    if (stored) stored.versionId = `client-${NAME}-2`;
+    const answers = { 'id-revoked': { kind: 'status', status: 401 } } as const;
+    const rejecting = sirvIssuer({ answers });
+    // Act
+    const result = await refreshCredential(
+      NAME,
+      { ...deps, fetch: rejecting.fetch, clientCache },
+      { listing: listed(`client-${NAME}-1`) },
+    );
+    // Assess: one rejection, one fresh read, a token from the new credentials, the tag repaired.
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(rejecting.calls.map((c) => c.clientId)).toEqual(['id-revoked', clientIdOf(NAME)]);
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.clientVersion]).toBe(`client-${NAME}-2`);
+    expect(clientCache.get(NAME, `client-${NAME}-2`)?.document).toEqual(sirvDocument(NAME));
+  });
+
+  it('lets a rejection stand when the client secret has not changed, asking the issuer once', async () => {
+    const { deps } = setup({ answer: { kind: 'status', status: 401 } });
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
+    const rejecting = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 401 } } });
+    const result = await refreshCredential(
+      NAME,
+      { ...deps, fetch: rejecting.fetch, clientCache },
+      { listing: listed(`client-${NAME}-1`) },
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
+    expect(rejecting.calls).toHaveLength(1);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    // The block names the listed client version: only a new one lifts it.
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedClientVersion]).toBe(`client-${NAME}-1`);
+  });
+
+  it('does not re-read a cached document after a transient issuer failure', async () => {
+    const { deps } = setup();
+    const clientCache = new ClientDocumentCache();
+    clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
+    const failing = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 503 } } });
+    await refreshCredential(
+      NAME,
+      { ...deps, fetch: failing.fetch, clientCache },
+      { listing: listed(`client-${NAME}-1`) },
+    );
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 });
 
@@ -333,11 +428,41 @@ describe('refreshCredential with a drifting vendor', () => {
   });
 
   it('tags the budget ok again once the vendor hands out long-lived tokens', async () => {
+    // Prepare: an earlier refresh recorded a breach.
     const { deps } = setup();
+    const token = sm.secrets.get(secretNames(NAME, PREFIX).token);
+    if (token) token.tags[TAG_KEYS.writeBudget] = 'breached';
     const result = await refreshCredential(NAME, deps);
     expect(result).toMatchObject({ ok: true });
     expect('writeBudgetBreached' in result).toBe(false);
     expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({ [TAG_KEYS.writeBudget]: 'ok' });
+  });
+
+  it('writes no budget tag while the state does not change: a clean refresh stays one call', async () => {
+    const { deps } = setup();
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: true });
+    // Never breached: the tag stays absent (absent means ok) and no TagResource sets it.
+    expect(sm.tokenTags(NAME, PREFIX)).not.toHaveProperty(TAG_KEYS.writeBudget);
+    expect(
+      tagCallsOn(secretNames(NAME, PREFIX).token).filter((c) =>
+        c.args[0].input.Tags?.some((t) => t.Key === TAG_KEYS.writeBudget),
+      ),
+    ).toHaveLength(0);
+  });
+
+  it('does not tag a breach again while it lasts', async () => {
+    const { deps } = setup({ answer: { kind: 'token', lifetimeSeconds: 300 } });
+    const token = sm.secrets.get(secretNames(NAME, PREFIX).token);
+    if (token) token.tags[TAG_KEYS.writeBudget] = 'breached';
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: true, writeBudgetBreached: true });
+    expect(sm.tokenTags(NAME, PREFIX)).toMatchObject({ [TAG_KEYS.writeBudget]: 'breached' });
+    expect(
+      tagCallsOn(secretNames(NAME, PREFIX).token).filter((c) =>
+        c.args[0].input.Tags?.some((t) => t.Key === TAG_KEYS.writeBudget),
+      ),
+    ).toHaveLength(0);
   });
 
   it('does not store a repeated token as a new generation with a later expiry', async () => {
@@ -363,6 +488,34 @@ describe('refreshCredential with a drifting vendor', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'MalformedResponse', transient: true } });
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt]).toMatch(/^\d+$/);
+  });
+
+  it('tells a repeated token from the version id digest without reading the token, and from the value on a legacy secret', async () => {
+    for (const legacy of [false, true]) {
+      sm.mock.resetHistory();
+      const stored = tokenRecord(NAME, at(-30));
+      sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored, legacy });
+      const repeat = (async () =>
+        new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 1200 }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        })) as typeof fetch;
+      const deps: RefreshDeps = {
+        secretsManager: sm.client,
+        prefix: PREFIX,
+        fetch: repeat,
+        now: () => new Date(NOW.getTime()),
+        random: () => 0,
+        lookaheadSeconds: 60,
+      };
+      const result = await refreshCredential(NAME, deps);
+      expect(result).toMatchObject({ ok: false, error: { code: 'MalformedResponse' } });
+      expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+      const tokenReads = sm.mock
+        .commandCalls(GetSecretValueCommand)
+        .filter((c) => c.args[0].input.SecretId === secretNames(NAME, PREFIX).token);
+      expect(tokenReads).toHaveLength(legacy ? 1 : 0);
+    }
   });
 
   it('keeps the stored record, writing nothing, when a repeated token claims no later expiry', async () => {

@@ -8,9 +8,21 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TAG_KEYS } from '../../../core/store';
+import { ClientDocumentCache } from '../../../lambda/client-cache';
 import { type SweepDeps, sweep } from '../../../lambda/sweep';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
-import { at, clientIdOf, type IssuerAnswer, NOW, PREFIX, sirvDocument, sirvIssuer, tokenRecord } from './fleet';
+import {
+  at,
+  clientIdOf,
+  frozenClock,
+  type IssuerAnswer,
+  NOW,
+  PREFIX,
+  sirvDocument,
+  sirvIssuer,
+  tokenRecord,
+} from './fleet';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator';
 
@@ -191,14 +203,117 @@ describe('sweep', () => {
     expect(summary).toMatchObject({ due: 25, refreshed: 10, fannedOut: 0, deferred: 15 });
   });
 
-  it('writes a clean credential with one tag call: no UntagResource when the listing shows no failure tags', async () => {
+  it('writes a clean credential with one PutSecretValue and no tag call, and reads no token value', async () => {
     fleet(3);
 
     await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
 
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(3);
-    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(3);
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
     expect(sm.mock.commandCalls(UntagResourceCommand)).toHaveLength(0);
+    const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId ?? '');
+    expect(reads.every((id) => id.endsWith('/client'))).toBe(true);
+  });
+
+  it('reads no client document a warm container has cached at the listed version: one AWS call per refresh', async () => {
+    // Prepare: one sweep fills the cache; the clock moves past every new refresh-after.
+    const names = fleet(5);
+    const clientCache = new ClientDocumentCache();
+    // One vendor across both ticks: it hands out a new token each time (a repeated one is refused).
+    const issuer = sirvIssuer();
+    const clock = frozenClock();
+    await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+    sm.mock.resetHistory();
+    clock.advance(1000);
+
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+
+    // Assess: one listing page, then only the writes.
+    expect(summary).toMatchObject({ due: 5, refreshed: 5 });
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(5);
+    expect(sm.mock.calls()).toHaveLength(1 + names.length);
+  });
+
+  it('reads the client document again when the listing shows a new client version', async () => {
+    fleet(2);
+    const clientCache = new ClientDocumentCache();
+    // One vendor across both ticks: it hands out a new token each time (a repeated one is refused).
+    const issuer = sirvIssuer();
+    const clock = frozenClock();
+    await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+    // The provider wrote c01's client document again and tagged its token secret with the new version.
+    const client = sm.secrets.get(`${PREFIX}c01/client`);
+    if (client) client.versionId = 'client-c01-2';
+    const token = sm.secrets.get(`${PREFIX}c01/token`);
+    if (token) token.tags[TAG_KEYS.clientVersion] = 'client-c01-2';
+    sm.mock.resetHistory();
+    clock.advance(1000);
+
+    await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+
+    const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
+    expect(reads).toEqual([`${PREFIX}c01/client`]);
+  });
+
+  it('migrates a credential written before issue 14: reads the token once, then drops the legacy tags and tags the client version', async () => {
+    // Prepare
+    sm.addCredential({
+      name: 'old',
+      prefix: PREFIX,
+      clientDocument: sirvDocument('old'),
+      token: tokenRecord('old', at(-30)),
+      legacy: true,
+    });
+    const clientCache = new ClientDocumentCache();
+    // One vendor across both ticks: it hands out a new token each time (a repeated one is refused).
+    const issuer = sirvIssuer();
+    const clock = frozenClock();
+
+    // Act
+    const first = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+
+    // Assess: generation carried on from the value read, legacy tags gone, client version tagged.
+    expect(first).toMatchObject({ refreshed: 1 });
+    expect(first.results[0]).toMatchObject({ generation: 8 });
+    const tags = sm.tokenTags('old', PREFIX);
+    expect(tags).not.toHaveProperty(TAG_KEYS.refreshAfter);
+    expect(tags).not.toHaveProperty(TAG_KEYS.expiresAt);
+    expect(tags[TAG_KEYS.clientVersion]).toBe('client-old-1');
+
+    // Act: the next refresh is the steady state.
+    sm.mock.resetHistory();
+    clock.advance(1000);
+    const second = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+    expect(second.results[0]).toMatchObject({ generation: 9 });
+    expect(sm.mock.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'ListSecretsCommand',
+      'PutSecretValueCommand',
+    ]);
+  });
+
+  it('hands out at most one interval of writes at its write rate, deferring the rest to the next tick', async () => {
+    fleet(100);
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, writesPerSecond: 1, sleep: async () => {} }));
+    // 1 write/s × 90 % of 60 s: the 54 most urgent now, 46 on the next tick.
+    expect(summary).toMatchObject({ due: 100, refreshed: 54, deferred: 46, fannedOut: 0 });
+    expect(writtenCredentials()).toEqual(Array.from({ length: 54 }, (_, i) => `c${String(i).padStart(2, '0')}`));
+  });
+
+  it("gives each fanned-out batch its share of the write rate in the invocation's payload", async () => {
+    fleet(150);
+    // 3 writes/s × 90 % of 60 s = 162 ≥ 150: all are taken.
+    const summary = await sweep(
+      sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 100, writesPerSecond: 3, sleep: async () => {} }),
+    );
+    expect(summary).toMatchObject({ due: 150, refreshed: 100, fannedOut: 50 });
+    const payload = JSON.parse(
+      new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.Payload as Uint8Array),
+    );
+    // 3 writes/s over 150 taken: 100 here at 2/s, 50 there at 1/s; both finish in one interval.
+    expect(payload).toMatchObject({ action: 'refresh-batch', writesPerSecond: 1 });
+    expect(payload.credentials).toHaveLength(50);
   });
 
   it('isolates each credential from the failures of the others', async () => {
@@ -239,10 +354,10 @@ describe('sweep', () => {
     expect(summary.minSecondsToExpiry).toBe(-298);
   });
 
-  it('pairs client and token secrets across ListSecrets pages', async () => {
+  it('lists token secrets only: 120 credentials in two ListSecrets pages', async () => {
     const names = fleet(120);
     const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, batchSize: 200, concurrency: 16 }));
-    expect(sm.mock.commandCalls(ListSecretsCommand).length).toBeGreaterThanOrEqual(3);
+    expect(sm.mock.commandCalls(ListSecretsCommand)).toHaveLength(2);
     expect(summary).toMatchObject({ listed: 120, refreshed: 120 });
     expect(writtenCredentials()).toEqual([...names].sort());
   });
