@@ -10,6 +10,7 @@ import type { Stack } from '@pulumi/pulumi/automation';
 import { importSPKI, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTokenRecord, type TokenRecord } from '../../core/token';
+import { currentVersionId, decodeTokenVersion } from '../../core/token-version';
 import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose';
 import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/header-jwt';
 import { OIDC_CLIENTS, type RunningOidcProvider, startOidcProvider } from '../../local-stack/fakes/oidc';
@@ -174,7 +175,12 @@ describe('ProviderCredential under the pulumi CLI', () => {
       const described = await sm.send(new DescribeSecretCommand({ SecretId: `${PREFIX}${name}/token` }));
       const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key, t.Value]));
       expect(tags['token-rotator:credential']).toBe(name);
-      expect(Number(tags['token-rotator:refresh-after'])).toBe(Math.floor(Date.parse(token.refreshAfter) / 1000));
+      // The sweep's view of the token travels in its version id, not in tags.
+      const version = decodeTokenVersion(currentVersionId(described.VersionIdsToStages));
+      expect(version?.generation).toBe(1);
+      expect(version?.refreshAfter.getTime()).toBe(Math.floor(Date.parse(token.refreshAfter) / 1000) * 1000);
+      expect(version?.expiresAt.getTime()).toBe(Math.floor(Date.parse(token.expiresAt) / 1000) * 1000);
+      expect(tags['token-rotator:refresh-after']).toBeUndefined();
       const policy = JSON.parse(String(up.outputs[`${name}.readPolicy`]?.value));
       expect(policy.Statement[0].Resource).toBe(up.outputs[`${name}.tokenSecretArn`]?.value);
       expect(policy.Statement[0].Action).toContain('secretsmanager:GetSecretValue');
