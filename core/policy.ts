@@ -19,35 +19,37 @@ export const POLICY_DEFAULTS = {
 } as const;
 
 /** Schema of the `policy` input (every field optional). */
-export const refreshPolicySchema = z.strictObject({
-  /** Refresh once this fraction of the lifetime has passed. */
-  refreshFraction: z
-    .number({ error: 'expected refreshFraction as a number between 0 and 1' })
-    .gt(0, { error: 'expected refreshFraction greater than 0' })
-    .lt(1, { error: 'expected refreshFraction below 1 (a token must be refreshed before it expires)' })
-    .optional(),
-  /** Up to this fraction of the lifetime is taken off `refreshAfter`, at random, to spread load. */
-  jitterFraction: z
-    .number({ error: 'expected jitterFraction as a number' })
-    .min(0, { error: 'expected jitterFraction of at least 0' })
-    .max(0.25, { error: 'expected jitterFraction of at most 0.25' })
-    .optional(),
-  /** How often the rotator wakes; sets the default minimum margin (two intervals). */
-  scheduleIntervalSeconds: z
-    .number({ error: 'expected scheduleIntervalSeconds as a number' })
-    .int({ error: 'expected scheduleIntervalSeconds as a whole number' })
-    .min(60, { error: 'expected scheduleIntervalSeconds of at least 60 (the scheduler runs at most once a minute)' })
-    .max(86400, { error: 'expected scheduleIntervalSeconds of at most 86400' })
-    .optional(),
-  /** A token is refreshed at the latest this many seconds before it expires. */
-  minMarginSeconds: z
-    .number({ error: 'expected minMarginSeconds as a number' })
-    .int({ error: 'expected minMarginSeconds as a whole number' })
-    .min(0, { error: 'expected minMarginSeconds of at least 0' })
-    .optional(),
-  /** Accept a policy that writes the token secret more often than every 10 minutes. */
-  allowFrequentWrites: z.boolean({ error: 'expected allowFrequentWrites as true or false' }).optional(),
-});
+export const refreshPolicySchema = z.lazy(() =>
+  z.strictObject({
+    /** Refresh once this fraction of the lifetime has passed. */
+    refreshFraction: z
+      .number({ error: 'expected refreshFraction as a number between 0 and 1' })
+      .gt(0, { error: 'expected refreshFraction greater than 0' })
+      .lt(1, { error: 'expected refreshFraction below 1 (a token must be refreshed before it expires)' })
+      .optional(),
+    /** Up to this fraction of the lifetime is taken off `refreshAfter`, at random, to spread load. */
+    jitterFraction: z
+      .number({ error: 'expected jitterFraction as a number' })
+      .min(0, { error: 'expected jitterFraction of at least 0' })
+      .max(0.25, { error: 'expected jitterFraction of at most 0.25' })
+      .optional(),
+    /** How often the rotator wakes; sets the default minimum margin (two intervals). */
+    scheduleIntervalSeconds: z
+      .number({ error: 'expected scheduleIntervalSeconds as a number' })
+      .int({ error: 'expected scheduleIntervalSeconds as a whole number' })
+      .min(60, { error: 'expected scheduleIntervalSeconds of at least 60 (the scheduler runs at most once a minute)' })
+      .max(86400, { error: 'expected scheduleIntervalSeconds of at most 86400' })
+      .optional(),
+    /** A token is refreshed at the latest this many seconds before it expires. */
+    minMarginSeconds: z
+      .number({ error: 'expected minMarginSeconds as a number' })
+      .int({ error: 'expected minMarginSeconds as a whole number' })
+      .min(0, { error: 'expected minMarginSeconds of at least 0' })
+      .optional(),
+    /** Accept a policy that writes the token secret more often than every 10 minutes. */
+    allowFrequentWrites: z.boolean({ error: 'expected allowFrequentWrites as true or false' }).optional(),
+  }),
+);
 
 /** The policy as a user writes it. */
 export type RefreshPolicyInput = z.input<typeof refreshPolicySchema>;

@@ -14,7 +14,7 @@ import { CREDENTIAL_NAME_PATTERN } from './token';
 // ---------------------------------------------------------------------------------------------
 // Events
 
-const credentialName = z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN);
+const credentialName = z.lazy(() => z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN));
 
 /** Credentials one targeted refresh may name. */
 export const MAX_TARGETED_CREDENTIALS = 1000;
@@ -28,23 +28,25 @@ export const MAX_WRITES_PER_SECOND = 50;
  * EventBridge's own scheduled-event shape for rules that send no input), a fan-out batch, `issue`
  * (a first token for the provider, not stored) and a targeted refresh `{ credentials, force }`.
  */
-export const rotatorEventSchema = z.union([
-  z.object({ action: z.literal('sweep') }),
-  z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
-  z.strictObject({
-    action: z.literal('refresh-batch'),
-    credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
-    /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
-    writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
-  }),
-  z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
-  z
-    .strictObject({
-      credentials: z.array(credentialName).min(1).max(MAX_TARGETED_CREDENTIALS),
-      force: z.boolean().optional(),
-    })
-    .transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
-]);
+export const rotatorEventSchema = z.lazy(() =>
+  z.union([
+    z.object({ action: z.literal('sweep') }),
+    z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
+    z.strictObject({
+      action: z.literal('refresh-batch'),
+      credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
+      /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
+      writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
+    }),
+    z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
+    z
+      .strictObject({
+        credentials: z.array(credentialName).min(1).max(MAX_TARGETED_CREDENTIALS),
+        force: z.boolean().optional(),
+      })
+      .transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
+  ]),
+);
 
 /** An event the rotator understands, as a caller sends it. */
 export type RotatorEvent = z.input<typeof rotatorEventSchema>;
@@ -65,45 +67,49 @@ export interface RefreshEvent {
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-const errorSchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  transient: z.boolean(),
-  retryAfterSeconds: z.number().optional(),
-});
+const errorSchema = z.lazy(() =>
+  z.object({
+    code: z.string(),
+    message: z.string(),
+    transient: z.boolean(),
+    retryAfterSeconds: z.number().optional(),
+  }),
+);
 
-const deferredSchema = z.object({ credential: z.string(), deferred: z.literal(true) });
+const deferredSchema = z.lazy(() => z.object({ credential: z.string(), deferred: z.literal(true) }));
 
-const refreshResultSchema = z.union([
-  z.object({
-    credential: z.string(),
-    ok: z.literal(true),
-    skipped: z.literal('not-due'),
-    generation: z.number(),
-    secondsToExpiry: z.number(),
-  }),
-  z.object({
-    credential: z.string(),
-    ok: z.literal(true),
-    generation: z.number(),
-    expiresAt: z.string(),
-    refreshAfter: z.string(),
-    secondsToExpiry: z.number(),
-    /** The issuer's real token lifetime breaks the write budget: stored anyway, reported. */
-    writeBudgetBreached: z.literal(true).optional(),
-  }),
-  z.object({
-    credential: z.string(),
-    ok: z.literal(false),
-    error: errorSchema,
-    nextAttempt: z.string().optional(),
-    /** Seconds left on the token that stays in place, when there is one. */
-    secondsToExpiry: z.number().optional(),
-    /** Generation and expiry of the token that stays in place, when there is one. */
-    generation: z.number().optional(),
-    expiresAt: z.string().optional(),
-  }),
-]);
+const refreshResultSchema = z.lazy(() =>
+  z.union([
+    z.object({
+      credential: z.string(),
+      ok: z.literal(true),
+      skipped: z.literal('not-due'),
+      generation: z.number(),
+      secondsToExpiry: z.number(),
+    }),
+    z.object({
+      credential: z.string(),
+      ok: z.literal(true),
+      generation: z.number(),
+      expiresAt: z.string(),
+      refreshAfter: z.string(),
+      secondsToExpiry: z.number(),
+      /** The issuer's real token lifetime breaks the write budget: stored anyway, reported. */
+      writeBudgetBreached: z.literal(true).optional(),
+    }),
+    z.object({
+      credential: z.string(),
+      ok: z.literal(false),
+      error: errorSchema,
+      nextAttempt: z.string().optional(),
+      /** Seconds left on the token that stays in place, when there is one. */
+      secondsToExpiry: z.number().optional(),
+      /** Generation and expiry of the token that stays in place, when there is one. */
+      generation: z.number().optional(),
+      expiresAt: z.string().optional(),
+    }),
+  ]),
+);
 
 /** The outcome for one credential, as returned to targeted callers. No secret in it. */
 export type RefreshResult = z.infer<typeof refreshResultSchema>;
@@ -112,33 +118,39 @@ export type RefreshResult = z.infer<typeof refreshResultSchema>;
 export type Deferred = z.infer<typeof deferredSchema>;
 
 /** The answer to a targeted refresh. */
-export const targetedResultSchema = z.object({ results: z.array(z.union([deferredSchema, refreshResultSchema])) });
+export const targetedResultSchema = z.lazy(() =>
+  z.object({ results: z.array(z.union([deferredSchema, refreshResultSchema])) }),
+);
 
 /** The answer to a targeted refresh: one entry per credential (credentials it left out were not refreshed). */
 export type TargetedResult = z.infer<typeof targetedResultSchema>;
 
-const issuedTokenSchema = z.object({
-  accessToken: z.string().min(1),
-  /** `Bearer` when absent or empty. */
-  tokenType: z.string().optional(),
-  scope: z.array(z.string()).optional(),
-  issuedAt: z.iso.datetime({ offset: true }),
-  expiresAt: z.iso.datetime({ offset: true }),
-});
+const issuedTokenSchema = z.lazy(() =>
+  z.object({
+    accessToken: z.string().min(1),
+    /** `Bearer` when absent or empty. */
+    tokenType: z.string().optional(),
+    scope: z.array(z.string()).optional(),
+    issuedAt: z.iso.datetime({ offset: true }),
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
+);
 
 /** The answer to an {@link IssueEvent}. */
-export const issueResultSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), token: issuedTokenSchema }),
-  z.object({
-    ok: z.literal(false),
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      retryAfterSeconds: z.number().optional(),
-      status: z.number().optional(),
+export const issueResultSchema = z.lazy(() =>
+  z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), token: issuedTokenSchema }),
+    z.object({
+      ok: z.literal(false),
+      error: z.object({
+        code: z.string(),
+        message: z.string(),
+        retryAfterSeconds: z.number().optional(),
+        status: z.number().optional(),
+      }),
     }),
-  }),
-]);
+  ]),
+);
 
 /** The rotator Lambda's answer to an {@link IssueEvent}. */
 export type IssueResult = z.infer<typeof issueResultSchema>;
@@ -147,15 +159,17 @@ export type IssueResult = z.infer<typeof issueResultSchema>;
  * The rotator's verdict on one credential of a targeted answer, read leniently: a reader needs
  * only `ok` and the error code, so it keeps working with a rotator that adds or drops other fields.
  */
-const verdictSchema = z.object({
-  results: z.array(
-    z.looseObject({
-      credential: z.unknown(),
-      ok: z.unknown().optional(),
-      error: z.union([z.looseObject({ code: z.unknown().optional() }), z.string()]).optional(),
-    }),
-  ),
-});
+const verdictSchema = z.lazy(() =>
+  z.object({
+    results: z.array(
+      z.looseObject({
+        credential: z.unknown(),
+        ok: z.unknown().optional(),
+        error: z.union([z.looseObject({ code: z.unknown().optional() }), z.string()]).optional(),
+      }),
+    ),
+  }),
+);
 
 /** `{ ok: true }`, `{ ok: false, code }` (code `undefined` when the answer gave none), or `undefined` when `payload` says nothing of `credential`. */
 export function verdictFor(

@@ -19,7 +19,7 @@ export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)*$/;
 /** Version of the token record layout. Readers reject a version they do not know. */
 export const TOKEN_RECORD_VERSION = 1;
 
-const isoInstant = z.iso.datetime({ offset: true });
+const isoInstant = z.lazy(() => z.iso.datetime({ offset: true }));
 
 /** An access token: visible ASCII, no space (it goes in a header as `<type> <token>`). */
 export const ACCESS_TOKEN_PATTERN = /^[!-~]+$/;
@@ -35,18 +35,20 @@ export const MAX_SCOPE_ENTRIES = 256;
 export const MAX_SECRET_BYTES = 65_536;
 
 /** Schema of the token record, exactly as DESIGN.md documents it. */
-export const tokenRecordSchema = z.strictObject({
-  version: z.literal(TOKEN_RECORD_VERSION),
-  credential: z.string().min(1),
-  issuer: z.string().min(1),
-  accessToken: z.string().max(MAX_ACCESS_TOKEN_LENGTH).regex(ACCESS_TOKEN_PATTERN),
-  tokenType: z.string().regex(TOKEN_TYPE_PATTERN),
-  scope: z.array(z.string()).max(MAX_SCOPE_ENTRIES).optional(),
-  issuedAt: isoInstant,
-  expiresAt: isoInstant,
-  refreshAfter: isoInstant,
-  generation: z.number().int().nonnegative(),
-});
+export const tokenRecordSchema = z.lazy(() =>
+  z.strictObject({
+    version: z.literal(TOKEN_RECORD_VERSION),
+    credential: z.string().min(1),
+    issuer: z.string().min(1),
+    accessToken: z.string().max(MAX_ACCESS_TOKEN_LENGTH).regex(ACCESS_TOKEN_PATTERN),
+    tokenType: z.string().regex(TOKEN_TYPE_PATTERN),
+    scope: z.array(z.string()).max(MAX_SCOPE_ENTRIES).optional(),
+    issuedAt: isoInstant,
+    expiresAt: isoInstant,
+    refreshAfter: isoInstant,
+    generation: z.number().int().nonnegative(),
+  }),
+);
 
 /** A token record as stored in Secrets Manager. Instants are ISO-8601 strings. */
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;

@@ -4,28 +4,30 @@ import * as z from 'zod';
 import { InvalidConfigurationError } from '../core/errors';
 import { PREFIX_PATTERN } from '../core/store';
 
-const envSchema = z.object({
-  TOKEN_ROTATOR_PREFIX: z.string().regex(PREFIX_PATTERN).default('token-rotator/'),
-  TOKEN_ROTATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  TOKEN_ROTATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
-  TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-  /** Stop starting new refreshes when less than this remains of the invocation. */
-  TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
-  /** Lets an `issue` event name an http:// issuer (tests and private networks only). */
-  TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z.enum(['true', 'false']).default('false'),
-  /** EventBridge bus (name or ARN) for refresh outcomes; unset or empty: no events. */
-  TOKEN_ROTATOR_EVENT_BUS: z
-    .string()
-    .max(1600)
-    .regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })
-    .optional(),
-  /**
-   * Secrets Manager writes per second the rotator allows itself, shared by a sweep and its
-   * fan-out: below the account's ~50/s quota (PutSecretValue, TagResource, UntagResource
-   * together), leaving room for the provider and other writers.
-   */
-  TOKEN_ROTATOR_WRITES_PER_SECOND: z.coerce.number().positive().max(50).default(40),
-});
+const envSchema = z.lazy(() =>
+  z.object({
+    TOKEN_ROTATOR_PREFIX: z.string().regex(PREFIX_PATTERN).default('token-rotator/'),
+    TOKEN_ROTATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+    TOKEN_ROTATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+    TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    /** Stop starting new refreshes when less than this remains of the invocation. */
+    TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
+    /** Lets an `issue` event name an http:// issuer (tests and private networks only). */
+    TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z.enum(['true', 'false']).default('false'),
+    /** EventBridge bus (name or ARN) for refresh outcomes; unset or empty: no events. */
+    TOKEN_ROTATOR_EVENT_BUS: z
+      .string()
+      .max(1600)
+      .regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })
+      .optional(),
+    /**
+     * Secrets Manager writes per second the rotator allows itself, shared by a sweep and its
+     * fan-out: below the account's ~50/s quota (PutSecretValue, TagResource, UntagResource
+     * together), leaving room for the provider and other writers.
+     */
+    TOKEN_ROTATOR_WRITES_PER_SECOND: z.coerce.number().positive().max(50).default(40),
+  }),
+);
 
 /** Settings of one rotator deployment. */
 export interface RotatorConfig {

@@ -20,11 +20,13 @@ export interface ClientDocument {
   policy: Record<string, unknown>;
 }
 
-const clientDocumentSchema = z.strictObject({
-  version: z.literal(CLIENT_DOCUMENT_VERSION),
-  issuer: z.looseObject({ kind: z.string().min(1) }),
-  policy: z.record(z.string(), z.unknown()).default({}),
-});
+const clientDocumentSchema = z.lazy(() =>
+  z.strictObject({
+    version: z.literal(CLIENT_DOCUMENT_VERSION),
+    issuer: z.looseObject({ kind: z.string().min(1) }),
+    policy: z.record(z.string(), z.unknown()).default({}),
+  }),
+);
 
 /** `record` checked as a token record of credential `name`. */
 export function validatedRecord(record: TokenRecord, name: string): TokenRecord {
