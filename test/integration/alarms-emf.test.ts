@@ -15,6 +15,7 @@ import { createCredentialSecrets, deleteCredentialSecrets } from '../../core/sto
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { freeLoopbackPort } from '../../local-stack/moto';
 import { secretsManagerClient } from '../helpers/aws';
+import { tokenRecord } from '../helpers/token-record';
 import { REGION } from '../unit/infra/pulumi-mocks';
 import { type AlarmDefinition, type EmfDatapoint, parseEmf, watchedBy, wouldFire } from './alarm-evaluation';
 import { invokeBundle, unpackBundle } from './bundle-process';
@@ -79,17 +80,11 @@ async function seed(prefix: string, kind: Kind, index: number): Promise<string> 
         policy: {},
       },
       // Due now: refreshAfter has passed.
-      token: {
-        version: 1,
-        credential: name,
-        issuer: 'sirv',
-        accessToken: `old-${name}`,
-        tokenType: 'Bearer',
-        issuedAt: new Date(now - 600_000).toISOString(),
-        expiresAt: new Date(now + expiresIn).toISOString(),
-        refreshAfter: new Date(now - 1_000).toISOString(),
-        generation: 1,
-      },
+      token: tokenRecord(
+        name,
+        { at: now, issued: -600, refresh: -1, expires: expiresIn / 1000 },
+        { accessToken: `old-${name}` },
+      ),
     },
   );
   cleanup.push({ prefix, name });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
+import { tokenRecord } from '../helpers/token-record';
 import { REGION } from '../unit/infra/pulumi-mocks';
 import { type BundleOutcome, invokeBundle, unpackBundle } from './bundle-process';
 import { type Created, createInMoto, type Declared, declareRotator, motoClients } from './declared-resources';
@@ -50,17 +51,7 @@ async function seed(prefix: string, name: string) {
         },
         policy: {},
       },
-      token: {
-        version: 1,
-        credential: name,
-        issuer: 'sirv',
-        accessToken: `old-${name}`,
-        tokenType: 'Bearer',
-        issuedAt: new Date(now - 600_000).toISOString(),
-        expiresAt: new Date(now + 3_600_000).toISOString(),
-        refreshAfter: new Date(now - 1_000).toISOString(),
-        generation: 1,
-      },
+      token: tokenRecord(name, { at: now, issued: -600, refresh: -1, expires: 3600 }, { accessToken: `old-${name}` }),
     },
   );
   seeded.push({ prefix, name });
