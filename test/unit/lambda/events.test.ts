@@ -14,6 +14,7 @@ import { secretNames } from '../../../core/store';
 import { createHandler, type InvocationContext, rotatorConfigFromEnv } from '../../../lambda';
 import { EVENT_SOURCE, publishRefreshEvents, type RefreshOutcomeEvent, refreshEvents } from '../../../lambda/events';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
+import { captureProcessOutput } from '../../helpers/process-output';
 import {
   at,
   clientIdOf,
@@ -163,13 +164,7 @@ describe('handler with TOKEN_ROTATOR_EVENT_BUS', () => {
     sm = memorySecrets();
     lambdaMock = mockClient(LambdaClient);
     lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
-    output = [];
-    const capture = (chunk: unknown) => {
-      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    output = captureProcessOutput();
   });
 
   afterEach(() => {

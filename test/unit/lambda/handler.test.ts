@@ -6,6 +6,7 @@ import { generateSigningKey } from '../../../core/issuers';
 import { issueResultSchema, targetedResultSchema, verdictFor } from '../../../core/rotator-protocol';
 import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
+import { captureProcessOutput } from '../../helpers/process-output';
 import {
   at,
   clientIdOf,
@@ -48,14 +49,8 @@ beforeEach(() => {
   sm = memorySecrets();
   lambdaMock = mockClient(LambdaClient);
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
-  output = [];
   // Powertools writes logs and EMF through a Console bound to the process streams.
-  const capture = (chunk: unknown) => {
-    output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureProcessOutput();
 });
 
 afterEach(() => {
