@@ -120,12 +120,14 @@ export function computeRefreshAfter(
 
 /**
  * The shortest interval between two writes of one token secret under this policy, for a token
- * of the given lifetime (worst case: full jitter).
+ * of the given lifetime (worst case: full jitter). A sweep refreshes every token whose
+ * `refreshAfter` falls before its next tick, so a write can come up to one schedule interval
+ * before `refreshAfter`: that lookahead is taken off too.
  */
 export function shortestWriteIntervalSeconds(lifetimeSeconds: number, policy: RefreshPolicy): number {
   const byFraction = lifetimeSeconds * (policy.refreshFraction - policy.jitterFraction);
   const byMargin = lifetimeSeconds - policy.minMarginSeconds;
-  return Math.max(0, Math.floor(Math.min(byFraction, byMargin)));
+  return Math.max(0, Math.floor(Math.min(byFraction, byMargin) - policy.scheduleIntervalSeconds));
 }
 
 /**

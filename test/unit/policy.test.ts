@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../core/errors';
 import {
@@ -7,6 +8,7 @@ import {
   resolvePolicy,
   shortestWriteIntervalSeconds,
 } from '../../core/policy';
+import { dueVerdict } from '../../lambda/plan';
 
 const ISSUED = new Date('2026-11-22T12:00:00.000Z');
 const plus = (seconds: number) => new Date(ISSUED.getTime() + seconds * 1000);
@@ -67,8 +69,9 @@ describe('computeRefreshAfter', () => {
 });
 
 describe('the write budget', () => {
-  it('lets a Sirv token (20 minutes) through with the default policy: one write every 14 minutes at worst', () => {
-    expect(shortestWriteIntervalSeconds(1200, resolvePolicy())).toBe(840);
+  it('lets a Sirv token (20 minutes) through with the default policy: one write every 13 minutes at worst', () => {
+    // 1200 s × (0.75 − 0.05) = 840 s, less one schedule interval (60 s) of sweep lookahead.
+    expect(shortestWriteIntervalSeconds(1200, resolvePolicy())).toBe(780);
     expect(() => assertWriteBudget(1200, resolvePolicy(), 'sirv-prod')).not.toThrow();
   });
 
@@ -76,12 +79,47 @@ describe('the write budget', () => {
     const attempt = () => assertWriteBudget(600, resolvePolicy(), 'short-lived');
     expect(attempt).toThrow(InvalidConfigurationError);
     expect(attempt).toThrow(
-      /every 420 s .*at most one PutSecretValue per secret every 10 minutes.*allowFrequentWrites: true/s,
+      /every 360 s .*at most one PutSecretValue per secret every 10 minutes.*allowFrequentWrites: true/s,
     );
   });
 
   it('accepts the same policy when allowFrequentWrites is set', () => {
     expect(() => assertWriteBudget(600, resolvePolicy({ allowFrequentWrites: true }))).not.toThrow();
+  });
+
+  it('is never longer than the interval the sweep really leaves between two writes (planner, jitter, tick phase)', () => {
+    // Simulates the rotator: ticks every scheduleIntervalSeconds from an arbitrary phase; a token
+    // written at one tick is refreshed at the first later tick whose plan calls it due.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 300, max: 7 * 86_400 }),
+        fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+        fc.double({ min: 0, max: 0.25, noNaN: true }),
+        fc.integer({ min: 60, max: 3_600 }),
+        fc.option(fc.integer({ min: 0, max: 7_200 }), { nil: undefined }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        fc.integer({ min: 0, max: 3_599 }),
+        (lifetime, refreshFraction, jitterFraction, scheduleIntervalSeconds, minMarginSeconds, random, phase) => {
+          fc.pre(refreshFraction > jitterFraction && (minMarginSeconds ?? 2 * scheduleIntervalSeconds) < lifetime);
+          const policy = resolvePolicy({ refreshFraction, jitterFraction, scheduleIntervalSeconds, minMarginSeconds });
+          const tick = (k: number) => new Date(ISSUED.getTime() + (phase + k * scheduleIntervalSeconds) * 1000);
+          const written = tick(0);
+          const token = { issuedAt: written, expiresAt: new Date(written.getTime() + lifetime * 1000) };
+          const refreshAfter = computeRefreshAfter(token, policy, () => random);
+          let k = 1;
+          while (!dueVerdict({ name: 'c', failures: 0, refreshAfter }, tick(k), scheduleIntervalSeconds).due) k += 1;
+          const interval = (tick(k).getTime() - written.getTime()) / 1000;
+          expect(interval).toBeGreaterThanOrEqual(shortestWriteIntervalSeconds(lifetime, policy));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses a 15-minute token with the default policy: the sweep would write it every 9.5 minutes', () => {
+    // 900 s × 0.70 = 630 s, but the sweep picks it up to one 60 s tick early: 570 s.
+    expect(shortestWriteIntervalSeconds(900, resolvePolicy())).toBe(570);
+    expect(() => assertWriteBudget(900, resolvePolicy(), 'quarter-hour')).toThrow(/every 570 s/);
   });
 
   it('rejects a margin as long as the token itself', () => {
