@@ -90,8 +90,8 @@ export const rotatorEventSchema = z.lazy(() =>
         /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
         writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
         /**
-         * When the sweep listed (epoch seconds): a listing older than one schedule interval is not
-         * used. Required with `listings`.
+         * When the sweep listed (epoch seconds): the batch uses the listings only for most of one
+         * schedule interval after it (lambda/batch-listing.ts). Required with `listings`.
          */
         listedAt: epochSecondsSchema.optional(),
         /**

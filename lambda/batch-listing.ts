@@ -133,6 +133,22 @@ export function batchEvents(
   });
 }
 
+/**
+ * The part of a schedule interval after `listedAt` in which a batch trusts the listings it
+ * carries: the part a tick's writes are planned into (the sweep's INTERVAL_SHARE), so a healthy
+ * batch starts every refresh inside it. Past it the batch describes instead, as with names only:
+ * an event that waited in Lambda's queue (up to one interval, FunctionEventInvokeConfig) or a
+ * batch still running then could otherwise act on a listing the next tick has overtaken (it
+ * lists one interval after this one). The last tenth (6 s at the default minute) covers the two
+ * ticks' start-up skew.
+ */
+export const LISTING_TRUST_SHARE = 0.9;
+
+/** Until when a batch uses listings read at `listedAt` (epoch seconds), for a schedule of `intervalSeconds`. */
+export function listingsTrustedUntil(listedAt: number, intervalSeconds: number): Date {
+  return new Date((listedAt + LISTING_TRUST_SHARE * intervalSeconds) * 1000);
+}
+
 /** The listings of a batch event as a refresh takes them, by name. */
 export function carriedListings(
   listings: Record<string, BatchListing> | undefined,

@@ -20,7 +20,7 @@ import {
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
-import { carriedListings } from './batch-listing';
+import { carriedListings, listingsTrustedUntil } from './batch-listing';
 import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
@@ -190,7 +190,7 @@ export function createHandler(deps: HandlerDeps = {}) {
               // The sweep's own listings: no DescribeSecret per credential while they are fresh.
               listings: carriedListings(e.listings),
               listingsUntil:
-                e.listedAt === undefined ? undefined : new Date((e.listedAt + config.scheduleIntervalSeconds) * 1000),
+                e.listedAt === undefined ? undefined : listingsTrustedUntil(e.listedAt, config.scheduleIntervalSeconds),
             },
       );
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));

@@ -150,7 +150,7 @@ export async function refreshMany(
     listings?: ReadonlyMap<string, CredentialListing>;
     /**
      * A refresh starting after this describes its credential instead of trusting the listing
-     * (a fan-out batch's listing, once older than one schedule interval).
+     * (a fan-out batch's listing, once past listingsTrustedUntil).
      */
     listingsUntil?: Date | undefined;
   } = {},

@@ -318,24 +318,37 @@ describe('handler fan-out batches', () => {
     expect(callsByCommand()).toEqual({ DescribeSecret: 2, GetSecretValue: 2, PutSecretValue: 2 });
   });
 
-  it('describes instead of trusting a listing older than one schedule interval, and skips a token refreshed meanwhile', async () => {
-    // Prepare: the batch event waits; meanwhile c10 is refreshed by a forced targeted refresh.
+  /**
+   * A batch event that waited `seconds` after its sweep, while c10 was refreshed by a forced
+   * targeted refresh; the calls and outcome of running it then. The schedule interval here is the
+   * default minute: carried listings are trusted for 54 s (0.9 of it).
+   */
+  async function lateBatch(seconds: number) {
     for (const name of names) addSirv(name);
     const clock = frozenClock();
     const { handler } = handlerWith({}, { now: clock.now });
     const event = await sweepHandingOff(handler);
     await handler({ credentials: ['c10'], force: true }, CONTEXT);
-    clock.advance(61);
+    const meanwhile = sm.secrets.get(`${PREFIX}c10/token`)?.versionId;
+    clock.advance(seconds);
     sm.mock.resetHistory();
-
-    // Act
     const result = await handler(event, CONTEXT);
+    return { result, calls: callsByCommand(), c10Kept: sm.secrets.get(`${PREFIX}c10/token`)?.versionId === meanwhile };
+  }
 
-    // Assess: both described; c10 skipped (fresh: it keeps the generation written meanwhile), c11
-    // refreshed (its client document read: this container had not read it).
+  it('uses carried listings inside the bound (53 s): no DescribeSecret, and c10 refreshed again as the sweep itself would', async () => {
+    const { result, calls, c10Kept } = await lateBatch(53);
+    expect(result).toMatchObject({ refreshed: 2, skipped: 0, failed: 0 });
+    // c11's client document is read: this container had not read it.
+    expect(calls).toEqual({ GetSecretValue: 1, PutSecretValue: 2 });
+    expect(c10Kept).toBe(false);
+  });
+
+  it('describes past the bound (55 s), as with names only, and skips c10 refreshed meanwhile', async () => {
+    const { result, calls, c10Kept } = await lateBatch(55);
     expect(result).toMatchObject({ refreshed: 1, skipped: 1, failed: 0 });
-    expect(callsByCommand()).toEqual({ DescribeSecret: 2, GetSecretValue: 1, PutSecretValue: 1 });
-    expect(JSON.parse(sm.secrets.get(`${PREFIX}c10/token`)?.value ?? '{}').generation).toBe(8);
+    expect(calls).toEqual({ DescribeSecret: 2, GetSecretValue: 1, PutSecretValue: 1 });
+    expect(c10Kept).toBe(true);
   });
 
   it('refuses a batch event whose listings are not of its credentials, or come without listedAt', async () => {
