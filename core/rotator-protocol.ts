@@ -22,6 +22,57 @@ export const MAX_TARGETED_CREDENTIALS = 1000;
 export const MAX_BATCH_CREDENTIALS = 10_000;
 /** The highest write rate a batch may be handed: Secrets Manager's write quota is about 50 per second. */
 export const MAX_WRITES_PER_SECOND = 50;
+/**
+ * The most bytes one fan-out event may take. Lambda takes up to 1 MB per asynchronous invocation
+ * (256 KB before 2025, and still for the older InvokeAsync API): a batch whose listings would not
+ * fit under this is split over several invocations, so an event never comes near either limit.
+ */
+export const MAX_BATCH_PAYLOAD_BYTES = 240 * 1024;
+/** The most failures a carried listing may count; a listing past it is not carried (the batch describes that credential). */
+export const MAX_BATCH_LISTING_FAILURES = 1_000_000_000;
+
+// A Secrets Manager version id (32 to 64 characters on AWS; any printable id up to 64 here).
+const versionIdSchema = z.lazy(() =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._~-]+$/),
+);
+// Epoch seconds, as the tags hold them (at most 12 digits).
+const epochSecondsSchema = z.lazy(() => z.number().int().min(0).max(999_999_999_999));
+
+/**
+ * What a fan-out batch is told of one credential, from the sweep's listing of its token secret:
+ * exactly what a refresh reads from a listing, so the batch needs no DescribeSecret. The token's
+ * generation, refresh-after and expiry travel in `versionId` (core/token-version.ts); failure
+ * state and client version as their tags hold them. Absent fields are absent tags (`failures` 0).
+ */
+export const batchListingSchema = z.lazy(() =>
+  z.strictObject({
+    /** The token secret's AWSCURRENT version id. */
+    versionId: versionIdSchema.optional(),
+    /** The `client-version` tag. */
+    clientVersion: versionIdSchema.optional(),
+    /** The `failed-client-version` tag. */
+    failedClientVersion: versionIdSchema.optional(),
+    failures: z.number().int().min(0).max(MAX_BATCH_LISTING_FAILURES).optional(),
+    /** The `last-error` tag: one of our error codes. */
+    lastError: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+    nextAttempt: epochSecondsSchema.optional(),
+    failedAt: epochSecondsSchema.optional(),
+    /** Legacy refresh-after/expiry tags are set (a token written before issue 14). */
+    legacyTags: z.literal(true).optional(),
+    /** The `write-budget` tag. */
+    writeBudget: z.enum(['ok', 'breached']).optional(),
+  }),
+);
+
+/** One credential's listing as a fan-out batch carries it. */
+export type BatchListing = z.infer<typeof batchListingSchema>;
 
 /**
  * Every event the rotator accepts, each turned into one `action`: the scheduled sweep (ours, or
@@ -32,12 +83,41 @@ export const rotatorEventSchema = z.lazy(() =>
   z.union([
     z.object({ action: z.literal('sweep') }),
     z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
-    z.strictObject({
-      action: z.literal('refresh-batch'),
-      credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
-      /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
-      writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
-    }),
+    z
+      .strictObject({
+        action: z.literal('refresh-batch'),
+        credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
+        /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
+        writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
+        /**
+         * When the sweep listed (epoch seconds): the batch uses the listings only for most of one
+         * schedule interval after it (lambda/batch-listing.ts). Required with `listings`.
+         */
+        listedAt: epochSecondsSchema.optional(),
+        /**
+         * The sweep's listing of some or all of `credentials`, by name. Absent (an event from
+         * before issue 14) or without an entry for a credential: that refresh describes its
+         * token secret first, as a targeted refresh does.
+         */
+        listings: z
+          .record(credentialName, batchListingSchema)
+          .refine((l) => Object.keys(l).length <= MAX_BATCH_CREDENTIALS, {
+            error: `at most ${MAX_BATCH_CREDENTIALS} listings`,
+          })
+          .optional(),
+      })
+      .superRefine((e, ctx) => {
+        if (e.listings === undefined) return;
+        if (e.listedAt === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['listedAt'], message: 'required with listings' });
+        }
+        const names = new Set(e.credentials);
+        for (const name of Object.keys(e.listings)) {
+          if (!names.has(name)) {
+            ctx.addIssue({ code: 'custom', path: ['listings', name], message: 'not a credential of this batch' });
+          }
+        }
+      }),
     z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
     z
       .strictObject({

@@ -16,7 +16,12 @@ export type AlarmKey =
   | 'secondsToExpiry'
   | 'writeBudgetBreached'
   | 'lambdaErrors'
-  | 'notInvoked';
+  | 'notInvoked'
+  /** Only with an event bus (`eventBusName`): the rotator emits this metric only then. */
+  | 'refreshEventsFailed';
+
+/** The alarms a TokenRotator declares only with an event bus. */
+export type EventAlarmKey = 'refreshEventsFailed';
 
 /** One alarm, ready to become an `aws.cloudwatch.MetricAlarm`. */
 export interface AlarmSpec {
@@ -42,12 +47,16 @@ export function metricPeriodSeconds(intervalSeconds: number): number {
 }
 
 /**
- * The six alarms. Missing data is "not breaching" for the rotator's own metrics: they are only
+ * The six alarms, and `refreshEventsFailed` when `options.refreshEvents` (the rotator puts refresh
+ * events on a bus). Missing data is "not breaching" for the rotator's own metrics: they are only
  * emitted when a sweep ran (and SecondsToExpiry only when a credential exists, so a fresh stack
  * would otherwise alarm forever). A rotator that stopped running is caught by `notInvoked`, where
  * missing data IS breaching, and a crashing one by `lambdaErrors`.
  */
-export function alarmSpecs(settings: Pick<RotatorSettings, 'scheduleIntervalSeconds' | 'secondsToExpiryThreshold'>) {
+export function alarmSpecs(
+  settings: Pick<RotatorSettings, 'scheduleIntervalSeconds' | 'secondsToExpiryThreshold'>,
+  options: { refreshEvents?: boolean } = {},
+) {
   const period = metricPeriodSeconds(settings.scheduleIntervalSeconds);
   const fiveMinutes = Math.max(300, period);
   const service = { service: SERVICE_NAME };
@@ -141,5 +150,22 @@ export function alarmSpecs(settings: Pick<RotatorSettings, 'scheduleIntervalSeco
       treatMissingData: 'breaching',
     },
   ];
+  if (options.refreshEvents) {
+    specs.push({
+      key: 'refreshEventsFailed',
+      resourceSuffix: 'refresh-events-failed',
+      description:
+        "token-rotator: refresh outcome events were not delivered to the event bus (PutEvents failed or refused entries); their consumers missed them. Refreshes are not affected. See the 'Some refresh events were not delivered' log line; check that the bus exists and the role may events:PutEvents on it.",
+      namespace: METRICS_NAMESPACE,
+      metricName: 'RefreshEventsFailed',
+      dimensions: service,
+      statistic: 'Sum',
+      period,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+    });
+  }
   return specs;
 }

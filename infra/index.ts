@@ -9,7 +9,7 @@
  * export const functionName = rotator.functionName;
  * ```
  */
-export type { AlarmKey, AlarmSpec } from './alarms';
+export type { AlarmKey, AlarmSpec, EventAlarmKey } from './alarms';
 export { alarmSpecs, METRICS_NAMESPACE, metricPeriodSeconds, SERVICE_NAME } from './alarms';
 export type { PolicyDocument, PolicyStatement, RotatorPolicyScope, SchedulerPolicyScope } from './policies';
 export {

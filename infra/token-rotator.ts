@@ -3,7 +3,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
 import { tokenReadPolicy } from '../provider/read-policy';
-import { type AlarmKey, alarmSpecs, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
+import { type AlarmKey, alarmSpecs, type EventAlarmKey, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
 import {
   lambdaAssumeRolePolicy,
   rotatorPolicy,
@@ -16,8 +16,12 @@ import { type RotatorSettings, resolveSettings, type TokenRotatorArgs } from './
 /** The event the schedule sends: a full sweep. */
 export const SWEEP_EVENT = { action: 'sweep' } as const;
 
-/** ARNs of the component's alarms, by what they watch. */
-export type AlarmArns = Record<AlarmKey, string>;
+/** ARNs of the component's alarms, by what they watch (`refreshEventsFailed` only with an event bus). */
+export type AlarmArns = Record<Exclude<AlarmKey, EventAlarmKey>, string> & Partial<Record<EventAlarmKey, string>>;
+
+/** The component's alarms, by what they watch (`refreshEventsFailed` only with an event bus). */
+export type Alarms = Record<Exclude<AlarmKey, EventAlarmKey>, aws.cloudwatch.MetricAlarm> &
+  Partial<Record<EventAlarmKey, aws.cloudwatch.MetricAlarm>>;
 
 /**
  * Deploys the token rotator: a Lambda (nodejs22.x, arm64) that an EventBridge Scheduler schedule
@@ -70,7 +74,7 @@ export class TokenRotator extends pulumi.ComponentResource {
     schedulerRolePolicy: aws.iam.RolePolicy;
     schedule: aws.scheduler.Schedule;
     alarmTopic: aws.sns.Topic | undefined;
-    alarms: Record<AlarmKey, aws.cloudwatch.MetricAlarm>;
+    alarms: Alarms;
   };
 
   /** Validated settings with defaults filled in. */
@@ -250,8 +254,9 @@ export class TokenRotator extends pulumi.ComponentResource {
     const topicArn: pulumi.Input<string> | undefined = alarmTopic?.arn ?? args.alarmTopicArn;
     const actions = topicArn === undefined ? [] : [topicArn];
 
-    const alarms = {} as Record<AlarmKey, aws.cloudwatch.MetricAlarm>;
-    for (const spec of alarmSpecs(settings)) {
+    const alarms = {} as Alarms;
+    // The RefreshEventsFailed metric exists only where the function has a bus to put events on.
+    for (const spec of alarmSpecs(settings, { refreshEvents: args.eventBusName !== undefined })) {
       alarms[spec.key] = new aws.cloudwatch.MetricAlarm(
         `${name}-${spec.resourceSuffix}`,
         {

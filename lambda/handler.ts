@@ -20,6 +20,7 @@ import {
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
+import { carriedListings, listingsTrustedUntil } from './batch-listing';
 import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
@@ -183,7 +184,14 @@ export function createHandler(deps: HandlerDeps = {}) {
       const results = await refreshMany(
         names,
         { ...sweepDeps, writeLimiter },
-        { force: e.action === 'refresh' ? e.force : false },
+        e.action === 'refresh'
+          ? { force: e.force }
+          : {
+              // The sweep's own listings: no DescribeSecret per credential while they are fresh.
+              listings: carriedListings(e.listings),
+              listingsUntil:
+                e.listedAt === undefined ? undefined : listingsTrustedUntil(e.listedAt, config.scheduleIntervalSeconds),
+            },
       );
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }

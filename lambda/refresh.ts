@@ -25,7 +25,7 @@ import type { CredentialListing } from './plan';
 import type { WriteLimiter } from './write-limiter';
 
 /** A listing as the sweep hands it over: the store's, or the planner's subset of it. */
-type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
+export type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
 
 /** What a refresh knows of the current token: from the listing's version id, else from a read. */
 interface CurrentToken {

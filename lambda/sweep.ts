@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
+import { type BatchEventOptions, batchEvents } from './batch-listing';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import { type RefreshDeps, refreshCredential } from './refresh';
 import { createWriteLimiter } from './write-limiter';
@@ -37,6 +38,8 @@ export interface SweepDeps extends RefreshDeps {
   writesPerSecond?: number | undefined;
   /** The sleep seam of the write pacing. */
   sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** The most bytes of one fan-out event (default MAX_BATCH_PAYLOAD_BYTES); a larger batch goes out as several. */
+  batchEventBytes?: number | undefined;
 }
 
 /** What one sweep did. */
@@ -87,7 +90,10 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const share = (size: number) =>
     deps.writesPerSecond === undefined || size === 0 ? undefined : (deps.writesPerSecond * size) / taken.length;
   const [local = [], ...remote] = chunk(taken, deps.batchSize);
-  const handedOff = remote.length > 0 ? await fanOut(remote, deps, share) : [];
+  const handedOff =
+    remote.length > 0
+      ? await fanOut(remote, deps, { listings: byName, listedAt: now, share, maxBytes: deps.batchEventBytes })
+      : [];
   const handed = new Set(handedOff);
   // Batches no invocation took (no function to call, or the invoke failed) stay due for the next
   // tick; they are reported as deferred so the summary and logs show them.
@@ -139,7 +145,15 @@ function expiriesAfter(
 export async function refreshMany(
   names: readonly string[],
   deps: SweepDeps,
-  options: { force?: boolean; listings?: Map<string, CredentialListing> } = {},
+  options: {
+    force?: boolean;
+    listings?: ReadonlyMap<string, CredentialListing>;
+    /**
+     * A refresh starting after this describes its credential instead of trusting the listing
+     * (a fan-out batch's listing, once past listingsTrustedUntil).
+     */
+    listingsUntil?: Date | undefined;
+  } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
   // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
   // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
@@ -151,9 +165,10 @@ export async function refreshMany(
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
         try {
+          const expired = options.listingsUntil !== undefined && deps.now().getTime() > options.listingsUntil.getTime();
           return await refreshCredential(name, refreshDeps, {
             force: options.force,
-            listing: options.listings?.get(name),
+            listing: expired ? undefined : options.listings?.get(name),
           });
         } catch (e) {
           // refreshCredential reports its failures as results; should one escape anyway, it is
@@ -178,32 +193,29 @@ function internalFailure(name: string, e: unknown): RefreshResult {
   };
 }
 
-/** Hands each batch to an asynchronous invocation of this function; returns the names handed off. */
+/**
+ * Hands each batch to an asynchronous invocation of this function, with the listings this sweep
+ * read (so its refreshes describe nothing); returns the names handed off.
+ */
 async function fanOut(
   batches: string[][],
   deps: SweepDeps,
-  share: (size: number) => number | undefined,
+  context: BatchEventOptions & { listings: ReadonlyMap<string, StoreListing> },
 ): Promise<string[]> {
   if (!deps.lambda || !deps.functionName) return [];
   const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
   const lambda = deps.lambda;
   const functionName = deps.functionName;
-  // Each batch is its own asynchronous invocation; a failed hand-off leaves those credentials due
+  // A batch whose listings would make too large an event goes out as several.
+  const events = batches.flatMap((names) => batchEvents(names, context.listings, context));
+  // Each event is its own asynchronous invocation; a failed hand-off leaves those credentials due
   // for the next tick, so it is counted, not thrown.
   const outcomes = await Promise.allSettled(
-    batches.map((credentials) =>
-      lambda.send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: 'Event',
-          Payload: new TextEncoder().encode(
-            JSON.stringify({ action: 'refresh-batch', credentials, writesPerSecond: share(credentials.length) }),
-          ),
-        }),
-      ),
+    events.map((event) =>
+      lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: event.payload })),
     ),
   );
-  return outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? (batches[i] ?? []) : []));
+  return outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? (events[i]?.credentials ?? []) : []));
 }
 
 /** Counts a sweep's or batch's results. */

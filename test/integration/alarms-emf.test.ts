@@ -4,12 +4,17 @@
  * environment and the schedule's exact input, against moto and the Sirv fake; the EMF lines it
  * prints are parsed as CloudWatch would, and each declared alarm is evaluated on them.
  *
+ * A rotator with an event bus puts its refresh events there: on a bus that exists in moto they
+ * are delivered, on one that does not PutEvents refuses them, and RefreshEventsFailed (declared
+ * only for such a rotator) must fire then, and only then.
+ *
  * The AWS/Lambda metrics (Errors, Invocations) are CloudWatch's own, not the bundle's: they are
  * modelled from the invocations made here (one Invocations datapoint per call, Errors 1 for a call
  * that threw and 0 otherwise, with the FunctionName dimension), as Lambda documents them.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { CreateEventBusCommand, DeleteEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
@@ -18,6 +23,7 @@ import { secretsManagerClient } from '../helpers/aws';
 import { tokenRecord } from '../helpers/token-record';
 import { REGION } from '../unit/infra/pulumi-mocks';
 import { type AlarmDefinition, type EmfDatapoint, parseEmf, watchedBy, wouldFire } from './alarm-evaluation';
+import { metricAlarmProblems } from './aws-constraints';
 import { invokeBundle, unpackBundle } from './bundle-process';
 import { alarmRequest, type Declared, declareRotator } from './declared-resources';
 
@@ -32,6 +38,8 @@ interface Case {
   badEvent?: boolean;
   /** No invocation at all in the period. */
   notInvoked?: boolean;
+  /** The rotator puts refresh events on a bus that exists (`delivered`) or on one that does not (`refused`). */
+  events?: 'delivered' | 'refused';
   /** Keys of the alarms that must be in ALARM afterwards; every other one must not. */
   fires: string[];
 }
@@ -51,9 +59,19 @@ const CASES: Record<string, Case> = {
   },
   'a crash': { credentials: ['fresh'], badEvent: true, fires: ['Errors'] },
   'no invocation': { credentials: [], notInvoked: true, fires: ['Invocations'] },
+  'refresh events delivered': { credentials: ['fresh', 'fresh'], events: 'delivered', fires: [] },
+  'refresh events the bus refuses': {
+    credentials: ['fresh', 'fresh'],
+    events: 'refused',
+    fires: ['RefreshEventsFailed'],
+  },
 };
 
+const BUS = `emf-bus-${RUN}`;
+const MISSING_BUS = `emf-missing-bus-${RUN}`;
+
 let sirv: SirvFake;
+let eventBridge: EventBridgeClient;
 let workDir: string;
 let closedPortUrl: string;
 const cleanup: { prefix: string; name: string }[] = [];
@@ -97,12 +115,15 @@ beforeAll(async () => {
   sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
   // Nothing listens there: a refresh against it fails like an issuer that is down.
   closedPortUrl = `http://127.0.0.1:${await freeLoopbackPort()}/v2/token`;
+  eventBridge = new EventBridgeClient({ region: REGION });
+  await eventBridge.send(new CreateEventBusCommand({ Name: BUS }));
 
   let n = 0;
   for (const [label, c] of Object.entries(CASES)) {
     n += 1;
     const prefix = `it-emf-${RUN}-${n}/`;
-    const declared = await declareRotator(`emf${RUN}c${n}`, { prefix });
+    const eventBusName = c.events === 'delivered' ? BUS : c.events === 'refused' ? MISSING_BUS : undefined;
+    const declared = await declareRotator(`emf${RUN}c${n}`, { prefix, ...(eventBusName ? { eventBusName } : {}) });
     for (const [i, kind] of c.credentials.entries()) await seed(prefix, kind, i);
     const schedule = declared.one('aws:scheduler/schedule:Schedule').inputs;
     const fnName = declared.one('aws:lambda/function:Function').inputs.name as string;
@@ -134,6 +155,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sirv?.close();
+  await eventBridge?.send(new DeleteEventBusCommand({ Name: BUS })).catch(() => undefined);
   if (workDir) await rm(workDir, { recursive: true, force: true });
   for (const { prefix, name } of cleanup) {
     await deleteCredentialSecrets({ client: secretsManagerClient({ region: REGION }), prefix }, name, {
@@ -157,30 +179,57 @@ describe('the alarms and the metrics the bundle emits', () => {
       ok: false,
       message: expect.stringContaining('unrecognised event'),
     });
-    expect(sirv.tokensIssued).toBeGreaterThanOrEqual(9);
+    // With a bus: two refreshes, two events; on the missing bus both are lost and counted, the
+    // refreshes stand.
+    const lost = (label: string) => {
+      const run = runs[label];
+      expect((run?.result as { result?: unknown } | undefined)?.result, label).toMatchObject({
+        refreshed: 2,
+        failed: 0,
+      });
+      return run?.points.filter((p) => p.metricName === 'RefreshEventsFailed').map((p) => p.value);
+    };
+    expect(lost('refresh events delivered')).toEqual([0]);
+    expect(lost('refresh events the bus refuses')).toEqual([2]);
+    // No bus, no such metric.
+    expect(lost('successes')).toEqual([]);
   });
 
-  it('agree on namespace, metric name, dimensions, statistic and unit', () => {
-    const { declared, points } = runs['successes, a failure and a rejection'] ?? {};
-    if (!declared || !points) throw new Error('no mixed run');
-    const emitted = points.filter((p) => p.namespace !== 'AWS/Lambda');
-    expect(emitted.length).toBeGreaterThan(0);
-    for (const alarm of alarmsOf(declared)) {
-      const watched = watchedBy(alarm, points);
-      expect(
-        watched.length,
-        `${alarm.MetricName}: no datapoint with namespace ${alarm.Namespace} and dimensions ${JSON.stringify(alarm.Dimensions)}`,
-      ).toBeGreaterThan(0);
-      // No unit on the alarm (it sees every unit) or the unit the Lambda publishes.
-      for (const p of watched) if (alarm.Unit !== undefined) expect(p.unit).toBe(alarm.Unit);
-      // Counts are summed; the expiry is a duration in seconds whose minimum matters.
-      const units = new Set(watched.map((p) => p.unit));
-      expect([...units], alarm.MetricName).toEqual([alarm.Statistic === 'Minimum' ? 'Seconds' : 'Count']);
+  it.each(['successes, a failure and a rejection', 'refresh events the bus refuses'])(
+    'agree on namespace, metric name, dimensions, statistic and unit (%s)',
+    (label) => {
+      const { declared, points } = runs[label] ?? {};
+      if (!declared || !points) throw new Error(`no run for ${label}`);
+      const emitted = points.filter((p) => p.namespace !== 'AWS/Lambda');
+      expect(emitted.length).toBeGreaterThan(0);
+      for (const alarm of alarmsOf(declared)) {
+        const watched = watchedBy(alarm, points);
+        expect(
+          watched.length,
+          `${alarm.MetricName}: no datapoint with namespace ${alarm.Namespace} and dimensions ${JSON.stringify(alarm.Dimensions)}`,
+        ).toBeGreaterThan(0);
+        // No unit on the alarm (it sees every unit) or the unit the Lambda publishes.
+        for (const p of watched) if (alarm.Unit !== undefined) expect(p.unit).toBe(alarm.Unit);
+        // Counts are summed; the expiry is a duration in seconds whose minimum matters.
+        const units = new Set(watched.map((p) => p.unit));
+        expect([...units], alarm.MetricName).toEqual([alarm.Statistic === 'Minimum' ? 'Seconds' : 'Count']);
+      }
+      // Every metric the bundle emits is watched, except the success count (a good-news metric).
+      const watchedNames = new Set(alarmsOf(declared).map((a) => a.MetricName));
+      const unwatched = [...new Set(emitted.map((p) => p.metricName))].filter((m) => !watchedNames.has(m));
+      expect(unwatched).toEqual(['RefreshSucceeded']);
+    },
+  );
+
+  it('declares RefreshEventsFailed only for a rotator with an event bus, within what CloudWatch accepts', () => {
+    for (const [label, c] of Object.entries(CASES)) {
+      const run = runs[label];
+      if (!run) throw new Error(`no run for ${label}`);
+      const alarms = run.declared.all('aws:cloudwatch/metricAlarm:MetricAlarm');
+      const events = alarms.filter((a) => a.inputs.metricName === 'RefreshEventsFailed');
+      expect(events, label).toHaveLength(c.events ? 1 : 0);
+      for (const a of events) expect(metricAlarmProblems(alarmRequest(a)), label).toEqual([]);
     }
-    // Every metric the bundle emits is watched, except the success count (a good-news metric).
-    const watchedNames = new Set(alarmsOf(declared).map((a) => a.MetricName));
-    const unwatched = [...new Set(emitted.map((p) => p.metricName))].filter((m) => !watchedNames.has(m));
-    expect(unwatched).toEqual(['RefreshSucceeded']);
   });
 
   it.each(Object.entries(CASES))('%s: exactly the alarms for that case fire', (label, c) => {

@@ -4,13 +4,20 @@
  * from the declared inputs; moto's answers decide what counts as handed off. The payloads moto
  * received (recording-proxy.ts says why they are taken on the way) are then given to the handler,
  * which must accept and refresh them. A batch nobody took (throttled, or no such function in moto)
- * must be reported as deferred and stay due for the next sweep.
+ * must be reported as deferred and stay due for the next sweep. And the Secrets Manager calls of
+ * each refresh in a fanned-out batch are counted by command (cold and warm container), as
+ * call-counts.test.ts counts them for the sweeping invocation: the same.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
+import { createHandler } from '../../lambda';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
 import { tokenRecord } from '../helpers/token-record';
@@ -34,7 +41,7 @@ let declared: Declared;
 let created: Created;
 const seeded: { prefix: string; name: string }[] = [];
 
-async function seed(prefix: string, name: string) {
+async function seed(prefix: string, name: string, issuer: SirvFake = sirv) {
   const now = Date.now();
   await createCredentialSecrets(
     { client: secretsManagerClient({ region: REGION }), prefix },
@@ -44,7 +51,7 @@ async function seed(prefix: string, name: string) {
         version: 1,
         issuer: {
           kind: 'sirv',
-          url: sirv.tokenUrl,
+          url: issuer.tokenUrl,
           allowInsecureHttp: true,
           clientId: CLIENT_ID,
           clientSecret: CLIENT_SECRET,
@@ -120,10 +127,16 @@ describe('fan-out through moto', () => {
     // moto's own record of the invocation: one log stream per invoke it ran (docker being absent).
     expect(await logStreamCount(created.functionName)).toBe(streamsBefore + accepted.length);
 
-    const handedOff = JSON.parse(accepted[0]?.payload ?? '{}') as { action: string; credentials: string[] };
+    const handedOff = JSON.parse(accepted[0]?.payload ?? '{}') as {
+      action: string;
+      credentials: string[];
+      listings?: Record<string, unknown>;
+    };
     const notTaken = JSON.parse(refused[0]?.payload ?? '{}') as { action: string; credentials: string[] };
     expect(handedOff.action).toBe('refresh-batch');
     expect(handedOff.credentials).toHaveLength(BATCH_SIZE);
+    // With the sweep's listing of each: the batch describes none of them.
+    expect(Object.keys(handedOff.listings ?? {}).sort()).toEqual([...handedOff.credentials].sort());
     expect(notTaken.credentials.length).toBeGreaterThan(0);
     const local = NAMES.filter((n) => !handedOff.credentials.includes(n) && !notTaken.credentials.includes(n));
     expect(local).toHaveLength(BATCH_SIZE);
@@ -180,4 +193,114 @@ describe('fan-out through moto', () => {
     const generations = await Promise.all(['m0', 'm1', 'm2'].map((n) => generationOf(MISSING_PREFIX, n)));
     expect(generations.sort()).toEqual([1, 1, 2]);
   });
+
+  it('refreshes a fanned-out batch with the calls of a refresh in the sweep: client read and put cold, the put alone warm, no DescribeSecret', async () => {
+    // Prepare: six due credentials in batches of two, on a Sirv fake that follows the handlers'
+    // clock; one container sweeps (its Lambda calls go through the proxy to moto), another takes
+    // the batches moto accepted, with exactly the payloads moto received.
+    let shiftMs = 0;
+    const now = () => new Date(Date.now() + shiftMs);
+    const clocked = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET }, now });
+    const prefix = `it-fan-${RUN}-calls/`;
+    const names = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+    for (const name of names) await seed(prefix, name, clocked);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const container = () => {
+      const sm = secretsManagerClient({ region: REGION });
+      const calls = countByCredential(sm, prefix);
+      const handler = createHandler({
+        secretsManager: sm,
+        lambda: new LambdaClient({ region: REGION, endpoint: proxy.endpoint }),
+        now,
+        random: () => 0.5,
+        env: { TOKEN_ROTATOR_PREFIX: prefix, TOKEN_ROTATOR_BATCH_SIZE: '2' },
+        logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
+        metrics: new Metrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
+      });
+      return { handler, calls };
+    };
+    const context = { getRemainingTimeInMillis: () => 600_000, invokedFunctionArn: created.functionArn };
+    const sweeper = container();
+    const batches = container();
+    /** One sweep, then every batch moto accepted run in the batch container: the calls of each. */
+    const tick = async (transform: (event: Record<string, unknown>) => Record<string, unknown> = (e) => e) => {
+      const before = proxy.invokes.length;
+      sweeper.calls.clear();
+      batches.calls.clear();
+      const sweep = await sweeper.handler({ action: 'sweep' }, context);
+      const handed = proxy.invokes.slice(before);
+      for (const invoke of handed)
+        expect(invoke).toMatchObject({ invocationType: 'Event', status: 202, reachedMoto: true });
+      const events = handed.map((i) => JSON.parse(i.payload) as Record<string, unknown>);
+      for (const event of events) {
+        expect(await batches.handler(transform(event), context)).toMatchObject({ refreshed: 2, failed: 0 });
+      }
+      return {
+        sweep,
+        remote: events.flatMap((e) => e.credentials as string[]),
+        local: Object.fromEntries(sweeper.calls),
+        batch: Object.fromEntries(batches.calls),
+      };
+    };
+
+    try {
+      // Act: cold (neither container has read a client document).
+      const cold = await tick();
+
+      // Assess: two batches handed off; every refresh, here or there, read its client and put.
+      expect(cold.sweep).toMatchObject({ listed: 6, due: 6, refreshed: 2, fannedOut: 4, deferred: 0 });
+      expect(cold.remote).toHaveLength(4);
+      const coldRefresh = { GetSecretValue: 1, PutSecretValue: 1 };
+      for (const name of cold.remote) expect(cold.batch[name], name).toEqual(coldRefresh);
+      for (const name of names.filter((n) => !cold.remote.includes(n)))
+        expect(cold.local[name], name).toEqual(coldRefresh);
+      expect(Object.keys(cold.batch).sort()).toEqual([...cold.remote].sort());
+      expect(cold.local['(listing)']).toEqual({ ListSecrets: 1 });
+
+      // Act: warm, two refresh intervals on (16 minutes: every 20-minute token is due again).
+      shiftMs += 16 * 60_000;
+      const warm = await tick();
+
+      // Assess: the same credentials handed off, to the container that refreshed them: the put alone.
+      // (Sorted: the two invokes go out at once and reach moto in either order.)
+      expect([...warm.remote].sort()).toEqual([...cold.remote].sort());
+      for (const name of warm.remote) expect(warm.batch[name], name).toEqual({ PutSecretValue: 1 });
+      for (const name of names.filter((n) => !warm.remote.includes(n)))
+        expect(warm.local[name], name).toEqual({ PutSecretValue: 1 });
+
+      // Act: the same, with the events as a sweep from before the listings sent them (names only).
+      shiftMs += 16 * 60_000;
+      const namesOnly = await tick(({ listings: _l, listedAt: _t, ...rest }) => rest);
+
+      // Assess: each of those refreshes describes its token secret first, the cost the listings save.
+      for (const name of namesOnly.remote) {
+        expect(namesOnly.batch[name], name).toEqual({ DescribeSecret: 1, PutSecretValue: 1 });
+      }
+      for (const name of names) expect(await generationOf(prefix, name)).toBe(4);
+    } finally {
+      stdout.mockRestore();
+      await clocked.close();
+    }
+  });
 });
+
+/**
+ * Counts the Secrets Manager calls `client` sends, by credential (from the secret id) and command;
+ * ListSecrets under `(listing)`. Counted once per `send`, before retries.
+ */
+function countByCredential(client: SecretsManagerClient, prefix: string): Map<string, Record<string, number>> {
+  const calls = new Map<string, Record<string, number>>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const id = (args.input as { SecretId?: string }).SecretId;
+      const key = id === undefined ? '(listing)' : id.slice(prefix.length).replace(/\/(token|client)$/, '');
+      const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      const entry = calls.get(key) ?? {};
+      entry[command] = (entry[command] ?? 0) + 1;
+      calls.set(key, entry);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countByCredential' },
+  );
+  return calls;
+}

@@ -171,10 +171,27 @@ describe('alarmSpecs', () => {
 
   it('keeps every alarm within CloudWatch limits (period a multiple of 60, period x evaluations <= 1 day)', () => {
     for (const interval of [60, 300, 3600, 86_400]) {
-      for (const spec of alarmSpecs({ scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval })) {
+      const settings = { scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval };
+      for (const spec of alarmSpecs(settings, { refreshEvents: true })) {
         expect(spec.period % 60).toBe(0);
         expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(86_400);
       }
     }
+  });
+
+  it('adds the RefreshEventsFailed alarm only for a rotator that puts refresh events on a bus', () => {
+    const settings = { scheduleIntervalSeconds: 300, secondsToExpiryThreshold: 600 };
+    const keys = (specs: ReturnType<typeof alarmSpecs>) => specs.map((s) => s.key);
+    expect(keys(alarmSpecs(settings))).not.toContain('refreshEventsFailed');
+    expect(keys(alarmSpecs(settings, { refreshEvents: true }))).toEqual([
+      ...keys(alarmSpecs(settings)),
+      'refreshEventsFailed',
+    ]);
+    expect(alarmSpecs(settings, { refreshEvents: true }).at(-1)).toMatchObject({
+      metricName: 'RefreshEventsFailed',
+      period: 300,
+      statistic: 'Sum',
+      threshold: 1,
+    });
   });
 });

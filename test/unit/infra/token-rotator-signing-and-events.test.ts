@@ -1,7 +1,7 @@
 /**
  * TokenRotator's `signingKeyArns` and `eventBusName`: the role policy gains `kms:Sign` on those
- * keys and `events:PutEvents` on that bus, the function learns the bus from its environment, and
- * neither appears when not asked for.
+ * keys and `events:PutEvents` on that bus, the function learns the bus from its environment, an
+ * alarm watches the events it could not deliver, and none of it appears when not asked for.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +43,8 @@ async function deploy(name: string, args: TokenRotatorArgs = {}) {
       variables: Record<string, string>;
     }
   ).variables;
-  return { policy, env };
+  await Promise.all(Object.values(rotator.resources.alarms).map((a) => promiseOf(a.urn)));
+  return { policy, env, rotator };
 }
 
 describe('TokenRotator with KMS signing keys and an event bus', () => {
@@ -63,6 +64,38 @@ describe('TokenRotator with KMS signing keys and an event bus', () => {
     expect(policy.Statement.map((s) => s.Sid)).not.toContain('SignWithCredentialKeys');
     expect(policy.Statement.map((s) => s.Sid)).not.toContain('PutRefreshEvents');
     expect(env).not.toHaveProperty('TOKEN_ROTATOR_EVENT_BUS');
+  });
+
+  it('alarms on RefreshEventsFailed when it puts events on a bus, notifying the alarm topic', async () => {
+    const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:platform-alarms`;
+    const { rotator } = await deploy('evt', { eventBusName: 'platform-events', alarmTopicArn: TOPIC });
+    const alarm = recorder.find('aws:cloudwatch/metricAlarm:MetricAlarm', 'evt-refresh-events-failed').inputs;
+    expect(alarm).toMatchObject({
+      namespace: 'TokenRotator',
+      metricName: 'RefreshEventsFailed',
+      dimensions: { service: 'token-rotator' },
+      statistic: 'Sum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [TOPIC],
+      okActions: [TOPIC],
+    });
+    expect(alarm.alarmDescription).toMatch(/events:PutEvents/);
+    const arns = await promiseOf(rotator.alarmArns);
+    expect(arns.refreshEventsFailed).toEqual(expect.any(String));
+    expect(Object.keys(arns)).toHaveLength(7);
+  });
+
+  it('declares no RefreshEventsFailed alarm without a bus (the metric is never emitted there)', async () => {
+    const { rotator } = await deploy('noevt');
+    const alarms = recorder.resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm');
+    expect(alarms.map((a) => a.inputs.metricName)).not.toContain('RefreshEventsFailed');
+    expect(alarms).toHaveLength(6);
+    expect(await promiseOf(rotator.alarmArns)).not.toHaveProperty('refreshEventsFailed');
+    expect(rotator.resources.alarms.refreshEventsFailed).toBeUndefined();
   });
 
   it('refuses an alias in signingKeyArns, naming the entry', () => {

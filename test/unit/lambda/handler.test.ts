@@ -10,6 +10,7 @@ import { captureProcessOutput } from '../../helpers/process-output';
 import {
   at,
   clientIdOf,
+  frozenClock,
   type IssuerAnswer,
   NOW,
   PLANTED_SECRET,
@@ -253,6 +254,113 @@ describe('handler event routing', () => {
   ])('throws a clear error for %s', async (_what, event) => {
     const { handler } = handlerWith();
     await expect(handler(event, CONTEXT)).rejects.toThrow(/token-rotator: unrecognised event; expected/);
+  });
+});
+
+describe('handler fan-out batches', () => {
+  /** The Secrets Manager calls since the last reset, by command. */
+  function callsByCommand(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of sm.mock.calls()) {
+      const command = c.args[0].constructor.name.replace(/Command$/, '');
+      counts[command] = (counts[command] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** Runs a sweep of twelve due credentials in batches of ten: c10 and c11 are handed off. */
+  async function sweepHandingOff(sweeper: ReturnType<typeof handlerWith>['handler']) {
+    lambdaMock.resetHistory();
+    await sweeper({ action: 'sweep' }, CONTEXT);
+    const invokes = lambdaMock.commandCalls(InvokeCommand);
+    expect(invokes).toHaveLength(1);
+    const event = JSON.parse(new TextDecoder().decode(invokes[0]?.args[0].input.Payload as Uint8Array));
+    expect(event.credentials).toEqual(['c10', 'c11']);
+    return event;
+  }
+
+  const names = Array.from({ length: 12 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+
+  it('refreshes a batch with the listings the sweep handed it: client read and put when cold, the put alone when warm', async () => {
+    // Prepare: one container sweeps, another (a fresh one) takes the batch.
+    for (const name of names) addSirv(name);
+    const clock = frozenClock();
+    const issuer = sirvIssuer();
+    const sweeper = handlerWith({}, { now: clock.now, fetch: issuer.fetch }).handler;
+    const batch = handlerWith({}, { now: clock.now, fetch: issuer.fetch }).handler;
+
+    // Act: cold.
+    const cold = await sweepHandingOff(sweeper);
+    sm.mock.resetHistory();
+    const coldResult = await batch(cold, CONTEXT);
+
+    // Assess: what a refresh in the sweeping invocation costs, no DescribeSecret.
+    expect(coldResult).toMatchObject({ refreshed: 2, failed: 0 });
+    expect(callsByCommand()).toEqual({ GetSecretValue: 2, PutSecretValue: 2 });
+
+    // Act: warm, one refresh interval on.
+    clock.advance(1000);
+    const warm = await sweepHandingOff(sweeper);
+    sm.mock.resetHistory();
+    const warmResult = await batch(warm, CONTEXT);
+
+    // Assess
+    expect(warmResult).toMatchObject({ refreshed: 2, failed: 0 });
+    expect(callsByCommand()).toEqual({ PutSecretValue: 2 });
+  });
+
+  it('still takes a batch event of names only (from before the listings), describing each token secret first', async () => {
+    addSirv('a');
+    addSirv('b');
+    const { handler } = handlerWith();
+    const result = await handler({ action: 'refresh-batch', credentials: ['a', 'b'] }, CONTEXT);
+    expect(result).toMatchObject({ refreshed: 2, failed: 0 });
+    expect(callsByCommand()).toEqual({ DescribeSecret: 2, GetSecretValue: 2, PutSecretValue: 2 });
+  });
+
+  /**
+   * A batch event that waited `seconds` after its sweep, while c10 was refreshed by a forced
+   * targeted refresh; the calls and outcome of running it then. The schedule interval here is the
+   * default minute: carried listings are trusted for 54 s (0.9 of it).
+   */
+  async function lateBatch(seconds: number) {
+    for (const name of names) addSirv(name);
+    const clock = frozenClock();
+    const { handler } = handlerWith({}, { now: clock.now });
+    const event = await sweepHandingOff(handler);
+    await handler({ credentials: ['c10'], force: true }, CONTEXT);
+    const meanwhile = sm.secrets.get(`${PREFIX}c10/token`)?.versionId;
+    clock.advance(seconds);
+    sm.mock.resetHistory();
+    const result = await handler(event, CONTEXT);
+    return { result, calls: callsByCommand(), c10Kept: sm.secrets.get(`${PREFIX}c10/token`)?.versionId === meanwhile };
+  }
+
+  it('uses carried listings inside the bound (53 s): no DescribeSecret, and c10 refreshed again as the sweep itself would', async () => {
+    const { result, calls, c10Kept } = await lateBatch(53);
+    expect(result).toMatchObject({ refreshed: 2, skipped: 0, failed: 0 });
+    // c11's client document is read: this container had not read it.
+    expect(calls).toEqual({ GetSecretValue: 1, PutSecretValue: 2 });
+    expect(c10Kept).toBe(false);
+  });
+
+  it('describes past the bound (55 s), as with names only, and skips c10 refreshed meanwhile', async () => {
+    const { result, calls, c10Kept } = await lateBatch(55);
+    expect(result).toMatchObject({ refreshed: 1, skipped: 1, failed: 0 });
+    expect(calls).toEqual({ DescribeSecret: 2, GetSecretValue: 1, PutSecretValue: 1 });
+    expect(c10Kept).toBe(true);
+  });
+
+  it('refuses a batch event whose listings are not of its credentials, or come without listedAt', async () => {
+    const { handler } = handlerWith();
+    const listing = { versionId: 'v-1', clientVersion: 'c-1' };
+    for (const event of [
+      { action: 'refresh-batch', credentials: ['a'], listedAt: 1_800_000_000, listings: { b: listing } },
+      { action: 'refresh-batch', credentials: ['a'], listings: { a: listing } },
+    ]) {
+      await expect(handler(event, CONTEXT)).rejects.toThrow(/unrecognised event/);
+    }
+    expect(sm.mock.calls()).toHaveLength(0);
   });
 });
 

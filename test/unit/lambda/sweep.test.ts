@@ -164,9 +164,27 @@ describe('sweep', () => {
     }
     const payloads = invokes.map(
       (input) =>
-        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as { action: string; credentials: string[] },
+        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as {
+          action: string;
+          credentials: string[];
+          listings: Record<string, { versionId?: string; clientVersion?: string }>;
+          listedAt: number;
+        },
     );
-    expect(payloads.map((p) => Object.keys(p).sort())).toEqual(Array(3).fill(['action', 'credentials']));
+    // Since the fan-out listings: each batch also carries what the sweep listed, and when.
+    expect(payloads.map((p) => Object.keys(p).sort())).toEqual(
+      Array(3).fill(['action', 'credentials', 'listedAt', 'listings']),
+    );
+    for (const p of payloads) {
+      expect(p.listedAt).toBe(Math.floor(NOW.getTime() / 1000));
+      expect(Object.keys(p.listings)).toEqual(p.credentials);
+      for (const name of p.credentials) {
+        expect(p.listings[name]).toEqual({
+          versionId: sm.secrets.get(`${PREFIX}${name}/token`)?.versionId,
+          clientVersion: `client-${name}-1`,
+        });
+      }
+    }
     expect(payloads.map((p) => p.action)).toEqual(Array(3).fill('refresh-batch'));
     expect(payloads.map((p) => p.credentials.length)).toEqual([10, 10, 5]);
     expect(payloads.flatMap((p) => p.credentials)).toEqual(names.slice(10));
@@ -174,6 +192,46 @@ describe('sweep', () => {
     expect(writtenCredentials()).toEqual(names.slice(0, 10));
     expect(issuer.calls.map((c) => c.clientId)).toEqual(names.slice(0, 10).map(clientIdOf));
     expect(summary).toMatchObject({ due: 35, refreshed: 10, fannedOut: 25 });
+  });
+
+  it('splits a batch whose listings would pass the event bound over several invocations, each with its share of the write rate', async () => {
+    // Prepare: 25 credentials to hand off in batches of 20 and 5, events of at most 700 bytes
+    // (about 7 credentials with their listings); the third event is refused.
+    const names = fleet(45);
+    lambdaMock
+      .on(InvokeCommand)
+      .resolvesOnce({ StatusCode: 202 })
+      .resolvesOnce({ StatusCode: 202 })
+      .rejectsOnce(new Error('TooManyRequestsException'))
+      .resolves({ StatusCode: 202 });
+
+    // Act
+    const summary = await sweep(
+      sweepDeps({
+        fetch: sirvIssuer().fetch,
+        batchSize: 20,
+        writesPerSecond: 3,
+        sleep: async () => {},
+        batchEventBytes: 700,
+      }),
+    );
+
+    // Assess: every credential in exactly one event, each event within the bound and valid.
+    const payloads = lambdaMock.commandCalls(InvokeCommand).map((c) => c.args[0].input.Payload as Uint8Array);
+    for (const p of payloads) expect(p.length).toBeLessThanOrEqual(700);
+    const events = payloads.map((p) => JSON.parse(new TextDecoder().decode(p)));
+    // More events than the two batches, none mixing them.
+    expect(events.length).toBeGreaterThan(3);
+    expect(events.flatMap((e) => e.credentials)).toEqual(names.slice(20));
+    expect(events.at(-1)?.credentials).toEqual(names.slice(40));
+    for (const e of events) expect(Object.keys(e.listings)).toEqual(e.credentials);
+    // 3 writes/s over 45: each event carries 1/15 per second for each credential it holds.
+    for (const e of events) expect(e.writesPerSecond).toBeCloseTo(e.credentials.length / 15, 9);
+    // The refused event's credentials, and only those, stay due.
+    const refused = events[2]?.credentials ?? [];
+    expect(refused.length).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ refreshed: 20, fannedOut: 25 - refused.length, deferred: refused.length });
+    expect(summary.results.filter((r) => 'deferred' in r).map((r) => r.credential)).toEqual(refused);
   });
 
   it('counts a failed hand-off without throwing, leaving those credentials due for the next tick', async () => {
