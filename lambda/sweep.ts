@@ -25,8 +25,11 @@ export interface SweepDeps extends RefreshDeps {
   remainingMs: () => number;
   /** Stop starting refreshes when less than this remains. */
   reserveMs: number;
-  /** For fan-out: a Lambda client and this function's name or ARN. */
-  lambda?: LambdaClient | undefined;
+  /**
+   * For fan-out: a Lambda client (or what creates it on the first fan-out, so a sweep that does
+   * not fan out never loads the Lambda SDK) and this function's name or ARN.
+   */
+  lambda?: LambdaClient | (() => Promise<LambdaClient>) | undefined;
   functionName?: string | undefined;
   /**
    * Secrets Manager writes per second for this sweep and its fan-out together. A sweep hands
@@ -185,8 +188,9 @@ async function fanOut(
   share: (size: number) => number | undefined,
 ): Promise<string[]> {
   if (!deps.lambda || !deps.functionName) return [];
-  const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  const lambda = deps.lambda;
+  // The Lambda SDK is a chunk of its own in the bundle: only a sweep that fans out loads it.
+  const { InvokeCommand } = await import('../core/lambda-sdk.js');
+  const lambda = typeof deps.lambda === 'function' ? await deps.lambda() : deps.lambda;
   const functionName = deps.functionName;
   // Each batch is its own asynchronous invocation; a failed hand-off leaves those credentials due
   // for the next tick, so it is counted, not thrown.
