@@ -12,7 +12,6 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
 import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
-import { kmsKeySigner } from '../core/kms-signer';
 import {
   type Deferred,
   type IssueResult,
@@ -91,7 +90,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       // The Lambda, KMS and EventBridge clients are created (and their SDKs imported, each a chunk
       // of the bundle of its own) on first use: an idle sweep uses none of them.
       lambda: deps.lambda ?? once(async () => new (await import('../core/lambda-sdk.js')).LambdaClient({})),
-      keySigner: kmsKeySigner(deps.kms),
+      keySigner: lazyKeySigner(deps.kms),
       eventBridge: config.eventBusName
         ? once(async () => deps.eventBridge ?? new (await import('./eventbridge-sdk.js')).EventBridgeClient({}))
         : undefined,
@@ -237,6 +236,18 @@ function view(summary: SweepSummary): SweepSummaryView {
   return {
     ...rest,
     failures: results.flatMap((r) => ('ok' in r && !r.ok ? [{ credential: r.credential, code: r.error.code }] : [])),
+  };
+}
+
+/**
+ * The container's one KMS signer (so one KMS client), its module imported by the first KMS-signed
+ * credential: in the bundle, KMS signing and its client are chunks no other sweep loads.
+ */
+function lazyKeySigner(kms: KMSClient | undefined): KeySigner {
+  const signer = once(async () => (await import('../core/kms-signer.js')).kmsKeySigner(kms));
+  return {
+    signRs256: async (keyId, message, credential) => (await signer()).signRs256(keyId, message, credential),
+    publicKeyPem: async (keyId, credential) => (await signer()).publicKeyPem(keyId, credential),
   };
 }
 

@@ -8,7 +8,7 @@ import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
-import { type RefreshDeps, refreshCredential } from './refresh';
+import type { RefreshDeps } from './refresh';
 import { createWriteLimiter } from './write-limiter';
 
 /** The part of a schedule interval a tick's writes are planned into. */
@@ -146,6 +146,10 @@ export async function refreshMany(
 ): Promise<(RefreshResult | Deferred)[]> {
   // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
   // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
+  if (names.length === 0) return [];
+  // Loaded by the first refresh, not at cold start (a chunk of its own in the Lambda bundle): an
+  // idle sweep refreshes nothing.
+  const { refreshCredential } = await import('./refresh.js');
   const issuerLimit = pLimit(deps.concurrency);
   const limit = pLimit(deps.concurrency * 2);
   const refreshDeps = { ...deps, issuerLimit };

@@ -61,6 +61,8 @@ const LAZY_INPUTS = [
   /node_modules\/@aws-sdk\/client-lambda\//,
   /node_modules\/jose\//,
   /^core\/issuers\//,
+  /^core\/kms-signer\.ts$/,
+  /^lambda\/refresh\.ts$/,
 ];
 
 let sirv: SirvFake;
