@@ -144,12 +144,12 @@ export async function refreshMany(
   deps: SweepDeps,
   options: { force?: boolean; listings?: Map<string, CredentialListing> } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
-  // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
-  // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
   if (names.length === 0) return [];
   // Loaded by the first refresh, not at cold start (a chunk of its own in the Lambda bundle): an
   // idle sweep refreshes nothing.
   const { refreshCredential } = await import('./refresh.js');
+  // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
+  // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
   const issuerLimit = pLimit(deps.concurrency);
   const limit = pLimit(deps.concurrency * 2);
   const refreshDeps = { ...deps, issuerLimit };
