@@ -34,19 +34,21 @@ const RSA_SIGNING_SPECS = new Set(['RSA_2048', 'RSA_3072', 'RSA_4096']);
  */
 export function kmsKeySigner(client?: KMSClient): KeySigner {
   let kms = client;
-  const sdk = () => require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
-  const clientOf = () => {
-    kms ??= new (sdk().KMSClient)({});
+  // Imported on first use, not with this module: in the Lambda bundle it is a chunk of its own, so
+  // a sweep that signs nothing with KMS never loads (or parses) the KMS client.
+  const sdk = () => import('./kms-sdk.js');
+  const clientOf = async () => {
+    kms ??= new (await sdk()).KMSClient({});
     return kms;
   };
   return {
     async signRs256(keyId, message, credential) {
       // moto (and KMS) sign a RAW message as given; a DIGEST is only needed past KMS's RAW limit.
       const raw = message.byteLength <= KMS_MAX_RAW_MESSAGE_BYTES;
-      const { SignCommand } = sdk();
+      const { SignCommand } = await sdk();
       let signature: Uint8Array | undefined;
       try {
-        ({ Signature: signature } = await clientOf().send(
+        ({ Signature: signature } = await (await clientOf()).send(
           new SignCommand({
             KeyId: keyId,
             SigningAlgorithm: KMS_RS256,
@@ -67,10 +69,10 @@ export function kmsKeySigner(client?: KMSClient): KeySigner {
     },
 
     async publicKeyPem(keyId, credential) {
-      const { GetPublicKeyCommand } = sdk();
+      const { GetPublicKeyCommand } = await sdk();
       let answer: import('@aws-sdk/client-kms').GetPublicKeyCommandOutput;
       try {
-        answer = await clientOf().send(new GetPublicKeyCommand({ KeyId: keyId }));
+        answer = await (await clientOf()).send(new GetPublicKeyCommand({ KeyId: keyId }));
       } catch (e) {
         throw classifyKmsError(e, credential, keyId, 'GetPublicKey');
       }

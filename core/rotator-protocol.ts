@@ -306,7 +306,9 @@ export async function invokeRotator(
   options: InvokeRotatorOptions = {},
 ): Promise<RotatorReply> {
   // Loaded on first use: the provider is serialized with its closures, and most readers never invoke.
-  const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  // An import(), not a require(): the Lambda bundle carries this module, and esbuild splits only
+  // an import() into a chunk loaded when reached.
+  const { InvokeCommand } = await import('./lambda-sdk.js');
   const output: InvokeCommandOutput = await lambda.send(
     new InvokeCommand({
       FunctionName: functionName,

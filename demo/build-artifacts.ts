@@ -12,8 +12,8 @@ const execFileAsync = promisify(execFile);
 
 /** The repository this file is in. */
 export const REPO_ROOT = resolve(__dirname, '..');
-/** The rotator bundle the demo loads. */
-export const LAMBDA_BUNDLE = join(REPO_ROOT, 'dist', 'lambda-bundle', 'index.js');
+/** The rotator bundle's entry, which the demo imports (its chunks sit beside it). */
+export const LAMBDA_BUNDLE = join(REPO_ROOT, 'dist', 'lambda-bundle', 'index.mjs');
 
 /** The product sources `dist/` and the bundle are built from (what tsconfig.build.json includes). */
 const SOURCE_DIRS = ['core', 'provider', 'lambda', 'infra', 'reader', 'cli'];

@@ -1,9 +1,10 @@
 /**
- * The rotator as the demo runs it: the built Lambda bundle (`dist/lambda-bundle/index.js`, what
- * `TokenRotator` deploys), loaded into this process and invoked with `{"action":"sweep"}` once per
+ * The rotator as the demo runs it: the built Lambda bundle (`dist/lambda-bundle/index.mjs` and
+ * its chunks, what `TokenRotator` deploys), imported into this process and invoked with `{"action":"sweep"}` once per
  * simulated minute, as EventBridge Scheduler would. Its clock, AWS clients, logger and metrics are
  * the handler's own seams.
  */
+import { pathToFileURL } from 'node:url';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type * as lambdaModule from '../lambda/index';
@@ -31,12 +32,13 @@ export interface DemoRotatorOptions {
 const INVOCATION_BUDGET_MS = 120_000;
 
 /**
- * Loads the bundle at `bundlePath` and builds its handler with the demo's seams.
+ * Imports the bundle's entry at `bundlePath` (an ES module, as the Lambda runtime imports it) and
+ * builds its handler with the demo's seams.
  *
  * @throws when the file does not export `createHandler` (an old or foreign build: rebuild it).
  */
-export function loadRotatorBundle(bundlePath: string, options: DemoRotatorOptions): DemoRotator {
-  const loaded = require(bundlePath) as Partial<typeof lambdaModule>;
+export async function loadRotatorBundle(bundlePath: string, options: DemoRotatorOptions): Promise<DemoRotator> {
+  const loaded = (await import(pathToFileURL(bundlePath).href)) as Partial<typeof lambdaModule>;
   if (typeof loaded.createHandler !== 'function') {
     throw new Error(`${bundlePath} does not export createHandler; rebuild it with "npm run build:lambda".`);
   }

@@ -317,14 +317,14 @@ class DemoRun {
   // 3. The accelerated run
 
   /** What the run drives: the rotator bundle, the workload and the status report's context. */
-  private runParts() {
+  private async runParts() {
     const fakes = this.fakes as IssuerFakes;
     const awsConfig = motoClientConfig(this.endpoint);
     const secretsManager = new SecretsManagerClient(awsConfig);
     this.cleanups.push({ label: 'close the AWS client', run: async () => secretsManager.destroy() });
-    let rotator: ReturnType<typeof loadRotatorBundle>;
+    let rotator: Awaited<ReturnType<typeof loadRotatorBundle>>;
     try {
-      rotator = loadRotatorBundle(LAMBDA_BUNDLE, { prefix: this.prefix, now: this.clock.now });
+      rotator = await loadRotatorBundle(LAMBDA_BUNDLE, { prefix: this.prefix, now: this.clock.now });
     } catch (error) {
       throw new SetupFailure('loading the rotator bundle', error);
     }
@@ -351,7 +351,7 @@ class DemoRun {
   }
 
   private async rotate(): Promise<void> {
-    const { rotator, workload, statusContext, names } = this.runParts();
+    const { rotator, workload, statusContext, names } = await this.runParts();
     const view = new LiveStatusView(this.out, this.colour, PLAIN_TABLE_INTERVAL_MS);
     const tally = new RotationTally();
 

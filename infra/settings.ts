@@ -63,7 +63,10 @@ export interface TokenRotatorArgs {
    * every token before it gets that close to expiry.
    */
   secondsToExpiryThreshold?: number;
-  /** The directory of the esbuild bundle (`index.js`). Default: this package's `dist/lambda-bundle`. */
+  /**
+   * The directory of the esbuild bundle (`index.mjs` and its chunks; a bundle of your own may be an
+   * `index.js`). Default: this package's `dist/lambda-bundle`.
+   */
   bundleDir?: string;
   /**
    * Lambda function name (also the log group's and the schedule's). Default: the component name
@@ -104,6 +107,11 @@ const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)+$/;
 const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const SNS_TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/**
+ * Files the nodejs22.x runtime resolves the handler setting `index.handler` to (it tries them in
+ * this order, .js as CommonJS): our build writes index.mjs.
+ */
+const HANDLER_FILES = ['index.js', 'index.mjs', 'index.cjs'];
 
 /** Where the project and stack come from; a seam so tests and callers need no global state. */
 export interface SettingsContext {
@@ -186,8 +194,8 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
   }
 
   const bundleDir = resolve(args.bundleDir ?? defaultBundleDir());
-  if (!existsSync(join(bundleDir, 'index.js'))) {
-    fail('bundleDir', `no index.js in ${bundleDir}; run "npm run build:lambda" first`);
+  if (!HANDLER_FILES.some((file) => existsSync(join(bundleDir, file)))) {
+    fail('bundleDir', `no index.mjs (or index.js) in ${bundleDir}; run "npm run build:lambda" first`);
   }
 
   const first = issues[0];

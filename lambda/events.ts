@@ -112,7 +112,9 @@ export async function publishRefreshEvents(
   deps: PublishDeps,
 ): Promise<PublishOutcome> {
   if (events.length === 0) return { published: 0, failed: 0 };
-  const { PutEventsCommand } = require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
+  // Imported here, not with the module: in the Lambda bundle the EventBridge client is a chunk of
+  // its own, loaded by the first sweep that has an event to put.
+  const { PutEventsCommand } = await import('./eventbridge-sdk.js');
   const time = deps.now();
   let published = 0;
   let failed = 0;

@@ -12,7 +12,6 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
 import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
-import { kmsKeySigner } from '../core/kms-signer';
 import {
   type Deferred,
   type IssueResult,
@@ -68,9 +67,9 @@ export function createHandler(deps: HandlerDeps = {}) {
     | {
         config: RotatorConfig;
         secretsManager: SecretsManagerClient;
-        lambda: LambdaClient;
+        lambda: LambdaClient | (() => Promise<LambdaClient>);
         keySigner: KeySigner;
-        eventBridge: EventBridgeClient | undefined;
+        eventBridge: (() => Promise<EventBridgeClient>) | undefined;
         logger: Logger;
         metrics: Metrics;
         clientCache: ClientDocumentCache;
@@ -82,7 +81,6 @@ export function createHandler(deps: HandlerDeps = {}) {
     const config = rotatorConfigFromEnv(deps.env ?? process.env);
     const { SecretsManagerClient: SM } =
       require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-    const { LambdaClient: L } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
     const { Logger: PowertoolsLogger } =
       require('@aws-lambda-powertools/logger') as typeof import('@aws-lambda-powertools/logger');
     const { Metrics: PowertoolsMetrics } =
@@ -90,10 +88,13 @@ export function createHandler(deps: HandlerDeps = {}) {
     ready = {
       config,
       secretsManager: deps.secretsManager ?? new SM({}),
-      lambda: deps.lambda ?? new L({}),
-      // Its KMS client is created on the first KMS-signed credential only.
-      keySigner: kmsKeySigner(deps.kms),
-      eventBridge: config.eventBusName ? (deps.eventBridge ?? newEventBridgeClient()) : undefined,
+      // The Lambda, KMS and EventBridge clients are created (and their SDKs imported, each a chunk
+      // of the bundle of its own) on first use: an idle sweep uses none of them.
+      lambda: deps.lambda ?? once(async () => new (await import('../core/lambda-sdk.js')).LambdaClient({})),
+      keySigner: lazyKeySigner(deps.kms),
+      eventBridge: config.eventBusName
+        ? once(async () => deps.eventBridge ?? new (await import('./eventbridge-sdk.js')).EventBridgeClient({}))
+        : undefined,
       logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
       metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
       // Lives as long as the container: a warm sweep reads no client document that did not change.
@@ -195,14 +196,19 @@ export function createHandler(deps: HandlerDeps = {}) {
       );
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
-    const events =
-      eventBridge && config.eventBusName
-        ? await publishRefreshEvents(refreshEvents(summary.results), {
-            eventBridge,
-            eventBusName: config.eventBusName,
-            now,
-          })
-        : undefined;
+    let events: PublishOutcome | undefined;
+    if (eventBridge && config.eventBusName) {
+      const outcomes = refreshEvents(summary.results);
+      // An idle sweep has no event to put: it never creates the EventBridge client.
+      events =
+        outcomes.length === 0
+          ? { published: 0, failed: 0 }
+          : await publishRefreshEvents(outcomes, {
+              eventBridge: await eventBridge(),
+              eventBusName: config.eventBusName,
+              now,
+            });
+    }
     record(summary, logger, metrics, events);
     if (e.action === 'refresh') return { results: summary.results };
     return view(summary);
@@ -241,10 +247,25 @@ function view(summary: SweepSummary): SweepSummaryView {
   };
 }
 
-function newEventBridgeClient(): EventBridgeClient {
-  const { EventBridgeClient: EB } =
-    require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
-  return new EB({});
+/**
+ * The container's one KMS signer (so one KMS client), its module imported by the first KMS-signed
+ * credential: in the bundle, KMS signing and its client are chunks no other sweep loads.
+ */
+function lazyKeySigner(kms: KMSClient | undefined): KeySigner {
+  const signer = once(async () => (await import('../core/kms-signer.js')).kmsKeySigner(kms));
+  return {
+    signRs256: async (keyId, message, credential) => (await signer()).signRs256(keyId, message, credential),
+    publicKeyPem: async (keyId, credential) => (await signer()).publicKeyPem(keyId, credential),
+  };
+}
+
+/** `create`, run on the first call only; every later call gets the same promise. */
+function once<T>(create: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= create();
+    return made;
+  };
 }
 
 function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?: PublishOutcome): void {

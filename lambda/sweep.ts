@@ -9,7 +9,7 @@ import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type BatchEventOptions, batchEvents } from './batch-listing';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
-import { type RefreshDeps, refreshCredential } from './refresh';
+import type { RefreshDeps } from './refresh';
 import { createWriteLimiter } from './write-limiter';
 
 /** The part of a schedule interval a tick's writes are planned into. */
@@ -26,8 +26,11 @@ export interface SweepDeps extends RefreshDeps {
   remainingMs: () => number;
   /** Stop starting refreshes when less than this remains. */
   reserveMs: number;
-  /** For fan-out: a Lambda client and this function's name or ARN. */
-  lambda?: LambdaClient | undefined;
+  /**
+   * For fan-out: a Lambda client (or what creates it on the first fan-out, so a sweep that does
+   * not fan out never loads the Lambda SDK) and this function's name or ARN.
+   */
+  lambda?: LambdaClient | (() => Promise<LambdaClient>) | undefined;
   functionName?: string | undefined;
   /**
    * Secrets Manager writes per second for this sweep and its fan-out together. A sweep hands
@@ -155,6 +158,10 @@ export async function refreshMany(
     listingsUntil?: Date | undefined;
   } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
+  if (names.length === 0) return [];
+  // Loaded by the first refresh, not at cold start (a chunk of its own in the Lambda bundle): an
+  // idle sweep refreshes nothing.
+  const { refreshCredential } = await import('./refresh.js');
   // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
   // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
   const issuerLimit = pLimit(deps.concurrency);
@@ -203,8 +210,9 @@ async function fanOut(
   context: BatchEventOptions & { listings: ReadonlyMap<string, StoreListing> },
 ): Promise<string[]> {
   if (!deps.lambda || !deps.functionName) return [];
-  const { InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  const lambda = deps.lambda;
+  // The Lambda SDK is a chunk of its own in the bundle: only a sweep that fans out loads it.
+  const { InvokeCommand } = await import('../core/lambda-sdk.js');
+  const lambda = typeof deps.lambda === 'function' ? await deps.lambda() : deps.lambda;
   const functionName = deps.functionName;
   // A batch whose listings would make too large an event goes out as several.
   const events = batches.flatMap((names) => batchEvents(names, context.listings, context));

@@ -38,8 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         timeout: 5 * 60_000,
       });
       const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
-      if (!packed?.files.some((f) => f.path === 'dist/lambda-bundle/index.js')) {
-        throw new Error('npm pack: the tarball has no dist/lambda-bundle/index.js (was dist/ rebuilt meanwhile?)');
+      if (!packed?.files.some((f) => f.path === 'dist/lambda-bundle/index.mjs')) {
+        throw new Error('npm pack: the tarball has no dist/lambda-bundle/index.mjs (was dist/ rebuilt meanwhile?)');
       }
       return join(packDir, packed.filename);
     })(),

@@ -32,8 +32,13 @@ describe('the packed package', () => {
     // Assess
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
-    expect(files).toContain('dist/lambda-bundle/index.js');
-    expect(files).toContain('dist/lambda-bundle/index.js.map');
+    // The Lambda bundle: the ES module entry, its chunks, a source map for each, no stale index.js
+    // (the runtime would load it before index.mjs).
+    const bundle = files.filter((f) => f.startsWith('dist/lambda-bundle/'));
+    expect(bundle).toContain('dist/lambda-bundle/index.mjs');
+    expect(bundle.filter((f) => f.endsWith('.mjs')).length).toBeGreaterThan(1);
+    for (const f of bundle.filter((f) => f.endsWith('.mjs'))) expect(bundle, f).toContain(`${f}.map`);
+    expect(bundle.filter((f) => !/\.mjs(\.map)?$/.test(f))).toEqual([]);
     for (const [subpath, target] of Object.entries(manifest.exports)) {
       if (typeof target === 'string') {
         expect(files, subpath).toContain(target.replace(/^\.\//, ''));
@@ -49,7 +54,7 @@ describe('the packed package', () => {
         /(^|\/)(test|tests|__tests__|fakes|support|local-stack|demo|bench|examples|scripts)\//.test(f) ||
         /\.test\.|\.spec\./.test(f) ||
         (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) ||
-        (/\.map$/.test(f) && f !== 'dist/lambda-bundle/index.js.map') ||
+        (/\.map$/.test(f) && !/^dist\/lambda-bundle\/[^/]+\.mjs\.map$/.test(f)) ||
         f.endsWith('.meta.json') ||
         /^(tsconfig|vitest|biome)/.test(f),
     );

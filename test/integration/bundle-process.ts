@@ -12,9 +12,10 @@ import { buildBundleZip, type Declared } from './declared-resources';
 
 const execFileAsync = promisify(execFile);
 
-// Runs in the child: the bundle's handler, called once as Lambda calls it.
+// Runs in the child, an ES module as the runtime's own entry is: imports the bundle's entry as the
+// nodejs22.x runtime does (import() of index.mjs, its chunks beside it), calls the handler once.
 const CHILD = `
-const { handler } = require(process.argv[2]);
+const { handler } = await import(process.argv[2]);
 const event = JSON.parse(process.argv[3]);
 const extra = JSON.parse(process.argv[4]);
 const context = { getRemainingTimeInMillis: () => 60000, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, awsRequestId: 'req-1', ...extra };
@@ -33,12 +34,12 @@ export interface BundleOutcome {
   message?: string;
 }
 
-/** Builds the zip and unpacks it; returns the directory holding index.js and the zip's path. */
+/** Builds the zip and unpacks it; returns the directory holding index.mjs (and its chunks) and the zip's path. */
 export async function unpackBundle(): Promise<{ dir: string; zipPath: string; zip: Buffer }> {
   const { path: zipPath, zip } = await buildBundleZip();
   const dir = await mkdtemp(join(tmpdir(), 'rotator-task-'));
   await execFileAsync('python3', ['-m', 'zipfile', '-e', zipPath, dir]);
-  await writeFile(join(dir, 'child.js'), CHILD);
+  await writeFile(join(dir, 'child.mjs'), CHILD);
   return { dir, zipPath, zip };
 }
 
@@ -55,7 +56,7 @@ export async function invokeBundle(
   const fn = declared.one('aws:lambda/function:Function').inputs;
   const { stdout } = await execFileAsync(
     process.execPath,
-    [join(dir, 'child.js'), join(dir, 'index.js'), JSON.stringify(event), JSON.stringify(options.context ?? {})],
+    [join(dir, 'child.mjs'), join(dir, 'index.mjs'), JSON.stringify(event), JSON.stringify(options.context ?? {})],
     {
       cwd: dir,
       timeout: 60_000,

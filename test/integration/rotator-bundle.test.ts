@@ -1,18 +1,22 @@
 /**
- * The built rotator bundle (`npm run build:lambda` → dist/lambda-bundle/index.js), copied out of
- * the repository and loaded with `require` in a fresh `node` process against moto and the Sirv
- * fake: proves the bundle works on its own (no node_modules to fall back on), not the sources.
- * The child runs on Node 22 (scripts/setup-node22.sh), the Lambda's nodejs22.x runtime.
+ * The built rotator bundle (`npm run build:lambda` → dist/lambda-bundle/: index.mjs and its
+ * chunks), copied out of the repository and imported as the runtime imports it in a fresh `node`
+ * process against moto and the Sirv fake: proves the bundle works on its own (no node_modules to
+ * fall back on), not the sources, and that an idle sweep needs none of the chunks split off for
+ * later (the issuers; the KMS, EventBridge and Lambda clients). The child runs on Node 22
+ * (scripts/setup-node22.sh), the Lambda's nodejs22.x runtime.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { coldStartOutputs } from '../../scripts/lambda-esbuild-options.mjs';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
 import { tokenRecord } from '../helpers/token-record';
 
@@ -23,10 +27,11 @@ const NAME = 'bundle-sirv';
 const CLIENT_ID = 'bundle-client-id';
 const CLIENT_SECRET = `bundle-client-secret-${randomUUID()}`;
 
-// Runs in the child: loads the bundle, answers a targeted refresh and a sweep, reports timings.
+// Runs in the child (an ES module, as the runtime's entry is): imports the bundle's entry as the
+// runtime does, answers a targeted refresh and a sweep, reports timings.
 const CHILD = `
 const started = performance.now();
-const { handler } = require(process.argv[2]);
+const { handler } = await import(process.argv[2]);
 const loaded = performance.now();
 const context = { getRemainingTimeInMillis: () => 60000, functionName: 'token-rotator' };
 (async () => {
@@ -40,10 +45,31 @@ const context = { getRemainingTimeInMillis: () => 60000, functionName: 'token-ro
 });
 `;
 
+// An idle sweep, on its own: what the scheduled invocation of a quiet fleet does.
+const SWEEP_CHILD = `
+const { handler } = await import(process.argv[2]);
+const sweep = await handler({ action: 'sweep' }, { getRemainingTimeInMillis: () => 60000, functionName: 'token-rotator' });
+process.stdout.write('\\nRESULT ' + JSON.stringify({ sweep }) + '\\n');
+`;
+
+/** The most JavaScript the uploaded directory may hold (issue 14, goal 4). */
+const MAX_BUNDLE_BYTES = 1024 * 1024;
+/** Packages and sources an idle sweep does not use: each must sit in a chunk of its own. */
+const LAZY_INPUTS = [
+  /node_modules\/@aws-sdk\/client-kms\//,
+  /node_modules\/@aws-sdk\/client-eventbridge\//,
+  /node_modules\/@aws-sdk\/client-lambda\//,
+  /node_modules\/jose\//,
+  /^core\/issuers\//,
+  /^core\/kms-signer\.ts$/,
+  /^lambda\/refresh\.ts$/,
+];
+
 let sirv: SirvFake;
 let workDir: string;
 let bundleBytes = 0;
 let node22 = '';
+let metafile: Metafile;
 
 beforeAll(async () => {
   motoEndpoint();
@@ -53,12 +79,16 @@ beforeAll(async () => {
   });
   node22 = join(node22Dir.trim().split('\n').at(-1) ?? '', 'node');
   await execFileAsync('npm', ['run', '--silent', 'build:lambda'], { cwd: repoRoot, timeout: 120_000 });
-  const bundle = join(repoRoot, 'dist', 'lambda-bundle', 'index.js');
-  bundleBytes = (await stat(bundle)).size;
-  // Outside the repository, so a require the bundle failed to inline cannot find node_modules.
+  const bundleDir = join(repoRoot, 'dist', 'lambda-bundle');
+  metafile = JSON.parse(await readFile(join(repoRoot, 'dist', 'lambda-bundle.meta.json'), 'utf8')) as Metafile;
+  // Outside the repository, so an import the bundle failed to inline cannot find node_modules.
   workDir = await mkdtemp(join(tmpdir(), 'rotator-bundle-'));
-  await copyFile(bundle, join(workDir, 'index.js'));
-  await writeFile(join(workDir, 'child.js'), CHILD);
+  await cp(bundleDir, join(workDir, 'task'), { recursive: true });
+  for (const name of await readdir(bundleDir)) {
+    if (name.endsWith('.mjs')) bundleBytes += (await stat(join(bundleDir, name))).size;
+  }
+  await writeFile(join(workDir, 'child.mjs'), CHILD);
+  await writeFile(join(workDir, 'sweep-child.mjs'), SWEEP_CHILD);
 
   sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
   const issuedAt = Date.now();
@@ -98,11 +128,22 @@ afterAll(async () => {
 describe('the rotator bundle in a fresh node process', () => {
   it('refreshes a credential on request and runs an idle sweep', async () => {
     // Act
-    const { stdout } = await execFileAsync(node22, [join(workDir, 'child.js'), join(workDir, 'index.js'), NAME], {
-      cwd: workDir,
-      timeout: 60_000,
-      env: { ...process.env, TOKEN_ROTATOR_PREFIX: PREFIX, NODE_PATH: '', NODE_OPTIONS: '' },
-    });
+    const { stdout } = await execFileAsync(
+      node22,
+      [join(workDir, 'child.mjs'), join(workDir, 'task', 'index.mjs'), NAME],
+      {
+        cwd: workDir,
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          TOKEN_ROTATOR_PREFIX: PREFIX,
+          // moto's default bus: the refresh's event goes through the EventBridge chunk.
+          TOKEN_ROTATOR_EVENT_BUS: 'default',
+          NODE_PATH: '',
+          NODE_OPTIONS: '',
+        },
+      },
+    );
     // Assess
     const resultLine = stdout.split('\n').find((line) => line.startsWith('RESULT '));
     expect(resultLine, stdout).toBeDefined();
@@ -124,10 +165,91 @@ describe('the rotator bundle in a fresh node process', () => {
     const logLines = stdout.split('\n').filter((line) => line.startsWith('{'));
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(() => JSON.parse(line)).not.toThrow();
+    // The refresh's metrics: its Token Refreshed event was put (the EventBridge chunk loaded and worked).
+    const metrics = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => '_aws' in l);
+    expect(metrics).toContainEqual(expect.objectContaining({ RefreshSucceeded: 1, RefreshEventsFailed: 0 }));
     expect(stdout).not.toContain(CLIENT_SECRET);
     expect(stdout).not.toContain(stored?.accessToken ?? 'unreachable');
     console.info(
-      `rotator bundle on node ${result.node}: ${(bundleBytes / 1024).toFixed(1)} KiB; require ${result.requireMs.toFixed(0)} ms; first invocation ${result.firstInvokeMs.toFixed(0)} ms`,
+      `rotator bundle on node ${result.node}: ${(bundleBytes / 1024).toFixed(1)} KiB; import ${result.requireMs.toFixed(0)} ms; first invocation ${result.firstInvokeMs.toFixed(0)} ms`,
     );
+  });
+
+  it('fits in 1 MiB, and keeps what an idle sweep does not use out of what a cold start loads', () => {
+    // Arrange
+    const cold = new Set(coldStartOutputs(metafile));
+    const coldInputs = [...cold].flatMap((path) => Object.keys(metafile.outputs[path]?.inputs ?? {}));
+    // Assess
+    expect(bundleBytes).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    expect(cold.size).toBeGreaterThan(0);
+    for (const lazy of LAZY_INPUTS) {
+      expect(
+        coldInputs.filter((input) => lazy.test(input)),
+        `${lazy}`,
+      ).toEqual([]);
+      // Still in the bundle, in a chunk of its own.
+      expect(
+        Object.keys(metafile.inputs).some((input) => lazy.test(input)),
+        `${lazy}`,
+      ).toBe(true);
+    }
+  });
+
+  it('runs an idle sweep, events configured, from index.mjs and its static chunks alone', async () => {
+    // Arrange: only what a cold start loads; every chunk left for later is absent.
+    const coldDir = join(workDir, 'cold-only');
+    await mkdir(coldDir);
+    const cold = coldStartOutputs(metafile).map((path) => basename(path));
+    for (const name of cold) await copyFile(join(workDir, 'task', name), join(coldDir, name));
+    const all = (await readdir(join(workDir, 'task'))).filter((name) => name.endsWith('.mjs'));
+    expect(all.length).toBeGreaterThan(cold.length);
+    // Act
+    const { stdout } = await execFileAsync(node22, [join(workDir, 'sweep-child.mjs'), join(coldDir, 'index.mjs')], {
+      cwd: workDir,
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        TOKEN_ROTATOR_PREFIX: PREFIX,
+        // A bus is configured, but an idle sweep has nothing to put on it.
+        TOKEN_ROTATOR_EVENT_BUS: 'token-rotator-events',
+        NODE_PATH: '',
+        NODE_OPTIONS: '',
+      },
+    });
+    // Assess: a missing chunk would have failed the import (ERR_MODULE_NOT_FOUND).
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    expect(line, stdout).toBeDefined();
+    const { sweep } = JSON.parse(line?.slice('RESULT '.length) ?? '{}') as { sweep: Record<string, unknown> };
+    expect(sweep).toMatchObject({ listed: 1, due: 0, refreshed: 0, failed: 0 });
+  });
+
+  it('answers each import() of an SDK with the named classes the sources take from it, on Node 22', async () => {
+    // Arrange: the chunks split off for the KMS, Lambda and EventBridge clients, and what each must hold.
+    const wanted: Record<string, string[]> = {
+      'core/kms-sdk.ts': ['KMSClient', 'SignCommand', 'GetPublicKeyCommand'],
+      'core/lambda-sdk.ts': ['LambdaClient', 'InvokeCommand'],
+      'lambda/eventbridge-sdk.ts': ['EventBridgeClient', 'PutEventsCommand'],
+    };
+    const chunks = Object.entries(metafile.outputs)
+      .filter(([, output]) => output.entryPoint !== undefined && output.entryPoint in wanted)
+      .map(([path, output]) => ({
+        file: join(workDir, 'task', basename(path)),
+        names: wanted[output.entryPoint ?? ''],
+      }));
+    expect(chunks).toHaveLength(Object.keys(wanted).length);
+    const probe = join(workDir, 'probe.mjs');
+    await writeFile(
+      probe,
+      'const [file, ...names] = process.argv.slice(2); const m = await import(file); console.log(JSON.stringify(names.map((n) => typeof m[n])));',
+    );
+    for (const { file, names } of chunks) {
+      // Act
+      const { stdout } = await execFileAsync(node22, [probe, file, ...(names ?? [])], {
+        cwd: workDir,
+        timeout: 30_000,
+      });
+      // Assess
+      expect(JSON.parse(stdout), file).toEqual((names ?? []).map(() => 'function'));
+    }
   });
 });

@@ -12,7 +12,7 @@ let bundleDir: string;
 
 beforeAll(() => {
   bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
-  writeFileSync(join(bundleDir, 'index.js'), 'exports.handler = async () => ({});\n');
+  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({});\n');
 });
 
 const settle = (args: TokenRotatorArgs) => resolveSettings('rotator', { bundleDir, ...args }, context);
@@ -105,6 +105,21 @@ describe('resolveSettings', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(`${field}: `);
     expect(error.message).toMatch(message);
+  });
+
+  it('takes a bundle directory whose entry the runtime finds for index.handler, and only such a one', () => {
+    // Arrange: our build (index.mjs and a chunk), a CommonJS bundle of one's own, and chunks alone.
+    const esm = mkdtempSync(join(tmpdir(), 'token-rotator-esm-'));
+    writeFileSync(join(esm, 'index.mjs'), "export { handler } from './chunk-A.mjs';\n");
+    writeFileSync(join(esm, 'chunk-A.mjs'), 'export const handler = async () => ({});\n');
+    const cjs = mkdtempSync(join(tmpdir(), 'token-rotator-cjs-'));
+    writeFileSync(join(cjs, 'index.js'), 'exports.handler = async () => ({});\n');
+    const chunksOnly = mkdtempSync(join(tmpdir(), 'token-rotator-chunks-'));
+    writeFileSync(join(chunksOnly, 'chunk-A.mjs'), 'export const handler = async () => ({});\n');
+    // Act, Assess
+    expect(settle({ bundleDir: esm }).bundleDir).toBe(esm);
+    expect(settle({ bundleDir: cjs }).bundleDir).toBe(cjs);
+    expect(() => settle({ bundleDir: chunksOnly })).toThrow(/bundleDir: no index\.mjs \(or index\.js\)/);
   });
 
   it('reports every bad field at once, the first one in `field`', () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await pulumi.runtime.setMocks(recorder.mocks, 'token-rotator', 'test');
   stack = await import('../../../infra/stack.js');
   bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
-  writeFileSync(join(bundleDir, 'index.js'), 'exports.handler = async () => ({});\n');
+  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({});\n');
 });
 
 beforeEach(() => {

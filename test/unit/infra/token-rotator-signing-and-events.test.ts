@@ -23,7 +23,7 @@ beforeAll(async () => {
   await pulumi.runtime.setMocks(recorder.mocks, 'platform', 'test');
   infra = await import('../../../infra/index.js');
   bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
-  writeFileSync(join(bundleDir, 'index.js'), 'exports.handler = async () => ({});\n');
+  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({});\n');
 });
 
 beforeEach(() => {
