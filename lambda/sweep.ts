@@ -109,8 +109,15 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
     localRate === undefined
       ? deps.writeLimiter
       : createWriteLimiter({ perSecond: localRate, now: deps.now, sleep: deps.sleep });
+  // Work this tick starts after its share of the interval would overlap the next tick, which
+  // lists the same credentials as still due and refreshes them too (two issuer requests, two
+  // writes): what is not started by then is left to it. Fanned-out batches describe instead of
+  // deferring once late (lambda/batch-listing.ts), so a backed-up queue never starves them.
+  // Counted from here, after the listing and the hand-offs: the next tick's listing ends about one
+  // interval later.
+  const startBefore = new Date(deps.now().getTime() + INTERVAL_SHARE * deps.lookaheadSeconds * 1000);
   const results = [
-    ...(await refreshMany(local, { ...deps, writeLimiter }, { listings: byName })),
+    ...(await refreshMany(local, { ...deps, writeLimiter }, { listings: byName, startBefore })),
     ...notHanded,
     ...overBudget,
   ];
@@ -156,6 +163,8 @@ export async function refreshMany(
      * (a fan-out batch's listing, once past listingsTrustedUntil).
      */
     listingsUntil?: Date | undefined;
+    /** A refresh not started by then is deferred (left to the next tick); the time limit applies too. */
+    startBefore?: Date | undefined;
   } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
   if (names.length === 0) return [];
@@ -171,6 +180,9 @@ export async function refreshMany(
     names.map((name) =>
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
+        if (options.startBefore !== undefined && deps.now().getTime() >= options.startBefore.getTime()) {
+          return { credential: name, deferred: true };
+        }
         try {
           const expired = options.listingsUntil !== undefined && deps.now().getTime() > options.listingsUntil.getTime();
           return await refreshCredential(name, refreshDeps, {

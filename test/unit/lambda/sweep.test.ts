@@ -149,6 +149,26 @@ describe('sweep', () => {
     expect(touched).toEqual([]);
   });
 
+  it("starts nothing past 0.9 of the interval after listing, leaving the rest to the next tick's sweep", async () => {
+    // Prepare: each issuer answer takes 10 s of the sweep's clock; one refresh at a time.
+    const names = fleet(8);
+    const issuer = sirvIssuer();
+    let clock = NOW.getTime();
+    const slowFetch: typeof fetch = async (input, init) => {
+      clock += 10_000;
+      return issuer.fetch(input, init);
+    };
+    // Act: a 60 s interval allows starts until 54 s after the listing: at 0, 10, … 50 s.
+    const summary = await sweep(
+      sweepDeps({ fetch: slowFetch, concurrency: 1, now: () => new Date(clock), writesPerSecond: undefined }),
+    );
+    // Assess: six started and were written; the last two were never touched.
+    expect(summary).toMatchObject({ due: 8, refreshed: 6, deferred: 2 });
+    expect(writtenCredentials()).toEqual(names.slice(0, 6));
+    expect(summary.results.filter((r) => 'deferred' in r).map((r) => r.credential)).toEqual(names.slice(6));
+    expect(issuer.calls).toHaveLength(6);
+  });
+
   it('fans out every batch beyond the first to asynchronous invocations and refreshes the first here', async () => {
     // Prepare
     const names = fleet(35);
