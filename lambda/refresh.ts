@@ -24,6 +24,25 @@ import type { ClientDocumentCache } from './client-cache';
 import type { CredentialListing } from './plan';
 import type { WriteLimiter } from './write-limiter';
 
+/** The issuing module: loaded on the first refresh of a container, not at cold start. */
+type Issuing = typeof import('../core/issue.js');
+
+let issuing: Promise<Issuing> | undefined;
+
+/**
+ * Starts loading the issuer modules, once per container; every refresh awaits the same load. An
+ * idle sweep never calls it. A refresh calls it before its first AWS call, so in a cold container
+ * the load runs while the listing or the client document read is in flight (not after it), and a
+ * failed load is tried again by the next refresh.
+ */
+function loadIssuing(): Promise<Issuing> {
+  issuing ??= import('../core/issue.js').catch((e: unknown) => {
+    issuing = undefined;
+    throw e;
+  });
+  return issuing;
+}
+
 /** A listing as the sweep hands it over: the store's, or the planner's subset of it. */
 export type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
 
@@ -74,6 +93,9 @@ export async function refreshCredential(
 ): Promise<RefreshResult> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
   const now = deps.now();
+  // Awaited where the issuer is called; a failed load is this refresh's failure there, not an
+  // unhandled rejection here.
+  loadIssuing().catch(() => undefined);
   let current: CurrentToken | undefined;
   // A targeted or fanned-out refresh has no listing: the token secret's metadata stands in for it.
   let listing: RefreshListing | undefined = options.listing;
@@ -271,9 +293,9 @@ async function issueWithClientDocument(
   previousGeneration: number,
 ): Promise<IssuedWithClient> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
-  // Loaded on the first refresh, not at cold start: an idle sweep never needs the issuers.
-  const { issueTokenRecord, lifetimeSecondsOf } = await import('../core/issue.js');
   const issue = async (doc: store.ClientDocument, clientVersion: string | undefined): Promise<IssuedWithClient> => {
+    // Awaited after the client document read, which was sent while the modules load.
+    const { issueTokenRecord, lifetimeSecondsOf } = await loadIssuing();
     const policy = resolvePolicy(doc.policy, { credential: name });
     const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now, keySigner: deps.keySigner };
     const run = () =>

@@ -3,7 +3,8 @@
  * the kind's default lifetime → capped by `maxLifetimeSeconds`. A token that would be unusable
  * on arrival is an error, never a write.
  */
-import { decodeJwt } from 'jose';
+// A subpath, not jose's index: see signed-jwt.ts.
+import { decodeJwt } from 'jose/jwt/decode';
 import { MalformedResponseError } from '../errors';
 import { epochSecondsToMs, PLAUSIBLE_LIFETIME_SECONDS, parseLifetimeSeconds } from '../untrusted-time';
 

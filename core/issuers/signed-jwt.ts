@@ -5,7 +5,13 @@
  * (Upload's dashboard).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { base64url, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+// jose's subpaths, not its index: a refresh from sources or dist/ then loads the dozen modules it
+// uses instead of all of jose's (JWE, JWKS and the rest); a bundle is tree-shaken either way.
+import * as base64url from 'jose/base64url';
+import { SignJWT } from 'jose/jwt/sign';
+import { UnsecuredJWT } from 'jose/jwt/unsecured';
+import { exportPKCS8, exportSPKI } from 'jose/key/export';
+import { generateKeyPair } from 'jose/key/generate/keypair';
 import { InvalidConfigurationError } from '../errors';
 import { kmsKeySigner } from '../kms-signer';
 import type { SignedJwtIssuerConfig } from './config';
