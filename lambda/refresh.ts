@@ -32,8 +32,8 @@ let issuing: Promise<Issuing> | undefined;
 /**
  * Starts loading the issuer modules, once per container; every refresh awaits the same load. An
  * idle sweep never calls it. A refresh calls it before its first AWS call, so in a cold container
- * the load runs while the listing or the client document read is in flight (not after it), and a
- * failed load is tried again by the next refresh.
+ * the load runs while that call (the client document read, or a targeted refresh's DescribeSecret)
+ * is in flight, not after it. A failed load is tried again by the next refresh.
  */
 function loadIssuing(): Promise<Issuing> {
   issuing ??= import('../core/issue.js').catch((e: unknown) => {
