@@ -4,20 +4,35 @@
  * sequential loop doing what a hand-rolled cron Lambda does per credential: read the client
  * document, obtain a token, put it. moto is reset and reseeded before each variant. The fake runs
  * in a child process of its own (as a real issuer is elsewhere): its JWT signing is not counted
- * as the rotator's time.
+ * as the rotator's time. The sweep is the built one (dist/, what `token-rotator/lambda` exports and
+ * the Lambda bundle is made from), not the TypeScript sources through tsx: tsx's transform of each
+ * file loaded on first use would count as the rotator's cold start.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
 import { secretNames } from '../core/store';
-import { ClientDocumentCache } from '../lambda/client-cache';
-import { rotatorConfigFromEnv } from '../lambda/config';
-import { type SweepDeps, sweep } from '../lambda/sweep';
+import type { SweepDeps } from '../lambda/sweep';
 import { startSirvFakeProcess } from '../local-stack/fakes/sirv-process';
 import { type CallCounts, countCalls } from './call-counter';
 import type { BenchContext, BenchOutcome } from './context';
 import { BENCH_CLIENT, benchCredentialName, seedSirvCredentials } from './credentials';
 import { elapsedMs } from './stats';
 import { type BenchRow, row } from './table';
+
+/** The rotator's modules as built by `npm run build` (the types are the sources'). */
+function builtRotator() {
+  const dist = join(__dirname, '..', 'dist', 'lambda');
+  if (!existsSync(join(dist, 'sweep.js'))) {
+    throw new Error(`${BENCHMARK}: ${dist}/sweep.js is missing; run \`npm run build\` first (npm run bench does).`);
+  }
+  return {
+    ...(require(join(dist, 'sweep.js')) as typeof import('../lambda/sweep')),
+    ...(require(join(dist, 'client-cache.js')) as typeof import('../lambda/client-cache')),
+    ...(require(join(dist, 'config.js')) as typeof import('../lambda/config')),
+  };
+}
 
 const BENCHMARK = 'sweep-throughput';
 const ISSUER_LATENCY_MS = 50;
@@ -48,6 +63,7 @@ export async function sweepThroughput(
   context: BenchContext,
   sizes: readonly number[] = [100, 1000],
 ): Promise<BenchOutcome> {
+  const { ClientDocumentCache, rotatorConfigFromEnv, sweep } = builtRotator();
   // Moved on by another DUE_SHIFT_MS before the warm sweep, so every token is due again.
   let shift = DUE_SHIFT_MS;
   const clock = () => new Date(Date.now() + shift);
