@@ -115,7 +115,8 @@ const FLEET: Spec[] = [
   { name: 'aspose-1200', kind: 'aspose', lifetime: 1200 },
   { name: 'oauth2-14400', kind: 'oauth2', lifetime: 14400 },
   { name: 'oauth2-1800', kind: 'oauth2', lifetime: 1800 },
-  { name: 'upload-900', kind: 'upload', lifetime: 900 },
+  // The shortest whole-minute lifetime the default policy accepts: 960 × 0.70 − 60 s of lookahead = 612 s.
+  { name: 'upload-960', kind: 'upload', lifetime: 960 },
   { name: 'upload-1200', kind: 'upload', lifetime: 1200 },
   { name: 'upload-3600', kind: 'upload', lifetime: 3600 },
   { name: 'signed-jwt-1800', kind: 'signed-jwt', lifetime: 1800 },
