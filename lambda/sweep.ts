@@ -176,9 +176,14 @@ export async function refreshMany(
   // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
   const issuerLimit = pLimit(deps.concurrency);
   const limit = pLimit(deps.concurrency * 2);
-  // The client documents this container has not cached (a cold start, or changed since) are read
-  // ahead in batches of 20. A lone read gains nothing from a batch and keeps the single read.
-  const uncached = names.filter((name) => !deps.clientCache?.get(name, options.listings?.get(name)?.clientVersion));
+  // The client documents this container has not cached at the listed version (a cold start, or
+  // changed since) are read ahead in batches of 20. A credential without a listing describes its
+  // token secret first and may find its document cached then: it reads alone, after that, as
+  // before. A lone read gains nothing from a batch and keeps the single read.
+  const uncached = names.filter((name) => {
+    const listing = options.listings?.get(name);
+    return listing !== undefined && !deps.clientCache?.get(name, listing.clientVersion);
+  });
   const clientPrefetch =
     uncached.length > 1
       ? prefetchClientSecrets({ client: deps.secretsManager, prefix: deps.prefix }, uncached)

@@ -316,7 +316,7 @@ describe('handler fan-out batches', () => {
     const { handler } = handlerWith();
     const result = await handler({ action: 'refresh-batch', credentials: ['a', 'b'] }, CONTEXT);
     expect(result).toMatchObject({ refreshed: 2, failed: 0 });
-    expect(callsByCommand()).toEqual({ DescribeSecret: 2, BatchGetSecretValue: 1, PutSecretValue: 2 });
+    expect(callsByCommand()).toEqual({ DescribeSecret: 2, GetSecretValue: 2, PutSecretValue: 2 });
   });
 
   /**
