@@ -119,7 +119,7 @@ describe('AWS calls of the rotator on moto', () => {
     expect(calls).toEqual({ ListSecrets: 1 });
   });
 
-  it('refreshes with 1 + 1/20 calls per credential in a cold container (a share of one batch client read, put) and no tag call', async () => {
+  it('refreshes with a put and a share of one batch client read (20 per call) per credential in a cold container, no tag call', async () => {
     shiftMs += 16 * 60_000;
     const { calls, summary } = await sweepCalls();
     expect(summary).toMatchObject({ refreshed: COUNT, failed: 0 });
