@@ -107,7 +107,7 @@ export function lambdaAssumeRolePolicy(): PolicyDocument {
 
 /**
  * The rotator's inline policy: read `PREFIX NAME/client`, read and write `PREFIX NAME/token`,
- * list secrets, invoke itself (fan-out), write its own logs, dead-letter to its own queue, and
+ * list secrets, read them in batches, invoke itself (fan-out), write its own logs, dead-letter to its own queue, and
  * decrypt/encrypt through Secrets Manager with the customer key when one is given.
  *
  * An explicit Deny makes `/client` secrets read-only for this role whatever else gets attached;
@@ -151,6 +151,16 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
       Sid: 'ListSecrets',
       Effect: 'Allow',
       Action: 'secretsmanager:ListSecrets',
+      Resource: '*',
+    },
+    {
+      // A cold container reads the client documents of a sweep 20 per BatchGetSecretValue. The
+      // action supports no resource-level permissions (IAM only accepts "*" for it); Secrets
+      // Manager checks GetSecretValue on each secret of the batch, so it reads nothing the
+      // statements above do not already let this role read one by one.
+      Sid: 'BatchReadSecrets',
+      Effect: 'Allow',
+      Action: 'secretsmanager:BatchGetSecretValue',
       Resource: '*',
     },
     {

@@ -9,6 +9,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   blocksUntilClientChanges,
+  InvalidConfigurationError,
   InvalidTokenRecordError,
   isTokenRotatorError,
   MalformedResponseError,
@@ -21,6 +22,7 @@ import * as store from '../core/store';
 import { secondsToExpiry, type TokenRecord } from '../core/token';
 import { decodeTokenVersion, tokenDigest } from '../core/token-version';
 import type { ClientDocumentCache } from './client-cache';
+import type { ClientPrefetch } from './client-prefetch';
 import type { CredentialListing } from './plan';
 import type { WriteLimiter } from './write-limiter';
 
@@ -33,7 +35,9 @@ let issuing: Promise<Issuing> | undefined;
  * Starts loading the issuer modules, once per container; every refresh awaits the same load. An
  * idle sweep never calls it. A refresh calls it before its first AWS call, so in a cold container
  * the load runs while that call (the client document read, or a targeted refresh's DescribeSecret)
- * is in flight, not after it. A failed load is tried again by the next refresh.
+ * is in flight, not after it; in a sweep, the batch read of the cold client documents is sent
+ * just before the refreshes start (lambda/client-prefetch.ts) and is in flight likewise. A failed
+ * load is tried again by the next refresh.
  */
 function loadIssuing(): Promise<Issuing> {
   issuing ??= import('../core/issue.js').catch((e: unknown) => {
@@ -70,6 +74,11 @@ export interface RefreshDeps {
   lookaheadSeconds: number;
   /** Client documents this container has read; without one every refresh reads its client secret. */
   clientCache?: ClientDocumentCache | undefined;
+  /**
+   * Client documents a sweep is reading ahead in batches (lambda/client-prefetch.ts): a refresh
+   * whose document is not cached takes its read from here, else reads alone.
+   */
+  clientPrefetch?: ClientPrefetch | undefined;
   /** Paces this invocation's Secrets Manager writes (its share of the account's write quota). */
   writeLimiter?: WriteLimiter | undefined;
   /** Bounds the issuer requests in flight across refreshes (a sweep's `concurrency`). */
@@ -282,7 +291,7 @@ interface IssuedWithClient {
 
 /**
  * Obtains the next token with the client document: the cached copy when the listing shows the
- * version it was read at, else a read (then cached). A cached copy the issuer rejects is dropped
+ * version it was read at, else the sweep's batch read of it or a read of its own (then cached). A cached copy the issuer rejects is dropped
  * and the client secret read again: if it changed behind a stale tag, the new one is tried once;
  * if not, the rejection stands.
  */
@@ -321,7 +330,12 @@ async function issueWithClientDocument(
   };
   const cached = deps.clientCache?.get(name, listing?.clientVersion);
   if (!cached) {
-    const fresh = await read();
+    // A batch read of the sweep's, when it brought this document back; else the single read
+    // (which also classifies a missing secret or a refused read, as it always has).
+    const prefetched = await deps.clientPrefetch?.take(name);
+    if (prefetched instanceof InvalidConfigurationError) throw prefetched;
+    if (prefetched) deps.clientCache?.set(name, prefetched);
+    const fresh = prefetched ?? (await read());
     return issue(fresh.document, fresh.versionId);
   }
   try {

@@ -8,6 +8,7 @@ import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type BatchEventOptions, batchEvents } from './batch-listing';
+import { prefetchClientSecrets } from './client-prefetch';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import type { RefreshDeps } from './refresh';
 import { createWriteLimiter } from './write-limiter';
@@ -175,8 +176,20 @@ export async function refreshMany(
   // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
   const issuerLimit = pLimit(deps.concurrency);
   const limit = pLimit(deps.concurrency * 2);
-  const refreshDeps = { ...deps, issuerLimit };
-  return Promise.all(
+  // The client documents this container has not cached at the listed version (a cold start, or
+  // changed since) are read ahead in batches of 20. A credential without a listing describes its
+  // token secret first and may find its document cached then: it reads alone, after that, as
+  // before. A lone read gains nothing from a batch and keeps the single read.
+  const uncached = names.filter((name) => {
+    const listing = options.listings?.get(name);
+    return listing !== undefined && !deps.clientCache?.get(name, listing.clientVersion);
+  });
+  const clientPrefetch =
+    uncached.length > 1
+      ? prefetchClientSecrets({ client: deps.secretsManager, prefix: deps.prefix }, uncached)
+      : undefined;
+  const refreshDeps = { ...deps, issuerLimit, clientPrefetch };
+  const results = await Promise.all(
     names.map((name) =>
       limit(async (): Promise<RefreshResult | Deferred> => {
         if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
@@ -197,6 +210,9 @@ export async function refreshMany(
       }),
     ),
   );
+  // Deferred refreshes take nothing: their batches, if not yet sent, never are.
+  clientPrefetch?.stop();
+  return results;
 }
 
 function internalFailure(name: string, e: unknown): RefreshResult {

@@ -1,10 +1,11 @@
 /**
  * An in-memory Secrets Manager behind aws-sdk-client-mock, for the rotator's unit tests: enough
- * of GetSecretValue, PutSecretValue, TagResource, UntagResource, DescribeSecret and ListSecrets
+ * of GetSecretValue, BatchGetSecretValue (by `SecretIdList`), PutSecretValue, TagResource, UntagResource, DescribeSecret and ListSecrets
  * (name-prefix and tag-key filters, paging) to run sweeps over many credentials, while every call
  * stays visible through the mock's `commandCalls`.
  */
 import {
+  BatchGetSecretValueCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
@@ -122,6 +123,38 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       ARN: arn(input.SecretId ?? ''),
       SecretString: secret.value,
       VersionId: secret.versionId,
+    };
+  });
+  mock.on(BatchGetSecretValueCommand).callsFake(async (input: { SecretIdList?: string[] }) => {
+    // As Secrets Manager: 1 to 20 ids, and a secret that cannot be read is an entry of `Errors`,
+    // not a failure of the call.
+    const ids = input.SecretIdList ?? [];
+    if (ids.length === 0 || ids.length > 20) {
+      throw Object.assign(new Error('SecretIdList must hold 1 to 20 ids.'), {
+        name: 'InvalidParameterException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+    const found = ids.flatMap((id) => {
+      const secret = secrets.get(id);
+      return secret ? [{ id, secret }] : [];
+    });
+    return {
+      SecretValues: found.map(({ id, secret }) => ({
+        Name: id,
+        ARN: arn(id),
+        SecretString: secret.value,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+      })),
+      Errors: ids
+        .filter((id) => !secrets.has(id))
+        .map((id) => ({
+          SecretId: id,
+          ErrorCode: 'ResourceNotFoundException',
+          Message: `Secrets Manager can't find the specified secret ${id}.`,
+        })),
     };
   });
   mock

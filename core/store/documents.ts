@@ -3,6 +3,7 @@
  * reading it, reading and replacing the client document, and changing user tags or KMS key.
  */
 import {
+  BatchGetSecretValueCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   type PutSecretValueCommandOutput,
@@ -175,16 +176,69 @@ export async function readClientSecret(store: SecretStore, name: string): Promis
   const out = await call(name, 'GetSecretValue', () =>
     store.client.send(new GetSecretValueCommand({ SecretId: names.client })),
   );
+  return clientSecretVersion(name, out.SecretString, out.VersionId);
+}
+
+/** The most secrets one BatchGetSecretValue reads by `SecretIdList` (Secrets Manager's limit). */
+export const MAX_BATCH_CLIENT_READS = 20;
+
+/**
+ * Reads the client documents of up to {@link MAX_BATCH_CLIENT_READS} credentials with one
+ * BatchGetSecretValue call (a cold container's sweep: one read shared by 20 refreshes).
+ *
+ * @returns per credential name, what {@link readClientSecret} would have returned, or the
+ * {@link InvalidConfigurationError} it would have thrown for a stored value that is not a client
+ * document (same code, field and message). A name Secrets Manager reported an error for (not
+ * found, access denied, …) or did not return is absent: read it alone with
+ * {@link readClientSecret}, which classifies that error as it always has.
+ * @throws {StoreError} when the call fails as a whole (throttled, no permission for the batch
+ * action); the caller falls back to single reads.
+ * @throws {RangeError} when more than {@link MAX_BATCH_CLIENT_READS} names are given.
+ */
+export async function readClientSecrets(
+  store: SecretStore,
+  names: readonly string[],
+): Promise<Map<string, ClientSecretVersion | InvalidConfigurationError>> {
+  if (names.length > MAX_BATCH_CLIENT_READS) {
+    throw new RangeError(`readClientSecrets reads at most ${MAX_BATCH_CLIENT_READS} names (got ${names.length}).`);
+  }
+  const reads = new Map<string, ClientSecretVersion | InvalidConfigurationError>();
+  if (names.length === 0) return reads;
+  const prefix = prefixOf(store);
+  const bySecret = new Map(names.map((name) => [secretNames(name, prefix).client, name]));
+  const out = await call(undefined, 'BatchGetSecretValue', () =>
+    store.client.send(new BatchGetSecretValueCommand({ SecretIdList: [...bySecret.keys()] })),
+  );
+  for (const entry of out?.SecretValues ?? []) {
+    // Secrets Manager answers with the secret's name; only names asked for count.
+    const name = entry.Name === undefined ? undefined : bySecret.get(entry.Name);
+    if (name === undefined || reads.has(name)) continue;
+    try {
+      reads.set(name, clientSecretVersion(name, entry.SecretString, entry.VersionId));
+    } catch (e) {
+      if (!(e instanceof InvalidConfigurationError)) throw e;
+      reads.set(name, e);
+    }
+  }
+  return reads;
+}
+
+/** Parses and validates a client secret's value as read (by a single or a batch read). */
+function clientSecretVersion(
+  name: string,
+  secretString: string | undefined,
+  versionId: string | undefined,
+): ClientSecretVersion {
   let raw: unknown;
   try {
-    raw = JSON.parse(out.SecretString ?? '');
+    raw = JSON.parse(secretString ?? '');
   } catch {
     throw new InvalidConfigurationError(`Credential "${name}": the client secret is not JSON.`, {
       credential: name,
       field: 'client',
     });
   }
-  return { document: validatedClientDocument(raw, name, 'the client secret'), versionId: out.VersionId };
+  return { document: validatedClientDocument(raw, name, 'the client secret'), versionId };
 }
 
 /**

@@ -24,9 +24,11 @@ export { type CredentialState, describeCredential, type SecretState } from './de
 export {
   type ClientSecretVersion,
   type CredentialSettings,
+  MAX_BATCH_CLIENT_READS,
   putToken,
   readClientDocument,
   readClientSecret,
+  readClientSecrets,
   readToken,
   type TagTokenOptions,
   tagToken,

@@ -1,7 +1,7 @@
 /**
  * Pins the AWS calls of the rotator's handler against moto, counted by command with an SDK
- * middleware (counts are stable where times are not): an idle sweep, a refresh in a cold and in
- * a warm container, a changed client document, a failure and its recovery, and the migration of
+ * middleware (counts are stable where times are not): an idle sweep, a refresh in a cold (client
+ * documents read 20 per BatchGetSecretValue) and in a warm container, a changed client document, a failure and its recovery, and the migration of
  * a credential written before issue 14.
  */
 import { randomUUID } from 'node:crypto';
@@ -119,11 +119,12 @@ describe('AWS calls of the rotator on moto', () => {
     expect(calls).toEqual({ ListSecrets: 1 });
   });
 
-  it('refreshes with 2 calls per credential in a cold container (read client, put) and no tag call', async () => {
+  it('refreshes with a put and a share of one batch client read (20 per call) per credential in a cold container, no tag call', async () => {
     shiftMs += 16 * 60_000;
     const { calls, summary } = await sweepCalls();
     expect(summary).toMatchObject({ refreshed: COUNT, failed: 0 });
-    expect(calls).toEqual({ ListSecrets: 1, GetSecretValue: COUNT, PutSecretValue: COUNT });
+    // 12 client documents: one BatchGetSecretValue (up to 20 a call), no single read.
+    expect(calls).toEqual({ ListSecrets: 1, BatchGetSecretValue: 1, PutSecretValue: COUNT });
     const stored = await readToken({ client: secretsManagerClient(), prefix: PREFIX }, 'c00');
     expect(stored?.generation).toBe(2);
   });

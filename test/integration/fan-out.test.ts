@@ -194,7 +194,7 @@ describe('fan-out through moto', () => {
     expect(generations.sort()).toEqual([1, 1, 2]);
   });
 
-  it('refreshes a fanned-out batch with the calls of a refresh in the sweep: client read and put cold, the put alone warm, no DescribeSecret', async () => {
+  it('refreshes a fanned-out batch with the calls of a refresh in the sweep: batch client read and put cold, the put alone warm, no DescribeSecret', async () => {
     // Prepare: six due credentials in batches of two, on a Sirv fake that follows the handlers'
     // clock; one container sweeps (its Lambda calls go through the proxy to moto), another takes
     // the batches moto accepted, with exactly the payloads moto received.
@@ -247,10 +247,11 @@ describe('fan-out through moto', () => {
       // Act: cold (neither container has read a client document).
       const cold = await tick();
 
-      // Assess: two batches handed off; every refresh, here or there, read its client and put.
+      // Assess: two batches handed off; every refresh, here or there, read its client (its half of
+      // one BatchGetSecretValue per batch of two) and put.
       expect(cold.sweep).toMatchObject({ listed: 6, due: 6, refreshed: 2, fannedOut: 4, deferred: 0 });
       expect(cold.remote).toHaveLength(4);
-      const coldRefresh = { GetSecretValue: 1, PutSecretValue: 1 };
+      const coldRefresh = { BatchGetSecretValue: 0.5, PutSecretValue: 1 };
       for (const name of cold.remote) expect(cold.batch[name], name).toEqual(coldRefresh);
       for (const name of names.filter((n) => !cold.remote.includes(n)))
         expect(cold.local[name], name).toEqual(coldRefresh);
@@ -286,18 +287,24 @@ describe('fan-out through moto', () => {
 
 /**
  * Counts the Secrets Manager calls `client` sends, by credential (from the secret id) and command;
- * ListSecrets under `(listing)`. Counted once per `send`, before retries.
+ * ListSecrets under `(listing)`; a BatchGetSecretValue as 1/n for each of its n credentials.
+ * Counted once per `send`, before retries.
  */
 function countByCredential(client: SecretsManagerClient, prefix: string): Map<string, Record<string, number>> {
   const calls = new Map<string, Record<string, number>>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const id = (args.input as { SecretId?: string }).SecretId;
-      const key = id === undefined ? '(listing)' : id.slice(prefix.length).replace(/\/(token|client)$/, '');
+      const input = args.input as { SecretId?: string; SecretIdList?: string[] };
       const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      const entry = calls.get(key) ?? {};
-      entry[command] = (entry[command] ?? 0) + 1;
-      calls.set(key, entry);
+      const credential = (id: string) => id.slice(prefix.length).replace(/\/(token|client)$/, '');
+      // A batch read is shared: each credential of it counts its share of the call.
+      const ids = input.SecretIdList ?? (input.SecretId === undefined ? [] : [input.SecretId]);
+      const keys = ids.length === 0 ? ['(listing)'] : ids.map(credential);
+      for (const key of keys) {
+        const entry = calls.get(key) ?? {};
+        entry[command] = (entry[command] ?? 0) + 1 / keys.length;
+        calls.set(key, entry);
+      }
       return next(args);
     },
     { step: 'initialize', name: 'countByCredential' },

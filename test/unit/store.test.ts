@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -28,6 +29,7 @@ import {
   putToken,
   readClientDocument,
   readClientSecret,
+  readClientSecrets,
   readToken,
   recordFailure,
   type SecretStore,
@@ -494,6 +496,91 @@ describe('readClientDocument and updateClientDocument', () => {
       document: aClientDocument(),
       versionId: 'c-9',
     });
+  });
+});
+
+describe('readClientSecrets', () => {
+  const other = secretNames('sirv-dev');
+
+  it('reads up to 20 client documents with one BatchGetSecretValue, each with its version id', async () => {
+    // Prepare
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [
+        { Name: other.client, SecretString: JSON.stringify(aClientDocument()), VersionId: 'd-1' },
+        { Name: names.client, SecretString: JSON.stringify(aClientDocument()), VersionId: 'p-3' },
+      ],
+    });
+    // Act
+    const reads = await readClientSecrets(store, ['sirv-prod', 'sirv-dev']);
+    // Assess
+    expect(sentCommands()).toEqual(['BatchGetSecretValueCommand']);
+    expect(sm.commandCalls(BatchGetSecretValueCommand)[0]?.args[0].input).toEqual({
+      SecretIdList: [names.client, other.client],
+    });
+    expect(reads.get('sirv-prod')).toEqual({ document: aClientDocument(), versionId: 'p-3' });
+    expect(reads.get('sirv-dev')).toEqual({ document: aClientDocument(), versionId: 'd-1' });
+  });
+
+  it('leaves out a secret the batch reports an error for, and one it did not ask for', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [{ Name: 'someone/else/client', SecretString: JSON.stringify(aClientDocument()) }],
+      Errors: [{ SecretId: names.client, ErrorCode: 'AccessDeniedException', Message: 'no' }],
+    });
+    const reads = await readClientSecrets(store, ['sirv-prod']);
+    expect([...reads.keys()]).toEqual([]);
+  });
+
+  it('gives an invalid document the very error a single read throws', async () => {
+    // Prepare: not JSON, and JSON of another version.
+    const bad = JSON.stringify({ version: 2, issuer: { clientSecret: CLIENT_SECRET } });
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [
+        { Name: names.client, SecretString: bad },
+        { Name: other.client, SecretString: `{${CLIENT_SECRET}` },
+      ],
+    });
+    sm.on(GetSecretValueCommand, { SecretId: names.client }).resolves({ SecretString: bad });
+    sm.on(GetSecretValueCommand, { SecretId: other.client }).resolves({ SecretString: `{${CLIENT_SECRET}` });
+    // Act
+    const reads = await readClientSecrets(store, ['sirv-prod', 'sirv-dev']);
+    // Assess
+    for (const name of ['sirv-prod', 'sirv-dev']) {
+      const single = (await caught(readClientSecret(store, name))) as InvalidConfigurationError;
+      const batched = reads.get(name);
+      expect(batched).toBeInstanceOf(InvalidConfigurationError);
+      expect(single).toBeInstanceOf(InvalidConfigurationError);
+      const { code, message, field, credential } = batched as InvalidConfigurationError;
+      expect({ code, message, field, credential }).toEqual({
+        code: single.code,
+        message: single.message,
+        field: single.field,
+        credential: single.credential,
+      });
+      expect(message).not.toContain(CLIENT_SECRET);
+    }
+  });
+
+  it('throws a StoreError when the call fails as a whole', async () => {
+    sm.on(BatchGetSecretValueCommand).rejects(
+      new SecretsManagerServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'not authorized to perform: secretsmanager:BatchGetSecretValue',
+      }),
+    );
+    await expect(readClientSecrets(store, ['sirv-prod'])).rejects.toMatchObject({
+      code: 'StoreError',
+      reason: 'AccessDeniedException',
+      transient: false,
+    });
+  });
+
+  it('refuses more than 20 names and sends nothing for none', async () => {
+    const many = Array.from({ length: 21 }, (_, i) => `c${i}`);
+    await expect(readClientSecrets(store, many)).rejects.toBeInstanceOf(RangeError);
+    await expect(readClientSecrets(store, [])).resolves.toEqual(new Map());
+    expect(sentCommands()).toEqual([]);
   });
 });
 

@@ -156,6 +156,23 @@ export const IAM_TABLE: IamTableRow[] = [
     'ImplicitlyDenied',
   ),
   row('rotator', 'secretsmanager:ListSecrets', '*', '`*` (the action takes no resource)', 'Allowed'),
+  // Batch reads: the action takes no resource; Secrets Manager then checks GetSecretValue on each
+  // secret of the batch, which is what the rows of single reads decide (own client and token
+  // secrets allowed, another prefix's, a nested prefix's or another region's denied).
+  row(
+    'rotator',
+    'secretsmanager:BatchGetSecretValue',
+    '*',
+    '`*` (the action takes no resource; each secret of the batch is checked as `GetSecretValue`)',
+    'Allowed',
+  ),
+  row(
+    'rotator',
+    'secretsmanager:GetSecretValue',
+    secret('other/alpha/token'),
+    '`other/alpha/token` (other prefix), as one secret of a batch read',
+    'ImplicitlyDenied',
+  ),
   // Nothing under a nested or sibling prefix, another name, region or account.
   row(
     'rotator',
@@ -310,6 +327,7 @@ export const IAM_TABLE: IamTableRow[] = [
   row('scheduler', 'lambda:InvokeFunction', fn(FUNCTION), `function \`${FUNCTION}\``, 'Allowed'),
   row('scheduler', 'lambda:InvokeFunction', fn('other-function'), 'function `other-function`', 'ImplicitlyDenied'),
   row('scheduler', 'secretsmanager:GetSecretValue', own('token'), '`token-rotator/alpha/token`', 'ImplicitlyDenied'),
+  row('scheduler', 'secretsmanager:BatchGetSecretValue', '*', '`*`', 'ImplicitlyDenied'),
   row('scheduler', 'sqs:SendMessage', DLQ, 'queue `token-rotator-dlq`', 'ImplicitlyDenied'),
   // A workload reads its one token secret.
   row(
@@ -348,6 +366,7 @@ export const IAM_TABLE: IamTableRow[] = [
     'ImplicitlyDenied',
   ),
   row('workload (readPolicy of alpha)', 'secretsmanager:ListSecrets', '*', '`*`', 'ImplicitlyDenied'),
+  row('workload (readPolicy of alpha)', 'secretsmanager:BatchGetSecretValue', '*', '`*`', 'ImplicitlyDenied'),
   row('workload (readPolicy of alpha)', 'kms:Decrypt', KEY, 'the key, via Secrets Manager', 'Allowed', {
     context: VIA_SM,
   }),

@@ -133,9 +133,9 @@ describe('rotatorPolicy', () => {
     expect(await allows(broadened, 'secretsmanager:PutSecretValue', secret('anything/x/client'))).toBe(false);
   });
 
-  it('grants ListSecrets on "*" only, since the action takes no resource scoping', () => {
+  it('grants on "*" only ListSecrets and BatchGetSecretValue, the two actions that take no resource scoping', () => {
     const star = doc.Statement.filter((s) => s.Effect === 'Allow' && asList(s.Resource).includes('*'));
-    expect(star.map((s) => s.Action)).toEqual(['secretsmanager:ListSecrets']);
+    expect(star.map((s) => s.Action)).toEqual(['secretsmanager:ListSecrets', 'secretsmanager:BatchGetSecretValue']);
   });
 
   it('invokes only its own function, writes only its own log group, sends only to its DLQ', async () => {

@@ -294,9 +294,10 @@ describe('handler fan-out batches', () => {
     sm.mock.resetHistory();
     const coldResult = await batch(cold, CONTEXT);
 
-    // Assess: what a refresh in the sweeping invocation costs, no DescribeSecret.
+    // Assess: what a refresh in the sweeping invocation costs, no DescribeSecret: the cold
+    // container reads both client documents with one batch call.
     expect(coldResult).toMatchObject({ refreshed: 2, failed: 0 });
-    expect(callsByCommand()).toEqual({ GetSecretValue: 2, PutSecretValue: 2 });
+    expect(callsByCommand()).toEqual({ BatchGetSecretValue: 1, PutSecretValue: 2 });
 
     // Act: warm, one refresh interval on.
     clock.advance(1000);

@@ -1,4 +1,8 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SweepDeps } from '../../../lambda/sweep';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
@@ -60,7 +64,7 @@ function observedStore(onRead: () => void = () => undefined): SecretsManagerClie
   const observed = Object.create(sm.client) as SecretsManagerClient;
   const send = sm.client.send.bind(sm.client) as (command: unknown) => Promise<unknown>;
   observed.send = ((command: unknown) => {
-    if (command instanceof GetSecretValueCommand) {
+    if (command instanceof GetSecretValueCommand || command instanceof BatchGetSecretValueCommand) {
       loading.events.push('client document read sent');
       onRead();
     }
@@ -127,9 +131,13 @@ describe('loading the issuer modules', () => {
     // Assess
     expect(summary).toMatchObject({ due: 3, refreshed: 3, failed: 0 });
     expect(loading.loads).toBe(1);
-    // Every refresh sent its read without waiting for the load.
-    expect(loading.events.slice(0, 3)).toEqual(Array(3).fill('client document read sent'));
-    expect(loading.events.indexOf('load finished')).toBeGreaterThan(2);
+    // The sweep sent the one batch read of the three cold client documents without waiting for
+    // the load, and no refresh read alone.
+    expect(loading.events[0]).toBe('client document read sent');
+    expect(loading.events.filter((e) => e === 'client document read sent')).toHaveLength(1);
+    expect(loading.events.indexOf('load finished')).toBeGreaterThan(0);
+    expect(sm.mock.commandCalls(BatchGetSecretValueCommand)[0]?.args[0].input.SecretIdList).toHaveLength(3);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     expect(issuer.calls).toHaveLength(3);
   });
 

@@ -1,8 +1,11 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  BatchGetSecretValueCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
+  type SecretsManagerClient,
+  SecretsManagerServiceException,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -289,7 +292,11 @@ describe('sweep', () => {
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(3);
     expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
     expect(sm.mock.commandCalls(UntagResourceCommand)).toHaveLength(0);
-    const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId ?? '');
+    const reads = [
+      ...sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId ?? ''),
+      ...sm.mock.commandCalls(BatchGetSecretValueCommand).flatMap((c) => c.args[0].input.SecretIdList ?? []),
+    ];
+    expect(reads).toHaveLength(3);
     expect(reads.every((id) => id.endsWith('/client'))).toBe(true);
   });
 
@@ -438,5 +445,166 @@ describe('sweep', () => {
     expect(sm.mock.commandCalls(ListSecretsCommand)).toHaveLength(2);
     expect(summary).toMatchObject({ listed: 120, refreshed: 120 });
     expect(writtenCredentials()).toEqual([...names].sort());
+  });
+});
+
+describe('sweep: cold client documents read in batches', () => {
+  /** The store client, holding each BatchGetSecretValue a few turns and noting the most in flight. */
+  function batchObserved() {
+    const seen = { inFlight: 0, peak: 0 };
+    const client = Object.create(sm.client) as SecretsManagerClient;
+    const send = sm.client.send.bind(sm.client) as (command: unknown) => Promise<unknown>;
+    client.send = (async (command: unknown) => {
+      if (!(command instanceof BatchGetSecretValueCommand)) return send(command);
+      seen.inFlight += 1;
+      seen.peak = Math.max(seen.peak, seen.inFlight);
+      try {
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        return await send(command);
+      } finally {
+        seen.inFlight -= 1;
+      }
+    }) as SecretsManagerClient['send'];
+    return { client, seen };
+  }
+
+  const accessDenied = () =>
+    new SecretsManagerServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'not authorized to perform: secretsmanager:BatchGetSecretValue',
+    });
+
+  it('refreshes 45 cold credentials with 3 BatchGetSecretValue and 45 PutSecretValue, no GetSecretValue, 2 batches at most in flight', async () => {
+    // Prepare
+    const names = fleet(45);
+    const { client, seen } = batchObserved();
+    const clientCache = new ClientDocumentCache();
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, secretsManager: client, clientCache }));
+    // Assess
+    expect(summary).toMatchObject({ due: 45, refreshed: 45, failed: 0 });
+    const batches = sm.mock.commandCalls(BatchGetSecretValueCommand).map((c) => c.args[0].input.SecretIdList ?? []);
+    expect(batches.map((b) => b.length)).toEqual([20, 20, 5]);
+    expect(batches.flat().sort()).toEqual(names.map((n) => `${PREFIX}${n}/client`));
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(45);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.calls()).toHaveLength(1 + 3 + 45);
+    expect(seen.peak).toBe(2);
+    // What the batches read is cached: the next tick reads nothing.
+    expect(clientCache.size).toBe(45);
+  });
+
+  it('batches only the documents not cached at the listed version', async () => {
+    // Prepare: a warm cache, then two client documents change.
+    fleet(5);
+    const clientCache = new ClientDocumentCache();
+    const issuer = sirvIssuer();
+    const clock = frozenClock();
+    await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+    for (const name of ['c01', 'c03']) {
+      const secret = sm.secrets.get(`${PREFIX}${name}/client`);
+      if (secret) secret.versionId = `client-${name}-2`;
+      const token = sm.secrets.get(`${PREFIX}${name}/token`);
+      if (token) token.tags[TAG_KEYS.clientVersion] = `client-${name}-2`;
+    }
+    sm.mock.resetHistory();
+    clock.advance(1000);
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 5 });
+    const batches = sm.mock.commandCalls(BatchGetSecretValueCommand).map((c) => c.args[0].input.SecretIdList);
+    expect(batches).toEqual([[`${PREFIX}c01/client`, `${PREFIX}c03/client`]]);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(clientCache.get('c01', 'client-c01-2')?.versionId).toBe('client-c01-2');
+  });
+
+  /**
+   * Five due credentials: c01's client secret is gone, c02's is not JSON, c03's is not a client
+   * document. Returns the sweep's results.
+   */
+  async function brokenFleetSweep(prepare: () => void = () => undefined) {
+    fleet(5);
+    sm.secrets.delete(`${PREFIX}c01/client`);
+    const c02 = sm.secrets.get(`${PREFIX}c02/client`);
+    if (c02) c02.value = '{not json';
+    const c03 = sm.secrets.get(`${PREFIX}c03/client`);
+    if (c03) c03.value = JSON.stringify({ version: 2, issuer: {} });
+    prepare();
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
+    return summary.results;
+  }
+
+  it('falls back to single reads for secrets the batch reports errors for, with the results of single reads throughout', async () => {
+    // Prepare: what the same fleet gives when every document is read alone (the batch refused).
+    const alone = await brokenFleetSweep(() => sm.mock.on(BatchGetSecretValueCommand).rejects(accessDenied()));
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(5);
+    sm.restore();
+    sm = memorySecrets();
+
+    // Act
+    const batched = await brokenFleetSweep();
+
+    // Assess: one batch; the missing secret (an error entry) read alone and classified as before;
+    // the invalid documents fail with the same error without a read of their own.
+    expect(sm.mock.commandCalls(BatchGetSecretValueCommand)).toHaveLength(1);
+    expect(sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      `${PREFIX}c01/client`,
+    ]);
+    expect(batched).toEqual(alone);
+    const byName = new Map(batched.map((r) => [r.credential, r]));
+    expect(byName.get('c00')).toMatchObject({ ok: true });
+    expect(byName.get('c01')).toMatchObject({ ok: false, error: { code: 'StoreError' } });
+    expect(byName.get('c02')).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    expect(byName.get('c03')).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    expect(byName.get('c04')).toMatchObject({ ok: true });
+  });
+
+  it('reads alone a document whose batch entry is an error though the secret is there (a per-secret AccessDenied)', async () => {
+    // Prepare: the batch answers c02 with an error entry; its own read succeeds.
+    fleet(4);
+    sm.mock.on(BatchGetSecretValueCommand).callsFake(async (input: { SecretIdList?: string[] }) => {
+      const ids = input.SecretIdList ?? [];
+      const values = ids
+        .filter((id) => !id.includes('c02'))
+        .map((id) => {
+          const secret = sm.secrets.get(id);
+          return { Name: id, SecretString: secret?.value, VersionId: secret?.versionId };
+        });
+      return {
+        SecretValues: values,
+        Errors: [{ SecretId: `${PREFIX}c02/client`, ErrorCode: 'AccessDeniedException', Message: 'denied' }],
+      };
+    });
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
+    // Assess
+    expect(summary).toMatchObject({ due: 4, refreshed: 4, failed: 0 });
+    expect(sm.mock.commandCalls(BatchGetSecretValueCommand)).toHaveLength(1);
+    expect(sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      `${PREFIX}c02/client`,
+    ]);
+  });
+
+  it('never fails a refresh because the batch call failed as a whole (an older policy without the permission)', async () => {
+    // Prepare
+    const names = fleet(25);
+    sm.mock.on(BatchGetSecretValueCommand).rejects(accessDenied());
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
+    // Assess: both batches refused, every document read alone.
+    expect(summary).toMatchObject({ due: 25, refreshed: 25, failed: 0 });
+    expect(sm.mock.commandCalls(BatchGetSecretValueCommand)).toHaveLength(2);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(25);
+    expect(writtenCredentials()).toEqual(names);
+  });
+
+  it('keeps the single read for a lone cold credential', async () => {
+    fleet(1);
+    await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
+    expect(sm.mock.commandCalls(BatchGetSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 });
