@@ -10,7 +10,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
 import { secretNames } from '../core/store';
 import type { SweepDeps } from '../lambda/sweep';
@@ -50,12 +55,16 @@ interface Variant {
 const WRITE_COMMANDS = ['PutSecretValueCommand', 'TagResourceCommand', 'UntagResourceCommand'];
 
 /** AWS calls and write calls per refreshed credential, the listing excluded (it is per sweep, not per refresh). */
-function perRefresh(calls: Record<string, number>, n: number): { calls: number; writes: number; reads: number } {
+function perRefresh(
+  calls: Record<string, number>,
+  n: number,
+): { calls: number; writes: number; reads: number; batchReads: number } {
   const total = Object.entries(calls)
     .filter(([c]) => c !== 'ListSecretsCommand')
     .reduce((a, [, v]) => a + v, 0);
   const writes = WRITE_COMMANDS.reduce((a, c) => a + (calls[c] ?? 0), 0);
-  return { calls: total / n, writes: writes / n, reads: (total - writes) / n };
+  const batchReads = calls.BatchGetSecretValueCommand ?? 0;
+  return { calls: total / n, writes: writes / n, reads: (total - writes - batchReads) / n, batchReads: batchReads / n };
 }
 
 /** Runs both variants for 100 and 1,000 credentials. */
@@ -131,6 +140,7 @@ export async function sweepThroughput(
       );
       const storeReadsPerSecond = await storePace(client, n, config.concurrency);
       const storeWritesPerSecond = await storeWritePace(client, n, config.concurrency);
+      const storeBatchReadsPerSecond = await storeBatchReadPace(client, n);
       context.progress(`${BENCHMARK}: the fake issuer alone, ${n} token requests ${config.concurrency} at a time`);
       const issuerAlonePerSecond = await issuerAlonePace(sirv.tokenUrl, n, config.concurrency);
 
@@ -156,8 +166,12 @@ export async function sweepThroughput(
       const warmCost = perRefresh(rotator.calls, n);
       const peerCost = perRefresh(sequential.calls, n);
       // What moto alone allows: the time its calls of one refresh take at the sweep's concurrency.
-      const storeBound = (cost: { reads: number; writes: number }) =>
-        1 / (cost.reads / storeReadsPerSecond + cost.writes / storeWritesPerSecond);
+      // A batch read of 20 costs moto more than one read: it is priced at moto's own batch pace.
+      const storeBound = (cost: { reads: number; writes: number; batchReads: number }) =>
+        1 /
+        (cost.reads / storeReadsPerSecond +
+          cost.batchReads / storeBatchReadsPerSecond +
+          cost.writes / storeWritesPerSecond);
       details[`n${n}`] = {
         cold,
         rotator,
@@ -165,6 +179,7 @@ export async function sweepThroughput(
         perRefresh: { cold: coldCost, warm: warmCost, peer: peerCost },
         storeReadsPerSecond,
         storeWritesPerSecond,
+        storeBatchReadsPerSecond,
         storeBoundPerSecond: { cold: storeBound(coldCost), warm: storeBound(warmCost) },
         issuerAlonePerSecond,
         idealSeconds: (n * ISSUER_LATENCY_MS) / 1000 / config.concurrency,
@@ -285,6 +300,31 @@ async function issuerAlonePace(tokenUrl: string, n: number, concurrency: number)
     ),
   );
   return n / (elapsedMs(started) / 1000);
+}
+
+/**
+ * How many BatchGetSecretValue calls of 20 client documents per second moto answers, 2 at a time
+ * (what the rotator's prefetch keeps in flight: lambda/client-prefetch.ts).
+ */
+async function storeBatchReadPace(client: SecretsManagerClient, n: number): Promise<number> {
+  const limit = pLimit(2);
+  const batches = STORE_PROBE_CALLS / 20;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: batches }, (_, b) =>
+      limit(() =>
+        client.send(
+          new BatchGetSecretValueCommand({
+            SecretIdList: Array.from(
+              { length: 20 },
+              (_, i) => secretNames(benchCredentialName((b * 20 + i) % n), PREFIX).client,
+            ),
+          }),
+        ),
+      ),
+    ),
+  );
+  return batches / (elapsedMs(started) / 1000);
 }
 
 /** How many PutSecretValue calls per second moto answers at the sweep's concurrency. */
