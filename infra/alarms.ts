@@ -47,6 +47,26 @@ export function metricPeriodSeconds(intervalSeconds: number): number {
 }
 
 /**
+ * An alarm that fires when its metric counts at least one event in a period (missing data: none
+ * happened). Most of the rotator's alarms are this shape.
+ */
+function anyInPeriod(
+  spec: Pick<
+    AlarmSpec,
+    'key' | 'resourceSuffix' | 'description' | 'namespace' | 'metricName' | 'dimensions' | 'period'
+  >,
+): AlarmSpec {
+  return {
+    ...spec,
+    statistic: 'Sum',
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+  };
+}
+
+/**
  * The six alarms, and `refreshEventsFailed` when `options.refreshEvents` (the rotator puts refresh
  * events on a bus). Missing data is "not breaching" for the rotator's own metrics: they are only
  * emitted when a sweep ran (and SecondsToExpiry only when a credential exists, so a fresh stack
@@ -61,7 +81,7 @@ export function alarmSpecs(
   const fiveMinutes = Math.max(300, period);
   const service = { service: SERVICE_NAME };
   const specs: AlarmSpec[] = [
-    {
+    anyInPeriod({
       key: 'refreshFailed',
       resourceSuffix: 'refresh-failed',
       description:
@@ -69,14 +89,9 @@ export function alarmSpecs(
       namespace: METRICS_NAMESPACE,
       metricName: 'RefreshFailed',
       dimensions: service,
-      statistic: 'Sum',
       period: fiveMinutes,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-    },
-    {
+    }),
+    anyInPeriod({
       key: 'credentialsRejected',
       resourceSuffix: 'credentials-rejected',
       description:
@@ -84,13 +99,8 @@ export function alarmSpecs(
       namespace: METRICS_NAMESPACE,
       metricName: 'CredentialsRejected',
       dimensions: service,
-      statistic: 'Sum',
       period,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-    },
+    }),
     {
       key: 'secondsToExpiry',
       resourceSuffix: 'seconds-to-expiry',
@@ -105,7 +115,7 @@ export function alarmSpecs(
       comparisonOperator: 'LessThanThreshold',
       treatMissingData: 'notBreaching',
     },
-    {
+    anyInPeriod({
       key: 'writeBudgetBreached',
       resourceSuffix: 'write-budget-breached',
       description:
@@ -113,27 +123,17 @@ export function alarmSpecs(
       namespace: METRICS_NAMESPACE,
       metricName: 'WriteBudgetBreached',
       dimensions: service,
-      statistic: 'Sum',
       period,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-    },
-    {
+    }),
+    anyInPeriod({
       key: 'lambdaErrors',
       resourceSuffix: 'lambda-errors',
       description: 'token-rotator: the rotator function failed (unhandled error, timeout or out of memory).',
       namespace: 'AWS/Lambda',
       metricName: 'Errors',
       dimensions: undefined,
-      statistic: 'Sum',
       period: fiveMinutes,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-    },
+    }),
     {
       key: 'notInvoked',
       resourceSuffix: 'not-invoked',
@@ -151,21 +151,18 @@ export function alarmSpecs(
     },
   ];
   if (options.refreshEvents) {
-    specs.push({
-      key: 'refreshEventsFailed',
-      resourceSuffix: 'refresh-events-failed',
-      description:
-        "token-rotator: refresh outcome events were not delivered to the event bus (PutEvents failed or refused entries); their consumers missed them. Refreshes are not affected. See the 'Some refresh events were not delivered' log line; check that the bus exists and the role may events:PutEvents on it.",
-      namespace: METRICS_NAMESPACE,
-      metricName: 'RefreshEventsFailed',
-      dimensions: service,
-      statistic: 'Sum',
-      period,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-    });
+    specs.push(
+      anyInPeriod({
+        key: 'refreshEventsFailed',
+        resourceSuffix: 'refresh-events-failed',
+        description:
+          "token-rotator: refresh outcome events were not delivered to the event bus (PutEvents failed or refused entries); their consumers missed them. Refreshes are not affected. See the 'Some refresh events were not delivered' log line; check that the bus exists and the role may events:PutEvents on it.",
+        namespace: METRICS_NAMESPACE,
+        metricName: 'RefreshEventsFailed',
+        dimensions: service,
+        period,
+      }),
+    );
   }
   return specs;
 }
