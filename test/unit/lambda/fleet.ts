@@ -3,6 +3,7 @@
  * fleet of Sirv-kind credentials, and an issuer `fetch` that answers per client id and measures
  * how many requests are in flight at once.
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ClientDocument } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
 import { TEST_EPOCH } from '../../helpers/clock';
@@ -17,6 +18,21 @@ export const TOKEN_URL = 'http://sirv.test/v2/token';
 export const PLANTED_SECRET = 'PLANTED-client-secret-5f2b9c';
 /** Every token the fake issuer hands out starts with this. */
 export const PLANTED_TOKEN_PREFIX = 'PLANTED-access-token-';
+
+/** The sweep's dependencies with the handler's defaults, time frozen at NOW and no fan-out. */
+export function sweepDefaults(secretsManager: SecretsManagerClient) {
+  return {
+    secretsManager,
+    prefix: PREFIX,
+    now: () => new Date(NOW.getTime()),
+    random: () => 0,
+    lookaheadSeconds: 60,
+    concurrency: 8,
+    batchSize: 100,
+    remainingMs: () => 600_000,
+    reserveMs: 15_000,
+  };
+}
 
 export function clientIdOf(name: string): string {
   return `id-${name}`;

@@ -6,7 +6,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SweepDeps } from '../../../lambda/sweep';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
-import { at, NOW, PREFIX, sirvDocument, sirvIssuer, tokenRecord } from './fleet';
+import { at, NOW, PREFIX, sirvDocument, sirvIssuer, sweepDefaults, tokenRecord } from './fleet';
 
 // The issuer modules are loaded on a container's first refresh (lambda/refresh.ts). The mock
 // sees each load of core/issue and can hold it, as a slow cold load would be.
@@ -76,15 +76,7 @@ function observedStore(onRead: () => void = () => undefined): SecretsManagerClie
 async function coldSweep(overrides: Partial<SweepDeps> = {}) {
   const { sweep } = await import('../../../lambda/sweep.js');
   return sweep({
-    secretsManager: observedStore(),
-    prefix: PREFIX,
-    now: () => new Date(NOW.getTime()),
-    random: () => 0,
-    lookaheadSeconds: 60,
-    concurrency: 8,
-    batchSize: 100,
-    remainingMs: () => 600_000,
-    reserveMs: 15_000,
+    ...sweepDefaults(observedStore()),
     ...overrides,
   });
 }

@@ -24,6 +24,7 @@ import {
   PREFIX,
   sirvDocument,
   sirvIssuer,
+  sweepDefaults,
   tokenRecord,
 } from './fleet';
 
@@ -59,15 +60,7 @@ function fleet(count: number, refreshAfter: (i: number) => Date = (i) => at(-600
 
 function sweepDeps(overrides: Partial<SweepDeps> = {}): SweepDeps {
   return {
-    secretsManager: sm.client,
-    prefix: PREFIX,
-    now: () => new Date(NOW.getTime()),
-    random: () => 0,
-    lookaheadSeconds: 60,
-    concurrency: 8,
-    batchSize: 100,
-    remainingMs: () => 600_000,
-    reserveMs: 15_000,
+    ...sweepDefaults(sm.client),
     lambda: new LambdaClient({ region: 'us-east-1' }),
     functionName: FUNCTION_ARN,
     ...overrides,
