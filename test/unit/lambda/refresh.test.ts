@@ -63,6 +63,23 @@ function tagCallsOn(secretId: string) {
   return sm.mock.commandCalls(TagResourceCommand).filter((c) => c.args[0].input.SecretId === secretId);
 }
 
+/** Refresh dependencies whose issuer answers with `accessToken` again, claiming `expiresIn` seconds. */
+function repeatingIssuerDeps(accessToken: string, expiresIn: number): RefreshDeps {
+  const repeat = (async () =>
+    new Response(JSON.stringify({ token: accessToken, expiresIn }), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    })) as typeof fetch;
+  return {
+    secretsManager: sm.client,
+    prefix: PREFIX,
+    fetch: repeat,
+    now: () => new Date(NOW.getTime()),
+    random: () => 0,
+    lookaheadSeconds: 60,
+  };
+}
+
 describe('refreshCredential', () => {
   it('writes a fresh token with the next generation, its refresh-after and expiry in the version id', async () => {
     // Prepare
@@ -469,19 +486,7 @@ describe('refreshCredential with a drifting vendor', () => {
     // Prepare: the vendor answers with exactly the token already stored.
     const stored = tokenRecord(NAME, at(-30));
     sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored });
-    const repeat = (async () =>
-      new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 1200 }), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      })) as typeof fetch;
-    const deps: RefreshDeps = {
-      secretsManager: sm.client,
-      prefix: PREFIX,
-      fetch: repeat,
-      now: () => new Date(NOW.getTime()),
-      random: () => 0,
-      lookaheadSeconds: 60,
-    };
+    const deps = repeatingIssuerDeps(stored.accessToken, 1200);
     // Act
     const result = await refreshCredential(NAME, deps);
     // Assess
@@ -495,19 +500,7 @@ describe('refreshCredential with a drifting vendor', () => {
       sm.mock.resetHistory();
       const stored = tokenRecord(NAME, at(-30));
       sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored, legacy });
-      const repeat = (async () =>
-        new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 1200 }), {
-          status: 200,
-          headers: { 'content-type': 'application/json' },
-        })) as typeof fetch;
-      const deps: RefreshDeps = {
-        secretsManager: sm.client,
-        prefix: PREFIX,
-        fetch: repeat,
-        now: () => new Date(NOW.getTime()),
-        random: () => 0,
-        lookaheadSeconds: 60,
-      };
+      const deps = repeatingIssuerDeps(stored.accessToken, 1200);
       const result = await refreshCredential(NAME, deps);
       expect(result).toMatchObject({ ok: false, error: { code: 'MalformedResponse' } });
       expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
@@ -521,19 +514,7 @@ describe('refreshCredential with a drifting vendor', () => {
   it('keeps the stored record, writing nothing, when a repeated token claims no later expiry', async () => {
     const stored = tokenRecord(NAME, at(-30));
     sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored });
-    const repeat = (async () =>
-      new Response(JSON.stringify({ token: stored.accessToken, expiresIn: 120 }), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      })) as typeof fetch;
-    const deps: RefreshDeps = {
-      secretsManager: sm.client,
-      prefix: PREFIX,
-      fetch: repeat,
-      now: () => new Date(NOW.getTime()),
-      random: () => 0,
-      lookaheadSeconds: 60,
-    };
+    const deps = repeatingIssuerDeps(stored.accessToken, 120);
     const result = await refreshCredential(NAME, deps);
     expect(result).toMatchObject({ ok: true, generation: stored.generation, expiresAt: stored.expiresAt });
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
