@@ -3,7 +3,11 @@
  * pulumi-awsx's tests): every registered resource and every invoke is kept for assertions, and
  * each resource gets plausible outputs (ARNs, queue URL) so dependent inputs resolve.
  */
-import type * as pulumi from '@pulumi/pulumi';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, beforeEach } from 'vitest';
 
 /** What the mock engine saw of one resource registration. */
 export interface RecordedResource {
@@ -94,4 +98,25 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
   const internal = output as unknown as { promise?: () => Promise<T> };
   if (typeof internal.promise === 'function') return internal.promise();
   return new Promise((resolve) => output.apply(resolve));
+}
+
+/**
+ * Installs `recorder` as Pulumi's mock engine before the file's own `beforeAll` (call this first:
+ * the documented order is mocks, then the module under test) and forgets every recorded resource
+ * before each test.
+ */
+export function useMockEngine(recorder: ReturnType<typeof createRecorder>, project = 'platform'): void {
+  beforeAll(async () => {
+    await pulumi.runtime.setMocks(recorder.mocks, project, 'test');
+  });
+  beforeEach(() => {
+    recorder.resources.length = 0;
+  });
+}
+
+/** A directory holding a stand-in rotator bundle (`index.mjs`), for the component's `bundleDir`. */
+export function fakeBundleDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
+  writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => ({});\n');
+  return dir;
 }

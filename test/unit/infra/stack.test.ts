@@ -1,10 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as rpc from '@pulumi/pulumi/runtime/rpc';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRecorder, promiseOf } from './pulumi-mocks';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRecorder, fakeBundleDir, promiseOf, useMockEngine } from './pulumi-mocks';
 
 type Stack = typeof import('../../../infra/stack');
 
@@ -16,15 +13,11 @@ const SECRET = 'planted-stack-config-secret-42';
 let stack: Stack;
 let bundleDir: string;
 
+useMockEngine(recorder, 'token-rotator');
+// The documented order: mocks first (above), then the module under test.
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(recorder.mocks, 'token-rotator', 'test');
   stack = await import('../../../infra/stack.js');
-  bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
-  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({});\n');
-});
-
-beforeEach(() => {
-  recorder.resources.length = 0;
+  bundleDir = fakeBundleDir();
 });
 
 function configure(values: Record<string, unknown>, secrets: Record<string, string> = {}) {

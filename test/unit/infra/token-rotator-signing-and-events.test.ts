@@ -1,16 +1,7 @@
-/**
- * TokenRotator's `signingKeyArns` and `eventBusName`: the role policy gains `kms:Sign` on those
- * keys and `events:PutEvents` on that bus, the function learns the bus from its environment, an
- * alarm watches the events it could not deliver, and none of it appears when not asked for.
- */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as pulumi from '@pulumi/pulumi';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRotatorArgs } from '../../../infra';
 import type { PolicyDocument } from '../../../infra/policies';
-import { ACCOUNT_ID, createRecorder, promiseOf, REGION } from './pulumi-mocks';
+import { ACCOUNT_ID, createRecorder, fakeBundleDir, promiseOf, REGION, useMockEngine } from './pulumi-mocks';
 
 type Infra = typeof import('../../../infra');
 
@@ -19,15 +10,11 @@ const SIGNING_KEY = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1111aaaa-11aa-11aa-
 let infra: Infra;
 let bundleDir: string;
 
+useMockEngine(recorder);
+// The documented order: mocks first (above), then the module under test.
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(recorder.mocks, 'platform', 'test');
   infra = await import('../../../infra/index.js');
-  bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
-  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({});\n');
-});
-
-beforeEach(() => {
-  recorder.resources.length = 0;
+  bundleDir = fakeBundleDir();
 });
 
 async function deploy(name: string, args: TokenRotatorArgs = {}) {

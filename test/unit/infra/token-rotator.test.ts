@@ -1,12 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRotatorArgs } from '../../../infra';
 import type { PolicyDocument } from '../../../infra/policies';
 import { allows, asList } from './iam-simulator';
-import { ACCOUNT_ID, createRecorder, promiseOf, REGION, type RecordedResource } from './pulumi-mocks';
+import {
+  ACCOUNT_ID,
+  createRecorder,
+  fakeBundleDir,
+  promiseOf,
+  REGION,
+  type RecordedResource,
+  useMockEngine,
+} from './pulumi-mocks';
 
 type Infra = typeof import('../../../infra');
 
@@ -16,16 +21,11 @@ const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:oncall`;
 let infra: Infra;
 let bundleDir: string;
 
-// The documented order: mocks first, then load the module under test.
+useMockEngine(recorder);
+// The documented order: mocks first (above), then the module under test.
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(recorder.mocks, 'platform', 'test');
   infra = await import('../../../infra/index.js');
-  bundleDir = mkdtempSync(join(tmpdir(), 'token-rotator-bundle-'));
-  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({});\n');
-});
-
-beforeEach(() => {
-  recorder.resources.length = 0;
+  bundleDir = fakeBundleDir();
 });
 
 /** Creates a rotator and waits until every one of its resources has been registered. */
