@@ -2,10 +2,10 @@
  * The refresh policy: when a token is due, how failures back off, and the Secrets Manager write
  * budget. Pure arithmetic: time and randomness are parameters.
  */
-// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
-import * as z from 'zod';
+
 import { InvalidConfigurationError } from './errors';
 import { addSecondsClamped, MAX_RETRY_AFTER_SECONDS } from './untrusted-time';
+import * as z from './zod';
 
 /** Secrets Manager's sustained budget: one PutSecretValue per secret every 10 minutes. */
 export const MIN_WRITE_INTERVAL_SECONDS = 600;
@@ -22,32 +22,44 @@ export const POLICY_DEFAULTS = {
 export const refreshPolicySchema = z.lazy(() =>
   z.strictObject({
     /** Refresh once this fraction of the lifetime has passed. */
-    refreshFraction: z
-      .number({ error: 'expected refreshFraction as a number between 0 and 1' })
-      .gt(0, { error: 'expected refreshFraction greater than 0' })
-      .lt(1, { error: 'expected refreshFraction below 1 (a token must be refreshed before it expires)' })
-      .optional(),
+    refreshFraction: z.optional(
+      z
+        .number({ error: 'expected refreshFraction as a number between 0 and 1' })
+        .check(
+          z.gt(0, { error: 'expected refreshFraction greater than 0' }),
+          z.lt(1, { error: 'expected refreshFraction below 1 (a token must be refreshed before it expires)' }),
+        ),
+    ),
     /** Up to this fraction of the lifetime is taken off `refreshAfter`, at random, to spread load. */
-    jitterFraction: z
-      .number({ error: 'expected jitterFraction as a number' })
-      .min(0, { error: 'expected jitterFraction of at least 0' })
-      .max(0.25, { error: 'expected jitterFraction of at most 0.25' })
-      .optional(),
+    jitterFraction: z.optional(
+      z
+        .number({ error: 'expected jitterFraction as a number' })
+        .check(
+          z.minimum(0, { error: 'expected jitterFraction of at least 0' }),
+          z.maximum(0.25, { error: 'expected jitterFraction of at most 0.25' }),
+        ),
+    ),
     /** How often the rotator wakes; sets the default minimum margin (two intervals). */
-    scheduleIntervalSeconds: z
-      .number({ error: 'expected scheduleIntervalSeconds as a number' })
-      .int({ error: 'expected scheduleIntervalSeconds as a whole number' })
-      .min(60, { error: 'expected scheduleIntervalSeconds of at least 60 (the scheduler runs at most once a minute)' })
-      .max(86400, { error: 'expected scheduleIntervalSeconds of at most 86400' })
-      .optional(),
+    scheduleIntervalSeconds: z.optional(
+      z.number({ error: 'expected scheduleIntervalSeconds as a number' }).check(
+        z.int({ error: 'expected scheduleIntervalSeconds as a whole number' }),
+        z.minimum(60, {
+          error: 'expected scheduleIntervalSeconds of at least 60 (the scheduler runs at most once a minute)',
+        }),
+        z.maximum(86400, { error: 'expected scheduleIntervalSeconds of at most 86400' }),
+      ),
+    ),
     /** A token is refreshed at the latest this many seconds before it expires. */
-    minMarginSeconds: z
-      .number({ error: 'expected minMarginSeconds as a number' })
-      .int({ error: 'expected minMarginSeconds as a whole number' })
-      .min(0, { error: 'expected minMarginSeconds of at least 0' })
-      .optional(),
+    minMarginSeconds: z.optional(
+      z
+        .number({ error: 'expected minMarginSeconds as a number' })
+        .check(
+          z.int({ error: 'expected minMarginSeconds as a whole number' }),
+          z.minimum(0, { error: 'expected minMarginSeconds of at least 0' }),
+        ),
+    ),
     /** Accept a policy that writes the token secret more often than every 10 minutes. */
-    allowFrequentWrites: z.boolean({ error: 'expected allowFrequentWrites as true or false' }).optional(),
+    allowFrequentWrites: z.optional(z.boolean({ error: 'expected allowFrequentWrites as true or false' })),
   }),
 );
 

@@ -3,18 +3,19 @@
  * schemas, and {@link invokeRotator}, the one synchronous invocation its callers use (the provider's
  * `issue`, the CLI's `refresh --function`, the reader's on-demand refresh).
  *
- * Plain zod and the Lambda client loaded on first use: the reader imports this module, so it must
+ * zod (core/zod.ts) and the Lambda client loaded on first use: the reader imports this module, so it must
  * never reach `@pulumi/pulumi`, and the Lambda bundle carries it, so it stays small.
  */
 import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
-import * as z from 'zod';
 import { CREDENTIAL_NAME_PATTERN } from './token';
+import * as z from './zod';
 
 // ---------------------------------------------------------------------------------------------
 // Events
 
-const credentialName = z.lazy(() => z.string().min(1).max(64).regex(CREDENTIAL_NAME_PATTERN));
+const credentialName = z.lazy(() =>
+  z.string().check(z.minLength(1), z.maxLength(64), z.regex(CREDENTIAL_NAME_PATTERN)),
+);
 
 /** Credentials one targeted refresh may name. */
 export const MAX_TARGETED_CREDENTIALS = 1000;
@@ -32,15 +33,9 @@ export const MAX_BATCH_PAYLOAD_BYTES = 240 * 1024;
 export const MAX_BATCH_LISTING_FAILURES = 1_000_000_000;
 
 // A Secrets Manager version id (32 to 64 characters on AWS; any printable id up to 64 here).
-const versionIdSchema = z.lazy(() =>
-  z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9._~-]+$/),
-);
+const versionIdSchema = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._~-]+$/)));
 // Epoch seconds, as the tags hold them (at most 12 digits).
-const epochSecondsSchema = z.lazy(() => z.number().int().min(0).max(999_999_999_999));
+const epochSecondsSchema = z.lazy(() => z.number().check(z.int(), z.minimum(0), z.maximum(999_999_999_999)));
 
 /**
  * What a fan-out batch is told of one credential, from the sweep's listing of its token secret:
@@ -51,23 +46,20 @@ const epochSecondsSchema = z.lazy(() => z.number().int().min(0).max(999_999_999_
 export const batchListingSchema = z.lazy(() =>
   z.strictObject({
     /** The token secret's AWSCURRENT version id. */
-    versionId: versionIdSchema.optional(),
+    versionId: z.optional(versionIdSchema),
     /** The `client-version` tag. */
-    clientVersion: versionIdSchema.optional(),
+    clientVersion: z.optional(versionIdSchema),
     /** The `failed-client-version` tag. */
-    failedClientVersion: versionIdSchema.optional(),
-    failures: z.number().int().min(0).max(MAX_BATCH_LISTING_FAILURES).optional(),
+    failedClientVersion: z.optional(versionIdSchema),
+    failures: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(MAX_BATCH_LISTING_FAILURES))),
     /** The `last-error` tag: one of our error codes. */
-    lastError: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .optional(),
-    nextAttempt: epochSecondsSchema.optional(),
-    failedAt: epochSecondsSchema.optional(),
+    lastError: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))),
+    nextAttempt: z.optional(epochSecondsSchema),
+    failedAt: z.optional(epochSecondsSchema),
     /** Legacy refresh-after/expiry tags are set (a token written before issue 14). */
-    legacyTags: z.literal(true).optional(),
+    legacyTags: z.optional(z.literal(true)),
     /** The `write-budget` tag. */
-    writeBudget: z.enum(['ok', 'breached']).optional(),
+    writeBudget: z.optional(z.enum(['ok', 'breached'])),
   }),
 );
 
@@ -82,49 +74,56 @@ export type BatchListing = z.infer<typeof batchListingSchema>;
 export const rotatorEventSchema = z.lazy(() =>
   z.union([
     z.object({ action: z.literal('sweep') }),
-    z.object({ 'detail-type': z.literal('Scheduled Event') }).transform(() => ({ action: 'sweep' as const })),
+    z.pipe(
+      z.object({ 'detail-type': z.literal('Scheduled Event') }),
+      z.transform(() => ({ action: 'sweep' as const })),
+    ),
     z
       .strictObject({
         action: z.literal('refresh-batch'),
-        credentials: z.array(credentialName).min(1).max(MAX_BATCH_CREDENTIALS),
+        credentials: z.array(credentialName).check(z.minLength(1), z.maxLength(MAX_BATCH_CREDENTIALS)),
         /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
-        writesPerSecond: z.number().positive().max(MAX_WRITES_PER_SECOND).optional(),
+        writesPerSecond: z.optional(z.number().check(z.positive(), z.maximum(MAX_WRITES_PER_SECOND))),
         /**
          * When the sweep listed (epoch seconds): the batch uses the listings only for most of one
          * schedule interval after it (lambda/batch-listing.ts). Required with `listings`.
          */
-        listedAt: epochSecondsSchema.optional(),
+        listedAt: z.optional(epochSecondsSchema),
         /**
          * The sweep's listing of some or all of `credentials`, by name. Absent (an event from
          * before issue 14) or without an entry for a credential: that refresh describes its
          * token secret first, as a targeted refresh does.
          */
-        listings: z
-          .record(credentialName, batchListingSchema)
-          .refine((l) => Object.keys(l).length <= MAX_BATCH_CREDENTIALS, {
-            error: `at most ${MAX_BATCH_CREDENTIALS} listings`,
-          })
-          .optional(),
+        listings: z.optional(
+          z.record(credentialName, batchListingSchema).check(
+            z.refine((l) => Object.keys(l).length <= MAX_BATCH_CREDENTIALS, {
+              error: `at most ${MAX_BATCH_CREDENTIALS} listings`,
+            }),
+          ),
+        ),
       })
-      .superRefine((e, ctx) => {
-        if (e.listings === undefined) return;
-        if (e.listedAt === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['listedAt'], message: 'required with listings' });
-        }
-        const names = new Set(e.credentials);
-        for (const name of Object.keys(e.listings)) {
-          if (!names.has(name)) {
-            ctx.addIssue({ code: 'custom', path: ['listings', name], message: 'not a credential of this batch' });
+      .check(
+        z.superRefine((e, ctx) => {
+          if (e.listings === undefined) return;
+          if (e.listedAt === undefined) {
+            ctx.addIssue({ code: 'custom', path: ['listedAt'], message: 'required with listings' });
           }
-        }
-      }),
+          const names = new Set(e.credentials);
+          for (const name of Object.keys(e.listings)) {
+            if (!names.has(name)) {
+              ctx.addIssue({ code: 'custom', path: ['listings', name], message: 'not a credential of this batch' });
+            }
+          }
+        }),
+      ),
     z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
-    z
-      .strictObject({
-        credentials: z.array(credentialName).min(1).max(MAX_TARGETED_CREDENTIALS),
-        force: z.boolean().optional(),
-      })
-      .transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
+    z.pipe(
+      z.strictObject({
+        credentials: z.array(credentialName).check(z.minLength(1), z.maxLength(MAX_TARGETED_CREDENTIALS)),
+        force: z.optional(z.boolean()),
+      }),
+      z.transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
+    ),
   ]),
 );
 
@@ -152,7 +151,7 @@ const errorSchema = z.lazy(() =>
     code: z.string(),
     message: z.string(),
     transient: z.boolean(),
-    retryAfterSeconds: z.number().optional(),
+    retryAfterSeconds: z.optional(z.number()),
   }),
 );
 
@@ -175,18 +174,18 @@ const refreshResultSchema = z.lazy(() =>
       refreshAfter: z.string(),
       secondsToExpiry: z.number(),
       /** The issuer's real token lifetime breaks the write budget: stored anyway, reported. */
-      writeBudgetBreached: z.literal(true).optional(),
+      writeBudgetBreached: z.optional(z.literal(true)),
     }),
     z.object({
       credential: z.string(),
       ok: z.literal(false),
       error: errorSchema,
-      nextAttempt: z.string().optional(),
+      nextAttempt: z.optional(z.string()),
       /** Seconds left on the token that stays in place, when there is one. */
-      secondsToExpiry: z.number().optional(),
+      secondsToExpiry: z.optional(z.number()),
       /** Generation and expiry of the token that stays in place, when there is one. */
-      generation: z.number().optional(),
-      expiresAt: z.string().optional(),
+      generation: z.optional(z.number()),
+      expiresAt: z.optional(z.string()),
     }),
   ]),
 );
@@ -207,10 +206,10 @@ export type TargetedResult = z.infer<typeof targetedResultSchema>;
 
 const issuedTokenSchema = z.lazy(() =>
   z.object({
-    accessToken: z.string().min(1),
+    accessToken: z.string().check(z.minLength(1)),
     /** `Bearer` when absent or empty. */
-    tokenType: z.string().optional(),
-    scope: z.array(z.string()).optional(),
+    tokenType: z.optional(z.string()),
+    scope: z.optional(z.array(z.string())),
     issuedAt: z.iso.datetime({ offset: true }),
     expiresAt: z.iso.datetime({ offset: true }),
   }),
@@ -225,8 +224,8 @@ export const issueResultSchema = z.lazy(() =>
       error: z.object({
         code: z.string(),
         message: z.string(),
-        retryAfterSeconds: z.number().optional(),
-        status: z.number().optional(),
+        retryAfterSeconds: z.optional(z.number()),
+        status: z.optional(z.number()),
       }),
     }),
   ]),
@@ -244,8 +243,8 @@ const verdictSchema = z.lazy(() =>
     results: z.array(
       z.looseObject({
         credential: z.unknown(),
-        ok: z.unknown().optional(),
-        error: z.union([z.looseObject({ code: z.unknown().optional() }), z.string()]).optional(),
+        ok: z.optional(z.unknown()),
+        error: z.optional(z.union([z.looseObject({ code: z.optional(z.unknown()) }), z.string()])),
       }),
     ),
   }),

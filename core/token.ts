@@ -1,11 +1,11 @@
 /**
  * The token record: the JSON document in `PREFIX NAME/token` that workloads read.
  * Shared by the rotator (which writes it) and the reader SDK (which parses it), so it imports
- * nothing but zod and the error classes.
+ * nothing but zod (core/zod.ts) and the error classes.
  */
-// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
-import * as z from 'zod';
+
 import { InvalidTokenRecordError } from './errors';
+import * as z from './zod';
 
 /** The default secret name prefix: `PREFIX NAME/token` is what workloads read. */
 export const DEFAULT_PREFIX = 'token-rotator/';
@@ -38,15 +38,15 @@ export const MAX_SECRET_BYTES = 65_536;
 export const tokenRecordSchema = z.lazy(() =>
   z.strictObject({
     version: z.literal(TOKEN_RECORD_VERSION),
-    credential: z.string().min(1),
-    issuer: z.string().min(1),
-    accessToken: z.string().max(MAX_ACCESS_TOKEN_LENGTH).regex(ACCESS_TOKEN_PATTERN),
-    tokenType: z.string().regex(TOKEN_TYPE_PATTERN),
-    scope: z.array(z.string()).max(MAX_SCOPE_ENTRIES).optional(),
+    credential: z.string().check(z.minLength(1)),
+    issuer: z.string().check(z.minLength(1)),
+    accessToken: z.string().check(z.maxLength(MAX_ACCESS_TOKEN_LENGTH), z.regex(ACCESS_TOKEN_PATTERN)),
+    tokenType: z.string().check(z.regex(TOKEN_TYPE_PATTERN)),
+    scope: z.optional(z.array(z.string()).check(z.maxLength(MAX_SCOPE_ENTRIES))),
     issuedAt: isoInstant,
     expiresAt: isoInstant,
     refreshAfter: isoInstant,
-    generation: z.number().int().nonnegative(),
+    generation: z.number().check(z.int(), z.nonnegative()),
   }),
 );
 

@@ -1,31 +1,31 @@
 /** The rotator's settings, read once from its environment (set by the TokenRotator component). */
-// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
-import * as z from 'zod';
+
 import { InvalidConfigurationError } from '../core/errors';
 import { PREFIX_PATTERN } from '../core/store';
+import * as z from '../core/zod';
 
 const envSchema = z.lazy(() =>
   z.object({
-    TOKEN_ROTATOR_PREFIX: z.string().regex(PREFIX_PATTERN).default('token-rotator/'),
-    TOKEN_ROTATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-    TOKEN_ROTATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
-    TOKEN_ROTATOR_SCHEDULE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    TOKEN_ROTATOR_PREFIX: z._default(z.string().check(z.regex(PREFIX_PATTERN)), 'token-rotator/'),
+    TOKEN_ROTATOR_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 8),
+    TOKEN_ROTATOR_BATCH_SIZE: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 100),
+    TOKEN_ROTATOR_SCHEDULE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400)), 60),
     /** Stop starting new refreshes when less than this remains of the invocation. */
-    TOKEN_ROTATOR_RESERVE_MS: z.coerce.number().int().min(0).default(15_000),
+    TOKEN_ROTATOR_RESERVE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 15_000),
     /** Lets an `issue` event name an http:// issuer (tests and private networks only). */
-    TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z.enum(['true', 'false']).default('false'),
+    TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z._default(z.enum(['true', 'false']), 'false'),
     /** EventBridge bus (name or ARN) for refresh outcomes; unset or empty: no events. */
-    TOKEN_ROTATOR_EVENT_BUS: z
-      .string()
-      .max(1600)
-      .regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })
-      .optional(),
+    TOKEN_ROTATOR_EVENT_BUS: z.optional(
+      z
+        .string()
+        .check(z.maxLength(1600), z.regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })),
+    ),
     /**
      * Secrets Manager writes per second the rotator allows itself, shared by a sweep and its
      * fan-out: below the account's ~50/s quota (PutSecretValue, TagResource, UntagResource
      * together), leaving room for the provider and other writers.
      */
-    TOKEN_ROTATOR_WRITES_PER_SECOND: z.coerce.number().positive().max(50).default(40),
+    TOKEN_ROTATOR_WRITES_PER_SECOND: z._default(z.coerce.number().check(z.positive(), z.maximum(50)), 40),
   }),
 );
 

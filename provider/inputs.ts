@@ -2,7 +2,6 @@
  * The inputs of a ProviderCredential and their validation for `check`: every failure names the
  * field and what is expected. Values that are still unknown (preview) pass through.
  */
-import { z } from 'zod';
 import { TokenRotatorError } from '../core/errors';
 import {
   DEFAULT_LIFETIME_SECONDS,
@@ -14,6 +13,7 @@ import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import { assertWriteBudget, type RefreshPolicyInput, refreshPolicySchema, resolvePolicy } from '../core/policy';
 import { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN } from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
+import * as z from '../core/zod';
 
 /** Resolved inputs of a ProviderCredential, as the provider sees them. */
 export interface CredentialInputs {
@@ -47,62 +47,69 @@ export function containsUnknown(value: unknown): boolean {
   return false;
 }
 
-const credentialName = z
-  .string({ error: 'expected the credential name as a string' })
-  .min(1, { error: 'expected a non-empty credential name' })
-  .max(64, { error: 'expected a credential name of at most 64 characters' })
-  .regex(CREDENTIAL_NAME_PATTERN, {
+const credentialName = z.string({ error: 'expected the credential name as a string' }).check(
+  z.minLength(1, { error: 'expected a non-empty credential name' }),
+  z.maxLength(64, { error: 'expected a credential name of at most 64 characters' }),
+  z.regex(CREDENTIAL_NAME_PATTERN, {
     error: 'expected a credential name of letters, digits and _+=.@- (starting with a letter or digit)',
-  });
+  }),
+);
 
-const prefix = z
-  .string({ error: 'expected prefix as a string' })
-  .max(256, { error: 'expected a prefix of at most 256 characters' })
-  .regex(PREFIX_PATTERN, {
+const prefix = z.string({ error: 'expected prefix as a string' }).check(
+  z.maxLength(256, { error: 'expected a prefix of at most 256 characters' }),
+  z.regex(PREFIX_PATTERN, {
     error: 'expected a prefix of path segments of letters, digits and _+=.@-, ending with "/" (e.g. "token-rotator/")',
-  });
+  }),
+);
 
 const topLevel = z.strictObject({
   name: credentialName,
-  prefix: prefix.default(DEFAULT_PREFIX),
+  prefix: z._default(prefix, DEFAULT_PREFIX),
   // Judged on its own below, with the issuer schema's field-named messages.
-  issuer: z.unknown().optional(),
-  policy: z.unknown().optional(),
-  rotatorFunctionName: z
-    .string({ error: 'expected rotatorFunctionName as a string' })
-    .regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, {
-      error: 'expected a Lambda function name or ARN (letters, digits, - and _, at most 64 characters)',
-    })
-    .optional(),
-  recoveryWindowInDays: z
-    .number({ error: 'expected recoveryWindowInDays as a number' })
-    .int({ error: 'expected recoveryWindowInDays as a whole number' })
-    .refine((d) => d === 0 || (d >= 7 && d <= 30), {
-      error: 'expected recoveryWindowInDays of 7 to 30, or 0 to delete without recovery',
-    })
-    .optional(),
-  tags: z
-    .record(
-      z
-        .string()
-        .min(1)
-        .max(128, { error: 'expected tag keys of at most 128 characters' })
-        .refine((k) => !k.startsWith('token-rotator:') && !k.startsWith('aws:'), {
-          error: 'tag keys starting with "token-rotator:" or "aws:" are reserved',
+  issuer: z.optional(z.unknown()),
+  policy: z.optional(z.unknown()),
+  rotatorFunctionName: z.optional(
+    z.string({ error: 'expected rotatorFunctionName as a string' }).check(
+      z.regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, {
+        error: 'expected a Lambda function name or ARN (letters, digits, - and _, at most 64 characters)',
+      }),
+    ),
+  ),
+  recoveryWindowInDays: z.optional(
+    z.number({ error: 'expected recoveryWindowInDays as a number' }).check(
+      z.int({ error: 'expected recoveryWindowInDays as a whole number' }),
+      z.refine((d) => d === 0 || (d >= 7 && d <= 30), {
+        error: 'expected recoveryWindowInDays of 7 to 30, or 0 to delete without recovery',
+      }),
+    ),
+  ),
+  tags: z.optional(
+    z
+      .record(
+        z.string().check(
+          z.minLength(1),
+          z.maxLength(128, { error: 'expected tag keys of at most 128 characters' }),
+          z.refine((k) => !k.startsWith('token-rotator:') && !k.startsWith('aws:'), {
+            error: 'tag keys starting with "token-rotator:" or "aws:" are reserved',
+          }),
+        ),
+        z.string().check(z.maxLength(256, { error: 'expected tag values of at most 256 characters' })),
+        {
+          error: (issue) => (issue.code === 'invalid_type' ? 'expected tags as an object of string values' : undefined),
+        },
+      )
+      .check(
+        z.refine((t) => Object.keys(t).length <= 40, {
+          error: 'expected at most 40 tags (Secrets Manager allows 50, we use up to 10)',
         }),
-      z.string().max(256, { error: 'expected tag values of at most 256 characters' }),
-      { error: (issue) => (issue.code === 'invalid_type' ? 'expected tags as an object of string values' : undefined) },
-    )
-    .refine((t) => Object.keys(t).length <= 40, {
-      error: 'expected at most 40 tags (Secrets Manager allows 50, we use up to 10)',
-    })
-    .optional(),
-  kmsKeyId: z
-    .string({ error: 'expected kmsKeyId as a string' })
-    .min(1, { error: 'expected a non-empty kmsKeyId (a key id, alias or ARN)' })
-    .max(2048)
-    .optional(),
-  codeVersion: z.string().min(1),
+      ),
+  ),
+  kmsKeyId: z.optional(
+    z
+      .string({ error: 'expected kmsKeyId as a string' })
+      .check(z.minLength(1, { error: 'expected a non-empty kmsKeyId (a key id, alias or ARN)' }), z.maxLength(2048)),
+  ),
+  codeVersion: z.string().check(z.minLength(1)),
 });
 
 /** The lifetime a configuration's tokens will have, when it is known before asking the issuer. */

@@ -3,7 +3,6 @@
  * the request is checked against the endpoint's JSON schema before anything is sent, and the call
  * goes through `reader.fetch`, so a rotated token is picked up on a 401.
  */
-import { z } from 'zod';
 import {
   InvalidConfigurationError,
   InvalidCredentialsError,
@@ -14,6 +13,7 @@ import {
 import { MAX_ANSWER_BYTES, readBoundedBody } from '../core/issuers/http';
 import { excerpt } from '../core/redact';
 import { parseRetryAfter } from '../core/untrusted-time';
+import * as z from '../core/zod';
 import type { TokenReader } from './token-reader';
 
 /** Sirv's REST API. */
@@ -31,18 +31,18 @@ const typed = (type: string) => ({
  * properties) optional; `additionalProperties: false`.
  */
 export const sirvProtectedUrlRequestSchema = z.strictObject({
-  filename: z
-    .string(typed('a string'))
-    .refine((value) => value.startsWith('/'), 'must start with "/"')
+  filename: z.string(typed('a string')).check(
+    z.refine((value) => value.startsWith('/'), 'must start with "/"'),
     // JSON Schema counts characters (code points), not UTF-16 units.
-    .refine(
+    z.refine(
       (value) => [...value].length <= SIRV_FILENAME_MAX_LENGTH,
       `must be at most ${SIRV_FILENAME_MAX_LENGTH} characters`,
     ),
+  ),
   expiresIn: z.number(typed('a number (seconds)')),
-  alias: z.string(typed('a string')).optional(),
-  secureParams: z.record(z.string(), z.unknown(), typed('an object')).optional(),
-  insecureParams: z.record(z.string(), z.unknown(), typed('an object')).optional(),
+  alias: z.optional(z.string(typed('a string'))),
+  secureParams: z.optional(z.record(z.string(), z.unknown(), typed('an object'))),
+  insecureParams: z.optional(z.record(z.string(), z.unknown(), typed('an object'))),
 });
 
 /** Body of `POST /v2/files/jwt`. */

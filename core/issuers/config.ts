@@ -2,9 +2,8 @@
  * Issuer configuration: what is stored in `PREFIX NAME/client` under `issuer`, validated with
  * field-named messages. Presets (`sirv`, `aspose`, `upload`) expand to the four base kinds.
  */
-// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
-import * as z from 'zod';
 import { InvalidConfigurationError } from '../errors';
+import * as z from '../zod';
 
 /** Default timeout of every issuer request. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -26,42 +25,53 @@ export const DEFAULT_LIFETIME_SECONDS = {
 const nonEmpty = (what: string) =>
   z
     .string({ error: `expected ${what} as a string` })
-    .trim()
-    .min(1, { error: `expected a non-empty ${what}` });
+    .check(z.trim(), z.minLength(1, { error: `expected a non-empty ${what}` }));
 const secretString = (what: string) =>
   z
     .string({ error: `expected ${what} as a string` })
-    .min(8, { error: `expected ${what} of at least 8 characters; check that the whole value was copied` })
-    .max(8192, { error: `expected ${what} of at most 8192 characters` });
-const url = z.string({ error: 'expected a URL as a string' }).refine((v) => URL.canParse(v), {
-  error: 'expected an absolute URL such as https://issuer.example.com/token',
-});
+    .check(
+      z.minLength(8, { error: `expected ${what} of at least 8 characters; check that the whole value was copied` }),
+      z.maxLength(8192, { error: `expected ${what} of at most 8192 characters` }),
+    );
+const url = z.string({ error: 'expected a URL as a string' }).check(
+  z.refine((v) => URL.canParse(v), {
+    error: 'expected an absolute URL such as https://issuer.example.com/token',
+  }),
+);
 const seconds = (what: string) =>
   z
     .number({ error: `expected ${what} as a number of seconds` })
-    .int({ error: `expected ${what} as a whole number of seconds` })
-    .positive({ error: `expected ${what} greater than 0` })
-    .max(366 * 86400, { error: `expected ${what} of at most a year` });
+    .check(
+      z.int({ error: `expected ${what} as a whole number of seconds` }),
+      z.positive({ error: `expected ${what} greater than 0` }),
+      z.maximum(366 * 86400, { error: `expected ${what} of at most a year` }),
+    );
 const headerName = z
   .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected an HTTP header name (letters, digits, dashes)' });
+  .check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected an HTTP header name (letters, digits, dashes)' }));
 
 /** Options every kind accepts. */
 const common = {
   /** Caps the computed expiry, whatever the issuer says. */
-  maxLifetimeSeconds: seconds('maxLifetimeSeconds').optional(),
+  maxLifetimeSeconds: z.optional(seconds('maxLifetimeSeconds')),
   /** Allows `http://` issuer URLs (tests, private networks). Off by default. */
-  allowInsecureHttp: z.boolean({ error: 'expected true or false' }).optional(),
+  allowInsecureHttp: z.optional(z.boolean({ error: 'expected true or false' })),
   /** Timeout of each issuer request, default 10 s. */
-  timeoutSeconds: z
-    .number({ error: 'expected timeoutSeconds as a number' })
-    .positive({ error: 'expected timeoutSeconds greater than 0' })
-    .max(120, { error: 'expected timeoutSeconds of at most 120' })
-    .optional(),
+  timeoutSeconds: z.optional(
+    z
+      .number({ error: 'expected timeoutSeconds as a number' })
+      .check(
+        z.positive({ error: 'expected timeoutSeconds greater than 0' }),
+        z.maximum(120, { error: 'expected timeoutSeconds of at most 120' }),
+      ),
+  ),
 };
 
 const clientCredentials = {
-  clientId: nonEmpty('clientId').pipe(z.string().max(1024, { error: 'expected clientId of at most 1024 characters' })),
+  clientId: z.pipe(
+    nonEmpty('clientId'),
+    z.string().check(z.maxLength(1024, { error: 'expected clientId of at most 1024 characters' })),
+  ),
   clientSecret: secretString('clientSecret'),
 };
 
@@ -70,62 +80,63 @@ export const jsonIssuerSchema = z.strictObject({
   kind: z.literal('json'),
   url,
   ...clientCredentials,
-  clientIdField: nonEmpty('clientIdField').default('clientId'),
-  clientSecretField: nonEmpty('clientSecretField').default('clientSecret'),
-  tokenField: nonEmpty('tokenField').default('token'),
-  expiresInField: nonEmpty('expiresInField').default('expiresIn'),
-  scopeField: nonEmpty('scopeField').default('scope'),
-  tokenType: nonEmpty('tokenType').default('Bearer'),
-  defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').optional(),
-  headers: z
-    .record(
+  clientIdField: z._default(nonEmpty('clientIdField'), 'clientId'),
+  clientSecretField: z._default(nonEmpty('clientSecretField'), 'clientSecret'),
+  tokenField: z._default(nonEmpty('tokenField'), 'token'),
+  expiresInField: z._default(nonEmpty('expiresInField'), 'expiresIn'),
+  scopeField: z._default(nonEmpty('scopeField'), 'scope'),
+  tokenType: z._default(nonEmpty('tokenType'), 'Bearer'),
+  defaultLifetimeSeconds: z.optional(seconds('defaultLifetimeSeconds')),
+  headers: z.optional(
+    z.record(
       headerName,
-      z
-        .string({ error: 'expected a header value as a string' })
-        .max(8192, { error: 'expected a header value of at most 8192 characters' })
+      z.string({ error: 'expected a header value as a string' }).check(
+        z.maxLength(8192, { error: 'expected a header value of at most 8192 characters' }),
         // A line break would end the header and start another: refuse it here, naming the field.
-        .regex(/^[\t -~\u00a0-\uffff]*$/, {
+        z.regex(/^[\t -~\u00a0-\uffff]*$/, {
           error: 'expected a header value without line breaks or control characters',
         }),
-    )
-    .optional(),
+      ),
+    ),
+  ),
   ...common,
 });
 
 /** `sirv` preset: `json` with Sirv's URL, field names and 20-minute default. */
 export const sirvIssuerSchema = z.strictObject({
   kind: z.literal('sirv'),
-  url: url.default(PRESET_URLS.sirv),
+  url: z._default(url, PRESET_URLS.sirv),
   ...clientCredentials,
   ...common,
 });
 
-const scope = z
-  .union([z.string().trim().min(1), z.array(nonEmpty('scope entry')).min(1)], {
+const scope = z.optional(
+  z.union([z.string().check(z.trim(), z.minLength(1)), z.array(nonEmpty('scope entry')).check(z.minLength(1))], {
     error: 'expected scope as a space-separated string or a list of strings',
-  })
-  .optional();
+  }),
+);
 
 /** `oauth2`: RFC 6749 §4.4 client credentials grant. */
 export const oauth2IssuerSchema = z.strictObject({
   kind: z.literal('oauth2'),
   tokenUrl: url,
   ...clientCredentials,
-  authMethod: z
-    .enum(['client_secret_post', 'client_secret_basic'], {
+  authMethod: z._default(
+    z.enum(['client_secret_post', 'client_secret_basic'], {
       error: 'expected authMethod "client_secret_post" or "client_secret_basic"',
-    })
-    .default('client_secret_post'),
+    }),
+    'client_secret_post',
+  ),
   scope,
-  audience: nonEmpty('audience').optional(),
-  defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').optional(),
+  audience: z.optional(nonEmpty('audience')),
+  defaultLifetimeSeconds: z.optional(seconds('defaultLifetimeSeconds')),
   ...common,
 });
 
 /** `aspose` preset: `oauth2` against Aspose Cloud's `/connect/token`, 1-day default. */
 export const asposeIssuerSchema = z.strictObject({
   kind: z.literal('aspose'),
-  tokenUrl: url.default(PRESET_URLS.aspose),
+  tokenUrl: z._default(url, PRESET_URLS.aspose),
   ...clientCredentials,
   scope,
   ...common,
@@ -136,27 +147,30 @@ export const headerJwtIssuerSchema = z.strictObject({
   kind: z.literal('header-jwt'),
   url,
   // The vendor document says GET while its own example uses POST; both are allowed.
-  method: z.enum(['GET', 'POST'], { error: 'expected method "GET" or "POST"' }).default('GET'),
+  method: z._default(z.enum(['GET', 'POST'], { error: 'expected method "GET" or "POST"' }), 'GET'),
   ...clientCredentials,
-  clientIdHeader: headerName.default('client-id'),
-  clientSecretHeader: headerName.default('client-secret'),
-  tokenHeader: headerName.default('authorization'),
-  defaultLifetimeSeconds: seconds('defaultLifetimeSeconds').default(DEFAULT_LIFETIME_SECONDS['header-jwt']),
+  clientIdHeader: z._default(headerName, 'client-id'),
+  clientSecretHeader: z._default(headerName, 'client-secret'),
+  tokenHeader: z._default(headerName, 'authorization'),
+  defaultLifetimeSeconds: z._default(seconds('defaultLifetimeSeconds'), DEFAULT_LIFETIME_SECONDS['header-jwt']),
   ...common,
 });
 
-const privateKeyPem = z
-  .string({ error: 'expected privateKeyPem as a PEM string' })
+const privateKeyPem = z.string({ error: 'expected privateKeyPem as a PEM string' }).check(
   // Written with -{5} so that secret scanners do not take the pattern itself for a key.
-  .refine((v) => /^-{5}BEGIN (RSA )?PRIVATE KEY-{5}[\s\S]+-{5}END (RSA )?PRIVATE KEY-{5}\s*$/.test(v.trim()), {
+  z.refine((v) => /^-{5}BEGIN (RSA )?PRIVATE KEY-{5}[\s\S]+-{5}END (RSA )?PRIVATE KEY-{5}\s*$/.test(v.trim()), {
     error: 'expected a PEM private key (a "BEGIN PRIVATE KEY" block, PKCS#8, or "BEGIN RSA PRIVATE KEY", PKCS#1)',
-  });
+  }),
+);
 
 /** A KMS key (id, ARN, alias name or alias ARN) that signs in place of a stored private key. */
 const kmsSigningKey = z.strictObject(
   {
-    keyId: nonEmpty('kms.keyId').pipe(
-      z.string().max(2048, { error: 'expected kms.keyId of at most 2048 characters (a key id, ARN or alias)' }),
+    keyId: z.pipe(
+      nonEmpty('kms.keyId'),
+      z
+        .string()
+        .check(z.maxLength(2048, { error: 'expected kms.keyId of at most 2048 characters (a key id, ARN or alias)' })),
     ),
   },
   { error: 'expected kms as an object { keyId } naming a KMS key (id, ARN or alias)' },
@@ -165,13 +179,13 @@ const kmsSigningKey = z.strictObject(
 const signedJwtFields = {
   subject: nonEmpty('subject'),
   /** Generated by the provider when absent and no `kms` key is given; never stored with `kms`. */
-  privateKeyPem: privateKeyPem.optional(),
+  privateKeyPem: z.optional(privateKeyPem),
   /** Sign with this KMS key instead: the private key never leaves KMS. */
-  kms: kmsSigningKey.optional(),
-  access: z.record(z.string(), z.unknown(), { error: 'expected access as a JSON object' }).optional(),
-  keyId: nonEmpty('keyId').optional(),
-  issuer: nonEmpty('issuer').optional(),
-  audience: nonEmpty('audience').optional(),
+  kms: z.optional(kmsSigningKey),
+  access: z.optional(z.record(z.string(), z.unknown(), { error: 'expected access as a JSON object' })),
+  keyId: z.optional(nonEmpty('keyId')),
+  issuer: z.optional(nonEmpty('issuer')),
+  audience: z.optional(nonEmpty('audience')),
 };
 
 /** `signed-jwt`: no request; an RS256 JWT `{sub, iat, exp, access?}` minted with our own key. */
@@ -186,7 +200,7 @@ export const signedJwtIssuerSchema = z.strictObject({
 export const uploadIssuerSchema = z.strictObject({
   kind: z.literal('upload'),
   ...signedJwtFields,
-  ttlSeconds: seconds('ttlSeconds').default(DEFAULT_LIFETIME_SECONDS.upload),
+  ttlSeconds: z._default(seconds('ttlSeconds'), DEFAULT_LIFETIME_SECONDS.upload),
   ...common,
 });
 
@@ -205,37 +219,39 @@ export const issuerConfigSchema = z
     ],
     { error: 'expected kind to be one of sirv, aspose, upload, json, oauth2, header-jwt, signed-jwt' },
   )
-  .superRefine((config, ctx) => {
-    for (const field of ['url', 'tokenUrl'] as const) {
-      const value = (config as Record<string, unknown>)[field];
-      if (typeof value !== 'string' || !URL.canParse(value)) continue;
-      const protocol = new URL(value).protocol;
-      if (protocol === 'https:') continue;
-      if (protocol === 'http:' && config.allowInsecureHttp) continue;
-      ctx.addIssue({
-        code: 'custom',
-        path: [field],
-        message:
-          protocol === 'http:'
-            ? 'expected an https:// URL (set allowInsecureHttp: true only for a test or private issuer)'
-            : `expected an https:// URL, got ${protocol}`,
-      });
-    }
-    if ((config.kind === 'signed-jwt' || config.kind === 'upload') && config.kms && config.privateKeyPem) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['privateKeyPem'],
-        message: 'expected either privateKeyPem or kms, not both; remove privateKeyPem to sign with the KMS key',
-      });
-    }
-    if (config.maxLifetimeSeconds !== undefined && config.maxLifetimeSeconds < 60) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxLifetimeSeconds'],
-        message: 'expected maxLifetimeSeconds of at least 60',
-      });
-    }
-  });
+  .check(
+    z.superRefine((config, ctx) => {
+      for (const field of ['url', 'tokenUrl'] as const) {
+        const value = (config as Record<string, unknown>)[field];
+        if (typeof value !== 'string' || !URL.canParse(value)) continue;
+        const protocol = new URL(value).protocol;
+        if (protocol === 'https:') continue;
+        if (protocol === 'http:' && config.allowInsecureHttp) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message:
+            protocol === 'http:'
+              ? 'expected an https:// URL (set allowInsecureHttp: true only for a test or private issuer)'
+              : `expected an https:// URL, got ${protocol}`,
+        });
+      }
+      if ((config.kind === 'signed-jwt' || config.kind === 'upload') && config.kms && config.privateKeyPem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['privateKeyPem'],
+          message: 'expected either privateKeyPem or kms, not both; remove privateKeyPem to sign with the KMS key',
+        });
+      }
+      if (config.maxLifetimeSeconds !== undefined && config.maxLifetimeSeconds < 60) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxLifetimeSeconds'],
+          message: 'expected maxLifetimeSeconds of at least 60',
+        });
+      }
+    }),
+  );
 
 /** Issuer configuration as a user writes it (defaults optional). */
 export type IssuerConfigInput = z.input<typeof issuerConfigSchema>;

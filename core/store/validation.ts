@@ -3,10 +3,10 @@
  * version; the issuer configuration is the issuers' to check) and the token record. Messages
  * name fields, never values: the client document holds the client secret.
  */
-// A namespace import: esbuild then bundles only the parts of zod in use (not its 40 locales).
-import * as z from 'zod';
+
 import { InvalidConfigurationError } from '../errors';
 import { type TokenRecord, tokenRecordSchema } from '../token';
+import * as z from '../zod';
 
 /** Version of the client document layout. */
 export const CLIENT_DOCUMENT_VERSION = 1;
@@ -23,8 +23,8 @@ export interface ClientDocument {
 const clientDocumentSchema = z.lazy(() =>
   z.strictObject({
     version: z.literal(CLIENT_DOCUMENT_VERSION),
-    issuer: z.looseObject({ kind: z.string().min(1) }),
-    policy: z.record(z.string(), z.unknown()).default({}),
+    issuer: z.looseObject({ kind: z.string().check(z.minLength(1)) }),
+    policy: z._default(z.record(z.string(), z.unknown()), {}),
   }),
 );
 

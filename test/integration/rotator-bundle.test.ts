@@ -52,6 +52,16 @@ const sweep = await handler({ action: 'sweep' }, { getRemainingTimeInMillis: () 
 process.stdout.write('\\nRESULT ' + JSON.stringify({ sweep }) + '\\n');
 `;
 
+// One invocation whose failure is the answer: prints the error's message.
+const FAILING_CHILD = `
+const { handler } = await import(process.argv[2]);
+const answer = await handler({ action: 'sweep' }, { getRemainingTimeInMillis: () => 60000, functionName: 'token-rotator' }).then(
+  () => ({ ok: true }),
+  (error) => ({ ok: false, name: error.name, message: error.message }),
+);
+process.stdout.write('\\nRESULT ' + JSON.stringify(answer) + '\\n');
+`;
+
 /** The most JavaScript the uploaded directory may hold (issue 14, goal 4). */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 /** Packages and sources an idle sweep does not use: each must sit in a chunk of its own. */
@@ -89,6 +99,7 @@ beforeAll(async () => {
   }
   await writeFile(join(workDir, 'child.mjs'), CHILD);
   await writeFile(join(workDir, 'sweep-child.mjs'), SWEEP_CHILD);
+  await writeFile(join(workDir, 'failing-child.mjs'), FAILING_CHILD);
 
   sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
   const issuedAt = Date.now();
@@ -221,6 +232,37 @@ describe('the rotator bundle in a fresh node process', () => {
     expect(line, stdout).toBeDefined();
     const { sweep } = JSON.parse(line?.slice('RESULT '.length) ?? '{}') as { sweep: Record<string, unknown> };
     expect(sweep).toMatchObject({ listed: 1, due: 0, refreshed: 0, failed: 0 });
+  });
+
+  it('carries zod/mini, not classic zod, and words its messages in English on its own', async () => {
+    // Assess: the schemas of the Lambda path are zod/mini's (core/zod.ts): classic zod is not bundled.
+    const zodInputs = Object.keys(metafile.inputs).filter((input) => input.includes('node_modules/zod/'));
+    expect(zodInputs.some((input) => input.includes('/zod/v4/mini/'))).toBe(true);
+    expect(zodInputs.filter((input) => input.includes('/zod/v4/classic/'))).toEqual([]);
+    // Act: zod/mini installs no locale; without core/zod.ts's, every message would read "Invalid input".
+    const { stdout } = await execFileAsync(
+      node22,
+      [join(workDir, 'failing-child.mjs'), join(workDir, 'task', 'index.mjs')],
+      {
+        cwd: workDir,
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          TOKEN_ROTATOR_PREFIX: PREFIX,
+          TOKEN_ROTATOR_CONCURRENCY: '0',
+          NODE_PATH: '',
+          NODE_OPTIONS: '',
+        },
+      },
+    );
+    // Assess
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    expect(line, stdout).toBeDefined();
+    expect(JSON.parse(line?.slice('RESULT '.length) ?? '{}')).toEqual({
+      ok: false,
+      name: 'InvalidConfigurationError',
+      message: 'Invalid rotator environment:\n  - TOKEN_ROTATOR_CONCURRENCY: Too small: expected number to be >=1',
+    });
   });
 
   it('answers each import() of an SDK with the named classes the sources take from it, on Node 22', async () => {
