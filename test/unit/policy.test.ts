@@ -122,6 +122,12 @@ describe('the write budget', () => {
     expect(() => assertWriteBudget(900, resolvePolicy(), 'quarter-hour')).toThrow(/every 570 s/);
   });
 
+  it('accepts 943 s as the shortest lifetime under the default policy, as README states, and refuses 942 s', () => {
+    // (600 s + 60 s) ÷ 0.7 = 942.86 s.
+    expect(() => assertWriteBudget(943, resolvePolicy(), 'shortest')).not.toThrow();
+    expect(() => assertWriteBudget(942, resolvePolicy(), 'shortest')).toThrow(/every 599 s/);
+  });
+
   it('rejects a margin as long as the token itself', () => {
     expect(() => assertWriteBudget(120, resolvePolicy({ allowFrequentWrites: true }), 'x')).toThrow(
       /policy\.minMarginSeconds \(120 s\) is not shorter than the token lifetime/,
