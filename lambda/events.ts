@@ -7,6 +7,7 @@
  * event bus outage can never fail or undo a refresh.
  */
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { blocksUntilClientChanges } from '../core/errors';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 
 /** The `source` of every event. */
@@ -29,7 +30,7 @@ export interface RefreshEventDetail {
   secondsToExpiry?: number | undefined;
   /** Our error code (`InvalidCredentials`, `IssuerUnavailable`, …), for failures. */
   errorCode?: string | undefined;
-  /** When the rotator tries again (transient failures). */
+  /** When the rotator tries again (every failure but a rejection). */
   nextAttempt?: string | undefined;
 }
 
@@ -48,8 +49,10 @@ export interface PublishOutcome {
 
 /**
  * The events a set of outcomes produces, in result order, so one credential's events stay in
- * order: a refresh gives `Token Refreshed`; a permanent failure `Credential Rejected`, a transient
- * one `Refresh Failing`; either, when the token in place has run out, then `Token Expired`.
+ * order: a refresh gives `Token Refreshed`; a failure that blocks the credential until its client
+ * secret changes (`InvalidCredentials`, `InvalidConfiguration`) `Credential Rejected`; any other
+ * failure, which is retried with backoff (a transient one, or a permanent store error such as
+ * AccessDenied), `Refresh Failing`; either, when the token in place has run out, then `Token Expired`.
  * Skipped (not due) and deferred credentials produce none.
  */
 export function refreshEvents(results: readonly (RefreshResult | Deferred)[]): RefreshOutcomeEvent[] {
@@ -77,10 +80,11 @@ export function refreshEvents(results: readonly (RefreshResult | Deferred)[]): R
       secondsToExpiry: r.secondsToExpiry,
       errorCode: r.error.code,
     };
+    // Judged as the refresh path judges it (lambda/refresh.ts): only a blocking code stops retries.
     events.push(
-      r.error.transient
-        ? { detailType: 'Refresh Failing', detail: { ...held, nextAttempt: r.nextAttempt } }
-        : { detailType: 'Credential Rejected', detail: held },
+      blocksUntilClientChanges(r.error.code)
+        ? { detailType: 'Credential Rejected', detail: held }
+        : { detailType: 'Refresh Failing', detail: { ...held, nextAttempt: r.nextAttempt } },
     );
     if (r.secondsToExpiry !== undefined && r.secondsToExpiry <= 0) {
       events.push({ detailType: 'Token Expired', detail: held });

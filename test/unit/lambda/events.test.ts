@@ -65,6 +65,8 @@ describe('refreshEvents', () => {
       failed('down', 'IssuerUnavailable', true, 300),
       failed('gone', 'IssuerUnavailable', true, -5),
       failed('bad-config', 'InvalidConfiguration', false),
+      // Permanent but not blocking: retried with backoff, so not a rejection.
+      { ...failed('denied', 'StoreError', false, 600), nextAttempt: at(120).toISOString() },
     ]);
     // Assess
     expect(events.map((e) => [e.detail.credential, e.detailType])).toEqual([
@@ -74,6 +76,7 @@ describe('refreshEvents', () => {
       ['gone', 'Refresh Failing'],
       ['gone', 'Token Expired'],
       ['bad-config', 'Credential Rejected'],
+      ['denied', 'Refresh Failing'],
     ]);
     expect(events[0]?.detail).toEqual({
       credential: 'ok',
@@ -90,6 +93,7 @@ describe('refreshEvents', () => {
       errorCode: 'IssuerUnavailable',
       nextAttempt: at(120).toISOString(),
     });
+    expect(events.at(-1)?.detail).toMatchObject({ errorCode: 'StoreError', nextAttempt: at(120).toISOString() });
     expect(JSON.stringify(events)).not.toContain(PLANTED_SECRET);
   });
 });
@@ -312,7 +316,13 @@ describe('refreshEvents over arbitrary outcomes (property)', () => {
         credential: fc.string({ minLength: 1, maxLength: 16 }),
         ok: fc.constant(false as const),
         error: fc.record({
-          code: fc.constantFrom('InvalidCredentials', 'InvalidConfiguration', 'IssuerUnavailable', 'MalformedResponse'),
+          code: fc.constantFrom(
+            'InvalidCredentials',
+            'InvalidConfiguration',
+            'IssuerUnavailable',
+            'MalformedResponse',
+            'StoreError',
+          ),
           message: fc.string().map((s) => `${PLANTED_SECRET}${s}`),
           transient: fc.boolean(),
           retryAfterSeconds: fc.option(fc.nat(), { nil: undefined }),
@@ -337,7 +347,10 @@ describe('refreshEvents over arbitrary outcomes (property)', () => {
           r.ok
             ? ['Token Refreshed']
             : [
-                r.error.transient ? 'Refresh Failing' : 'Credential Rejected',
+                // Only the two blocking codes are rejections; whatever is retried is Refresh Failing.
+                ['InvalidCredentials', 'InvalidConfiguration'].includes(r.error.code)
+                  ? 'Credential Rejected'
+                  : 'Refresh Failing',
                 ...(r.secondsToExpiry !== undefined && r.secondsToExpiry <= 0 ? ['Token Expired'] : []),
               ],
         );
