@@ -35,6 +35,12 @@ export interface TokenRotatorArgs {
   concurrency?: number;
   /** Credentials one invocation refreshes before fanning out to async invocations, 1 to 10000. Default 100. */
   batchSize?: number;
+  /**
+   * Secrets Manager writes per second the rotator allows itself (puts and tag calls together,
+   * shared by a sweep and its fan-out), above 0 and at most 50. Default 40. The account and region
+   * share one quota of about 50 writes per second: lower it when something else writes there.
+   */
+  writesPerSecond?: number;
   /** Lambda memory in MiB, 128 to 10240. Default 256. */
   memorySize?: number;
   /** Lambda timeout in seconds, 30 to 900 (the Lambda keeps 15 s in reserve). Default 120. */
@@ -86,6 +92,7 @@ export interface RotatorSettings {
   scheduleIntervalSeconds: number;
   concurrency: number;
   batchSize: number;
+  writesPerSecond: number;
   memorySize: number;
   timeoutSeconds: number;
   logRetentionInDays: number;
@@ -140,6 +147,13 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
 
   const concurrency = integerIn(args.concurrency, 8, 1, 64, 'concurrency', fail);
   const batchSize = integerIn(args.batchSize, 100, 1, 10_000, 'batchSize', fail);
+  const writesPerSecond = args.writesPerSecond ?? 40;
+  if (typeof writesPerSecond !== 'number' || !(writesPerSecond > 0 && writesPerSecond <= 50)) {
+    fail(
+      'writesPerSecond',
+      `expected a number above 0 and at most 50 (Secrets Manager's write quota for the account and region); got ${writesPerSecond}`,
+    );
+  }
   const memorySize = integerIn(args.memorySize, 256, 128, 10_240, 'memorySize', fail);
   const timeoutSeconds = integerIn(args.timeoutSeconds, 120, 30, 900, 'timeoutSeconds', fail);
 
@@ -211,6 +225,7 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
     scheduleIntervalSeconds: schedule.intervalSeconds,
     concurrency,
     batchSize,
+    writesPerSecond,
     memorySize,
     timeoutSeconds,
     logRetentionInDays,

@@ -177,6 +177,7 @@ export class TokenRotator extends pulumi.ComponentResource {
             TOKEN_ROTATOR_CONCURRENCY: String(settings.concurrency),
             TOKEN_ROTATOR_BATCH_SIZE: String(settings.batchSize),
             TOKEN_ROTATOR_SCHEDULE_SECONDS: String(settings.scheduleIntervalSeconds),
+            TOKEN_ROTATOR_WRITES_PER_SECOND: String(settings.writesPerSecond),
             ...(args.eventBusName === undefined ? {} : { TOKEN_ROTATOR_EVENT_BUS: args.eventBusName }),
             POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

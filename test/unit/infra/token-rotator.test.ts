@@ -81,7 +81,13 @@ describe('TokenRotator resource graph', () => {
   });
 
   it('deploys the bundle as a nodejs22.x arm64 function with the rotator environment', async () => {
-    const rotator = await deploy('fn', { prefix: 'teams/platform/', concurrency: 4, batchSize: 50, logLevel: 'DEBUG' });
+    const rotator = await deploy('fn', {
+      prefix: 'teams/platform/',
+      concurrency: 4,
+      batchSize: 50,
+      writesPerSecond: 12.5,
+      logLevel: 'DEBUG',
+    });
     const fn = recorder.find('aws:lambda/function:Function', 'fn-function').inputs;
     const fnName = rotator.settings.functionName;
     expect(fn).toMatchObject({
@@ -101,6 +107,7 @@ describe('TokenRotator resource graph', () => {
       TOKEN_ROTATOR_CONCURRENCY: '4',
       TOKEN_ROTATOR_BATCH_SIZE: '50',
       TOKEN_ROTATOR_SCHEDULE_SECONDS: '60',
+      TOKEN_ROTATOR_WRITES_PER_SECOND: '12.5',
       POWERTOOLS_SERVICE_NAME: 'token-rotator',
       POWERTOOLS_METRICS_NAMESPACE: 'TokenRotator',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
