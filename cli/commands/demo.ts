@@ -88,7 +88,7 @@ export function registerDemo(program: Command, deps: CliDeps): Command {
     .addHelpText(
       'after',
       `
-Needs Node >= 20.19, Python 3 (moto) and Go >= 1.25 (the Pulumi CLI is built once, about five
+Needs Node >= 20.19, Python 3 (moto) and Go >= 1.26.6 (the Pulumi CLI is built once, about five
 minutes, then cached in ~/.cache/token-rotator/). No network besides package installs; every
 server listens on 127.0.0.1. TOKEN_ROTATOR_DEMO_AWS_ENDPOINT_URL=URL uses a running moto instead.
 

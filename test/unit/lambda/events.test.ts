@@ -66,7 +66,7 @@ describe('refreshEvents', () => {
       failed('gone', 'IssuerUnavailable', true, -5),
       failed('bad-config', 'InvalidConfiguration', false),
       // Permanent but not blocking: retried with backoff, so not a rejection.
-      { ...failed('denied', 'StoreError', false, 600), nextAttempt: at(120).toISOString() },
+      Object.assign(failed('denied', 'StoreError', false, 600), { nextAttempt: at(120).toISOString() }),
     ]);
     // Assess
     expect(events.map((e) => [e.detail.credential, e.detailType])).toEqual([
