@@ -133,6 +133,27 @@ describe('loading the issuer modules', () => {
     expect(issuer.calls).toHaveLength(3);
   });
 
+  it('leaves out the signed-jwt kind (its key tools) while no credential of that kind is refreshed', async () => {
+    // Prepare: the kind's module is observed as core/issue is (a fresh registry per test).
+    let signedJwtLoads = 0;
+    vi.doMock('../../../core/issuers/signed-jwt', async (importOriginal) => {
+      signedJwtLoads += 1;
+      return importOriginal();
+    });
+    try {
+      fleet(3, at(-60));
+      const issuer = sirvIssuer();
+      // Act
+      const summary = await coldSweep({ fetch: issuer.fetch });
+      // Assess
+      expect(summary).toMatchObject({ due: 3, refreshed: 3, failed: 0 });
+      expect(loading.loads).toBe(1);
+      expect(signedJwtLoads).toBe(0);
+    } finally {
+      vi.doUnmock('../../../core/issuers/signed-jwt');
+    }
+  });
+
   it('fails only the refreshes that needed a load that failed, and loads again on the next sweep', async () => {
     // Prepare
     fleet(2, at(-60));
