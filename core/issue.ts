@@ -5,7 +5,7 @@
  */
 
 import { MalformedResponseError } from './errors';
-import { obtainToken } from './issuers';
+import { obtainToken } from './issuers/obtain';
 import type { IssueContext, IssuedToken } from './issuers/types';
 import {
   adaptedRefreshAfter,

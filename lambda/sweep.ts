@@ -169,9 +169,6 @@ export async function refreshMany(
   } = {},
 ): Promise<(RefreshResult | Deferred)[]> {
   if (names.length === 0) return [];
-  // Loaded by the first refresh, not at cold start (a chunk of its own in the Lambda bundle): an
-  // idle sweep refreshes nothing.
-  const { refreshCredential } = await import('./refresh.js');
   // `concurrency` bounds the issuer requests in flight; a refresh waiting for Secrets Manager
   // gives its issuer slot to the next one, so the issuer, not the store, sets the pace.
   const issuerLimit = pLimit(deps.concurrency);
@@ -188,31 +185,38 @@ export async function refreshMany(
     uncached.length > 1
       ? prefetchClientSecrets({ client: deps.secretsManager, prefix: deps.prefix }, uncached)
       : undefined;
-  const refreshDeps = { ...deps, issuerLimit, clientPrefetch };
-  const results = await Promise.all(
-    names.map((name) =>
-      limit(async (): Promise<RefreshResult | Deferred> => {
-        if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
-        if (options.startBefore !== undefined && deps.now().getTime() >= options.startBefore.getTime()) {
-          return { credential: name, deferred: true };
-        }
-        try {
-          const expired = options.listingsUntil !== undefined && deps.now().getTime() > options.listingsUntil.getTime();
-          return await refreshCredential(name, refreshDeps, {
-            force: options.force,
-            listing: expired ? undefined : options.listings?.get(name),
-          });
-        } catch (e) {
-          // refreshCredential reports its failures as results; should one escape anyway, it is
-          // this credential's failure, never the sweep's.
-          return internalFailure(name, e);
-        }
-      }),
-    ),
-  );
-  // Deferred refreshes take nothing: their batches, if not yet sent, never are.
-  clientPrefetch?.stop();
-  return results;
+  try {
+    // Loaded by the first refresh, not at cold start (a chunk of its own in the Lambda bundle): an
+    // idle sweep refreshes nothing. Loaded once the batch reads are sent, so that a cold
+    // container loads it while they are in flight, not before sending them.
+    const { refreshCredential } = await import('./refresh.js');
+    const refreshDeps = { ...deps, issuerLimit, clientPrefetch };
+    return await Promise.all(
+      names.map((name) =>
+        limit(async (): Promise<RefreshResult | Deferred> => {
+          if (deps.remainingMs() < deps.reserveMs) return { credential: name, deferred: true };
+          if (options.startBefore !== undefined && deps.now().getTime() >= options.startBefore.getTime()) {
+            return { credential: name, deferred: true };
+          }
+          try {
+            const expired =
+              options.listingsUntil !== undefined && deps.now().getTime() > options.listingsUntil.getTime();
+            return await refreshCredential(name, refreshDeps, {
+              force: options.force,
+              listing: expired ? undefined : options.listings?.get(name),
+            });
+          } catch (e) {
+            // refreshCredential reports its failures as results; should one escape anyway, it is
+            // this credential's failure, never the sweep's.
+            return internalFailure(name, e);
+          }
+        }),
+      ),
+    );
+  } finally {
+    // Deferred refreshes take nothing: their batches, if not yet sent, never are.
+    clientPrefetch?.stop();
+  }
 }
 
 function internalFailure(name: string, e: unknown): RefreshResult {

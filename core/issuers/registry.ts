@@ -1,10 +1,27 @@
 /** The registry of base issuer kinds: `kind` → implementation. Presets expand before lookup. */
-import type { BaseIssuerConfig, BaseIssuerKind } from './config';
+import type { BaseIssuerConfig, BaseIssuerKind, SignedJwtIssuerConfig } from './config';
 import { headerJwtIssuer } from './header-jwt';
 import { jsonIssuer } from './json';
 import { oauth2Issuer } from './oauth2';
-import { signedJwtIssuer } from './signed-jwt';
 import type { IssueContext, IssuedToken, Issuer } from './types';
+
+let signedJwt: Promise<typeof import('./signed-jwt.js')> | undefined;
+
+/**
+ * The signed-jwt kind, loaded on its first token: its key tools (jose's signing, key generation
+ * and export, the KMS signer) are the largest part of the issuer modules, and a rotator whose
+ * credentials are of other kinds never needs them. A failed load is tried again next time.
+ */
+const signedJwtIssuer: Issuer<SignedJwtIssuerConfig> = {
+  kind: 'signed-jwt',
+  async obtainToken(config, context) {
+    signedJwt ??= import('./signed-jwt.js').catch((e: unknown) => {
+      signedJwt = undefined;
+      throw e;
+    });
+    return (await signedJwt).signedJwtIssuer.obtainToken(config, context);
+  },
+};
 
 type IssuerRegistry = { readonly [K in BaseIssuerKind]: Issuer<Extract<BaseIssuerConfig, { kind: K }>> };
 

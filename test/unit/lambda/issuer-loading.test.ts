@@ -133,6 +133,46 @@ describe('loading the issuer modules', () => {
     expect(issuer.calls).toHaveLength(3);
   });
 
+  it('sends the batch read of the cold client documents before loading the refresh module', async () => {
+    // Prepare: the refresh module's load is noted as core/issue's is.
+    vi.doMock('../../../lambda/refresh', async (importOriginal) => {
+      loading.events.push('refresh module loaded');
+      return importOriginal();
+    });
+    try {
+      fleet(3, at(-60));
+      const issuer = sirvIssuer();
+      // Act
+      const summary = await coldSweep({ fetch: issuer.fetch });
+      // Assess: the read is in flight while the module loads, not sent after it.
+      expect(summary).toMatchObject({ due: 3, refreshed: 3, failed: 0 });
+      expect(loading.events.slice(0, 2)).toEqual(['client document read sent', 'refresh module loaded']);
+    } finally {
+      vi.doUnmock('../../../lambda/refresh');
+    }
+  });
+
+  it('leaves out the signed-jwt kind (its key tools) while no credential of that kind is refreshed', async () => {
+    // Prepare: the kind's module is observed as core/issue is (a fresh registry per test).
+    let signedJwtLoads = 0;
+    vi.doMock('../../../core/issuers/signed-jwt', async (importOriginal) => {
+      signedJwtLoads += 1;
+      return importOriginal();
+    });
+    try {
+      fleet(3, at(-60));
+      const issuer = sirvIssuer();
+      // Act
+      const summary = await coldSweep({ fetch: issuer.fetch });
+      // Assess
+      expect(summary).toMatchObject({ due: 3, refreshed: 3, failed: 0 });
+      expect(loading.loads).toBe(1);
+      expect(signedJwtLoads).toBe(0);
+    } finally {
+      vi.doUnmock('../../../core/issuers/signed-jwt');
+    }
+  });
+
   it('fails only the refreshes that needed a load that failed, and loads again on the next sweep', async () => {
     // Prepare
     fleet(2, at(-60));

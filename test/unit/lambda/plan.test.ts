@@ -108,6 +108,15 @@ describe('planSweep', () => {
     expect(plan.counts).toEqual({ due: 2, untagged: 1, 'client-changed': 0, 'not-due': 1, backoff: 1, blocked: 0 });
   });
 
+  it('orders credentials due at the same moment by name in code-unit order, not by locale', () => {
+    // Prepare: a collator would put 'a' and 'b' before 'B' (and '_' before digits).
+    const tied = ['b', 'B', 'a', 'c_1', 'c1'].map((name) => listing({ name, refreshAfter: at(-60) }));
+    // Act
+    const plan = planSweep(tied, NOW, 60);
+    // Assess
+    expect(plan.due).toEqual(['B', 'a', 'b', 'c1', 'c_1']);
+  });
+
   it('plans nothing for an idle fleet', () => {
     const fleet = Array.from({ length: 1000 }, (_, i) => listing({ name: `c${i}`, refreshAfter: at(120 + i) }));
     expect(planSweep(fleet, NOW, 60).due).toEqual([]);
