@@ -95,7 +95,7 @@ export function alarmSpecs(
       key: 'credentialsRejected',
       resourceSuffix: 'credentials-rejected',
       description:
-        'token-rotator: an issuer rejected client credentials (401/403, invalid_client). Retrying stops until the credential is updated.',
+        'token-rotator: an issuer refused a credential (401/403 or invalid_client: InvalidCredentials; a redirect, 400 or other 4xx: InvalidConfiguration). Retrying stops until its client secret is updated.',
       namespace: METRICS_NAMESPACE,
       metricName: 'CredentialsRejected',
       dimensions: service,

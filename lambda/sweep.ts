@@ -4,6 +4,7 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
+import { blocksUntilClientChanges } from '../core/errors';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
@@ -277,7 +278,8 @@ export function summarize(
     if ('deferred' in r) deferred += 1;
     else if (!r.ok) {
       failed += 1;
-      if (r.error.code === 'InvalidCredentials') rejected += 1;
+      // Rejected: blocked until the client secret changes (what the alarm and the Credential Rejected event mean).
+      if (blocksUntilClientChanges(r.error.code)) rejected += 1;
     } else if ('skipped' in r) skipped += 1;
     else refreshed += 1;
   }

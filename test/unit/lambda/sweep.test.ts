@@ -409,6 +409,21 @@ describe('sweep', () => {
     expect(writtenCredentials()).toEqual(names.filter((n) => n !== 'c01' && n !== 'c04'));
   });
 
+  it('counts as rejected every failure that blocks its credential, a refused request as well as refused credentials', async () => {
+    // Prepare: 401 is InvalidCredentials, 400 and 404 InvalidConfiguration (both block), 503 is retried.
+    fleet(5);
+    const answers: Record<string, IssuerAnswer> = {
+      [clientIdOf('c00')]: { kind: 'status', status: 401 },
+      [clientIdOf('c01')]: { kind: 'status', status: 400 },
+      [clientIdOf('c02')]: { kind: 'status', status: 404 },
+      [clientIdOf('c03')]: { kind: 'status', status: 503 },
+    };
+    // Act
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer({ answers }).fetch }));
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 1, failed: 4, rejected: 3 });
+  });
+
   it('reports the minimum seconds to expiry after the sweep: new tokens for those refreshed, none for those handed off', async () => {
     // Prepare: 12 due (the old tokens expire 300 s after their refresh-after), one idle expiring in 2 h.
     fleet(12);
