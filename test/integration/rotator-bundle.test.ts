@@ -136,29 +136,36 @@ afterAll(async () => {
   }).catch(() => undefined);
 });
 
+/**
+ * Runs one of the child scripts on Node 22 with `args` (outside the repository, no module path or
+ * loader back into it) and the test's prefix plus `env`; returns its output and what it printed
+ * after `RESULT `, or fails the test with the output when it printed nothing.
+ */
+async function runChild(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ stdout: string; result: unknown }> {
+  const { stdout } = await execFileAsync(node22, [join(workDir, script), ...args], {
+    cwd: workDir,
+    timeout: 60_000,
+    env: { ...process.env, TOKEN_ROTATOR_PREFIX: PREFIX, ...env, NODE_PATH: '', NODE_OPTIONS: '' },
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  expect(line, stdout).toBeDefined();
+  return { stdout, result: JSON.parse(line?.slice('RESULT '.length) ?? '{}') };
+}
+
 describe('the rotator bundle in a fresh node process', () => {
   it('refreshes a credential on request and runs an idle sweep', async () => {
     // Act
-    const { stdout } = await execFileAsync(
-      node22,
-      [join(workDir, 'child.mjs'), join(workDir, 'task', 'index.mjs'), NAME],
-      {
-        cwd: workDir,
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          TOKEN_ROTATOR_PREFIX: PREFIX,
-          // moto's default bus: the refresh's event goes through the EventBridge chunk.
-          TOKEN_ROTATOR_EVENT_BUS: 'default',
-          NODE_PATH: '',
-          NODE_OPTIONS: '',
-        },
-      },
-    );
+    const run = await runChild('child.mjs', [join(workDir, 'task', 'index.mjs'), NAME], {
+      // moto's default bus: the refresh's event goes through the EventBridge chunk.
+      TOKEN_ROTATOR_EVENT_BUS: 'default',
+    });
     // Assess
-    const resultLine = stdout.split('\n').find((line) => line.startsWith('RESULT '));
-    expect(resultLine, stdout).toBeDefined();
-    const result = JSON.parse(resultLine?.slice('RESULT '.length) ?? '{}') as {
+    const { stdout } = run;
+    const result = run.result as {
       node: string;
       refresh: { results: Record<string, unknown>[] };
       sweep: Record<string, unknown>;
@@ -215,22 +222,12 @@ describe('the rotator bundle in a fresh node process', () => {
     const all = (await readdir(join(workDir, 'task'))).filter((name) => name.endsWith('.mjs'));
     expect(all.length).toBeGreaterThan(cold.length);
     // Act
-    const { stdout } = await execFileAsync(node22, [join(workDir, 'sweep-child.mjs'), join(coldDir, 'index.mjs')], {
-      cwd: workDir,
-      timeout: 60_000,
-      env: {
-        ...process.env,
-        TOKEN_ROTATOR_PREFIX: PREFIX,
-        // A bus is configured, but an idle sweep has nothing to put on it.
-        TOKEN_ROTATOR_EVENT_BUS: 'token-rotator-events',
-        NODE_PATH: '',
-        NODE_OPTIONS: '',
-      },
+    const { result } = await runChild('sweep-child.mjs', [join(coldDir, 'index.mjs')], {
+      // A bus is configured, but an idle sweep has nothing to put on it.
+      TOKEN_ROTATOR_EVENT_BUS: 'token-rotator-events',
     });
     // Assess: a missing chunk would have failed the import (ERR_MODULE_NOT_FOUND).
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    expect(line, stdout).toBeDefined();
-    const { sweep } = JSON.parse(line?.slice('RESULT '.length) ?? '{}') as { sweep: Record<string, unknown> };
+    const { sweep } = result as { sweep: Record<string, unknown> };
     expect(sweep).toMatchObject({ listed: 1, due: 0, refreshed: 0, failed: 0 });
   });
 
@@ -240,25 +237,11 @@ describe('the rotator bundle in a fresh node process', () => {
     expect(zodInputs.some((input) => input.includes('/zod/v4/mini/'))).toBe(true);
     expect(zodInputs.filter((input) => input.includes('/zod/v4/classic/'))).toEqual([]);
     // Act: zod/mini installs no locale; without core/zod.ts's, every message would read "Invalid input".
-    const { stdout } = await execFileAsync(
-      node22,
-      [join(workDir, 'failing-child.mjs'), join(workDir, 'task', 'index.mjs')],
-      {
-        cwd: workDir,
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          TOKEN_ROTATOR_PREFIX: PREFIX,
-          TOKEN_ROTATOR_CONCURRENCY: '0',
-          NODE_PATH: '',
-          NODE_OPTIONS: '',
-        },
-      },
-    );
+    const { result } = await runChild('failing-child.mjs', [join(workDir, 'task', 'index.mjs')], {
+      TOKEN_ROTATOR_CONCURRENCY: '0',
+    });
     // Assess
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    expect(line, stdout).toBeDefined();
-    expect(JSON.parse(line?.slice('RESULT '.length) ?? '{}')).toEqual({
+    expect(result).toEqual({
       ok: false,
       name: 'InvalidConfigurationError',
       message: 'Invalid rotator environment:\n  - TOKEN_ROTATOR_CONCURRENCY: Too small: expected number to be >=1',

@@ -133,44 +133,37 @@ describe('loading the issuer modules', () => {
     expect(issuer.calls).toHaveLength(3);
   });
 
-  it('sends the batch read of the cold client documents before loading the refresh module', async () => {
-    // Prepare: the refresh module's load is noted as core/issue's is.
-    vi.doMock('../../../lambda/refresh', async (importOriginal) => {
-      loading.events.push('refresh module loaded');
+  /** A cold sweep of three due sirv credentials, with `onLoad` called when the module `path` loads (a fresh registry per test). */
+  async function coldSweepObserving(path: string, onLoad: () => void) {
+    vi.doMock(path, async (importOriginal) => {
+      onLoad();
       return importOriginal();
     });
     try {
       fleet(3, at(-60));
-      const issuer = sirvIssuer();
-      // Act
-      const summary = await coldSweep({ fetch: issuer.fetch });
-      // Assess: the read is in flight while the module loads, not sent after it.
+      const summary = await coldSweep({ fetch: sirvIssuer().fetch });
       expect(summary).toMatchObject({ due: 3, refreshed: 3, failed: 0 });
-      expect(loading.events.slice(0, 2)).toEqual(['client document read sent', 'refresh module loaded']);
     } finally {
-      vi.doUnmock('../../../lambda/refresh');
+      vi.doUnmock(path);
     }
+  }
+
+  it('sends the batch read of the cold client documents before loading the refresh module', async () => {
+    // Act: the refresh module's load is noted as core/issue's is.
+    await coldSweepObserving('../../../lambda/refresh', () => loading.events.push('refresh module loaded'));
+    // Assess: the read is in flight while the module loads, not sent after it.
+    expect(loading.events.slice(0, 2)).toEqual(['client document read sent', 'refresh module loaded']);
   });
 
   it('leaves out the signed-jwt kind (its key tools) while no credential of that kind is refreshed', async () => {
-    // Prepare: the kind's module is observed as core/issue is (a fresh registry per test).
+    // Act
     let signedJwtLoads = 0;
-    vi.doMock('../../../core/issuers/signed-jwt', async (importOriginal) => {
+    await coldSweepObserving('../../../core/issuers/signed-jwt', () => {
       signedJwtLoads += 1;
-      return importOriginal();
     });
-    try {
-      fleet(3, at(-60));
-      const issuer = sirvIssuer();
-      // Act
-      const summary = await coldSweep({ fetch: issuer.fetch });
-      // Assess
-      expect(summary).toMatchObject({ due: 3, refreshed: 3, failed: 0 });
-      expect(loading.loads).toBe(1);
-      expect(signedJwtLoads).toBe(0);
-    } finally {
-      vi.doUnmock('../../../core/issuers/signed-jwt');
-    }
+    // Assess
+    expect(loading.loads).toBe(1);
+    expect(signedJwtLoads).toBe(0);
   });
 
   it('fails only the refreshes that needed a load that failed, and loads again on the next sweep', async () => {
