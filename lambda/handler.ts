@@ -136,6 +136,12 @@ export function createHandler(deps: HandlerDeps = {}) {
       clientCache,
       writesPerSecond: config.writesPerSecond,
       sleep: deps.sleep,
+      onBatchReadRefused: (refusal) =>
+        logger.warn('Batch read of client documents refused', {
+          ...refusal,
+          detail:
+            'each of these credentials reads its client secret alone (one GetSecretValue more per refresh); if the reason is AccessDeniedException, allow secretsmanager:BatchGetSecretValue to the rotator',
+        }),
     };
 
     if (e.action === 'issue') {

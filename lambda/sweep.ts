@@ -9,7 +9,7 @@ import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import { type BatchEventOptions, batchEvents } from './batch-listing';
-import { prefetchClientSecrets } from './client-prefetch';
+import { type BatchReadRefusal, prefetchClientSecrets } from './client-prefetch';
 import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
 import type { RefreshDeps } from './refresh';
 import { createWriteLimiter } from './write-limiter';
@@ -45,6 +45,11 @@ export interface SweepDeps extends RefreshDeps {
   sleep?: ((ms: number) => Promise<void>) | undefined;
   /** The most bytes of one fan-out event (default MAX_BATCH_PAYLOAD_BYTES); a larger batch goes out as several. */
   batchEventBytes?: number | undefined;
+  /**
+   * Told of each BatchGetSecretValue of client documents that failed as a whole (throttled, or a
+   * policy without secretsmanager:BatchGetSecretValue): its credentials are read one by one.
+   */
+  onBatchReadRefused?: ((refusal: BatchReadRefusal) => void) | undefined;
 }
 
 /** What one sweep did. */
@@ -184,7 +189,9 @@ export async function refreshMany(
   });
   const clientPrefetch =
     uncached.length > 1
-      ? prefetchClientSecrets({ client: deps.secretsManager, prefix: deps.prefix }, uncached)
+      ? prefetchClientSecrets({ client: deps.secretsManager, prefix: deps.prefix }, uncached, {
+          onRefused: deps.onBatchReadRefused,
+        })
       : undefined;
   try {
     // Loaded by the first refresh, not at cold start (a chunk of its own in the Lambda bundle): an

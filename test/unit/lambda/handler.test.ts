@@ -1,5 +1,10 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  BatchGetSecretValueCommand,
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateSigningKey } from '../../../core/issuers';
@@ -515,6 +520,27 @@ describe('handler logs', () => {
     expect(summary).toMatchObject({ refreshed: 1, failed: 0, writeBudgetBreached: 1 });
     expect(emf()).toEqual([expect.objectContaining({ WriteBudgetBreached: 1, RefreshSucceeded: 1 })]);
     expect(jsonLines().find((l) => l.message === 'Write budget breached')).toMatchObject({ credential: 'short' });
+  });
+
+  it('warns of a batch read of client documents refused as a whole, without the AWS message, and still refreshes', async () => {
+    // Prepare: a policy from before BatchGetSecretValue; the single reads still work.
+    for (const name of ['p1', 'p2', 'p3']) addSirv(name);
+    sm.mock.on(BatchGetSecretValueCommand).rejects(
+      new SecretsManagerServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'User arn:aws:sts::123456789012:assumed-role/planted-role is not authorized',
+      }),
+    );
+    const { handler } = handlerWith();
+    // Act
+    const summary = await handler({ action: 'sweep' }, CONTEXT);
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 3, failed: 0 });
+    const warning = jsonLines().find((l) => l.message === 'Batch read of client documents refused');
+    expect(warning).toMatchObject({ level: 'WARN', credentials: 3, reason: 'AccessDeniedException' });
+    expect(JSON.stringify(warning)).not.toContain('planted-role');
   });
 
   it('logs every failed refresh with its credential, code and next attempt', async () => {

@@ -533,7 +533,7 @@ describe('sweep: cold client documents read in batches', () => {
    * Five due credentials: c01's client secret is gone, c02's is not JSON, c03's is not a client
    * document. Returns the sweep's results.
    */
-  async function brokenFleetSweep(prepare: () => void = () => undefined) {
+  async function brokenFleetSweep(prepare: () => void = () => undefined, extra: Partial<SweepDeps> = {}) {
     fleet(5);
     sm.secrets.delete(`${PREFIX}c01/client`);
     const c02 = sm.secrets.get(`${PREFIX}c02/client`);
@@ -541,9 +541,40 @@ describe('sweep: cold client documents read in batches', () => {
     const c03 = sm.secrets.get(`${PREFIX}c03/client`);
     if (c03) c03.value = JSON.stringify({ version: 2, issuer: {} });
     prepare();
-    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch }));
+    const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, ...extra }));
     return summary.results;
   }
+
+  it('reports a batch read refused as a whole (how many credentials, the AWS error name) and reads each alone', async () => {
+    // Prepare
+    const refusals: unknown[] = [];
+    // Act
+    const results = await brokenFleetSweep(() => sm.mock.on(BatchGetSecretValueCommand).rejects(accessDenied()), {
+      onBatchReadRefused: (refusal) => refusals.push(refusal),
+    });
+    // Assess: told once, without the AWS message; every document then read alone.
+    expect(refusals).toEqual([{ credentials: 5, reason: 'AccessDeniedException' }]);
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(5);
+    expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(2);
+  });
+
+  it('reads alone whatever a refused batch was for even when reporting the refusal throws', async () => {
+    // Act
+    const results = await brokenFleetSweep(() => sm.mock.on(BatchGetSecretValueCommand).rejects(accessDenied()), {
+      onBatchReadRefused: () => {
+        throw new Error('reporting failed');
+      },
+    });
+    // Assess
+    expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(5);
+    expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(2);
+  });
+
+  it('reports nothing when the batch read succeeds', async () => {
+    const refusals: unknown[] = [];
+    await brokenFleetSweep(undefined, { onBatchReadRefused: (refusal) => refusals.push(refusal) });
+    expect(refusals).toEqual([]);
+  });
 
   it('falls back to single reads for secrets the batch reports errors for, with the results of single reads throughout', async () => {
     // Prepare: what the same fleet gives when every document is read alone (the batch refused).
