@@ -259,21 +259,22 @@ export async function sweepThroughput(
   return { rows, details };
 }
 
+/** Calls per second of `call(0 … count − 1)`, `inFlight` at a time: the timed loop of every probe below. */
+async function pace(count: number, inFlight: number, call: (i: number) => Promise<unknown>): Promise<number> {
+  const limit = pLimit(inFlight);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => call(i))));
+  return count / (elapsedMs(started) / 1000);
+}
+
 /**
  * How many GetSecretValue calls per second moto answers at the sweep's concurrency: what bounds
  * the sweep on this machine when it is not the issuer (moto and Node share two cores).
  */
-async function storePace(client: SecretsManagerClient, n: number, concurrency: number): Promise<number> {
-  const limit = pLimit(concurrency);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: STORE_PROBE_CALLS }, (_, i) =>
-      limit(() =>
-        client.send(new GetSecretValueCommand({ SecretId: secretNames(benchCredentialName(i % n), PREFIX).client })),
-      ),
-    ),
+function storePace(client: SecretsManagerClient, n: number, concurrency: number): Promise<number> {
+  return pace(STORE_PROBE_CALLS, concurrency, (i) =>
+    client.send(new GetSecretValueCommand({ SecretId: secretNames(benchCredentialName(i % n), PREFIX).client })),
   );
-  return STORE_PROBE_CALLS / (elapsedMs(started) / 1000);
 }
 
 /**
@@ -282,68 +283,42 @@ async function storePace(client: SecretsManagerClient, n: number, concurrency: n
  * and then signs a JWT, and this process still sends and reads each request, so this is the pace
  * the issuer-bound ideal cannot be beaten by here, beside the ideal itself.
  */
-async function issuerAlonePace(tokenUrl: string, n: number, concurrency: number): Promise<number> {
-  const limit = pLimit(concurrency);
+function issuerAlonePace(tokenUrl: string, n: number, concurrency: number): Promise<number> {
   const body = JSON.stringify({ clientId: BENCH_CLIENT.clientId, clientSecret: BENCH_CLIENT.clientSecret });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: n }, () =>
-      limit(async () => {
-        const response = await fetch(tokenUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        await response.text();
-        if (!response.ok) throw new Error(`${BENCHMARK}: the fake issuer answered ${response.status}`);
-      }),
-    ),
-  );
-  return n / (elapsedMs(started) / 1000);
+  return pace(n, concurrency, async () => {
+    const response = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await response.text();
+    if (!response.ok) throw new Error(`${BENCHMARK}: the fake issuer answered ${response.status}`);
+  });
 }
 
 /**
  * How many BatchGetSecretValue calls of 20 client documents per second moto answers, 2 at a time
  * (what the rotator's prefetch keeps in flight: lambda/client-prefetch.ts).
  */
-async function storeBatchReadPace(client: SecretsManagerClient, n: number): Promise<number> {
-  const limit = pLimit(2);
-  const batches = STORE_PROBE_CALLS / 20;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: batches }, (_, b) =>
-      limit(() =>
-        client.send(
-          new BatchGetSecretValueCommand({
-            SecretIdList: Array.from(
-              { length: 20 },
-              (_, i) => secretNames(benchCredentialName((b * 20 + i) % n), PREFIX).client,
-            ),
-          }),
+function storeBatchReadPace(client: SecretsManagerClient, n: number): Promise<number> {
+  return pace(STORE_PROBE_CALLS / 20, 2, (b) =>
+    client.send(
+      new BatchGetSecretValueCommand({
+        SecretIdList: Array.from(
+          { length: 20 },
+          (_, i) => secretNames(benchCredentialName((b * 20 + i) % n), PREFIX).client,
         ),
-      ),
+      }),
     ),
   );
-  return batches / (elapsedMs(started) / 1000);
 }
 
 /** How many PutSecretValue calls per second moto answers at the sweep's concurrency. */
-async function storeWritePace(client: SecretsManagerClient, n: number, concurrency: number): Promise<number> {
-  const limit = pLimit(concurrency);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: STORE_PROBE_CALLS }, (_, i) =>
-      limit(() =>
-        client.send(
-          new PutSecretValueCommand({
-            SecretId: `${PREFIX}${benchCredentialName(i % n)}/token`,
-            SecretString: JSON.stringify({ probe: i }),
-          }),
-        ),
-      ),
+function storeWritePace(client: SecretsManagerClient, n: number, concurrency: number): Promise<number> {
+  return pace(STORE_PROBE_CALLS, concurrency, (i) =>
+    client.send(
+      new PutSecretValueCommand({
+        SecretId: `${PREFIX}${benchCredentialName(i % n)}/token`,
+        SecretString: JSON.stringify({ probe: i }),
+      }),
     ),
   );
-  return STORE_PROBE_CALLS / (elapsedMs(started) / 1000);
 }
 
 /** What a hand-rolled cron Lambda does, one credential after the other: no tags, no current-token read. */
