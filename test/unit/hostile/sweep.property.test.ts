@@ -25,6 +25,7 @@ import {
   PREFIX,
   sirvDocument,
   sirvIssuer,
+  sweepDefaults,
   tokenRecord,
 } from '../lambda/fleet';
 
@@ -98,16 +99,10 @@ describe('a sweep over arbitrary failures', () => {
           });
           const issuer = sirvIssuer({ answers });
           const summary = await sweep({
-            secretsManager: sm.client,
-            prefix: PREFIX,
+            ...sweepDefaults(sm.client),
             fetch: issuer.fetch,
-            now: () => new Date(NOW.getTime()),
             random: () => 0.5,
-            lookaheadSeconds: 60,
             concurrency: 4,
-            batchSize: 100,
-            remainingMs: () => 600_000,
-            reserveMs: 15_000,
             lambda: new LambdaClient({ region: 'us-east-1' }),
             functionName: 'token-rotator',
           });
