@@ -114,8 +114,20 @@ export async function refreshCredential(
     if (!options.force && current && current.refreshAfter.getTime() >= now.getTime() + deps.lookaheadSeconds * 1000) {
       if (listing && tagsBehind(listing, current)) {
         // The token is fresh but the tags said it was due (or failing): a tag call after an
-        // earlier write failed. Repair them so the listing stops showing a stale state.
-        await store.tagToken(where, { credential: name });
+        // earlier write failed. Repair them so the listing stops showing a stale state. A token
+        // from before issue 14 keeps its state in the legacy tags, so they are set, not removed.
+        const legacy = legacyStateListed(listing);
+        await store.tagToken(
+          where,
+          { credential: name },
+          {
+            clearFailureTags: !legacy || failureTagsListed(listing),
+            listedClientVersion: listing.clientVersion,
+            legacyState: legacy
+              ? { refreshAfter: current.refreshAfter.toISOString(), expiresAt: current.expiresAt.toISOString() }
+              : undefined,
+          },
+        );
       }
       return {
         credential: name,
@@ -174,6 +186,7 @@ export async function refreshCredential(
     await store.putToken(where, record, {
       clearFailureTags: !clean,
       clientVersion: tagClientVersion,
+      listedClientVersion: listing?.clientVersion,
       writeBudgetBreached: breached,
       listedWriteBudget: listing?.writeBudget,
     });
@@ -413,12 +426,32 @@ function classify(e: unknown, name: string): FailureSummary {
   return unexpectedError(e, name);
 }
 
-/** True when the listed tags do not describe `current` (stale refresh-after, or failure or legacy tags left). */
+/**
+ * True when the listed tags do not describe `current`: a stale refresh-after or expiry, failure
+ * tags left, or legacy tags left on a token whose version id carries its state.
+ */
 function tagsBehind(listing: RefreshListing, current: CurrentToken): boolean {
-  const tagged = listing.refreshAfter ? Math.floor(listing.refreshAfter.getTime() / 1000) : undefined;
-  const actual = Math.floor(current.refreshAfter.getTime() / 1000);
+  const seconds = (d: Date | undefined) => (d ? Math.floor(d.getTime() / 1000) : undefined);
+  const legacy = legacyStateListed(listing);
   return (
-    tagged !== actual ||
-    Boolean(listing.lastError || listing.nextAttempt || listing.failedAt || listing.legacyTags || listing.failures > 0)
+    seconds(listing.refreshAfter) !== seconds(current.refreshAfter) ||
+    (legacy && seconds(listing.expiresAt) !== seconds(current.expiresAt)) ||
+    (!legacy && Boolean(listing.legacyTags)) ||
+    failureTagsListed(listing)
+  );
+}
+
+/**
+ * Whether the listed state comes from the legacy refresh-after/expiry tags: the current version
+ * id carries none (a token written before issue 14), so those tags are what the sweep plans by.
+ */
+function legacyStateListed(listing: RefreshListing): boolean {
+  return listing.generation === undefined && (listing.versionId !== undefined || listing.legacyTags === true);
+}
+
+/** Whether the listing shows any tag a failed refresh leaves. */
+function failureTagsListed(listing: RefreshListing): boolean {
+  return Boolean(
+    listing.failures > 0 || listing.lastError || listing.nextAttempt || listing.failedAt || listing.failedClientVersion,
   );
 }

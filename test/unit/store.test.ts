@@ -35,6 +35,7 @@ import {
   type SecretStore,
   secretNames,
   TAG_KEYS,
+  tagToken,
   tokenVersionId,
   updateClientDocument,
   updateCredentialSettings,
@@ -354,8 +355,8 @@ describe('putToken', () => {
     // Prepare
     sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
     const record = aRecord({ generation: 42 });
-    // Act
-    const versionId = await putToken(store, record);
+    // Act: the caller listed the client-version tag, so the secret stays listed without `failures`.
+    const versionId = await putToken(store, record, { listedClientVersion: 'c-1' });
     // Assess
     expect(versionId).toBe('v-1');
     expect(sentCommands()).toEqual(['PutSecretValueCommand', 'UntagResourceCommand']);
@@ -375,6 +376,33 @@ describe('putToken', () => {
         TAG_KEYS.expiresAt,
       ],
     });
+  });
+
+  it('resets failures to 0 instead of removing it when the secret may lack client-version (it would leave the listing)', async () => {
+    // Prepare
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
+    // Act
+    await putToken(store, aRecord());
+    // Assess: tagged before anything is removed, and `failures` is not among the removed keys.
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'TagResourceCommand', 'UntagResourceCommand']);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: TAG_KEYS.failures, Value: '0' },
+    ]);
+    expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys).not.toContain(TAG_KEYS.failures);
+  });
+
+  it('tags the state of a legacy token (no state in its version id) and keeps those tags when clearing', async () => {
+    const record = aRecord();
+    await tagToken(store, record, { legacyState: record, listedClientVersion: undefined });
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: TAG_KEYS.refreshAfter, Value: String(Math.floor(Date.parse(record.refreshAfter) / 1000)) },
+      { Key: TAG_KEYS.expiresAt, Value: String(Math.floor(Date.parse(record.expiresAt) / 1000)) },
+      { Key: TAG_KEYS.failures, Value: '0' },
+    ]);
+    const removed = sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys;
+    expect(removed).toContain(TAG_KEYS.lastError);
+    expect(removed).not.toContain(TAG_KEYS.refreshAfter);
+    expect(removed).not.toContain(TAG_KEYS.expiresAt);
   });
 
   it('makes the write the only call when the caller knows no tag needs clearing', async () => {

@@ -7,7 +7,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listingOf, secretNames, TAG_KEYS } from '../../../core/store';
+import { listCredentials, listingOf, secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { decodeTokenVersion } from '../../../core/token-version';
 import { ClientDocumentCache } from '../../../lambda/client-cache';
@@ -57,6 +57,12 @@ function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: (
     lookaheadSeconds: 60,
   };
   return { issuer, deps };
+}
+
+async function listedNames(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const l of listCredentials({ client: sm.client, prefix: PREFIX })) out.push(l.name);
+  return out;
 }
 
 function tagCallsOn(secretId: string) {
@@ -132,7 +138,14 @@ describe('refreshCredential', () => {
   it('repairs tags left behind by a failed tagging call when it skips a fresh token', async () => {
     // Prepare: the stored token is fresh, but the listing still shows the old refresh-after and a failure.
     const { issuer, deps } = setup({ refreshAfter: at(600) });
-    const listing = { name: NAME, tokenSecretArn: 'arn', refreshAfter: at(-30), failures: 1, lastError: 'StoreError' };
+    const listing = {
+      name: NAME,
+      tokenSecretArn: 'arn',
+      refreshAfter: at(-30),
+      failures: 1,
+      lastError: 'StoreError',
+      clientVersion: sm.tokenTags(NAME, PREFIX)[TAG_KEYS.clientVersion],
+    };
 
     // Act
     const result = await refreshCredential(NAME, deps, { listing });
@@ -145,6 +158,20 @@ describe('refreshCredential', () => {
     const untagged = sm.mock.commandCalls(UntagResourceCommand);
     expect(untagged).toHaveLength(1);
     expect(untagged[0]?.args[0].input.TagKeys).toEqual(expect.arrayContaining([TAG_KEYS.failures, TAG_KEYS.lastError]));
+  });
+
+  it('keeps a legacy credential listed when a targeted refresh finds it not due, touching no tag', async () => {
+    // Prepare: a secret from before issue 14 (UUID version id, state in tags, no client-version).
+    const { deps } = setup({ refreshAfter: at(600), legacy: true });
+    const tagsBefore = sm.tokenTags(NAME, PREFIX);
+
+    // Act: `token-rotator refresh sirv-prod` without --force.
+    const result = await refreshCredential(NAME, deps);
+
+    // Assess: its tags describe its token, so nothing is repaired, and the sweep still lists it.
+    expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
+    expect(sm.tokenTags(NAME, PREFIX)).toEqual(tagsBefore);
+    expect(await listedNames()).toEqual([NAME]);
   });
 
   it('leaves the tags alone when the listing already matches the fresh token it skips', async () => {
