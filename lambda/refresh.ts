@@ -168,6 +168,9 @@ export async function refreshCredential(
     const breached = writeBudgetBreached(lifetimeSeconds, policy);
     // Only tags that the listing shows are removed; a listing from before issue 14 has its
     // legacy tags removed, and the client version it lacked is tagged (once per credential).
+    // A failure recorded by another invocation after this listing is left in place, but it names
+    // the token version it failed against, which this write replaces: from then on the listing
+    // shows it as stale (it blocks nothing), and the next write or tag repair removes it.
     const clean =
       listing !== undefined &&
       listing.failures === 0 &&
@@ -175,6 +178,7 @@ export async function refreshCredential(
       !listing.nextAttempt &&
       !listing.failedAt &&
       !listing.failedClientVersion &&
+      !listing.staleFailureTags &&
       !listing.legacyTags;
     const tagClientVersion =
       clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined;
@@ -242,6 +246,8 @@ async function recordFailedRefresh(
         failedAt: failedAtFor(now, known?.clientChangedAt),
         // The listed client version: only a new one (tagged by the provider) lifts a permanent block.
         clientVersion: state.listing?.clientVersion,
+        // The token this attempt meant to replace: once another is current, this failure is stale.
+        tokenVersion: state.listing?.versionId,
       });
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
@@ -452,6 +458,11 @@ function legacyStateListed(listing: RefreshListing): boolean {
 /** Whether the listing shows any tag a failed refresh leaves. */
 function failureTagsListed(listing: RefreshListing): boolean {
   return Boolean(
-    listing.failures > 0 || listing.lastError || listing.nextAttempt || listing.failedAt || listing.failedClientVersion,
+    listing.failures > 0 ||
+      listing.lastError ||
+      listing.nextAttempt ||
+      listing.failedAt ||
+      listing.failedClientVersion ||
+      listing.staleFailureTags,
   );
 }

@@ -26,6 +26,7 @@ import {
   deleteCredentialSecrets,
   describeCredential,
   listCredentials,
+  listingOf,
   putToken,
   readClientDocument,
   readClientSecret,
@@ -372,6 +373,7 @@ describe('putToken', () => {
         TAG_KEYS.nextAttempt,
         TAG_KEYS.failedAt,
         TAG_KEYS.failedClientVersion,
+        TAG_KEYS.failedVersion,
         TAG_KEYS.refreshAfter,
         TAG_KEYS.expiresAt,
       ],
@@ -769,6 +771,40 @@ describe('listCredentials', () => {
   });
 });
 
+describe('listingOf failure tags', () => {
+  const failed = (failedVersion: string) => ({
+    Name: names.token,
+    SecretVersionsToStages: { 'v-current': ['AWSCURRENT'] },
+    Tags: [
+      { Key: TAG_KEYS.clientVersion, Value: 'c-1' },
+      { Key: TAG_KEYS.failures, Value: '3' },
+      { Key: TAG_KEYS.lastError, Value: 'InvalidCredentials' },
+      { Key: TAG_KEYS.nextAttempt, Value: epoch(NOW.toISOString()) },
+      { Key: TAG_KEYS.failedAt, Value: epoch(NOW.toISOString()) },
+      { Key: TAG_KEYS.failedClientVersion, Value: 'c-1' },
+      { Key: TAG_KEYS.failedVersion, Value: failedVersion },
+    ],
+  });
+
+  it('counts a failure recorded against the current token version', () => {
+    expect(listingOf('sirv-prod', failed('v-current'))).toMatchObject({
+      failures: 3,
+      lastError: 'InvalidCredentials',
+      failedClientVersion: 'c-1',
+      nextAttempt: NOW,
+    });
+    expect(listingOf('sirv-prod', failed('v-current')).staleFailureTags).toBeUndefined();
+  });
+
+  it('ignores, and flags for removal, a failure recorded against a version a later write replaced', () => {
+    const listing = listingOf('sirv-prod', failed('v-older'));
+    expect(listing).toMatchObject({ failures: 0, staleFailureTags: true, clientVersion: 'c-1' });
+    for (const key of ['lastError', 'nextAttempt', 'failedAt', 'failedClientVersion'] as const) {
+      expect(listing[key]).toBeUndefined();
+    }
+  });
+});
+
 describe('recordFailure', () => {
   it('records failures, the code, the next attempt and the failure time in tags only', async () => {
     // Prepare
@@ -790,6 +826,21 @@ describe('recordFailure', () => {
         { Key: TAG_KEYS.nextAttempt, Value: epoch('2025-03-01T12:05:00Z') },
         { Key: TAG_KEYS.failedAt, Value: epoch(NOW.toISOString()) },
       ],
+    });
+  });
+
+  it('tags the token version the failure was recorded against, in the same call', async () => {
+    sm.onAnyCommand().resolves({});
+    await recordFailure(store, 'sirv-prod', {
+      failures: 1,
+      lastError: 'IssuerUnavailable',
+      nextAttempt: NOW,
+      tokenVersion: 'tr1-7-abc-abd-0123',
+    });
+    expect(sentCommands()).toEqual(['TagResourceCommand']);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toContainEqual({
+      Key: TAG_KEYS.failedVersion,
+      Value: 'tr1-7-abc-abd-0123',
     });
   });
 

@@ -7,10 +7,11 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listCredentials, listingOf, secretNames, TAG_KEYS } from '../../../core/store';
+import { listCredentials, listingOf, recordFailure, secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { decodeTokenVersion } from '../../../core/token-version';
 import { ClientDocumentCache } from '../../../lambda/client-cache';
+import { dueVerdict } from '../../../lambda/plan';
 import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
@@ -348,6 +349,66 @@ describe('refreshCredential', () => {
     });
     const result = await refreshCredential(NAME, deps);
     expect(JSON.stringify(result)).not.toContain(PLANTED_SECRET);
+  });
+});
+
+describe('refreshCredential racing a failure recorded after its listing', () => {
+  /** The token secret's listing as a sweep sees it now. */
+  function listedNow() {
+    const token = sm.secrets.get(names.token);
+    return listingOf(NAME, {
+      Name: names.token,
+      Tags: Object.entries(token?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      SecretVersionsToStages: { [token?.versionId ?? '']: ['AWSCURRENT'] },
+    });
+  }
+
+  it('lets no failure recorded during its issuer call outlive its good write: the credential is not blocked', async () => {
+    // Prepare: a sweep lists the credential clean. While its issuer request is in flight, another
+    // invocation's forced refresh of it is refused (a 403) and records InvalidCredentials.
+    const { deps } = setup();
+    const listing = listedNow();
+    const refusing = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 403 } } });
+    const good = sirvIssuer();
+    let other: Awaited<ReturnType<typeof refreshCredential>> | undefined;
+    const racing = (async (url: string | URL | Request, init?: RequestInit) => {
+      other ??= await refreshCredential(NAME, { ...deps, fetch: refusing.fetch }, { force: true });
+      return good.fetch(url, init);
+    }) as typeof fetch;
+
+    // Act
+    const result = await refreshCredential(NAME, { ...deps, fetch: racing }, { listing });
+
+    // Assess: the other refresh recorded its rejection against generation 7's version ...
+    expect(other).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedVersion]).toBe(listing.versionId);
+    // ... the sweep stored generation 8, still one write and no tag call (the steady state) ...
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    // ... and the rejection, recorded against a token no longer current, blocks nothing.
+    const after = listedNow();
+    expect(after).toMatchObject({ failures: 0, lastError: undefined, staleFailureTags: true });
+    expect(dueVerdict(after, at(1000), 60).reason).toBe('due');
+  });
+
+  it('removes the stale failure tags with its next write', async () => {
+    // Prepare: a failure recorded against generation 6, while generation 7 is current.
+    const { deps } = setup();
+    await recordFailure({ client: sm.client, prefix: PREFIX }, NAME, {
+      failures: 3,
+      lastError: 'InvalidCredentials',
+      tokenVersion: 'an-older-version',
+    });
+    const listing = listedNow();
+    expect(listing).toMatchObject({ failures: 0, staleFailureTags: true });
+
+    // Act
+    const result = await refreshCredential(NAME, deps, { listing });
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    const tags = sm.tokenTags(NAME, PREFIX);
+    for (const key of [TAG_KEYS.lastError, TAG_KEYS.failedVersion]) expect(tags).not.toHaveProperty(key);
   });
 });
 
