@@ -187,13 +187,17 @@ export async function refreshCredential(
     const budgetChanged = (breached ? 'breached' : 'ok') !== (listing?.writeBudget ?? 'ok');
     const tagWrite = tagClientVersion !== undefined || budgetChanged;
     await deps.writeLimiter?.acquire(1 + (clean ? 0 : 1) + (tagWrite ? 1 : 0));
-    await store.putToken(where, record, {
-      clearFailureTags: !clean,
-      clientVersion: tagClientVersion,
-      listedClientVersion: listing?.clientVersion,
-      writeBudgetBreached: breached,
-      listedWriteBudget: listing?.writeBudget,
-    });
+    const written = await store.putTokenValue(where, record);
+    // From here the new token is stored: whatever the tag calls do, this refresh succeeded.
+    const tagsFailed = written.written
+      ? await tagAfterWrite(where, record, {
+          clearFailureTags: !clean,
+          clientVersion: tagClientVersion,
+          listedClientVersion: listing?.clientVersion,
+          writeBudgetBreached: breached,
+          listedWriteBudget: listing?.writeBudget,
+        })
+      : undefined;
     return {
       credential: name,
       ok: true,
@@ -202,9 +206,31 @@ export async function refreshCredential(
       refreshAfter: record.refreshAfter,
       secondsToExpiry: secondsToExpiry(record, deps.now()),
       ...(breached ? { writeBudgetBreached: true as const } : {}),
+      ...(tagsFailed ? { tagsFailed } : {}),
     };
   } catch (e) {
     return recordFailedRefresh(name, e, { deps, where, now, current, listing });
+  }
+}
+
+/**
+ * Tags the token secret after a good write. A failed tag call does not fail the refresh (the
+ * token is stored): the tags it left are harmless (failure tags name the version this write
+ * replaced, so the listing ignores them; legacy tags are outranked by the version id; a missing
+ * client version only costs a client read) and the next write or tag repair fixes them.
+ *
+ * @returns the AWS error name of a failed tag call (no message, so nothing from upstream), else `undefined`.
+ */
+async function tagAfterWrite(
+  where: store.SecretStore,
+  record: TokenRecord,
+  options: store.TagTokenOptions,
+): Promise<string | undefined> {
+  try {
+    await store.tagToken(where, record, options);
+    return undefined;
+  } catch (e) {
+    return (isTokenRotatorError(e) && e.reason) || 'UnknownError';
   }
 }
 

@@ -40,8 +40,9 @@ import { type ClientDocument, validatedClientDocument, validatedRecord } from '.
  * `clientVersion`, when given, is tagged as the client version the token goes with (a sweep
  * that read a client document whose version the listing did not show: a migration or a repair);
  * the `write-budget` tag is written only when the breach state changes. If a tag call fails
- * after the value was written, the token is still good; the next sweep sees the tags left and
- * removes them with its next write.
+ * after the value was written, the token is still good (putToken throws all the same; a caller
+ * that must tell the two apart writes with {@link putTokenValue} and tags with {@link tagToken});
+ * the next sweep sees the tags left and removes them with its next write.
  *
  * @returns the version id of the written version.
  *
@@ -55,6 +56,30 @@ export async function putToken(
   record: TokenRecord,
   options: TagTokenOptions = {},
 ): Promise<string> {
+  const written = await putTokenValue(store, record);
+  if (written.written) await tagToken(store, record, options);
+  return written.versionId;
+}
+
+/** What {@link putTokenValue} did. */
+export interface WrittenToken {
+  /** The version id of the stored version. */
+  versionId: string;
+  /**
+   * False when this very token was already stored as this generation (another writer's): its
+   * writer tags it, so the caller must not.
+   */
+  written: boolean;
+}
+
+/**
+ * The value half of {@link putToken}: writes the record as the current version, with no tag call.
+ * For a caller that tags separately and must tell a failed write (nothing stored) from a failed
+ * tag call after it (the token is stored and good).
+ *
+ * @throws {StoreError} when Secrets Manager refuses or fails the write.
+ */
+export async function putTokenValue(store: SecretStore, record: TokenRecord): Promise<WrittenToken> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
@@ -73,11 +98,10 @@ export async function putToken(
     // very token is already stored as this generation: a concurrent refresh got the same token
     // from the issuer (same client, same second) with another jitter. Nothing is lost; its writer
     // tags its own record, and tagging ours would make the tags disagree with the stored value.
-    if (isAwsError(e, 'ResourceExistsException')) return versionId;
+    if (isAwsError(e, 'ResourceExistsException')) return { versionId, written: false };
     throw storeError(e, name, 'PutSecretValue');
   }
-  await tagToken(store, valid, options);
-  return out.VersionId ?? versionId;
+  return { versionId: out.VersionId ?? versionId, written: true };
 }
 
 /** Options of {@link putToken} and {@link tagToken}. */

@@ -28,6 +28,7 @@ import {
   listCredentials,
   listingOf,
   putToken,
+  putTokenValue,
   readClientDocument,
   readClientSecret,
   readClientSecrets,
@@ -405,6 +406,26 @@ describe('putToken', () => {
     expect(removed).toContain(TAG_KEYS.lastError);
     expect(removed).not.toContain(TAG_KEYS.refreshAfter);
     expect(removed).not.toContain(TAG_KEYS.expiresAt);
+  });
+
+  it('writes the value alone with putTokenValue, telling a write from a token another writer already stored', async () => {
+    // Prepare
+    sm.on(PutSecretValueCommand)
+      .resolvesOnce({ VersionId: 'v-1' })
+      .rejectsOnce(
+        new SecretsManagerServiceException({
+          name: 'ResourceExistsException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    // Act
+    const first = await putTokenValue(store, aRecord());
+    const second = await putTokenValue(store, aRecord());
+    // Assess: no tag call either time; the caller tags only what it wrote.
+    expect(first).toEqual({ versionId: 'v-1', written: true });
+    expect(second).toEqual({ versionId: encodeTokenVersion(aRecord()), written: false });
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'PutSecretValueCommand']);
   });
 
   it('makes the write the only call when the caller knows no tag needs clearing', async () => {

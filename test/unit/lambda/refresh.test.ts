@@ -7,7 +7,14 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listCredentials, listingOf, recordFailure, secretNames, TAG_KEYS } from '../../../core/store';
+import {
+  describeTokenListing,
+  listCredentials,
+  listingOf,
+  recordFailure,
+  secretNames,
+  TAG_KEYS,
+} from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { decodeTokenVersion } from '../../../core/token-version';
 import { ClientDocumentCache } from '../../../lambda/client-cache';
@@ -409,6 +416,78 @@ describe('refreshCredential racing a failure recorded after its listing', () => 
     expect(result).toMatchObject({ ok: true, generation: 8 });
     const tags = sm.tokenTags(NAME, PREFIX);
     for (const key of [TAG_KEYS.lastError, TAG_KEYS.failedVersion]) expect(tags).not.toHaveProperty(key);
+  });
+});
+
+describe('refreshCredential when a tag call fails after the write', () => {
+  const throttled = () =>
+    Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('reports the stored token as refreshed (new generation and expiry) and records no failure', async () => {
+    // Prepare: an earlier transient failure is on record (tags as written before failed-version),
+    // so the good write clears them after; that UntagResource is throttled.
+    const { deps } = setup();
+    const tags = sm.secrets.get(names.token)?.tags ?? {};
+    Object.assign(tags, {
+      [TAG_KEYS.failures]: '1',
+      [TAG_KEYS.lastError]: 'IssuerUnavailable',
+      [TAG_KEYS.nextAttempt]: epoch(at(-10)),
+    });
+    const token = sm.secrets.get(names.token);
+    const listing = listingOf(NAME, {
+      Name: names.token,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      SecretVersionsToStages: { [token?.versionId ?? '']: ['AWSCURRENT'] },
+    });
+    sm.mock.on(UntagResourceCommand).rejects(throttled());
+
+    // Act
+    const result = await refreshCredential(NAME, deps, { listing });
+
+    // Assess: generation 8 is stored, and that is what the caller is told.
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    expect(parseTokenRecord(sm.secrets.get(names.token)?.value ?? '', NAME).generation).toBe(8);
+    expect(result).toMatchObject({
+      ok: true,
+      generation: 8,
+      expiresAt: at(1200).toISOString(),
+      refreshAfter: at(900).toISOString(),
+      tagsFailed: 'ThrottlingException',
+    });
+    // No failure counted against a credential whose token was just refreshed.
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('1');
+    expect(tagCallsOn(names.token)).toHaveLength(0);
+  });
+
+  it('leaves failure tags that block nothing: they name the version the write replaced', async () => {
+    // Prepare: a rejection recorded against the current token; the provider then changed the
+    // client secret, so the sweep retries; the UntagResource after its good write is throttled.
+    const { deps } = setup();
+    const before = sm.secrets.get(names.token)?.versionId;
+    await recordFailure({ client: sm.client, prefix: PREFIX }, NAME, {
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      clientVersion: 'client-old',
+      tokenVersion: before,
+    });
+    sm.mock.on(UntagResourceCommand).rejects(throttled());
+
+    // Act
+    const result = await refreshCredential(NAME, deps);
+
+    // Assess: refreshed; the rejection is still tagged but stale, so the next sweep neither
+    // blocks the credential nor refreshes its fresh token early.
+    expect(result).toMatchObject({ ok: true, generation: 8, tagsFailed: 'ThrottlingException' });
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.lastError]).toBe('InvalidCredentials');
+    const described = await describeTokenListing({ client: sm.client, prefix: PREFIX }, NAME);
+    if (!described) throw new Error('token secret missing');
+    expect(described).toMatchObject({ failures: 0, staleFailureTags: true });
+    expect(dueVerdict(described, NOW, 60).reason).toBe('not-due');
+    expect(dueVerdict(described, at(1000), 60).reason).toBe('due');
   });
 });
 
