@@ -175,6 +175,11 @@ const refreshResultSchema = z.lazy(() =>
       secondsToExpiry: z.number(),
       /** The issuer's real token lifetime breaks the write budget: stored anyway, reported. */
       writeBudgetBreached: z.optional(z.literal(true)),
+      /**
+       * The token was stored, but a tag call after the write failed (the AWS error name): the
+       * tags left are harmless, and the next write or tag repair brings them in line.
+       */
+      tagsFailed: z.optional(z.string()),
     }),
     z.object({
       credential: z.string(),

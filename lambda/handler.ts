@@ -281,6 +281,13 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?
     if (r.ok) {
       if (!('skipped' in r)) {
         logger.info('Refreshed', { credential: r.credential, generation: r.generation, expiresAt: r.expiresAt });
+        if (r.tagsFailed) {
+          logger.warn('Tags not updated after a refresh', {
+            credential: r.credential,
+            reason: r.tagsFailed,
+            detail: 'the token was stored; the tags left behind are ignored and repaired by the next write',
+          });
+        }
         if (r.writeBudgetBreached) {
           logger.warn('Write budget breached', {
             credential: r.credential,

@@ -114,8 +114,20 @@ export async function refreshCredential(
     if (!options.force && current && current.refreshAfter.getTime() >= now.getTime() + deps.lookaheadSeconds * 1000) {
       if (listing && tagsBehind(listing, current)) {
         // The token is fresh but the tags said it was due (or failing): a tag call after an
-        // earlier write failed. Repair them so the listing stops showing a stale state.
-        await store.tagToken(where, { credential: name });
+        // earlier write failed. Repair them so the listing stops showing a stale state. A token
+        // from before issue 14 keeps its state in the legacy tags, so they are set, not removed.
+        const legacy = legacyStateListed(listing);
+        await store.tagToken(
+          where,
+          { credential: name },
+          {
+            clearFailureTags: !legacy || failureTagsListed(listing),
+            listedClientVersion: listing.clientVersion,
+            legacyState: legacy
+              ? { refreshAfter: current.refreshAfter.toISOString(), expiresAt: current.expiresAt.toISOString() }
+              : undefined,
+          },
+        );
       }
       return {
         credential: name,
@@ -156,6 +168,9 @@ export async function refreshCredential(
     const breached = writeBudgetBreached(lifetimeSeconds, policy);
     // Only tags that the listing shows are removed; a listing from before issue 14 has its
     // legacy tags removed, and the client version it lacked is tagged (once per credential).
+    // A failure recorded by another invocation after this listing is left in place, but it names
+    // the token version it failed against, which this write replaces: from then on the listing
+    // shows it as stale (it blocks nothing), and the next write or tag repair removes it.
     const clean =
       listing !== undefined &&
       listing.failures === 0 &&
@@ -163,6 +178,7 @@ export async function refreshCredential(
       !listing.nextAttempt &&
       !listing.failedAt &&
       !listing.failedClientVersion &&
+      !listing.staleFailureTags &&
       !listing.legacyTags;
     const tagClientVersion =
       clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined;
@@ -171,12 +187,17 @@ export async function refreshCredential(
     const budgetChanged = (breached ? 'breached' : 'ok') !== (listing?.writeBudget ?? 'ok');
     const tagWrite = tagClientVersion !== undefined || budgetChanged;
     await deps.writeLimiter?.acquire(1 + (clean ? 0 : 1) + (tagWrite ? 1 : 0));
-    await store.putToken(where, record, {
-      clearFailureTags: !clean,
-      clientVersion: tagClientVersion,
-      writeBudgetBreached: breached,
-      listedWriteBudget: listing?.writeBudget,
-    });
+    const written = await store.putTokenValue(where, record);
+    // From here the new token is stored: whatever the tag calls do, this refresh succeeded.
+    const tagsFailed = written.written
+      ? await tagAfterWrite(where, record, {
+          clearFailureTags: !clean,
+          clientVersion: tagClientVersion,
+          listedClientVersion: listing?.clientVersion,
+          writeBudgetBreached: breached,
+          listedWriteBudget: listing?.writeBudget,
+        })
+      : undefined;
     return {
       credential: name,
       ok: true,
@@ -185,9 +206,31 @@ export async function refreshCredential(
       refreshAfter: record.refreshAfter,
       secondsToExpiry: secondsToExpiry(record, deps.now()),
       ...(breached ? { writeBudgetBreached: true as const } : {}),
+      ...(tagsFailed ? { tagsFailed } : {}),
     };
   } catch (e) {
     return recordFailedRefresh(name, e, { deps, where, now, current, listing });
+  }
+}
+
+/**
+ * Tags the token secret after a good write. A failed tag call does not fail the refresh (the
+ * token is stored): the tags it left are harmless (failure tags name the version this write
+ * replaced, so the listing ignores them; legacy tags are outranked by the version id; a missing
+ * client version only costs a client read) and the next write or tag repair fixes them.
+ *
+ * @returns the AWS error name of a failed tag call (no message, so nothing from upstream), else `undefined`.
+ */
+async function tagAfterWrite(
+  where: store.SecretStore,
+  record: TokenRecord,
+  options: store.TagTokenOptions,
+): Promise<string | undefined> {
+  try {
+    await store.tagToken(where, record, options);
+    return undefined;
+  } catch (e) {
+    return (isTokenRotatorError(e) && e.reason) || 'UnknownError';
   }
 }
 
@@ -229,6 +272,8 @@ async function recordFailedRefresh(
         failedAt: failedAtFor(now, known?.clientChangedAt),
         // The listed client version: only a new one (tagged by the provider) lifts a permanent block.
         clientVersion: state.listing?.clientVersion,
+        // The token this attempt meant to replace: once another is current, this failure is stale.
+        tokenVersion: state.listing?.versionId,
       });
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
@@ -413,12 +458,37 @@ function classify(e: unknown, name: string): FailureSummary {
   return unexpectedError(e, name);
 }
 
-/** True when the listed tags do not describe `current` (stale refresh-after, or failure or legacy tags left). */
+/**
+ * True when the listed tags do not describe `current`: a stale refresh-after or expiry, failure
+ * tags left, or legacy tags left on a token whose version id carries its state.
+ */
 function tagsBehind(listing: RefreshListing, current: CurrentToken): boolean {
-  const tagged = listing.refreshAfter ? Math.floor(listing.refreshAfter.getTime() / 1000) : undefined;
-  const actual = Math.floor(current.refreshAfter.getTime() / 1000);
+  const seconds = (d: Date | undefined) => (d ? Math.floor(d.getTime() / 1000) : undefined);
+  const legacy = legacyStateListed(listing);
   return (
-    tagged !== actual ||
-    Boolean(listing.lastError || listing.nextAttempt || listing.failedAt || listing.legacyTags || listing.failures > 0)
+    seconds(listing.refreshAfter) !== seconds(current.refreshAfter) ||
+    (legacy && seconds(listing.expiresAt) !== seconds(current.expiresAt)) ||
+    (!legacy && Boolean(listing.legacyTags)) ||
+    failureTagsListed(listing)
+  );
+}
+
+/**
+ * Whether the listed state comes from the legacy refresh-after/expiry tags: the current version
+ * id carries none (a token written before issue 14), so those tags are what the sweep plans by.
+ */
+function legacyStateListed(listing: RefreshListing): boolean {
+  return listing.generation === undefined && (listing.versionId !== undefined || listing.legacyTags === true);
+}
+
+/** Whether the listing shows any tag a failed refresh leaves. */
+function failureTagsListed(listing: RefreshListing): boolean {
+  return Boolean(
+    listing.failures > 0 ||
+      listing.lastError ||
+      listing.nextAttempt ||
+      listing.failedAt ||
+      listing.failedClientVersion ||
+      listing.staleFailureTags,
   );
 }

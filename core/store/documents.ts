@@ -19,6 +19,7 @@ import { DEFAULT_KMS_KEY_ALIAS } from './create';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import {
   assertUserTags,
+  epochSeconds,
   RESERVED_TAG_PREFIXES,
   STALE_AFTER_WRITE_TAG_KEYS,
   TAG_KEYS,
@@ -39,8 +40,9 @@ import { type ClientDocument, validatedClientDocument, validatedRecord } from '.
  * `clientVersion`, when given, is tagged as the client version the token goes with (a sweep
  * that read a client document whose version the listing did not show: a migration or a repair);
  * the `write-budget` tag is written only when the breach state changes. If a tag call fails
- * after the value was written, the token is still good; the next sweep sees the tags left and
- * removes them with its next write.
+ * after the value was written, the token is still good (putToken throws all the same; a caller
+ * that must tell the two apart writes with {@link putTokenValue} and tags with {@link tagToken});
+ * the next sweep sees the tags left and removes them with its next write.
  *
  * @returns the version id of the written version.
  *
@@ -54,6 +56,30 @@ export async function putToken(
   record: TokenRecord,
   options: TagTokenOptions = {},
 ): Promise<string> {
+  const written = await putTokenValue(store, record);
+  if (written.written) await tagToken(store, record, options);
+  return written.versionId;
+}
+
+/** What {@link putTokenValue} did. */
+export interface WrittenToken {
+  /** The version id of the stored version. */
+  versionId: string;
+  /**
+   * False when this very token was already stored as this generation (another writer's): its
+   * writer tags it, so the caller must not.
+   */
+  written: boolean;
+}
+
+/**
+ * The value half of {@link putToken}: writes the record as the current version, with no tag call.
+ * For a caller that tags separately and must tell a failed write (nothing stored) from a failed
+ * tag call after it (the token is stored and good).
+ *
+ * @throws {StoreError} when Secrets Manager refuses or fails the write.
+ */
+export async function putTokenValue(store: SecretStore, record: TokenRecord): Promise<WrittenToken> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
@@ -72,11 +98,10 @@ export async function putToken(
     // very token is already stored as this generation: a concurrent refresh got the same token
     // from the issuer (same client, same second) with another jitter. Nothing is lost; its writer
     // tags its own record, and tagging ours would make the tags disagree with the stored value.
-    if (isAwsError(e, 'ResourceExistsException')) return versionId;
+    if (isAwsError(e, 'ResourceExistsException')) return { versionId, written: false };
     throw storeError(e, name, 'PutSecretValue');
   }
-  await tagToken(store, valid, options);
-  return out.VersionId ?? versionId;
+  return { versionId: out.VersionId ?? versionId, written: true };
 }
 
 /** Options of {@link putToken} and {@link tagToken}. */
@@ -85,6 +110,19 @@ export interface TagTokenOptions {
   clearFailureTags?: boolean;
   /** Tag this client document version id on the token secret; left alone when undefined. */
   clientVersion?: string | undefined;
+  /**
+   * The `client-version` tag as the caller listed it (nothing removes that tag once set). With
+   * it, or with `clientVersion`, clearing removes `failures`; without, `failures` is set to `0`
+   * instead: a token secret from before issue 14 has no `client-version`, and the listing finds
+   * token secrets by one of those two keys.
+   */
+  listedClientVersion?: string | undefined;
+  /**
+   * The state of a token whose version id carries none (written before issue 14): its
+   * refresh-after and expiry are tagged, as the listing reads them from the legacy tags, and
+   * clearing leaves those two tags in place.
+   */
+  legacyState?: Pick<TokenRecord, 'refreshAfter' | 'expiresAt'> | undefined;
   /** The breach state of the written token; the `write-budget` tag is left alone when undefined. */
   writeBudgetBreached?: boolean | undefined;
   /**
@@ -100,6 +138,8 @@ export interface TagTokenOptions {
  * when the options ask for them, and (unless `clearFailureTags: false`) removes failure tags and
  * legacy refresh-after/expiry tags (the record's own state is in its version id). `putToken`
  * calls it after each write; a sweep calls it when it finds a fresh token behind stale tags.
+ * Whatever it is asked, a listed token secret stays listed: `failures` is removed only where
+ * `client-version` is known to be set (see {@link TagTokenOptions.listedClientVersion}).
  */
 export async function tagToken(
   store: SecretStore,
@@ -114,14 +154,28 @@ export async function tagToken(
     const wanted = writeBudgetTagValue(options.writeBudgetBreached);
     if (wanted !== (options.listedWriteBudget ?? writeBudgetTagValue(false))) tags[TAG_KEYS.writeBudget] = wanted;
   }
+  if (options.legacyState) {
+    tags[TAG_KEYS.refreshAfter] = epochSeconds(options.legacyState.refreshAfter);
+    tags[TAG_KEYS.expiresAt] = epochSeconds(options.legacyState.expiresAt);
+  }
+  const clearing = options.clearFailureTags !== false;
+  const listedByClientVersion = Boolean(options.clientVersion || options.listedClientVersion);
+  // Removing `failures` from a secret without `client-version` would drop it from every sweep.
+  if (clearing && !listedByClientVersion) tags[TAG_KEYS.failures] = '0';
+  // Tagged first: if the tag call fails, nothing has been removed yet.
   if (Object.keys(tags).length > 0) {
     await call(name, 'TagResource', () =>
       store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
     );
   }
-  if (options.clearFailureTags !== false) {
+  if (clearing) {
+    const kept = new Set<string>([
+      ...(listedByClientVersion ? [] : [TAG_KEYS.failures]),
+      ...(options.legacyState ? [TAG_KEYS.refreshAfter, TAG_KEYS.expiresAt] : []),
+    ]);
+    const TagKeys = STALE_AFTER_WRITE_TAG_KEYS.filter((k) => !kept.has(k));
     await call(name, 'UntagResource', () =>
-      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys: STALE_AFTER_WRITE_TAG_KEYS })),
+      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys })),
     );
   }
 }

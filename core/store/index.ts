@@ -26,6 +26,7 @@ export {
   type CredentialSettings,
   MAX_BATCH_CLIENT_READS,
   putToken,
+  putTokenValue,
   readClientDocument,
   readClientSecret,
   readClientSecrets,
@@ -34,6 +35,7 @@ export {
   tagToken,
   updateClientDocument,
   updateCredentialSettings,
+  type WrittenToken,
 } from './documents';
 export {
   type CredentialListing,

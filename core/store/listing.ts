@@ -45,6 +45,12 @@ export interface CredentialListing {
   nextAttempt?: Date | undefined;
   failedAt?: Date | undefined;
   /**
+   * The failure tags were recorded against a token version that is no longer current (a later
+   * write succeeded): they are left out of `failures`, `lastError`, `nextAttempt`, `failedAt` and
+   * `failedClientVersion`, and the next write or tag repair should remove them.
+   */
+  staleFailureTags?: boolean | undefined;
+  /**
    * Legacy: when the client secret last changed. No longer listed (a sweep lists token secrets
    * only); `clientVersion` tells a changed client document instead.
    */
@@ -112,6 +118,10 @@ export function listingOf(name: string, entry: SecretListEntry): CredentialListi
   const versionId = currentVersionId(entry.SecretVersionsToStages);
   const version = decodeTokenVersion(versionId);
   const legacyTags = TAG_KEYS.refreshAfter in tags || TAG_KEYS.expiresAt in tags;
+  // A failure recorded against another version than the current one: a write succeeded after it.
+  const failedVersion = tags[TAG_KEYS.failedVersion];
+  const stale = failedVersion !== undefined && versionId !== undefined && failedVersion !== versionId;
+  const failure = stale ? {} : tags;
   return {
     name,
     tokenSecretArn: entry.ARN ?? '',
@@ -120,13 +130,14 @@ export function listingOf(name: string, entry: SecretListEntry): CredentialListi
     ...(version ? { generation: version.generation } : {}),
     ...(versionId ? { versionId } : {}),
     ...(tags[TAG_KEYS.clientVersion] ? { clientVersion: tags[TAG_KEYS.clientVersion] } : {}),
-    ...(tags[TAG_KEYS.failedClientVersion] ? { failedClientVersion: tags[TAG_KEYS.failedClientVersion] } : {}),
+    ...(failure[TAG_KEYS.failedClientVersion] ? { failedClientVersion: failure[TAG_KEYS.failedClientVersion] } : {}),
     ...(legacyTags ? { legacyTags } : {}),
     ...(tags[TAG_KEYS.writeBudget] ? { writeBudget: tags[TAG_KEYS.writeBudget] } : {}),
-    failures: Number.isInteger(failures) && failures >= 0 ? failures : 0,
-    lastError: tags[TAG_KEYS.lastError] || undefined,
-    nextAttempt: fromEpochSeconds(tags[TAG_KEYS.nextAttempt]),
-    failedAt: fromEpochSeconds(tags[TAG_KEYS.failedAt]),
+    failures: !stale && Number.isInteger(failures) && failures >= 0 ? failures : 0,
+    lastError: failure[TAG_KEYS.lastError] || undefined,
+    nextAttempt: fromEpochSeconds(failure[TAG_KEYS.nextAttempt]),
+    failedAt: fromEpochSeconds(failure[TAG_KEYS.failedAt]),
+    ...(stale ? { staleFailureTags: true } : {}),
     ...(entry.DeletedDate ? { deletedDate: entry.DeletedDate } : {}),
   };
 }
@@ -161,11 +172,18 @@ export interface FailureRecord {
   failedAt?: Date | undefined;
   /** The client document version the failed attempt used (a newer one lifts a permanent block). */
   clientVersion?: string | undefined;
+  /**
+   * The version id of the token current when the attempt started (as listed): the failure
+   * counts only while that version is current. Without it (no version was listed), the tag is
+   * left as it is: an earlier failure's, which still counts while its version is current, or none,
+   * since every good write removes it.
+   */
+  tokenVersion?: string | undefined;
 }
 
 /**
  * Records a failed refresh in the token secret's tags (`failures`, `last-error`,
- * `next-attempt`, `failed-at`). Only tags change: the token value stays as it was, readable
+ * `next-attempt`, `failed-at`, and the token version it failed against, `failed-version`). Only tags change: the token value stays as it was, readable
  * until its own `expiresAt`.
  *
  * @throws {InvalidConfigurationError} when `lastError` is not a short code, so that no upstream
@@ -192,6 +210,7 @@ export async function recordFailure(store: SecretStore, name: string, failure: F
   if (failure.nextAttempt) tags[TAG_KEYS.nextAttempt] = epochSeconds(failure.nextAttempt);
   if (failure.failedAt) tags[TAG_KEYS.failedAt] = epochSeconds(failure.failedAt);
   if (failure.clientVersion) tags[TAG_KEYS.failedClientVersion] = failure.clientVersion;
+  if (failure.tokenVersion) tags[TAG_KEYS.failedVersion] = failure.tokenVersion;
   await call(name, 'TagResource', () =>
     store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
   );

@@ -27,6 +27,13 @@ export const TAG_KEYS = {
   clientVersion: 'token-rotator:client-version',
   /** The client version a permanent failure was recorded with; a different `client-version` lifts the block. */
   failedClientVersion: 'token-rotator:failed-client-version',
+  /**
+   * The version id of the token that was current when a failure was recorded. Once another
+   * version is current, a later write succeeded: the failure tags are stale (the listing ignores
+   * them) and the next write or tag repair removes them. A failure recorded by one invocation
+   * while another's refresh was in flight therefore never outlives that refresh's good write.
+   */
+  failedVersion: 'token-rotator:failed-version',
   failures: 'token-rotator:failures',
   /** A short error code (`IssuerUnavailable`), never a message from upstream. */
   lastError: 'token-rotator:last-error',
@@ -103,6 +110,7 @@ export const STALE_AFTER_WRITE_TAG_KEYS = [
   TAG_KEYS.failures,
   ...FAILURE_TAG_KEYS,
   TAG_KEYS.failedClientVersion,
+  TAG_KEYS.failedVersion,
   TAG_KEYS.refreshAfter,
   TAG_KEYS.expiresAt,
 ];

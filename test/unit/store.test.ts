@@ -26,7 +26,9 @@ import {
   deleteCredentialSecrets,
   describeCredential,
   listCredentials,
+  listingOf,
   putToken,
+  putTokenValue,
   readClientDocument,
   readClientSecret,
   readClientSecrets,
@@ -35,6 +37,7 @@ import {
   type SecretStore,
   secretNames,
   TAG_KEYS,
+  tagToken,
   tokenVersionId,
   updateClientDocument,
   updateCredentialSettings,
@@ -354,8 +357,8 @@ describe('putToken', () => {
     // Prepare
     sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
     const record = aRecord({ generation: 42 });
-    // Act
-    const versionId = await putToken(store, record);
+    // Act: the caller listed the client-version tag, so the secret stays listed without `failures`.
+    const versionId = await putToken(store, record, { listedClientVersion: 'c-1' });
     // Assess
     expect(versionId).toBe('v-1');
     expect(sentCommands()).toEqual(['PutSecretValueCommand', 'UntagResourceCommand']);
@@ -371,10 +374,58 @@ describe('putToken', () => {
         TAG_KEYS.nextAttempt,
         TAG_KEYS.failedAt,
         TAG_KEYS.failedClientVersion,
+        TAG_KEYS.failedVersion,
         TAG_KEYS.refreshAfter,
         TAG_KEYS.expiresAt,
       ],
     });
+  });
+
+  it('resets failures to 0 instead of removing it when the secret may lack client-version (it would leave the listing)', async () => {
+    // Prepare
+    sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
+    // Act
+    await putToken(store, aRecord());
+    // Assess: tagged before anything is removed, and `failures` is not among the removed keys.
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'TagResourceCommand', 'UntagResourceCommand']);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: TAG_KEYS.failures, Value: '0' },
+    ]);
+    expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys).not.toContain(TAG_KEYS.failures);
+  });
+
+  it('tags the state of a legacy token (no state in its version id) and keeps those tags when clearing', async () => {
+    const record = aRecord();
+    await tagToken(store, record, { legacyState: record, listedClientVersion: undefined });
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: TAG_KEYS.refreshAfter, Value: String(Math.floor(Date.parse(record.refreshAfter) / 1000)) },
+      { Key: TAG_KEYS.expiresAt, Value: String(Math.floor(Date.parse(record.expiresAt) / 1000)) },
+      { Key: TAG_KEYS.failures, Value: '0' },
+    ]);
+    const removed = sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys;
+    expect(removed).toContain(TAG_KEYS.lastError);
+    expect(removed).not.toContain(TAG_KEYS.refreshAfter);
+    expect(removed).not.toContain(TAG_KEYS.expiresAt);
+  });
+
+  it('writes the value alone with putTokenValue, telling a write from a token another writer already stored', async () => {
+    // Prepare
+    sm.on(PutSecretValueCommand)
+      .resolvesOnce({ VersionId: 'v-1' })
+      .rejectsOnce(
+        new SecretsManagerServiceException({
+          name: 'ResourceExistsException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    // Act
+    const first = await putTokenValue(store, aRecord());
+    const second = await putTokenValue(store, aRecord());
+    // Assess: no tag call either time; the caller tags only what it wrote.
+    expect(first).toEqual({ versionId: 'v-1', written: true });
+    expect(second).toEqual({ versionId: encodeTokenVersion(aRecord()), written: false });
+    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'PutSecretValueCommand']);
   });
 
   it('makes the write the only call when the caller knows no tag needs clearing', async () => {
@@ -741,6 +792,40 @@ describe('listCredentials', () => {
   });
 });
 
+describe('listingOf failure tags', () => {
+  const failed = (failedVersion: string) => ({
+    Name: names.token,
+    SecretVersionsToStages: { 'v-current': ['AWSCURRENT'] },
+    Tags: [
+      { Key: TAG_KEYS.clientVersion, Value: 'c-1' },
+      { Key: TAG_KEYS.failures, Value: '3' },
+      { Key: TAG_KEYS.lastError, Value: 'InvalidCredentials' },
+      { Key: TAG_KEYS.nextAttempt, Value: epoch(NOW.toISOString()) },
+      { Key: TAG_KEYS.failedAt, Value: epoch(NOW.toISOString()) },
+      { Key: TAG_KEYS.failedClientVersion, Value: 'c-1' },
+      { Key: TAG_KEYS.failedVersion, Value: failedVersion },
+    ],
+  });
+
+  it('counts a failure recorded against the current token version', () => {
+    expect(listingOf('sirv-prod', failed('v-current'))).toMatchObject({
+      failures: 3,
+      lastError: 'InvalidCredentials',
+      failedClientVersion: 'c-1',
+      nextAttempt: NOW,
+    });
+    expect(listingOf('sirv-prod', failed('v-current')).staleFailureTags).toBeUndefined();
+  });
+
+  it('ignores, and flags for removal, a failure recorded against a version a later write replaced', () => {
+    const listing = listingOf('sirv-prod', failed('v-older'));
+    expect(listing).toMatchObject({ failures: 0, staleFailureTags: true, clientVersion: 'c-1' });
+    for (const key of ['lastError', 'nextAttempt', 'failedAt', 'failedClientVersion'] as const) {
+      expect(listing[key]).toBeUndefined();
+    }
+  });
+});
+
 describe('recordFailure', () => {
   it('records failures, the code, the next attempt and the failure time in tags only', async () => {
     // Prepare
@@ -762,6 +847,21 @@ describe('recordFailure', () => {
         { Key: TAG_KEYS.nextAttempt, Value: epoch('2025-03-01T12:05:00Z') },
         { Key: TAG_KEYS.failedAt, Value: epoch(NOW.toISOString()) },
       ],
+    });
+  });
+
+  it('tags the token version the failure was recorded against, in the same call', async () => {
+    sm.onAnyCommand().resolves({});
+    await recordFailure(store, 'sirv-prod', {
+      failures: 1,
+      lastError: 'IssuerUnavailable',
+      nextAttempt: NOW,
+      tokenVersion: 'tr1-7-abc-abd-0123',
+    });
+    expect(sentCommands()).toEqual(['TagResourceCommand']);
+    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toContainEqual({
+      Key: TAG_KEYS.failedVersion,
+      Value: 'tr1-7-abc-abd-0123',
     });
   });
 

@@ -4,11 +4,13 @@ import {
   CreateSecretCommand,
   PutSecretValueCommand,
   SecretsManagerServiceException,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateSigningKey } from '../../../core/issuers';
 import { issueResultSchema, targetedResultSchema, verdictFor } from '../../../core/rotator-protocol';
+import { TAG_KEYS } from '../../../core/store';
 import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import { captureProcessOutput } from '../../helpers/process-output';
@@ -520,6 +522,35 @@ describe('handler logs', () => {
     expect(summary).toMatchObject({ refreshed: 1, failed: 0, writeBudgetBreached: 1 });
     expect(emf()).toEqual([expect.objectContaining({ WriteBudgetBreached: 1, RefreshSucceeded: 1 })]);
     expect(jsonLines().find((l) => l.message === 'Write budget breached')).toMatchObject({ credential: 'short' });
+  });
+
+  it('counts a refresh whose tag call failed after the write as refreshed, and warns with the AWS error name only', async () => {
+    // Prepare: an earlier failure is on record, so the good write is followed by an untag, which is refused.
+    sm.addCredential({
+      name: 'tagless',
+      prefix: PREFIX,
+      clientDocument: sirvDocument('tagless'),
+      token: tokenRecord('tagless', at(-30)),
+      tokenTags: { [TAG_KEYS.failures]: '1', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
+    });
+    sm.mock.on(UntagResourceCommand).rejects(
+      new SecretsManagerServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded for planted-role',
+      }),
+    );
+    const { handler } = handlerWith();
+    // Act
+    const summary = await handler({ action: 'sweep' }, CONTEXT);
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 1, failed: 0 });
+    expect(emf()).toEqual([expect.objectContaining({ RefreshSucceeded: 1, RefreshFailed: 0 })]);
+    const warning = jsonLines().find((l) => l.message === 'Tags not updated after a refresh');
+    expect(warning).toMatchObject({ level: 'WARN', credential: 'tagless', reason: 'ThrottlingException' });
+    expect(JSON.stringify(warning)).not.toContain('planted-role');
+    expect(output.join('')).not.toContain(PLANTED_TOKEN_PREFIX);
   });
 
   it('warns of a batch read of client documents refused as a whole, without the AWS message, and still refreshes', async () => {

@@ -7,10 +7,18 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listingOf, secretNames, TAG_KEYS } from '../../../core/store';
+import {
+  describeTokenListing,
+  listCredentials,
+  listingOf,
+  recordFailure,
+  secretNames,
+  TAG_KEYS,
+} from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { decodeTokenVersion } from '../../../core/token-version';
 import { ClientDocumentCache } from '../../../lambda/client-cache';
+import { dueVerdict } from '../../../lambda/plan';
 import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
@@ -57,6 +65,12 @@ function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: (
     lookaheadSeconds: 60,
   };
   return { issuer, deps };
+}
+
+async function listedNames(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const l of listCredentials({ client: sm.client, prefix: PREFIX })) out.push(l.name);
+  return out;
 }
 
 function tagCallsOn(secretId: string) {
@@ -132,7 +146,14 @@ describe('refreshCredential', () => {
   it('repairs tags left behind by a failed tagging call when it skips a fresh token', async () => {
     // Prepare: the stored token is fresh, but the listing still shows the old refresh-after and a failure.
     const { issuer, deps } = setup({ refreshAfter: at(600) });
-    const listing = { name: NAME, tokenSecretArn: 'arn', refreshAfter: at(-30), failures: 1, lastError: 'StoreError' };
+    const listing = {
+      name: NAME,
+      tokenSecretArn: 'arn',
+      refreshAfter: at(-30),
+      failures: 1,
+      lastError: 'StoreError',
+      clientVersion: sm.tokenTags(NAME, PREFIX)[TAG_KEYS.clientVersion],
+    };
 
     // Act
     const result = await refreshCredential(NAME, deps, { listing });
@@ -145,6 +166,20 @@ describe('refreshCredential', () => {
     const untagged = sm.mock.commandCalls(UntagResourceCommand);
     expect(untagged).toHaveLength(1);
     expect(untagged[0]?.args[0].input.TagKeys).toEqual(expect.arrayContaining([TAG_KEYS.failures, TAG_KEYS.lastError]));
+  });
+
+  it('keeps a legacy credential listed when a targeted refresh finds it not due, touching no tag', async () => {
+    // Prepare: a secret from before issue 14 (UUID version id, state in tags, no client-version).
+    const { deps } = setup({ refreshAfter: at(600), legacy: true });
+    const tagsBefore = sm.tokenTags(NAME, PREFIX);
+
+    // Act: `token-rotator refresh sirv-prod` without --force.
+    const result = await refreshCredential(NAME, deps);
+
+    // Assess: its tags describe its token, so nothing is repaired, and the sweep still lists it.
+    expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
+    expect(sm.tokenTags(NAME, PREFIX)).toEqual(tagsBefore);
+    expect(await listedNames()).toEqual([NAME]);
   });
 
   it('leaves the tags alone when the listing already matches the fresh token it skips', async () => {
@@ -321,6 +356,138 @@ describe('refreshCredential', () => {
     });
     const result = await refreshCredential(NAME, deps);
     expect(JSON.stringify(result)).not.toContain(PLANTED_SECRET);
+  });
+});
+
+describe('refreshCredential racing a failure recorded after its listing', () => {
+  /** The token secret's listing as a sweep sees it now. */
+  function listedNow() {
+    const token = sm.secrets.get(names.token);
+    return listingOf(NAME, {
+      Name: names.token,
+      Tags: Object.entries(token?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      SecretVersionsToStages: { [token?.versionId ?? '']: ['AWSCURRENT'] },
+    });
+  }
+
+  it('lets no failure recorded during its issuer call outlive its good write: the credential is not blocked', async () => {
+    // Prepare: a sweep lists the credential clean. While its issuer request is in flight, another
+    // invocation's forced refresh of it is refused (a 403) and records InvalidCredentials.
+    const { deps } = setup();
+    const listing = listedNow();
+    const refusing = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 403 } } });
+    const good = sirvIssuer();
+    let other: Awaited<ReturnType<typeof refreshCredential>> | undefined;
+    const racing = (async (url: string | URL | Request, init?: RequestInit) => {
+      other ??= await refreshCredential(NAME, { ...deps, fetch: refusing.fetch }, { force: true });
+      return good.fetch(url, init);
+    }) as typeof fetch;
+
+    // Act
+    const result = await refreshCredential(NAME, { ...deps, fetch: racing }, { listing });
+
+    // Assess: the other refresh recorded its rejection against generation 7's version ...
+    expect(other).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedVersion]).toBe(listing.versionId);
+    // ... the sweep stored generation 8, still one write and no tag call (the steady state) ...
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    // ... and the rejection, recorded against a token no longer current, blocks nothing.
+    const after = listedNow();
+    expect(after).toMatchObject({ failures: 0, lastError: undefined, staleFailureTags: true });
+    expect(dueVerdict(after, at(1000), 60).reason).toBe('due');
+  });
+
+  it('removes the stale failure tags with its next write', async () => {
+    // Prepare: a failure recorded against generation 6, while generation 7 is current.
+    const { deps } = setup();
+    await recordFailure({ client: sm.client, prefix: PREFIX }, NAME, {
+      failures: 3,
+      lastError: 'InvalidCredentials',
+      tokenVersion: 'an-older-version',
+    });
+    const listing = listedNow();
+    expect(listing).toMatchObject({ failures: 0, staleFailureTags: true });
+
+    // Act
+    const result = await refreshCredential(NAME, deps, { listing });
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    const tags = sm.tokenTags(NAME, PREFIX);
+    for (const key of [TAG_KEYS.lastError, TAG_KEYS.failedVersion]) expect(tags).not.toHaveProperty(key);
+  });
+});
+
+describe('refreshCredential when a tag call fails after the write', () => {
+  const throttled = () =>
+    Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('reports the stored token as refreshed (new generation and expiry) and records no failure', async () => {
+    // Prepare: an earlier transient failure is on record (tags as written before failed-version),
+    // so the good write clears them after; that UntagResource is throttled.
+    const { deps } = setup();
+    const tags = sm.secrets.get(names.token)?.tags ?? {};
+    Object.assign(tags, {
+      [TAG_KEYS.failures]: '1',
+      [TAG_KEYS.lastError]: 'IssuerUnavailable',
+      [TAG_KEYS.nextAttempt]: epoch(at(-10)),
+    });
+    const token = sm.secrets.get(names.token);
+    const listing = listingOf(NAME, {
+      Name: names.token,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      SecretVersionsToStages: { [token?.versionId ?? '']: ['AWSCURRENT'] },
+    });
+    sm.mock.on(UntagResourceCommand).rejects(throttled());
+
+    // Act
+    const result = await refreshCredential(NAME, deps, { listing });
+
+    // Assess: generation 8 is stored, and that is what the caller is told.
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    expect(parseTokenRecord(sm.secrets.get(names.token)?.value ?? '', NAME).generation).toBe(8);
+    expect(result).toMatchObject({
+      ok: true,
+      generation: 8,
+      expiresAt: at(1200).toISOString(),
+      refreshAfter: at(900).toISOString(),
+      tagsFailed: 'ThrottlingException',
+    });
+    // No failure counted against a credential whose token was just refreshed.
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('1');
+    expect(tagCallsOn(names.token)).toHaveLength(0);
+  });
+
+  it('leaves failure tags that block nothing: they name the version the write replaced', async () => {
+    // Prepare: a rejection recorded against the current token; the provider then changed the
+    // client secret, so the sweep retries; the UntagResource after its good write is throttled.
+    const { deps } = setup();
+    const before = sm.secrets.get(names.token)?.versionId;
+    await recordFailure({ client: sm.client, prefix: PREFIX }, NAME, {
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      clientVersion: 'client-old',
+      tokenVersion: before,
+    });
+    sm.mock.on(UntagResourceCommand).rejects(throttled());
+
+    // Act
+    const result = await refreshCredential(NAME, deps);
+
+    // Assess: refreshed; the rejection is still tagged but stale, so the next sweep neither
+    // blocks the credential nor refreshes its fresh token early.
+    expect(result).toMatchObject({ ok: true, generation: 8, tagsFailed: 'ThrottlingException' });
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.lastError]).toBe('InvalidCredentials');
+    const described = await describeTokenListing({ client: sm.client, prefix: PREFIX }, NAME);
+    if (!described) throw new Error('token secret missing');
+    expect(described).toMatchObject({ failures: 0, staleFailureTags: true });
+    expect(dueVerdict(described, NOW, 60).reason).toBe('not-due');
+    expect(dueVerdict(described, at(1000), 60).reason).toBe('due');
   });
 });
 

@@ -371,6 +371,30 @@ describe('sweep', () => {
     ]);
   });
 
+  it('keeps a legacy credential listed when it repairs its stale refresh-after tag, and tags the real one', async () => {
+    // Prepare: a secret from before issue 14 whose tag call after its last write failed: the tag
+    // says due, the value says due in 10 minutes.
+    sm.addCredential({
+      name: 'old',
+      prefix: PREFIX,
+      clientDocument: sirvDocument('old'),
+      token: tokenRecord('old', at(600)),
+      legacy: true,
+      tokenTags: { [TAG_KEYS.refreshAfter]: String(Math.floor(at(-30).getTime() / 1000)) },
+    });
+    const issuer = sirvIssuer();
+
+    // Act
+    const first = await sweep(sweepDeps({ fetch: issuer.fetch }));
+    const second = await sweep(sweepDeps({ fetch: issuer.fetch }));
+
+    // Assess: skipped as not due, still listed, and no longer planned as due by a stale tag.
+    expect(first).toMatchObject({ due: 1, skipped: 1 });
+    expect(issuer.calls).toHaveLength(0);
+    expect(second).toMatchObject({ listed: 1, due: 0 });
+    expect(sm.tokenTags('old', PREFIX)[TAG_KEYS.refreshAfter]).toBe(String(Math.floor(at(600).getTime() / 1000)));
+  });
+
   it('hands out at most one interval of writes at its write rate, deferring the rest to the next tick', async () => {
     fleet(100);
     const summary = await sweep(sweepDeps({ fetch: sirvIssuer().fetch, writesPerSecond: 1, sleep: async () => {} }));
