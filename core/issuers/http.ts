@@ -34,6 +34,12 @@ export interface IssuerRequest {
   fetch?: typeof fetch | undefined;
   /** Clock seam, used to turn an HTTP-date `Retry-After` into seconds. */
   now?: (() => Date) | undefined;
+  /**
+   * The token comes in a response header (header-jwt): a 2xx body is cancelled unread, so an
+   * unused body can never fail the refresh (not UTF-8, over the cap) nor cost its download.
+   * A failure's body is still read (bounded) to be quoted.
+   */
+  discardAnswerBody?: boolean | undefined;
 }
 
 /** A 2xx answer, its body already read. */
@@ -95,6 +101,11 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
     throw transportError(error, signal, request);
   }
   const ok = response.status >= 200 && response.status < 300;
+  if (ok && request.discardAnswerBody === true) {
+    // Not awaited: a stream's cancel may itself never settle, and nothing waits on it.
+    response.body?.cancel().catch(() => {});
+    return { status: response.status, headers: response.headers, text: '' };
+  }
   let answer: BoundedBody;
   try {
     // The timeout covers the body too: a trickling answer is abandoned like a silent one.
