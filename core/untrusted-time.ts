@@ -15,9 +15,10 @@ export const MAX_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export const MAX_RETRY_AFTER_SECONDS = 3600;
 
 /**
- * The longest lifetime an issuer may state before it is judged implausible (seven days), unless
- * the configuration's `maxLifetimeSeconds` allows more. A 20-minute token whose lifetime is sent
- * in milliseconds reads as 14 days: believing it would leave workloads with an expired token.
+ * The longest lifetime an issuer may state before it is judged implausible (seven days), when
+ * the configuration sets no `maxLifetimeSeconds` (a set cap bounds any longer claim instead).
+ * A 20-minute token whose lifetime is sent in milliseconds reads as 14 days: believing it would
+ * leave workloads with an expired token.
  */
 export const PLAUSIBLE_LIFETIME_SECONDS = 7 * 86400;
 
