@@ -384,6 +384,14 @@ function transportError(error: unknown, signal: AbortSignal, request: IssuerRequ
     );
   }
   const code = networkCode(error);
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    // The issuer was reached and answered, but its headers (a header-jwt token is one) are larger
+    // than the HTTP client accepts: not a network problem, and no URL to check.
+    return new MalformedResponseError(
+      `${where} answered with response headers larger than the HTTP client accepts (${code}; Node allows 16 KiB unless started with --max-http-header-size); retry later, and report the header size to the issuer if it persists.`,
+      { ...base, reason: 'headers-too-large', cause: new TransportFailure('headers too large', code) },
+    );
+  }
   // undici reports every connection-level failure as `TypeError: fetch failed` with a coded cause.
   if (code !== undefined || (error instanceof TypeError && error.message === 'fetch failed')) {
     return new IssuerUnavailableError(

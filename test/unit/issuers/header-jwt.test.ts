@@ -1,5 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidConfigurationError,
   InvalidCredentialsError,
@@ -131,6 +133,34 @@ describe('header-jwt issuer', () => {
       expect(state.cancelled).toBe(true);
       // The stream's own first pull (to fill its queue) at most, never the 4 of a 256 KiB read.
       expect(state.pulled).toBeLessThanOrEqual(1);
+    });
+  });
+
+  describe('over real HTTP on loopback', () => {
+    let server: Server;
+    let url: string;
+    beforeAll(async () => {
+      // A JWT with 20 KB of claims: over Node's default 16 KiB limit on response headers.
+      const big = await jwt({ exp: NOW_SECONDS + 3600, permissions: 'p'.repeat(20_000) });
+      server = createServer((_req, res) => {
+        res.writeHead(200, { authorization: `Bearer ${big}` });
+        res.end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/jwt`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('says the answer headers were too large, not that the issuer could not be reached', async () => {
+      const error = await rejectionOf(
+        obtainToken(headerJwtConfig({ url, allowInsecureHttp: true }), { credential: 'partner', now: frozenNow }),
+      );
+      expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'headers-too-large' });
+      expect(error.message).toMatch(/response headers larger than the HTTP client accepts/);
+      expect(error.message).not.toMatch(/could not be reached/);
     });
   });
 });
