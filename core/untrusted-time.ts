@@ -15,21 +15,25 @@ export const MAX_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export const MAX_RETRY_AFTER_SECONDS = 3600;
 
 /**
- * The longest lifetime an issuer may state before it is judged implausible (seven days), unless
- * the configuration's `maxLifetimeSeconds` allows more. A 20-minute token whose lifetime is sent
- * in milliseconds reads as 14 days: believing it would leave workloads with an expired token.
+ * The longest lifetime an issuer may state before it is judged implausible (seven days), when
+ * the configuration sets no `maxLifetimeSeconds` (a set cap bounds any longer claim instead).
+ * A 20-minute token whose lifetime is sent in milliseconds reads as 14 days: believing it would
+ * leave workloads with an expired token.
  */
 export const PLAUSIBLE_LIFETIME_SECONDS = 7 * 86400;
 
 /**
  * Parses a `Retry-After` value (delta-seconds or HTTP-date, RFC 9110 §10.2.3) into whole seconds
  * from `now`, capped at {@link MAX_RETRY_AFTER_SECONDS}; `undefined` when absent or unreadable.
- * A date in the past gives 0.
+ * Only the RFC's forms are read: digits, or an HTTP-date in one of its three formats (§5.6.7);
+ * anything else (`"1.5"`, `"-5"`, `"+120"`, a date without its zone) is unreadable, never a date
+ * guessed by `Date.parse`. A date in the past gives 0.
  *
  * @example
  * ```ts
  * parseRetryAfter('120', () => new Date()); // 120
  * parseRetryAfter('99999999999999999999', () => new Date()); // 3600
+ * parseRetryAfter('1.5', () => new Date()); // undefined
  * ```
  */
 export function parseRetryAfter(value: string | null | undefined, now: () => Date): number | undefined {
@@ -38,10 +42,77 @@ export function parseRetryAfter(value: string | null | undefined, now: () => Dat
   const trimmed = value.trim();
   if (trimmed.length === 0 || trimmed.length > 64) return undefined;
   if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), MAX_RETRY_AFTER_SECONDS);
-  const at = Date.parse(trimmed);
   const from = now().getTime();
-  if (!Number.isFinite(at) || !Number.isFinite(from)) return undefined;
+  const at = parseHttpDate(trimmed, from);
+  if (at === undefined || !Number.isFinite(from)) return undefined;
   return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - from) / 1000)));
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH = MONTHS.join('|');
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
+// RFC 9110 §5.6.7. The IMF-fixdate year takes more than four digits too, so that a far date is
+// still read (and capped) rather than ignored.
+const IMF_FIXDATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) (${MONTH}) (\\d{4,6}) ${TIME} GMT$`);
+const RFC850_DATE = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-(${MONTH})-(\\d{2}) ${TIME} GMT$`,
+);
+const ASCTIME_DATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (${MONTH}) ( \\d|\\d{2}) ${TIME} (\\d{4})$`);
+
+/** Epoch ms of an HTTP-date (all three formats, always UTC), or `undefined` when it is not one. */
+function parseHttpDate(text: string, nowMs: number): number | undefined {
+  const fields = httpDateFields(text, nowMs);
+  if (fields === undefined) return undefined;
+  const { year, month, day, hour, minute, second } = fields;
+  // A leap second (60) is allowed by the grammar; 25:00 or 31 Feb are not dates.
+  if (month < 0 || hour > 23 || minute > 59 || second > 60) return undefined;
+  // setUTCFullYear, not Date.UTC: that reads the years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  if (date.getUTCDate() !== day || date.getUTCMonth() !== month) return undefined;
+  date.setUTCHours(hour, minute, second);
+  const ms = date.getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+interface HttpDateFields {
+  year: number;
+  /** 0 for January; −1 when not a month name. */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function httpDateFields(text: string, nowMs: number): HttpDateFields | undefined {
+  const at = (day: string, month: string, year: number, hour: string, minute: string, second: string) => ({
+    year,
+    month: MONTHS.indexOf(month),
+    day: Number(day),
+    hour: Number(hour),
+    minute: Number(minute),
+    second: Number(second),
+  });
+  const imf = IMF_FIXDATE.exec(text);
+  if (imf !== null) {
+    const [, day = '', month = '', year = '', hour = '', minute = '', second = ''] = imf;
+    return at(day, month, Number(year), hour, minute, second);
+  }
+  const rfc850 = RFC850_DATE.exec(text);
+  if (rfc850 !== null) {
+    const [, day = '', month = '', yy = '', hour = '', minute = '', second = ''] = rfc850;
+    // §5.6.7: a two-digit year more than 50 years ahead is the latest such year in the past.
+    const thisYear = new Date(Number.isFinite(nowMs) ? nowMs : 0).getUTCFullYear();
+    const year = Math.floor(thisYear / 100) * 100 + Number(yy);
+    return at(day, month, year > thisYear + 50 ? year - 100 : year, hour, minute, second);
+  }
+  const asctime = ASCTIME_DATE.exec(text);
+  if (asctime !== null) {
+    const [, month = '', day = '', hour = '', minute = '', second = '', year = ''] = asctime;
+    return at(day.trim(), month, Number(year), hour, minute, second);
+  }
+  return undefined;
 }
 
 /**

@@ -10,11 +10,20 @@ import {
   MalformedResponseError,
   TokenRotatorError,
 } from '../core/errors';
-import { MAX_ANSWER_BYTES, readBoundedBody } from '../core/issuers/http';
+import { DEFAULT_TIMEOUT_SECONDS } from '../core/issuers/config';
+import {
+  type BoundedBody,
+  decodeLenient,
+  decodeStrictUtf8,
+  MAX_ANSWER_BYTES,
+  readBoundedBody,
+  redirectTarget,
+  untilAborted,
+} from '../core/issuers/http';
 import { excerpt } from '../core/redact';
 import { parseRetryAfter } from '../core/untrusted-time';
 import * as z from '../core/zod';
-import type { TokenReader } from './token-reader';
+import { prepareEachSend, type TokenReader } from './token-reader';
 
 /** Sirv's REST API. */
 export const SIRV_API_BASE_URL = 'https://api.sirv.com';
@@ -56,7 +65,15 @@ export interface SirvProtectedUrlOptions {
   fetch?: typeof fetch;
   /** Aborts the request. */
   signal?: AbortSignal;
+  /**
+   * Seconds each request may take, from sending it to the last byte of the answer; default 10,
+   * at most 120 (as an issuer's `timeoutSeconds`).
+   */
+  timeoutSeconds?: number;
 }
+
+/** The most {@link SirvProtectedUrlOptions.timeoutSeconds} may be, as for an issuer request. */
+const MAX_TIMEOUT_SECONDS = 120;
 
 /** What Sirv answered: the parsed JSON body, and its `url` when there is one. */
 export interface SirvProtectedUrl {
@@ -101,9 +118,10 @@ export function parseSirvProtectedUrlRequest(request: unknown, credential?: stri
  * {@link InvalidConfigurationError} and nothing is sent.
  *
  * @throws {@link InvalidCredentialsError} when Sirv rejects the token (401/403) even after a re-read.
- * @throws {@link InvalidConfigurationError} for a bad request or another 4xx.
- * @throws {@link IssuerUnavailableError} for 429, 5xx and network failures.
- * @throws {@link MalformedResponseError} when a 2xx body is not JSON.
+ * @throws {@link InvalidConfigurationError} for a redirect (naming its target), a bad request or another 4xx.
+ * @throws {@link IssuerUnavailableError} for 429, 5xx, network failures and an answer that takes longer
+ *   than `timeoutSeconds` (headers and body).
+ * @throws {@link MalformedResponseError} when a 2xx body is not UTF-8 JSON or is over the size cap.
  *
  * @example
  * ```ts
@@ -125,54 +143,90 @@ export async function createProtectedUrl(
 ): Promise<SirvProtectedUrl> {
   const body = parseSirvProtectedUrlRequest(request, credentialName);
   const url = endpointUrl(options.baseUrl ?? SIRV_API_BASE_URL, credentialName);
+  const timeoutMs = timeoutMsOf(options.timeoutSeconds, credentialName);
   const where = `Credential "${credentialName}": Sirv POST ${ENDPOINT}`;
+  const caller = options.signal;
+
+  // Each request the reader sends (up to three: re-read, rotator) gets its own time limit from
+  // the moment it is sent, so a rotator invocation between two requests is not counted. A reader
+  // that is not a TokenReader never calls the hook: its one window then starts here.
+  const tokensSent: string[] = [];
+  let deadline = AbortSignal.timeout(timeoutMs);
+  const withDeadline = (signal: AbortSignal) => (caller === undefined ? signal : AbortSignal.any([signal, caller]));
+  const init = prepareEachSend(
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      // Manual, as for issuers: a 3xx comes back as an answer whose target can be named.
+      redirect: 'manual',
+      signal: withDeadline(deadline),
+    },
+    (sent, accessToken) => {
+      tokensSent.push(accessToken);
+      deadline = AbortSignal.timeout(timeoutMs);
+      return { ...sent, signal: withDeadline(deadline) };
+    },
+  );
 
   let response: Response;
-  let text: string;
+  let answer: BoundedBody;
   try {
     response = await reader.fetch(
       credentialName,
       url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-        redirect: 'error',
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      },
+      init,
       options.fetch === undefined ? {} : { fetch: options.fetch },
     );
-    // Bounded like every issuer answer: an endless or inflating body costs the cap, not the workload.
-    const answer = await readBoundedBody(response, MAX_ANSWER_BYTES, options.signal);
-    if (answer.truncated && response.ok) {
-      throw new MalformedResponseError(
-        `${where} answered ${response.status} with a body over ${MAX_ANSWER_BYTES / 1024} KiB; retry later.`,
-        { credential: credentialName, status: response.status, reason: 'answer-too-large' },
-      );
-    }
-    text = new TextDecoder('utf-8').decode(answer.bytes);
+    // Bounded like every issuer answer, in size and time: an endless, inflating or trickling body
+    // costs the cap or the time limit, not the workload.
+    const signal = withDeadline(deadline);
+    answer = await untilAborted(() => readBoundedBody(response, MAX_ANSWER_BYTES, signal), signal);
   } catch (error) {
     // The reader's own errors (expired token, unreadable secret) already say what to do, and an
     // abort is the caller's own doing.
     if (error instanceof TokenRotatorError) throw error;
-    if (error instanceof Error && error.name === 'AbortError') throw error;
+    if (caller?.aborted) throw error;
+    if (error instanceof Error && error.name === 'AbortError' && !deadline.aborted) throw error;
+    if (deadline.aborted || (error instanceof Error && error.name === 'TimeoutError')) {
+      throw new IssuerUnavailableError(
+        `${where} did not answer within ${timeoutMs / 1000} s; retry later, or raise timeoutSeconds if Sirv is slow.`,
+        { credential: credentialName, reason: 'timeout', cause: nameOnly(error) },
+      );
+    }
     // The cause keeps only the error's name and code: a platform message may quote the request's
     // headers, and so the token.
-    throw new IssuerUnavailableError(`${where} failed before an answer arrived (network or timeout).`, {
+    throw new IssuerUnavailableError(`${where} failed before an answer arrived (network).`, {
       credential: credentialName,
       reason: 'network',
       cause: nameOnly(error),
     });
   }
 
-  if (!response.ok) throw classifyFailure(where, credentialName, response, text);
+  if (!response.ok) {
+    throw classifyFailure(where, credentialName, url, response, decodeLenient(answer.bytes), tokensSent);
+  }
+  if (answer.truncated) {
+    throw new MalformedResponseError(
+      `${where} answered ${response.status} with a body over ${MAX_ANSWER_BYTES / 1024} KiB; retry later.`,
+      { credential: credentialName, status: response.status, reason: 'answer-too-large' },
+    );
+  }
+  const text = decodeStrictUtf8(answer.bytes);
+  if (text === undefined) {
+    // Decoding leniently would hand the workload a URL with replacement characters in it.
+    throw new MalformedResponseError(
+      `${where} answered ${response.status} with a body that is not valid UTF-8; retry later, and report it to Sirv if it persists.`,
+      { credential: credentialName, status: response.status, reason: 'not-utf8' },
+    );
+  }
   if (text.trim() === '') return { url: undefined, body: undefined, status: response.status };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new MalformedResponseError(
-      `${where} answered ${response.status} with a body that is not JSON: ${excerpt(text)}`,
+      `${where} answered ${response.status} with a body that is not JSON: ${quote(text, tokensSent)}`,
       {
         credential: credentialName,
         status: response.status,
@@ -182,6 +236,27 @@ export async function createProtectedUrl(
   }
   const urlField = (parsed as { url?: unknown } | null)?.url;
   return { url: typeof urlField === 'string' ? urlField : undefined, body: parsed, status: response.status };
+}
+
+function timeoutMsOf(seconds: number | undefined, credential: string): number {
+  if (seconds === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
+  if (typeof seconds !== 'number' || !(seconds > 0) || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new InvalidConfigurationError(
+      `Credential "${credential}": timeoutSeconds must be a number greater than 0 and at most ${MAX_TIMEOUT_SECONDS}.`,
+      { credential, field: 'timeoutSeconds' },
+    );
+  }
+  return seconds * 1000;
+}
+
+/**
+ * A redacted excerpt of Sirv's answer, without any token the request carried (whatever its
+ * shape or length); when one would still show (a token too short to redact, or one that is part
+ * of the redaction marker), nothing is quoted at all.
+ */
+function quote(text: string, tokensSent: readonly string[]): string {
+  const quoted = excerpt(text, tokensSent);
+  return tokensSent.some((token) => quoted.includes(token)) ? '(answer not quoted: it would show the token)' : quoted;
 }
 
 /** Refuses to send a bearer token in clear text anywhere but to this machine. */
@@ -206,10 +281,24 @@ function endpointUrl(baseUrl: string, credential: string): string {
   return `${base.origin}${base.pathname.replace(/\/+$/, '')}${ENDPOINT}`;
 }
 
-function classifyFailure(where: string, credential: string, response: Response, text: string): TokenRotatorError {
+function classifyFailure(
+  where: string,
+  credential: string,
+  url: string,
+  response: Response,
+  text: string,
+  tokensSent: readonly string[],
+): TokenRotatorError {
   const status = response.status;
-  const quoted = excerpt(text);
+  const quoted = quote(text, tokensSent);
   const options = { credential, status };
+  if (status >= 300 && status < 400) {
+    const target = redirectTarget(response.headers, url, tokensSent);
+    return new InvalidConfigurationError(
+      `${where} redirected${target ? ` to ${target}` : ''}; set baseUrl to the final API address instead.`,
+      { ...options, reason: 'redirect', field: 'baseUrl' },
+    );
+  }
   if (status === 401 || status === 403) {
     return new InvalidCredentialsError(
       `${where} rejected the stored token (${status}) even after re-reading it: ${quoted}. ` +

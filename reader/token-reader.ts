@@ -199,16 +199,21 @@ export class TokenReader {
     init: RequestInit = {},
     options: TokenFetchOptions = {},
   ): Promise<Response> {
-    const send = options.fetch ?? this.fetchImpl ?? globalThis.fetch;
+    const fetchImpl = options.fetch ?? this.fetchImpl ?? globalThis.fetch;
+    const prepare = sendPreparers.get(init);
+    const send = (record: TokenRecord) => {
+      const sent = withAuthorization(init, record);
+      return fetchImpl(url, prepare === undefined ? sent : prepare(sent, record.accessToken));
+    };
     let used = await this.getToken(name);
-    let response = await send(url, withAuthorization(init, used));
+    let response = await send(used);
     if (response.status !== 401 || !isReplayable(init.body)) return response;
 
     const reread = await this.reReadAfterRejection(name);
     if (reread.accessToken !== used.accessToken) {
       await discard(response);
       used = reread;
-      response = await send(url, withAuthorization(init, used));
+      response = await send(used);
       if (response.status !== 401) return response;
     }
     if (this.rotator === undefined) return response;
@@ -216,7 +221,7 @@ export class TokenReader {
     const refreshed = await this.refreshThroughRotator(name, this.rotator);
     if (refreshed === undefined || refreshed.accessToken === used.accessToken) return response;
     await discard(response);
-    return send(url, withAuthorization(init, refreshed));
+    return send(refreshed);
   }
 
   /** Forgets the cached record of `name` (or of every credential), so the next call reads the secret. */
@@ -400,6 +405,22 @@ export class TokenReader {
       // An observer must not turn a served token into a failure.
     }
   }
+}
+
+/** Called just before each request one {@link TokenReader.fetch} call sends; returns the init to send. */
+type SendPreparer = (init: RequestInit, accessToken: string) => RequestInit;
+
+const sendPreparers = new WeakMap<RequestInit, SendPreparer>();
+
+/**
+ * Internal hook, not exported by the package: a caller that quotes an API's answer (reader/sirv.ts)
+ * must redact every token the request carried, and one `fetch` call may send up to three (re-read,
+ * rotator). Registering `init` here makes {@link TokenReader.fetch} hand each request's init and
+ * token to `prepare` before sending it; `prepare` may return another init (its own signal).
+ */
+export function prepareEachSend(init: RequestInit, prepare: SendPreparer): RequestInit {
+  sendPreparers.set(init, prepare);
+  return init;
 }
 
 /** `Bearer` in its canonical case (OAuth2 servers often say `bearer`; some APIs only accept `Bearer`). */

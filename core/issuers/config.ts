@@ -3,6 +3,7 @@
  * field-named messages. Presets (`sirv`, `aspose`, `upload`) expand to the four base kinds.
  */
 import { InvalidConfigurationError } from '../errors';
+import { TOKEN_TYPE_PATTERN } from '../token';
 import * as z from '../zod';
 
 /** Default timeout of every issuer request. */
@@ -85,7 +86,20 @@ export const jsonIssuerSchema = z.strictObject({
   tokenField: z._default(nonEmpty('tokenField'), 'token'),
   expiresInField: z._default(nonEmpty('expiresInField'), 'expiresIn'),
   scopeField: z._default(nonEmpty('scopeField'), 'scope'),
-  tokenType: z._default(nonEmpty('tokenType'), 'Bearer'),
+  // Sent as the Authorization scheme and checked again on every token: refuse a bad one here, at
+  // `pulumi up`, rather than fail every refresh as if the issuer had sent it.
+  tokenType: z._default(
+    z.pipe(
+      nonEmpty('tokenType'),
+      z.string().check(
+        z.regex(TOKEN_TYPE_PATTERN, {
+          error:
+            'expected tokenType as an HTTP authentication scheme such as "Bearer" (one word, no spaces, at most 64 characters)',
+        }),
+      ),
+    ),
+    'Bearer',
+  ),
   defaultLifetimeSeconds: z.optional(seconds('defaultLifetimeSeconds')),
   headers: z.optional(
     z.record(

@@ -1,7 +1,8 @@
 /**
  * The expiry chain of DESIGN.md: the earliest of (issuedAt + stated lifetime, JWT `exp`) → else
- * the kind's default lifetime → capped by `maxLifetimeSeconds`. A token that would be unusable
- * on arrival is an error, never a write.
+ * the kind's default lifetime → capped by `maxLifetimeSeconds`. Without a cap, a claim beyond
+ * the plausibility window (7 days, or a configured lifetime) is refused. A token that would be
+ * unusable on arrival is an error, never a write.
  */
 // A subpath, not jose's index: see signed-jwt.ts.
 import { decodeJwt } from 'jose/jwt/decode';
@@ -77,7 +78,13 @@ export function resolveExpiry(input: ExpiryInput): Date {
     );
   }
   let expiresMs = Math.min(...candidates);
-  // Configured lifetimes are trusted; only what the issuer claims beyond them is judged.
+  if (input.maxLifetimeSeconds !== undefined) {
+    // "Capped by maxLifetimeSeconds when set" (DESIGN.md): a configured cap bounds what the issuer
+    // claims, however far, so nothing is left for the plausibility window to refuse.
+    expiresMs = Math.min(expiresMs, issuedMs + input.maxLifetimeSeconds * 1000);
+  }
+  // Configured lifetimes are trusted; only what the issuer claims beyond them is judged (with a
+  // cap, the capped expiry is always within it).
   const plausibleSeconds = Math.max(
     PLAUSIBLE_LIFETIME_SECONDS,
     input.maxLifetimeSeconds ?? 0,
@@ -86,12 +93,9 @@ export function resolveExpiry(input: ExpiryInput): Date {
   );
   if (!Number.isFinite(expiresMs) || expiresMs - issuedMs > plausibleSeconds * 1000) {
     throw new MalformedResponseError(
-      `${who} returned a token that claims to live more than ${Math.round(plausibleSeconds / 86400)} days (is a lifetime in milliseconds read as seconds?); the token is not stored. Set maxLifetimeSeconds if the issuer really hands out tokens this long-lived, and report it to the issuer otherwise.`,
+      `${who} returned a token that claims to live more than ${Math.round(plausibleSeconds / 86400)} days (is a lifetime in milliseconds read as seconds?); the token is not stored. Set maxLifetimeSeconds to cap this issuer's tokens at a lifetime you trust (a longer claim is then capped, not refused), and report it to the issuer otherwise.`,
       { credential: input.credential, reason: 'implausible-lifetime' },
     );
-  }
-  if (input.maxLifetimeSeconds !== undefined) {
-    expiresMs = Math.min(expiresMs, issuedMs + input.maxLifetimeSeconds * 1000);
   }
   const fromMs = Math.max(issuedMs, input.receivedAt?.getTime() ?? issuedMs);
   const minUsable = input.minUsableSeconds ?? MIN_USABLE_SECONDS;

@@ -35,6 +35,8 @@ export async function obtainHeaderJwtToken(config: HeaderJwtIssuerConfig, contex
     secrets: secretValuesOf(config),
     fetch: context.fetch,
     now,
+    // The token is in a header; the body is never used, so it is not read.
+    discardAnswerBody: true,
   };
   const issuedAt = now();
   const response = await sendIssuerRequest(request);

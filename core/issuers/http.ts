@@ -34,6 +34,12 @@ export interface IssuerRequest {
   fetch?: typeof fetch | undefined;
   /** Clock seam, used to turn an HTTP-date `Retry-After` into seconds. */
   now?: (() => Date) | undefined;
+  /**
+   * The token comes in a response header (header-jwt): a 2xx body is cancelled unread, so an
+   * unused body can never fail the refresh (not UTF-8, over the cap) nor cost its download.
+   * A failure's body is still read (bounded) to be quoted.
+   */
+  discardAnswerBody?: boolean | undefined;
 }
 
 /** A 2xx answer, its body already read. */
@@ -95,6 +101,11 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
     throw transportError(error, signal, request);
   }
   const ok = response.status >= 200 && response.status < 300;
+  if (ok && request.discardAnswerBody === true) {
+    // Not awaited: a stream's cancel may itself never settle, and nothing waits on it.
+    response.body?.cancel().catch(() => {});
+    return { status: response.status, headers: response.headers, text: '' };
+  }
   let answer: BoundedBody;
   try {
     // The timeout covers the body too: a trickling answer is abandoned like a silent one.
@@ -112,10 +123,8 @@ export async function sendIssuerRequest(request: IssuerRequest): Promise<IssuerR
       { credential: request.credential, status: response.status, reason: 'answer-too-large' },
     );
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(answer.bytes);
-  } catch {
+  const text = decodeStrictUtf8(answer.bytes);
+  if (text === undefined) {
     // Decoding leniently would store a token with replacement characters in it: refuse.
     throw new MalformedResponseError(
       `${describeRequest(request, response.status)} with a body that is not valid UTF-8; retry later, and report it to the issuer if it persists.`,
@@ -183,7 +192,26 @@ function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-function decodeLenient(bytes: Uint8Array): string {
+/** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8 (never replacement characters). */
+export function decodeStrictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a 3xx answer points, as {@link safeUrl} shows it (origin and path, redacted), or `''`
+ * when it has no usable `Location`.
+ */
+export function redirectTarget(headers: Headers, requestUrl: string, secrets: readonly string[]): string {
+  const location = headers.get('location');
+  return location && URL.canParse(location, requestUrl) ? safeUrl(new URL(location, requestUrl).href, secrets) : '';
+}
+
+/** Decodes a failure's body for quoting only: replacement characters are harmless there. */
+export function decodeLenient(bytes: Uint8Array): string {
   return new TextDecoder('utf-8').decode(bytes);
 }
 
@@ -217,11 +245,7 @@ export function classifyHttpFailure(
   const base = { credential: request.credential, status };
 
   if (status >= 300 && status < 400) {
-    const location = headers.get('location');
-    const target =
-      location && URL.canParse(location, request.url)
-        ? safeUrl(new URL(location, request.url).href, request.secrets)
-        : '';
+    const target = redirectTarget(headers, request.url, request.secrets);
     return new InvalidConfigurationError(
       `${where} redirected${target ? ` to ${target}` : ''}; configure the final token URL instead.`,
       { ...base, reason: 'redirect', field: 'issuer.url' },
@@ -327,7 +351,7 @@ function oauthErrorCode(text: string): string | undefined {
 }
 
 /** Races a promise against the timeout signal, so a `fetch` that ignores its signal still times out. */
-function untilAborted<T>(start: () => Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(start: () => Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     if (signal.aborted) return onAbort();
@@ -360,6 +384,14 @@ function transportError(error: unknown, signal: AbortSignal, request: IssuerRequ
     );
   }
   const code = networkCode(error);
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    // The issuer was reached and answered, but its headers (a header-jwt token is one) are larger
+    // than the HTTP client accepts: not a network problem, and no URL to check.
+    return new MalformedResponseError(
+      `${where} answered with response headers larger than the HTTP client accepts (${code}; Node allows 16 KiB unless started with --max-http-header-size); retry later, and report the header size to the issuer if it persists.`,
+      { ...base, reason: 'headers-too-large', cause: new TransportFailure('headers too large', code) },
+    );
+  }
   // undici reports every connection-level failure as `TypeError: fetch failed` with a coded cause.
   if (code !== undefined || (error instanceof TypeError && error.message === 'fetch failed')) {
     return new IssuerUnavailableError(

@@ -14,8 +14,8 @@ import type { IssuedToken } from './types';
 
 /**
  * Checks an issued token's values: visible ASCII only (no CR, LF, NUL or space inside the
- * token), at most {@link MAX_ACCESS_TOKEN_LENGTH} characters, a token type that is an HTTP
- * token, and scope entries that are printable. The issuer sent it, so a failure is a
+ * token), at most {@link MAX_ACCESS_TOKEN_LENGTH} characters and a token type that is an HTTP
+ * token; a scope that cannot be stored is dropped, never refused. The issuer sent it, so a failure is a
  * {@link MalformedResponseError} (transient: backed off, alerted, never blocking), and its
  * message names the field, never the value.
  */
@@ -40,9 +40,19 @@ export function assertStorableToken(token: IssuedToken, credential: string, kind
   if (!TOKEN_TYPE_PATTERN.test(token.tokenType)) {
     throw fail('a token_type that is not an HTTP authentication scheme', 'invalid-token-type');
   }
-  const scope = token.scope ?? [];
-  if (scope.length > MAX_SCOPE_ENTRIES || !scope.every((s) => SCOPE_ENTRY_PATTERN.test(s))) {
-    throw fail(`a scope that is not up to ${MAX_SCOPE_ENTRIES} printable entries`, 'invalid-scope');
-  }
-  return token;
+  return withStorableScope(token);
+}
+
+/**
+ * Scope is informative (nothing in token-rotator acts on it), so a scope that cannot be stored
+ * (over {@link MAX_SCOPE_ENTRIES} entries, an entry over 256 characters, or one that is not
+ * visible ASCII) never costs the refresh: the token is stored without any scope. The whole scope
+ * goes, not the odd entries: a partial list would claim the token lacks what it may well hold.
+ */
+function withStorableScope(token: IssuedToken): IssuedToken {
+  const scope = token.scope;
+  if (scope === undefined) return token;
+  if (scope.length <= MAX_SCOPE_ENTRIES && scope.every((entry) => SCOPE_ENTRY_PATTERN.test(entry))) return token;
+  const { scope: _dropped, ...rest } = token;
+  return rest;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveExpiry } from '../../core/issuers';
 import { nextAttemptAt } from '../../core/policy';
@@ -23,6 +24,67 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sun, 22 Nov 2026 12:01:00 GMT', now)).toBe(60);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter('9'.repeat(5000), now)).toBeUndefined();
+  });
+});
+
+describe('parseRetryAfter reads only the RFC 9110 forms (§10.2.3: delta-seconds or HTTP-date)', () => {
+  const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n: number) => String(n).padStart(2, '0');
+  const clock = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  const formats: [string, (d: Date) => string][] = [
+    ['IMF-fixdate', (d) => d.toUTCString()],
+    [
+      'rfc850-date',
+      (d) =>
+        `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${two(d.getUTCFullYear() % 100)} ${clock(d)} GMT`,
+    ],
+    [
+      'asctime-date',
+      (d) =>
+        `${DAYS[d.getUTCDay()]?.slice(0, 3)} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${clock(d)} ${d.getUTCFullYear()}`,
+    ],
+  ];
+  const expected = (d: Date) =>
+    Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((d.getTime() - NOW.getTime()) / 1000)));
+
+  it.each(formats)('reads every %s as UTC, whatever the date (two-digit years within 50 years)', (_name, format) => {
+    // Within ±49 years, so that a two-digit rfc850 year means one century only; whole seconds.
+    const date = fc
+      .integer({ min: NOW.getTime() / 1000 - 49 * 365 * 86400, max: NOW.getTime() / 1000 + 49 * 365 * 86400 })
+      .map((s) => new Date(s * 1000));
+    fc.assert(
+      fc.property(date, (d) => {
+        expect(parseRetryAfter(format(d), now)).toBe(expected(d));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    '1.5',
+    '0.5',
+    '-5',
+    '+120',
+    '5 10',
+    '2026-11-22T12:00:10Z',
+    'Sun, 22 Nov 2026 12:00:10',
+    'sun, 22 nov 2026 12:00:10 gmt',
+    'Sun, 31 Feb 2026 12:00:10 GMT',
+    'Sun, 22 Nov 2026 25:00:10 GMT',
+    '22 Nov 2026 12:00:10 GMT',
+  ])('does not read %j (not an RFC 9110 form): unreadable, never "retry in 0 s"', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+
+  it('reads nothing else: any value that is not digits nor shaped like an HTTP-date is unreadable', () => {
+    const notDigits = fc.string({ maxLength: 40 }).filter((v) => !/^\s*\d+\s*$/.test(v));
+    fc.assert(
+      fc.property(notDigits, (value) => {
+        expect(parseRetryAfter(value, now)).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
-import { expandPreset, parseIssuerConfig, secretValuesOf } from '../../../core/issuers';
+import { expandPreset, obtainToken, parseIssuerConfig, secretValuesOf } from '../../../core/issuers';
+import { TOKEN_TYPE_PATTERN } from '../../../core/token';
+import { fakeFetch, frozenNow, jsonResponse } from './fake-fetch';
 
 const secret = 'a-client-secret';
 
@@ -135,5 +138,45 @@ describe('secretValuesOf', () => {
       secret,
       'pem',
     ]);
+  });
+});
+
+describe('json tokenType: our configuration, so judged at validation', () => {
+  const json = (tokenType: unknown) => ({
+    kind: 'json',
+    url: 'https://tokens.example.com/token',
+    clientId: 'id',
+    clientSecret: secret,
+    tokenType,
+  });
+
+  it('is accepted exactly when it is an HTTP authentication scheme, and refused naming issuer.tokenType', () => {
+    const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+    fc.assert(
+      fc.property(
+        fc.oneof(printable, fc.constantFrom('Bearer', 'DPoP', 'JWT Bearer', 'MAC', 'a'.repeat(65))),
+        (tokenType) => {
+          const scheme = tokenType.trim();
+          if (scheme.length > 0 && TOKEN_TYPE_PATTERN.test(scheme)) {
+            expect(parseIssuerConfig(json(tokenType))).toMatchObject({ tokenType: scheme });
+          } else {
+            const error = configError(json(tokenType));
+            expect(error).toBeInstanceOf(InvalidConfigurationError);
+            expect(error.field).toBe('issuer.tokenType');
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('says what a scheme is, and a refresh with it fails as our configuration, never blaming the issuer', async () => {
+    expect(configError(json('JWT Bearer')).message).toMatch(
+      /tokenType: expected tokenType as an HTTP authentication scheme/,
+    );
+    const { fetch } = fakeFetch(jsonResponse({ token: 'tok-abc', expiresIn: 600 }));
+    await expect(
+      obtainToken({ ...json('JWT Bearer'), defaultLifetimeSeconds: 600 }, { credential: 'c', fetch, now: frozenNow }),
+    ).rejects.toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.tokenType' });
   });
 });

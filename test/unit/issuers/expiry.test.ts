@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../core/errors';
-import { jwtExpiresAt, resolveExpiry } from '../../../core/issuers';
-import { jwt, NOW, NOW_SECONDS } from './fake-fetch';
+import { jwtExpiresAt, obtainToken, resolveExpiry } from '../../../core/issuers';
+import { PLAUSIBLE_LIFETIME_SECONDS } from '../../../core/untrusted-time';
+import { fakeFetch, frozenNow, jsonResponse, jwt, NOW, NOW_SECONDS } from './fake-fetch';
+import { oauth2Config } from './issuer-cases';
 
 const input = (overrides: Partial<Parameters<typeof resolveExpiry>[0]> = {}) => ({
   credential: 'c',
@@ -31,6 +34,41 @@ describe('resolveExpiry', () => {
 
   it('caps at maxLifetimeSeconds', () => {
     expect(seconds(resolveExpiry(input({ statedLifetime: 86400, maxLifetimeSeconds: 600 })))).toBe(600);
+  });
+
+  it('caps a claim beyond the 7-day plausibility window at maxLifetimeSeconds instead of refusing it', async () => {
+    // An oauth2 answer without expires_in whose JWT exp is 30 days out.
+    const value = await jwt({ exp: NOW_SECONDS + 30 * 86400 });
+    const { fetch } = fakeFetch(jsonResponse({ access_token: value, token_type: 'Bearer' }));
+    const token = await obtainToken(oauth2Config({ maxLifetimeSeconds: 3600 }), {
+      credential: 'c',
+      fetch,
+      now: frozenNow,
+    });
+    expect(seconds(token.expiresAt)).toBe(3600);
+  });
+
+  it('with maxLifetimeSeconds set, stores the earlier of the claim and the cap, however far the claim', async () => {
+    const claim = fc.oneof(
+      fc.integer({ min: 61, max: PLAUSIBLE_LIFETIME_SECONDS }),
+      // Up to about 300 years: a stated lifetime a token record could not hold is bad-expiry instead.
+      fc.integer({ min: PLAUSIBLE_LIFETIME_SECONDS, max: 1e10 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(claim, fc.integer({ min: 61, max: 365 * 86400 }), fc.boolean(), async (life, cap, asExp) => {
+        const claimed = asExp
+          ? input({ accessToken: await jwt({ exp: NOW_SECONDS + life }) })
+          : input({ statedLifetime: life });
+        expect(seconds(resolveExpiry({ ...claimed, maxLifetimeSeconds: cap }))).toBe(Math.min(life, cap));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('without maxLifetimeSeconds, still refuses a claim beyond 7 days', () => {
+    expect(() => resolveExpiry(input({ statedLifetime: 30 * 86400 }))).toThrow(
+      expect.objectContaining({ code: 'MalformedResponse', reason: 'implausible-lifetime' }),
+    );
   });
 
   it('accepts a numeric string and ignores null', () => {

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidConfigurationError,
   InvalidCredentialsError,
@@ -85,5 +88,79 @@ describe('header-jwt issuer', () => {
     const { fetch } = fakeFetch(new Response('{"message":"x"}', { status }));
     const error = await rejectionOf(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(errorClass);
+  });
+
+  describe('the body of a 200 is never used, so it never fails the refresh', () => {
+    it('whatever its bytes (ISO-8859-1 text, invalid UTF-8, binary)', async () => {
+      const token = await jwt({ exp: NOW_SECONDS + 3600 });
+      const body = fc.oneof(
+        fc.constant(Buffer.from('Connexion r\xe9ussie', 'latin1')),
+        fc.uint8Array({ maxLength: 2048 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(body, async (bytes) => {
+          const { fetch } = fakeFetch(
+            new Response(bytes, {
+              status: 200,
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain; charset=iso-8859-1' },
+            }),
+          );
+          const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+          expect(issued.accessToken).toBe(token);
+        }),
+        { numRuns: 100 },
+      );
+    });
+
+    it('nor its size: an endless body is cancelled unread, not downloaded up to the cap', async () => {
+      const token = await jwt({ exp: NOW_SECONDS + 3600 });
+      const state = { pulled: 0, cancelled: false };
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          state.pulled += 1;
+          controller.enqueue(new Uint8Array(64 * 1024));
+        },
+        cancel() {
+          state.cancelled = true;
+        },
+      });
+      // An answer function: a canned Response would be cloned, and a clone's cancel leaves the source running.
+      const { fetch } = fakeFetch(
+        () => new Response(stream, { status: 200, headers: { authorization: `Bearer ${token}` } }),
+      );
+      const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+      expect(issued.accessToken).toBe(token);
+      expect(state.cancelled).toBe(true);
+      // The stream's own first pull (to fill its queue) at most, never the 4 of a 256 KiB read.
+      expect(state.pulled).toBeLessThanOrEqual(1);
+    });
+  });
+
+  describe('over real HTTP on loopback', () => {
+    let server: Server;
+    let url: string;
+    beforeAll(async () => {
+      // A JWT with 20 KB of claims: over Node's default 16 KiB limit on response headers.
+      const big = await jwt({ exp: NOW_SECONDS + 3600, permissions: 'p'.repeat(20_000) });
+      server = createServer((_req, res) => {
+        res.writeHead(200, { authorization: `Bearer ${big}` });
+        res.end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/jwt`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('says the answer headers were too large, not that the issuer could not be reached', async () => {
+      const error = await rejectionOf(
+        obtainToken(headerJwtConfig({ url, allowInsecureHttp: true }), { credential: 'partner', now: frozenNow }),
+      );
+      expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'headers-too-large' });
+      expect(error.message).toMatch(/response headers larger than the HTTP client accepts/);
+      expect(error.message).not.toMatch(/could not be reached/);
+    });
   });
 });

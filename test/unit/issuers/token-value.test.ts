@@ -5,10 +5,12 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toTokenRecord } from '../../../core/issue';
 import { obtainToken } from '../../../core/issuers';
 import { resolvePolicy } from '../../../core/policy';
+import { MAX_SCOPE_ENTRIES, SCOPE_ENTRY_PATTERN } from '../../../core/token';
 import { createProtectedUrl } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
 import { fakeFetch, frozenNow, jsonResponse, NOW, rejectionOf } from './fake-fetch';
@@ -43,6 +45,39 @@ describe('issued token values', () => {
     const input = { credential: 'c', issuer: { kind: 'oauth2' }, policy: resolvePolicy(), previousGeneration: 0 };
     expect(() => toTokenRecord(token, input)).toThrow(
       expect.objectContaining({ code: 'MalformedResponse', transient: true, reason: 'secret-too-large' }),
+    );
+  });
+});
+
+describe('scope is informative: it never fails a refresh', () => {
+  it.each([
+    ['more than 256 entries', Array.from({ length: 300 }, (_, i) => `api:s${i}`).join(' ')],
+    ['an entry over 256 characters', `files:read ${'x'.repeat(257)}`],
+    ['a non-ASCII entry', 'files:läsa files:read'],
+  ])('stores the token without any scope when the scope has %s', async (_what, scope) => {
+    const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, expires_in: 3600, scope }));
+    const token = await obtainToken(oauth2Config(), context(fetch));
+    expect(token.accessToken).toBe(TOKEN);
+    expect(token).not.toHaveProperty('scope');
+  });
+
+  it('whatever the scope entries, stores the token, with the scope exactly when every entry can be stored', async () => {
+    const entry = fc.oneof(
+      fc.stringMatching(/^[!-~]{1,12}$/),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+      fc.string({ unit: fc.constantFrom('a', ':'), minLength: 250, maxLength: 270 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { maxLength: 300 }), async (entries) => {
+        const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, expires_in: 3600, scope: entries }));
+        const token = await obtainToken(oauth2Config(), context(fetch));
+        expect(token.accessToken).toBe(TOKEN);
+        // What the issuer meant, as parseScope reads a list: trimmed, without empty entries.
+        const meant = entries.map((e) => e.trim()).filter((e) => e.length > 0);
+        const storable = meant.length <= MAX_SCOPE_ENTRIES && meant.every((e) => SCOPE_ENTRY_PATTERN.test(e));
+        expect(token.scope).toEqual(storable && meant.length > 0 ? meant : undefined);
+      }),
+      { numRuns: 200 },
     );
   });
 });

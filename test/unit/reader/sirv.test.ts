@@ -1,17 +1,22 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidConfigurationError,
   InvalidCredentialsError,
   IssuerUnavailableError,
   MalformedResponseError,
   TokenExpiredError,
+  TokenRotatorError,
 } from '../../../core/errors';
 import type { TokenRecord } from '../../../core/token';
 import { createProtectedUrl, parseSirvProtectedUrlRequest, type SirvProtectedUrlRequest } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
 import { tokenRecord as record } from '../../helpers/token-record';
+import { rejectionOf } from '../issuers/fake-fetch';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const iso = (offsetSeconds: number) => new Date(T0 + offsetSeconds * 1000).toISOString();
@@ -317,5 +322,221 @@ describe('createProtectedUrl', () => {
     const reader = new TokenReader({ client, now: () => new Date(T0) });
 
     await expect(createProtectedUrl(reader, 'sirv-prod', valid)).rejects.toBeInstanceOf(TokenExpiredError);
+  });
+});
+
+/** A reader whose secret holds `tokens[0]`, then `tokens[1]` from the next read on, and so on. */
+function readerOf(tokens: readonly string[], answer: (call: number, init: RequestInit) => Response) {
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
+  let reads = 0;
+  mockClient(client)
+    .on(GetSecretValueCommand)
+    .callsFake(async () => {
+      const accessToken = tokens[Math.min(reads, tokens.length - 1)] ?? SIRV_TOKEN;
+      reads += 1;
+      return { SecretString: JSON.stringify(tokenRecord({ accessToken })) };
+    });
+  let calls = 0;
+  const fetchImpl = async (_input: string | URL | Request, init: RequestInit = {}) => {
+    // Like the platform's fetch: a request whose signal is already aborted is never sent.
+    init.signal?.throwIfAborted();
+    return answer(calls++, init);
+  };
+  return new TokenReader({ client, now: () => new Date(T0), fetch: fetchImpl as typeof fetch });
+}
+
+/** What createProtectedUrl quotes in place of an answer that would show the token. */
+const NOT_QUOTED = '(answer not quoted: it would show the token)';
+
+describe('createProtectedUrl never quotes a token it sent', () => {
+  it('whatever the token looks like, and whatever the failure status', async () => {
+    const status = fc.constantFrom(401, 403, 400, 404, 429, 500, 200);
+    // Visible ASCII, as a stored token may hold: short, opaque, JWT-shaped, with quotes or slashes.
+    const token = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1 }),
+      fc.stringMatching(/^[A-Za-z0-9-]{1,31}$/),
+      fc.constant(SIRV_TOKEN),
+    );
+    // Sirv may echo the token verbatim, JSON-escaped or as the whole header.
+    const echo = fc.constantFrom(
+      (t: string) => `{"message":${JSON.stringify(`Bearer ${t} lacks scope files:write`)}}`,
+      (t: string) => `token ${t} rejected`,
+      (t: string) => `<html>${t}</html>`,
+    );
+    await fc.assert(
+      fc.asyncProperty(token, status, echo, async (stored, answered, bodyOf) => {
+        const run = (body: string) =>
+          createProtectedUrl(
+            readerOf([stored], () => new Response(body, { status: answered })),
+            'sirv-prod',
+            valid,
+          ).catch((e: Error) => e);
+        // Never JSON, so that a 200 fails too (a body that is not JSON is quoted).
+        const bare = await run('maintenance');
+        const error = await run(`maintenance ${bodyOf(stored)}`);
+        expect(error).toBeInstanceOf(Error);
+        // Only tokens that the fixed text of the message does not itself contain can be looked for.
+        fc.pre(![(bare as Error).message, '[redacted]', NOT_QUOTED].some((fixed) => fixed.includes(stored)));
+        expect((error as Error).message).not.toContain(stored);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('redacts the token of every request the call sent: the first, and the one re-read after a 401', async () => {
+    const first = 'opaque-tok-7f3a9c21';
+    const second = 'opaque-tok-9b2e4d10';
+    const reader = readerOf([first, second], (call) =>
+      call === 0
+        ? new Response('expired', { status: 401 })
+        : Response.json({ message: `neither ${first} nor ${second} may write files` }, { status: 403 }),
+    );
+
+    const error = await rejectionOf(createProtectedUrl(reader, 'sirv-prod', valid));
+
+    expect(error).toMatchObject({ code: 'InvalidCredentials', status: 403 });
+    expect(error.message).toContain('may write files');
+    expect(error.message).not.toContain(first);
+    expect(error.message).not.toContain(second);
+  });
+});
+
+describe('createProtectedUrl reads a 2xx answer strictly', () => {
+  it('refuses a body that is not UTF-8 instead of returning a URL with replacement characters', async () => {
+    const body = Buffer.concat([
+      Buffer.from('{"url":"https://demo.sirv.com/a'),
+      Buffer.from([0xff]),
+      Buffer.from('.jpg"}'),
+    ]);
+    const reader = readerOf([SIRV_TOKEN], () => new Response(body, { status: 200 }));
+
+    const error = await rejectionOf(createProtectedUrl(reader, 'sirv-prod', valid));
+
+    expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'not-utf8', status: 200 });
+  });
+});
+
+describe('createProtectedUrl time limit', () => {
+  it('gives each request its own window, so a slow re-read of the secret between two is not counted', async () => {
+    const client = new SecretsManagerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    let reads = 0;
+    mockClient(client)
+      .on(GetSecretValueCommand)
+      .callsFake(async () => {
+        reads += 1;
+        // The re-read after the 401 outlasts the 0.2 s window of the first request.
+        if (reads > 1) await new Promise((resolve) => setTimeout(resolve, 400));
+        return { SecretString: JSON.stringify(tokenRecord({ accessToken: `${SIRV_TOKEN}${reads}` })) };
+      });
+    let calls = 0;
+    const fetchImpl = (async (_input: string | URL | Request, init: RequestInit = {}) => {
+      init.signal?.throwIfAborted();
+      calls += 1;
+      return calls === 1 ? new Response('expired', { status: 401 }) : Response.json({ url: 'https://x/a.jpg' });
+    }) as typeof fetch;
+    const reader = new TokenReader({ client, now: () => new Date(T0), fetch: fetchImpl });
+
+    const result = await createProtectedUrl(reader, 'sirv-prod', valid, { timeoutSeconds: 0.2 });
+
+    expect(result.url).toBe('https://x/a.jpg');
+    expect(calls).toBe(2);
+  });
+
+  it.each([0, -1, Number.NaN, 121, '5' as unknown as number])(
+    'refuses timeoutSeconds %j before sending',
+    async (value) => {
+      const { reader, sent } = setup();
+
+      await expect(createProtectedUrl(reader, 'sirv-prod', valid, { timeoutSeconds: value })).rejects.toMatchObject({
+        code: 'InvalidConfiguration',
+        field: 'timeoutSeconds',
+      });
+      expect(sent).toHaveLength(0);
+    },
+  );
+});
+
+describe('createProtectedUrl over real HTTP on loopback', () => {
+  let server: Server;
+  let base: string;
+  const timers = new Set<NodeJS.Timeout>();
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const route = (req.url ?? '/').split('/')[1];
+      if (route === 'redirect') {
+        res.writeHead(301, { location: `https://elsewhere.example.com/v2/files/jwt?key=${SIRV_TOKEN}` });
+        res.end();
+      } else if (route === 'drip') {
+        // Headers at once, then one byte every 50 ms for ever: every read makes progress.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"url":"');
+        const timer = setInterval(() => res.write('a'), 50);
+        timers.add(timer);
+        res.on('close', () => clearInterval(timer));
+      } else if (route === 'silent') {
+        // Never answers.
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const timer of timers) clearInterval(timer);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A reader over a mocked secret and the platform's own fetch. */
+  function loopbackReader(): TokenReader {
+    const client = new SecretsManagerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    mockClient(client)
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify(tokenRecord()) });
+    return new TokenReader({ client, now: () => new Date(T0) });
+  }
+
+  it('reports a redirect as InvalidConfiguration of baseUrl, naming the target without its query', async () => {
+    const error = await rejectionOf(
+      createProtectedUrl(loopbackReader(), 'sirv-prod', valid, { baseUrl: `${base}/redirect` }),
+    );
+
+    expect(error).toMatchObject({ code: 'InvalidConfiguration', reason: 'redirect', field: 'baseUrl', status: 301 });
+    expect(error.message).toContain('redirected to https://elsewhere.example.com/v2/files/jwt;');
+    expect(error.message).not.toContain(SIRV_TOKEN);
+  });
+
+  it.each(['drip', 'silent'])('gives up on a %s answer after timeoutSeconds, headers and body alike', async (route) => {
+    const error = await rejectionOf(
+      createProtectedUrl(loopbackReader(), 'sirv-prod', valid, { baseUrl: `${base}/${route}`, timeoutSeconds: 0.3 }),
+    );
+
+    expect(error).toMatchObject({ code: 'IssuerUnavailable', reason: 'timeout' });
+    expect(error.message).toContain('did not answer within 0.3 s');
+  });
+
+  it("still honours the caller's signal: its abort is passed through, not turned into a timeout", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+
+    const error = await rejectionOf(
+      createProtectedUrl(loopbackReader(), 'sirv-prod', valid, { baseUrl: `${base}/drip`, signal: controller.signal }),
+    );
+
+    expect(error.name).toBe('AbortError');
+    expect(error).not.toBeInstanceOf(TokenRotatorError);
   });
 });
