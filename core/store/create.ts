@@ -45,6 +45,16 @@ export interface CredentialSecretArns {
   tokenSecretArn: string;
 }
 
+/** Options of {@link createCredentialSecrets}. */
+export interface CreateCredentialOptions {
+  /**
+   * The live secrets of this credential that the caller already manages (a repair: the other
+   * half is gone). A live secret with one of these ARNs is written in place rather than refused,
+   * and a failure never deletes it.
+   */
+  keep?: Partial<CredentialSecretArns> | undefined;
+}
+
 type Made = { secretName: string; how: 'created' | 'restored' };
 
 /**
@@ -55,7 +65,8 @@ type Made = { secretName: string; how: 'created' | 'restored' };
  *
  * All or nothing: when a step fails, whatever this call created is deleted again without
  * recovery, and a secret it restored is scheduled for deletion again, so a failed `pulumi up`
- * leaves no half-made credential.
+ * leaves no half-made credential. A live secret named in `options.keep` is written in place
+ * (new value and tags) and kept whatever happens.
  *
  * @throws {InvalidConfigurationError} on a bad name, prefix, tag key, document or record, before any call.
  * @throws {StoreError} naming the credential when Secrets Manager refuses or fails.
@@ -71,6 +82,7 @@ type Made = { secretName: string; how: 'created' | 'restored' };
 export async function createCredentialSecrets(
   store: SecretStore,
   input: CreateCredentialInput,
+  options: CreateCredentialOptions = {},
 ): Promise<CredentialSecretArns> {
   const { name } = input;
   const names = secretNames(name, prefixOf(store));
@@ -85,8 +97,15 @@ export async function createCredentialSecrets(
     describeSecret(store.client, names.client, name),
     describeSecret(store.client, names.token, name),
   ]);
-  for (const state of [clientState, tokenState]) {
-    if (state.exists && !state.deletedDate) {
+  const kept = (state: SecretState, arn: string | undefined) =>
+    state.exists && !state.deletedDate && arn !== undefined && state.arn === arn;
+  const keepClient = kept(clientState, options.keep?.clientSecretArn);
+  const keepToken = kept(tokenState, options.keep?.tokenSecretArn);
+  for (const [state, keep] of [
+    [clientState, keepClient],
+    [tokenState, keepToken],
+  ] as const) {
+    if (state.exists && !state.deletedDate && !keep) {
       throw new StoreError(
         `Credential "${name}": secret "${state.name}" already exists and is not managed by this operation. ` +
           'Import it, delete it, or choose another credential name or prefix.',
@@ -97,13 +116,13 @@ export async function createCredentialSecrets(
 
   const made: Made[] = [];
   try {
-    const clientSecret = await writeNewSecret(store.client, name, clientState, made, {
+    const clientSecret = await writeNewSecret(store.client, name, clientState, keepClient, made, {
       secretString: JSON.stringify(clientDocument),
       tags: { ...userTags, ...credentialTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
-    const tokenSecret = await writeNewSecret(store.client, name, tokenState, made, {
+    const tokenSecret = await writeNewSecret(store.client, name, tokenState, keepToken, made, {
       secretString: JSON.stringify(record),
       // The token secret names the client version it goes with (issue 14: a sweep lists token secrets only).
       tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
@@ -135,6 +154,7 @@ async function writeNewSecret(
   client: SecretsManagerClient,
   credential: string,
   state: SecretState,
+  keep: boolean,
   made: Made[],
   secret: NewSecret,
 ): Promise<{ arn: string; versionId: string | undefined }> {
@@ -154,9 +174,12 @@ async function writeNewSecret(
     made.push({ secretName: state.name, how: 'created' });
     return { arn: out.ARN ?? '', versionId: out.VersionId };
   }
-  await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
-  made.push({ secretName: state.name, how: 'restored' });
-  // The restored secret keeps its old tags (failure counters, old user tags): start clean.
+  // A kept secret is live and the caller's own: written in place, never undone.
+  if (!keep) {
+    await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
+    made.push({ secretName: state.name, how: 'restored' });
+  }
+  // The restored or kept secret keeps its old tags (failure counters, old user tags): start clean.
   const stale = Object.keys(state.tags).filter((k) => !(k in secret.tags));
   if (stale.length > 0) {
     await call(credential, 'UntagResource', () =>

@@ -279,9 +279,10 @@ describe('provider diff', () => {
     expect(diff(olds, { ...sirvInputs(), prefix: 'other/' }).replaces).toEqual(['prefix']);
   });
 
-  it('replaces on a new kind, deleting first because the secret names stay the same', () => {
+  it('updates in place on a new kind: the secret names stay, and nothing is deleted before the new kind works', () => {
     const news = { ...sirvInputs(), issuer: { kind: 'aspose', clientId: 'x', clientSecret: SECRET } };
-    expect(diff(olds, news)).toMatchObject({ changes: true, replaces: ['issuer.kind'], deleteBeforeReplace: true });
+    expect(diff(olds, news)).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(diff(olds, news).stables).toContain('tokenSecretArn');
   });
 });
 
@@ -355,13 +356,14 @@ describe('provider read and delete', () => {
     expect(result.props?.issuer).toEqual({ kind: 'upload', subject: 'svc' });
   });
 
-  it('replaces the pair when one of the two secrets is gone', () => {
+  it('updates in place when one of the two secrets is gone, deleting nothing, with no stable ARN', () => {
     const olds = { ...sirvInputs(), prefix: 'token-rotator/', tokenSecretArn: '', clientSecretArn: arnOf('c') };
 
-    expect(diff(olds, { ...sirvInputs(), prefix: 'token-rotator/' })).toMatchObject({
+    expect(diff(olds, { ...sirvInputs(), prefix: 'token-rotator/' })).toEqual({
       changes: true,
-      replaces: ['tokenSecretArn'],
-      deleteBeforeReplace: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+      stables: [],
     });
   });
 

@@ -1,0 +1,166 @@
+/**
+ * The ProviderCredential provider's failure handling against moto, in the order the Pulumi
+ * engine calls it (`diff`, then `update` or `create`/`delete`): a failed `pulumi up` keeps the
+ * working credential, and a retried one finishes what the failed one left undone.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeTokenListing, readClientDocument, readToken, secretNames } from '../../core/store';
+import { create, diff, read, update } from '../../provider/runtime';
+import { secretsManagerClient } from '../helpers/aws';
+
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const SIRV_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
+const OLD_SECRET = 'planted-provider-it-old-0001';
+const NEW_SECRET = 'planted-provider-it-new-0002';
+const WRONG_SECRET = 'planted-provider-it-wrong-0003';
+
+/** Answers like Sirv and like an OAuth2 token endpoint at once, with a new token each call. */
+const accepting = (async () => {
+  const token = `issued-${randomUUID()}`;
+  return Response.json({ token, expiresIn: 1200, access_token: token, token_type: 'Bearer', expires_in: 1200 });
+}) as unknown as typeof fetch;
+const rejecting = (async () => Response.json({ error: 'invalid_client' }, { status: 401 })) as unknown as typeof fetch;
+
+let client: SecretsManagerClient;
+let prefix: string;
+
+beforeEach(() => {
+  client = secretsManagerClient();
+  prefix = `it-provider-${randomUUID().slice(0, 8)}/`;
+});
+afterEach(() => client.destroy());
+
+const seams = (fetch: typeof globalThis.fetch = accepting) => ({
+  secretsManager: client,
+  fetch,
+  now: () => NOW,
+  random: () => 0,
+});
+
+function sirv(name: string, secret: string): Record<string, unknown> {
+  return { name, prefix, issuer: { kind: 'sirv', clientId: SIRV_ID, clientSecret: secret }, codeVersion: '0.1.0' };
+}
+
+function oauth2(name: string, secret: string): Record<string, unknown> {
+  return {
+    name,
+    prefix,
+    issuer: {
+      kind: 'oauth2',
+      tokenUrl: 'https://auth.example.test/oauth2/token',
+      clientId: 'new',
+      clientSecret: secret,
+    },
+    codeVersion: '0.1.0',
+  };
+}
+
+function signed(name: string, kind: 'signed-jwt' | 'upload'): Record<string, unknown> {
+  return { name, prefix, issuer: { kind, subject: 'svc', ttlSeconds: 3600 }, codeVersion: '0.1.0' };
+}
+
+/** What Pulumi does with a diff: an in-place update, or a replace (which this provider no longer asks for here). */
+async function up(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  fetch: typeof globalThis.fetch = accepting,
+): Promise<Record<string, unknown>> {
+  const verdict = diff(olds, news);
+  expect(verdict.replaces).toEqual([]);
+  expect(verdict.deleteBeforeReplace).toBe(false);
+  return { ...(await update(olds, news, seams(fetch))).outs };
+}
+
+const tokenValue = async (name: string) =>
+  (await client.send(new GetSecretValueCommand({ SecretId: secretNames(name, prefix).token }))).SecretString;
+
+describe('a change of issuer kind', () => {
+  it('whose new credentials the issuer rejects fails and leaves the old token and client secret in service', async () => {
+    const { outs } = await create(sirv('switch', OLD_SECRET), seams());
+    const olds = { ...sirv('switch', OLD_SECRET), ...outs };
+    const before = await tokenValue('switch');
+
+    await expect(up(olds, oauth2('switch', WRONG_SECRET), rejecting)).rejects.toMatchObject({
+      code: 'InvalidCredentials',
+    });
+
+    expect(await tokenValue('switch')).toBe(before);
+    expect((await readClientDocument({ client, prefix }, 'switch')).issuer).toMatchObject({
+      kind: 'sirv',
+      clientSecret: OLD_SECRET,
+    });
+  });
+
+  it('that the issuer accepts updates the same secrets in place with the next generation', async () => {
+    const { outs } = await create(sirv('switch-ok', OLD_SECRET), seams());
+    const olds = { ...sirv('switch-ok', OLD_SECRET), ...outs };
+
+    const after = await up(olds, oauth2('switch-ok', NEW_SECRET));
+
+    expect([after.tokenSecretArn, after.clientSecretArn]).toEqual([outs.tokenSecretArn, outs.clientSecretArn]);
+    expect((await readClientDocument({ client, prefix }, 'switch-ok')).issuer).toMatchObject({ kind: 'oauth2' });
+    expect((await readToken({ client, prefix }, 'switch-ok'))?.generation).toBe(2);
+  });
+
+  it('between signed-jwt kinds keeps the generated key and its public key; to another kind drops it', async () => {
+    const { outs } = await create(signed('keyed', 'signed-jwt'), seams());
+    const generated = (await readClientDocument({ client, prefix }, 'keyed')).issuer.privateKeyPem;
+    expect(generated).toMatch(/BEGIN PRIVATE KEY/);
+
+    const asUpload = await up({ ...signed('keyed', 'signed-jwt'), ...outs }, signed('keyed', 'upload'));
+
+    expect(asUpload.publicKeyPem).toBe(outs.publicKeyPem);
+    expect((await readClientDocument({ client, prefix }, 'keyed')).issuer).toMatchObject({
+      kind: 'upload',
+      privateKeyPem: generated,
+    });
+
+    const asSirv = await up({ ...signed('keyed', 'upload'), ...asUpload }, sirv('keyed', NEW_SECRET));
+
+    expect(asSirv.publicKeyPem).toBeUndefined();
+    expect((await readClientDocument({ client, prefix }, 'keyed')).issuer.privateKeyPem).toBeUndefined();
+  });
+});
+
+describe('a credential one of whose secrets is gone', () => {
+  async function withTokenGone(name: string, inputs: Record<string, unknown>) {
+    const { outs } = await create(inputs, seams());
+    await client.send(new DeleteSecretCommand({ SecretId: secretNames(name, prefix).token, RecoveryWindowInDays: 7 }));
+    const refreshed = await read(`${prefix}${name}`, { ...inputs, ...outs }, seams());
+    expect(refreshed.props?.tokenSecretArn).toBe('');
+    return { outs, olds: refreshed.props ?? {} };
+  }
+
+  it('keeps the surviving client secret when the issuer rejects the credentials', async () => {
+    const { olds } = await withTokenGone('half', sirv('half', OLD_SECRET));
+
+    await expect(up(olds, sirv('half', WRONG_SECRET), rejecting)).rejects.toMatchObject({ code: 'InvalidCredentials' });
+
+    const state = await client.send(new DescribeSecretCommand({ SecretId: secretNames('half', prefix).client }));
+    expect(state.DeletedDate).toBeUndefined();
+    expect((await readClientDocument({ client, prefix }, 'half')).issuer).toMatchObject({ clientSecret: OLD_SECRET });
+  });
+
+  it('is made whole in place, the surviving secret and its generated key kept', async () => {
+    const { outs, olds } = await withTokenGone('half-key', signed('half-key', 'signed-jwt'));
+    const generated = (await readClientDocument({ client, prefix }, 'half-key')).issuer.privateKeyPem;
+
+    const after = await up(olds, signed('half-key', 'signed-jwt'));
+
+    expect(after.clientSecretArn).toBe(outs.clientSecretArn);
+    expect(after.tokenSecretArn).toBe(outs.tokenSecretArn);
+    expect(after.publicKeyPem).toBe(outs.publicKeyPem);
+    expect((await readClientDocument({ client, prefix }, 'half-key')).issuer.privateKeyPem).toBe(generated);
+    const listing = await describeTokenListing({ client, prefix }, 'half-key');
+    expect(listing?.deletedDate).toBeUndefined();
+    expect((await readToken({ client, prefix }, 'half-key'))?.accessToken).toBeTruthy();
+    expect(diff({ ...olds, ...after }, signed('half-key', 'signed-jwt')).changes).toBe(false);
+  });
+});
