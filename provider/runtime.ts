@@ -222,7 +222,8 @@ function defaultOf(field: string): unknown {
 /**
  * `update`: new credentials (a new issuer kind included) are validated against the issuer before
  * they replace the old ones; then a fresh token and the client secret are written. Running it
- * again with the same inputs changes nothing but the token. A credential one of whose secrets `read` found gone is
+ * again with the same inputs changes nothing but the token, and finishes what a failed run left
+ * undone (see {@link tokenBehindClient}). A credential one of whose secrets `read` found gone is
  * made whole again: the missing secret is created beside the surviving one, which is kept.
  */
 export async function update(
@@ -234,33 +235,42 @@ export async function update(
   if (olds.tokenSecretArn === '' || olds.clientSecretArn === '') return repair(olds, inputs, seams);
   const sm = secretsManager(seams);
   const where = { client: sm, prefix: inputs.prefix };
-  const current = await store.readClientDocument(where, inputs.name);
-  const currentKey = (current.issuer as { privateKeyPem?: string }).privateKeyPem;
+  const current = await store.readClientSecret(where, inputs.name);
+  const currentKey = (current.document.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
   const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =
-    !sameValue(current.issuer, issuer) ||
-    !sameValue(current.policy ?? {}, inputs.policy ?? {}) ||
+    !sameValue(current.document.issuer, issuer) ||
+    !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
-  if (materialChange) {
+  const listing = await store.describeTokenListing(where, inputs.name);
+  if (materialChange || tokenBehindClient(listing, current.versionId)) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
     const token = await obtainFirstToken(inputs, issuer, seams);
-    const previous = await store.readToken(where, inputs.name);
     const record = toTokenRecord(token, {
       credential: inputs.name,
       issuer,
       policy,
-      previousGeneration: previous?.generation ?? 0,
+      previousGeneration: (await store.readToken(where, inputs.name))?.generation ?? 0,
       random: seams.random,
     });
-    await store.updateClientDocument(where, inputs.name, {
-      version: store.CLIENT_DOCUMENT_VERSION,
-      issuer,
-      policy: inputs.policy ?? {},
-    });
-    await store.putToken(where, record);
+    if (materialChange) {
+      // The token first, then the client document and its version tag on the token secret: a
+      // token secret tagged with the current client version therefore holds a token written
+      // for that document, and a run that failed in between is finished by the next one.
+      await store.putToken(where, record);
+      await store.updateClientDocument(where, inputs.name, {
+        version: store.CLIENT_DOCUMENT_VERSION,
+        issuer,
+        policy: inputs.policy ?? {},
+      });
+    } else {
+      // An earlier run wrote this document but failed before tagging its version: the rotator
+      // would still see the old version (and keep a block left by the old credentials).
+      await store.putToken(where, record, { clientVersion: current.versionId });
+    }
   }
   const tagsChanged = !sameValue(olds.tags, inputs.tags);
   const keyChanged = !sameValue(olds.kmsKeyId, inputs.kmsKeyId);
@@ -274,6 +284,14 @@ export async function update(
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
   return { outs: outputsOf(inputs, arns, publicKeyPem) };
+}
+
+/**
+ * The token secret does not name the client document's current version: an earlier update
+ * wrote the document and failed before the token and the tag were written.
+ */
+function tokenBehindClient(listing: store.CredentialListing | undefined, clientVersion: string | undefined): boolean {
+  return listing !== undefined && clientVersion !== undefined && listing.clientVersion !== clientVersion;
 }
 
 /**

@@ -11,7 +11,15 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeTokenListing, readClientDocument, readToken, secretNames } from '../../core/store';
+import {
+  describeTokenListing,
+  readClientDocument,
+  readToken,
+  recordFailure,
+  secretNames,
+  TAG_KEYS,
+} from '../../core/store';
+import { dueVerdict } from '../../lambda/plan';
 import { create, diff, read, update } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
 
@@ -162,5 +170,77 @@ describe('a credential one of whose secrets is gone', () => {
     expect(listing?.deletedDate).toBeUndefined();
     expect((await readToken({ client, prefix }, 'half-key'))?.accessToken).toBeTruthy();
     expect(diff({ ...olds, ...after }, signed('half-key', 'signed-jwt')).changes).toBe(false);
+  });
+});
+
+describe('a retried update', () => {
+  async function blocked(name: string) {
+    const { outs } = await create(sirv(name, OLD_SECRET), seams());
+    const before = await describeTokenListing({ client, prefix }, name);
+    await recordFailure({ client, prefix }, name, {
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      failedAt: NOW,
+      clientVersion: before?.clientVersion,
+    });
+    const listing = await describeTokenListing({ client, prefix }, name);
+    if (!listing) throw new Error('no token secret listed');
+    expect(dueVerdict(listing, NOW, 60).reason).toBe('blocked');
+    return { ...sirv(name, OLD_SECRET), ...outs };
+  }
+
+  /** A client whose TagResource on the token secret fails (throttled past the SDK's retries). */
+  function failingTokenTag(name: string): SecretsManagerClient {
+    const failing = secretsManagerClient();
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { SecretId?: string };
+        if (context.commandName === 'TagResourceCommand' && input.SecretId === secretNames(name, prefix).token) {
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ThrottlingException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failTokenTag' },
+    );
+    return failing;
+  }
+
+  it('after the client-version tag failed, tags the current client version and writes a token, lifting the block', async () => {
+    const olds = await blocked('retry');
+    const failing = failingTokenTag('retry');
+    await expect(
+      update(olds, sirv('retry', NEW_SECRET), { ...seams(), secretsManager: failing }),
+    ).rejects.toMatchObject({ code: 'StoreError' });
+    failing.destroy();
+    const tokenAfterFailure = await readToken({ client, prefix }, 'retry');
+
+    // Pulumi still holds the old state: the next `pulumi up` runs the same update again.
+    await update(olds, sirv('retry', NEW_SECRET), seams());
+
+    const names = secretNames('retry', prefix);
+    const clientNow = await client.send(new DescribeSecretCommand({ SecretId: names.client }));
+    const current = Object.entries(clientNow.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+    const listing = await describeTokenListing({ client, prefix }, 'retry');
+    if (!listing) throw new Error('no token secret listed');
+    expect(listing.clientVersion, `${TAG_KEYS.clientVersion} on the token secret`).toBe(current);
+    expect(dueVerdict(listing, NOW, 60).reason).not.toBe('blocked');
+    const token = await readToken({ client, prefix }, 'retry');
+    expect(token?.generation).toBe((tokenAfterFailure?.generation ?? 0) + 1);
+  });
+
+  it('that goes through the first time lifts the block, and running it again writes nothing', async () => {
+    const olds = await blocked('once');
+    await update(olds, sirv('once', NEW_SECRET), seams());
+    const listing = await describeTokenListing({ client, prefix }, 'once');
+    if (!listing) throw new Error('no token secret listed');
+    expect(dueVerdict(listing, NOW, 60).reason).not.toBe('blocked');
+
+    await update(olds, sirv('once', NEW_SECRET), seams(rejecting));
+
+    expect((await describeTokenListing({ client, prefix }, 'once'))?.versionId).toBe(listing.versionId);
   });
 });

@@ -194,6 +194,7 @@ describe('provider update', () => {
       SecretString: storedClient(SECRET),
     });
     sm.on(GetSecretValueCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({ SecretString: storedToken });
+    sm.on(DescribeSecretCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({ ARN: arnOf('t') });
   });
 
   it('validates a new client secret against the issuer before replacing the old one', async () => {
@@ -206,10 +207,11 @@ describe('provider update', () => {
       seams(sirvFetch(events) as typeof fetch),
     );
 
-    expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/client', 'put token-rotator/sirv-prod/token']);
-    const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString ?? '{}');
+    // The token first: the client document's version tag, written last, vouches for both.
+    expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/token', 'put token-rotator/sirv-prod/client']);
+    const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
     expect(client.issuer.clientSecret).toBe(NEW_SECRET);
-    const token = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
+    const token = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString ?? '{}');
     expect(token.generation).toBe(8);
     expect(outs.tokenSecretArn).toBe(arnOf('t'));
   });
