@@ -6,7 +6,7 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError } from '../core/errors';
+import { InvalidConfigurationError, InvalidTokenRecordError } from '../core/errors';
 import { toTokenRecord } from '../core/issue';
 import { obtainToken } from '../core/issuers';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
@@ -253,7 +253,7 @@ export async function update(
       credential: inputs.name,
       issuer,
       policy,
-      previousGeneration: (await store.readToken(where, inputs.name))?.generation ?? 0,
+      previousGeneration: await previousGeneration(where, inputs.name, listing),
       random: seams.random,
     });
     if (materialChange) {
@@ -295,6 +295,24 @@ function tokenBehindClient(listing: store.CredentialListing | undefined, clientV
 }
 
 /**
+ * The generation the next token follows: the stored record's, else (the stored value is not a
+ * token record: a hand edit or a bad write, which must not block new credentials) the one its
+ * version id carries, else 0 (the generation starts over).
+ */
+async function previousGeneration(
+  where: store.SecretStore,
+  name: string,
+  listing: store.CredentialListing | undefined,
+): Promise<number> {
+  try {
+    return (await store.readToken(where, name))?.generation ?? 0;
+  } catch (e) {
+    if (!(e instanceof InvalidTokenRecordError)) throw e;
+    return listing?.generation ?? 0;
+  }
+}
+
+/**
  * `update` of a credential one of whose secrets is gone (or scheduled for deletion): validates
  * against the issuer first, then makes the missing secret (a pending one is restored) and writes
  * the surviving one in place. A failure undoes only what it made: the surviving secret, and the
@@ -320,11 +338,12 @@ async function repair(
   const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
+  const listing = tokenArn ? await store.describeTokenListing(where, inputs.name) : undefined;
   const record = toTokenRecord(token, {
     credential: inputs.name,
     issuer,
     policy,
-    previousGeneration: tokenArn ? ((await store.readToken(where, inputs.name))?.generation ?? 0) : 0,
+    previousGeneration: tokenArn ? await previousGeneration(where, inputs.name, listing) : 0,
     random: seams.random,
   });
   const arns = await store.createCredentialSecrets(

@@ -8,6 +8,7 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -242,5 +243,25 @@ describe('a retried update', () => {
     await update(olds, sirv('once', NEW_SECRET), seams(rejecting));
 
     expect((await describeTokenListing({ client, prefix }, 'once'))?.versionId).toBe(listing.versionId);
+  });
+});
+
+describe('an update over a stored token value that is not a token record', () => {
+  it('writes the new client document and a fresh token, the generation starting over', async () => {
+    const { outs } = await create(sirv('corrupt', OLD_SECRET), seams());
+    await recordFailure({ client, prefix }, 'corrupt', { failures: 1, lastError: 'InvalidCredentials', failedAt: NOW });
+    await client.send(
+      new PutSecretValueCommand({ SecretId: secretNames('corrupt', prefix).token, SecretString: '{"not":"a record"}' }),
+    );
+
+    await update({ ...sirv('corrupt', OLD_SECRET), ...outs }, sirv('corrupt', NEW_SECRET), seams());
+
+    expect((await readClientDocument({ client, prefix }, 'corrupt')).issuer).toMatchObject({
+      clientSecret: NEW_SECRET,
+    });
+    const token = await readToken({ client, prefix }, 'corrupt');
+    expect(token?.accessToken).toMatch(/^issued-/);
+    // The hand-written version id carries no generation: nothing is known to continue from.
+    expect(token?.generation).toBe(1);
   });
 });
