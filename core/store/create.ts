@@ -2,10 +2,13 @@
  * Creating both secrets of a credential, all or nothing: what a failed step made is rolled back,
  * so a failed `pulumi up` leaves no half-made credential.
  */
+import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   type CreateSecretCommandOutput,
   DeleteSecretCommand,
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   RestoreSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
@@ -55,7 +58,16 @@ export interface CreateCredentialOptions {
   keep?: Partial<CredentialSecretArns> | undefined;
 }
 
-type Made = { secretName: string; how: 'created' | 'restored' };
+/**
+ * What a create did, for its rollback. A call whose answer never came (a timeout, a reset
+ * connection, or an SDK retry refused because the first try went through) may have been carried
+ * out: `unanswered` names the version id the CreateSecret asked for, so that only a secret
+ * holding that version, which this call made, is deleted; `restore-unanswered` is a
+ * RestoreSecret, whose secret was pending deletion before and is put back there if it is live.
+ */
+type Made =
+  | { secretName: string; how: 'created' | 'restored' | 'restore-unanswered' }
+  | { secretName: string; how: 'unanswered'; versionId: string };
 
 /**
  * Creates both secrets of a credential with their tags: the client document, and the first
@@ -159,24 +171,38 @@ async function writeNewSecret(
   secret: NewSecret,
 ): Promise<{ arn: string; versionId: string | undefined }> {
   if (!state.exists) {
-    const out: CreateSecretCommandOutput = await call(credential, 'CreateSecret', () =>
-      client.send(
-        new CreateSecretCommand({
-          Name: state.name,
-          SecretString: secret.secretString,
-          Tags: tagList(secret.tags),
-          KmsKeyId: secret.kmsKeyId,
-          Description: secret.description,
-          ClientRequestToken: secret.clientRequestToken,
-        }),
-      ),
-    );
+    // Our own version id, not the SDK's hidden one: the rollback's proof that a secret found
+    // after an unanswered CreateSecret is this call's.
+    const versionId = secret.clientRequestToken ?? randomUUID();
+    let out: CreateSecretCommandOutput;
+    try {
+      out = await call(credential, 'CreateSecret', () =>
+        client.send(
+          new CreateSecretCommand({
+            Name: state.name,
+            SecretString: secret.secretString,
+            Tags: tagList(secret.tags),
+            KmsKeyId: secret.kmsKeyId,
+            Description: secret.description,
+            ClientRequestToken: versionId,
+          }),
+        ),
+      );
+    } catch (e) {
+      made.push({ secretName: state.name, how: 'unanswered', versionId });
+      throw e;
+    }
     made.push({ secretName: state.name, how: 'created' });
     return { arn: out.ARN ?? '', versionId: out.VersionId };
   }
   // A kept secret is live and the caller's own: written in place, never undone.
   if (!keep) {
-    await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
+    try {
+      await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
+    } catch (e) {
+      made.push({ secretName: state.name, how: 'restore-unanswered' });
+      throw e;
+    }
     made.push({ secretName: state.name, how: 'restored' });
   }
   // The restored or kept secret keeps its old tags (failure counters, old user tags): start clean.
@@ -208,11 +234,15 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
   const failed: string[] = [];
   for (const m of [...made].reverse()) {
     try {
+      if (m.how === 'unanswered' || m.how === 'restore-unanswered') {
+        const found = await undoneBy(client, m);
+        if (found === 'not ours') continue;
+      }
       // A restored secret was the user's, pending deletion: put it back in its recovery window
       // rather than destroying what they could still recover.
       await client.send(
         new DeleteSecretCommand(
-          m.how === 'created'
+          m.how === 'created' || m.how === 'unanswered'
             ? { SecretId: m.secretName, ForceDeleteWithoutRecovery: true }
             : { SecretId: m.secretName, RecoveryWindowInDays: MIN_RECOVERY_WINDOW_DAYS },
         ),
@@ -222,4 +252,22 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
     }
   }
   return failed;
+}
+
+/**
+ * Whether an unanswered call was carried out: the created secret holds the version id this call
+ * asked for, or the restored one is live again. Anything else (no secret, someone else's
+ * secret, still pending deletion) is left alone.
+ */
+async function undoneBy(client: SecretsManagerClient, m: Made): Promise<'ours' | 'not ours'> {
+  let out: DescribeSecretCommandOutput;
+  try {
+    out = await client.send(new DescribeSecretCommand({ SecretId: m.secretName }));
+  } catch (e) {
+    if (isAwsError(e, 'ResourceNotFoundException')) return 'not ours';
+    throw e;
+  }
+  if (out.DeletedDate) return 'not ours';
+  if (m.how === 'unanswered') return m.versionId in (out.VersionIdsToStages ?? {}) ? 'ours' : 'not ours';
+  return 'ours';
 }
