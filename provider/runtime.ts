@@ -338,12 +338,13 @@ async function repair(
   const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
-  const listing = tokenArn ? await store.describeTokenListing(where, inputs.name) : undefined;
+  // A token secret pending deletion still describes its last generation: the new token follows it.
+  const listing = await store.describeTokenListing(where, inputs.name);
   const record = toTokenRecord(token, {
     credential: inputs.name,
     issuer,
     policy,
-    previousGeneration: tokenArn ? await previousGeneration(where, inputs.name, listing) : 0,
+    previousGeneration: tokenArn ? await previousGeneration(where, inputs.name, listing) : (listing?.generation ?? 0),
     random: seams.random,
   });
   const arns = await store.createCredentialSecrets(
