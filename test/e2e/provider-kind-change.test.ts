@@ -1,16 +1,21 @@
 /**
- * A change of issuer kind under the real pulumi CLI (here the `sirv` preset to its base `json`
- * kind): the engine is asked for an in-place update, not a delete-before-replace, so a new
- * configuration the issuer rejects fails the `pulumi up` with the working token still served,
- * and an accepted one keeps the same secrets.
+ * Changes the provider makes in place under the real pulumi CLI, where a delete-before-replace
+ * would take the working credential down before the new configuration is known to work: a
+ * change of issuer kind (here the `sirv` preset to its base `json` kind), and a credential one
+ * of whose secrets `pulumi refresh` found gone.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import * as pulumi from '@pulumi/pulumi';
 import type { Stack } from '@pulumi/pulumi/automation';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseTokenRecord } from '../../core/token';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
-import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend } from '../../local-stack/pulumi';
+import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../../local-stack/pulumi';
 import { ProviderCredential } from '../../provider/resource';
 import { secretsManagerClient } from '../helpers/aws';
 
@@ -74,7 +79,12 @@ it('updates a kind change in place: a rejected one leaves the old token served, 
   const plan = await stack.preview();
   expect(plan.changeSummary).toMatchObject({ update: 1 });
   expect(plan.changeSummary).not.toHaveProperty('replace');
-  await expect(stack.up()).rejects.toThrow(/kind-switch/);
+  const failure = await stack.up().then(
+    () => 'succeeded',
+    (e: Error) => e.message,
+  );
+  expect(failure).toMatch(/kind-switch/);
+  expect(failure).not.toContain(WRONG);
   expect(await tokenValue()).toBe(before);
 
   // The same kind change with the right secret goes through on the same token secret.
@@ -85,4 +95,31 @@ it('updates a kind change in place: a rejected one leaves the old token served, 
   expect(second.outputs.tokenSecretArn?.value).toBe(first.outputs.tokenSecretArn?.value);
   const after = parseTokenRecord((await tokenValue()) ?? '', 'kind-switch');
   expect(after.generation).toBe(parseTokenRecord(before ?? '', 'kind-switch').generation + 1);
+});
+
+it('makes a token secret found gone again beside the surviving client secret, which a failed up keeps', async () => {
+  // Prepare: the token secret is deleted out of band (into its recovery window) and refreshed.
+  const { outputs } = await stack.up();
+  await sm.send(new DeleteSecretCommand({ SecretId: TOKEN_ID, RecoveryWindowInDays: 7 }));
+  expect((await stack.refresh()).summary.result).toBe('succeeded');
+  expect((await stack.preview()).changeSummary).toMatchObject({ update: 1 });
+
+  // A rejected secret fails the up and deletes nothing.
+  await stack.setConfig('secret', { value: WRONG, secret: true });
+  await expect(stack.up()).rejects.toThrow(/kind-switch/);
+  const clientState = await sm.send(new DescribeSecretCommand({ SecretId: `${PREFIX}kind-switch/client` }));
+  expect(clientState.DeletedDate).toBeUndefined();
+
+  // The right one restores the token secret in place.
+  await stack.setConfig('secret', { value: GOOD, secret: true });
+  const up = await stack.up();
+  expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
+  expect(up.outputs.tokenSecretArn?.value).toBe(outputs.tokenSecretArn?.value);
+  expect(await tokenValue()).toContain('"accessToken"');
+});
+
+it('keeps both planted secrets out of the state file', async () => {
+  const state = await stateText(backend);
+  expect(state).toContain('kind-switch');
+  for (const planted of [GOOD, WRONG]) expect(state).not.toContain(planted);
 });
