@@ -287,8 +287,9 @@ export async function update(
 }
 
 /**
- * The token secret does not name the client document's current version: an earlier update
- * wrote the document and failed before the token and the tag were written.
+ * The token secret does not name the client document's current version: an earlier update wrote
+ * the document, then failed to tag its version on the token secret (throttled, denied). Pulumi
+ * kept the old inputs, so it runs the update again, and the document already matches them.
  */
 function tokenBehindClient(listing: store.CredentialListing | undefined, clientVersion: string | undefined): boolean {
   return listing !== undefined && clientVersion !== undefined && listing.clientVersion !== clientVersion;
