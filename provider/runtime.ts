@@ -6,7 +6,7 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError } from '../core/errors';
+import { InvalidConfigurationError, InvalidTokenRecordError } from '../core/errors';
 import { toTokenRecord } from '../core/issue';
 import { obtainToken } from '../core/issuers';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
@@ -16,7 +16,7 @@ import { kmsKeySigner } from '../core/kms-signer';
 import { resolvePolicy } from '../core/policy';
 import * as store from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
-import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
+import { type CheckFailure, type CredentialInputs, checkInputs } from './inputs';
 import { issueViaLambda } from './lambda-issue';
 import { tokenReadPolicy } from './read-policy';
 
@@ -187,8 +187,11 @@ const UPDATING_FIELDS = [
 ] as const;
 
 /**
- * `diff`: a new name, prefix or issuer kind replaces the credential; new credentials, config,
- * policy, tags or provider code update it in place.
+ * `diff`: a new name or prefix replaces the credential (new secret names: the new pair is made
+ * before the old is deleted). Everything else updates in place, a new issuer kind included: the
+ * secret names do not depend on the kind, and an update validates the new configuration against
+ * the issuer before it writes anything, where a delete-before-replace would take the working
+ * credential down before the new one is known to work.
  */
 export function diff(
   olds: Record<string, unknown>,
@@ -197,21 +200,16 @@ export function diff(
   const replaces: string[] = REPLACING_FIELDS.filter(
     (f) => !sameValue(olds[f] ?? defaultOf(f), news[f] ?? defaultOf(f)),
   );
-  const oldKind = (olds.issuer as { kind?: unknown } | undefined)?.kind;
-  const newKind = (news.issuer as { kind?: unknown } | undefined)?.kind;
-  if (!containsUnknown(newKind) && oldKind !== newKind) replaces.push('issuer.kind');
-  // `read` found one of the two secrets gone: recreate the pair under the same names.
-  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '')
-    replaces.push(olds.tokenSecretArn === '' ? 'tokenSecretArn' : 'clientSecretArn');
-  const updates = UPDATING_FIELDS.filter((f) => !sameValue(olds[f], news[f]));
-  const namesKept = !replaces.includes('name') && !replaces.includes('prefix');
+  const updates: string[] = UPDATING_FIELDS.filter((f) => !sameValue(olds[f], news[f]));
+  // `read` found one of the two secrets gone: `update` makes it again beside the surviving one.
+  const halfMissing = olds.tokenSecretArn === '' || olds.clientSecretArn === '';
+  if (halfMissing) updates.push(olds.tokenSecretArn === '' ? 'tokenSecretArn' : 'clientSecretArn');
   return {
     changes: replaces.length > 0 || updates.length > 0,
     replaces,
-    // Same secret names: the old ones must go (to their recovery window) before create restores them.
-    deleteBeforeReplace: replaces.length > 0 && namesKept,
+    deleteBeforeReplace: false,
     stables:
-      replaces.length === 0
+      replaces.length === 0 && !halfMissing
         ? ['tokenSecretArn', 'tokenSecretName', 'clientSecretArn', 'clientSecretName', 'readPolicy']
         : [],
   };
@@ -222,9 +220,11 @@ function defaultOf(field: string): unknown {
 }
 
 /**
- * `update`: new credentials are validated against the issuer before they replace the old ones;
- * then the client secret and a fresh token are written. Running it again with the same inputs
- * changes nothing but the token.
+ * `update`: new credentials (a new issuer kind included) are validated against the issuer before
+ * they replace the old ones; then a fresh token and the client secret are written. Running it
+ * again with the same inputs changes nothing but the token, and finishes what a failed run left
+ * undone (see {@link tokenBehindClient}). A credential one of whose secrets `read` found gone is
+ * made whole again: the missing secret is created beside the surviving one, which is kept.
  */
 export async function update(
   olds: Record<string, unknown>,
@@ -232,35 +232,45 @@ export async function update(
   seams: ProviderSeams = {},
 ): Promise<{ outs: CredentialOutputs }> {
   const inputs = asInputs(props);
+  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '') return repair(olds, inputs, seams);
   const sm = secretsManager(seams);
   const where = { client: sm, prefix: inputs.prefix };
-  const current = await store.readClientDocument(where, inputs.name);
-  const currentKey = (current.issuer as { privateKeyPem?: string }).privateKeyPem;
+  const current = await store.readClientSecret(where, inputs.name);
+  const currentKey = (current.document.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
   const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =
-    !sameValue(current.issuer, issuer) ||
-    !sameValue(current.policy ?? {}, inputs.policy ?? {}) ||
+    !sameValue(current.document.issuer, issuer) ||
+    !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
-  if (materialChange) {
+  const listing = await store.describeTokenListing(where, inputs.name);
+  if (materialChange || tokenBehindClient(listing, current.versionId)) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
     const token = await obtainFirstToken(inputs, issuer, seams);
-    const previous = await store.readToken(where, inputs.name);
     const record = toTokenRecord(token, {
       credential: inputs.name,
       issuer,
       policy,
-      previousGeneration: previous?.generation ?? 0,
+      previousGeneration: await previousGeneration(where, inputs.name, listing),
       random: seams.random,
     });
-    await store.updateClientDocument(where, inputs.name, {
-      version: store.CLIENT_DOCUMENT_VERSION,
-      issuer,
-      policy: inputs.policy ?? {},
-    });
-    await store.putToken(where, record);
+    if (materialChange) {
+      // The token first, then the client document and its version tag on the token secret: a
+      // token secret tagged with the current client version therefore holds a token written
+      // for that document, and a run that failed in between is finished by the next one.
+      await store.putToken(where, record);
+      await store.updateClientDocument(where, inputs.name, {
+        version: store.CLIENT_DOCUMENT_VERSION,
+        issuer,
+        policy: inputs.policy ?? {},
+      });
+    } else {
+      // An earlier run wrote this document but failed before tagging its version: the rotator
+      // would still see the old version (and keep a block left by the old credentials).
+      await store.putToken(where, record, { clientVersion: current.versionId });
+    }
   }
   const tagsChanged = !sameValue(olds.tags, inputs.tags);
   const keyChanged = !sameValue(olds.kmsKeyId, inputs.kmsKeyId);
@@ -273,6 +283,82 @@ export async function update(
     });
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
+  return { outs: outputsOf(inputs, arns, publicKeyPem) };
+}
+
+/**
+ * The token secret does not name the client document's current version: an earlier update wrote
+ * the document, then failed to tag its version on the token secret (throttled, denied). Pulumi
+ * kept the old inputs, so it runs the update again, and the document already matches them.
+ */
+function tokenBehindClient(listing: store.CredentialListing | undefined, clientVersion: string | undefined): boolean {
+  return listing !== undefined && clientVersion !== undefined && listing.clientVersion !== clientVersion;
+}
+
+/**
+ * The generation the next token follows: the stored record's, else (the stored value is not a
+ * token record: a hand edit or a bad write, which must not block new credentials) the one its
+ * version id carries, else 0 (the generation starts over).
+ */
+async function previousGeneration(
+  where: store.SecretStore,
+  name: string,
+  listing: store.CredentialListing | undefined,
+): Promise<number> {
+  try {
+    return (await store.readToken(where, name))?.generation ?? 0;
+  } catch (e) {
+    if (!(e instanceof InvalidTokenRecordError)) throw e;
+    return listing?.generation ?? 0;
+  }
+}
+
+/**
+ * `update` of a credential one of whose secrets is gone (or scheduled for deletion): validates
+ * against the issuer first, then makes the missing secret (a pending one is restored) and writes
+ * the surviving one in place. A failure undoes only what it made: the surviving secret, and the
+ * generated signing key it may hold, stay.
+ */
+async function repair(
+  olds: Record<string, unknown>,
+  inputs: CredentialInputs,
+  seams: ProviderSeams,
+): Promise<{ outs: CredentialOutputs }> {
+  const where = { client: secretsManager(seams), prefix: inputs.prefix };
+  const clientArn = olds.clientSecretArn === '' ? undefined : String(olds.clientSecretArn);
+  const tokenArn = olds.tokenSecretArn === '' ? undefined : String(olds.tokenSecretArn);
+  // The surviving client secret may hold a generated key whose public half is registered with
+  // the service: keep it. An unreadable one is rewritten (with a new key when none is declared).
+  const currentKey = clientArn
+    ? await store.readClientDocument(where, inputs.name).then(
+        (doc) => (doc.issuer as { privateKeyPem?: string }).privateKeyPem,
+        () => undefined,
+      )
+    : undefined;
+  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
+  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  const token = await obtainFirstToken(inputs, issuer, seams);
+  // A token secret pending deletion still describes its last generation: the new token follows it.
+  const listing = await store.describeTokenListing(where, inputs.name);
+  const record = toTokenRecord(token, {
+    credential: inputs.name,
+    issuer,
+    policy,
+    previousGeneration: tokenArn ? await previousGeneration(where, inputs.name, listing) : (listing?.generation ?? 0),
+    random: seams.random,
+  });
+  const arns = await store.createCredentialSecrets(
+    where,
+    {
+      name: inputs.name,
+      clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
+      token: record,
+      tags: inputs.tags,
+      kmsKeyId: inputs.kmsKeyId,
+    },
+    { keep: { clientSecretArn: clientArn, tokenSecretArn: tokenArn } },
+  );
   return { outs: outputsOf(inputs, arns, publicKeyPem) };
 }
 

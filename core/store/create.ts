@@ -2,10 +2,13 @@
  * Creating both secrets of a credential, all or nothing: what a failed step made is rolled back,
  * so a failed `pulumi up` leaves no half-made credential.
  */
+import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   type CreateSecretCommandOutput,
   DeleteSecretCommand,
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   RestoreSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
@@ -45,7 +48,26 @@ export interface CredentialSecretArns {
   tokenSecretArn: string;
 }
 
-type Made = { secretName: string; how: 'created' | 'restored' };
+/** Options of {@link createCredentialSecrets}. */
+export interface CreateCredentialOptions {
+  /**
+   * The live secrets of this credential that the caller already manages (a repair: the other
+   * half is gone). A live secret with one of these ARNs is written in place rather than refused,
+   * and a failure never deletes it.
+   */
+  keep?: Partial<CredentialSecretArns> | undefined;
+}
+
+/**
+ * What a create did, for its rollback. A call whose answer never came (a timeout, a reset
+ * connection, or an SDK retry refused because the first try went through) may have been carried
+ * out: `unanswered` names the version id the CreateSecret asked for, so that only a secret
+ * holding that version, which this call made, is deleted; `restore-unanswered` is a
+ * RestoreSecret, whose secret was pending deletion before and is put back there if it is live.
+ */
+type Made =
+  | { secretName: string; how: 'created' | 'restored' | 'restore-unanswered' }
+  | { secretName: string; how: 'unanswered'; versionId: string };
 
 /**
  * Creates both secrets of a credential with their tags: the client document, and the first
@@ -55,7 +77,8 @@ type Made = { secretName: string; how: 'created' | 'restored' };
  *
  * All or nothing: when a step fails, whatever this call created is deleted again without
  * recovery, and a secret it restored is scheduled for deletion again, so a failed `pulumi up`
- * leaves no half-made credential.
+ * leaves no half-made credential. A live secret named in `options.keep` is written in place
+ * (new value and tags) and kept whatever happens.
  *
  * @throws {InvalidConfigurationError} on a bad name, prefix, tag key, document or record, before any call.
  * @throws {StoreError} naming the credential when Secrets Manager refuses or fails.
@@ -71,6 +94,7 @@ type Made = { secretName: string; how: 'created' | 'restored' };
 export async function createCredentialSecrets(
   store: SecretStore,
   input: CreateCredentialInput,
+  options: CreateCredentialOptions = {},
 ): Promise<CredentialSecretArns> {
   const { name } = input;
   const names = secretNames(name, prefixOf(store));
@@ -85,8 +109,15 @@ export async function createCredentialSecrets(
     describeSecret(store.client, names.client, name),
     describeSecret(store.client, names.token, name),
   ]);
-  for (const state of [clientState, tokenState]) {
-    if (state.exists && !state.deletedDate) {
+  const kept = (state: SecretState, arn: string | undefined) =>
+    state.exists && !state.deletedDate && arn !== undefined && state.arn === arn;
+  const keepClient = kept(clientState, options.keep?.clientSecretArn);
+  const keepToken = kept(tokenState, options.keep?.tokenSecretArn);
+  for (const [state, keep] of [
+    [clientState, keepClient],
+    [tokenState, keepToken],
+  ] as const) {
+    if (state.exists && !state.deletedDate && !keep) {
       throw new StoreError(
         `Credential "${name}": secret "${state.name}" already exists and is not managed by this operation. ` +
           'Import it, delete it, or choose another credential name or prefix.',
@@ -97,13 +128,13 @@ export async function createCredentialSecrets(
 
   const made: Made[] = [];
   try {
-    const clientSecret = await writeNewSecret(store.client, name, clientState, made, {
+    const clientSecret = await writeNewSecret(store.client, name, clientState, keepClient, made, {
       secretString: JSON.stringify(clientDocument),
       tags: { ...userTags, ...credentialTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
-    const tokenSecret = await writeNewSecret(store.client, name, tokenState, made, {
+    const tokenSecret = await writeNewSecret(store.client, name, tokenState, keepToken, made, {
       secretString: JSON.stringify(record),
       // The token secret names the client version it goes with (issue 14: a sweep lists token secrets only).
       tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
@@ -135,28 +166,46 @@ async function writeNewSecret(
   client: SecretsManagerClient,
   credential: string,
   state: SecretState,
+  keep: boolean,
   made: Made[],
   secret: NewSecret,
 ): Promise<{ arn: string; versionId: string | undefined }> {
   if (!state.exists) {
-    const out: CreateSecretCommandOutput = await call(credential, 'CreateSecret', () =>
-      client.send(
-        new CreateSecretCommand({
-          Name: state.name,
-          SecretString: secret.secretString,
-          Tags: tagList(secret.tags),
-          KmsKeyId: secret.kmsKeyId,
-          Description: secret.description,
-          ClientRequestToken: secret.clientRequestToken,
-        }),
-      ),
-    );
+    // Our own version id, not the SDK's hidden one: the rollback's proof that a secret found
+    // after an unanswered CreateSecret is this call's.
+    const versionId = secret.clientRequestToken ?? randomUUID();
+    let out: CreateSecretCommandOutput;
+    try {
+      out = await call(credential, 'CreateSecret', () =>
+        client.send(
+          new CreateSecretCommand({
+            Name: state.name,
+            SecretString: secret.secretString,
+            Tags: tagList(secret.tags),
+            KmsKeyId: secret.kmsKeyId,
+            Description: secret.description,
+            ClientRequestToken: versionId,
+          }),
+        ),
+      );
+    } catch (e) {
+      made.push({ secretName: state.name, how: 'unanswered', versionId });
+      throw e;
+    }
     made.push({ secretName: state.name, how: 'created' });
     return { arn: out.ARN ?? '', versionId: out.VersionId };
   }
-  await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
-  made.push({ secretName: state.name, how: 'restored' });
-  // The restored secret keeps its old tags (failure counters, old user tags): start clean.
+  // A kept secret is live and the caller's own: written in place, never undone.
+  if (!keep) {
+    try {
+      await call(credential, 'RestoreSecret', () => client.send(new RestoreSecretCommand({ SecretId: state.name })));
+    } catch (e) {
+      made.push({ secretName: state.name, how: 'restore-unanswered' });
+      throw e;
+    }
+    made.push({ secretName: state.name, how: 'restored' });
+  }
+  // The restored or kept secret keeps its old tags (failure counters, old user tags): start clean.
   const stale = Object.keys(state.tags).filter((k) => !(k in secret.tags));
   if (stale.length > 0) {
     await call(credential, 'UntagResource', () =>
@@ -185,11 +234,15 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
   const failed: string[] = [];
   for (const m of [...made].reverse()) {
     try {
+      if (m.how === 'unanswered' || m.how === 'restore-unanswered') {
+        const found = await undoneBy(client, m);
+        if (found === 'not ours') continue;
+      }
       // A restored secret was the user's, pending deletion: put it back in its recovery window
       // rather than destroying what they could still recover.
       await client.send(
         new DeleteSecretCommand(
-          m.how === 'created'
+          m.how === 'created' || m.how === 'unanswered'
             ? { SecretId: m.secretName, ForceDeleteWithoutRecovery: true }
             : { SecretId: m.secretName, RecoveryWindowInDays: MIN_RECOVERY_WINDOW_DAYS },
         ),
@@ -199,4 +252,22 @@ async function rollback(client: SecretsManagerClient, made: readonly Made[]): Pr
     }
   }
   return failed;
+}
+
+/**
+ * Whether an unanswered call was carried out: the created secret holds the version id this call
+ * asked for, or the restored one is live again. Anything else (no secret, someone else's
+ * secret, still pending deletion) is left alone.
+ */
+async function undoneBy(client: SecretsManagerClient, m: Made): Promise<'ours' | 'not ours'> {
+  let out: DescribeSecretCommandOutput;
+  try {
+    out = await client.send(new DescribeSecretCommand({ SecretId: m.secretName }));
+  } catch (e) {
+    if (isAwsError(e, 'ResourceNotFoundException')) return 'not ours';
+    throw e;
+  }
+  if (out.DeletedDate) return 'not ours';
+  if (m.how === 'unanswered') return m.versionId in (out.VersionIdsToStages ?? {}) ? 'ours' : 'not ours';
+  return 'ours';
 }

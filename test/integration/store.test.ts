@@ -14,6 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
@@ -273,6 +275,128 @@ describe('core/store on moto', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'StoreError', credential: 'half', transient: false });
     const state = await describeCredential(store, 'half');
     expect([state.client.exists, state.token.exists]).toEqual([false, false]);
+  });
+
+  it.each(['client', 'token'] as const)(
+    'rolls back a %s secret whose CreateSecret went through but whose answer was lost',
+    async (which) => {
+      // Prepare: the request is carried out; its answer never arrives (a reset connection).
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Name?: string };
+          const result = await next(args);
+          if (context.commandName === 'CreateSecretCommand' && input.Name?.endsWith(`/${which}`)) {
+            throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'loseCreateAnswer' },
+      );
+      const input = { name: 'lost', clientDocument: aClientDocument(), token: aRecord('lost') };
+      // Act
+      await expect(createCredentialSecrets(store, input)).rejects.toMatchObject({ code: 'StoreError' });
+      // Assess: nothing left behind, so the next `pulumi up` can create the credential.
+      const state = await describeCredential(store, 'lost');
+      expect([state.client.exists, state.token.exists]).toEqual([false, false]);
+      const retry = { ...store, client: secretsManagerClient() };
+      await expect(createCredentialSecrets(retry, input)).resolves.toMatchObject({
+        tokenSecretArn: expect.any(String),
+      });
+      retry.client.destroy();
+    },
+  );
+
+  it('leaves alone a secret that someone else created under the name between the look and the create', async () => {
+    // Prepare: another writer creates the token secret just before ours is sent.
+    const other = secretsManagerClient();
+    const names = secretNames('raced', store.prefix);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Name?: string };
+        if (context.commandName === 'CreateSecretCommand' && input.Name === names.token) {
+          await other.send(new CreateSecretCommand({ Name: names.token, SecretString: 'theirs' }));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'raceTokenCreate' },
+    );
+    // Act
+    const attempt = createCredentialSecrets(store, {
+      name: 'raced',
+      clientDocument: aClientDocument(),
+      token: aRecord('raced'),
+    });
+    // Assess: ours is undone, theirs is untouched.
+    await expect(attempt).rejects.toMatchObject({ code: 'StoreError', reason: 'ResourceExistsException' });
+    const state = await describeCredential(store, 'raced');
+    expect([state.client.exists, state.token.exists]).toEqual([false, true]);
+    const theirs = await other.send(new GetSecretValueCommand({ SecretId: names.token }));
+    expect(theirs.SecretString).toBe('theirs');
+    other.destroy();
+  });
+
+  it('puts a secret back into its recovery window when its RestoreSecret went through but the answer was lost', async () => {
+    // Prepare: a credential scheduled for deletion; the token's restore is carried out, its answer lost.
+    await createCredentialSecrets(store, { name: 'again', clientDocument: aClientDocument(), token: aRecord('again') });
+    await deleteCredentialSecrets(store, 'again', { recoveryWindowInDays: 7 });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { SecretId?: string };
+        const result = await next(args);
+        if (context.commandName === 'RestoreSecretCommand' && input.SecretId?.endsWith('/token')) {
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'loseRestoreAnswer' },
+    );
+    // Act
+    await expect(
+      createCredentialSecrets(store, { name: 'again', clientDocument: aClientDocument(), token: aRecord('again') }),
+    ).rejects.toMatchObject({ code: 'StoreError' });
+    // Assess: both are pending deletion again, recoverable as before.
+    const state = await describeCredential(store, 'again');
+    expect([state.client.deletedDate, state.token.deletedDate]).toEqual([expect.any(Date), expect.any(Date)]);
+  });
+
+  it('writes a kept live secret in place and keeps it when making the other one fails', async () => {
+    // Prepare: the token secret is gone; its CreateSecret will be refused.
+    const { clientSecretArn } = await createCredentialSecrets(store, {
+      name: 'kept',
+      clientDocument: aClientDocument(),
+      token: aRecord('kept'),
+    });
+    await client.send(
+      new DeleteSecretCommand({ SecretId: secretNames('kept', store.prefix).token, ForceDeleteWithoutRecovery: true }),
+    );
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'CreateSecretCommand') {
+          throw Object.assign(new Error('injected'), {
+            name: 'AccessDeniedException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failCreate' },
+    );
+    const rewritten: ClientDocument = {
+      ...aClientDocument(),
+      issuer: { kind: 'sirv', clientId: 'id', clientSecret: 'rewritten' },
+    };
+    // Act
+    const attempt = createCredentialSecrets(
+      store,
+      { name: 'kept', clientDocument: rewritten, token: aRecord('kept') },
+      { keep: { clientSecretArn } },
+    );
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ code: 'StoreError', reason: 'AccessDeniedException' });
+    const state = await describeCredential(store, 'kept');
+    expect([state.client.exists, state.client.deletedDate, state.token.exists]).toEqual([true, undefined, false]);
+    expect((await readClientDocument(store, 'kept')).issuer).toMatchObject({ clientSecret: 'rewritten' });
   });
 
   it('refuses to overwrite a live credential of the same name', async () => {

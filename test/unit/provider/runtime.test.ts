@@ -194,6 +194,7 @@ describe('provider update', () => {
       SecretString: storedClient(SECRET),
     });
     sm.on(GetSecretValueCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({ SecretString: storedToken });
+    sm.on(DescribeSecretCommand, { SecretId: 'token-rotator/sirv-prod/token' }).resolves({ ARN: arnOf('t') });
   });
 
   it('validates a new client secret against the issuer before replacing the old one', async () => {
@@ -206,10 +207,11 @@ describe('provider update', () => {
       seams(sirvFetch(events) as typeof fetch),
     );
 
-    expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/client', 'put token-rotator/sirv-prod/token']);
-    const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString ?? '{}');
+    // The token first: the client document's version tag, written last, vouches for both.
+    expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/token', 'put token-rotator/sirv-prod/client']);
+    const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
     expect(client.issuer.clientSecret).toBe(NEW_SECRET);
-    const token = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
+    const token = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString ?? '{}');
     expect(token.generation).toBe(8);
     expect(outs.tokenSecretArn).toBe(arnOf('t'));
   });
@@ -279,9 +281,10 @@ describe('provider diff', () => {
     expect(diff(olds, { ...sirvInputs(), prefix: 'other/' }).replaces).toEqual(['prefix']);
   });
 
-  it('replaces on a new kind, deleting first because the secret names stay the same', () => {
+  it('updates in place on a new kind: the secret names stay, and nothing is deleted before the new kind works', () => {
     const news = { ...sirvInputs(), issuer: { kind: 'aspose', clientId: 'x', clientSecret: SECRET } };
-    expect(diff(olds, news)).toMatchObject({ changes: true, replaces: ['issuer.kind'], deleteBeforeReplace: true });
+    expect(diff(olds, news)).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(diff(olds, news).stables).toContain('tokenSecretArn');
   });
 });
 
@@ -355,13 +358,14 @@ describe('provider read and delete', () => {
     expect(result.props?.issuer).toEqual({ kind: 'upload', subject: 'svc' });
   });
 
-  it('replaces the pair when one of the two secrets is gone', () => {
+  it('updates in place when one of the two secrets is gone, deleting nothing, with no stable ARN', () => {
     const olds = { ...sirvInputs(), prefix: 'token-rotator/', tokenSecretArn: '', clientSecretArn: arnOf('c') };
 
-    expect(diff(olds, { ...sirvInputs(), prefix: 'token-rotator/' })).toMatchObject({
+    expect(diff(olds, { ...sirvInputs(), prefix: 'token-rotator/' })).toEqual({
       changes: true,
-      replaces: ['tokenSecretArn'],
-      deleteBeforeReplace: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+      stables: [],
     });
   });
 

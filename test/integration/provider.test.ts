@@ -1,0 +1,268 @@
+/**
+ * The ProviderCredential provider's failure handling against moto, in the order the Pulumi
+ * engine calls it (`diff`, then `update` or `create`/`delete`): a failed `pulumi up` keeps the
+ * working credential, and a retried one finishes what the failed one left undone.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  describeTokenListing,
+  readClientDocument,
+  readToken,
+  recordFailure,
+  secretNames,
+  TAG_KEYS,
+} from '../../core/store';
+import { dueVerdict } from '../../lambda/plan';
+import { create, diff, read, update } from '../../provider/runtime';
+import { secretsManagerClient } from '../helpers/aws';
+
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const SIRV_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
+const OLD_SECRET = 'planted-provider-it-old-0001';
+const NEW_SECRET = 'planted-provider-it-new-0002';
+const WRONG_SECRET = 'planted-provider-it-wrong-0003';
+
+/** Answers like Sirv and like an OAuth2 token endpoint at once, with a new token each call. */
+const accepting = (async () => {
+  const token = `issued-${randomUUID()}`;
+  return Response.json({ token, expiresIn: 1200, access_token: token, token_type: 'Bearer', expires_in: 1200 });
+}) as unknown as typeof fetch;
+const rejecting = (async () => Response.json({ error: 'invalid_client' }, { status: 401 })) as unknown as typeof fetch;
+
+let client: SecretsManagerClient;
+let prefix: string;
+
+beforeEach(() => {
+  client = secretsManagerClient();
+  prefix = `it-provider-${randomUUID().slice(0, 8)}/`;
+});
+afterEach(() => client.destroy());
+
+const seams = (fetch: typeof globalThis.fetch = accepting) => ({
+  secretsManager: client,
+  fetch,
+  now: () => NOW,
+  random: () => 0,
+});
+
+function sirv(name: string, secret: string): Record<string, unknown> {
+  return { name, prefix, issuer: { kind: 'sirv', clientId: SIRV_ID, clientSecret: secret }, codeVersion: '0.1.0' };
+}
+
+function oauth2(name: string, secret: string): Record<string, unknown> {
+  return {
+    name,
+    prefix,
+    issuer: {
+      kind: 'oauth2',
+      tokenUrl: 'https://auth.example.test/oauth2/token',
+      clientId: 'new',
+      clientSecret: secret,
+    },
+    codeVersion: '0.1.0',
+  };
+}
+
+function signed(name: string, kind: 'signed-jwt' | 'upload'): Record<string, unknown> {
+  return { name, prefix, issuer: { kind, subject: 'svc', ttlSeconds: 3600 }, codeVersion: '0.1.0' };
+}
+
+/** What Pulumi does with a diff: an in-place update, or a replace (which this provider no longer asks for here). */
+async function up(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  fetch: typeof globalThis.fetch = accepting,
+): Promise<Record<string, unknown>> {
+  const verdict = diff(olds, news);
+  expect(verdict.replaces).toEqual([]);
+  expect(verdict.deleteBeforeReplace).toBe(false);
+  return { ...(await update(olds, news, seams(fetch))).outs };
+}
+
+const tokenValue = async (name: string) =>
+  (await client.send(new GetSecretValueCommand({ SecretId: secretNames(name, prefix).token }))).SecretString;
+
+describe('a change of issuer kind', () => {
+  it('whose new credentials the issuer rejects fails and leaves the old token and client secret in service', async () => {
+    const { outs } = await create(sirv('switch', OLD_SECRET), seams());
+    const olds = { ...sirv('switch', OLD_SECRET), ...outs };
+    const before = await tokenValue('switch');
+
+    await expect(up(olds, oauth2('switch', WRONG_SECRET), rejecting)).rejects.toMatchObject({
+      code: 'InvalidCredentials',
+    });
+
+    expect(await tokenValue('switch')).toBe(before);
+    expect((await readClientDocument({ client, prefix }, 'switch')).issuer).toMatchObject({
+      kind: 'sirv',
+      clientSecret: OLD_SECRET,
+    });
+  });
+
+  it('that the issuer accepts updates the same secrets in place with the next generation', async () => {
+    const { outs } = await create(sirv('switch-ok', OLD_SECRET), seams());
+    const olds = { ...sirv('switch-ok', OLD_SECRET), ...outs };
+
+    const after = await up(olds, oauth2('switch-ok', NEW_SECRET));
+
+    expect([after.tokenSecretArn, after.clientSecretArn]).toEqual([outs.tokenSecretArn, outs.clientSecretArn]);
+    expect((await readClientDocument({ client, prefix }, 'switch-ok')).issuer).toMatchObject({ kind: 'oauth2' });
+    expect((await readToken({ client, prefix }, 'switch-ok'))?.generation).toBe(2);
+  });
+
+  it('between signed-jwt kinds keeps the generated key and its public key; to another kind drops it', async () => {
+    const { outs } = await create(signed('keyed', 'signed-jwt'), seams());
+    const generated = (await readClientDocument({ client, prefix }, 'keyed')).issuer.privateKeyPem;
+    expect(generated).toMatch(/BEGIN PRIVATE KEY/);
+
+    const asUpload = await up({ ...signed('keyed', 'signed-jwt'), ...outs }, signed('keyed', 'upload'));
+
+    expect(asUpload.publicKeyPem).toBe(outs.publicKeyPem);
+    expect((await readClientDocument({ client, prefix }, 'keyed')).issuer).toMatchObject({
+      kind: 'upload',
+      privateKeyPem: generated,
+    });
+
+    const asSirv = await up({ ...signed('keyed', 'upload'), ...asUpload }, sirv('keyed', NEW_SECRET));
+
+    expect(asSirv.publicKeyPem).toBeUndefined();
+    expect((await readClientDocument({ client, prefix }, 'keyed')).issuer.privateKeyPem).toBeUndefined();
+  });
+});
+
+describe('a credential one of whose secrets is gone', () => {
+  async function withTokenGone(name: string, inputs: Record<string, unknown>) {
+    const { outs } = await create(inputs, seams());
+    await client.send(new DeleteSecretCommand({ SecretId: secretNames(name, prefix).token, RecoveryWindowInDays: 7 }));
+    const refreshed = await read(`${prefix}${name}`, { ...inputs, ...outs }, seams());
+    expect(refreshed.props?.tokenSecretArn).toBe('');
+    return { outs, olds: refreshed.props ?? {} };
+  }
+
+  it('keeps the surviving client secret when the issuer rejects the credentials', async () => {
+    const { olds } = await withTokenGone('half', sirv('half', OLD_SECRET));
+
+    await expect(up(olds, sirv('half', WRONG_SECRET), rejecting)).rejects.toMatchObject({ code: 'InvalidCredentials' });
+
+    const state = await client.send(new DescribeSecretCommand({ SecretId: secretNames('half', prefix).client }));
+    expect(state.DeletedDate).toBeUndefined();
+    expect((await readClientDocument({ client, prefix }, 'half')).issuer).toMatchObject({ clientSecret: OLD_SECRET });
+  });
+
+  it('is made whole in place, the surviving secret and its generated key kept', async () => {
+    const { outs, olds } = await withTokenGone('half-key', signed('half-key', 'signed-jwt'));
+    const generated = (await readClientDocument({ client, prefix }, 'half-key')).issuer.privateKeyPem;
+
+    const after = await up(olds, signed('half-key', 'signed-jwt'));
+
+    expect(after.clientSecretArn).toBe(outs.clientSecretArn);
+    expect(after.tokenSecretArn).toBe(outs.tokenSecretArn);
+    expect(after.publicKeyPem).toBe(outs.publicKeyPem);
+    expect((await readClientDocument({ client, prefix }, 'half-key')).issuer.privateKeyPem).toBe(generated);
+    const listing = await describeTokenListing({ client, prefix }, 'half-key');
+    expect(listing?.deletedDate).toBeUndefined();
+    // The restored token secret's last generation was 1: the new token follows it.
+    expect((await readToken({ client, prefix }, 'half-key'))?.generation).toBe(2);
+    expect(diff({ ...olds, ...after }, signed('half-key', 'signed-jwt')).changes).toBe(false);
+  });
+});
+
+describe('a retried update', () => {
+  async function blocked(name: string) {
+    const { outs } = await create(sirv(name, OLD_SECRET), seams());
+    const before = await describeTokenListing({ client, prefix }, name);
+    await recordFailure({ client, prefix }, name, {
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      failedAt: NOW,
+      clientVersion: before?.clientVersion,
+    });
+    const listing = await describeTokenListing({ client, prefix }, name);
+    if (!listing) throw new Error('no token secret listed');
+    expect(dueVerdict(listing, NOW, 60).reason).toBe('blocked');
+    return { ...sirv(name, OLD_SECRET), ...outs };
+  }
+
+  /** A client whose TagResource on the token secret fails (throttled past the SDK's retries). */
+  function failingTokenTag(name: string): SecretsManagerClient {
+    const failing = secretsManagerClient();
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { SecretId?: string };
+        if (context.commandName === 'TagResourceCommand' && input.SecretId === secretNames(name, prefix).token) {
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ThrottlingException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failTokenTag' },
+    );
+    return failing;
+  }
+
+  it('after the client-version tag failed, tags the current client version and writes a token, lifting the block', async () => {
+    const olds = await blocked('retry');
+    const failing = failingTokenTag('retry');
+    await expect(
+      update(olds, sirv('retry', NEW_SECRET), { ...seams(), secretsManager: failing }),
+    ).rejects.toMatchObject({ code: 'StoreError' });
+    failing.destroy();
+    const tokenAfterFailure = await readToken({ client, prefix }, 'retry');
+
+    // Pulumi still holds the old state: the next `pulumi up` runs the same update again.
+    await update(olds, sirv('retry', NEW_SECRET), seams());
+
+    const names = secretNames('retry', prefix);
+    const clientNow = await client.send(new DescribeSecretCommand({ SecretId: names.client }));
+    const current = Object.entries(clientNow.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+    const listing = await describeTokenListing({ client, prefix }, 'retry');
+    if (!listing) throw new Error('no token secret listed');
+    expect(listing.clientVersion, `${TAG_KEYS.clientVersion} on the token secret`).toBe(current);
+    expect(dueVerdict(listing, NOW, 60).reason).not.toBe('blocked');
+    const token = await readToken({ client, prefix }, 'retry');
+    expect(token?.generation).toBe((tokenAfterFailure?.generation ?? 0) + 1);
+  });
+
+  it('that goes through the first time lifts the block, and running it again writes nothing', async () => {
+    const olds = await blocked('once');
+    await update(olds, sirv('once', NEW_SECRET), seams());
+    const listing = await describeTokenListing({ client, prefix }, 'once');
+    if (!listing) throw new Error('no token secret listed');
+    expect(dueVerdict(listing, NOW, 60).reason).not.toBe('blocked');
+
+    await update(olds, sirv('once', NEW_SECRET), seams(rejecting));
+
+    expect((await describeTokenListing({ client, prefix }, 'once'))?.versionId).toBe(listing.versionId);
+  });
+});
+
+describe('an update over a stored token value that is not a token record', () => {
+  it('writes the new client document and a fresh token, the generation starting over', async () => {
+    const { outs } = await create(sirv('corrupt', OLD_SECRET), seams());
+    await recordFailure({ client, prefix }, 'corrupt', { failures: 1, lastError: 'InvalidCredentials', failedAt: NOW });
+    await client.send(
+      new PutSecretValueCommand({ SecretId: secretNames('corrupt', prefix).token, SecretString: '{"not":"a record"}' }),
+    );
+
+    await update({ ...sirv('corrupt', OLD_SECRET), ...outs }, sirv('corrupt', NEW_SECRET), seams());
+
+    expect((await readClientDocument({ client, prefix }, 'corrupt')).issuer).toMatchObject({
+      clientSecret: NEW_SECRET,
+    });
+    const token = await readToken({ client, prefix }, 'corrupt');
+    expect(token?.accessToken).toMatch(/^issued-/);
+    // The hand-written version id carries no generation: nothing is known to continue from.
+    expect(token?.generation).toBe(1);
+  });
+});
