@@ -422,6 +422,32 @@ describe('refresh result lines', () => {
     expect(outcomeLine(outcome, NOW, palette(false))).toMatch(/^deferred {2}a /);
   });
 
+  it('tell of a throttled (transient) store failure that it is retried, and send only a permanent one to the configuration', () => {
+    const failed = (transient: boolean, awsError: string) =>
+      outcomeLine(
+        {
+          credential: 'c050',
+          outcome: 'failed',
+          error: {
+            code: 'StoreError',
+            message: `Credential "c050": Secrets Manager PutSecretValue failed with ${awsError} (HTTP 400): refused`,
+            transient,
+          },
+          nextAttempt: transient ? '2026-01-01T12:00:30.000Z' : null,
+        },
+        NOW,
+        palette(false),
+      );
+    const throttled = failed(true, 'ThrottlingException');
+    expect(throttled).toContain(
+      'Transient (throttled, or Secrets Manager unavailable): the rotator retries it, or run refresh again later. The rotator tries again in 30s.',
+    );
+    expect(throttled).not.toContain('Check the AWS credentials');
+    expect(failed(false, 'AccessDeniedException')).toContain(
+      'Check the AWS credentials, region, permissions and --prefix.',
+    );
+  });
+
   it('summarise singular and plural counts', () => {
     expect(summaryLine([])).toBe('0 credentials: 0 refreshed, 0 skipped, 0 failed.');
     expect(summaryLine([{ credential: 'a', outcome: 'deferred' }])).toBe(
