@@ -34,11 +34,25 @@ export class CliError extends Error {
   }
 }
 
+/** What is known of a failure beyond its code: whether it is retried, and the reason inside its class. */
+export interface FailureNature {
+  /** The error's own verdict (core/errors.ts): a transient failure is retried with backoff. */
+  transient?: boolean | undefined;
+  /** The finer reason, e.g. the AWS error name of a StoreError (`ThrottlingException`). */
+  reason?: string | undefined;
+}
+
+// The AWS error names of Secrets Manager refusing a request over its quota (core/store/aws-errors.ts
+// counts them transient).
+const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+
 /**
  * What to do about a failure of class `code` (a stable error code of core/errors.ts, or an AWS
- * error name), as a short sentence; empty when there is nothing useful to add.
+ * error name), as a short sentence; empty when there is nothing useful to add. A store failure's
+ * hint follows its nature: a throttled or otherwise transient one passes by itself (credentials,
+ * region and permissions are not the cause), a permanent one is a configuration to check.
  */
-export function hintFor(code: string): string {
+export function hintFor(code: string, nature: FailureNature = {}): string {
   switch (code) {
     case 'InvalidCredentials':
       return 'The issuer rejected the client credentials: update them (pulumi up); the rotator will not retry until then.';
@@ -51,6 +65,15 @@ export function hintFor(code: string): string {
     case 'TokenExpired':
       return 'Run refresh for it, and check that the rotator is scheduled.';
     case 'StoreError':
+      if (nature.reason !== undefined && THROTTLED.has(nature.reason)) {
+        return "Secrets Manager throttled it (the account's request quota, shared with the rotator): try again later.";
+      }
+      if (nature.transient === true) {
+        // A refresh's outcome carries no reason: its failure is recorded, so the rotator retries it.
+        return nature.reason === undefined
+          ? 'Transient (throttled, or Secrets Manager unavailable): the rotator retries it, or run refresh again later.'
+          : 'Transient: try again later; if it persists, check the region and the network.';
+      }
       return 'Check the AWS credentials, region, permissions and --prefix.';
     case 'InvalidTokenRecord':
       return 'Run refresh for it with --force.';
@@ -67,7 +90,7 @@ function hintOf(error: AnyTokenRotatorError): string {
       if (error.field === 'prefix') return 'Check --prefix or TOKEN_ROTATOR_PREFIX.';
       return error.credential && error.field !== 'name' ? hintFor(error.code) : '';
     default:
-      return hintFor(error.code);
+      return hintFor(error.code, { transient: error.transient, reason: error.reason });
   }
 }
 

@@ -9,6 +9,7 @@ import { unexpectedError } from '../core/errors';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import type { CredentialListing } from '../core/store';
 import { refreshMany, type SweepDeps } from '../lambda/sweep';
+import { createWriteLimiter } from '../lambda/write-limiter';
 import type { CliContext } from './context';
 import { outcomeOf, type RefreshOutcome } from './refresh-outcome';
 
@@ -24,6 +25,11 @@ export interface InProcessOptions {
   force: boolean;
   /** How many credentials are refreshed at once. */
   concurrency: number;
+  /**
+   * Secrets Manager writes (PutSecretValue, TagResource, UntagResource) per second, paced as the
+   * rotator paces its own: the account's write quota (about 50/s) is shared with the running rotator.
+   */
+  writesPerSecond: number;
   /** The credentials' listings (failure counts carry over into the failure tags). */
   listings?: ReadonlyMap<string, CredentialListing> | undefined;
 }
@@ -39,6 +45,13 @@ export async function refreshInProcess(
   onOutcome: (outcome: RefreshOutcome) => void,
 ): Promise<void> {
   const store = context.store();
+  // One limiter for every slot: --concurrency bounds the refreshes in flight, this their writes.
+  // Its waits are not cut short by Ctrl-C: a refresh already started still writes at the pace.
+  const writeLimiter = createWriteLimiter({
+    perSecond: options.writesPerSecond,
+    now: context.now,
+    sleep: (ms) => context.sleep(ms),
+  });
   const deps: SweepDeps = {
     secretsManager: store.client,
     prefix: store.prefix,
@@ -51,6 +64,7 @@ export async function refreshInProcess(
     // Lambda's time budget becomes the interrupt: once aborted, refreshMany starts nothing more.
     remainingMs: () => (context.signal?.aborted ? 0 : Number.MAX_SAFE_INTEGER),
     reserveMs: 1,
+    writeLimiter,
   };
   const listings = options.listings ? new Map(options.listings) : undefined;
   const limit = pLimit(options.concurrency);

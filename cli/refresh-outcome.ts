@@ -142,7 +142,12 @@ export function outcomeLine(outcome: RefreshOutcome, now: Date, colour: Palette,
         outcome.nextAttempt && outcome.error.transient
           ? ` The rotator tries again ${relativeTime(new Date(outcome.nextAttempt), now)}.`
           : '';
-      const text = joinSentences(`${outcome.error.code}: ${outcome.error.message}`, hintFor(outcome.error.code));
+      const text = joinSentences(
+        `${outcome.error.code}: ${outcome.error.message}`,
+        hintFor(outcome.error.code, {
+          transient: outcome.error.transient,
+        }),
+      );
       return `${colour.red(LABELS.failed)}  ${name}  ${text}${next}`;
     }
     case 'deferred':

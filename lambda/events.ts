@@ -1,7 +1,9 @@
 /**
  * Refresh outcomes as EventBridge events, for others to act on (page on a rejection, audit a
  * rotation). Source `token-rotator`; the detail carries names, generations, times and our own
- * error codes only: never a token, a secret or anything an issuer said.
+ * error codes only: never a token, a secret or anything an issuer said. Credential names are
+ * unique only within a prefix, so a detail also names the rotator's prefix and the token secret:
+ * two rotators' events on one bus can be told apart.
  *
  * Best effort: a failed `PutEvents` (or entries it refuses) is counted, never thrown, so an
  * event bus outage can never fail or undo a refresh.
@@ -9,6 +11,7 @@
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { blocksUntilClientChanges } from '../core/errors';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
+import { layoutSecretNames } from '../core/store/names';
 
 /** The `source` of every event. */
 export const EVENT_SOURCE = 'token-rotator';
@@ -32,6 +35,16 @@ export interface RefreshEventDetail {
   errorCode?: string | undefined;
   /** When the rotator tries again (every failure but a rejection). */
   nextAttempt?: string | undefined;
+  /** The secret name prefix of the rotator that put the event (its `TOKEN_ROTATOR_PREFIX`). */
+  prefix?: string | undefined;
+  /** The credential's token secret, `PREFIX NAME/token` (the name: the ARN would cost a call). */
+  tokenSecretName?: string | undefined;
+}
+
+/** Which rotator the events are about: what tells two rotators' events apart on one bus. */
+export interface EventOrigin {
+  /** The rotator's secret name prefix. */
+  prefix: string;
 }
 
 /** One event before it is put on a bus. */
@@ -53,10 +66,17 @@ export interface PublishOutcome {
  * secret changes (`InvalidCredentials`, `InvalidConfiguration`) `Credential Rejected`; any other
  * failure, which is retried with backoff (a transient one, or a permanent store error such as
  * AccessDenied), `Refresh Failing`; either, when the token in place has run out, then `Token Expired`.
- * Skipped (not due) and deferred credentials produce none.
+ * Skipped (not due) and deferred credentials produce none. With `origin`, every detail also
+ * carries `prefix` and `tokenSecretName` (after the other fields; none of them changes).
  */
-export function refreshEvents(results: readonly (RefreshResult | Deferred)[]): RefreshOutcomeEvent[] {
+export function refreshEvents(
+  results: readonly (RefreshResult | Deferred)[],
+  origin?: EventOrigin,
+): RefreshOutcomeEvent[] {
   const events: RefreshOutcomeEvent[] = [];
+  // Names only, from the prefix this rotator was configured with: nothing read, nothing secret.
+  const whose = (credential: string) =>
+    origin ? { prefix: origin.prefix, tokenSecretName: layoutSecretNames(credential, origin.prefix).token } : {};
   for (const r of results) {
     if ('deferred' in r || (r.ok && 'skipped' in r)) continue;
     if (r.ok) {
@@ -68,6 +88,7 @@ export function refreshEvents(results: readonly (RefreshResult | Deferred)[]): R
           expiresAt: r.expiresAt,
           refreshAfter: r.refreshAfter,
           secondsToExpiry: r.secondsToExpiry,
+          ...whose(r.credential),
         },
       });
       continue;
@@ -83,11 +104,11 @@ export function refreshEvents(results: readonly (RefreshResult | Deferred)[]): R
     // Judged as the refresh path judges it (lambda/refresh.ts): only a blocking code stops retries.
     events.push(
       blocksUntilClientChanges(r.error.code)
-        ? { detailType: 'Credential Rejected', detail: held }
-        : { detailType: 'Refresh Failing', detail: { ...held, nextAttempt: r.nextAttempt } },
+        ? { detailType: 'Credential Rejected', detail: { ...held, ...whose(r.credential) } }
+        : { detailType: 'Refresh Failing', detail: { ...held, nextAttempt: r.nextAttempt, ...whose(r.credential) } },
     );
     if (r.secondsToExpiry !== undefined && r.secondsToExpiry <= 0) {
-      events.push({ detailType: 'Token Expired', detail: held });
+      events.push({ detailType: 'Token Expired', detail: { ...held, ...whose(r.credential) } });
     }
   }
   return events;
@@ -107,7 +128,7 @@ export interface PublishDeps {
  *
  * @example
  * ```ts
- * const outcome = await publishRefreshEvents(refreshEvents(summary.results), { eventBridge, eventBusName, now });
+ * const outcome = await publishRefreshEvents(refreshEvents(summary.results, { prefix }), { eventBridge, eventBusName, now });
  * metrics.addMetric('RefreshEventsFailed', MetricUnit.Count, outcome.failed);
  * ```
  */

@@ -4,6 +4,7 @@
  * (`--function`), and prints one line per credential and a summary.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { MAX_WRITES_PER_SECOND } from '../../core/rotator-protocol';
 import { assertCredentialName, type CredentialListing, listCredentials, secretNames } from '../../core/store';
 import { dueVerdict, planSweep } from '../../lambda/plan';
 import type { CliContext, CliDeps } from '../context';
@@ -28,11 +29,27 @@ export interface RefreshOptions {
   /** Name or ARN of the rotator Lambda. */
   function?: string;
   concurrency: number;
+  /** In-process Secrets Manager writes per second. */
+  writesPerSecond: number;
   json?: boolean;
 }
 
 const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 64;
+
+/** The rotator's own default pace (TokenRotator's `writesPerSecond`), so the CLI never writes faster. */
+export const DEFAULT_WRITES_PER_SECOND = 40;
+
+/** Parses `--writes-per-second <n>`: a number above 0 and at most 50, as TokenRotator's `writesPerSecond`. */
+export function parseWritesPerSecond(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !(n > 0 && n <= MAX_WRITES_PER_SECOND)) {
+    throw new InvalidArgumentError(
+      `expected a number above 0 and at most ${MAX_WRITES_PER_SECOND} (Secrets Manager's write quota for the account and region).`,
+    );
+  }
+  return n;
+}
 
 /** Parses `--concurrency <n>`: a whole number from 1 to 64. */
 export function parseConcurrency(value: string): number {
@@ -61,12 +78,21 @@ export function registerRefresh(program: Command, deps: CliDeps): Command {
         'the rotator uses its own prefix setting',
     )
     .option('--concurrency <n>', 'in-process refreshes at once (1-64)', parseConcurrency, DEFAULT_CONCURRENCY)
+    .option(
+      '--writes-per-second <n>',
+      `in-process Secrets Manager writes per second, shared with the running rotator (above 0, at most ${MAX_WRITES_PER_SECOND})`,
+      parseWritesPerSecond,
+      DEFAULT_WRITES_PER_SECOND,
+    )
     .option('--json', 'print a JSON array of per-credential outcomes instead of result lines')
     .addHelpText(
       'after',
       `
 A credential is due when its refresh time falls within the next ${LOOKAHEAD_SECONDS}s (as for the rotator's next sweep).
 --all reads tags only (ListSecrets) to choose; named credentials are checked against their token record.
+In this process, writes (PutSecretValue and tag calls) are paced at --writes-per-second, as the rotator
+paces its own: the account's write quota (about 50/s) is shared with it. With --function the rotator
+paces at its own setting.
 
 Result lines: "ok" (new generation and expiry), "skipped" (not due, backing off, or blocked),
 "failed" (error code, message, what to do), "deferred" (not started). A summary line ends the output.
@@ -171,7 +197,13 @@ async function refresh(
   };
   try {
     if (options.function) await refreshThroughLambda(context, options.function, targets, force, onOutcome);
-    else await refreshInProcess(context, targets, { force, concurrency: options.concurrency, listings }, onOutcome);
+    else
+      await refreshInProcess(
+        context,
+        targets,
+        { force, concurrency: options.concurrency, writesPerSecond: options.writesPerSecond, listings },
+        onOutcome,
+      );
   } catch (e) {
     // What was done before the failure is still reported, the rest as not started, and the
     // summary still ends the output.

@@ -24,11 +24,13 @@ export interface TagState {
   lastError?: string;
   nextAttempt?: number;
   failedAt?: number;
+  /** The `client-version` tag (the provider sets it with every client secret version). */
+  clientVersion?: string;
 }
 
 /** The two ListSecrets entries (client, token) of credential `name` under `prefix`. */
 export function listedCredential(name: string, state: TagState = {}, prefix = 'token-rotator/'): SecretListEntry[] {
-  const { refreshAfter = 600, expiresAt = 900, failures = 0, lastError, nextAttempt, failedAt } = state;
+  const { refreshAfter = 600, expiresAt = 900, failures = 0, lastError, nextAttempt, failedAt, clientVersion } = state;
   const tags = [
     { Key: TAG_KEYS.credential, Value: name },
     { Key: TAG_KEYS.refreshAfter, Value: epoch(refreshAfter) },
@@ -37,6 +39,7 @@ export function listedCredential(name: string, state: TagState = {}, prefix = 't
     ...(lastError ? [{ Key: TAG_KEYS.lastError, Value: lastError }] : []),
     ...(nextAttempt !== undefined ? [{ Key: TAG_KEYS.nextAttempt, Value: epoch(nextAttempt) }] : []),
     ...(failedAt !== undefined ? [{ Key: TAG_KEYS.failedAt, Value: epoch(failedAt) }] : []),
+    ...(clientVersion !== undefined ? [{ Key: TAG_KEYS.clientVersion, Value: clientVersion }] : []),
   ];
   return [
     {

@@ -153,6 +153,30 @@ describe('token-rotator argument parsing', () => {
     expect(debug.stderr).toContain('Caused by: AccessDeniedException: User is not authorized');
   });
 
+  it('says to try again later, not to check the configuration, when Secrets Manager throttles', async () => {
+    secretsManager.on(ListSecretsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    // One attempt: the SDK's own retries of a throttled call would only slow the test down.
+    const once = () =>
+      new SecretsManagerClient({
+        region: 'us-east-1',
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
+    const { code, stderr } = await runCommand(['status'], { now: () => NOW, secretsManager: once });
+    expect(code).toBe(EXIT_CODES.aws);
+    expect(stderr).toContain('Secrets Manager ListSecrets failed with ThrottlingException');
+    expect(stderr).toContain(
+      "Secrets Manager throttled it (the account's request quota, shared with the rotator): try again later.",
+    );
+    expect(stderr).not.toContain('Check the AWS credentials');
+  });
+
   it('says how to set a region when the SDK has none, with exit 1', async () => {
     secretsManager.on(ListSecretsCommand).rejects(new Error('Region is missing'));
     const { code, stderr } = await run(['status']);

@@ -233,6 +233,142 @@ describe('refresh in-process', () => {
   });
 });
 
+/**
+ * Makes the mock enforce a write quota as Secrets Manager does (PutSecretValue, TagResource and
+ * UntagResource share it): a write past `perSecond` in the last second of `clock` is throttled.
+ */
+function enforceWriteQuota(perSecond: number, clock: () => number): { throttled: () => number } {
+  const writes: number[] = [];
+  let throttled = 0;
+  const admit = () => {
+    const now = clock();
+    if (writes.filter((w) => w > now - 1000).length >= perSecond) {
+      throttled += 1;
+      throw Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+    writes.push(now);
+  };
+  secretsManager.on(PutSecretValueCommand).callsFake((input) => {
+    admit();
+    return { ARN: 'arn', VersionId: input.ClientRequestToken };
+  });
+  secretsManager.on(TagResourceCommand).callsFake(() => {
+    admit();
+    return {};
+  });
+  secretsManager.on(UntagResourceCommand).callsFake(() => {
+    admit();
+    return {};
+  });
+  return { throttled: () => throttled };
+}
+
+/**
+ * Simulated time for concurrent sleepers: a sleep ends when the clock reaches its wake time, and
+ * the clock moves to the earliest wake only once everything else has run (a macrotask later), so
+ * work in flight sees the time it would see on a real clock, without the real wait.
+ */
+function simulatedTime(startMs: number) {
+  let ms = startMs;
+  const sleepers: { wake: number; resolve: () => void }[] = [];
+  let pending = false;
+  const wakeNext = () => {
+    if (pending || sleepers.length === 0) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      sleepers.sort((a, b) => a.wake - b.wake);
+      const next = sleepers.shift();
+      if (next) {
+        ms = Math.max(ms, next.wake);
+        next.resolve();
+      }
+      wakeNext();
+    });
+  };
+  return {
+    ms: () => ms,
+    seams: (): RunOptions => ({
+      now: () => new Date(ms),
+      sleep: (wait: number) =>
+        new Promise<void>((resolve) => {
+          sleepers.push({ wake: ms + wait, resolve });
+          wakeNext();
+        }),
+    }),
+  };
+}
+
+describe('refresh in-process write pacing', () => {
+  let time = simulatedTime(NOW.getTime());
+  const t = () => time.ms();
+  // One attempt per call: the quota is what is tested, not the SDK's retries of a throttled write.
+  const once = () => new SecretsManagerClient({ region: 'us-east-1', credentials, maxAttempts: 1 });
+  beforeEach(() => {
+    time = simulatedTime(NOW.getTime());
+  });
+
+  // As the provider leaves them: client-version tagged, legacy refresh-after/expiry tags to remove
+  // (each refresh is a PutSecretValue and an UntagResource).
+  const listed = { ...due, clientVersion: 'client-v1' };
+
+  it('keeps --all --force --concurrency 64 under the account write quota, as the rotator does', async () => {
+    const fleet: Record<string, { tags: TagState; record: TokenRecord }> = {};
+    for (let i = 0; i < 150; i++) {
+      const name = `c${String(i).padStart(3, '0')}`;
+      fleet[name] = { tags: listed, record: dueRecord(name) };
+    }
+    given(fleet);
+    const quota = enforceWriteQuota(50, t);
+    const { code, stdout } = await run(['refresh', '--all', '--force', '--concurrency', '64'], {
+      ...time.seams(),
+      secretsManager: once,
+    });
+    expect(quota.throttled()).toBe(0);
+    expect(stdout.trim().split('\n').at(-1)).toBe('150 credentials: 150 refreshed, 0 skipped, 0 failed.');
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(written()).toHaveLength(150);
+  });
+
+  it('paces at --writes-per-second, counting tag calls as writes', async () => {
+    const fleet: Record<string, { tags: TagState; record: TokenRecord }> = {};
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) fleet[name] = { tags: listed, record: dueRecord(name) };
+    given(fleet);
+    const quota = enforceWriteQuota(2, t);
+    const { code, stdout } = await run(
+      ['refresh', '--all', '--force', '--concurrency', '6', '--writes-per-second', '2'],
+      { ...time.seams(), secretsManager: once },
+    );
+    expect(quota.throttled()).toBe(0);
+    expect(stdout.trim().split('\n').at(-1)).toBe('6 credentials: 6 refreshed, 0 skipped, 0 failed.');
+    expect(code).toBe(EXIT_CODES.ok);
+    const writes =
+      secretsManager.commandCalls(PutSecretValueCommand).length +
+      secretsManager.commandCalls(TagResourceCommand).length +
+      secretsManager.commandCalls(UntagResourceCommand).length;
+    expect(writes).toBe(12);
+    // At 2 a second the last of them starts no sooner than (writes - 1) / 2 seconds in.
+    expect(t() - NOW.getTime()).toBeGreaterThanOrEqual(((writes - 1) / 2) * 1000);
+  });
+
+  it('refuses a --writes-per-second TokenRotator would refuse, naming the option', async () => {
+    for (const bad of ['0', '-1', '51', 'abc', '', 'Infinity', 'NaN']) {
+      const { code, stderr } = await run(['refresh', '--all', '--writes-per-second', bad]);
+      expect(code, bad).toBe(EXIT_CODES.usage);
+      expect(stderr, bad).toContain("option '--writes-per-second <n>' argument");
+      expect(stderr, bad).toContain('expected a number above 0 and at most 50');
+    }
+    given({});
+    for (const good of ['50', '0.5']) {
+      expect((await run(['refresh', '--all', '--writes-per-second', good])).code, good).toBe(EXIT_CODES.ok);
+    }
+  });
+});
+
 describe('refresh --function', () => {
   const answer = (body: unknown, extra: Record<string, unknown> = {}) => ({
     StatusCode: 200,
@@ -420,6 +556,32 @@ describe('refresh result lines', () => {
     const outcome = { credential: 'a', outcome: 'deferred' } as const;
     expect(outcomeLine(outcome, NOW, palette(true)).startsWith('\u001b[33mdeferred\u001b[39m  a ')).toBe(true);
     expect(outcomeLine(outcome, NOW, palette(false))).toMatch(/^deferred {2}a /);
+  });
+
+  it('tell of a throttled (transient) store failure that it is retried, and send only a permanent one to the configuration', () => {
+    const failed = (transient: boolean, awsError: string) =>
+      outcomeLine(
+        {
+          credential: 'c050',
+          outcome: 'failed',
+          error: {
+            code: 'StoreError',
+            message: `Credential "c050": Secrets Manager PutSecretValue failed with ${awsError} (HTTP 400): refused`,
+            transient,
+          },
+          nextAttempt: transient ? '2026-01-01T12:00:30.000Z' : null,
+        },
+        NOW,
+        palette(false),
+      );
+    const throttled = failed(true, 'ThrottlingException');
+    expect(throttled).toContain(
+      'Transient (throttled, or Secrets Manager unavailable): the rotator retries it, or run refresh again later. The rotator tries again in 30s.',
+    );
+    expect(throttled).not.toContain('Check the AWS credentials');
+    expect(failed(false, 'AccessDeniedException')).toContain(
+      'Check the AWS credentials, region, permissions and --prefix.',
+    );
   });
 
   it('summarise singular and plural counts', () => {

@@ -98,6 +98,46 @@ describe('refreshEvents', () => {
   });
 });
 
+describe('refreshEvents of two rotators', () => {
+  it("name the rotator's prefix and token secret in every detail, so two rotators' events on one bus differ", async () => {
+    // Prepare: team-a/ and team-b/ each have a sirv-prod (names are unique only within a prefix).
+    const results: RefreshResult[] = [
+      refreshed('sirv-prod'),
+      failed('sirv-prod', 'InvalidCredentials', false, -5),
+      failed('sirv-prod', 'IssuerUnavailable', true, 300),
+    ];
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    // Act
+    for (const prefix of ['team-a/', 'team-b/']) {
+      await publishRefreshEvents(refreshEvents(results, { prefix }), {
+        eventBridge: eventBridge as unknown as EventBridgeClient,
+        eventBusName: 'default',
+        now,
+      });
+    }
+    // Assess: the same entries but for the two added fields; every other field as before.
+    const [a = [], b = []] = eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries ?? []);
+    expect(a.map((e) => e.DetailType)).toEqual([
+      'Token Refreshed',
+      'Credential Rejected',
+      'Token Expired',
+      'Refresh Failing',
+    ]);
+    const unmarked = refreshEvents(results).map((e) => e.detail);
+    for (const [entries, prefix] of [
+      [a, 'team-a/'],
+      [b, 'team-b/'],
+    ] as const) {
+      const details = entries.map((e) => JSON.parse(e.Detail ?? '{}'));
+      expect(details).toEqual(
+        unmarked.map((d) => ({ ...d, prefix, tokenSecretName: secretNames('sirv-prod', prefix).token })),
+      );
+    }
+    for (let i = 0; i < a.length; i++) expect(a[i]).not.toEqual(b[i]);
+    expect(JSON.stringify([a, b])).not.toContain(PLANTED_SECRET);
+  });
+});
+
 describe('publishRefreshEvents', () => {
   const many = (n: number): RefreshOutcomeEvent[] =>
     refreshEvents(Array.from({ length: n }, (_, i) => refreshed(`c-${i}`)));
@@ -301,6 +341,8 @@ describe('refreshEvents over arbitrary outcomes (property)', () => {
     'secondsToExpiry',
     'errorCode',
     'nextAttempt',
+    'prefix',
+    'tokenSecretName',
   ]);
   const result = fc.oneof(
     fc.record({
@@ -338,24 +380,34 @@ describe('refreshEvents over arbitrary outcomes (property)', () => {
 
   it('never carries a message, keeps to the known fields, and gives each result its events in order', () => {
     fc.assert(
-      fc.property(fc.array(result, { maxLength: 30 }), (results) => {
-        const events = refreshEvents(results as RefreshResult[]);
-        expect(JSON.stringify(events)).not.toContain(PLANTED_SECRET);
-        for (const e of events) for (const key of Object.keys(e.detail)) expect(KEYS.has(key)).toBe(true);
-        // One outcome event per result, plus Token Expired right after a failure with an expired token.
-        const expected = results.flatMap((r) =>
-          r.ok
-            ? ['Token Refreshed']
-            : [
-                // Only the two blocking codes are rejections; whatever is retried is Refresh Failing.
-                ['InvalidCredentials', 'InvalidConfiguration'].includes(r.error.code)
-                  ? 'Credential Rejected'
-                  : 'Refresh Failing',
-                ...(r.secondsToExpiry !== undefined && r.secondsToExpiry <= 0 ? ['Token Expired'] : []),
-              ],
-        );
-        expect(events.map((e) => e.detailType)).toEqual(expected);
-      }),
+      fc.property(
+        fc.array(result, { maxLength: 30 }),
+        fc.option(fc.constantFrom(PREFIX, 'team-b/')),
+        (results, prefix) => {
+          const events = refreshEvents(results as RefreshResult[], prefix === null ? undefined : { prefix });
+          expect(JSON.stringify(events)).not.toContain(PLANTED_SECRET);
+          for (const e of events) for (const key of Object.keys(e.detail)) expect(KEYS.has(key)).toBe(true);
+          for (const e of events) {
+            expect(e.detail.prefix).toBe(prefix ?? undefined);
+            expect(e.detail.tokenSecretName).toBe(
+              prefix === null ? undefined : `${prefix}${e.detail.credential}/token`,
+            );
+          }
+          // One outcome event per result, plus Token Expired right after a failure with an expired token.
+          const expected = results.flatMap((r) =>
+            r.ok
+              ? ['Token Refreshed']
+              : [
+                  // Only the two blocking codes are rejections; whatever is retried is Refresh Failing.
+                  ['InvalidCredentials', 'InvalidConfiguration'].includes(r.error.code)
+                    ? 'Credential Rejected'
+                    : 'Refresh Failing',
+                  ...(r.secondsToExpiry !== undefined && r.secondsToExpiry <= 0 ? ['Token Expired'] : []),
+                ],
+          );
+          expect(events.map((e) => e.detailType)).toEqual(expected);
+        },
+      ),
     );
   });
 });
