@@ -184,20 +184,18 @@ export async function refreshCredential(
       clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined;
     // The write-budget tag is written only when the breach state changes (absent means ok), so
     // a clean steady-state refresh stays one PutSecretValue.
-    const budgetChanged = (breached ? 'breached' : 'ok') !== (listing?.writeBudget ?? 'ok');
-    const tagWrite = tagClientVersion !== undefined || budgetChanged;
-    await deps.writeLimiter?.acquire(1 + (clean ? 0 : 1) + (tagWrite ? 1 : 0));
+    const tagOptions: store.TagTokenOptions = {
+      clearFailureTags: !clean,
+      clientVersion: tagClientVersion,
+      listedClientVersion: listing?.clientVersion,
+      writeBudgetBreached: breached,
+      listedWriteBudget: listing?.writeBudget,
+    };
+    // The put and every tag call the write will make count against the write pace.
+    await deps.writeLimiter?.acquire(1 + store.tagTokenCalls(tagOptions));
     const written = await store.putTokenValue(where, record);
     // From here the new token is stored: whatever the tag calls do, this refresh succeeded.
-    const tagsFailed = written.written
-      ? await tagAfterWrite(where, record, {
-          clearFailureTags: !clean,
-          clientVersion: tagClientVersion,
-          listedClientVersion: listing?.clientVersion,
-          writeBudgetBreached: breached,
-          listedWriteBudget: listing?.writeBudget,
-        })
-      : undefined;
+    const tagsFailed = written.written ? await tagAfterWrite(where, record, tagOptions) : undefined;
     return {
       credential: name,
       ok: true,

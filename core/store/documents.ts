@@ -148,6 +148,36 @@ export async function tagToken(
 ): Promise<void> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
+  const plan = tagTokenPlan(options);
+  // Tagged first: if the tag call fails, nothing has been removed yet.
+  if (plan.tags !== undefined) {
+    const tags = plan.tags;
+    await call(name, 'TagResource', () =>
+      store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
+    );
+  }
+  if (plan.untagKeys !== undefined) {
+    const TagKeys = plan.untagKeys;
+    await call(name, 'UntagResource', () =>
+      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys })),
+    );
+  }
+}
+
+/** The calls {@link tagToken} makes for these options: the tags it sets, the keys it removes. */
+export interface TagTokenPlan {
+  /** Set by one TagResource; `undefined` when there is nothing to set. */
+  tags: Record<string, string> | undefined;
+  /** Removed by one UntagResource; `undefined` when nothing is cleared. */
+  untagKeys: string[] | undefined;
+}
+
+/**
+ * What {@link tagToken} will send for `options`, without sending it: a caller that paces its
+ * writes (the rotator's write limiter) counts the calls from here, so the count and the calls
+ * cannot disagree.
+ */
+export function tagTokenPlan(options: TagTokenOptions = {}): TagTokenPlan {
   const tags: Record<string, string> = {};
   if (options.clientVersion) tags[TAG_KEYS.clientVersion] = options.clientVersion;
   if (options.writeBudgetBreached !== undefined) {
@@ -162,22 +192,20 @@ export async function tagToken(
   const listedByClientVersion = Boolean(options.clientVersion || options.listedClientVersion);
   // Removing `failures` from a secret without `client-version` would drop it from every sweep.
   if (clearing && !listedByClientVersion) tags[TAG_KEYS.failures] = '0';
-  // Tagged first: if the tag call fails, nothing has been removed yet.
-  if (Object.keys(tags).length > 0) {
-    await call(name, 'TagResource', () =>
-      store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),
-    );
-  }
-  if (clearing) {
-    const kept = new Set<string>([
-      ...(listedByClientVersion ? [] : [TAG_KEYS.failures]),
-      ...(options.legacyState ? [TAG_KEYS.refreshAfter, TAG_KEYS.expiresAt] : []),
-    ]);
-    const TagKeys = STALE_AFTER_WRITE_TAG_KEYS.filter((k) => !kept.has(k));
-    await call(name, 'UntagResource', () =>
-      store.client.send(new UntagResourceCommand({ SecretId: names.token, TagKeys })),
-    );
-  }
+  const kept = new Set<string>([
+    ...(listedByClientVersion ? [] : [TAG_KEYS.failures]),
+    ...(options.legacyState ? [TAG_KEYS.refreshAfter, TAG_KEYS.expiresAt] : []),
+  ]);
+  return {
+    tags: Object.keys(tags).length > 0 ? tags : undefined,
+    untagKeys: clearing ? STALE_AFTER_WRITE_TAG_KEYS.filter((k) => !kept.has(k)) : undefined,
+  };
+}
+
+/** How many Secrets Manager write calls (TagResource, UntagResource) {@link tagToken} makes for `options`. */
+export function tagTokenCalls(options: TagTokenOptions = {}): number {
+  const plan = tagTokenPlan(options);
+  return (plan.tags === undefined ? 0 : 1) + (plan.untagKeys === undefined ? 0 : 1);
 }
 
 /**

@@ -359,6 +359,57 @@ describe('refreshCredential', () => {
   });
 });
 
+describe('refreshCredential and the write pace', () => {
+  const scenarios: { title: string; legacy?: boolean; tokenTags?: Record<string, string> }[] = [
+    { title: 'a clean credential (one put)' },
+    {
+      title: 'a failing credential (put and untag)',
+      tokenTags: { [TAG_KEYS.failures]: '2', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
+    },
+    { title: 'a token secret from before issue 14 (put, tag, untag)', legacy: true },
+    {
+      title: 'a failing token secret from before issue 14',
+      legacy: true,
+      tokenTags: { [TAG_KEYS.failures]: '1', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
+    },
+  ];
+  for (const scenario of scenarios) {
+    it(`asks the write limiter for exactly the write calls it makes: ${scenario.title}`, async () => {
+      // Prepare
+      const { deps } = setup({ legacy: scenario.legacy });
+      if (scenario.tokenTags) {
+        sm.addCredential({
+          name: NAME,
+          prefix: PREFIX,
+          clientDocument: sirvDocument(NAME),
+          token: tokenRecord(NAME, at(-30)),
+          tokenTags: scenario.tokenTags,
+          legacy: scenario.legacy,
+        });
+      }
+      const listing = await describeTokenListing({ client: sm.client, prefix: PREFIX }, NAME);
+      let acquired = 0;
+      const writeLimiter = {
+        perSecond: 40,
+        acquire: async (writes = 1) => {
+          acquired += writes;
+        },
+      };
+      sm.mock.resetHistory();
+      // Act
+      const result = await refreshCredential(NAME, { ...deps, writeLimiter }, { listing });
+      // Assess
+      expect(result.ok).toBe(true);
+      const writes =
+        sm.mock.commandCalls(PutSecretValueCommand).length +
+        sm.mock.commandCalls(TagResourceCommand).length +
+        sm.mock.commandCalls(UntagResourceCommand).length;
+      expect(writes).toBeGreaterThan(0);
+      expect(acquired).toBe(writes);
+    });
+  }
+});
+
 describe('refreshCredential racing a failure recorded after its listing', () => {
   /** The token secret's listing as a sweep sees it now. */
   function listedNow() {
