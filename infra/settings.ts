@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
 import { DEFAULT_PREFIX } from '../core/token';
+import { EVENT_BUS_MAX_LENGTH, EVENT_BUS_PATTERN } from '../lambda/config';
 import { expressionOfInterval, intervalOfExpression } from './schedule';
 
 /** Powertools log levels. */
@@ -198,6 +199,17 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
         );
       }
     }
+  }
+  // The Lambda reads it back from TOKEN_ROTATOR_EVENT_BUS with these very rules, and refuses to
+  // start on a value outside them: every sweep would fail.
+  if (
+    typeof args.eventBusName === 'string' &&
+    (args.eventBusName.length > EVENT_BUS_MAX_LENGTH || !EVENT_BUS_PATTERN.test(args.eventBusName))
+  ) {
+    fail(
+      'eventBusName',
+      `expected an event bus name or ARN (letters, digits and ._-/:, at most ${EVENT_BUS_MAX_LENGTH} characters); got ${JSON.stringify(args.eventBusName)}`,
+    );
   }
   if (typeof args.kmsKeyArn === 'string' && !KMS_KEY_ARN_PATTERN.test(args.kmsKeyArn)) {
     // IAM matches the key ARN, never an alias, in a statement's Resource.

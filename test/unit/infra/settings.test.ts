@@ -1,11 +1,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { alarmSpecs, metricPeriodSeconds } from '../../../infra/alarms';
 import { expressionOfInterval, intervalOfExpression } from '../../../infra/schedule';
 import { defaultBundleDir, defaultFunctionName, resolveSettings, type TokenRotatorArgs } from '../../../infra/settings';
+import { rotatorConfigFromEnv } from '../../../lambda/config';
 
 const context = { project: 'platform', stack: 'prod' };
 let bundleDir: string;
@@ -94,6 +96,12 @@ describe('resolveSettings', () => {
     ['alarmTopicArn', { alarmTopicArn: 'my-topic' }, /SNS topic ARN/],
     ['kmsKeyArn', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/secrets' }, /not an alias/],
     ['bundleDir', { bundleDir: '/nonexistent/lambda-bundle' }, /build:lambda/],
+    // A stray space from stack config, or a character no bus name has: the Lambda would refuse its
+    // environment on every invocation.
+    ['eventBusName', { eventBusName: 'platform-events ' }, /event bus name or ARN.*got "platform-events "/],
+    ['eventBusName', { eventBusName: 'platform events' }, /event bus name or ARN/],
+    ['eventBusName', { eventBusName: 'events#1' }, /event bus name or ARN/],
+    ['eventBusName', { eventBusName: 'b'.repeat(1601) }, /at most 1600 characters/],
   ];
 
   it.each(invalid)('rejects a bad %s with an error naming the field (%j)', (field, args, message) => {
@@ -124,6 +132,32 @@ describe('resolveSettings', () => {
     expect(settle({ bundleDir: esm }).bundleDir).toBe(esm);
     expect(settle({ bundleDir: cjs }).bundleDir).toBe(cjs);
     expect(() => settle({ bundleDir: chunksOnly })).toThrow(/bundleDir: no index\.mjs \(or index\.js\)/);
+  });
+
+  it('accepts exactly the eventBusName values the Lambda accepts in TOKEN_ROTATOR_EVENT_BUS', () => {
+    const lambdaAccepts = (bus: string) => {
+      try {
+        rotatorConfigFromEnv({ TOKEN_ROTATOR_EVENT_BUS: bus });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const settingsAccept = (bus: string) => {
+      try {
+        settle({ eventBusName: bus });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const busLike = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9._\-/:# @]{0,40}$/),
+      fc.string({ maxLength: 40 }),
+      fc.integer({ min: 1590, max: 1610 }).map((n) => 'b'.repeat(n)),
+    );
+    fc.assert(fc.property(busLike, (bus) => settingsAccept(bus) === lambdaAccepts(bus)));
+    expect(settingsAccept('arn:aws:events:eu-west-1:123456789012:event-bus/platform')).toBe(true);
   });
 
   it('reports every bad field at once, the first one in `field`', () => {
