@@ -90,6 +90,17 @@ export function nestedSecretArnPattern(
   return `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*/*/*`;
 }
 
+/**
+ * Whether `value` matches an IAM ARN pattern the way IAM matches a statement's Resource: `*` any
+ * run of characters (`/` included), `?` any one character, everything else literally.
+ */
+export function matchesArnPattern(pattern: string, value: string): boolean {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(value);
+}
+
 /** Trust policy letting Lambda assume the rotator's execution role. */
 export function lambdaAssumeRolePolicy(): PolicyDocument {
   return {

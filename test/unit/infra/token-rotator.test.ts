@@ -349,6 +349,32 @@ describe('TokenRotator.readPolicyFor', () => {
     expect(() => rotator.readPolicyFor({ tokenSecretArn: arn })).toThrow(/token secret under/);
   });
 
+  it("accepts exactly the token secrets the rotator's own role may read: not a nested prefix's", async () => {
+    const rotator = await deploy('rp-nested', { prefix: 'team/', kmsKeyArn: KEY });
+    const own = parse(recorder.find('aws:iam/rolePolicy:RolePolicy', 'rp-nested-rotator').inputs.policy);
+    const ownToken = tokenArn('x', 'team/');
+    // A `team/b/` deployment's secret: DenyNestedPrefixes keeps this rotator out of it.
+    const nestedToken = tokenArn('x', 'team/b/');
+    const deeper = tokenArn('x', 'team/b/c/');
+    for (const arn of [ownToken, nestedToken, deeper]) {
+      const rotatorReads = await allows(own, 'secretsmanager:GetSecretValue', arn);
+      let accepted = true;
+      try {
+        rotator.readPolicyFor([arn]);
+      } catch {
+        accepted = false;
+      }
+      expect(accepted, arn).toBe(rotatorReads);
+    }
+    expect(() => rotator.readPolicyFor([nestedToken])).toThrow(
+      expect.objectContaining({
+        field: 'tokenSecretArn',
+        message: expect.stringMatching(/nested prefix's deployment/),
+      }),
+    );
+    expect(parse(await promiseOf(rotator.readPolicyFor([ownToken]))).Statement[0]?.Resource).toBe(ownToken);
+  });
+
   it('refuses an empty list', async () => {
     const rotator = await deploy('rp-empty');
     expect(() => rotator.readPolicyFor([])).toThrow(/at least one token secret ARN/);
