@@ -224,7 +224,11 @@ describe('alarmSpecs', () => {
 
   it('keeps every alarm within CloudWatch limits (period a multiple of 60, period x evaluations <= 1 day)', () => {
     for (const interval of [60, 300, 3600, 86_400]) {
-      const settings = { scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval };
+      const settings = {
+        prefix: 'token-rotator/',
+        scheduleIntervalSeconds: interval,
+        secondsToExpiryThreshold: 2 * interval,
+      };
       for (const spec of alarmSpecs(settings, { refreshEvents: true })) {
         expect(spec.period % 60).toBe(0);
         expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(86_400);
@@ -233,7 +237,7 @@ describe('alarmSpecs', () => {
   });
 
   it('adds the RefreshEventsFailed alarm only for a rotator that puts refresh events on a bus', () => {
-    const settings = { scheduleIntervalSeconds: 300, secondsToExpiryThreshold: 600 };
+    const settings = { prefix: 'token-rotator/', scheduleIntervalSeconds: 300, secondsToExpiryThreshold: 600 };
     const keys = (specs: ReturnType<typeof alarmSpecs>) => specs.map((s) => s.key);
     expect(keys(alarmSpecs(settings))).not.toContain('refreshEventsFailed');
     expect(keys(alarmSpecs(settings, { refreshEvents: true }))).toEqual([

@@ -60,7 +60,7 @@ describe('TokenRotator with KMS signing keys and an event bus', () => {
     expect(alarm).toMatchObject({
       namespace: 'TokenRotator',
       metricName: 'RefreshEventsFailed',
-      dimensions: { service: 'token-rotator' },
+      dimensions: { service: 'token-rotator', prefix: 'token-rotator/' },
       statistic: 'Sum',
       period: 60,
       evaluationPeriods: 1,
