@@ -59,6 +59,17 @@ export function metricPeriodSeconds(intervalSeconds: number): number {
 }
 
 /**
+ * The `notInvoked` window, max(5 minutes, two schedule intervals): one period of that length
+ * while it fits in a day (CloudWatch's longest period), else two periods of one interval each. The
+ * alarm then fires only when both are empty (every evaluation period must breach), and a period of
+ * an hour or more may span up to 7 days in total, which two days is within.
+ */
+export function notInvokedWindow(period: number): { period: number; evaluationPeriods: number } {
+  const window = Math.max(300, 2 * period);
+  return window <= 86_400 ? { period: window, evaluationPeriods: 1 } : { period, evaluationPeriods: 2 };
+}
+
+/**
  * An alarm that fires when its metric counts at least one event in a period (missing data: none
  * happened). Most of the rotator's alarms are this shape.
  */
@@ -153,8 +164,7 @@ export function alarmSpecs(
       metricName: 'Invocations',
       dimensions: undefined,
       statistic: 'Sum',
-      period: Math.min(86_400, Math.max(300, 2 * period)),
-      evaluationPeriods: 1,
+      ...notInvokedWindow(period),
       threshold: 1,
       comparisonOperator: 'LessThanThreshold',
       treatMissingData: 'breaching',

@@ -8,6 +8,7 @@ import { alarmSpecs, metricPeriodSeconds } from '../../../infra/alarms';
 import { expressionOfInterval, intervalOfExpression } from '../../../infra/schedule';
 import { defaultBundleDir, defaultFunctionName, resolveSettings, type TokenRotatorArgs } from '../../../infra/settings';
 import { rotatorConfigFromEnv } from '../../../lambda/config';
+import { metricAlarmProblems } from '../../integration/aws-constraints';
 
 const context = { project: 'platform', stack: 'prod' };
 let bundleDir: string;
@@ -222,8 +223,8 @@ describe('alarmSpecs', () => {
     expect(metricPeriodSeconds(86_400)).toBe(86_400);
   });
 
-  it('keeps every alarm within CloudWatch limits (period a multiple of 60, period x evaluations <= 1 day)', () => {
-    for (const interval of [60, 300, 3600, 86_400]) {
+  it('keeps every alarm within CloudWatch limits (period a multiple of 60 up to a day; period x evaluations at most a day, 7 days for periods of an hour or more)', () => {
+    for (const interval of [60, 300, 3600, 50_400, 86_400]) {
       const settings = {
         prefix: 'token-rotator/',
         scheduleIntervalSeconds: interval,
@@ -231,9 +232,50 @@ describe('alarmSpecs', () => {
       };
       for (const spec of alarmSpecs(settings, { refreshEvents: true })) {
         expect(spec.period % 60).toBe(0);
-        expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(86_400);
+        expect(spec.period).toBeLessThanOrEqual(86_400);
+        expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(spec.period >= 3600 ? 604_800 : 86_400);
       }
     }
+  });
+
+  it('waits two schedule intervals (at least 5 minutes) before notInvoked fires, for every allowed interval', () => {
+    // The longest prefix makes the longest descriptions; CloudWatch's own request limits judge each alarm.
+    const prefix = `${'p'.repeat(255)}/`;
+    for (let interval = 60; interval <= 86_400; interval += 60) {
+      const specs = alarmSpecs(
+        { prefix, scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval },
+        { refreshEvents: true },
+      );
+      const notInvoked = specs.find((a) => a.key === 'notInvoked');
+      expect(notInvoked?.description).toContain('two schedule intervals');
+      // A multi-period alarm fires only when every one of its evaluation periods breaches.
+      const window = (notInvoked?.period ?? 0) * (notInvoked?.evaluationPeriods ?? 0);
+      expect(window, `interval ${interval}`).toBeGreaterThanOrEqual(Math.max(300, 2 * interval));
+      // No longer than that, rounded up to the minute-aligned metric period.
+      expect(window, `interval ${interval}`).toBeLessThanOrEqual(Math.max(300, 2 * metricPeriodSeconds(interval)));
+      for (const spec of specs) {
+        const problems = metricAlarmProblems({
+          AlarmName: `rotator-${spec.resourceSuffix}`,
+          AlarmDescription: spec.description,
+          Namespace: spec.namespace,
+          MetricName: spec.metricName,
+          Dimensions: Object.entries(spec.dimensions ?? { FunctionName: 'rotator' }).map(([Name, Value]) => ({
+            Name,
+            Value,
+          })),
+          Statistic: spec.statistic,
+          Period: spec.period,
+          EvaluationPeriods: spec.evaluationPeriods,
+          Threshold: spec.threshold,
+          ComparisonOperator: spec.comparisonOperator,
+          TreatMissingData: spec.treatMissingData,
+        });
+        expect(problems, `${spec.key} at interval ${interval}`).toEqual([]);
+      }
+    }
+    expect(alarmSpecs({ prefix, scheduleIntervalSeconds: 86_400, secondsToExpiryThreshold: 1 })).toContainEqual(
+      expect.objectContaining({ key: 'notInvoked', period: 86_400, evaluationPeriods: 2 }),
+    );
   });
 
   it('adds the RefreshEventsFailed alarm only for a rotator that puts refresh events on a bus', () => {
