@@ -5,6 +5,7 @@ import { InvalidConfigurationError } from '../core/errors';
 import { tokenReadPolicy } from '../provider/read-policy';
 import { type AlarmKey, alarmSpecs, type EventAlarmKey, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
 import {
+  assertRotatorPolicyFits,
   lambdaAssumeRolePolicy,
   matchesArnPattern,
   nestedSecretArnPattern,
@@ -138,21 +139,23 @@ export class TokenRotator extends pulumi.ComponentResource {
             pulumi.output(args.signingKeyArns ?? []),
             pulumi.output(args.eventBusName),
           ])
-          .apply(([p, r, a, dlqArn, kms, signingKeyArns, eventBus]) =>
-            JSON.stringify(
-              rotatorPolicy({
-                partition: p,
-                region: r,
-                accountId: a,
-                prefix: settings.prefix,
-                functionName: fnName,
-                deadLetterQueueArn: dlqArn,
-                kmsKeyArn: kms,
-                signingKeyArns,
-                eventBus,
-              }),
-            ),
-          ),
+          .apply(([p, r, a, dlqArn, kms, signingKeyArns, eventBus]) => {
+            const scope = {
+              partition: p,
+              region: r,
+              accountId: a,
+              prefix: settings.prefix,
+              functionName: fnName,
+              deadLetterQueueArn: dlqArn,
+              kmsKeyArn: kms,
+              signingKeyArns,
+              eventBus,
+            };
+            // Judged again on the real values (keys given as outputs are known only now), before
+            // IAM would refuse it with LimitExceeded.
+            assertRotatorPolicyFits(name, scope);
+            return JSON.stringify(rotatorPolicy(scope));
+          }),
       },
       parent,
     );
