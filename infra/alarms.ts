@@ -8,6 +8,18 @@ import type { RotatorSettings } from './settings';
 export const METRICS_NAMESPACE = 'TokenRotator';
 /** Powertools service name; also the `service` dimension of every rotator metric. */
 export const SERVICE_NAME = 'token-rotator';
+/**
+ * The dimension that tells rotators apart: every rotator metric carries its secret name prefix
+ * (`TOKEN_ROTATOR_PREFIX`), which two rotators in one account and region never share, so each
+ * rotator's alarms watch its own fleet. A prefix is at most 256 characters, within CloudWatch's
+ * 1024 for a dimension value.
+ */
+export const PREFIX_DIMENSION = 'prefix';
+
+/** The dimensions of every metric the rotator on `prefix` publishes (its alarms watch exactly these). */
+export function rotatorMetricDimensions(prefix: string): Record<string, string> {
+  return { service: SERVICE_NAME, [PREFIX_DIMENSION]: prefix };
+}
 
 /** Keys of the alarms a TokenRotator creates. */
 export type AlarmKey =
@@ -47,6 +59,17 @@ export function metricPeriodSeconds(intervalSeconds: number): number {
 }
 
 /**
+ * The `notInvoked` window, max(5 minutes, two schedule intervals): one period of that length
+ * while it fits in a day (CloudWatch's longest period), else two periods of one interval each. The
+ * alarm then fires only when both are empty (every evaluation period must breach), and a period of
+ * an hour or more may span up to 7 days in total, which two days is within.
+ */
+export function notInvokedWindow(period: number): { period: number; evaluationPeriods: number } {
+  const window = Math.max(300, 2 * period);
+  return window <= 86_400 ? { period: window, evaluationPeriods: 1 } : { period, evaluationPeriods: 2 };
+}
+
+/**
  * An alarm that fires when its metric counts at least one event in a period (missing data: none
  * happened). Most of the rotator's alarms are this shape.
  */
@@ -74,40 +97,40 @@ function anyInPeriod(
  * missing data IS breaching, and a crashing one by `lambdaErrors`.
  */
 export function alarmSpecs(
-  settings: Pick<RotatorSettings, 'scheduleIntervalSeconds' | 'secondsToExpiryThreshold'>,
+  settings: Pick<RotatorSettings, 'prefix' | 'scheduleIntervalSeconds' | 'secondsToExpiryThreshold'>,
   options: { refreshEvents?: boolean } = {},
 ) {
   const period = metricPeriodSeconds(settings.scheduleIntervalSeconds);
   const fiveMinutes = Math.max(300, period);
-  const service = { service: SERVICE_NAME };
+  const own = rotatorMetricDimensions(settings.prefix);
+  // On-call reads which fleet it is from the description: the prefix, quoted.
+  const of = `token-rotator ${JSON.stringify(settings.prefix)}`;
   const specs: AlarmSpec[] = [
     anyInPeriod({
       key: 'refreshFailed',
       resourceSuffix: 'refresh-failed',
-      description:
-        'token-rotator: a token refresh failed (issuer unavailable, malformed response or store error). See the function logs; the old token stays readable until it expires.',
+      description: `${of}: a token refresh failed (issuer unavailable, malformed response or store error). See the function logs; the old token stays readable until it expires.`,
       namespace: METRICS_NAMESPACE,
       metricName: 'RefreshFailed',
-      dimensions: service,
+      dimensions: own,
       period: fiveMinutes,
     }),
     anyInPeriod({
       key: 'credentialsRejected',
       resourceSuffix: 'credentials-rejected',
-      description:
-        'token-rotator: an issuer refused a credential (401/403 or invalid_client: InvalidCredentials; a redirect, 400 or other 4xx: InvalidConfiguration). Retrying stops until its client secret is updated.',
+      description: `${of}: an issuer refused a credential (401/403 or invalid_client: InvalidCredentials; a redirect, 400 or other 4xx: InvalidConfiguration). Retrying stops until its client secret is updated.`,
       namespace: METRICS_NAMESPACE,
       metricName: 'CredentialsRejected',
-      dimensions: service,
+      dimensions: own,
       period,
     }),
     {
       key: 'secondsToExpiry',
       resourceSuffix: 'seconds-to-expiry',
-      description: `token-rotator: a stored token expires in less than ${settings.secondsToExpiryThreshold} s and has not been refreshed. Workloads will soon read an expired token.`,
+      description: `${of}: a stored token expires in less than ${settings.secondsToExpiryThreshold} s and has not been refreshed. Workloads will soon read an expired token.`,
       namespace: METRICS_NAMESPACE,
       metricName: 'SecondsToExpiry',
-      dimensions: service,
+      dimensions: own,
       statistic: 'Minimum',
       period,
       evaluationPeriods: 1,
@@ -118,17 +141,16 @@ export function alarmSpecs(
     anyInPeriod({
       key: 'writeBudgetBreached',
       resourceSuffix: 'write-budget-breached',
-      description:
-        "token-rotator: an issuer's tokens now live too short for one secret write per 10 minutes. The valid token was stored and refreshes moved as late as the margin allows; check the credential's token-rotator:write-budget tag, then raise refreshFraction or set allowFrequentWrites.",
+      description: `${of}: an issuer's tokens now live too short for one secret write per 10 minutes. The valid token was stored and refreshes moved as late as the margin allows; check the credential's token-rotator:write-budget tag, then raise refreshFraction or set allowFrequentWrites.`,
       namespace: METRICS_NAMESPACE,
       metricName: 'WriteBudgetBreached',
-      dimensions: service,
+      dimensions: own,
       period,
     }),
     anyInPeriod({
       key: 'lambdaErrors',
       resourceSuffix: 'lambda-errors',
-      description: 'token-rotator: the rotator function failed (unhandled error, timeout or out of memory).',
+      description: `${of}: the rotator function failed (unhandled error, timeout or out of memory).`,
       namespace: 'AWS/Lambda',
       metricName: 'Errors',
       dimensions: undefined,
@@ -137,14 +159,12 @@ export function alarmSpecs(
     {
       key: 'notInvoked',
       resourceSuffix: 'not-invoked',
-      description:
-        'token-rotator: the rotator has not run for two schedule intervals (schedule disabled or deleted, throttling).',
+      description: `${of}: the rotator has not run for two schedule intervals (schedule disabled or deleted, throttling).`,
       namespace: 'AWS/Lambda',
       metricName: 'Invocations',
       dimensions: undefined,
       statistic: 'Sum',
-      period: Math.min(86_400, Math.max(300, 2 * period)),
-      evaluationPeriods: 1,
+      ...notInvokedWindow(period),
       threshold: 1,
       comparisonOperator: 'LessThanThreshold',
       treatMissingData: 'breaching',
@@ -155,11 +175,10 @@ export function alarmSpecs(
       anyInPeriod({
         key: 'refreshEventsFailed',
         resourceSuffix: 'refresh-events-failed',
-        description:
-          "token-rotator: refresh outcome events were not delivered to the event bus (PutEvents failed or refused entries); their consumers missed them. Refreshes are not affected. See the 'Some refresh events were not delivered' log line; check that the bus exists and the role may events:PutEvents on it.",
+        description: `${of}: refresh outcome events were not delivered to the event bus (PutEvents failed or refused entries); their consumers missed them. Refreshes are not affected. See the 'Some refresh events were not delivered' log line; check that the bus exists and the role may events:PutEvents on it.`,
         namespace: METRICS_NAMESPACE,
         metricName: 'RefreshEventsFailed',
-        dimensions: service,
+        dimensions: own,
         period,
       }),
     );

@@ -2,6 +2,7 @@
  * IAM documents of the TokenRotator component, built by pure functions so tests can parse and
  * judge every statement without deploying anything.
  */
+import { InvalidConfigurationError } from '../core/errors';
 
 /** One IAM policy statement (the subset this project writes). */
 export interface PolicyStatement {
@@ -88,6 +89,17 @@ export function nestedSecretArnPattern(
   scope: Pick<RotatorPolicyScope, 'partition' | 'region' | 'accountId' | 'prefix'>,
 ): string {
   return `arn:${scope.partition}:secretsmanager:${scope.region}:${scope.accountId}:secret:${scope.prefix}*/*/*`;
+}
+
+/**
+ * Whether `value` matches an IAM ARN pattern the way IAM matches a statement's Resource: `*` any
+ * run of characters (`/` included), `?` any one character, everything else literally.
+ */
+export function matchesArnPattern(pattern: string, value: string): boolean {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(value);
 }
 
 /** Trust policy letting Lambda assume the rotator's execution role. */
@@ -236,6 +248,60 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
     });
   }
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * IAM's limit on the total size of a role's inline policies, in characters, whitespace not
+ * counted. The rotator's role has one inline policy: the rotator policy.
+ */
+export const ROLE_INLINE_POLICIES_MAX_CHARS = 10_240;
+
+/** A policy's size as IAM counts it against its quotas: the JSON without whitespace. */
+export function policySize(doc: PolicyDocument): number {
+  return JSON.stringify(doc).replace(/\s/g, '').length;
+}
+
+/**
+ * How many of `scope.signingKeyArns`, in their order, the rotator policy can list within
+ * {@link ROLE_INLINE_POLICIES_MAX_CHARS}: measured on the document {@link rotatorPolicy} builds.
+ */
+export function signingKeysThatFit(scope: RotatorPolicyScope): number {
+  const keys = scope.signingKeyArns ?? [];
+  const fits = (n: number) =>
+    policySize(rotatorPolicy({ ...scope, signingKeyArns: keys.slice(0, n) })) <= ROLE_INLINE_POLICIES_MAX_CHARS;
+  // The size grows with every key: the largest count that fits, by bisection.
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/**
+ * Why the rotator policy for `scope` is too large for IAM, naming `signingKeyArns` (the one part
+ * that grows without bound) and how many of them fit; `undefined` when it fits.
+ */
+export function rotatorPolicyTooLarge(scope: RotatorPolicyScope): string | undefined {
+  const size = policySize(rotatorPolicy(scope));
+  if (size <= ROLE_INLINE_POLICIES_MAX_CHARS) return undefined;
+  const count = scope.signingKeyArns?.length ?? 0;
+  return `${count} keys make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies; ${signingKeysThatFit(scope)} of these fit (with this prefix and function name): deploy a second TokenRotator, on a prefix of its own, for the credentials of the other keys`;
+}
+
+/**
+ * Refuses, before IAM would with LimitExceeded, a rotator policy for the component `name` that
+ * is too large: an {@link InvalidConfigurationError} naming `signingKeyArns` and how many fit.
+ */
+export function assertRotatorPolicyFits(name: string, scope: RotatorPolicyScope): void {
+  const tooLarge = rotatorPolicyTooLarge(scope);
+  if (tooLarge) {
+    throw new InvalidConfigurationError(`Invalid TokenRotator "${name}" arguments:\n  - signingKeyArns: ${tooLarge}`, {
+      field: 'signingKeyArns',
+    });
+  }
 }
 
 /**

@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
 import { DEFAULT_PREFIX } from '../core/token';
+import { EVENT_BUS_MAX_LENGTH, EVENT_BUS_PATTERN } from '../lambda/config';
+import { rotatorPolicyTooLarge } from './policies';
 import { expressionOfInterval, intervalOfExpression } from './schedule';
 
 /** Powertools log levels. */
@@ -51,7 +53,9 @@ export interface TokenRotatorArgs {
   kmsKeyArn?: pulumi.Input<string>;
   /**
    * KMS key ARNs (not aliases) of KMS-signed `upload`/`signed-jwt` credentials (`issuer.kms.keyId`):
-   * the rotator gets `kms:Sign` (RS256) on these keys only. Default: none.
+   * the rotator gets `kms:Sign` (RS256) on these keys only. Default: none. Every key is listed in
+   * the role's inline policy, which IAM caps at 10,240 characters (about 105 keys with the default
+   * prefix): more are refused, naming this field and how many fit.
    */
   signingKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
   /**
@@ -199,12 +203,28 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
       }
     }
   }
+  // The Lambda reads it back from TOKEN_ROTATOR_EVENT_BUS with these very rules, and refuses to
+  // start on a value outside them: every sweep would fail.
+  if (
+    typeof args.eventBusName === 'string' &&
+    (args.eventBusName.length > EVENT_BUS_MAX_LENGTH || !EVENT_BUS_PATTERN.test(args.eventBusName))
+  ) {
+    fail(
+      'eventBusName',
+      `expected an event bus name or ARN (letters, digits and ._-/:, at most ${EVENT_BUS_MAX_LENGTH} characters); got ${JSON.stringify(args.eventBusName)}`,
+    );
+  }
   if (typeof args.kmsKeyArn === 'string' && !KMS_KEY_ARN_PATTERN.test(args.kmsKeyArn)) {
     // IAM matches the key ARN, never an alias, in a statement's Resource.
     fail(
       'kmsKeyArn',
       `expected a KMS key ARN (arn:…:kms:REGION:ACCOUNT:key/ID, not an alias); got ${JSON.stringify(args.kmsKeyArn)}`,
     );
+  }
+
+  if (issues.length === 0) {
+    const tooLarge = knownRotatorPolicyTooLarge(name, prefix, functionName, args);
+    if (tooLarge) fail('signingKeyArns', tooLarge);
   }
 
   const bundleDir = resolve(args.bundleDir ?? defaultBundleDir());
@@ -234,6 +254,38 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
     functionName,
     logLevel,
   };
+}
+
+/**
+ * The rotator policy's size problem, judged now when the signing keys are known strings: the
+ * document the component will build, with the keys' partition and region (the rotator signs with a
+ * KMS client of its own region, so its keys are there) and the dead-letter queue's auto-name
+ * (`NAME-dlq-` and 7 characters). Keys given as outputs are judged when they resolve (see
+ * TokenRotator), since no length is known before.
+ */
+function knownRotatorPolicyTooLarge(
+  name: string,
+  prefix: string,
+  functionName: string,
+  args: TokenRotatorArgs,
+): string | undefined {
+  const keys = args.signingKeyArns;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === 'string')) {
+    return undefined;
+  }
+  const [, partition = 'aws', region = '', accountId = ''] =
+    /^arn:([^:]+):kms:([^:]+):(\d{12}):/.exec(keys[0] ?? '') ?? [];
+  return rotatorPolicyTooLarge({
+    partition,
+    region,
+    accountId,
+    prefix,
+    functionName,
+    deadLetterQueueArn: `arn:${partition}:sqs:${region}:${accountId}:${name}-dlq-xxxxxxx`,
+    kmsKeyArn: typeof args.kmsKeyArn === 'string' ? args.kmsKeyArn : undefined,
+    signingKeyArns: keys,
+    eventBus: typeof args.eventBusName === 'string' ? args.eventBusName : undefined,
+  });
 }
 
 function resolveSchedule(

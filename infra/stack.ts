@@ -50,15 +50,15 @@ export interface PlatformOutputs {
 }
 
 /**
- * Builds the platform stack from config. Config keys (project namespace): `prefix`, `rotator`
- * (TokenRotator args), `issueThroughRotator` (default true: first tokens come through the
- * deployed Lambda, from its network), `credentials` (a list of {@link CredentialSpec}), and one
+ * Builds the platform stack from config. Config keys (project namespace): `prefix` (or
+ * `rotator.prefix`; both only if equal), `rotator` (TokenRotator args), `issueThroughRotator`
+ * (default true: first tokens come through the deployed Lambda, from its network), `credentials` (a list of {@link CredentialSpec}), and one
  * secret `secret-NAME` per credential (the client secret; for signed-jwt kinds an optional PEM
  * private key, generated when absent).
  */
 export function platform(config: pulumi.Config = new pulumi.Config()): PlatformOutputs {
-  const prefix = config.get('prefix') ?? DEFAULT_PREFIX;
   const rotatorArgs = config.getObject<TokenRotatorArgs>('rotator') ?? {};
+  const prefix = stackPrefix(config.get('prefix'), rotatorArgs.prefix);
   const rotator = new TokenRotator('token-rotator', { ...rotatorArgs, prefix });
   const throughRotator = config.getBoolean('issueThroughRotator') ?? true;
   const specs = config.requireObject<CredentialSpec[]>('credentials');
@@ -106,6 +106,22 @@ export function platform(config: pulumi.Config = new pulumi.Config()): PlatformO
     };
   });
   return { rotatorFunctionName: rotator.functionName, credentials };
+}
+
+/**
+ * The one prefix of the rotator and its credentials: config `prefix`, or `rotator.prefix` (a
+ * TokenRotator argument like the others), or the default. Both set and different is refused: the
+ * credentials would land where the rotator never looks.
+ */
+function stackPrefix(top: string | undefined, ofRotator: unknown): string {
+  if (ofRotator !== undefined && top !== undefined && ofRotator !== top) {
+    throw new InvalidConfigurationError(
+      `config "prefix" (${JSON.stringify(top)}) and "rotator.prefix" (${JSON.stringify(ofRotator)}) disagree: the rotator and its credentials share one prefix; set one of them (\`pulumi config rm --path rotator.prefix\` or \`pulumi config rm prefix\`)`,
+      { field: 'rotator.prefix' },
+    );
+  }
+  // A non-string rotator.prefix goes on to the TokenRotator, whose settings name the field.
+  return top ?? (ofRotator as string | undefined) ?? DEFAULT_PREFIX;
 }
 
 type ProviderCredentialIssuer = ConstructorParameters<typeof ProviderCredential>[1]['issuer'];

@@ -5,7 +5,10 @@ import { InvalidConfigurationError } from '../core/errors';
 import { tokenReadPolicy } from '../provider/read-policy';
 import { type AlarmKey, alarmSpecs, type EventAlarmKey, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
 import {
+  assertRotatorPolicyFits,
   lambdaAssumeRolePolicy,
+  matchesArnPattern,
+  nestedSecretArnPattern,
   rotatorPolicy,
   type SchedulerPolicyScope,
   schedulerAssumeRolePolicy,
@@ -136,21 +139,23 @@ export class TokenRotator extends pulumi.ComponentResource {
             pulumi.output(args.signingKeyArns ?? []),
             pulumi.output(args.eventBusName),
           ])
-          .apply(([p, r, a, dlqArn, kms, signingKeyArns, eventBus]) =>
-            JSON.stringify(
-              rotatorPolicy({
-                partition: p,
-                region: r,
-                accountId: a,
-                prefix: settings.prefix,
-                functionName: fnName,
-                deadLetterQueueArn: dlqArn,
-                kmsKeyArn: kms,
-                signingKeyArns,
-                eventBus,
-              }),
-            ),
-          ),
+          .apply(([p, r, a, dlqArn, kms, signingKeyArns, eventBus]) => {
+            const scope = {
+              partition: p,
+              region: r,
+              accountId: a,
+              prefix: settings.prefix,
+              functionName: fnName,
+              deadLetterQueueArn: dlqArn,
+              kmsKeyArn: kms,
+              signingKeyArns,
+              eventBus,
+            };
+            // Judged again on the real values (keys given as outputs are known only now), before
+            // IAM would refuse it with LimitExceeded.
+            assertRotatorPolicyFits(name, scope);
+            return JSON.stringify(rotatorPolicy(scope));
+          }),
       },
       parent,
     );
@@ -345,12 +350,19 @@ export class TokenRotator extends pulumi.ComponentResource {
   }
 }
 
-/** A token secret ARN under `prefix`: `arn:…:secretsmanager:R:A:secret:PREFIX…/token-XXXXXX`. */
+/**
+ * A token secret ARN under `prefix`: `arn:…:secretsmanager:R:A:secret:PREFIX…/token-XXXXXX`, and
+ * not one of a nested prefix's deployment (`PREFIX team/NAME/token`), which the rotator's own
+ * policy denies it (DenyNestedPrefixes) and which it never rotates.
+ */
 function assertTokenSecretArn(arn: string, prefix: string): void {
-  const match = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)\/token-[A-Za-z0-9]{6}$/.exec(arn);
-  if (!match?.[1]?.startsWith(prefix)) {
+  const match = /^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)\/token-[A-Za-z0-9]{6}$/.exec(arn);
+  const [, partition = '', region = '', accountId = ''] = match ?? [];
+  const nested =
+    match !== null && matchesArnPattern(nestedSecretArnPattern({ partition, region, accountId, prefix }), arn);
+  if (!match?.[4]?.startsWith(prefix) || nested) {
     throw new InvalidConfigurationError(
-      `readPolicyFor: expected the ARN of a token secret under "${prefix}" (…:secret:${prefix}NAME/token-XXXXXX); got "${arn}"`,
+      `readPolicyFor: expected the ARN of a token secret under "${prefix}" (…:secret:${prefix}NAME/token-XXXXXX); got "${arn}"${nested ? `, a secret of a nested prefix's deployment, which this rotator neither reads nor rotates: take the read policy from that deployment's rotator` : ''}`,
       { field: 'tokenSecretArn' },
     );
   }

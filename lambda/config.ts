@@ -4,6 +4,15 @@ import { InvalidConfigurationError } from '../core/errors';
 import { PREFIX_PATTERN } from '../core/store';
 import * as z from '../core/zod';
 
+/**
+ * What the rotator accepts as its event bus (`TOKEN_ROTATOR_EVENT_BUS`): a name or an ARN, or empty
+ * for none. The TokenRotator component checks `eventBusName` against the same two, so a value the
+ * Lambda would refuse on every invocation is refused at `pulumi up` instead.
+ */
+export const EVENT_BUS_PATTERN = /^$|^[A-Za-z0-9._\-/:]+$/;
+/** The longest `TOKEN_ROTATOR_EVENT_BUS` the rotator accepts (an event bus ARN fits). */
+export const EVENT_BUS_MAX_LENGTH = 1600;
+
 const envSchema = z.lazy(() =>
   z.object({
     TOKEN_ROTATOR_PREFIX: z._default(z.string().check(z.regex(PREFIX_PATTERN)), 'token-rotator/'),
@@ -18,7 +27,10 @@ const envSchema = z.lazy(() =>
     TOKEN_ROTATOR_EVENT_BUS: z.optional(
       z
         .string()
-        .check(z.maxLength(1600), z.regex(/^$|^[A-Za-z0-9._\-/:]+$/, { error: 'expected an event bus name or ARN' })),
+        .check(
+          z.maxLength(EVENT_BUS_MAX_LENGTH),
+          z.regex(EVENT_BUS_PATTERN, { error: 'expected an event bus name or ARN' }),
+        ),
     ),
     /**
      * Secrets Manager writes per second the rotator allows itself, shared by a sweep and its

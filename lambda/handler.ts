@@ -19,6 +19,7 @@ import {
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
+import { METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../infra/alarms';
 import { carriedListings, listingsTrustedUntil } from './batch-listing';
 import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
@@ -95,8 +96,11 @@ export function createHandler(deps: HandlerDeps = {}) {
       eventBridge: config.eventBusName
         ? once(async () => deps.eventBridge ?? new (await import('./eventbridge-sdk.js')).EventBridgeClient({}))
         : undefined,
-      logger: deps.logger ?? new PowertoolsLogger({ serviceName: 'token-rotator' }),
-      metrics: deps.metrics ?? new PowertoolsMetrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
+      logger: deps.logger ?? new PowertoolsLogger({ serviceName: SERVICE_NAME }),
+      metrics: withPrefixDimension(
+        deps.metrics ?? new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+        config.prefix,
+      ),
       // Lives as long as the container: a warm sweep reads no client document that did not change.
       clientCache: new ClientDocumentCache(),
     };
@@ -263,6 +267,16 @@ function lazyKeySigner(kms: KMSClient | undefined): KeySigner {
     signRs256: async (keyId, message, credential) => (await signer()).signRs256(keyId, message, credential),
     publicKeyPem: async (keyId, credential) => (await signer()).publicKeyPem(keyId, credential),
   };
+}
+
+/**
+ * Every metric of this rotator carries its prefix as a dimension (a default one, so it outlives
+ * each flush): the alarms of the TokenRotator on that prefix watch `{service, prefix}`, and a
+ * second rotator in the account and region never trips them.
+ */
+function withPrefixDimension(metrics: Metrics, prefix: string): Metrics {
+  metrics.setDefaultDimensions({ [PREFIX_DIMENSION]: prefix });
+  return metrics;
 }
 
 /** `create`, run on the first call only; every later call gets the same promise. */

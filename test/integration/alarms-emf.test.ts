@@ -242,6 +242,28 @@ describe('the alarms and the metrics the bundle emits', () => {
     expect(firing, run.stdout.slice(-2000)).toEqual([...c.fires].sort());
   });
 
+  it("watch each rotator's own metrics: another rotator's failures in the account never reach them", () => {
+    // Each case is a rotator of its own prefix in one account and region, as two teams' would be.
+    const failing = runs.failure;
+    const healthy = runs.successes;
+    if (!failing || !healthy) throw new Error('no run for failure or successes');
+    const refreshFailed = alarmsOf(healthy.declared).find((a) => a.MetricName === 'RefreshFailed');
+    if (!refreshFailed) throw new Error('no RefreshFailed alarm');
+    expect(wouldFire(refreshFailed, failing.points)).toBe(false);
+    expect(refreshFailed.Dimensions).toContainEqual({ Name: 'prefix', Value: `it-emf-${RUN}-1/` });
+    for (const [label, run] of Object.entries(runs)) {
+      for (const [otherLabel, other] of Object.entries(runs)) {
+        if (other === run) continue;
+        const theirs = other.points.filter((p) => p.namespace !== 'AWS/Lambda');
+        for (const alarm of alarmsOf(run.declared).filter((a) => a.Namespace !== 'AWS/Lambda')) {
+          expect(watchedBy(alarm, theirs), `${label}'s ${alarm.MetricName} watches ${otherLabel}'s metrics`).toEqual(
+            [],
+          );
+        }
+      }
+    }
+  });
+
   it('prints no client secret or token with its metrics and logs', () => {
     for (const run of Object.values(runs)) expect(run.stdout).not.toContain(CLIENT_SECRET);
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   lambdaAssumeRolePolicy,
+  matchesArnPattern,
+  nestedSecretArnPattern,
   type PolicyDocument,
   type RotatorPolicyScope,
   rotatorPolicy,
@@ -48,6 +50,33 @@ describe('IAM wildcards, as the simulator applies them', () => {
     expect(await get(allowGet(arn('a*/token-??????')), arn('a/x/y/token-AbCdEf'))).toBe('Allowed');
     expect(await get(allowGet(arn('a*/token-??????')), arn('a/x/token-AbCdEfG'))).toBe('ImplicitlyDenied');
     expect(await get(allowGet(arn('a*/token-*')), arn('a/x/token-b/y/client-AbCdEf'))).toBe('Allowed');
+  });
+});
+
+describe('matchesArnPattern', () => {
+  const arn = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}`;
+
+  it('matches as the IAM simulator does, taking every other character literally', async () => {
+    const cases: [string, string][] = [
+      [arn('a*/token-??????'), arn('a/x/y/token-AbCdEf')],
+      [arn('a*/token-??????'), arn('a/x/token-AbCdEfG')],
+      [arn('a*/token-*'), arn('a/x/token-b/y/client-AbCdEf')],
+      // Prefix characters that mean something in a regular expression.
+      [arn('a.b+c/*/token-??????'), arn('aXb+c/x/token-AbCdEf')],
+      [arn('a.b+c/*/token-??????'), arn('a.b+c/x/token-AbCdEf')],
+      [arn('a.b+c/*/token-??????'), arn('a.bbc/x/token-AbCdEf')],
+      [nestedSecretArnPattern(scope({ prefix: 'team/' })), arn('team/b/x/token-AbCdEf')],
+      [nestedSecretArnPattern(scope({ prefix: 'team/' })), arn('team/x/token-AbCdEf')],
+    ];
+    for (const [pattern, value] of cases) {
+      const doc: PolicyDocument = {
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'Get', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: pattern }],
+      };
+      expect(matchesArnPattern(pattern, value), `${pattern} ~ ${value}`).toBe(
+        await allows(doc, 'secretsmanager:GetSecretValue', value),
+      );
+    }
   });
 });
 

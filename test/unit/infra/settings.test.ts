@@ -1,11 +1,14 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { alarmSpecs, metricPeriodSeconds } from '../../../infra/alarms';
 import { expressionOfInterval, intervalOfExpression } from '../../../infra/schedule';
 import { defaultBundleDir, defaultFunctionName, resolveSettings, type TokenRotatorArgs } from '../../../infra/settings';
+import { rotatorConfigFromEnv } from '../../../lambda/config';
+import { metricAlarmProblems } from '../../integration/aws-constraints';
 
 const context = { project: 'platform', stack: 'prod' };
 let bundleDir: string;
@@ -94,6 +97,12 @@ describe('resolveSettings', () => {
     ['alarmTopicArn', { alarmTopicArn: 'my-topic' }, /SNS topic ARN/],
     ['kmsKeyArn', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/secrets' }, /not an alias/],
     ['bundleDir', { bundleDir: '/nonexistent/lambda-bundle' }, /build:lambda/],
+    // A stray space from stack config, or a character no bus name has: the Lambda would refuse its
+    // environment on every invocation.
+    ['eventBusName', { eventBusName: 'platform-events ' }, /event bus name or ARN.*got "platform-events "/],
+    ['eventBusName', { eventBusName: 'platform events' }, /event bus name or ARN/],
+    ['eventBusName', { eventBusName: 'events#1' }, /event bus name or ARN/],
+    ['eventBusName', { eventBusName: 'b'.repeat(1601) }, /at most 1600 characters/],
   ];
 
   it.each(invalid)('rejects a bad %s with an error naming the field (%j)', (field, args, message) => {
@@ -124,6 +133,32 @@ describe('resolveSettings', () => {
     expect(settle({ bundleDir: esm }).bundleDir).toBe(esm);
     expect(settle({ bundleDir: cjs }).bundleDir).toBe(cjs);
     expect(() => settle({ bundleDir: chunksOnly })).toThrow(/bundleDir: no index\.mjs \(or index\.js\)/);
+  });
+
+  it('accepts exactly the eventBusName values the Lambda accepts in TOKEN_ROTATOR_EVENT_BUS', () => {
+    const lambdaAccepts = (bus: string) => {
+      try {
+        rotatorConfigFromEnv({ TOKEN_ROTATOR_EVENT_BUS: bus });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const settingsAccept = (bus: string) => {
+      try {
+        settle({ eventBusName: bus });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const busLike = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9._\-/:# @]{0,40}$/),
+      fc.string({ maxLength: 40 }),
+      fc.integer({ min: 1590, max: 1610 }).map((n) => 'b'.repeat(n)),
+    );
+    fc.assert(fc.property(busLike, (bus) => settingsAccept(bus) === lambdaAccepts(bus)));
+    expect(settingsAccept('arn:aws:events:eu-west-1:123456789012:event-bus/platform')).toBe(true);
   });
 
   it('reports every bad field at once, the first one in `field`', () => {
@@ -188,18 +223,63 @@ describe('alarmSpecs', () => {
     expect(metricPeriodSeconds(86_400)).toBe(86_400);
   });
 
-  it('keeps every alarm within CloudWatch limits (period a multiple of 60, period x evaluations <= 1 day)', () => {
-    for (const interval of [60, 300, 3600, 86_400]) {
-      const settings = { scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval };
+  it('keeps every alarm within CloudWatch limits (period a multiple of 60 up to a day; period x evaluations at most a day, 7 days for periods of an hour or more)', () => {
+    for (const interval of [60, 300, 3600, 50_400, 86_400]) {
+      const settings = {
+        prefix: 'token-rotator/',
+        scheduleIntervalSeconds: interval,
+        secondsToExpiryThreshold: 2 * interval,
+      };
       for (const spec of alarmSpecs(settings, { refreshEvents: true })) {
         expect(spec.period % 60).toBe(0);
-        expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(86_400);
+        expect(spec.period).toBeLessThanOrEqual(86_400);
+        expect(spec.period * spec.evaluationPeriods).toBeLessThanOrEqual(spec.period >= 3600 ? 604_800 : 86_400);
       }
     }
   });
 
+  it('waits two schedule intervals (at least 5 minutes) before notInvoked fires, for every allowed interval', () => {
+    // The longest prefix makes the longest descriptions; CloudWatch's own request limits judge each alarm.
+    const prefix = `${'p'.repeat(255)}/`;
+    for (let interval = 60; interval <= 86_400; interval += 60) {
+      const specs = alarmSpecs(
+        { prefix, scheduleIntervalSeconds: interval, secondsToExpiryThreshold: 2 * interval },
+        { refreshEvents: true },
+      );
+      const notInvoked = specs.find((a) => a.key === 'notInvoked');
+      expect(notInvoked?.description).toContain('two schedule intervals');
+      // A multi-period alarm fires only when every one of its evaluation periods breaches.
+      const window = (notInvoked?.period ?? 0) * (notInvoked?.evaluationPeriods ?? 0);
+      expect(window, `interval ${interval}`).toBeGreaterThanOrEqual(Math.max(300, 2 * interval));
+      // No longer than that, rounded up to the minute-aligned metric period.
+      expect(window, `interval ${interval}`).toBeLessThanOrEqual(Math.max(300, 2 * metricPeriodSeconds(interval)));
+      for (const spec of specs) {
+        const problems = metricAlarmProblems({
+          AlarmName: `rotator-${spec.resourceSuffix}`,
+          AlarmDescription: spec.description,
+          Namespace: spec.namespace,
+          MetricName: spec.metricName,
+          Dimensions: Object.entries(spec.dimensions ?? { FunctionName: 'rotator' }).map(([Name, Value]) => ({
+            Name,
+            Value,
+          })),
+          Statistic: spec.statistic,
+          Period: spec.period,
+          EvaluationPeriods: spec.evaluationPeriods,
+          Threshold: spec.threshold,
+          ComparisonOperator: spec.comparisonOperator,
+          TreatMissingData: spec.treatMissingData,
+        });
+        expect(problems, `${spec.key} at interval ${interval}`).toEqual([]);
+      }
+    }
+    expect(alarmSpecs({ prefix, scheduleIntervalSeconds: 86_400, secondsToExpiryThreshold: 1 })).toContainEqual(
+      expect.objectContaining({ key: 'notInvoked', period: 86_400, evaluationPeriods: 2 }),
+    );
+  });
+
   it('adds the RefreshEventsFailed alarm only for a rotator that puts refresh events on a bus', () => {
-    const settings = { scheduleIntervalSeconds: 300, secondsToExpiryThreshold: 600 };
+    const settings = { prefix: 'token-rotator/', scheduleIntervalSeconds: 300, secondsToExpiryThreshold: 600 };
     const keys = (specs: ReturnType<typeof alarmSpecs>) => specs.map((s) => s.key);
     expect(keys(alarmSpecs(settings))).not.toContain('refreshEventsFailed');
     expect(keys(alarmSpecs(settings, { refreshEvents: true }))).toEqual([

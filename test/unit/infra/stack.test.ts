@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as rpc from '@pulumi/pulumi/runtime/rpc';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InvalidConfigurationError } from '../../../core/errors';
 import { createRecorder, fakeBundleDir, promiseOf, useMockEngine } from './pulumi-mocks';
 
 type Stack = typeof import('../../../infra/stack');
@@ -64,6 +65,45 @@ describe('the platform stack program', () => {
     // The upload credential has no key in config: the provider generates one.
     expect(credentials[1]?.inputs.issuer.value).toEqual({ kind: 'upload', subject: 'svc' });
     expect(Object.keys(outputs.credentials)).toEqual(['sirv-prod', 'upload-prod']);
+  });
+
+  it('puts the rotator and every credential under rotator.prefix when config prefix is not set', async () => {
+    const config = configure(
+      { rotator: { bundleDir, prefix: 'team/' }, credentials: CREDENTIALS.slice(0, 1) },
+      { 'secret-sirv-prod': SECRET },
+    );
+
+    const outputs = stack.platform(config);
+    await promiseOf(outputs.rotatorFunctionName);
+    await Promise.all(Object.values(outputs.credentials).map((c) => promiseOf(c.tokenSecretArn)));
+
+    const fn = recorder.resources.find((r) => r.type === 'aws:lambda/function:Function');
+    const credential = recorder.resources.find(
+      (r) => r.type === 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential',
+    );
+    expect(fn?.inputs.environment.variables.TOKEN_ROTATOR_PREFIX).toBe('team/');
+    expect(credential?.inputs.prefix).toBe('team/');
+  });
+
+  it('refuses config prefix and rotator.prefix that disagree, naming both', () => {
+    const config = configure(
+      { prefix: 'token-rotator/', rotator: { bundleDir, prefix: 'team/' }, credentials: CREDENTIALS.slice(0, 1) },
+      { 'secret-sirv-prod': SECRET },
+    );
+
+    let caught: unknown;
+    try {
+      stack.platform(config);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InvalidConfigurationError);
+    expect((caught as InvalidConfigurationError).field).toBe('rotator.prefix');
+    expect((caught as Error).message).toMatch(
+      /config "prefix" \("token-rotator\/"\) and "rotator\.prefix" \("team\/"\) disagree/,
+    );
+    // Refused before anything is declared.
+    expect(recorder.resources.filter((r) => r.type === 'token-rotator:index:TokenRotator')).toHaveLength(0);
   });
 
   it('names the config command to run when a client secret is missing', () => {

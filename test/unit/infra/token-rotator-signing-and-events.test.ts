@@ -1,6 +1,8 @@
+import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InvalidConfigurationError } from '../../../core/errors';
 import type { TokenRotatorArgs } from '../../../infra';
-import type { PolicyDocument } from '../../../infra/policies';
+import { assertRotatorPolicyFits, type PolicyDocument } from '../../../infra/policies';
 import { ACCOUNT_ID, createRecorder, fakeBundleDir, promiseOf, REGION, useMockEngine } from './pulumi-mocks';
 
 type Infra = typeof import('../../../infra');
@@ -60,7 +62,7 @@ describe('TokenRotator with KMS signing keys and an event bus', () => {
     expect(alarm).toMatchObject({
       namespace: 'TokenRotator',
       metricName: 'RefreshEventsFailed',
-      dimensions: { service: 'token-rotator' },
+      dimensions: { service: 'token-rotator', prefix: 'token-rotator/' },
       statistic: 'Sum',
       period: 60,
       evaluationPeriods: 1,
@@ -89,5 +91,74 @@ describe('TokenRotator with KMS signing keys and an event bus', () => {
     expect(() => new infra.TokenRotator('alias', { bundleDir, signingKeyArns: ['alias/upload-signing'] })).toThrow(
       /signingKeyArns\[0\].*KMS key ARN/,
     );
+  });
+});
+
+describe('TokenRotator with many signing keys', () => {
+  /** IAM's limit on the total size of a role's inline policies: 10,240 characters, whitespace not counted. */
+  const IAM_LIMIT = 10_240;
+  const keys = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-${String(i).padStart(12, '0')}`,
+    );
+  const refusal = (name: string, args: TokenRotatorArgs): InvalidConfigurationError | undefined => {
+    try {
+      new infra.TokenRotator(name, { bundleDir, ...args });
+    } catch (err) {
+      if (err instanceof InvalidConfigurationError) return err;
+      throw err;
+    }
+    return undefined;
+  };
+
+  it.each([
+    ['the default prefix', 'token-rotator/'],
+    ['the longest prefix', `${'p'.repeat(255)}/`],
+  ])(
+    'refuses more keys than the role policy can hold, saying how many fit, and those deploy within IAM (%s)',
+    async (_label, prefix) => {
+      const args = { prefix, kmsKeyArn: SIGNING_KEY, eventBusName: 'platform-events' };
+      // 110 keys, one per KMS-signed credential: over the limit.
+      const error = refusal('many', { ...args, signingKeyArns: keys(110) });
+      expect(error?.field).toBe('signingKeyArns');
+      expect(error?.message).toMatch(/signingKeyArns: 110 keys make the rotator's inline policy \d+ characters/);
+      expect(recorder.of('many')).toEqual([]);
+      const fit = Number(/; (\d+) of these fit/.exec(error?.message ?? '')?.[1]);
+      expect(fit).toBeGreaterThan(10);
+      expect(fit).toBeLessThan(110);
+
+      // As many as it says fit: declared, and the policy the component sends IAM is within its limit.
+      const { policy } = await deploy('fits', { ...args, signingKeyArns: keys(fit) });
+      expect(JSON.stringify(policy).replace(/\s/g, '').length).toBeLessThanOrEqual(IAM_LIMIT);
+      expect(policy.Statement.find((st) => st.Sid === 'SignWithCredentialKeys')?.Resource).toHaveLength(fit);
+      // One more is refused.
+      expect(refusal('one-more', { ...args, signingKeyArns: keys(fit + 1) })?.message).toMatch(
+        new RegExp(`${fit + 1} keys make .*; ${fit} of these fit`),
+      );
+    },
+  );
+
+  it('refuses keys given as an output when they resolve, on the real policy, naming the field', () => {
+    // What the role policy's apply runs on the resolved partition, region, account, queue and keys.
+    const scope = {
+      partition: 'aws',
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      prefix: 'token-rotator/',
+      functionName: 'rotator-abc1234',
+      deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:rotator-dlq-abc1234`,
+    };
+    expect(() => assertRotatorPolicyFits('rotator', { ...scope, signingKeyArns: keys(100) })).not.toThrow();
+    expect(() => assertRotatorPolicyFits('rotator', { ...scope, signingKeyArns: keys(200) })).toThrow(
+      expect.objectContaining({
+        field: 'signingKeyArns',
+        message: expect.stringMatching(
+          /^Invalid TokenRotator "rotator" arguments:\n {2}- signingKeyArns: 200 keys .*; 1\d\d of these fit/,
+        ),
+      }),
+    );
+    // Outputs' lengths are unknown at declaration: the component takes them then.
+    expect(() => new infra.TokenRotator('out', { bundleDir, signingKeyArns: pulumi.output(keys(3)) })).not.toThrow();
   });
 });

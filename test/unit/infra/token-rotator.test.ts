@@ -220,7 +220,8 @@ describe('TokenRotator alarms', () => {
       'SecondsToExpiry',
       'WriteBudgetBreached',
     ]);
-    const service = { service: 'token-rotator' };
+    // The rotator's prefix tells its metrics from another rotator's in the same account and region.
+    const service = { service: 'token-rotator', prefix: 'token-rotator/' };
     expect(a.WriteBudgetBreached).toMatchObject({
       namespace: 'TokenRotator',
       dimensions: service,
@@ -282,6 +283,27 @@ describe('TokenRotator alarms', () => {
       'writeBudgetBreached',
     ]);
     expect(await promiseOf(rotator.alarmTopicArn)).toBe(TOPIC);
+  });
+
+  it("gives two rotators in one account alarms on their own prefix's metrics, named in each description", async () => {
+    await deploy('team-a', { prefix: 'team-a/', eventBusName: 'platform-events' });
+    await deploy('team-b', { prefix: 'team-b/', eventBusName: 'platform-events' });
+    for (const [name, prefix] of [
+      ['team-a', 'team-a/'],
+      ['team-b', 'team-b/'],
+    ] as const) {
+      const own = Object.values(alarms(name));
+      expect(own).toHaveLength(7);
+      for (const alarm of own) {
+        expect(alarm.alarmDescription).toMatch(new RegExp(`^token-rotator "${prefix}": `));
+        if (alarm.namespace === 'TokenRotator') {
+          expect(alarm.dimensions, alarm.metricName).toEqual({ service: 'token-rotator', prefix });
+        }
+      }
+      // The Lambda emits with that same prefix: it reads it from the environment declared here.
+      const env = recorder.find('aws:lambda/function:Function', `${name}-function`).inputs.environment.variables;
+      expect(env.TOKEN_ROTATOR_PREFIX).toBe(prefix);
+    }
   });
 
   it('uses a custom SecondsToExpiry threshold and creates a topic on request', async () => {
@@ -347,6 +369,32 @@ describe('TokenRotator.readPolicyFor', () => {
       }),
     );
     expect(() => rotator.readPolicyFor({ tokenSecretArn: arn })).toThrow(/token secret under/);
+  });
+
+  it("accepts exactly the token secrets the rotator's own role may read: not a nested prefix's", async () => {
+    const rotator = await deploy('rp-nested', { prefix: 'team/', kmsKeyArn: KEY });
+    const own = parse(recorder.find('aws:iam/rolePolicy:RolePolicy', 'rp-nested-rotator').inputs.policy);
+    const ownToken = tokenArn('x', 'team/');
+    // A `team/b/` deployment's secret: DenyNestedPrefixes keeps this rotator out of it.
+    const nestedToken = tokenArn('x', 'team/b/');
+    const deeper = tokenArn('x', 'team/b/c/');
+    for (const arn of [ownToken, nestedToken, deeper]) {
+      const rotatorReads = await allows(own, 'secretsmanager:GetSecretValue', arn);
+      let accepted = true;
+      try {
+        rotator.readPolicyFor([arn]);
+      } catch {
+        accepted = false;
+      }
+      expect(accepted, arn).toBe(rotatorReads);
+    }
+    expect(() => rotator.readPolicyFor([nestedToken])).toThrow(
+      expect.objectContaining({
+        field: 'tokenSecretArn',
+        message: expect.stringMatching(/nested prefix's deployment/),
+      }),
+    );
+    expect(parse(await promiseOf(rotator.readPolicyFor([ownToken]))).Statement[0]?.Resource).toBe(ownToken);
   });
 
   it('refuses an empty list', async () => {

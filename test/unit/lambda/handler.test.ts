@@ -422,9 +422,14 @@ describe('handler metrics', () => {
       // The failed ones keep their old tokens, which expire 270 s from now.
       SecondsToExpiry: 270,
       service: 'token-rotator',
+      // The rotator's own prefix (TOKEN_ROTATOR_PREFIX): its alarms watch its fleet only.
+      prefix: PREFIX,
     });
-    const aws = blob._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] };
+    const aws = blob._aws as {
+      CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+    };
     expect(aws.CloudWatchMetrics[0]?.Namespace).toBe('TokenRotator');
+    expect(aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'prefix']]);
     expect(aws.CloudWatchMetrics[0]?.Metrics).toEqual(
       expect.arrayContaining([
         { Name: 'RefreshSucceeded', Unit: 'Count' },
