@@ -208,7 +208,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     }
     let events: PublishOutcome | undefined;
     if (eventBridge && config.eventBusName) {
-      const outcomes = refreshEvents(summary.results);
+      const outcomes = refreshEvents(summary.results, { prefix: config.prefix });
       // An idle sweep has no event to put: it never creates the EventBridge client.
       events =
         outcomes.length === 0

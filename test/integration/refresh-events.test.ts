@@ -194,6 +194,11 @@ describe('refresh events through EventBridge to SQS (moto)', () => {
       ['Token Expired', expect.objectContaining({ errorCode: 'IssuerUnavailable', generation: 5 })],
     ]);
     expect(ours).toHaveLength(5);
+    // Each names the rotator's prefix and the token secret, so two rotators' events on one bus differ.
+    for (const b of ours) {
+      const detail = b.detail as { credential: string; prefix?: string; tokenSecretName?: string };
+      expect(detail).toMatchObject({ prefix: PREFIX, tokenSecretName: `${PREFIX}${detail.credential}/token` });
+    }
     const all = JSON.stringify(bodies);
     expect(all).not.toContain(PLANTED_SECRET);
     expect(all).not.toContain('PLANTED-old-token');
