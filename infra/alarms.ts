@@ -2,24 +2,11 @@
  * The rotator's CloudWatch alarms as plain data: what each watches, when it fires, and why its
  * missing-data rule is what it is.
  */
+
+import { METRICS_NAMESPACE, rotatorMetricDimensions } from '../core/metric-names';
 import type { RotatorSettings } from './settings';
 
-/** Metric namespace of the rotator's EMF metrics (Powertools). */
-export const METRICS_NAMESPACE = 'TokenRotator';
-/** Powertools service name; also the `service` dimension of every rotator metric. */
-export const SERVICE_NAME = 'token-rotator';
-/**
- * The dimension that tells rotators apart: every rotator metric carries its secret name prefix
- * (`TOKEN_ROTATOR_PREFIX`), which two rotators in one account and region never share, so each
- * rotator's alarms watch its own fleet. A prefix is at most 256 characters, within CloudWatch's
- * 1024 for a dimension value.
- */
-export const PREFIX_DIMENSION = 'prefix';
-
-/** The dimensions of every metric the rotator on `prefix` publishes (its alarms watch exactly these). */
-export function rotatorMetricDimensions(prefix: string): Record<string, string> {
-  return { service: SERVICE_NAME, [PREFIX_DIMENSION]: prefix };
-}
+export { METRICS_NAMESPACE, PREFIX_DIMENSION, rotatorMetricDimensions, SERVICE_NAME } from '../core/metric-names';
 
 /** Keys of the alarms a TokenRotator creates. */
 export type AlarmKey =

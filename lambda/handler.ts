@@ -12,6 +12,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
 import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
+import { METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../core/metric-names';
 import {
   type Deferred,
   type IssueResult,
@@ -19,7 +20,6 @@ import {
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
-import { METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../infra/alarms';
 import { carriedListings, listingsTrustedUntil } from './batch-listing';
 import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
