@@ -24,6 +24,11 @@ export const MAX_BATCH_CREDENTIALS = 10_000;
 /** The highest write rate a batch may be handed: Secrets Manager's write quota is about 50 per second. */
 export const MAX_WRITES_PER_SECOND = 50;
 /**
+ * The write rate the rotator (and the CLI's in-process refresh) allows itself by default: below the
+ * quota, leaving room for the provider and other writers.
+ */
+export const DEFAULT_WRITES_PER_SECOND = 40;
+/**
  * The most bytes one fan-out event may take. Lambda takes up to 1 MB per asynchronous invocation
  * (256 KB before 2025, and still for the older InvokeAsync API): a batch whose listings would not
  * fit under this is split over several invocations, so an event never comes near either limit.

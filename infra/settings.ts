@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
+import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
 import { DEFAULT_PREFIX } from '../core/token';
 import { EVENT_BUS_MAX_LENGTH, EVENT_BUS_PATTERN } from '../lambda/config';
 import { rotatorPolicyTooLarge } from './policies';
@@ -151,11 +152,11 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
 
   const concurrency = integerIn(args.concurrency, 8, 1, 64, 'concurrency', fail);
   const batchSize = integerIn(args.batchSize, 100, 1, 10_000, 'batchSize', fail);
-  const writesPerSecond = args.writesPerSecond ?? 40;
-  if (typeof writesPerSecond !== 'number' || !(writesPerSecond > 0 && writesPerSecond <= 50)) {
+  const writesPerSecond = args.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND;
+  if (typeof writesPerSecond !== 'number' || !(writesPerSecond > 0 && writesPerSecond <= MAX_WRITES_PER_SECOND)) {
     fail(
       'writesPerSecond',
-      `expected a number above 0 and at most 50 (Secrets Manager's write quota for the account and region); got ${writesPerSecond}`,
+      `expected a number above 0 and at most ${MAX_WRITES_PER_SECOND} (Secrets Manager's write quota for the account and region); got ${writesPerSecond}`,
     );
   }
   const memorySize = integerIn(args.memorySize, 256, 128, 10_240, 'memorySize', fail);

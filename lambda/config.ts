@@ -1,6 +1,7 @@
 /** The rotator's settings, read once from its environment (set by the TokenRotator component). */
 
 import { InvalidConfigurationError } from '../core/errors';
+import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
 import { PREFIX_PATTERN } from '../core/store';
 import * as z from '../core/zod';
 
@@ -37,7 +38,10 @@ const envSchema = z.lazy(() =>
      * fan-out: below the account's ~50/s quota (PutSecretValue, TagResource, UntagResource
      * together), leaving room for the provider and other writers.
      */
-    TOKEN_ROTATOR_WRITES_PER_SECOND: z._default(z.coerce.number().check(z.positive(), z.maximum(50)), 40),
+    TOKEN_ROTATOR_WRITES_PER_SECOND: z._default(
+      z.coerce.number().check(z.positive(), z.maximum(MAX_WRITES_PER_SECOND)),
+      DEFAULT_WRITES_PER_SECOND,
+    ),
   }),
 );
 

@@ -4,7 +4,7 @@
  * (`--function`), and prints one line per credential and a summary.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { MAX_WRITES_PER_SECOND } from '../../core/rotator-protocol';
+import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../../core/rotator-protocol';
 import { assertCredentialName, type CredentialListing, listCredentials, secretNames } from '../../core/store';
 import { dueVerdict, planSweep } from '../../lambda/plan';
 import type { CliContext, CliDeps } from '../context';
@@ -36,9 +36,6 @@ export interface RefreshOptions {
 
 const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 64;
-
-/** The rotator's own default pace (TokenRotator's `writesPerSecond`), so the CLI never writes faster. */
-export const DEFAULT_WRITES_PER_SECOND = 40;
 
 /** Parses `--writes-per-second <n>`: a number above 0 and at most 50, as TokenRotator's `writesPerSecond`. */
 export function parseWritesPerSecond(value: string): number {
