@@ -113,7 +113,11 @@ async function simulate(paced: boolean, count: number): Promise<Outcome> {
       functionName: 'token-rotator',
     });
     const silentLogger = { info() {}, warn() {}, error() {} } as unknown as Logger;
-    const silentMetrics = { addMetric() {}, publishStoredMetrics() {} } as unknown as Metrics;
+    const silentMetrics = {
+      addMetric() {},
+      publishStoredMetrics() {},
+      setDefaultDimensions() {},
+    } as unknown as Metrics;
     const env = { TOKEN_ROTATOR_PREFIX: PREFIX };
     const handler = createHandler({
       secretsManager: sm.client,

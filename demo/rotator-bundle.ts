@@ -63,4 +63,4 @@ export async function loadRotatorBundle(bundlePath: string, options: DemoRotator
 
 // The parts of Powertools' Logger and Metrics the handler calls.
 const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
-const silentMetrics = { addMetric() {}, publishStoredMetrics() {} };
+const silentMetrics = { addMetric() {}, publishStoredMetrics() {}, setDefaultDimensions() {} };

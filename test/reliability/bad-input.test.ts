@@ -552,7 +552,7 @@ describe('failed refreshes leave the token value untouched', () => {
       fetch: ((input: string | URL | Request, init?: RequestInit) => (override ?? fetch)(input, init)) as typeof fetch,
       env: { TOKEN_ROTATOR_PREFIX: PREFIX },
       logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
-      metrics: { addMetric: () => {}, publishStoredMetrics: () => {} } as never,
+      metrics: { addMetric: () => {}, publishStoredMetrics: () => {}, setDefaultDimensions: () => {} } as never,
     });
   const tokenValue = async () =>
     (await client.send(new GetSecretValueCommand({ SecretId: `${PREFIX}${NAME}/token` }))).SecretString;

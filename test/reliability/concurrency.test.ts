@@ -87,7 +87,7 @@ function rotator(client: SecretsManagerClient, seed: number) {
     random: seededRandom(seed),
     env: { TOKEN_ROTATOR_PREFIX: PREFIX, TOKEN_ROTATOR_CONCURRENCY: '8', TOKEN_ROTATOR_BATCH_SIZE: '1000' },
     logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
-    metrics: { addMetric: () => {}, publishStoredMetrics: () => {} } as never,
+    metrics: { addMetric: () => {}, publishStoredMetrics: () => {}, setDefaultDimensions: () => {} } as never,
   });
 }
 

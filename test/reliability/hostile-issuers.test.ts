@@ -162,6 +162,7 @@ function rotator(metrics: Record<string, number>) {
         metrics[name] = value;
       },
       publishStoredMetrics: () => {},
+      setDefaultDimensions: () => {},
     } as never,
   });
 }

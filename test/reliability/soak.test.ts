@@ -300,6 +300,7 @@ async function runSoak(
         if (name === 'CredentialsRejected') rejectedMetric.set(tick, value);
       },
       publishStoredMetrics: () => {},
+      setDefaultDimensions: () => {},
     } as unknown as Metrics;
     const handler = createHandler({
       secretsManager: backend.rotatorClient,
