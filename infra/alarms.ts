@@ -105,7 +105,7 @@ export function alarmSpecs(
     anyInPeriod({
       key: 'credentialsRejected',
       resourceSuffix: 'credentials-rejected',
-      description: `${of}: an issuer refused a credential (401/403 or invalid_client: InvalidCredentials; a redirect, 400 or other 4xx: InvalidConfiguration). Retrying stops until its client secret is updated.`,
+      description: `${of}: an issuer refused a credential (401/403 or invalid_client: InvalidCredentials; a redirect, 400 or other 4xx: InvalidConfiguration). Retrying stops until its client secret is updated, and the alarm stays on while any credential is so blocked.`,
       namespace: METRICS_NAMESPACE,
       metricName: 'CredentialsRejected',
       dimensions: own,

@@ -323,7 +323,10 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?
   }
   metrics.addMetric('RefreshSucceeded', MetricUnit.Count, summary.refreshed);
   metrics.addMetric('RefreshFailed', MetricUnit.Count, summary.failed);
-  metrics.addMetric('CredentialsRejected', MetricUnit.Count, summary.rejected);
+  // Rejected by this run, plus those a sweep found still blocked by an earlier rejection (not
+  // retried, so not in `rejected`): the alarm stays in ALARM until the client secret is fixed,
+  // instead of turning OK one period after the rejection while the credential is still blocked.
+  metrics.addMetric('CredentialsRejected', MetricUnit.Count, summary.rejected + summary.plan.blocked);
   metrics.addMetric('WriteBudgetBreached', MetricUnit.Count, summary.writeBudgetBreached);
   if (summary.minSecondsToExpiry !== undefined) {
     metrics.addMetric('SecondsToExpiry', MetricUnit.Seconds, summary.minSecondsToExpiry);

@@ -440,6 +440,20 @@ describe('handler metrics', () => {
     );
   });
 
+  it('keeps counting a rejected credential in CredentialsRejected while it stays blocked, so its alarm does not clear', async () => {
+    // Prepare
+    addSirv('ok');
+    addSirv('revoked');
+    const { handler } = handlerWith({ [clientIdOf('revoked')]: { kind: 'status', status: 401 } });
+    // Act: the sweep that is refused, then the next one, which finds it blocked and does not retry it.
+    await handler({ action: 'sweep' }, CONTEXT);
+    await handler({ action: 'sweep' }, CONTEXT);
+    // Assess
+    const [first, second] = emf();
+    expect(first).toMatchObject({ RefreshFailed: 1, CredentialsRejected: 1 });
+    expect(second).toMatchObject({ RefreshFailed: 0, CredentialsRejected: 1 });
+  });
+
   it('reports the new expiry as SecondsToExpiry when every due token was refreshed', async () => {
     addSirv('a');
     addSirv('idle', at(5400));
