@@ -271,7 +271,7 @@ async function recordFailedRefresh(
         // The listed client version: only a new one (tagged by the provider) lifts a permanent block.
         clientVersion: state.listing?.clientVersion,
         // The token this attempt meant to replace: once another is current, this failure is stale.
-        tokenVersion: state.listing?.versionId,
+        tokenVersion: known?.versionId,
       });
     } catch {
       // Recording is best effort: the credential stays due and the next tick tries again.
@@ -414,18 +414,21 @@ async function readCurrentToken(where: store.SecretStore, name: string): Promise
   }
 }
 
-/** Failure count and client change time from the secrets' metadata (no value read); best effort. */
+/**
+ * The token secret's listing (failure count, current version) and the client secret's change
+ * time, from both secrets' metadata (no value read); best effort. The listing goes through
+ * `listingOf`, so failure tags recorded against a replaced version count as none here too.
+ */
 async function describeForFailure(
   where: store.SecretStore,
   name: string,
-): Promise<Pick<CredentialListing, 'failures' | 'clientChangedAt'> | undefined> {
+): Promise<(Pick<CredentialListing, 'failures' | 'clientChangedAt'> & { versionId?: string | undefined }) | undefined> {
   try {
-    const state = await store.describeCredential(where, name);
-    const failures = Number(state.token.tags[store.TAG_KEYS.failures] ?? '0');
-    return {
-      failures: Number.isInteger(failures) && failures >= 0 ? failures : 0,
-      clientChangedAt: state.client.lastChangedDate,
-    };
+    const [listing, client] = await Promise.all([
+      store.describeTokenListing(where, name),
+      store.describeSecret(where.client, store.secretNames(name, where.prefix).client, name),
+    ]);
+    return { failures: listing?.failures ?? 0, versionId: listing?.versionId, clientChangedAt: client.lastChangedDate };
   } catch {
     return undefined;
   }

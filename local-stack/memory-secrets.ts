@@ -7,6 +7,7 @@
 import {
   BatchGetSecretValueCommand,
   DescribeSecretCommand,
+  type DescribeSecretResponse,
   GetSecretValueCommand,
   ListSecretsCommand,
   type ListSecretsCommandInput,
@@ -54,6 +55,12 @@ export interface MemorySecrets {
   writeTimes: number[];
   /** Write calls refused with ThrottlingException. */
   throttled: number;
+  /**
+   * The store's own DescribeSecret answer: a test that injects a fault on one call
+   * (`mock.on(DescribeSecretCommand).rejectsOnce(e).callsFake(describeSecret)`) keeps the store
+   * answering the calls after it.
+   */
+  describeSecret(input: { SecretId?: string }): Promise<DescribeSecretResponse>;
   restore(): void;
 }
 
@@ -187,7 +194,7 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     for (const key of input.TagKeys ?? []) delete secret.tags[key];
     return {};
   });
-  mock.on(DescribeSecretCommand).callsFake(async (input: { SecretId?: string }) => {
+  const describeSecret = async (input: { SecretId?: string }) => {
     const secret = get(input.SecretId);
     return {
       Name: input.SecretId,
@@ -196,7 +203,8 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       Tags: Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value })),
       VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
     };
-  });
+  };
+  mock.on(DescribeSecretCommand).callsFake(describeSecret);
   mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsCommandInput) => {
     const prefixes = input.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
     const tagKeys = input.Filters?.find((f) => f.Key === 'tag-key')?.Values;
@@ -258,6 +266,7 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       });
     },
     writeTimes,
+    describeSecret,
     get throttled() {
       return throttled;
     },

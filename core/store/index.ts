@@ -20,7 +20,7 @@ export {
   DEFAULT_KMS_KEY_ALIAS,
 } from './create';
 export { type DeleteOptions, deleteCredentialSecrets, MIN_RECOVERY_WINDOW_DAYS } from './delete';
-export { type CredentialState, describeCredential, type SecretState } from './describe';
+export { type CredentialState, describeCredential, describeSecret, type SecretState } from './describe';
 export {
   type ClientSecretVersion,
   type CredentialSettings,

@@ -309,6 +309,37 @@ describe('refreshCredential', () => {
     expect(result.ok === false && result.nextAttempt).toBe(at(240).toISOString());
   });
 
+  it('counts no failure tagged against a replaced token version when it has to describe again after a failed describe', async () => {
+    // Prepare: three failures recorded against a version a later write replaced (stale), and a
+    // first DescribeSecret that fails, so the failure path describes the secrets itself.
+    const { deps } = setup({ answer: { kind: 'status', status: 503 } });
+    sm.addCredential({
+      name: NAME,
+      prefix: PREFIX,
+      clientDocument: sirvDocument(NAME),
+      token: tokenRecord(NAME, at(-30)),
+      tokenTags: {
+        [TAG_KEYS.failures]: '3',
+        [TAG_KEYS.lastError]: 'IssuerUnavailable',
+        [TAG_KEYS.failedVersion]: 'tr1-replaced-version',
+      },
+    });
+    let describes = 0;
+    sm.mock.on(DescribeSecretCommand).callsFake(async (input: { SecretId?: string }) => {
+      describes += 1;
+      if (describes === 1) throw new InternalServiceError({ message: 'boom', $metadata: {} });
+      return sm.describeSecret(input);
+    });
+    // Act
+    const result = await refreshCredential(NAME, deps);
+    // Assess: counted as a first failure, not the fourth, and tagged with the version it failed against.
+    expect(describes).toBe(3);
+    expect(result.ok).toBe(false);
+    const tags = sm.tokenTags(NAME, PREFIX);
+    expect(tags[TAG_KEYS.failures]).toBe('1');
+    expect(tags[TAG_KEYS.failedVersion]).not.toBe('tr1-replaced-version');
+  });
+
   it('never records a rejection as older than the client secret it was made with', async () => {
     // Prepare: Secrets Manager's clock says the client secret changed 2.5 s after ours says "now".
     const { deps } = setup({ answer: { kind: 'status', status: 403 } });
