@@ -325,8 +325,15 @@ describe('createProtectedUrl', () => {
   });
 });
 
-/** A reader whose secret holds `tokens[0]`, then `tokens[1]` from the next read on, and so on. */
-function readerOf(tokens: readonly string[], answer: (call: number, init: RequestInit) => Response) {
+/**
+ * A reader whose secret holds `tokens[0]`, then `tokens[1]` from the next read on, and so on;
+ * `readDelayMs(n)` holds the n-th read (from 0) back that long.
+ */
+function readerOf(
+  tokens: readonly string[],
+  answer: (call: number, init: RequestInit) => Response,
+  options: { readDelayMs?: (read: number) => number } = {},
+) {
   const client = new SecretsManagerClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
@@ -335,8 +342,11 @@ function readerOf(tokens: readonly string[], answer: (call: number, init: Reques
   mockClient(client)
     .on(GetSecretValueCommand)
     .callsFake(async () => {
-      const accessToken = tokens[Math.min(reads, tokens.length - 1)] ?? SIRV_TOKEN;
+      const read = reads;
       reads += 1;
+      const delay = options.readDelayMs?.(read) ?? 0;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const accessToken = tokens[Math.min(read, tokens.length - 1)] ?? SIRV_TOKEN;
       return { SecretString: JSON.stringify(tokenRecord({ accessToken })) };
     });
   let calls = 0;
@@ -421,31 +431,21 @@ describe('createProtectedUrl reads a 2xx answer strictly', () => {
 
 describe('createProtectedUrl time limit', () => {
   it('gives each request its own window, so a slow re-read of the secret between two is not counted', async () => {
-    const client = new SecretsManagerClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-    });
-    let reads = 0;
-    mockClient(client)
-      .on(GetSecretValueCommand)
-      .callsFake(async () => {
-        reads += 1;
-        // The re-read after the 401 outlasts the 0.2 s window of the first request.
-        if (reads > 1) await new Promise((resolve) => setTimeout(resolve, 400));
-        return { SecretString: JSON.stringify(tokenRecord({ accessToken: `${SIRV_TOKEN}${reads}` })) };
-      });
-    let calls = 0;
-    const fetchImpl = (async (_input: string | URL | Request, init: RequestInit = {}) => {
-      init.signal?.throwIfAborted();
-      calls += 1;
-      return calls === 1 ? new Response('expired', { status: 401 }) : Response.json({ url: 'https://x/a.jpg' });
-    }) as typeof fetch;
-    const reader = new TokenReader({ client, now: () => new Date(T0), fetch: fetchImpl });
+    const sent: number[] = [];
+    const reader = readerOf(
+      [`${SIRV_TOKEN}1`, `${SIRV_TOKEN}2`],
+      (call) => {
+        sent.push(call);
+        return call === 0 ? new Response('expired', { status: 401 }) : Response.json({ url: 'https://x/a.jpg' });
+      },
+      // The re-read after the 401 outlasts the 0.2 s window of the first request.
+      { readDelayMs: (read) => (read > 0 ? 400 : 0) },
+    );
 
     const result = await createProtectedUrl(reader, 'sirv-prod', valid, { timeoutSeconds: 0.2 });
 
     expect(result.url).toBe('https://x/a.jpg');
-    expect(calls).toBe(2);
+    expect(sent).toHaveLength(2);
   });
 
   it.each([0, -1, Number.NaN, 121, '5' as unknown as number])(
