@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'MalformedResponse'
   | 'TokenExpired'
   | 'StoreError'
+  | 'VersionLimitExceeded'
   | 'InvalidTokenRecord'
   | 'InternalError';
 
@@ -131,6 +132,19 @@ export class StoreError extends TokenRotatorError {
 }
 
 /**
+ * Secrets Manager refused a new version of the token secret: it keeps every version younger than
+ * 24 hours, and past its quota of versions a write is refused until the oldest age out. Transient:
+ * writes resume as versions age, so the rotator backs off (an hour) instead of retrying each tick.
+ */
+export class VersionLimitExceededError extends TokenRotatorError {
+  declare readonly code: 'VersionLimitExceeded';
+  constructor(message: string, options?: TokenRotatorErrorOptions) {
+    super('VersionLimitExceeded', true, message, options);
+    this.name = 'VersionLimitExceededError';
+  }
+}
+
+/**
  * A stored token record that cannot be parsed (not JSON, bad fields, expiring before issue).
  * Transient: the rotator replaces such a value with a good token on its next refresh. Carries no
  * part of the value.
@@ -176,6 +190,7 @@ export type AnyTokenRotatorError =
   | MalformedResponseError
   | TokenExpiredError
   | StoreError
+  | VersionLimitExceededError
   | InvalidTokenRecordError
   | InternalError;
 
@@ -224,6 +239,8 @@ export function errorFromCode(
       return new TokenExpiredError(message, options);
     case 'StoreError':
       return new StoreError(message, options);
+    case 'VersionLimitExceeded':
+      return new VersionLimitExceededError(message, options);
     case 'InvalidTokenRecord':
       return new InvalidTokenRecordError(message, options);
     case 'InternalError':

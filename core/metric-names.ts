@@ -19,3 +19,19 @@ export const PREFIX_DIMENSION = 'prefix';
 export function rotatorMetricDimensions(prefix: string): Record<string, string> {
   return { service: SERVICE_NAME, [PREFIX_DIMENSION]: prefix };
 }
+
+/** The rotator's own metrics (namespace {@link METRICS_NAMESPACE}), by what they count. */
+export const METRIC_NAMES = {
+  refreshSucceeded: 'RefreshSucceeded',
+  refreshFailed: 'RefreshFailed',
+  /** Rejected in this run, plus credentials a sweep found still blocked by an earlier rejection. */
+  credentialsRejected: 'CredentialsRejected',
+  /** The minimum over every listed credential. */
+  secondsToExpiry: 'SecondsToExpiry',
+  writeBudgetBreached: 'WriteBudgetBreached',
+  /** Writes Secrets Manager refused for too many versions younger than 24 hours. */
+  versionLimitExceeded: 'VersionLimitExceeded',
+  /** Failed refreshes whose failure tags could not be written (only the container remembers the backoff). */
+  failuresNotRecorded: 'FailuresNotRecorded',
+  refreshEventsFailed: 'RefreshEventsFailed',
+} as const;

@@ -30,46 +30,18 @@ export const MAX_WRITES_PER_SECOND = 50;
 export const DEFAULT_WRITES_PER_SECOND = 40;
 /**
  * The most bytes one fan-out event may take. Lambda takes up to 1 MB per asynchronous invocation
- * (256 KB before 2025, and still for the older InvokeAsync API): a batch whose listings would not
- * fit under this is split over several invocations, so an event never comes near either limit.
+ * (256 KB before 2025, and still for the older InvokeAsync API): a batch whose names would not fit
+ * under this is split over several invocations, so an event never comes near either limit.
  */
 export const MAX_BATCH_PAYLOAD_BYTES = 240 * 1024;
-/** The most failures a carried listing may count; a listing past it is not carried (the batch describes that credential). */
-export const MAX_BATCH_LISTING_FAILURES = 1_000_000_000;
-
-// A Secrets Manager version id (32 to 64 characters on AWS; any printable id up to 64 here).
-const versionIdSchema = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._~-]+$/)));
-// Epoch seconds, as the tags hold them (at most 12 digits).
-const epochSecondsSchema = z.lazy(() => z.number().check(z.int(), z.minimum(0), z.maximum(999_999_999_999)));
-
 /**
- * What a fan-out batch is told of one credential, from the sweep's listing of its token secret:
- * exactly what a refresh reads from a listing, so the batch needs no DescribeSecret. The token's
- * generation, refresh-after and expiry travel in `versionId` (core/token-version.ts); failure
- * state and client version as their tags hold them. Absent fields are absent tags (`failures` 0).
+ * A forced refresh (`force: true` in an event) does not rewrite a token written less than this long
+ * ago with the current client document: whoever may invoke the rotator may ask for sooner, never
+ * for more writes than Secrets Manager's guidance of one per secret every 10 minutes. A token
+ * obtained with an older client document is rewritten at once (new credentials take effect); an
+ * operator overrides the floor only in-process (`token-rotator refresh --force --override-floor`).
  */
-export const batchListingSchema = z.lazy(() =>
-  z.strictObject({
-    /** The token secret's AWSCURRENT version id. */
-    versionId: z.optional(versionIdSchema),
-    /** The `client-version` tag. */
-    clientVersion: z.optional(versionIdSchema),
-    /** The `failed-client-version` tag. */
-    failedClientVersion: z.optional(versionIdSchema),
-    failures: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(MAX_BATCH_LISTING_FAILURES))),
-    /** The `last-error` tag: one of our error codes. */
-    lastError: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))),
-    nextAttempt: z.optional(epochSecondsSchema),
-    failedAt: z.optional(epochSecondsSchema),
-    /** Legacy refresh-after/expiry tags are set (a token written before issue 14). */
-    legacyTags: z.optional(z.literal(true)),
-    /** The `write-budget` tag. */
-    writeBudget: z.optional(z.enum(['ok', 'breached'])),
-  }),
-);
-
-/** One credential's listing as a fan-out batch carries it. */
-export type BatchListing = z.infer<typeof batchListingSchema>;
+export const FORCED_REFRESH_FLOOR_SECONDS = 600;
 
 /**
  * Every event the rotator accepts, each turned into one `action`: the scheduled sweep (ours, or
@@ -83,44 +55,12 @@ export const rotatorEventSchema = z.lazy(() =>
       z.object({ 'detail-type': z.literal('Scheduled Event') }),
       z.transform(() => ({ action: 'sweep' as const })),
     ),
-    z
-      .strictObject({
-        action: z.literal('refresh-batch'),
-        credentials: z.array(credentialName).check(z.minLength(1), z.maxLength(MAX_BATCH_CREDENTIALS)),
-        /** This batch's share of the sweep's Secrets Manager write rate (TOKEN_ROTATOR_WRITES_PER_SECOND). */
-        writesPerSecond: z.optional(z.number().check(z.positive(), z.maximum(MAX_WRITES_PER_SECOND))),
-        /**
-         * When the sweep listed (epoch seconds): the batch uses the listings only for most of one
-         * schedule interval after it (lambda/batch-listing.ts). Required with `listings`.
-         */
-        listedAt: z.optional(epochSecondsSchema),
-        /**
-         * The sweep's listing of some or all of `credentials`, by name. Absent (an event from
-         * before issue 14) or without an entry for a credential: that refresh describes its
-         * token secret first, as a targeted refresh does.
-         */
-        listings: z.optional(
-          z.record(credentialName, batchListingSchema).check(
-            z.refine((l) => Object.keys(l).length <= MAX_BATCH_CREDENTIALS, {
-              error: `at most ${MAX_BATCH_CREDENTIALS} listings`,
-            }),
-          ),
-        ),
-      })
-      .check(
-        z.superRefine((e, ctx) => {
-          if (e.listings === undefined) return;
-          if (e.listedAt === undefined) {
-            ctx.addIssue({ code: 'custom', path: ['listedAt'], message: 'required with listings' });
-          }
-          const names = new Set(e.credentials);
-          for (const name of Object.keys(e.listings)) {
-            if (!names.has(name)) {
-              ctx.addIssue({ code: 'custom', path: ['listings', name], message: 'not a credential of this batch' });
-            }
-          }
-        }),
-      ),
+    z.strictObject({
+      action: z.literal('refresh-batch'),
+      credentials: z.array(credentialName).check(z.minLength(1), z.maxLength(MAX_BATCH_CREDENTIALS)),
+      /** This batch's share of the sweep's Secrets Manager write rate (never above the quota). */
+      writesPerSecond: z.optional(z.number().check(z.positive(), z.maximum(MAX_WRITES_PER_SECOND))),
+    }),
     z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
     z.pipe(
       z.strictObject({
@@ -162,14 +102,25 @@ const errorSchema = z.lazy(() =>
 
 const deferredSchema = z.lazy(() => z.object({ credential: z.string(), deferred: z.literal(true) }));
 
+/**
+ * Why a refresh wrote nothing, judged on the token secret as DescribeSecret shows it: not due yet,
+ * backing off after a failure, blocked until the client document changes, or (a forced refresh)
+ * written less than {@link FORCED_REFRESH_FLOOR_SECONDS} ago.
+ */
+export const SKIP_REASONS = ['not-due', 'backoff', 'blocked', 'floor'] as const;
+
 const refreshResultSchema = z.lazy(() =>
   z.union([
     z.object({
       credential: z.string(),
       ok: z.literal(true),
-      skipped: z.literal('not-due'),
+      skipped: z.enum(SKIP_REASONS),
       generation: z.number(),
+      expiresAt: z.string(),
+      refreshAfter: z.string(),
       secondsToExpiry: z.number(),
+      /** When a backing-off credential is tried again. */
+      nextAttempt: z.optional(z.string()),
     }),
     z.object({
       credential: z.string(),
@@ -191,6 +142,11 @@ const refreshResultSchema = z.lazy(() =>
       ok: z.literal(false),
       error: errorSchema,
       nextAttempt: z.optional(z.string()),
+      /**
+       * The failure could not be recorded in the token secret's tags (the AWS error name): only
+       * this container remembers its backoff.
+       */
+      notRecorded: z.optional(z.string()),
       /** Seconds left on the token that stays in place, when there is one. */
       secondsToExpiry: z.optional(z.number()),
       /** Generation and expiry of the token that stays in place, when there is one. */

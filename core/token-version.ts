@@ -1,42 +1,50 @@
 /**
- * The version id of a token write, as a codec: what a sweep needs to know of the current token
- * (generation, refresh-after, expiry, a digest of the token) travels in the `ClientRequestToken`
- * of its `PutSecretValue`, which Secrets Manager keeps as the version id and lists, for every
- * secret, in `ListSecrets`' `SecretVersionsToStages`. A sweep therefore reads the state of every
- * token from the listing alone, and a refresh writes value and state in one call: no tag write
- * after each refresh, and tags can never disagree with the value they describe.
+ * The version id of a token write, as a codec: what the rotator needs to know of the current token
+ * (generation, when it was issued, refresh-after, expiry, which client document it was obtained
+ * with, a digest of the token) travels in the `ClientRequestToken` of its `PutSecretValue`, which
+ * Secrets Manager keeps as the version id and shows, for every secret, in `ListSecrets`'
+ * `SecretVersionsToStages` and `DescribeSecret`'s `VersionIdsToStages`. The state of every token is
+ * therefore read from metadata alone, and a refresh writes value and state in one call: tags can
+ * never disagree with the value they describe.
  *
- * Layout (44–56 characters, inside Secrets Manager's 32–64):
- * `tr1-<generation>-<refreshAfter>-<expiresAt>-<digest>`, numbers in base 36 (instants in epoch
- * seconds), digest = the first 24 hex digits of SHA-256 over credential, generation and access
- * token. The digest keeps the write idempotent (a retried write of the same record maps to the
- * same version) and never reveals the token.
+ * Layout (at most 63 characters, inside Secrets Manager's 32–64):
+ * `tr1-<generation>-<issuedAt>-<refreshAfter>-<expiresAt>-<client>-<digest>`, numbers in base 36
+ * (instants in epoch seconds), `client` = 6 hex digits of SHA-256 over the client document's version
+ * id, `digest` = 16 hex digits of SHA-256 over credential, generation and access token. The digest
+ * keeps the write idempotent (a retried write of the same record maps to the same version) and
+ * never reveals the token.
  */
 import { createHash } from 'node:crypto';
 
 /** What a token version id carries. Instants are whole epoch seconds. */
 export interface TokenVersion {
   generation: number;
+  /** When the token was obtained (our clock when its request was sent). */
+  issuedAt: Date;
   refreshAfter: Date;
   expiresAt: Date;
-  /** 24 hex digits of SHA-256(credential, generation, accessToken). */
+  /** {@link clientFingerprint} of the client document version the token was obtained with. */
+  client: string;
+  /** 16 hex digits of SHA-256(credential, generation, accessToken). */
   digest: string;
 }
 
 const VERSION_PREFIX = 'tr1';
-const DIGEST_HEX = 24;
+const DIGEST_HEX = 16;
+const CLIENT_HEX = 6;
 // Bounds keep a decoded id meaningful: a generation Number can hold exactly, and instants
 // between 2001 and 2286 (10 decimal digits of epoch seconds).
-const MAX_GENERATION = Number.MAX_SAFE_INTEGER;
 const MIN_EPOCH_SECONDS = 1_000_000_000;
 const MAX_EPOCH_SECONDS = 9_999_999_999;
-const VERSION_ID = /^tr1-([0-9a-z]{1,11})-([0-9a-z]{1,7})-([0-9a-z]{1,7})-([0-9a-f]{24})$/;
+const VERSION_ID =
+  /^tr1-([0-9a-z]{1,11})-([0-9a-z]{1,7})-([0-9a-z]{1,7})-([0-9a-z]{1,7})-([0-9a-f]{6})-([0-9a-f]{16})$/;
 
 /** The token fields a version id is made from. */
 export interface TokenVersionInput {
   credential: string;
   generation: number;
   accessToken: string;
+  issuedAt: string | Date;
   refreshAfter: string | Date;
   expiresAt: string | Date;
 }
@@ -50,50 +58,68 @@ export function tokenDigest(record: Pick<TokenVersionInput, 'credential' | 'gene
 }
 
 /**
+ * The short fingerprint of a client document version id carried in a token's version id, so that
+ * a token obtained with an older client document is told from metadata alone. An unknown version
+ * (`undefined`) has a fingerprint of its own.
+ */
+export function clientFingerprint(clientVersion: string | undefined): string {
+  return createHash('sha256')
+    .update(clientVersion ?? '', 'utf8')
+    .digest('hex')
+    .slice(0, CLIENT_HEX);
+}
+
+/**
  * The version id of a token write.
  *
+ * @param clientVersion the version id of the client document the token was obtained with.
  * @throws {RangeError} when the generation or an instant is out of the codec's bounds (a record
  * that passed the token schema and the expiry checks never is).
  *
  * @example
  * ```ts
- * encodeTokenVersion(record); // 'tr1-2a-t5a2kg-t5a3c0-3f1c…'
+ * encodeTokenVersion(record, clientVersion); // 'tr1-2a-t5a1s0-t5a2kg-t5a3c0-9c41d2-3f1c…'
  * ```
  */
-export function encodeTokenVersion(record: TokenVersionInput): string {
+export function encodeTokenVersion(record: TokenVersionInput, clientVersion: string | undefined): string {
   if (!Number.isSafeInteger(record.generation) || record.generation < 0) {
     throw new RangeError('token version: generation must be a whole number from 0');
   }
-  const refreshAfter = epochSecondsOf(record.refreshAfter, 'refreshAfter');
-  const expiresAt = epochSecondsOf(record.expiresAt, 'expiresAt');
   return [
     VERSION_PREFIX,
     record.generation.toString(36),
-    refreshAfter.toString(36),
-    expiresAt.toString(36),
+    epochSecondsOf(record.issuedAt, 'issuedAt').toString(36),
+    epochSecondsOf(record.refreshAfter, 'refreshAfter').toString(36),
+    epochSecondsOf(record.expiresAt, 'expiresAt').toString(36),
+    clientFingerprint(clientVersion),
     tokenDigest(record),
   ].join('-');
 }
 
 /**
  * Decodes a version id written by {@link encodeTokenVersion}; `undefined` for any other id (a
- * UUID of an older token-rotator, a version written by hand), which callers treat as "unknown:
- * read the tags or the value".
+ * version written by hand or by another tool), which callers treat as "unknown: read the value".
  */
 export function decodeTokenVersion(versionId: string | undefined): TokenVersion | undefined {
   if (versionId === undefined || versionId.length > 64) return undefined;
   const m = VERSION_ID.exec(versionId);
   if (!m) return undefined;
-  const [, gen = '', refresh = '', expires = '', digest = ''] = m;
+  const [, gen = '', issued = '', refresh = '', expires = '', client = '', digest = ''] = m;
   const generation = Number.parseInt(gen, 36);
-  const refreshAfter = Number.parseInt(refresh, 36);
-  const expiresAt = Number.parseInt(expires, 36);
-  if (!Number.isSafeInteger(generation) || generation > MAX_GENERATION) return undefined;
-  if (!plausibleEpoch(refreshAfter) || !plausibleEpoch(expiresAt) || refreshAfter > expiresAt) return undefined;
+  const [issuedAt, refreshAfter, expiresAt] = [issued, refresh, expires].map((v) => Number.parseInt(v, 36)) as [
+    number,
+    number,
+    number,
+  ];
+  if (!Number.isSafeInteger(generation)) return undefined;
+  if (![issuedAt, refreshAfter, expiresAt].every(plausibleEpoch)) return undefined;
+  if (issuedAt > expiresAt || refreshAfter > expiresAt) return undefined;
   return {
     generation,
+    issuedAt: new Date(issuedAt * 1000),
     refreshAfter: new Date(refreshAfter * 1000),
     expiresAt: new Date(expiresAt * 1000),
+    client,
     digest,
   };
 }

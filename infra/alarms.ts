@@ -3,7 +3,7 @@
  * missing-data rule is what it is.
  */
 
-import { METRICS_NAMESPACE, rotatorMetricDimensions } from '../core/metric-names';
+import { METRIC_NAMES, METRICS_NAMESPACE, rotatorMetricDimensions } from '../core/metric-names';
 import type { RotatorSettings } from './settings';
 
 export { METRICS_NAMESPACE, PREFIX_DIMENSION, rotatorMetricDimensions, SERVICE_NAME } from '../core/metric-names';
@@ -14,6 +14,8 @@ export type AlarmKey =
   | 'credentialsRejected'
   | 'secondsToExpiry'
   | 'writeBudgetBreached'
+  | 'versionLimitExceeded'
+  | 'failuresNotRecorded'
   | 'lambdaErrors'
   | 'notInvoked'
   /** Only with an event bus (`eventBusName`): the rotator emits this metric only then. */
@@ -77,7 +79,7 @@ function anyInPeriod(
 }
 
 /**
- * The six alarms, and `refreshEventsFailed` when `options.refreshEvents` (the rotator puts refresh
+ * The eight alarms, and `refreshEventsFailed` when `options.refreshEvents` (the rotator puts refresh
  * events on a bus). Missing data is "not breaching" for the rotator's own metrics: they are only
  * emitted when a sweep ran (and SecondsToExpiry only when a credential exists, so a fresh stack
  * would otherwise alarm forever). A rotator that stopped running is caught by `notInvoked`, where
@@ -98,7 +100,7 @@ export function alarmSpecs(
       resourceSuffix: 'refresh-failed',
       description: `${of}: a token refresh failed (issuer unavailable, malformed response or store error). See the function logs; the old token stays readable until it expires.`,
       namespace: METRICS_NAMESPACE,
-      metricName: 'RefreshFailed',
+      metricName: METRIC_NAMES.refreshFailed,
       dimensions: own,
       period: fiveMinutes,
     }),
@@ -107,7 +109,7 @@ export function alarmSpecs(
       resourceSuffix: 'credentials-rejected',
       description: `${of}: an issuer refused a credential (401/403 or invalid_client: InvalidCredentials; a redirect, 400 or other 4xx: InvalidConfiguration). Retrying stops until its client secret is updated, and the alarm stays on while any credential is so blocked.`,
       namespace: METRICS_NAMESPACE,
-      metricName: 'CredentialsRejected',
+      metricName: METRIC_NAMES.credentialsRejected,
       dimensions: own,
       period,
     }),
@@ -116,7 +118,7 @@ export function alarmSpecs(
       resourceSuffix: 'seconds-to-expiry',
       description: `${of}: a stored token expires in less than ${settings.secondsToExpiryThreshold} s and has not been refreshed. Workloads will soon read an expired token.`,
       namespace: METRICS_NAMESPACE,
-      metricName: 'SecondsToExpiry',
+      metricName: METRIC_NAMES.secondsToExpiry,
       dimensions: own,
       statistic: 'Minimum',
       period,
@@ -130,7 +132,25 @@ export function alarmSpecs(
       resourceSuffix: 'write-budget-breached',
       description: `${of}: an issuer's tokens now live too short for one secret write per 10 minutes. The valid token was stored and refreshes moved as late as the margin allows; check the credential's token-rotator:write-budget tag, then raise refreshFraction or set allowFrequentWrites.`,
       namespace: METRICS_NAMESPACE,
-      metricName: 'WriteBudgetBreached',
+      metricName: METRIC_NAMES.writeBudgetBreached,
+      dimensions: own,
+      period,
+    }),
+    anyInPeriod({
+      key: 'versionLimitExceeded',
+      resourceSuffix: 'version-limit-exceeded',
+      description: `${of}: Secrets Manager refused a token write because the secret has too many versions younger than 24 hours (LimitExceededException). The old token stays readable; writes resume as versions age and the rotator retries hourly. Look for what writes the secret so often: forced refreshes, or a policy with allowFrequentWrites.`,
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC_NAMES.versionLimitExceeded,
+      dimensions: own,
+      period,
+    }),
+    anyInPeriod({
+      key: 'failuresNotRecorded',
+      resourceSuffix: 'failures-not-recorded',
+      description: `${of}: a failed refresh could not record its failure in the token secret's tags (TagResource denied or throttled), so only the container that failed remembers its backoff and the issuer may be asked more often. Check the rotator role's secretsmanager:TagResource and any resource policy or SCP on the token secrets.`,
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC_NAMES.failuresNotRecorded,
       dimensions: own,
       period,
     }),
@@ -164,7 +184,7 @@ export function alarmSpecs(
         resourceSuffix: 'refresh-events-failed',
         description: `${of}: refresh outcome events were not delivered to the event bus (PutEvents failed or refused entries); their consumers missed them. Refreshes are not affected. See the 'Some refresh events were not delivered' log line; check that the bus exists and the role may events:PutEvents on it.`,
         namespace: METRICS_NAMESPACE,
-        metricName: 'RefreshEventsFailed',
+        metricName: METRIC_NAMES.refreshEventsFailed,
         dimensions: own,
         period,
       }),

@@ -12,7 +12,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
 import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
-import { METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../core/metric-names';
+import { METRIC_NAMES, METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../core/metric-names';
 import {
   type Deferred,
   type IssueResult,
@@ -20,11 +20,11 @@ import {
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
-import { carriedListings, listingsTrustedUntil } from './batch-listing';
 import { ClientDocumentCache } from './client-cache';
 import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
 import { planSweep } from './plan';
+import { RefreshMemory } from './refresh-memory';
 import { refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
 import { createWriteLimiter } from './write-limiter';
 
@@ -74,6 +74,7 @@ export function createHandler(deps: HandlerDeps = {}) {
         logger: Logger;
         metrics: Metrics;
         clientCache: ClientDocumentCache;
+        memory: RefreshMemory;
       }
     | undefined;
 
@@ -103,6 +104,9 @@ export function createHandler(deps: HandlerDeps = {}) {
       ),
       // Lives as long as the container: a warm sweep reads no client document that did not change.
       clientCache: new ClientDocumentCache(),
+      // Lives as long as the container: its own writes and unrecorded failures, which a lagging
+      // listing does not show yet.
+      memory: new RefreshMemory(),
     };
     return ready;
   }
@@ -111,7 +115,7 @@ export function createHandler(deps: HandlerDeps = {}) {
     event: unknown,
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
-    const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics, clientCache } = setup();
+    const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics, clientCache, memory } = setup();
     const parsed = rotatorEventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
@@ -138,6 +142,7 @@ export function createHandler(deps: HandlerDeps = {}) {
       lambda,
       functionName: context.invokedFunctionArn ?? context.functionName,
       clientCache,
+      memory,
       writesPerSecond: config.writesPerSecond,
       sleep: deps.sleep,
       onBatchReadRefused: (refusal) =>
@@ -192,17 +197,12 @@ export function createHandler(deps: HandlerDeps = {}) {
       const names = [...new Set(e.credentials)];
       const perSecond = (e.action === 'refresh-batch' ? e.writesPerSecond : undefined) ?? config.writesPerSecond;
       const writeLimiter = createWriteLimiter({ perSecond, now, sleep: deps.sleep });
+      // A batch or a targeted refresh names credentials, nothing more: each refresh describes its
+      // token secret and decides on what it finds there.
       const results = await refreshMany(
         names,
         { ...sweepDeps, writeLimiter },
-        e.action === 'refresh'
-          ? { force: e.force }
-          : {
-              // The sweep's own listings: no DescribeSecret per credential while they are fresh.
-              listings: carriedListings(e.listings),
-              listingsUntil:
-                e.listedAt === undefined ? undefined : listingsTrustedUntil(e.listedAt, config.scheduleIntervalSeconds),
-            },
+        e.action === 'refresh' ? { force: e.force } : {},
       );
       summary = summarize(names.length, planSweep([], now(), 0), results, 0, expiriesOf(results));
     }
@@ -290,6 +290,8 @@ function once<T>(create: () => Promise<T>): () => Promise<T> {
 
 function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?: PublishOutcome): void {
   const { MetricUnit } = require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics');
+  let versionLimited = 0;
+  let notRecorded = 0;
   for (const r of summary.results) {
     if ('deferred' in r) continue;
     if (r.ok) {
@@ -319,20 +321,32 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?
         error: r.error.message,
         nextAttempt: r.nextAttempt,
       });
+      if (r.error.code === 'VersionLimitExceeded') versionLimited += 1;
+      if (r.notRecorded) {
+        notRecorded += 1;
+        logger.warn('Failure not recorded in tags', {
+          credential: r.credential,
+          reason: r.notRecorded,
+          detail:
+            'only this container remembers the back-off; allow the rotator secretsmanager:TagResource and UntagResource on its token secrets',
+        });
+      }
     }
   }
-  metrics.addMetric('RefreshSucceeded', MetricUnit.Count, summary.refreshed);
-  metrics.addMetric('RefreshFailed', MetricUnit.Count, summary.failed);
+  metrics.addMetric(METRIC_NAMES.refreshSucceeded, MetricUnit.Count, summary.refreshed);
+  metrics.addMetric(METRIC_NAMES.refreshFailed, MetricUnit.Count, summary.failed);
   // Rejected by this run, plus those a sweep found still blocked by an earlier rejection (not
   // retried, so not in `rejected`): the alarm stays in ALARM until the client secret is fixed,
   // instead of turning OK one period after the rejection while the credential is still blocked.
-  metrics.addMetric('CredentialsRejected', MetricUnit.Count, summary.rejected + summary.plan.blocked);
-  metrics.addMetric('WriteBudgetBreached', MetricUnit.Count, summary.writeBudgetBreached);
+  metrics.addMetric(METRIC_NAMES.credentialsRejected, MetricUnit.Count, summary.rejected + summary.plan.blocked);
+  metrics.addMetric(METRIC_NAMES.writeBudgetBreached, MetricUnit.Count, summary.writeBudgetBreached);
+  metrics.addMetric(METRIC_NAMES.versionLimitExceeded, MetricUnit.Count, versionLimited);
+  metrics.addMetric(METRIC_NAMES.failuresNotRecorded, MetricUnit.Count, notRecorded);
   if (summary.minSecondsToExpiry !== undefined) {
-    metrics.addMetric('SecondsToExpiry', MetricUnit.Seconds, summary.minSecondsToExpiry);
+    metrics.addMetric(METRIC_NAMES.secondsToExpiry, MetricUnit.Seconds, summary.minSecondsToExpiry);
   }
   if (events) {
-    metrics.addMetric('RefreshEventsFailed', MetricUnit.Count, events.failed);
+    metrics.addMetric(METRIC_NAMES.refreshEventsFailed, MetricUnit.Count, events.failed);
     if (events.failed > 0) logger.warn('Some refresh events were not delivered', { ...events });
   }
   metrics.publishStoredMetrics();

@@ -17,7 +17,7 @@ export type { PublishOutcome, RefreshEventDetail, RefreshEventType, RefreshOutco
 export { EVENT_SOURCE, publishRefreshEvents, refreshEvents } from './events';
 export type { HandlerDeps, InvocationContext, RotatorEvent, SweepSummaryView, TargetedResult } from './handler';
 export { createHandler } from './handler';
-export type { CredentialListing, DueReason, DueVerdict, SweepPlan } from './plan';
+export type { DueReason, DueVerdict, PlanListing, SweepPlan } from './plan';
 export { dueVerdict, planSweep } from './plan';
 
 /** The Lambda entry point (handler setting `index.handler`). */

@@ -1,25 +1,16 @@
 /**
- * Sweep planning: which credentials are due, from the tags of their token secrets alone.
- * Pure: time is a parameter.
+ * Sweep planning: which credentials are due, from their token secrets' metadata alone (the state
+ * in the version id, failures in tags). Pure: time is a parameter. The same verdict is given on a
+ * listing (a hint, possibly minutes old) and on a described token secret (before any issuer call).
  */
 import { blocksUntilClientChanges } from '../core/errors';
+import type { CredentialListing } from '../core/store';
 
-/** What a sweep knows of one credential without reading any secret value. */
-export interface CredentialListing {
-  name: string;
-  refreshAfter?: Date | undefined;
-  failures: number;
-  lastError?: string | undefined;
-  nextAttempt?: Date | undefined;
-  /** When the last failure was recorded. */
-  failedAt?: Date | undefined;
-  /** When the client secret last changed (legacy listings; a fixed credential showed here). */
-  clientChangedAt?: Date | undefined;
-  /** The client document version the token secret is tagged with (a fixed credential shows here). */
-  clientVersion?: string | undefined;
-  /** The client version the last permanent failure was recorded with. */
-  failedClientVersion?: string | undefined;
-}
+/** What planning reads of a credential's listing (core/store's, or a described one). */
+export type PlanListing = Pick<
+  CredentialListing,
+  'name' | 'refreshAfter' | 'failures' | 'lastError' | 'nextAttempt' | 'clientVersion' | 'failedClientVersion'
+>;
 
 /** Why a credential is or is not due. */
 export type DueReason = 'due' | 'untagged' | 'client-changed' | 'not-due' | 'backoff' | 'blocked';
@@ -35,18 +26,14 @@ export interface DueVerdict {
  * (`now + lookaheadSeconds`), it is not backing off after a transient failure, and it is not
  * blocked by a permanent failure (rejected credentials wait until their client secret changes).
  */
-export function dueVerdict(listing: CredentialListing, now: Date, lookaheadSeconds: number): DueVerdict {
+export function dueVerdict(listing: PlanListing, now: Date, lookaheadSeconds: number): DueVerdict {
   if (blocksUntilClientChanges(listing.lastError)) {
-    // A client version other than the one that failed means new credentials (no clocks involved);
-    // a listing without versions falls back to comparing the client secret's change date.
-    const byVersion =
+    // A client version other than the one that failed means new credentials (no clocks involved).
+    const changed =
       listing.clientVersion !== undefined &&
       listing.failedClientVersion !== undefined &&
       listing.clientVersion !== listing.failedClientVersion;
-    const byDate =
-      listing.clientChangedAt !== undefined &&
-      (listing.failedAt === undefined || listing.clientChangedAt.getTime() > listing.failedAt.getTime());
-    return byVersion || byDate ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
+    return changed ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
   }
   if (listing.nextAttempt && listing.nextAttempt.getTime() > now.getTime()) return { due: false, reason: 'backoff' };
   if (!listing.refreshAfter) return { due: true, reason: 'untagged' };
@@ -63,7 +50,7 @@ export interface SweepPlan {
 }
 
 /** Plans a sweep over every listed credential; the most urgent (earliest `refreshAfter`) go first. */
-export function planSweep(listings: Iterable<CredentialListing>, now: Date, lookaheadSeconds: number): SweepPlan {
+export function planSweep(listings: Iterable<PlanListing>, now: Date, lookaheadSeconds: number): SweepPlan {
   const counts: Record<DueReason, number> = {
     due: 0,
     untagged: 0,
@@ -72,7 +59,7 @@ export function planSweep(listings: Iterable<CredentialListing>, now: Date, look
     backoff: 0,
     blocked: 0,
   };
-  const due: CredentialListing[] = [];
+  const due: PlanListing[] = [];
   for (const listing of listings) {
     const verdict = dueVerdict(listing, now, lookaheadSeconds);
     counts[verdict.reason] += 1;

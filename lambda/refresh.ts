@@ -1,10 +1,14 @@
 /**
- * Refreshing one credential: obtain a token with its client document, write it. A failure never
- * touches the token value; it is recorded in tags with the next attempt.
+ * Refreshing one credential: look at its token secret as it is now, obtain a token with its client
+ * document only when a write can follow, write it. A failure never touches the token value; it is
+ * recorded in tags with the next attempt.
  *
- * Steady state costs one AWS call: the sweep's listing tells the current token's generation and
- * refresh-after (from its version id) and the client document's version (from a tag), a warm
- * container has that version cached, and the write carries the new state in its version id.
+ * Before any issuer request the token secret is described (DescribeSecret: AWS's documented fresher
+ * view than ListSecrets, which "might not reflect changes from the last five minutes"), and the
+ * verdict is taken again on what it shows. So a listing that lags, a batch event delivered twice
+ * or late, or a second sweep that overlaps the first finds the token already refreshed and writes
+ * nothing. Steady state costs two AWS calls, one of them a write: the describe (a read, from a quota
+ * of thousands per second) and the PutSecretValue carrying the new state in its version id.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -13,17 +17,19 @@ import {
   InvalidTokenRecordError,
   isTokenRotatorError,
   MalformedResponseError,
+  StoreError,
   unexpectedError,
 } from '../core/errors';
 import type { IssueContext, KeySigner } from '../core/issuers/types';
 import { nextAttemptAt, type RefreshPolicy, resolvePolicy, writeBudgetBreached } from '../core/policy';
-import type { RefreshResult } from '../core/rotator-protocol';
+import { FORCED_REFRESH_FLOOR_SECONDS, type RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry, type TokenRecord } from '../core/token';
-import { decodeTokenVersion, tokenDigest } from '../core/token-version';
+import { clientFingerprint, decodeTokenVersion, encodeTokenVersion, tokenDigest } from '../core/token-version';
 import type { ClientDocumentCache } from './client-cache';
 import type { ClientPrefetch } from './client-prefetch';
-import type { CredentialListing } from './plan';
+import { dueVerdict } from './plan';
+import type { RefreshMemory } from './refresh-memory';
 import type { WriteLimiter } from './write-limiter';
 
 /** The issuing module: loaded on the first refresh of a container, not at cold start. */
@@ -33,11 +39,9 @@ let issuing: Promise<Issuing> | undefined;
 
 /**
  * Starts loading the issuer modules, once per container; every refresh awaits the same load. An
- * idle sweep never calls it. A refresh calls it before its first AWS call, so in a cold container
- * the load runs while that call (the client document read, or a targeted refresh's DescribeSecret)
- * is in flight, not after it; in a sweep, the batch read of the cold client documents is sent
- * just before the refreshes start (lambda/client-prefetch.ts) and is in flight likewise. A failed
- * load is tried again by the next refresh.
+ * idle sweep never calls it. A refresh calls it before its first AWS call (the describe), so in a
+ * cold container the load runs while that call is in flight, not after it. A failed load is tried
+ * again by the next refresh.
  */
 function loadIssuing(): Promise<Issuing> {
   issuing ??= import('../core/issue.js').catch((e: unknown) => {
@@ -47,17 +51,17 @@ function loadIssuing(): Promise<Issuing> {
   return issuing;
 }
 
-/** A listing as the sweep hands it over: the store's, or the planner's subset of it. */
-export type RefreshListing = CredentialListing & Partial<store.CredentialListing>;
-
-/** What a refresh knows of the current token: from the listing's version id, else from a read. */
+/** What a refresh knows of the current token: from its version id, else from a read of the value. */
 interface CurrentToken {
   generation: number;
+  issuedAt?: Date | undefined;
   refreshAfter: Date;
   expiresAt: Date;
-  /** Known when the value was read (a token written before issue 14). */
+  /** The fingerprint of the client document version it was obtained with (from the version id). */
+  client?: string | undefined;
+  /** Known when the value was read (a version id token-rotator did not write). */
   accessToken?: string | undefined;
-  /** The digest from the version id (core/token-version.ts), when the state came from the listing. */
+  /** The digest from the version id (core/token-version.ts). */
   digest?: string | undefined;
 }
 
@@ -79,15 +83,31 @@ export interface RefreshDeps {
    * whose document is not cached takes its read from here, else reads alone.
    */
   clientPrefetch?: ClientPrefetch | undefined;
+  /** This container's recent writes and unrecorded failures (lambda/refresh-memory.ts). */
+  memory?: RefreshMemory | undefined;
   /** Paces this invocation's Secrets Manager writes (its share of the account's write quota). */
   writeLimiter?: WriteLimiter | undefined;
   /** Bounds the issuer requests in flight across refreshes (a sweep's `concurrency`). */
   issuerLimit?: (<T>(run: () => Promise<T>) => Promise<T>) | undefined;
 }
 
+/** Options of {@link refreshCredential}. */
+export interface RefreshOptions {
+  /**
+   * Refresh even when not due yet. Still never during a backoff or a block, and never a token
+   * written less than {@link FORCED_REFRESH_FLOOR_SECONDS} ago with the current client document.
+   */
+  force?: boolean | undefined;
+  /**
+   * With `force`: the operator's deliberate override of the floor, backoff and block. Only
+   * in-process callers (the CLI) can set it; no event the rotator accepts carries it.
+   */
+  overrideFloor?: boolean | undefined;
+}
+
 /**
- * Refreshes one credential. Unless `force`, a credential that another sweep refreshed since it
- * was listed is skipped (its token is no longer due).
+ * Refreshes one credential when its token secret, as described now, says it is due (or `force`
+ * and the floor allow it); otherwise reports why nothing was written.
  *
  * @example
  * ```ts
@@ -98,7 +118,7 @@ export interface RefreshDeps {
 export async function refreshCredential(
   name: string,
   deps: RefreshDeps,
-  options: { force?: boolean; listing?: RefreshListing } = {},
+  options: RefreshOptions = {},
 ): Promise<RefreshResult> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
   const now = deps.now();
@@ -106,43 +126,19 @@ export async function refreshCredential(
   // unhandled rejection here.
   loadIssuing().catch(() => undefined);
   let current: CurrentToken | undefined;
-  // A targeted or fanned-out refresh has no listing: the token secret's metadata stands in for it.
-  let listing: RefreshListing | undefined = options.listing;
+  let state: store.CredentialListing | undefined;
   try {
-    listing ??= await store.describeTokenListing(where, name);
-    current = currentFromListing(listing) ?? (await readCurrentToken(where, name));
-    if (!options.force && current && current.refreshAfter.getTime() >= now.getTime() + deps.lookaheadSeconds * 1000) {
-      if (listing && tagsBehind(listing, current)) {
-        // The token is fresh but the tags said it was due (or failing): a tag call after an
-        // earlier write failed. Repair them so the listing stops showing a stale state. A token
-        // from before issue 14 keeps its state in the legacy tags, so they are set, not removed.
-        const legacy = legacyStateListed(listing);
-        await store.tagToken(
-          where,
-          { credential: name },
-          {
-            clearFailureTags: !legacy || failureTagsListed(listing),
-            listedClientVersion: listing.clientVersion,
-            legacyState: legacy
-              ? { refreshAfter: current.refreshAfter.toISOString(), expiresAt: current.expiresAt.toISOString() }
-              : undefined,
-          },
-        );
-      }
-      return {
-        credential: name,
-        ok: true,
-        skipped: 'not-due',
-        generation: current.generation,
-        secondsToExpiry: secondsToExpiry(current, now),
-      };
-    }
-    const previousGeneration = current?.generation ?? 0;
+    const described = await store.describeTokenListing(where, name);
+    if (described === undefined || described.deletedDate !== undefined) return gone(name, described);
+    state = deps.memory?.overlay(described, now) ?? described;
+    current = currentFromListing(state) ?? (await readCurrentToken(where, name));
+    const held = holdReason(state, current, now, deps.lookaheadSeconds, options);
+    if (held && current) return skippedResult(name, held, current, state, now);
     const { record, clientVersion, policy, lifetimeSeconds } = await issueWithClientDocument(
       name,
       deps,
-      listing,
-      previousGeneration,
+      state,
+      current?.generation ?? 0,
     );
     if (current && isRepeatedToken(current, record, name)) {
       // The issuer handed back the token we hold: it expires when it always did, so storing it
@@ -166,34 +162,40 @@ export async function refreshCredential(
       );
     }
     const breached = writeBudgetBreached(lifetimeSeconds, policy);
-    // Only tags that the listing shows are removed; a listing from before issue 14 has its
-    // legacy tags removed, and the client version it lacked is tagged (once per credential).
-    // A failure recorded by another invocation after this listing is left in place, but it names
-    // the token version it failed against, which this write replaces: from then on the listing
-    // shows it as stale (it blocks nothing), and the next write or tag repair removes it.
+    // Only tags the described secret shows are removed. A failure recorded by another invocation
+    // after the describe is left in place, but it names the token version it failed against,
+    // which this write replaces: from then on it is stale (it blocks nothing), and the next write
+    // removes it.
     const clean =
-      listing !== undefined &&
-      listing.failures === 0 &&
-      !listing.lastError &&
-      !listing.nextAttempt &&
-      !listing.failedAt &&
-      !listing.failedClientVersion &&
-      !listing.staleFailureTags &&
-      !listing.legacyTags;
+      described.failures === 0 &&
+      !described.lastError &&
+      !described.nextAttempt &&
+      !described.failedAt &&
+      !described.failedClientVersion &&
+      !described.staleFailureTags;
     const tagClientVersion =
-      clientVersion !== undefined && clientVersion !== listing?.clientVersion ? clientVersion : undefined;
+      clientVersion !== undefined && clientVersion !== described.clientVersion ? clientVersion : undefined;
     // The write-budget tag is written only when the breach state changes (absent means ok), so
     // a clean steady-state refresh stays one PutSecretValue.
     const tagOptions: store.TagTokenOptions = {
       clearFailureTags: !clean,
       clientVersion: tagClientVersion,
-      listedClientVersion: listing?.clientVersion,
       writeBudgetBreached: breached,
-      listedWriteBudget: listing?.writeBudget,
+      listedWriteBudget: described.writeBudget,
     };
     // The put and every tag call the write will make count against the write pace.
     await deps.writeLimiter?.acquire(1 + store.tagTokenCalls(tagOptions));
-    const written = await store.putTokenValue(where, record);
+    const written = await store.putTokenValue(where, record, clientVersion);
+    deps.memory?.wrote(
+      name,
+      {
+        versionId: written.versionId,
+        generation: record.generation,
+        refreshAfter: new Date(record.refreshAfter),
+        expiresAt: new Date(record.expiresAt),
+      },
+      now,
+    );
     // From here the new token is stored: whatever the tag calls do, this refresh succeeded.
     const tagsFailed = written.written ? await tagAfterWrite(where, record, tagOptions) : undefined;
     return {
@@ -207,8 +209,74 @@ export async function refreshCredential(
       ...(tagsFailed ? { tagsFailed } : {}),
     };
   } catch (e) {
-    return recordFailedRefresh(name, e, { deps, where, now, current, listing });
+    return recordFailedRefresh(name, e, { deps, where, now, current, state });
   }
+}
+
+type HoldReason = 'not-due' | 'backoff' | 'blocked' | 'floor';
+
+/**
+ * Why the described state asks for no write now, or `undefined` when a token should be obtained.
+ * A forced refresh skips only the "not due yet" test: a backoff or a block still holds (the issuer
+ * is not asked more often than its failures allow), and so does the floor.
+ */
+function holdReason(
+  state: store.CredentialListing,
+  current: CurrentToken | undefined,
+  now: Date,
+  lookaheadSeconds: number,
+  options: RefreshOptions,
+): HoldReason | undefined {
+  if (current === undefined) return undefined;
+  if (options.force && options.overrideFloor) return undefined;
+  const verdict = dueVerdict({ ...state, refreshAfter: current.refreshAfter }, now, lookaheadSeconds);
+  if (verdict.reason === 'backoff' || verdict.reason === 'blocked') return verdict.reason;
+  if (!options.force) return verdict.due ? undefined : 'not-due';
+  const sameClient = current.client !== undefined && current.client === clientFingerprint(state.clientVersion);
+  const recent =
+    current.issuedAt !== undefined && now.getTime() - current.issuedAt.getTime() < FORCED_REFRESH_FLOOR_SECONDS * 1000;
+  return sameClient && recent ? 'floor' : undefined;
+}
+
+function skippedResult(
+  name: string,
+  reason: HoldReason,
+  current: CurrentToken,
+  state: store.CredentialListing,
+  now: Date,
+): RefreshResult {
+  return {
+    credential: name,
+    ok: true,
+    skipped: reason,
+    generation: current.generation,
+    expiresAt: current.expiresAt.toISOString(),
+    refreshAfter: current.refreshAfter.toISOString(),
+    secondsToExpiry: secondsToExpiry(current, now),
+    ...(reason === 'backoff' && state.nextAttempt ? { nextAttempt: state.nextAttempt.toISOString() } : {}),
+  };
+}
+
+/**
+ * The result for a credential whose token secret is gone or scheduled for deletion (destroyed
+ * while a listing still showed it): nothing to write to, so the issuer is not asked and nothing is
+ * recorded.
+ */
+function gone(name: string, described: store.CredentialListing | undefined): RefreshResult {
+  const what = described === undefined ? 'does not exist' : 'is scheduled for deletion';
+  const error = new StoreError(
+    `Credential "${name}": its token secret ${what}, so nothing is refreshed (the issuer is not asked). Declare the credential again (pulumi up) if it should exist.`,
+    {
+      credential: name,
+      reason: described === undefined ? 'ResourceNotFoundException' : 'ScheduledForDeletion',
+      transient: false,
+    },
+  );
+  return {
+    credential: name,
+    ok: false,
+    error: { code: error.code, message: error.message, transient: error.transient },
+  };
 }
 
 /**
@@ -240,20 +308,22 @@ async function tagAfterWrite(
 async function recordFailedRefresh(
   name: string,
   e: unknown,
-  state: {
+  context: {
     deps: RefreshDeps;
     where: store.SecretStore;
     now: Date;
     current: CurrentToken | undefined;
-    listing: RefreshListing | undefined;
+    /** The token secret as described before the attempt (with this container's memory on top). */
+    state: store.CredentialListing | undefined;
   },
 ): Promise<RefreshResult> {
-  const { deps, where, now, current } = state;
+  const { deps, where, now, current } = context;
   const error = classify(e, name);
   let nextAttempt: Date | undefined;
+  let notRecorded: string | undefined;
   try {
-    // A targeted or fanned-out refresh has no listing: read the tags, so backoff keeps growing.
-    const known = state.listing ?? (await describeForFailure(where, name));
+    // The describe itself failed: describe once more, so the backoff keeps growing.
+    const known = context.state ?? (await describeForFailure(where, name));
     const failures = (known?.failures ?? 0) + 1;
     const permanent = blocksUntilClientChanges(error.code);
     // Retry-After never parks a credential past the point where its current token needs replacing.
@@ -261,20 +331,23 @@ async function recordFailedRefresh(
     nextAttempt = permanent
       ? undefined
       : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
+    const failure = {
+      failures,
+      lastError: error.code,
+      nextAttempt,
+      // The described client version: only a new one (tagged by the provider) lifts a permanent block.
+      clientVersion: known?.clientVersion,
+      // The token this attempt meant to replace: once another is current, this failure is stale.
+      tokenVersion: known?.versionId,
+    };
     try {
       await deps.writeLimiter?.acquire(nextAttempt ? 1 : 2);
-      await store.recordFailure(where, name, {
-        failures,
-        lastError: error.code,
-        nextAttempt,
-        failedAt: failedAtFor(now, known?.clientChangedAt),
-        // The listed client version: only a new one (tagged by the provider) lifts a permanent block.
-        clientVersion: state.listing?.clientVersion,
-        // The token this attempt meant to replace: once another is current, this failure is stale.
-        tokenVersion: known?.versionId,
-      });
-    } catch {
-      // Recording is best effort: the credential stays due and the next tick tries again.
+      await store.recordFailure(where, name, { ...failure, failedAt: now });
+    } catch (recordError) {
+      // Tags refused or throttled: without a record the credential would be due again at the next
+      // tick and its issuer asked every minute. This container remembers the backoff instead.
+      notRecorded = (isTokenRotatorError(recordError) && recordError.reason) || 'UnknownError';
+      deps.memory?.failedUnrecorded(name, failure, now);
     }
   } catch {
     // Only a bug of ours gets here; the credential stays due and the result still reports it.
@@ -291,20 +364,24 @@ async function recordFailedRefresh(
     },
     nextAttempt:
       nextAttempt !== undefined && Number.isFinite(nextAttempt.getTime()) ? nextAttempt.toISOString() : undefined,
+    ...(notRecorded ? { notRecorded } : {}),
     secondsToExpiry: current ? secondsToExpiry(current, now) : undefined,
     generation: current?.generation,
     expiresAt: current?.expiresAt.toISOString(),
   };
 }
 
-/** The current token from the listing's version id, when token-rotator wrote it since issue 14. */
-function currentFromListing(listing: RefreshListing | undefined): CurrentToken | undefined {
-  if (listing?.generation === undefined || !listing.refreshAfter || !listing.expiresAt) return undefined;
+/** The current token from the version id, when token-rotator wrote it. */
+function currentFromListing(listing: store.CredentialListing): CurrentToken | undefined {
+  const version = decodeTokenVersion(listing.versionId);
+  if (listing.generation === undefined || !listing.refreshAfter || !listing.expiresAt) return undefined;
   return {
     generation: listing.generation,
+    issuedAt: version?.issuedAt,
     refreshAfter: listing.refreshAfter,
     expiresAt: listing.expiresAt,
-    digest: decodeTokenVersion(listing.versionId)?.digest,
+    client: version?.client,
+    digest: version?.digest,
   };
 }
 
@@ -333,15 +410,16 @@ interface IssuedWithClient {
 }
 
 /**
- * Obtains the next token with the client document: the cached copy when the listing shows the
- * version it was read at, else the sweep's batch read of it or a read of its own (then cached). A cached copy the issuer rejects is dropped
+ * Obtains the next token with the client document: the cached copy when the token secret's tag
+ * shows the version it was read at, else the sweep's batch read of it or a read of its own (then
+ * cached). A cached copy the issuer rejects is dropped
  * and the client secret read again: if it changed behind a stale tag, the new one is tried once;
  * if not, the rejection stands.
  */
 async function issueWithClientDocument(
   name: string,
   deps: RefreshDeps,
-  listing: RefreshListing | undefined,
+  listing: store.CredentialListing,
   previousGeneration: number,
 ): Promise<IssuedWithClient> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
@@ -371,10 +449,10 @@ async function issueWithClientDocument(
     deps.clientCache?.set(name, fresh);
     return fresh;
   };
-  const cached = deps.clientCache?.get(name, listing?.clientVersion);
+  const cached = deps.clientCache?.get(name, listing.clientVersion);
   if (!cached) {
     // A batch read of the sweep's, when it brought this document back; else the single read
-    // (which also classifies a missing secret or a refused read, as it always has).
+    // (which also classifies a missing secret or a refused read).
     const prefetched = await deps.clientPrefetch?.take(name);
     if (prefetched instanceof InvalidConfigurationError) throw prefetched;
     if (prefetched) deps.clientCache?.set(name, prefetched);
@@ -401,6 +479,7 @@ async function readCurrentToken(where: store.SecretStore, name: string): Promise
     return record
       ? {
           generation: record.generation,
+          issuedAt: new Date(record.issuedAt),
           refreshAfter: new Date(record.refreshAfter),
           expiresAt: new Date(record.expiresAt),
           accessToken: record.accessToken,
@@ -414,37 +493,16 @@ async function readCurrentToken(where: store.SecretStore, name: string): Promise
   }
 }
 
-/**
- * The token secret's listing (failure count, current version) and the client secret's change
- * time, from both secrets' metadata (no value read); best effort. The listing goes through
- * `listingOf`, so failure tags recorded against a replaced version count as none here too.
- */
+/** The token secret's listing (failure count, current version), best effort. */
 async function describeForFailure(
   where: store.SecretStore,
   name: string,
-): Promise<(Pick<CredentialListing, 'failures' | 'clientChangedAt'> & { versionId?: string | undefined }) | undefined> {
+): Promise<store.CredentialListing | undefined> {
   try {
-    const [listing, client] = await Promise.all([
-      store.describeTokenListing(where, name),
-      store.describeSecret(where.client, store.secretNames(name, where.prefix).client, name),
-    ]);
-    return { failures: listing?.failures ?? 0, versionId: listing?.versionId, clientChangedAt: client.lastChangedDate };
+    return await store.describeTokenListing(where, name);
   } catch {
     return undefined;
   }
-}
-
-/**
- * When to record a failure as having happened: now, but never before the client secret it was
- * made with last changed (rounded up to the tag's whole seconds). A sweep lifts a permanent
- * failure when the client secret is newer than `failed-at`; that date comes from Secrets
- * Manager's clock, so a skewed Lambda clock (or a tag rounded down) would otherwise lift the
- * block at once and retry rejected credentials on every tick.
- */
-export function failedAtFor(now: Date, clientChangedAt: Date | undefined): Date {
-  if (!clientChangedAt) return now;
-  const changed = Math.ceil(clientChangedAt.getTime() / 1000) * 1000;
-  return changed > now.getTime() ? new Date(changed) : now;
 }
 
 interface FailureSummary {
@@ -457,39 +515,4 @@ interface FailureSummary {
 function classify(e: unknown, name: string): FailureSummary {
   // Anything but our own errors is our bug or the platform's: reported by its kind only, never its text.
   return unexpectedError(e, name);
-}
-
-/**
- * True when the listed tags do not describe `current`: a stale refresh-after or expiry, failure
- * tags left, or legacy tags left on a token whose version id carries its state.
- */
-function tagsBehind(listing: RefreshListing, current: CurrentToken): boolean {
-  const seconds = (d: Date | undefined) => (d ? Math.floor(d.getTime() / 1000) : undefined);
-  const legacy = legacyStateListed(listing);
-  return (
-    seconds(listing.refreshAfter) !== seconds(current.refreshAfter) ||
-    (legacy && seconds(listing.expiresAt) !== seconds(current.expiresAt)) ||
-    (!legacy && Boolean(listing.legacyTags)) ||
-    failureTagsListed(listing)
-  );
-}
-
-/**
- * Whether the listed state comes from the legacy refresh-after/expiry tags: the current version
- * id carries none (a token written before issue 14), so those tags are what the sweep plans by.
- */
-function legacyStateListed(listing: RefreshListing): boolean {
-  return listing.generation === undefined && (listing.versionId !== undefined || listing.legacyTags === true);
-}
-
-/** Whether the listing shows any tag a failed refresh leaves. */
-function failureTagsListed(listing: RefreshListing): boolean {
-  return Boolean(
-    listing.failures > 0 ||
-      listing.lastError ||
-      listing.nextAttempt ||
-      listing.failedAt ||
-      listing.failedClientVersion ||
-      listing.staleFailureTags,
-  );
 }

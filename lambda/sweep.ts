@@ -1,6 +1,8 @@
 /**
- * The scheduled sweep and targeted refreshes: list from tags, refresh what is due with bounded
- * concurrency, stop starting work when the invocation runs short, fan out past a batch size.
+ * The scheduled sweep and targeted refreshes: list token secrets (a hint of what may be due, up to
+ * five minutes old on AWS), refresh what is due with bounded concurrency (each refresh describes
+ * its token secret before asking an issuer), stop starting work when the invocation runs short,
+ * fan out past a batch size.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
@@ -8,10 +10,10 @@ import { blocksUntilClientChanges } from '../core/errors';
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { secondsToExpiry } from '../core/token';
-import { type BatchEventOptions, batchEvents } from './batch-listing';
+import { type BatchEventOptions, batchEvents } from './batch-events';
 import { type BatchReadRefusal, prefetchClientSecrets } from './client-prefetch';
-import { type CredentialListing, chunk, planSweep, type SweepPlan } from './plan';
-import type { RefreshDeps } from './refresh';
+import { chunk, planSweep, type SweepPlan } from './plan';
+import type { RefreshDeps, RefreshOptions } from './refresh';
 import { createWriteLimiter } from './write-limiter';
 
 /** The part of a schedule interval a tick's writes are planned into. */
@@ -38,7 +40,7 @@ export interface SweepDeps extends RefreshDeps {
    * Secrets Manager writes per second for this sweep and its fan-out together. A sweep hands
    * out at most one schedule interval's worth of writes (the rest stay due for the next tick)
    * and gives each batch its share, so no two ticks' batches and no two batches add up past it.
-   * Unset: no pacing (as before issue 14).
+   * Unset: no pacing (a caller that paces itself, or a test).
    */
   writesPerSecond?: number | undefined;
   /** The sleep seam of the write pacing. */
@@ -86,7 +88,8 @@ export async function listAll(deps: Pick<RefreshDeps, 'secretsManager' | 'prefix
  */
 export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const now = deps.now();
-  const listings = await listAll(deps);
+  // What this container wrote or failed in the last minutes, on top of a listing that may not show it yet.
+  const listings = (await listAll(deps)).map((l) => deps.memory?.overlay(l, now) ?? l);
   const plan = planSweep(listings, now, deps.lookaheadSeconds);
   const byName = new Map(listings.map((l) => [l.name, l]));
   // One refresh is one write in steady state: 90 % of one interval at the write rate is what this
@@ -100,10 +103,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
   const share = (size: number) =>
     deps.writesPerSecond === undefined || size === 0 ? undefined : (deps.writesPerSecond * size) / taken.length;
   const [local = [], ...remote] = chunk(taken, deps.batchSize);
-  const handedOff =
-    remote.length > 0
-      ? await fanOut(remote, deps, { listings: byName, listedAt: now, share, maxBytes: deps.batchEventBytes })
-      : [];
+  const handedOff = remote.length > 0 ? await fanOut(remote, deps, { share, maxBytes: deps.batchEventBytes }) : [];
   const handed = new Set(handedOff);
   // Batches no invocation took (no function to call, or the invoke failed) stay due for the next
   // tick; they are reported as deferred so the summary and logs show them.
@@ -117,9 +117,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepSummary> {
       ? deps.writeLimiter
       : createWriteLimiter({ perSecond: localRate, now: deps.now, sleep: deps.sleep });
   // Work this tick starts after its share of the interval would overlap the next tick, which
-  // lists the same credentials as still due and refreshes them too (two issuer requests, two
-  // writes): what is not started by then is left to it. Fanned-out batches describe instead of
-  // deferring once late (lambda/batch-listing.ts), so a backed-up queue never starves them.
+  // lists the same credentials as still due: what is not started by then is left to it (each
+  // refresh describes first, so a late one writes nothing twice, but two in flight at once could).
   // Counted from here, after the listing and the hand-offs: the next tick's listing ends about one
   // interval later.
   const startBefore = new Date(deps.now().getTime() + INTERVAL_SHARE * deps.lookaheadSeconds * 1000);
@@ -162,14 +161,12 @@ function expiriesAfter(
 export async function refreshMany(
   names: readonly string[],
   deps: SweepDeps,
-  options: {
-    force?: boolean;
-    listings?: ReadonlyMap<string, CredentialListing>;
+  options: RefreshOptions & {
     /**
-     * A refresh starting after this describes its credential instead of trusting the listing
-     * (a fan-out batch's listing, once past listingsTrustedUntil).
+     * What a listing showed of these credentials, when there was one: which client documents to
+     * read ahead in batches. A hint only; every refresh describes its token secret.
      */
-    listingsUntil?: Date | undefined;
+    listings?: ReadonlyMap<string, Pick<StoreListing, 'clientVersion'>>;
     /** A refresh not started by then is deferred (left to the next tick); the time limit applies too. */
     startBefore?: Date | undefined;
   } = {},
@@ -180,9 +177,9 @@ export async function refreshMany(
   const issuerLimit = pLimit(deps.concurrency);
   const limit = pLimit(deps.concurrency * 2);
   // The client documents this container has not cached at the listed version (a cold start, or
-  // changed since) are read ahead in batches of 20. A credential without a listing describes its
-  // token secret first and may find its document cached then: it reads alone, after that, as
-  // before. A lone read gains nothing from a batch and keeps the single read.
+  // changed since) are read ahead in batches of 20. A credential without a listing may find its
+  // document cached once described: it reads alone, after that. A lone read gains nothing from a
+  // batch and keeps the single read.
   const uncached = names.filter((name) => {
     const listing = options.listings?.get(name);
     return listing !== undefined && !deps.clientCache?.get(name, listing.clientVersion);
@@ -207,11 +204,9 @@ export async function refreshMany(
             return { credential: name, deferred: true };
           }
           try {
-            const expired =
-              options.listingsUntil !== undefined && deps.now().getTime() > options.listingsUntil.getTime();
             return await refreshCredential(name, refreshDeps, {
               force: options.force,
-              listing: expired ? undefined : options.listings?.get(name),
+              overrideFloor: options.overrideFloor,
             });
           } catch (e) {
             // refreshCredential reports its failures as results; should one escape anyway, it is
@@ -241,21 +236,18 @@ function internalFailure(name: string, e: unknown): RefreshResult {
 }
 
 /**
- * Hands each batch to an asynchronous invocation of this function, with the listings this sweep
- * read (so its refreshes describe nothing); returns the names handed off.
+ * Hands each batch to an asynchronous invocation of this function, by name; returns the names
+ * handed off. Lambda may deliver an event twice or late: its refreshes describe first, so a
+ * repeat finds the tokens refreshed and writes nothing.
  */
-async function fanOut(
-  batches: string[][],
-  deps: SweepDeps,
-  context: BatchEventOptions & { listings: ReadonlyMap<string, StoreListing> },
-): Promise<string[]> {
+async function fanOut(batches: string[][], deps: SweepDeps, context: BatchEventOptions): Promise<string[]> {
   if (!deps.lambda || !deps.functionName) return [];
   // The Lambda SDK is a chunk of its own in the bundle: only a sweep that fans out loads it.
   const { InvokeCommand } = await import('../core/lambda-sdk.js');
   const lambda = typeof deps.lambda === 'function' ? await deps.lambda() : deps.lambda;
   const functionName = deps.functionName;
-  // A batch whose listings would make too large an event goes out as several.
-  const events = batches.flatMap((names) => batchEvents(names, context.listings, context));
+  // A batch whose names would make too large an event goes out as several.
+  const events = batches.flatMap((names) => batchEvents(names, context));
   // Each event is its own asynchronous invocation; a failed hand-off leaves those credentials due
   // for the next tick, so it is counted, not thrown.
   const outcomes = await Promise.allSettled(

@@ -20,7 +20,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { type ClientDocument, secretNames, TAG_KEYS, tokenVersionId } from '../core/store';
+import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
 import type { TokenRecord } from '../core/token';
 import { encodeTokenVersion } from '../core/token-version';
 
@@ -46,9 +46,6 @@ export interface MemorySecrets {
     clientDocument: ClientDocument;
     token?: TokenRecord | undefined;
     tokenTags?: Record<string, string>;
-    clientChangedAt?: Date;
-    /** As token-rotator wrote it before issue 14: UUID version id, refresh-after/expiry tags, no client version. */
-    legacy?: boolean;
   }): void;
   tokenTags(name: string, prefix: string): Record<string, string>;
   /** Write calls (PutSecretValue, TagResource, UntagResource) accepted, by the double's clock (ms). */
@@ -71,10 +68,6 @@ function notFound(id: string): ResourceNotFoundException {
     message: `Secrets Manager can't find the specified secret ${id}.`,
     $metadata: { httpStatusCode: 400 },
   });
-}
-
-function epoch(iso: string): string {
-  return String(Math.floor(Date.parse(iso) / 1000));
 }
 
 /** Options of {@link memorySecrets}. */
@@ -235,34 +228,23 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     client: new SecretsManagerClient({ region: 'us-east-1' }),
     mock,
     secrets,
-    addCredential({ name, prefix, clientDocument, token, tokenTags, clientChangedAt, legacy }) {
+    addCredential({ name, prefix, clientDocument, token, tokenTags }) {
       const names = secretNames(name, prefix);
-      const changed = clientChangedAt ?? new Date('2020-01-01T00:00:00.000Z');
+      const added = new Date('2020-01-01T00:00:00.000Z');
       const clientVersion = `client-${name}-1`;
       secrets.set(names.client, {
         value: JSON.stringify(clientDocument),
         tags: { [TAG_KEYS.credential]: name },
-        lastChangedDate: changed,
+        lastChangedDate: added,
         versions: 1,
         versionId: clientVersion,
       });
-      const legacyTags: Record<string, string> = token
-        ? {
-            [TAG_KEYS.refreshAfter]: epoch(token.refreshAfter),
-            [TAG_KEYS.expiresAt]: epoch(token.expiresAt),
-            [TAG_KEYS.failures]: '0',
-          }
-        : { [TAG_KEYS.failures]: '0' };
       secrets.set(names.token, {
         value: token ? JSON.stringify(token) : '',
-        tags: {
-          [TAG_KEYS.credential]: name,
-          ...(legacy ? legacyTags : { [TAG_KEYS.failures]: '0', [TAG_KEYS.clientVersion]: clientVersion }),
-          ...tokenTags,
-        },
-        lastChangedDate: changed,
+        tags: { [TAG_KEYS.credential]: name, [TAG_KEYS.clientVersion]: clientVersion, ...tokenTags },
+        lastChangedDate: added,
         versions: 1,
-        versionId: token ? (legacy ? tokenVersionId(token) : encodeTokenVersion(token)) : `empty-${name}-1`,
+        versionId: token ? encodeTokenVersion(token, clientVersion) : `empty-${name}-1`,
       });
     },
     writeTimes,

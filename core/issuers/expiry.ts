@@ -14,6 +14,16 @@ export { parseLifetimeSeconds } from '../untrusted-time';
 /** A token expiring sooner than this after it was obtained is refused. */
 export const MIN_USABLE_SECONDS = 60;
 
+/**
+ * How far an issuer's clock may be from ours, judged by a JWT's `iat`, for its `exp` to be read as a
+ * lifetime (`exp - iat`) counted from when we asked: the vendor's API judges the token by the
+ * issuer's clock, so an issuer minutes behind hands out tokens whose `exp` our clock has already
+ * passed but which its API accepts. Past this, the claims are taken as they are.
+ */
+export const MAX_ISSUER_CLOCK_SKEW_SECONDS = 900;
+
+const CLOCKS_AGREE_MS = 2000;
+
 /** What the expiry of one freshly obtained token is computed from. */
 export interface ExpiryInput {
   /** Credential name, for messages. */
@@ -66,8 +76,8 @@ export function resolveExpiry(input: ExpiryInput): Date {
   const candidates: number[] = [];
   if (stated !== undefined) candidates.push(issuedMs + stated * 1000);
   // Any finite exp counts here, however far: the plausibility check below judges it.
-  const exp = jwtExpRaw(input.accessToken);
-  if (exp !== undefined) candidates.push(exp * 1000);
+  const claims = jwtTimes(input.accessToken);
+  if (claims.exp !== undefined) candidates.push(expiryOnOurClock(claims.exp, claims.iat, issuedMs));
   if (candidates.length === 0 && input.defaultLifetimeSeconds !== undefined) {
     candidates.push(issuedMs + input.defaultLifetimeSeconds * 1000);
   }
@@ -120,13 +130,32 @@ export function jwtExpiresAt(token: string): Date | undefined {
 
 /** The `exp` claim as a finite number of seconds, however large; `undefined` when absent. */
 function jwtExpRaw(token: string): number | undefined {
-  if (token.split('.').length !== 3) return undefined;
+  return jwtTimes(token).exp;
+}
+
+/** The `exp` and `iat` claims as finite numbers of seconds, each `undefined` when absent or not a number. */
+function jwtTimes(token: string): { exp?: number | undefined; iat?: number | undefined } {
+  if (token.split('.').length !== 3) return {};
   try {
-    const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+    const { exp, iat } = decodeJwt(token);
+    const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+    return { exp: finite(exp), iat: finite(iat) };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/**
+ * A JWT's `exp` on our clock: with an `iat` within {@link MAX_ISSUER_CLOCK_SKEW_SECONDS} of when we
+ * asked, the issuer's clock is taken to be off by `iat - issuedAt`, and `exp` is moved by as much
+ * (so the token keeps its `exp - iat` of life); without one, `exp` as it is.
+ */
+function expiryOnOurClock(exp: number, iat: number | undefined, issuedMs: number): number {
+  if (iat === undefined) return exp * 1000;
+  const skewMs = iat * 1000 - issuedMs;
+  // Within `iat`'s whole second and the request's own time the clocks agree: nothing to move.
+  if (Math.abs(skewMs) < CLOCKS_AGREE_MS || Math.abs(skewMs) > MAX_ISSUER_CLOCK_SKEW_SECONDS * 1000) return exp * 1000;
+  return exp * 1000 - skewMs;
 }
 
 /** True when the token decodes as a JWT (signature not checked). */

@@ -2,7 +2,7 @@
  * How the store turns AWS SDK errors into token-rotator's {@link StoreError}: which are
  * transient, what the message says (redacted), and a wrapper for one Secrets Manager call.
  */
-import { StoreError } from '../errors';
+import { StoreError, VersionLimitExceededError } from '../errors';
 import { excerpt } from '../redact';
 
 const TRANSIENT_AWS_ERRORS = new Set([
@@ -17,6 +17,9 @@ const TRANSIENT_AWS_ERRORS = new Set([
   'RequestTimeoutException',
   'TimeoutError',
 ]);
+
+/** How long a write refused for too many young versions waits: versions age out over 24 hours. */
+export const VERSION_LIMIT_RETRY_SECONDS = 3600;
 
 interface AwsErrorLike {
   name?: unknown;
@@ -42,10 +45,27 @@ export function isAwsError(e: unknown, name: string): boolean {
  * not-found errors are permanent. The AWS message is redacted and shortened: AWS never echoes a
  * secret value, but an idempotency token or an ARN is all it should ever add.
  */
-export function storeError(e: unknown, credential: string | undefined, operation: string): StoreError {
-  if (e instanceof StoreError) return e;
+export function storeError(
+  e: unknown,
+  credential: string | undefined,
+  operation: string,
+): StoreError | VersionLimitExceededError {
+  if (e instanceof StoreError || e instanceof VersionLimitExceededError) return e;
   const err = (typeof e === 'object' && e !== null ? e : {}) as AwsErrorLike;
   const name = typeof err.name === 'string' ? err.name : 'UnknownError';
+  const who = credential ? `Credential "${credential}": ` : '';
+  if (name === 'LimitExceededException' && operation === 'PutSecretValue') {
+    return new VersionLimitExceededError(
+      `${who}Secrets Manager refused a new version of the token secret (LimitExceededException): it keeps every version younger than 24 hours, and this secret has too many. Writes resume as versions age; the rotator retries in an hour. Look for what writes this secret so often (forced refreshes, a policy with allowFrequentWrites).`,
+      {
+        credential,
+        status: err.$metadata?.httpStatusCode,
+        reason: name,
+        retryAfterSeconds: VERSION_LIMIT_RETRY_SECONDS,
+        cause: e,
+      },
+    );
+  }
   const status = err.$metadata?.httpStatusCode;
   const isServiceError = err.$metadata !== undefined && err.$fault !== undefined;
   const transient =
@@ -56,7 +76,6 @@ export function storeError(e: unknown, credential: string | undefined, operation
     // No response at all (connection refused, reset, DNS): the service may well be back soon.
     !isServiceError;
   const detail = typeof err.message === 'string' && err.message ? `: ${excerpt(err.message)}` : '';
-  const who = credential ? `Credential "${credential}": ` : '';
   return new StoreError(
     `${who}Secrets Manager ${operation} failed with ${name}${status ? ` (HTTP ${status})` : ''}${detail}`,
     { credential, status, reason: name, transient, cause: e },

@@ -136,11 +136,11 @@ export async function createCredentialSecrets(
     });
     const tokenSecret = await writeNewSecret(store.client, name, tokenState, keepToken, made, {
       secretString: JSON.stringify(record),
-      // The token secret names the client version it goes with (issue 14: a sweep lists token secrets only).
+      // The token secret names the client version it goes with: a sweep lists token secrets only.
       tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator access token of "${name}"`,
-      clientRequestToken: encodeTokenVersion(record),
+      clientRequestToken: encodeTokenVersion(record, clientSecret.versionId),
     });
     return { clientSecretArn: clientSecret.arn, tokenSecretArn: tokenSecret.arn };
   } catch (e) {
@@ -169,7 +169,7 @@ async function writeNewSecret(
   keep: boolean,
   made: Made[],
   secret: NewSecret,
-): Promise<{ arn: string; versionId: string | undefined }> {
+): Promise<{ arn: string; versionId: string }> {
   if (!state.exists) {
     // Our own version id, not the SDK's hidden one: the rollback's proof that a secret found
     // after an unanswered CreateSecret is this call's.
@@ -193,7 +193,7 @@ async function writeNewSecret(
       throw e;
     }
     made.push({ secretName: state.name, how: 'created' });
-    return { arn: out.ARN ?? '', versionId: out.VersionId };
+    return { arn: out.ARN ?? '', versionId: out.VersionId ?? versionId };
   }
   // A kept secret is live and the caller's own: written in place, never undone.
   if (!keep) {
@@ -215,6 +215,8 @@ async function writeNewSecret(
   await call(credential, 'TagResource', () =>
     client.send(new TagResourceCommand({ SecretId: state.name, Tags: tagList(secret.tags) })),
   );
+  // Our own version id here too, so the token secret can always be tagged with the client version.
+  const versionId = secret.clientRequestToken ?? randomUUID();
   const updated = await call(credential, 'UpdateSecret', () =>
     client.send(
       new UpdateSecretCommand({
@@ -222,11 +224,11 @@ async function writeNewSecret(
         SecretString: secret.secretString,
         KmsKeyId: secret.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
         Description: secret.description,
-        ClientRequestToken: secret.clientRequestToken,
+        ClientRequestToken: versionId,
       }),
     ),
   );
-  return { arn: state.arn ?? '', versionId: updated?.VersionId };
+  return { arn: state.arn ?? '', versionId: updated?.VersionId ?? versionId };
 }
 
 /** Undoes what a failed create did, newest first. Returns the names it could not undo. */

@@ -2,7 +2,7 @@
  * Deleting both secrets of a credential, with a recovery window or at once.
  */
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError, type StoreError } from '../errors';
+import { InvalidConfigurationError } from '../errors';
 import { isAwsError, storeError } from './aws-errors';
 import { describeSecret } from './describe';
 import { prefixOf, type SecretStore, secretNames } from './names';
@@ -34,7 +34,7 @@ export async function deleteCredentialSecrets(
       { credential: name, field: 'recoveryWindowInDays' },
     );
   }
-  const errors: StoreError[] = [];
+  const errors: ReturnType<typeof storeError>[] = [];
   for (const secretName of [names.token, names.client]) {
     try {
       await store.client.send(

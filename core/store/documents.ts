@@ -19,7 +19,6 @@ import { DEFAULT_KMS_KEY_ALIAS } from './create';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import {
   assertUserTags,
-  epochSeconds,
   RESERVED_TAG_PREFIXES,
   STALE_AFTER_WRITE_TAG_KEYS,
   TAG_KEYS,
@@ -34,11 +33,10 @@ import { type ClientDocument, validatedClientDocument, validatedRecord } from '.
  * whole refresh: no tag call follows unless there is something to change (see {@link tagToken}).
  * The write is idempotent: a retry of the same record maps to the same version.
  *
- * Then, unless `clearFailureTags: false`, one UntagResource removes the failure tags and the
- * legacy refresh-after/expiry tags. Pass `false` when the caller knows from the listing that
- * none is set: tag calls share the account's small write quota with PutSecretValue.
- * `clientVersion`, when given, is tagged as the client version the token goes with (a sweep
- * that read a client document whose version the listing did not show: a migration or a repair);
+ * Then, unless `clearFailureTags: false`, one UntagResource removes the failure tags. Pass
+ * `false` when the caller knows that none is set: tag calls have a small quota of their own.
+ * `clientVersion`, when given, is tagged as the client version the token goes with (a refresh
+ * that read a newer client document than the tag names: its writer's tag call was lost);
  * the `write-budget` tag is written only when the breach state changes. If a tag call fails
  * after the value was written, the token is still good (putToken throws all the same; a caller
  * that must tell the two apart writes with {@link putTokenValue} and tags with {@link tagToken});
@@ -54,9 +52,9 @@ import { type ClientDocument, validatedClientDocument, validatedRecord } from '.
 export async function putToken(
   store: SecretStore,
   record: TokenRecord,
-  options: TagTokenOptions = {},
+  options: TagTokenOptions & { obtainedWith?: string | undefined } = {},
 ): Promise<string> {
-  const written = await putTokenValue(store, record);
+  const written = await putTokenValue(store, record, options.obtainedWith);
   if (written.written) await tagToken(store, record, options);
   return written.versionId;
 }
@@ -77,13 +75,19 @@ export interface WrittenToken {
  * For a caller that tags separately and must tell a failed write (nothing stored) from a failed
  * tag call after it (the token is stored and good).
  *
+ * @param obtainedWith the version id of the client document the token was obtained with (carried
+ * in the version id: a forced refresh may pass the floor for a token of an older document).
  * @throws {StoreError} when Secrets Manager refuses or fails the write.
  */
-export async function putTokenValue(store: SecretStore, record: TokenRecord): Promise<WrittenToken> {
+export async function putTokenValue(
+  store: SecretStore,
+  record: TokenRecord,
+  obtainedWith: string | undefined,
+): Promise<WrittenToken> {
   const name = record.credential;
   const names = secretNames(name, prefixOf(store));
   const valid = validatedRecord(record, name);
-  const versionId = encodeTokenVersion(valid);
+  const versionId = encodeTokenVersion(valid, obtainedWith);
   let out: PutSecretValueCommandOutput;
   try {
     out = await store.client.send(
@@ -106,23 +110,10 @@ export async function putTokenValue(store: SecretStore, record: TokenRecord): Pr
 
 /** Options of {@link putToken} and {@link tagToken}. */
 export interface TagTokenOptions {
-  /** Remove failure tags and legacy refresh-after/expiry tags (default true). */
+  /** Remove the failure tags (default true). */
   clearFailureTags?: boolean;
   /** Tag this client document version id on the token secret; left alone when undefined. */
   clientVersion?: string | undefined;
-  /**
-   * The `client-version` tag as the caller listed it (nothing removes that tag once set). With
-   * it, or with `clientVersion`, clearing removes `failures`; without, `failures` is set to `0`
-   * instead: a token secret from before issue 14 has no `client-version`, and the listing finds
-   * token secrets by one of those two keys.
-   */
-  listedClientVersion?: string | undefined;
-  /**
-   * The state of a token whose version id carries none (written before issue 14): its
-   * refresh-after and expiry are tagged, as the listing reads them from the legacy tags, and
-   * clearing leaves those two tags in place.
-   */
-  legacyState?: Pick<TokenRecord, 'refreshAfter' | 'expiresAt'> | undefined;
   /** The breach state of the written token; the `write-budget` tag is left alone when undefined. */
   writeBudgetBreached?: boolean | undefined;
   /**
@@ -135,11 +126,8 @@ export interface TagTokenOptions {
 /**
  * Brings the tags of a token secret in line with its current record, with at most one
  * TagResource and one UntagResource: tags `clientVersion` and a changed `write-budget` state
- * when the options ask for them, and (unless `clearFailureTags: false`) removes failure tags and
- * legacy refresh-after/expiry tags (the record's own state is in its version id). `putToken`
- * calls it after each write; a sweep calls it when it finds a fresh token behind stale tags.
- * Whatever it is asked, a listed token secret stays listed: `failures` is removed only where
- * `client-version` is known to be set (see {@link TagTokenOptions.listedClientVersion}).
+ * when the options ask for them, and (unless `clearFailureTags: false`) removes the failure tags
+ * (the record's own state is in its version id). `putToken` calls it after each write.
  */
 export async function tagToken(
   store: SecretStore,
@@ -184,21 +172,9 @@ export function tagTokenPlan(options: TagTokenOptions = {}): TagTokenPlan {
     const wanted = writeBudgetTagValue(options.writeBudgetBreached);
     if (wanted !== (options.listedWriteBudget ?? writeBudgetTagValue(false))) tags[TAG_KEYS.writeBudget] = wanted;
   }
-  if (options.legacyState) {
-    tags[TAG_KEYS.refreshAfter] = epochSeconds(options.legacyState.refreshAfter);
-    tags[TAG_KEYS.expiresAt] = epochSeconds(options.legacyState.expiresAt);
-  }
-  const clearing = options.clearFailureTags !== false;
-  const listedByClientVersion = Boolean(options.clientVersion || options.listedClientVersion);
-  // Removing `failures` from a secret without `client-version` would drop it from every sweep.
-  if (clearing && !listedByClientVersion) tags[TAG_KEYS.failures] = '0';
-  const kept = new Set<string>([
-    ...(listedByClientVersion ? [] : [TAG_KEYS.failures]),
-    ...(options.legacyState ? [TAG_KEYS.refreshAfter, TAG_KEYS.expiresAt] : []),
-  ]);
   return {
     tags: Object.keys(tags).length > 0 ? tags : undefined,
-    untagKeys: clearing ? STALE_AFTER_WRITE_TAG_KEYS.filter((k) => !kept.has(k)) : undefined,
+    untagKeys: options.clearFailureTags !== false ? [...STALE_AFTER_WRITE_TAG_KEYS] : undefined,
   };
 }
 

@@ -58,7 +58,6 @@ export {
   type SecretStore,
   secretNames,
   TOKEN_SUFFIX,
-  tokenVersionId,
 } from './names';
 export { RESERVED_TAG_PREFIXES, TAG_KEYS } from './tags';
 export { CLIENT_DOCUMENT_VERSION, type ClientDocument } from './validation';

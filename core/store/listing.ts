@@ -20,24 +20,28 @@ import { epochSeconds, fromEpochSeconds, TAG_KEYS, tagList, tagMap } from './tag
 
 const ERROR_CODE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** What a sweep knows of one credential, from the listing of its token secret alone. */
+/**
+ * What the rotator knows of one credential from its token secret's metadata alone (ListSecrets or
+ * DescribeSecret; no value read): the token's state from the current version id, failures and the
+ * client version from its tags. A listing from ListSecrets may be up to five minutes old (AWS:
+ * "ListSecrets might not reflect changes from the last five minutes"), so it is a hint of what may be
+ * due; one from DescribeSecret is AWS's documented fresher view.
+ */
 export interface CredentialListing {
   name: string;
   tokenSecretArn: string;
-  /** From the current version id, else (a token written before issue 14) from the legacy tag. */
+  /** From the current version id; absent when token-rotator did not write that version. */
   refreshAfter?: Date | undefined;
   /** Like `refreshAfter`. */
   expiresAt?: Date | undefined;
-  /** The current token's generation, when its version id carries it (else unknown without a read). */
+  /** The current token's generation, when its version id carries it. */
   generation?: number | undefined;
   /** The AWSCURRENT version id of the token secret. */
   versionId?: string | undefined;
-  /** The client document's version id, as tagged by its writer (absent on secrets from before issue 14). */
+  /** The client document's version id, as tagged by its writer. */
   clientVersion?: string | undefined;
   /** The client version a permanent failure was recorded with. */
   failedClientVersion?: string | undefined;
-  /** Legacy refresh-after/expiry tags are set: the next write should remove them. */
-  legacyTags?: boolean | undefined;
   /** The `write-budget` tag (`breached` or `ok`); absent means never breached. */
   writeBudget?: string | undefined;
   failures: number;
@@ -47,24 +51,18 @@ export interface CredentialListing {
   /**
    * The failure tags were recorded against a token version that is no longer current (a later
    * write succeeded): they are left out of `failures`, `lastError`, `nextAttempt`, `failedAt` and
-   * `failedClientVersion`, and the next write or tag repair should remove them.
+   * `failedClientVersion`, and the next write removes them.
    */
   staleFailureTags?: boolean | undefined;
-  /**
-   * Legacy: when the client secret last changed. No longer listed (a sweep lists token secrets
-   * only); `clientVersion` tells a changed client document instead.
-   */
-  clientChangedAt?: Date | undefined;
-  /** Set only when listing with `includePlannedDeletion`: when the token secret was scheduled for deletion. */
+  /** Set when the token secret is scheduled for deletion (listed only with `includePlannedDeletion`). */
   deletedDate?: Date | undefined;
 }
 
 /**
- * Tag keys of which every token secret carries at least one and no client secret any: what the
- * listing filters on so that it lists token secrets only (one page per 100 credentials, not 50).
- * `client-version` is on every token written since issue 14; `failures` on every older one.
+ * The tag key every token secret carries from its creation and no client secret does: what the
+ * listing filters on, so that it lists token secrets only (one page per 100 credentials, not 50).
  */
-const TOKEN_SECRET_TAG_KEYS = [TAG_KEYS.clientVersion, TAG_KEYS.failures];
+const TOKEN_SECRET_TAG_KEY = TAG_KEYS.clientVersion;
 
 /**
  * Lists every credential under the store's prefix from `ListSecrets` alone (filtered on the
@@ -86,7 +84,7 @@ export async function* listCredentials(
 ): AsyncGenerator<CredentialListing> {
   const prefix = prefixOf(store);
   assertPrefix(prefix);
-  const filters: Filter[] = [{ Key: 'tag-key', Values: TOKEN_SECRET_TAG_KEYS }];
+  const filters: Filter[] = [{ Key: 'tag-key', Values: [TOKEN_SECRET_TAG_KEY] }];
   // An empty name filter value is not a prefix match on AWS; without a prefix, the tag does the work.
   if (prefix !== '') filters.unshift({ Key: 'name', Values: [prefix] });
   const pages = paginateListSecrets(
@@ -108,16 +106,12 @@ export async function* listCredentials(
   }
 }
 
-/**
- * One token secret's listing entry as a {@link CredentialListing}: state from the current version
- * id when token-rotator wrote it, else from the legacy tags.
- */
+/** One token secret's listing entry as a {@link CredentialListing}. */
 export function listingOf(name: string, entry: SecretListEntry): CredentialListing {
   const tags = tagMap(entry.Tags);
   const failures = Number(tags[TAG_KEYS.failures] ?? '0');
   const versionId = currentVersionId(entry.SecretVersionsToStages);
   const version = decodeTokenVersion(versionId);
-  const legacyTags = TAG_KEYS.refreshAfter in tags || TAG_KEYS.expiresAt in tags;
   // A failure recorded against another version than the current one: a write succeeded after it.
   const failedVersion = tags[TAG_KEYS.failedVersion];
   const stale = failedVersion !== undefined && versionId !== undefined && failedVersion !== versionId;
@@ -125,13 +119,12 @@ export function listingOf(name: string, entry: SecretListEntry): CredentialListi
   return {
     name,
     tokenSecretArn: entry.ARN ?? '',
-    refreshAfter: version?.refreshAfter ?? fromEpochSeconds(tags[TAG_KEYS.refreshAfter]),
-    expiresAt: version?.expiresAt ?? fromEpochSeconds(tags[TAG_KEYS.expiresAt]),
-    ...(version ? { generation: version.generation } : {}),
+    ...(version
+      ? { generation: version.generation, refreshAfter: version.refreshAfter, expiresAt: version.expiresAt }
+      : {}),
     ...(versionId ? { versionId } : {}),
     ...(tags[TAG_KEYS.clientVersion] ? { clientVersion: tags[TAG_KEYS.clientVersion] } : {}),
     ...(failure[TAG_KEYS.failedClientVersion] ? { failedClientVersion: failure[TAG_KEYS.failedClientVersion] } : {}),
-    ...(legacyTags ? { legacyTags } : {}),
     ...(tags[TAG_KEYS.writeBudget] ? { writeBudget: tags[TAG_KEYS.writeBudget] } : {}),
     failures: !stale && Number.isInteger(failures) && failures >= 0 ? failures : 0,
     lastError: failure[TAG_KEYS.lastError] || undefined,

@@ -1,12 +1,11 @@
 /**
  * The secret-name layout of token-rotator (DESIGN.md "Secrets layout"): for credential NAME under
  * PREFIX, `PREFIX NAME/client` holds the client document and `PREFIX NAME/token` the token record.
- * Also the idempotent version id of a token write. No AWS call here, so the reader may import it.
+ * No AWS call here, so the reader may import it.
  */
-import { createHash } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
-import { CREDENTIAL_NAME_PATTERN, DEFAULT_PREFIX, PREFIX_PATTERN, type TokenRecord } from '../token';
+import { CREDENTIAL_NAME_PATTERN, DEFAULT_PREFIX, PREFIX_PATTERN } from '../token';
 
 /** The prefix every secret name starts with unless the caller picks another. */
 export { DEFAULT_PREFIX };
@@ -116,28 +115,4 @@ export function parseSecretName(
     return CREDENTIAL_NAME_PATTERN.test(name) ? { name, kind } : undefined;
   }
   return undefined;
-}
-
-/**
- * Legacy: the version id token-rotator gave token writes before issue 14 (new writes use
- * `encodeTokenVersion`, core/token-version.ts, whose id also carries the token's state).
- * The idempotency token of a token write: a UUID (version 5) derived from the credential, the
- * generation and a hash of the access token. A retried write of the same record therefore maps
- * to the same version instead of adding a second one (Secrets Manager ignores a repeated
- * `ClientRequestToken` with the same value), and the token itself never leaves this process.
- */
-export function tokenVersionId(record: Pick<TokenRecord, 'credential' | 'generation' | 'accessToken'>): string {
-  const tokenHash = createHash('sha256').update(record.accessToken).digest('hex');
-  return uuidV5(`${record.credential}\u0000${record.generation}\u0000${tokenHash}`);
-}
-
-// A fixed, random namespace for token-rotator's version ids (RFC 9562 §5.5).
-const VERSION_ID_NAMESPACE = Buffer.from('6f0d6c1e4b8a4d0f9c2e7a3b5d1f8e42', 'hex');
-
-function uuidV5(name: string): string {
-  const bytes = createHash('sha1').update(VERSION_ID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
-  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6);
-  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

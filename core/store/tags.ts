@@ -13,16 +13,10 @@ import type { TokenRecord } from '../token';
 export const TAG_KEYS = {
   credential: 'token-rotator:credential',
   /**
-   * Legacy (before issue 14): refresh-after and expiry now travel in the token's version id
-   * (core/token-version.ts). Still read from secrets written the old way; removed by their next write.
-   */
-  refreshAfter: 'token-rotator:refresh-after',
-  /** Legacy, like `refreshAfter`. */
-  expiresAt: 'token-rotator:expires-at',
-  /**
-   * On the token secret: the version id of the client document it is refreshed with. Written by
-   * whoever writes the client document (the provider), so a sweep that lists token secrets only
-   * knows when a cached client document is stale, without reading it.
+   * On every token secret, from its creation: the version id of the client document it is
+   * refreshed with. Written by whoever writes the client document (the provider), so a sweep that
+   * lists token secrets only (this key is what the listing filters on) knows when a cached client
+   * document is stale, without reading it.
    */
   clientVersion: 'token-rotator:client-version',
   /** The client version a permanent failure was recorded with; a different `client-version` lifts the block. */
@@ -90,29 +84,23 @@ export function assertUserTags(name: string, tags: Record<string, string> | unde
 /** The tags a failed refresh sets, which a successful write clears. */
 export const FAILURE_TAG_KEYS = [TAG_KEYS.lastError, TAG_KEYS.nextAttempt, TAG_KEYS.failedAt];
 
-/** The tags of a token secret at creation: no refresh-after or expiry (the version id carries them). */
+/**
+ * The tags of a token secret at creation: the credential and the client document version it goes
+ * with (the state of the token travels in its version id, core/token-version.ts).
+ */
 export function initialTokenTags(
   record: Pick<TokenRecord, 'credential'>,
-  clientVersion: string | undefined,
+  clientVersion: string,
 ): Record<string, string> {
-  return {
-    [TAG_KEYS.credential]: record.credential,
-    [TAG_KEYS.failures]: '0',
-    ...(clientVersion ? { [TAG_KEYS.clientVersion]: clientVersion } : {}),
-  };
+  return { [TAG_KEYS.credential]: record.credential, [TAG_KEYS.clientVersion]: clientVersion };
 }
 
-/**
- * What a successful token write removes: the failure tags (the count included: absent means 0)
- * and the legacy refresh-after/expiry tags, which would otherwise outlive the value they described.
- */
+/** What a successful token write removes: every failure tag (absent `failures` means 0). */
 export const STALE_AFTER_WRITE_TAG_KEYS = [
   TAG_KEYS.failures,
   ...FAILURE_TAG_KEYS,
   TAG_KEYS.failedClientVersion,
   TAG_KEYS.failedVersion,
-  TAG_KEYS.refreshAfter,
-  TAG_KEYS.expiresAt,
 ];
 
 /** The `write-budget` tag value of a breach state. */

@@ -15,6 +15,7 @@ import {
   TokenExpiredError,
   TokenRotatorError,
   unexpectedError,
+  VersionLimitExceededError,
 } from '../../core/errors';
 
 const ONE_OF_EACH: AnyTokenRotatorError[] = [
@@ -24,6 +25,7 @@ const ONE_OF_EACH: AnyTokenRotatorError[] = [
   new MalformedResponseError('m'),
   new TokenExpiredError('m'),
   new StoreError('m', { transient: false }),
+  new VersionLimitExceededError('m'),
   new InvalidTokenRecordError('m'),
   new InternalError('m'),
 ];
@@ -42,6 +44,7 @@ function describeError(error: AnyTokenRotatorError): string {
     case 'MalformedResponse':
     case 'TokenExpired':
     case 'InvalidTokenRecord':
+    case 'VersionLimitExceeded':
     case 'InternalError':
       return error.code;
     default: {
@@ -61,6 +64,7 @@ describe('the error union', () => {
       'MalformedResponse',
       'TokenExpired',
       'store, transient false',
+      'VersionLimitExceeded',
       'InvalidTokenRecord',
       'InternalError',
     ]);

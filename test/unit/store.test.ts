@@ -38,7 +38,6 @@ import {
   secretNames,
   TAG_KEYS,
   tagToken,
-  tokenVersionId,
   updateClientDocument,
   updateCredentialSettings,
 } from '../../core/store';
@@ -157,25 +156,6 @@ describe('secretNames', () => {
   });
 });
 
-describe('tokenVersionId', () => {
-  it('is a deterministic version 5 UUID that Secrets Manager accepts as a ClientRequestToken', () => {
-    // Act
-    const id = tokenVersionId(aRecord());
-    // Assess
-    expect(id).toBe(tokenVersionId(aRecord()));
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(id.length).toBeGreaterThanOrEqual(32);
-    expect(id.length).toBeLessThanOrEqual(64);
-  });
-
-  it('changes with the credential, the generation and the access token', () => {
-    const base = tokenVersionId(aRecord());
-    expect(tokenVersionId(aRecord({ credential: 'other' }))).not.toBe(base);
-    expect(tokenVersionId(aRecord({ generation: 2 }))).not.toBe(base);
-    expect(tokenVersionId(aRecord({ accessToken: 'another-token' }))).not.toBe(base);
-  });
-});
-
 describe('createCredentialSecrets', () => {
   function prepareFreshNames(): void {
     sm.on(DescribeSecretCommand).rejects(notFound());
@@ -213,9 +193,9 @@ describe('createCredentialSecrets', () => {
     expect(tokenCreate).toMatchObject({
       Name: names.token,
       KmsKeyId: 'alias/tokens',
-      ClientRequestToken: encodeTokenVersion(record),
+      ClientRequestToken: encodeTokenVersion(record, CLIENT_VERSION),
     });
-    // The version id carries the state the tags used to (issue 14); the token names its client version.
+    // The version id carries the token's state; the token secret's tag names its client version.
     expect(decodeTokenVersion(tokenCreate?.ClientRequestToken)).toMatchObject({
       generation: record.generation,
       refreshAfter: new Date(Number(epoch(record.refreshAfter)) * 1000),
@@ -225,7 +205,6 @@ describe('createCredentialSecrets', () => {
     expect(tokenCreate?.Tags).toEqual([
       { Key: 'team', Value: 'media' },
       { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
-      { Key: TAG_KEYS.failures, Value: '0' },
       { Key: TAG_KEYS.clientVersion, Value: CLIENT_VERSION },
     ]);
   });
@@ -272,14 +251,20 @@ describe('createCredentialSecrets', () => {
     expect(sm.commandCalls(RestoreSecretCommand)[0]?.args[0].input).toEqual({ SecretId: names.token });
     expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input).toEqual({
       SecretId: names.token,
-      TagKeys: [TAG_KEYS.lastError, 'old-user-tag'],
+      TagKeys: [TAG_KEYS.failures, TAG_KEYS.lastError, 'old-user-tag'],
     });
+    // The client secret was created with a version id of the call's own choosing: the token names it.
+    const clientVersion = sm.commandCalls(CreateSecretCommand)[0]?.args[0].input.ClientRequestToken;
+    expect(clientVersion).toMatch(/^[0-9a-f-]{36}$/);
     expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toContainEqual({
-      Key: TAG_KEYS.failures,
-      Value: '0',
+      Key: TAG_KEYS.clientVersion,
+      Value: clientVersion,
     });
     const update = sm.commandCalls(UpdateSecretCommand)[0]?.args[0].input;
-    expect(update).toMatchObject({ SecretId: names.token, ClientRequestToken: encodeTokenVersion(record) });
+    expect(update).toMatchObject({
+      SecretId: names.token,
+      ClientRequestToken: encodeTokenVersion(record, clientVersion),
+    });
     expect(JSON.parse(update?.SecretString ?? '')).toEqual(record);
     expect(sentCommands().indexOf('RestoreSecretCommand')).toBeLessThan(sentCommands().indexOf('UpdateSecretCommand'));
   });
@@ -353,17 +338,17 @@ describe('createCredentialSecrets', () => {
 });
 
 describe('putToken', () => {
-  it('writes the record with a ClientRequestToken carrying its state, then clears failure and legacy tags', async () => {
+  it('writes the record with a ClientRequestToken carrying its state, then clears the failure tags', async () => {
     // Prepare
     sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
     const record = aRecord({ generation: 42 });
-    // Act: the caller listed the client-version tag, so the secret stays listed without `failures`.
-    const versionId = await putToken(store, record, { listedClientVersion: 'c-1' });
+    // Act
+    const versionId = await putToken(store, record, { obtainedWith: 'c-1' });
     // Assess
     expect(versionId).toBe('v-1');
     expect(sentCommands()).toEqual(['PutSecretValueCommand', 'UntagResourceCommand']);
     const put = sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
-    expect(put).toMatchObject({ SecretId: names.token, ClientRequestToken: encodeTokenVersion(record) });
+    expect(put).toMatchObject({ SecretId: names.token, ClientRequestToken: encodeTokenVersion(record, 'c-1') });
     expect(decodeTokenVersion(put?.ClientRequestToken)?.generation).toBe(42);
     expect(JSON.parse(put?.SecretString ?? '')).toEqual(record);
     expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input).toEqual({
@@ -375,37 +360,8 @@ describe('putToken', () => {
         TAG_KEYS.failedAt,
         TAG_KEYS.failedClientVersion,
         TAG_KEYS.failedVersion,
-        TAG_KEYS.refreshAfter,
-        TAG_KEYS.expiresAt,
       ],
     });
-  });
-
-  it('resets failures to 0 instead of removing it when the secret may lack client-version (it would leave the listing)', async () => {
-    // Prepare
-    sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
-    // Act
-    await putToken(store, aRecord());
-    // Assess: tagged before anything is removed, and `failures` is not among the removed keys.
-    expect(sentCommands()).toEqual(['PutSecretValueCommand', 'TagResourceCommand', 'UntagResourceCommand']);
-    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
-      { Key: TAG_KEYS.failures, Value: '0' },
-    ]);
-    expect(sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys).not.toContain(TAG_KEYS.failures);
-  });
-
-  it('tags the state of a legacy token (no state in its version id) and keeps those tags when clearing', async () => {
-    const record = aRecord();
-    await tagToken(store, record, { legacyState: record, listedClientVersion: undefined });
-    expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
-      { Key: TAG_KEYS.refreshAfter, Value: String(Math.floor(Date.parse(record.refreshAfter) / 1000)) },
-      { Key: TAG_KEYS.expiresAt, Value: String(Math.floor(Date.parse(record.expiresAt) / 1000)) },
-      { Key: TAG_KEYS.failures, Value: '0' },
-    ]);
-    const removed = sm.commandCalls(UntagResourceCommand)[0]?.args[0].input.TagKeys;
-    expect(removed).toContain(TAG_KEYS.lastError);
-    expect(removed).not.toContain(TAG_KEYS.refreshAfter);
-    expect(removed).not.toContain(TAG_KEYS.expiresAt);
   });
 
   it('writes the value alone with putTokenValue, telling a write from a token another writer already stored', async () => {
@@ -420,11 +376,11 @@ describe('putToken', () => {
         }),
       );
     // Act
-    const first = await putTokenValue(store, aRecord());
-    const second = await putTokenValue(store, aRecord());
+    const first = await putTokenValue(store, aRecord(), 'c-1');
+    const second = await putTokenValue(store, aRecord(), 'c-1');
     // Assess: no tag call either time; the caller tags only what it wrote.
     expect(first).toEqual({ versionId: 'v-1', written: true });
-    expect(second).toEqual({ versionId: encodeTokenVersion(aRecord()), written: false });
+    expect(second).toEqual({ versionId: encodeTokenVersion(aRecord(), 'c-1'), written: false });
     expect(sentCommands()).toEqual(['PutSecretValueCommand', 'PutSecretValueCommand']);
   });
 
@@ -434,7 +390,7 @@ describe('putToken', () => {
     expect(sentCommands()).toEqual(['PutSecretValueCommand']);
   });
 
-  it('tags the client version it was given (a migration or a repair)', async () => {
+  it('tags the client version it was given (a repair of a lost tag call)', async () => {
     sm.on(PutSecretValueCommand).resolves({ VersionId: 'v-1' });
     await putToken(store, aRecord(), { clearFailureTags: false, clientVersion: 'c-7' });
     expect(sm.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
@@ -669,26 +625,33 @@ describe('listCredentials', () => {
     return { ARN: ARN(`token-rotator/${name}/client`), Name: `token-rotator/${name}/client`, LastChangedDate: changed };
   }
 
-  it('lists token secrets only (server-side filters) and reads each state from its version id, else from legacy tags', async () => {
-    // Prepare: a is written since issue 14, b before it (and failing).
-    const aVersion = encodeTokenVersion({
-      credential: 'a',
-      generation: 12,
-      accessToken: ACCESS_TOKEN,
-      refreshAfter: new Date(1740830400_000),
-      expiresAt: new Date(1740830700_000),
-    });
+  it('lists token secrets only (server-side filters) and reads each state from its version id', async () => {
+    // Prepare: a is healthy, b is failing, c's current version was written by hand (no state in it).
+    const version = (credential: string, generation: number, refresh: number, expires: number) =>
+      encodeTokenVersion(
+        {
+          credential,
+          generation,
+          accessToken: ACCESS_TOKEN,
+          issuedAt: new Date(1740830000_000),
+          refreshAfter: new Date(refresh * 1000),
+          expiresAt: new Date(expires * 1000),
+        },
+        CLIENT_VERSION,
+      );
+    const aVersion = version('a', 12, 1740830400, 1740830700);
+    const bVersion = version('b', 3, 1740830500, 1740831000);
     const changed = new Date('2025-02-01T00:00:00Z');
     const pages = [
       {
         SecretList: [
           tokenEntry(
             'a',
-            { [TAG_KEYS.failures]: '0', [TAG_KEYS.clientVersion]: CLIENT_VERSION },
+            { [TAG_KEYS.clientVersion]: CLIENT_VERSION },
             { SecretVersionsToStages: { [aVersion]: ['AWSCURRENT'], 'older-id-000000000000000000000000': [] } },
           ),
           // A client secret someone tagged by hand is not listed as a credential.
-          { ...clientEntry('a', changed), Tags: [{ Key: TAG_KEYS.failures, Value: '0' }] },
+          { ...clientEntry('a', changed), Tags: [{ Key: TAG_KEYS.clientVersion, Value: 'x' }] },
         ],
         NextToken: 'p2',
       },
@@ -697,13 +660,18 @@ describe('listCredentials', () => {
           tokenEntry(
             'b',
             {
-              [TAG_KEYS.refreshAfter]: '1740830500',
-              [TAG_KEYS.expiresAt]: '1740831000',
+              [TAG_KEYS.clientVersion]: CLIENT_VERSION,
               [TAG_KEYS.failures]: '3',
               [TAG_KEYS.lastError]: 'IssuerUnavailable',
               [TAG_KEYS.nextAttempt]: '1740830600',
               [TAG_KEYS.failedAt]: '1740830300',
+              [TAG_KEYS.failedVersion]: bVersion,
             },
+            { SecretVersionsToStages: { [bVersion]: ['AWSCURRENT'] } },
+          ),
+          tokenEntry(
+            'c',
+            { [TAG_KEYS.clientVersion]: CLIENT_VERSION },
             { SecretVersionsToStages: { '1b4e28ba-2fa1-51d2-883f-0016d3cca427': ['AWSCURRENT'] } },
           ),
           // A nested prefix and a foreign secret are not credentials of this prefix.
@@ -727,7 +695,7 @@ describe('listCredentials', () => {
     expect(sm.commandCalls(ListSecretsCommand)[0]?.args[0].input).toMatchObject({
       Filters: [
         { Key: 'name', Values: ['token-rotator/'] },
-        { Key: 'tag-key', Values: [TAG_KEYS.clientVersion, TAG_KEYS.failures] },
+        { Key: 'tag-key', Values: [TAG_KEYS.clientVersion] },
       ],
       IncludePlannedDeletion: false,
       MaxResults: 2,
@@ -751,12 +719,23 @@ describe('listCredentials', () => {
         tokenSecretArn: ARN('token-rotator/b/token'),
         refreshAfter: new Date(1740830500_000),
         expiresAt: new Date(1740831000_000),
-        versionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
-        legacyTags: true,
+        generation: 3,
+        versionId: bVersion,
+        clientVersion: CLIENT_VERSION,
         failures: 3,
         lastError: 'IssuerUnavailable',
         nextAttempt: new Date(1740830600_000),
         failedAt: new Date(1740830300_000),
+      },
+      {
+        name: 'c',
+        tokenSecretArn: ARN('token-rotator/c/token'),
+        versionId: '1b4e28ba-2fa1-51d2-883f-0016d3cca427',
+        clientVersion: CLIENT_VERSION,
+        failures: 0,
+        lastError: undefined,
+        nextAttempt: undefined,
+        failedAt: undefined,
       },
     ]);
     expect(sentCommands().every((c) => c === 'ListSecretsCommand')).toBe(true);
@@ -773,7 +752,6 @@ describe('listCredentials', () => {
     // Assess
     expect(live).toEqual([]);
     expect(all).toMatchObject([{ name: 'gone', deletedDate: deleted }]);
-    expect(all[0]?.clientChangedAt).toBeUndefined();
     expect(sm.commandCalls(ListSecretsCommand)[1]?.args[0].input.IncludePlannedDeletion).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The listing finds token secrets by the `client-version` or `failures` tag key. Whatever
+ * The listing finds token secrets by the `client-version` tag key. Whatever
  * tagToken or recordFailure is asked to do, and whichever of its calls fails, a token secret the
  * listing found is found again: one that leaves the listing is never refreshed, and its token
  * expires with no alarm.
@@ -54,10 +54,7 @@ const tagCall = fc.record({
   kind: fc.constant('tag' as const),
   clearFailureTags: fc.option(fc.boolean(), { nil: undefined }),
   clientVersion: fc.option(fc.constantFrom('c-2', 'c-3'), { nil: undefined }),
-  /** Pass on the client version as listed (the caller's honest knowledge), or nothing. */
-  passListedClientVersion: fc.boolean(),
   writeBudgetBreached: fc.option(fc.boolean(), { nil: undefined }),
-  legacyState: fc.boolean(),
   failOn: fc.option(fc.constantFrom('TagResourceCommand', 'UntagResourceCommand'), { nil: undefined }),
 });
 
@@ -74,10 +71,9 @@ describe('a listed token secret', () => {
   it('stays listed whatever tagToken or recordFailure does to it, and whichever of their calls fails', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.boolean(),
         failureTags,
         fc.array(fc.oneof(tagCall, failureCall), { minLength: 1, maxLength: 6 }),
-        async (legacy, tokenTags, calls) => {
+        async (tokenTags, calls) => {
           sm?.restore();
           sm = memorySecrets();
           const record = tokenRecord(NAME, at(600));
@@ -86,12 +82,10 @@ describe('a listed token secret', () => {
             prefix: PREFIX,
             clientDocument: sirvDocument(NAME),
             token: record,
-            legacy,
             tokenTags,
           });
           expect(await listed(sm.client)).toBeDefined();
           for (const call of calls) {
-            const before = await listed(sm.client);
             const client = flakyClient(sm.client, call.failOn);
             try {
               if (call.kind === 'tag') {
@@ -101,9 +95,7 @@ describe('a listed token secret', () => {
                   {
                     clearFailureTags: call.clearFailureTags,
                     clientVersion: call.clientVersion,
-                    listedClientVersion: call.passListedClientVersion ? before?.clientVersion : undefined,
                     writeBudgetBreached: call.writeBudgetBreached,
-                    legacyState: call.legacyState ? record : undefined,
                   },
                 );
               } else {

@@ -5,6 +5,7 @@
 import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
+import { encodeTokenVersion } from '../../../core/token-version';
 import { tokenRecord as record } from '../../helpers/token-record';
 
 export const NOW = new Date('2026-01-01T12:00:00.000Z');
@@ -30,16 +31,24 @@ export interface TagState {
 
 /** The two ListSecrets entries (client, token) of credential `name` under `prefix`. */
 export function listedCredential(name: string, state: TagState = {}, prefix = 'token-rotator/'): SecretListEntry[] {
-  const { refreshAfter = 600, expiresAt = 900, failures = 0, lastError, nextAttempt, failedAt, clientVersion } = state;
+  const {
+    refreshAfter = 600,
+    expiresAt = 900,
+    failures = 0,
+    lastError,
+    nextAttempt,
+    failedAt,
+    clientVersion = 'client-v1',
+  } = state;
+  // The token's state travels in its version id, as the store writes it.
+  const versionId = encodeTokenVersion(tokenRecord(name, { refreshAfter, expiresAt }), clientVersion);
   const tags = [
     { Key: TAG_KEYS.credential, Value: name },
-    { Key: TAG_KEYS.refreshAfter, Value: epoch(refreshAfter) },
-    { Key: TAG_KEYS.expiresAt, Value: epoch(expiresAt) },
-    { Key: TAG_KEYS.failures, Value: String(failures) },
+    ...(failures > 0 ? [{ Key: TAG_KEYS.failures, Value: String(failures) }] : []),
     ...(lastError ? [{ Key: TAG_KEYS.lastError, Value: lastError }] : []),
     ...(nextAttempt !== undefined ? [{ Key: TAG_KEYS.nextAttempt, Value: epoch(nextAttempt) }] : []),
     ...(failedAt !== undefined ? [{ Key: TAG_KEYS.failedAt, Value: epoch(failedAt) }] : []),
-    ...(clientVersion !== undefined ? [{ Key: TAG_KEYS.clientVersion, Value: clientVersion }] : []),
+    { Key: TAG_KEYS.clientVersion, Value: clientVersion },
   ];
   return [
     {
@@ -48,7 +57,13 @@ export function listedCredential(name: string, state: TagState = {}, prefix = 't
       LastChangedDate: at(-86_400),
       Tags: [{ Key: TAG_KEYS.credential, Value: name }],
     },
-    { Name: `${prefix}${name}/token`, ARN: ARN(`${prefix}${name}/token`), LastChangedDate: at(-300), Tags: tags },
+    {
+      Name: `${prefix}${name}/token`,
+      ARN: ARN(`${prefix}${name}/token`),
+      LastChangedDate: at(-300),
+      Tags: tags,
+      SecretVersionsToStages: { [versionId]: ['AWSCURRENT'] },
+    },
   ];
 }
 

@@ -75,14 +75,14 @@ describe('TokenRotator with KMS signing keys and an event bus', () => {
     expect(alarm.alarmDescription).toMatch(/events:PutEvents/);
     const arns = await promiseOf(rotator.alarmArns);
     expect(arns.refreshEventsFailed).toEqual(expect.any(String));
-    expect(Object.keys(arns)).toHaveLength(7);
+    expect(Object.keys(arns)).toHaveLength(9);
   });
 
   it('declares no RefreshEventsFailed alarm without a bus (the metric is never emitted there)', async () => {
     const { rotator } = await deploy('noevt');
     const alarms = recorder.resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm');
     expect(alarms.map((a) => a.inputs.metricName)).not.toContain('RefreshEventsFailed');
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(8);
     expect(await promiseOf(rotator.alarmArns)).not.toHaveProperty('refreshEventsFailed');
     expect(rotator.resources.alarms.refreshEventsFailed).toBeUndefined();
   });

@@ -52,7 +52,7 @@ describe('TokenRotator resource graph', () => {
     expect(mine.map((r) => r.type).sort()).toEqual(
       [
         'aws:cloudwatch/logGroup:LogGroup',
-        ...Array(6).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
+        ...Array(8).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
         'aws:iam/role:Role',
         'aws:iam/role:Role',
         'aws:iam/rolePolicy:RolePolicy',
@@ -215,9 +215,11 @@ describe('TokenRotator alarms', () => {
     expect(Object.keys(a).sort()).toEqual([
       'CredentialsRejected',
       'Errors',
+      'FailuresNotRecorded',
       'Invocations',
       'RefreshFailed',
       'SecondsToExpiry',
+      'VersionLimitExceeded',
       'WriteBudgetBreached',
     ]);
     // The rotator's prefix tells its metrics from another rotator's in the same account and region.
@@ -276,10 +278,12 @@ describe('TokenRotator alarms', () => {
     const arns = await promiseOf(rotator.alarmArns);
     expect(Object.keys(arns).sort()).toEqual([
       'credentialsRejected',
+      'failuresNotRecorded',
       'lambdaErrors',
       'notInvoked',
       'refreshFailed',
       'secondsToExpiry',
+      'versionLimitExceeded',
       'writeBudgetBreached',
     ]);
     expect(await promiseOf(rotator.alarmTopicArn)).toBe(TOPIC);
@@ -293,7 +297,7 @@ describe('TokenRotator alarms', () => {
       ['team-b', 'team-b/'],
     ] as const) {
       const own = Object.values(alarms(name));
-      expect(own).toHaveLength(7);
+      expect(own).toHaveLength(9);
       for (const alarm of own) {
         expect(alarm.alarmDescription).toMatch(new RegExp(`^token-rotator "${prefix}": `));
         if (alarm.namespace === 'TokenRotator') {

@@ -59,7 +59,15 @@ describe('refreshEvents', () => {
     // Act
     const events = refreshEvents([
       refreshed('ok'),
-      { credential: 'fresh', ok: true, skipped: 'not-due', generation: 3, secondsToExpiry: 900 },
+      {
+        credential: 'fresh',
+        ok: true,
+        skipped: 'not-due',
+        generation: 3,
+        expiresAt: at(900).toISOString(),
+        refreshAfter: at(600).toISOString(),
+        secondsToExpiry: 900,
+      },
       { credential: 'late', deferred: true },
       failed('rejected', 'InvalidCredentials', false, 600),
       failed('down', 'IssuerUnavailable', true, 300),

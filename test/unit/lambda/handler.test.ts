@@ -138,7 +138,8 @@ describe('handler event routing', () => {
 
   it('answers a targeted refresh with one result per credential, forcing when asked', async () => {
     addSirv('due');
-    addSirv('fresh', at(3600));
+    // Due in 200 s, written 700 s ago: past the forced-refresh floor.
+    addSirv('fresh', at(200));
     const { handler } = handlerWith();
     const plain = await handler({ credentials: ['due', 'fresh'] }, CONTEXT);
     expect(plain).toEqual({
@@ -288,7 +289,7 @@ describe('handler fan-out batches', () => {
 
   const names = Array.from({ length: 12 }, (_, i) => `c${String(i).padStart(2, '0')}`);
 
-  it('refreshes a batch with the listings the sweep handed it: client read and put when cold, the put alone when warm', async () => {
+  it('refreshes a batch of names, describing each token secret: client read, describe and put when cold, describe and put when warm', async () => {
     // Prepare: one container sweeps, another (a fresh one) takes the batch.
     for (const name of names) addSirv(name);
     const clock = frozenClock();
@@ -298,13 +299,13 @@ describe('handler fan-out batches', () => {
 
     // Act: cold.
     const cold = await sweepHandingOff(sweeper);
+    expect(Object.keys(cold).sort()).toEqual(['action', 'credentials', 'writesPerSecond']);
     sm.mock.resetHistory();
     const coldResult = await batch(cold, CONTEXT);
 
-    // Assess: what a refresh in the sweeping invocation costs, no DescribeSecret: the cold
-    // container reads both client documents with one batch call.
+    // Assess: each client document read alone (a batch has no listing to batch the reads by).
     expect(coldResult).toMatchObject({ refreshed: 2, failed: 0 });
-    expect(callsByCommand()).toEqual({ BatchGetSecretValue: 1, PutSecretValue: 2 });
+    expect(callsByCommand()).toEqual({ DescribeSecret: 2, GetSecretValue: 2, PutSecretValue: 2 });
 
     // Act: warm, one refresh interval on.
     clock.advance(1000);
@@ -314,57 +315,32 @@ describe('handler fan-out batches', () => {
 
     // Assess
     expect(warmResult).toMatchObject({ refreshed: 2, failed: 0 });
-    expect(callsByCommand()).toEqual({ PutSecretValue: 2 });
+    expect(callsByCommand()).toEqual({ DescribeSecret: 2, PutSecretValue: 2 });
   });
 
-  it('still takes a batch event of names only (from before the listings), describing each token secret first', async () => {
-    addSirv('a');
-    addSirv('b');
-    const { handler } = handlerWith();
-    const result = await handler({ action: 'refresh-batch', credentials: ['a', 'b'] }, CONTEXT);
-    expect(result).toMatchObject({ refreshed: 2, failed: 0 });
-    expect(callsByCommand()).toEqual({ DescribeSecret: 2, GetSecretValue: 2, PutSecretValue: 2 });
-  });
-
-  /**
-   * A batch event that waited `seconds` after its sweep, while c10 was refreshed by a forced
-   * targeted refresh; the calls and outcome of running it then. The schedule interval here is the
-   * default minute: carried listings are trusted for 54 s (0.9 of it).
-   */
-  async function lateBatch(seconds: number) {
+  it('writes nothing for a batch delivered twice or late: the second delivery finds the tokens refreshed', async () => {
     for (const name of names) addSirv(name);
     const clock = frozenClock();
-    const { handler } = handlerWith({}, { now: clock.now });
+    const issuer = sirvIssuer();
+    const { handler } = handlerWith({}, { now: clock.now, fetch: issuer.fetch });
     const event = await sweepHandingOff(handler);
-    await handler({ credentials: ['c10'], force: true }, CONTEXT);
-    const meanwhile = sm.secrets.get(`${PREFIX}c10/token`)?.versionId;
-    clock.advance(seconds);
+    // Another container takes each delivery.
+    const first = await handlerWith({}, { now: clock.now, fetch: issuer.fetch }).handler(event, CONTEXT);
+    clock.advance(12);
     sm.mock.resetHistory();
-    const result = await handler(event, CONTEXT);
-    return { result, calls: callsByCommand(), c10Kept: sm.secrets.get(`${PREFIX}c10/token`)?.versionId === meanwhile };
-  }
-
-  it('uses carried listings inside the bound (53 s): no DescribeSecret, and c10 refreshed again as the sweep itself would', async () => {
-    const { result, calls, c10Kept } = await lateBatch(53);
-    expect(result).toMatchObject({ refreshed: 2, skipped: 0, failed: 0 });
-    // c11's client document is read: this container had not read it.
-    expect(calls).toEqual({ GetSecretValue: 1, PutSecretValue: 2 });
-    expect(c10Kept).toBe(false);
+    const again = await handlerWith({}, { now: clock.now, fetch: issuer.fetch }).handler(event, CONTEXT);
+    expect(first).toMatchObject({ refreshed: 2 });
+    expect(again).toMatchObject({ refreshed: 0, skipped: 2, failed: 0 });
+    expect(callsByCommand()).toEqual({ DescribeSecret: 2 });
+    expect(issuer.calls).toHaveLength(12);
   });
 
-  it('describes past the bound (55 s), as with names only, and skips c10 refreshed meanwhile', async () => {
-    const { result, calls, c10Kept } = await lateBatch(55);
-    expect(result).toMatchObject({ refreshed: 1, skipped: 1, failed: 0 });
-    expect(calls).toEqual({ DescribeSecret: 2, GetSecretValue: 1, PutSecretValue: 1 });
-    expect(c10Kept).toBe(true);
-  });
-
-  it('refuses a batch event whose listings are not of its credentials, or come without listedAt', async () => {
+  it('refuses a batch event that carries listings or any state besides names and a write rate', async () => {
     const { handler } = handlerWith();
     const listing = { versionId: 'v-1', clientVersion: 'c-1' };
     for (const event of [
-      { action: 'refresh-batch', credentials: ['a'], listedAt: 1_800_000_000, listings: { b: listing } },
-      { action: 'refresh-batch', credentials: ['a'], listings: { a: listing } },
+      { action: 'refresh-batch', credentials: ['a'], listedAt: 1_800_000_000, listings: { a: listing } },
+      { action: 'refresh-batch', credentials: ['a'], generation: 0 },
     ]) {
       await expect(handler(event, CONTEXT)).rejects.toThrow(/unrecognised event/);
     }

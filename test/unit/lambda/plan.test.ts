@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type CredentialListing, chunk, dueVerdict, planSweep } from '../../../lambda/plan';
+import { chunk, dueVerdict, type PlanListing, planSweep } from '../../../lambda/plan';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const at = (offsetSeconds: number) => new Date(NOW.getTime() + offsetSeconds * 1000);
-const listing = (overrides: Partial<CredentialListing> = {}): CredentialListing => ({
+const listing = (overrides: Partial<PlanListing> = {}): PlanListing => ({
   name: 'sirv-prod',
   refreshAfter: at(3600),
   failures: 0,
@@ -46,27 +46,11 @@ describe('dueVerdict', () => {
     expect(dueVerdict(ready, NOW, 60).due).toBe(true);
   });
 
-  it('blocks a rejected credential until its client secret changes', () => {
-    const rejected = listing({
-      refreshAfter: at(-60),
-      failures: 1,
-      lastError: 'InvalidCredentials',
-      failedAt: at(-120),
-    });
-    expect(dueVerdict(rejected, NOW, 60)).toEqual({ due: false, reason: 'blocked' });
-    expect(dueVerdict({ ...rejected, clientChangedAt: at(-300) }, NOW, 60).reason).toBe('blocked');
-    expect(dueVerdict({ ...rejected, clientChangedAt: at(-30) }, NOW, 60)).toEqual({
-      due: true,
-      reason: 'client-changed',
-    });
-  });
-
   it('lifts a block when the token secret is tagged with a client version other than the one that failed', () => {
     const rejected = listing({
       refreshAfter: at(-60),
       failures: 1,
       lastError: 'InvalidCredentials',
-      failedAt: at(-120),
       clientVersion: 'c-1',
       failedClientVersion: 'c-1',
     });
@@ -80,7 +64,7 @@ describe('dueVerdict', () => {
   });
 
   it('treats an invalid configuration like a rejection', () => {
-    const broken = listing({ lastError: 'InvalidConfiguration', failedAt: at(-120), refreshAfter: at(-60) });
+    const broken = listing({ lastError: 'InvalidConfiguration', refreshAfter: at(-60) });
     expect(dueVerdict(broken, NOW, 60).reason).toBe('blocked');
   });
 });

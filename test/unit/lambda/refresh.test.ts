@@ -16,10 +16,11 @@ import {
   TAG_KEYS,
 } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
-import { decodeTokenVersion } from '../../../core/token-version';
+import { decodeTokenVersion, encodeTokenVersion } from '../../../core/token-version';
 import { ClientDocumentCache } from '../../../lambda/client-cache';
 import { dueVerdict } from '../../../lambda/plan';
-import { failedAtFor, type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
+import { type RefreshDeps, refreshCredential } from '../../../lambda/refresh';
+import { RefreshMemory } from '../../../lambda/refresh-memory';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import {
   at,
@@ -47,13 +48,21 @@ afterEach(() => {
   sm.restore();
 });
 
-function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: () => number; legacy?: boolean } = {}) {
+function setup(
+  options: {
+    refreshAfter?: Date;
+    answer?: IssuerAnswer;
+    random?: () => number;
+    /** Tags the token secret carries besides its own (failures recorded earlier). */
+    tokenTags?: Record<string, string>;
+  } = {},
+) {
   sm.addCredential({
     name: NAME,
     prefix: PREFIX,
     clientDocument: sirvDocument(NAME),
     token: tokenRecord(NAME, options.refreshAfter ?? at(-30)),
-    legacy: options.legacy,
+    tokenTags: options.tokenTags,
   });
   const issuer = sirvIssuer(options.answer ? { answers: { [clientIdOf(NAME)]: options.answer } } : {});
   const deps: RefreshDeps = {
@@ -65,12 +74,6 @@ function setup(options: { refreshAfter?: Date; answer?: IssuerAnswer; random?: (
     lookaheadSeconds: 60,
   };
   return { issuer, deps };
-}
-
-async function listedNames(): Promise<string[]> {
-  const out: string[] = [];
-  for await (const l of listCredentials({ client: sm.client, prefix: PREFIX })) out.push(l.name);
-  return out;
 }
 
 function tagCallsOn(secretId: string) {
@@ -115,9 +118,8 @@ describe('refreshCredential', () => {
       refreshAfter: at(900),
       expiresAt: at(1200),
     });
-    // No tag call after the write: the version id is the state (issue 14).
+    // No tag call after the write: the version id is the state.
     expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
-    expect(sm.tokenTags(NAME, PREFIX)).not.toHaveProperty(TAG_KEYS.refreshAfter);
   });
 
   it('skips a token another sweep already refreshed, reading neither the client secret nor the issuer', async () => {
@@ -126,7 +128,15 @@ describe('refreshCredential', () => {
     // Act
     const result = await refreshCredential(NAME, deps);
     // Assess
-    expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
+    expect(result).toEqual({
+      credential: NAME,
+      ok: true,
+      skipped: 'not-due',
+      generation: 7,
+      expiresAt: at(900).toISOString(),
+      refreshAfter: at(600).toISOString(),
+      secondsToExpiry: 900,
+    });
     expect(issuer.calls).toHaveLength(0);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     // The token secret's metadata (its version id) is enough: no value is read.
@@ -135,68 +145,126 @@ describe('refreshCredential', () => {
     expect(described).toEqual([names.token]);
   });
 
-  it('reads the value of a token written before issue 14 to know whether it is due (no version state)', async () => {
-    const { deps } = setup({ refreshAfter: at(600), legacy: true });
+  it('reads the value of a token whose version id it did not write (a version put by hand) to know whether it is due', async () => {
+    const { deps } = setup({ refreshAfter: at(600) });
+    const token = sm.secrets.get(names.token);
+    if (token) token.versionId = '7d1c6a52-2b39-4d0e-9a34-7f2d6a1b0c11';
     const result = await refreshCredential(NAME, deps);
-    expect(result).toEqual({ credential: NAME, ok: true, skipped: 'not-due', generation: 7, secondsToExpiry: 900 });
+    expect(result).toMatchObject({
+      credential: NAME,
+      ok: true,
+      skipped: 'not-due',
+      generation: 7,
+      secondsToExpiry: 900,
+    });
     const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
     expect(reads).toEqual([names.token]);
   });
 
-  it('repairs tags left behind by a failed tagging call when it skips a fresh token', async () => {
-    // Prepare: the stored token is fresh, but the listing still shows the old refresh-after and a failure.
-    const { issuer, deps } = setup({ refreshAfter: at(600) });
-    const listing = {
-      name: NAME,
-      tokenSecretArn: 'arn',
-      refreshAfter: at(-30),
-      failures: 1,
-      lastError: 'StoreError',
-      clientVersion: sm.tokenTags(NAME, PREFIX)[TAG_KEYS.clientVersion],
-    };
-
+  it('skips a credential whose token secret shows a backoff, though a listing called it due, asking no issuer', async () => {
+    // Prepare: a failure another invocation recorded after the sweep listed.
+    const { issuer, deps } = setup({
+      tokenTags: {
+        [TAG_KEYS.failures]: '2',
+        [TAG_KEYS.lastError]: 'IssuerUnavailable',
+        [TAG_KEYS.nextAttempt]: epoch(at(120)),
+      },
+    });
     // Act
-    const result = await refreshCredential(NAME, deps, { listing });
-
-    // Assess: no new token, the stale failure tags removed in one call (the state is in the version id).
-    expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
+    const result = await refreshCredential(NAME, deps);
+    // Assess
+    expect(result).toMatchObject({ ok: true, skipped: 'backoff', generation: 7, nextAttempt: at(120).toISOString() });
     expect(issuer.calls).toHaveLength(0);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    expect(tagCallsOn(names.token)).toHaveLength(0);
-    const untagged = sm.mock.commandCalls(UntagResourceCommand);
-    expect(untagged).toHaveLength(1);
-    expect(untagged[0]?.args[0].input.TagKeys).toEqual(expect.arrayContaining([TAG_KEYS.failures, TAG_KEYS.lastError]));
   });
 
-  it('keeps a legacy credential listed when a targeted refresh finds it not due, touching no tag', async () => {
-    // Prepare: a secret from before issue 14 (UUID version id, state in tags, no client-version).
-    const { deps } = setup({ refreshAfter: at(600), legacy: true });
-    const tagsBefore = sm.tokenTags(NAME, PREFIX);
-
-    // Act: `token-rotator refresh sirv-prod` without --force.
-    const result = await refreshCredential(NAME, deps);
-
-    // Assess: its tags describe its token, so nothing is repaired, and the sweep still lists it.
-    expect(result).toMatchObject({ ok: true, skipped: 'not-due' });
-    expect(sm.tokenTags(NAME, PREFIX)).toEqual(tagsBefore);
-    expect(await listedNames()).toEqual([NAME]);
+  it('skips a blocked credential even when forced, until its client document changes', async () => {
+    const clientVersion = `client-${NAME}-1`;
+    const { issuer, deps } = setup({
+      tokenTags: {
+        [TAG_KEYS.failures]: '1',
+        [TAG_KEYS.lastError]: 'InvalidCredentials',
+        [TAG_KEYS.failedClientVersion]: clientVersion,
+      },
+    });
+    expect(await refreshCredential(NAME, deps, { force: true })).toMatchObject({ ok: true, skipped: 'blocked' });
+    expect(issuer.calls).toHaveLength(0);
+    // The provider writes a new client document and tags its version: the block lifts.
+    const token = sm.secrets.get(names.token);
+    if (token) token.tags[TAG_KEYS.clientVersion] = `client-${NAME}-2`;
+    expect(await refreshCredential(NAME, deps)).toMatchObject({ ok: true, generation: 8 });
+    expect(issuer.calls).toHaveLength(1);
   });
 
-  it('leaves the tags alone when the listing already matches the fresh token it skips', async () => {
-    const { deps } = setup({ refreshAfter: at(600) });
-    const listing = { name: NAME, tokenSecretArn: 'arn', refreshAfter: at(600), failures: 0 };
-
-    await refreshCredential(NAME, deps, { listing });
-
+  it('asks no issuer and records nothing for a credential whose token secret is gone or scheduled for deletion', async () => {
+    const { issuer, deps } = setup();
+    const token = sm.secrets.get(names.token);
+    sm.secrets.delete(names.token);
+    const gone = await refreshCredential(NAME, deps);
+    expect(gone).toMatchObject({ ok: false, error: { code: 'StoreError', transient: false } });
+    expect(gone.ok === false && gone.error.message).toContain('does not exist');
+    if (token) sm.secrets.set(names.token, token);
+    const describe = sm.describeSecret;
+    sm.mock.on(DescribeSecretCommand).callsFake(async (input: { SecretId?: string }) => ({
+      ...(await describe(input)),
+      DeletedDate: at(-60),
+    }));
+    const deleted = await refreshCredential(NAME, deps);
+    expect(deleted.ok === false && deleted.error.message).toContain('scheduled for deletion');
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
   });
 
-  it('refreshes a token that is not due when forced', async () => {
-    const { issuer, deps } = setup({ refreshAfter: at(600) });
+  it('plans on what this container wrote when the token secret still shows the version before it (DescribeSecret lag)', async () => {
+    // Prepare: this container wrote generation 8 a minute ago; the describe still shows 7.
+    const { issuer, deps } = setup();
+    const memory = new RefreshMemory();
+    const first = await refreshCredential(NAME, { ...deps, memory });
+    expect(first).toMatchObject({ ok: true, generation: 8 });
+    const token = sm.secrets.get(names.token);
+    const describe = sm.describeSecret;
+    const staleVersion = encodeTokenVersion(tokenRecord(NAME, at(-30)), `client-${NAME}-1`);
+    sm.mock.on(DescribeSecretCommand).callsFake(async (input: { SecretId?: string }) => ({
+      ...(await describe(input)),
+      VersionIdsToStages: { [staleVersion]: ['AWSCURRENT'], [token?.versionId ?? '']: [] },
+    }));
+    // Act
+    const again = await refreshCredential(NAME, { ...deps, memory, now: () => at(60) });
+    // Assess
+    expect(again).toMatchObject({ ok: true, skipped: 'not-due', generation: 8 });
+    expect(issuer.calls).toHaveLength(1);
+  });
+
+  it('refreshes a token that is not due when forced, once it was written more than the floor ago', async () => {
+    // Issued 700 s ago, due in 200 s.
+    const { issuer, deps } = setup({ refreshAfter: at(200) });
     const result = await refreshCredential(NAME, deps, { force: true });
     expect(result).toMatchObject({ ok: true, generation: 8 });
     expect(issuer.calls).toHaveLength(1);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('does not rewrite on force a token written less than the floor ago with the same client document', async () => {
+    // Issued 300 s ago.
+    const { issuer, deps } = setup({ refreshAfter: at(600) });
+    const result = await refreshCredential(NAME, deps, { force: true });
+    expect(result).toMatchObject({ ok: true, skipped: 'floor', generation: 7 });
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('rewrites on force a recent token obtained with an older client document, and on an operator override', async () => {
+    const { issuer, deps } = setup({ refreshAfter: at(600) });
+    const token = sm.secrets.get(names.token);
+    if (token) token.tags[TAG_KEYS.clientVersion] = `client-${NAME}-2`;
+    expect(await refreshCredential(NAME, deps, { force: true })).toMatchObject({ ok: true, generation: 8 });
+    // Generation 8 was just written with version 2: only the operator's override passes the floor.
+    const later = { ...deps, now: () => at(5) };
+    expect(await refreshCredential(NAME, later, { force: true })).toMatchObject({ ok: true, skipped: 'floor' });
+    const overridden = await refreshCredential(NAME, later, { force: true, overrideFloor: true });
+    expect(overridden).toMatchObject({ ok: true, generation: 9 });
+    expect(issuer.calls).toHaveLength(2);
   });
 
   it('never writes the token on failure, and records failures, last error, next attempt and failed-at in tags only', async () => {
@@ -204,9 +272,7 @@ describe('refreshCredential', () => {
     const { deps } = setup({ answer: { kind: 'status', status: 503 }, random: () => 0.5 });
     const before = sm.secrets.get(names.token)?.value;
     // Act
-    const result = await refreshCredential(NAME, deps, {
-      listing: { name: NAME, failures: 0, clientChangedAt: at(-86_400) },
-    });
+    const result = await refreshCredential(NAME, deps);
     // Assess
     expect(result).toMatchObject({
       credential: NAME,
@@ -224,6 +290,8 @@ describe('refreshCredential', () => {
         { Key: TAG_KEYS.lastError, Value: 'IssuerUnavailable' },
         { Key: TAG_KEYS.nextAttempt, Value: epoch(at(45)) },
         { Key: TAG_KEYS.failedAt, Value: epoch(NOW) },
+        { Key: TAG_KEYS.failedClientVersion, Value: `client-${NAME}-1` },
+        { Key: TAG_KEYS.failedVersion, Value: sm.secrets.get(names.token)?.versionId },
       ],
     ]);
     expect(tagCallsOn(names.client)).toHaveLength(0);
@@ -231,18 +299,12 @@ describe('refreshCredential', () => {
 
   it('sets no next attempt after rejected credentials: blocked until the client secret changes', async () => {
     // Prepare: an earlier transient failure left a next-attempt tag behind.
-    const { deps } = setup({ answer: { kind: 'status', status: 401, body: { message: 'Wrong clientId' } } });
-    sm.addCredential({
-      name: NAME,
-      prefix: PREFIX,
-      clientDocument: sirvDocument(NAME),
-      token: tokenRecord(NAME, at(-30)),
+    const { deps } = setup({
+      answer: { kind: 'status', status: 401, body: { message: 'Wrong clientId' } },
       tokenTags: { [TAG_KEYS.failures]: '2', [TAG_KEYS.nextAttempt]: epoch(at(-10)) },
     });
     // Act
-    const result = await refreshCredential(NAME, deps, {
-      listing: { name: NAME, failures: 2, clientChangedAt: at(-86_400) },
-    });
+    const result = await refreshCredential(NAME, deps);
     // Assess
     expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials', transient: false } });
     expect(result.ok === false && result.nextAttempt).toBeUndefined();
@@ -257,7 +319,7 @@ describe('refreshCredential', () => {
 
   it('honours Retry-After as the floor of the next attempt', async () => {
     const { deps } = setup({ answer: { kind: 'status', status: 429, headers: { 'retry-after': '900' } } });
-    const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 0 } });
+    const result = await refreshCredential(NAME, deps);
     expect(result).toMatchObject({
       ok: false,
       error: { code: 'IssuerUnavailable', retryAfterSeconds: 900 },
@@ -267,8 +329,11 @@ describe('refreshCredential', () => {
   });
 
   it('lets the backoff win over a shorter Retry-After', async () => {
-    const { deps } = setup({ answer: { kind: 'status', status: 503, headers: { 'retry-after': '5' } } });
-    const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 3 } });
+    const { deps } = setup({
+      answer: { kind: 'status', status: 503, headers: { 'retry-after': '5' } },
+      tokenTags: { [TAG_KEYS.failures]: '3' },
+    });
+    const result = await refreshCredential(NAME, deps);
     // Fourth failure: 480 s × (½ + 0 × ½) = 240 s, above the 5 s asked for.
     expect(result.ok === false && result.nextAttempt).toBe(at(240).toISOString());
   });
@@ -284,21 +349,21 @@ describe('refreshCredential', () => {
   ])(
     'backs off exponentially with jitter: after $failures earlier failures and random $random, waits $wait s',
     async ({ failures, random, wait }) => {
-      const { deps } = setup({ answer: { kind: 'status', status: 500 }, random: () => random });
-      const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures } });
+      const { deps } = setup({
+        answer: { kind: 'status', status: 500 },
+        random: () => random,
+        tokenTags: failures > 0 ? { [TAG_KEYS.failures]: String(failures) } : {},
+      });
+      const result = await refreshCredential(NAME, deps);
       expect(result.ok === false && Date.parse(result.nextAttempt ?? '') - NOW.getTime()).toBe(wait * 1000);
       expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe(String(failures + 1));
     },
   );
 
-  it('reads the failure count from the tags when called without a listing (targeted and fanned-out refreshes)', async () => {
+  it('reads the failure count from the described tags (what a sweep, a batch and a targeted refresh all do)', async () => {
     // Prepare
-    const { deps } = setup({ answer: { kind: 'status', status: 503 } });
-    sm.addCredential({
-      name: NAME,
-      prefix: PREFIX,
-      clientDocument: sirvDocument(NAME),
-      token: tokenRecord(NAME, at(-30)),
+    const { deps } = setup({
+      answer: { kind: 'status', status: 503 },
       tokenTags: { [TAG_KEYS.failures]: '3', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
     });
     // Act
@@ -333,31 +398,23 @@ describe('refreshCredential', () => {
     // Act
     const result = await refreshCredential(NAME, deps);
     // Assess: counted as a first failure, not the fourth, and tagged with the version it failed against.
-    expect(describes).toBe(3);
+    expect(describes).toBe(2);
     expect(result.ok).toBe(false);
     const tags = sm.tokenTags(NAME, PREFIX);
     expect(tags[TAG_KEYS.failures]).toBe('1');
     expect(tags[TAG_KEYS.failedVersion]).not.toBe('tr1-replaced-version');
   });
 
-  it('never records a rejection as older than the client secret it was made with', async () => {
-    // Prepare: Secrets Manager's clock says the client secret changed 2.5 s after ours says "now".
-    const { deps } = setup({ answer: { kind: 'status', status: 403 } });
-    const clientChangedAt = new Date(NOW.getTime() + 2_500);
-    // Act
-    await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 0, clientChangedAt } });
-    // Assess: rounded up to whole seconds, so the sweep does not read the same secret as "changed".
-    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedAt]).toBe(epoch(at(3)));
-  });
-
   it('counts a failed token read as a failed refresh instead of writing generation 1 over it', async () => {
-    // Prepare
+    // Prepare: a version put by hand (no state in its id), so the value must be read.
     const { issuer, deps } = setup();
+    const token = sm.secrets.get(names.token);
+    if (token) token.versionId = '7d1c6a52-2b39-4d0e-9a34-7f2d6a1b0c11';
     sm.mock
       .on(GetSecretValueCommand, { SecretId: names.token })
       .rejects(new InternalServiceError({ message: 'try again', $metadata: { httpStatusCode: 500 } }));
     // Act
-    const result = await refreshCredential(NAME, deps, { listing: { name: NAME, failures: 0 } });
+    const result = await refreshCredential(NAME, deps);
     // Assess
     expect(result).toMatchObject({ ok: false, error: { code: 'StoreError', transient: true } });
     expect(issuer.calls).toHaveLength(0);
@@ -391,34 +448,29 @@ describe('refreshCredential', () => {
 });
 
 describe('refreshCredential and the write pace', () => {
-  const scenarios: { title: string; legacy?: boolean; tokenTags?: Record<string, string> }[] = [
+  const scenarios: { title: string; tokenTags?: Record<string, string> }[] = [
     { title: 'a clean credential (one put)' },
     {
       title: 'a failing credential (put and untag)',
       tokenTags: { [TAG_KEYS.failures]: '2', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
     },
-    { title: 'a token secret from before issue 14 (put, tag, untag)', legacy: true },
     {
-      title: 'a failing token secret from before issue 14',
-      legacy: true,
-      tokenTags: { [TAG_KEYS.failures]: '1', [TAG_KEYS.lastError]: 'IssuerUnavailable' },
+      title: 'a credential whose client-version tag was lost (put and tag)',
+      tokenTags: { [TAG_KEYS.clientVersion]: 'client-behind' },
+    },
+    {
+      title: 'a failing credential whose write-budget tag changes (put, tag, untag)',
+      tokenTags: {
+        [TAG_KEYS.failures]: '1',
+        [TAG_KEYS.lastError]: 'IssuerUnavailable',
+        [TAG_KEYS.writeBudget]: 'breached',
+      },
     },
   ];
   for (const scenario of scenarios) {
     it(`asks the write limiter for exactly the write calls it makes: ${scenario.title}`, async () => {
       // Prepare
-      const { deps } = setup({ legacy: scenario.legacy });
-      if (scenario.tokenTags) {
-        sm.addCredential({
-          name: NAME,
-          prefix: PREFIX,
-          clientDocument: sirvDocument(NAME),
-          token: tokenRecord(NAME, at(-30)),
-          tokenTags: scenario.tokenTags,
-          legacy: scenario.legacy,
-        });
-      }
-      const listing = await describeTokenListing({ client: sm.client, prefix: PREFIX }, NAME);
+      const { deps } = setup({ tokenTags: scenario.tokenTags });
       let acquired = 0;
       const writeLimiter = {
         perSecond: 40,
@@ -428,7 +480,7 @@ describe('refreshCredential and the write pace', () => {
       };
       sm.mock.resetHistory();
       // Act
-      const result = await refreshCredential(NAME, { ...deps, writeLimiter }, { listing });
+      const result = await refreshCredential(NAME, { ...deps, writeLimiter });
       // Assess
       expect(result.ok).toBe(true);
       const writes =
@@ -466,7 +518,7 @@ describe('refreshCredential racing a failure recorded after its listing', () => 
     }) as typeof fetch;
 
     // Act
-    const result = await refreshCredential(NAME, { ...deps, fetch: racing }, { listing });
+    const result = await refreshCredential(NAME, { ...deps, fetch: racing });
 
     // Assess: the other refresh recorded its rejection against generation 7's version ...
     expect(other).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
@@ -488,11 +540,10 @@ describe('refreshCredential racing a failure recorded after its listing', () => 
       lastError: 'InvalidCredentials',
       tokenVersion: 'an-older-version',
     });
-    const listing = listedNow();
-    expect(listing).toMatchObject({ failures: 0, staleFailureTags: true });
+    expect(listedNow()).toMatchObject({ failures: 0, staleFailureTags: true });
 
     // Act
-    const result = await refreshCredential(NAME, deps, { listing });
+    const result = await refreshCredential(NAME, deps);
 
     // Assess
     expect(result).toMatchObject({ ok: true, generation: 8 });
@@ -512,23 +563,17 @@ describe('refreshCredential when a tag call fails after the write', () => {
   it('reports the stored token as refreshed (new generation and expiry) and records no failure', async () => {
     // Prepare: an earlier transient failure is on record (tags as written before failed-version),
     // so the good write clears them after; that UntagResource is throttled.
-    const { deps } = setup();
-    const tags = sm.secrets.get(names.token)?.tags ?? {};
-    Object.assign(tags, {
-      [TAG_KEYS.failures]: '1',
-      [TAG_KEYS.lastError]: 'IssuerUnavailable',
-      [TAG_KEYS.nextAttempt]: epoch(at(-10)),
-    });
-    const token = sm.secrets.get(names.token);
-    const listing = listingOf(NAME, {
-      Name: names.token,
-      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-      SecretVersionsToStages: { [token?.versionId ?? '']: ['AWSCURRENT'] },
+    const { deps } = setup({
+      tokenTags: {
+        [TAG_KEYS.failures]: '1',
+        [TAG_KEYS.lastError]: 'IssuerUnavailable',
+        [TAG_KEYS.nextAttempt]: epoch(at(-10)),
+      },
     });
     sm.mock.on(UntagResourceCommand).rejects(throttled());
 
     // Act
-    const result = await refreshCredential(NAME, deps, { listing });
+    const result = await refreshCredential(NAME, deps);
 
     // Assess: generation 8 is stored, and that is what the caller is told.
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
@@ -574,21 +619,16 @@ describe('refreshCredential when a tag call fails after the write', () => {
 });
 
 describe('refreshCredential with a client document cache', () => {
-  const listed = (clientVersion: string) => ({
-    ...listingOf(NAME, {
-      Name: names.token,
-      Tags: [{ Key: TAG_KEYS.clientVersion, Value: clientVersion }],
-      SecretVersionsToStages: { [sm.secrets.get(names.token)?.versionId ?? '']: ['AWSCURRENT'] },
-    }),
-  });
-
-  it('uses the cached document at the listed client version: the write is the only AWS call', async () => {
+  it('uses the cached document at the tagged client version: a describe and the write are the only AWS calls', async () => {
     const { deps } = setup();
     const clientCache = new ClientDocumentCache();
     clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
-    const result = await refreshCredential(NAME, { ...deps, clientCache }, { listing: listed(`client-${NAME}-1`) });
+    const result = await refreshCredential(NAME, { ...deps, clientCache });
     expect(result).toMatchObject({ ok: true, generation: 8 });
-    expect(sm.mock.calls().map((c) => c.args[0].constructor.name)).toEqual(['PutSecretValueCommand']);
+    expect(sm.mock.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'DescribeSecretCommand',
+      'PutSecretValueCommand',
+    ]);
   });
 
   it('reads the client secret again when the issuer rejects a cached document, and uses a newer one behind a stale tag', async () => {
@@ -603,11 +643,7 @@ describe('refreshCredential with a client document cache', () => {
     const answers = { 'id-revoked': { kind: 'status', status: 401 } } as const;
     const rejecting = sirvIssuer({ answers });
     // Act
-    const result = await refreshCredential(
-      NAME,
-      { ...deps, fetch: rejecting.fetch, clientCache },
-      { listing: listed(`client-${NAME}-1`) },
-    );
+    const result = await refreshCredential(NAME, { ...deps, fetch: rejecting.fetch, clientCache });
     // Assess: one rejection, one fresh read, a token from the new credentials, the tag repaired.
     expect(result).toMatchObject({ ok: true, generation: 8 });
     expect(rejecting.calls.map((c) => c.clientId)).toEqual(['id-revoked', clientIdOf(NAME)]);
@@ -621,15 +657,11 @@ describe('refreshCredential with a client document cache', () => {
     const clientCache = new ClientDocumentCache();
     clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
     const rejecting = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 401 } } });
-    const result = await refreshCredential(
-      NAME,
-      { ...deps, fetch: rejecting.fetch, clientCache },
-      { listing: listed(`client-${NAME}-1`) },
-    );
+    const result = await refreshCredential(NAME, { ...deps, fetch: rejecting.fetch, clientCache });
     expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
     expect(rejecting.calls).toHaveLength(1);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    // The block names the listed client version: only a new one lifts it.
+    // The block names the tagged client version: only a new one lifts it.
     expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failedClientVersion]).toBe(`client-${NAME}-1`);
   });
 
@@ -638,23 +670,8 @@ describe('refreshCredential with a client document cache', () => {
     const clientCache = new ClientDocumentCache();
     clientCache.set(NAME, { document: sirvDocument(NAME), versionId: `client-${NAME}-1` });
     const failing = sirvIssuer({ answers: { [clientIdOf(NAME)]: { kind: 'status', status: 503 } } });
-    await refreshCredential(
-      NAME,
-      { ...deps, fetch: failing.fetch, clientCache },
-      { listing: listed(`client-${NAME}-1`) },
-    );
+    await refreshCredential(NAME, { ...deps, fetch: failing.fetch, clientCache });
     expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
-  });
-});
-
-describe('failedAtFor', () => {
-  it('is now when the client secret changed earlier', () => {
-    expect(failedAtFor(NOW, at(-10))).toEqual(NOW);
-    expect(failedAtFor(NOW, undefined)).toEqual(NOW);
-  });
-
-  it('is the client change rounded up to a whole second when that is later than now', () => {
-    expect(failedAtFor(NOW, new Date(NOW.getTime() + 400))).toEqual(at(1));
   });
 });
 
@@ -744,11 +761,13 @@ describe('refreshCredential with a drifting vendor', () => {
     expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.nextAttempt]).toMatch(/^\d+$/);
   });
 
-  it('tells a repeated token from the version id digest without reading the token, and from the value on a legacy secret', async () => {
-    for (const legacy of [false, true]) {
+  it('tells a repeated token from the version id digest without reading the token, and from the value behind a version put by hand', async () => {
+    for (const byHand of [false, true]) {
       sm.mock.resetHistory();
       const stored = tokenRecord(NAME, at(-30));
-      sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored, legacy });
+      sm.addCredential({ name: NAME, prefix: PREFIX, clientDocument: sirvDocument(NAME), token: stored });
+      const token = sm.secrets.get(names.token);
+      if (byHand && token) token.versionId = '7d1c6a52-2b39-4d0e-9a34-7f2d6a1b0c11';
       const deps = repeatingIssuerDeps(stored.accessToken, 1200);
       const result = await refreshCredential(NAME, deps);
       expect(result).toMatchObject({ ok: false, error: { code: 'MalformedResponse' } });
@@ -756,7 +775,7 @@ describe('refreshCredential with a drifting vendor', () => {
       const tokenReads = sm.mock
         .commandCalls(GetSecretValueCommand)
         .filter((c) => c.args[0].input.SecretId === secretNames(NAME, PREFIX).token);
-      expect(tokenReads).toHaveLength(legacy ? 1 : 0);
+      expect(tokenReads).toHaveLength(byHand ? 1 : 0);
     }
   });
 

@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   BatchGetSecretValueCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
@@ -180,27 +181,10 @@ describe('sweep', () => {
     }
     const payloads = invokes.map(
       (input) =>
-        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as {
-          action: string;
-          credentials: string[];
-          listings: Record<string, { versionId?: string; clientVersion?: string }>;
-          listedAt: number;
-        },
+        JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as { action: string; credentials: string[] },
     );
-    // Since the fan-out listings: each batch also carries what the sweep listed, and when.
-    expect(payloads.map((p) => Object.keys(p).sort())).toEqual(
-      Array(3).fill(['action', 'credentials', 'listedAt', 'listings']),
-    );
-    for (const p of payloads) {
-      expect(p.listedAt).toBe(Math.floor(NOW.getTime() / 1000));
-      expect(Object.keys(p.listings)).toEqual(p.credentials);
-      for (const name of p.credentials) {
-        expect(p.listings[name]).toEqual({
-          versionId: sm.secrets.get(`${PREFIX}${name}/token`)?.versionId,
-          clientVersion: `client-${name}-1`,
-        });
-      }
-    }
+    // Names only: a batch delivered twice or late must not carry a state its refreshes would trust.
+    expect(payloads.map((p) => Object.keys(p).sort())).toEqual(Array(3).fill(['action', 'credentials']));
     expect(payloads.map((p) => p.action)).toEqual(Array(3).fill('refresh-batch'));
     expect(payloads.map((p) => p.credentials.length)).toEqual([10, 10, 5]);
     expect(payloads.flatMap((p) => p.credentials)).toEqual(names.slice(10));
@@ -210,9 +194,9 @@ describe('sweep', () => {
     expect(summary).toMatchObject({ due: 35, refreshed: 10, fannedOut: 25 });
   });
 
-  it('splits a batch whose listings would pass the event bound over several invocations, each with its share of the write rate', async () => {
-    // Prepare: 25 credentials to hand off in batches of 20 and 5, events of at most 700 bytes
-    // (about 7 credentials with their listings); the third event is refused.
+  it('splits a batch whose names would pass the event bound over several invocations, each with its share of the write rate', async () => {
+    // Prepare: 25 credentials to hand off in batches of 20 and 5, events of at most 160 bytes
+    // (a few names each); the third event is refused.
     const names = fleet(45);
     lambdaMock
       .on(InvokeCommand)
@@ -228,19 +212,18 @@ describe('sweep', () => {
         batchSize: 20,
         writesPerSecond: 3,
         sleep: async () => {},
-        batchEventBytes: 700,
+        batchEventBytes: 160,
       }),
     );
 
     // Assess: every credential in exactly one event, each event within the bound and valid.
     const payloads = lambdaMock.commandCalls(InvokeCommand).map((c) => c.args[0].input.Payload as Uint8Array);
-    for (const p of payloads) expect(p.length).toBeLessThanOrEqual(700);
+    for (const p of payloads) expect(p.length).toBeLessThanOrEqual(160);
     const events = payloads.map((p) => JSON.parse(new TextDecoder().decode(p)));
     // More events than the two batches, none mixing them.
     expect(events.length).toBeGreaterThan(3);
     expect(events.flatMap((e) => e.credentials)).toEqual(names.slice(20));
     expect(events.at(-1)?.credentials).toEqual(names.slice(40));
-    for (const e of events) expect(Object.keys(e.listings)).toEqual(e.credentials);
     // 3 writes/s over 45: each event carries 1/15 per second for each credential it holds.
     for (const e of events) expect(e.writesPerSecond).toBeCloseTo(e.credentials.length / 15, 9);
     // The refused event's credentials, and only those, stay due.
@@ -293,7 +276,7 @@ describe('sweep', () => {
     expect(reads.every((id) => id.endsWith('/client'))).toBe(true);
   });
 
-  it('reads no client document a warm container has cached at the listed version: one AWS call per refresh', async () => {
+  it('reads no client document a warm container has cached at the listed version: a describe and a write per refresh', async () => {
     // Prepare: one sweep fills the cache; the clock moves past every new refresh-after.
     const names = fleet(5);
     const clientCache = new ClientDocumentCache();
@@ -307,11 +290,12 @@ describe('sweep', () => {
     // Act
     const summary = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
 
-    // Assess: one listing page, then only the writes.
+    // Assess: one listing page, then for each credential its describe and its write.
     expect(summary).toMatchObject({ due: 5, refreshed: 5 });
     expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.mock.commandCalls(DescribeSecretCommand)).toHaveLength(5);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(5);
-    expect(sm.mock.calls()).toHaveLength(1 + names.length);
+    expect(sm.mock.calls()).toHaveLength(1 + 2 * names.length);
   });
 
   it('reads the client document again when the listing shows a new client version', async () => {
@@ -333,66 +317,6 @@ describe('sweep', () => {
 
     const reads = sm.mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
     expect(reads).toEqual([`${PREFIX}c01/client`]);
-  });
-
-  it('migrates a credential written before issue 14: reads the token once, then drops the legacy tags and tags the client version', async () => {
-    // Prepare
-    sm.addCredential({
-      name: 'old',
-      prefix: PREFIX,
-      clientDocument: sirvDocument('old'),
-      token: tokenRecord('old', at(-30)),
-      legacy: true,
-    });
-    const clientCache = new ClientDocumentCache();
-    // One vendor across both ticks: it hands out a new token each time (a repeated one is refused).
-    const issuer = sirvIssuer();
-    const clock = frozenClock();
-
-    // Act
-    const first = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
-
-    // Assess: generation carried on from the value read, legacy tags gone, client version tagged.
-    expect(first).toMatchObject({ refreshed: 1 });
-    expect(first.results[0]).toMatchObject({ generation: 8 });
-    const tags = sm.tokenTags('old', PREFIX);
-    expect(tags).not.toHaveProperty(TAG_KEYS.refreshAfter);
-    expect(tags).not.toHaveProperty(TAG_KEYS.expiresAt);
-    expect(tags[TAG_KEYS.clientVersion]).toBe('client-old-1');
-
-    // Act: the next refresh is the steady state.
-    sm.mock.resetHistory();
-    clock.advance(1000);
-    const second = await sweep(sweepDeps({ fetch: issuer.fetch, clientCache, now: clock.now }));
-    expect(second.results[0]).toMatchObject({ generation: 9 });
-    expect(sm.mock.calls().map((c) => c.args[0].constructor.name)).toEqual([
-      'ListSecretsCommand',
-      'PutSecretValueCommand',
-    ]);
-  });
-
-  it('keeps a legacy credential listed when it repairs its stale refresh-after tag, and tags the real one', async () => {
-    // Prepare: a secret from before issue 14 whose tag call after its last write failed: the tag
-    // says due, the value says due in 10 minutes.
-    sm.addCredential({
-      name: 'old',
-      prefix: PREFIX,
-      clientDocument: sirvDocument('old'),
-      token: tokenRecord('old', at(600)),
-      legacy: true,
-      tokenTags: { [TAG_KEYS.refreshAfter]: String(Math.floor(at(-30).getTime() / 1000)) },
-    });
-    const issuer = sirvIssuer();
-
-    // Act
-    const first = await sweep(sweepDeps({ fetch: issuer.fetch }));
-    const second = await sweep(sweepDeps({ fetch: issuer.fetch }));
-
-    // Assess: skipped as not due, still listed, and no longer planned as due by a stale tag.
-    expect(first).toMatchObject({ due: 1, skipped: 1 });
-    expect(issuer.calls).toHaveLength(0);
-    expect(second).toMatchObject({ listed: 1, due: 0 });
-    expect(sm.tokenTags('old', PREFIX)[TAG_KEYS.refreshAfter]).toBe(String(Math.floor(at(600).getTime() / 1000)));
   });
 
   it('hands out at most one interval of writes at its write rate, deferring the rest to the next tick', async () => {
@@ -508,7 +432,7 @@ describe('sweep: cold client documents read in batches', () => {
       message: 'not authorized to perform: secretsmanager:BatchGetSecretValue',
     });
 
-  it('refreshes 45 cold credentials with 3 BatchGetSecretValue and 45 PutSecretValue, no GetSecretValue, 2 batches at most in flight', async () => {
+  it('refreshes 45 cold credentials with 3 BatchGetSecretValue, 45 DescribeSecret and 45 PutSecretValue, no GetSecretValue, 2 batches at most in flight', async () => {
     // Prepare
     const names = fleet(45);
     const { client, seen } = batchObserved();
@@ -522,7 +446,7 @@ describe('sweep: cold client documents read in batches', () => {
     expect(batches.flat().sort()).toEqual(names.map((n) => `${PREFIX}${n}/client`));
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(45);
     expect(sm.mock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
-    expect(sm.mock.calls()).toHaveLength(1 + 3 + 45);
+    expect(sm.mock.calls()).toHaveLength(1 + 3 + 2 * 45);
     expect(seen.peak).toBe(2);
     // What the batches read is cached: the next tick reads nothing.
     expect(clientCache.size).toBe(45);
