@@ -10,6 +10,7 @@
  * from before the first call or from the future. One engine serves both the in-memory double and
  * the client middleware, so both lag the same way.
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   InvalidNextTokenException,
   type ListSecretsCommandInput,
@@ -88,13 +89,18 @@ export class SnapshotHistory<T> {
    */
   answer(key: string, fresh: T, at: number = this.#options.now().getTime()): Snapshot<T> {
     const kept = (this.#byKey.get(key) ?? []).filter((s) => s.at >= at - this.#options.lagMs && s.at <= at);
-    const snapshot: Snapshot<T> = { id: this.#nextId++, at, value: fresh };
-    kept.push(snapshot);
-    // Bounded memory under frequent calls: drop the second oldest, so the worst case stays.
-    if (kept.length > SNAPSHOTS_PER_KEY) kept.splice(1, 1);
+    const newest = kept[kept.length - 1];
+    if (newest && isDeepStrictEqual(newest.value, fresh)) {
+      // Unchanged since the newest snapshot: it is the true state now too. Restamping it keeps one
+      // snapshot per distinct state and lets it answer for a full lag from its last sighting.
+      newest.at = at;
+    } else {
+      kept.push({ id: this.#nextId++, at, value: fresh });
+      // Bounded memory under many changes: drop the second oldest, so the worst case stays.
+      if (kept.length > SNAPSHOTS_PER_KEY) kept.splice(1, 1);
+    }
     this.#byKey.set(key, kept);
-    const chosen = this.#choose(kept);
-    return chosen;
+    return this.#choose(kept);
   }
 
   #choose(kept: Snapshot<T>[]): Snapshot<T> {
@@ -120,7 +126,12 @@ export type ReadListing = (input: ListSecretsCommandInput) => Promise<SecretList
 /** The request a snapshot answers: everything but the paging fields, in a stable order. */
 function listingKey(input: ListSecretsCommandInput): string {
   const { NextToken: _token, MaxResults: _max, ...rest } = input;
-  return JSON.stringify(rest, Object.keys(rest).sort());
+  const fields = rest as Record<string, unknown>;
+  return JSON.stringify(
+    Object.keys(fields)
+      .sort()
+      .map((name) => [name, fields[name]]),
+  );
 }
 
 function pageSize(maxResults: number | undefined): number {
