@@ -85,10 +85,12 @@ export class SnapshotHistory<T> {
 
   /**
    * Records `fresh`, the true answer for `key` read at `at` (ms; the clock's now when absent), and
-   * returns the snapshot that answers instead: one stamped within [at - lag, at].
+   * returns the snapshot that answers instead: one stamped within (at - lag, at], so a lag of 0
+   * always answers `fresh`.
    */
   answer(key: string, fresh: T, at: number = this.#options.now().getTime()): Snapshot<T> {
-    const kept = (this.#byKey.get(key) ?? []).filter((s) => s.at >= at - this.#options.lagMs && s.at <= at);
+    // A state read exactly `lag` ago may already be superseded by a write of that same instant.
+    const kept = (this.#byKey.get(key) ?? []).filter((s) => s.at > at - this.#options.lagMs && s.at <= at);
     const newest = kept[kept.length - 1];
     if (newest && isDeepStrictEqual(newest.value, fresh)) {
       // Unchanged since the newest snapshot: it is the true state now too. Restamping it keeps one
