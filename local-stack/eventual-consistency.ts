@@ -70,7 +70,7 @@ function checkLag(options: LagOptions): void {
  * @example
  * ```ts
  * const history = new SnapshotHistory<string[]>({ lagMs: 300_000, now: clock.now });
- * const answer = history.answer('all', await readFresh()); // the oldest state seen in 5 minutes
+ * const { value } = await history.read('all', readFresh); // the oldest state seen in 5 minutes
  * ```
  */
 export class SnapshotHistory<T> {
@@ -84,20 +84,26 @@ export class SnapshotHistory<T> {
   }
 
   /**
-   * Records `fresh`, the true answer for `key` read at `at` (ms; the clock's now when absent), and
-   * returns the snapshot that answers instead: one stamped within (at - lag, at], so a lag of 0
-   * always answers `fresh`.
+   * Reads the true answer for `key` with `read`, keeps it as a snapshot stamped with the time the
+   * read began (so a slow read never makes a state look younger than it is), and returns the
+   * snapshot that answers instead: one stamped within (now - lag, now], so a lag of 0 always
+   * answers what was just read.
    */
-  answer(key: string, fresh: T, at: number = this.#options.now().getTime()): Snapshot<T> {
+  async read(key: string, read: () => Promise<T>): Promise<Snapshot<T>> {
+    const began = this.#options.now().getTime();
+    const fresh = structuredClone(await read());
+    const at = this.#options.now().getTime();
     // A state read exactly `lag` ago may already be superseded by a write of that same instant.
     const kept = (this.#byKey.get(key) ?? []).filter((s) => s.at > at - this.#options.lagMs && s.at <= at);
     const newest = kept[kept.length - 1];
-    if (newest && isDeepStrictEqual(newest.value, fresh)) {
-      // Unchanged since the newest snapshot: it is the true state now too. Restamping it keeps one
-      // snapshot per distinct state and lets it answer for a full lag from its last sighting.
-      newest.at = at;
+    if (newest && newest.at <= began && isDeepStrictEqual(newest.value, fresh)) {
+      // Unchanged since the newest snapshot: it is the true state at `began` too. Restamping it
+      // keeps one snapshot per distinct state, answering for a full lag from its last sighting.
+      newest.at = began;
     } else {
-      kept.push({ id: this.#nextId++, at, value: fresh });
+      kept.push({ id: this.#nextId++, at: began, value: fresh });
+      // Reads that overlapped may end out of order: keep the snapshots by age.
+      kept.sort((a, b) => a.at - b.at || a.id - b.id);
       // Bounded memory under many changes: drop the second oldest, so the worst case stays.
       if (kept.length > SNAPSHOTS_PER_KEY) kept.splice(1, 1);
     }
@@ -181,8 +187,7 @@ export class LaggingListings {
       return this.#page(paged.snapshot, Number(match[2]), size);
     }
     const { NextToken: _token, MaxResults: _max, ...request } = input;
-    const fresh = structuredClone(await read(request));
-    const snapshot = this.#history.answer(key, fresh);
+    const snapshot = await this.#history.read(key, () => read(request));
     this.#paged.delete(snapshot.id);
     this.#paged.set(snapshot.id, { key, snapshot });
     for (const id of this.#paged.keys()) {
@@ -222,8 +227,7 @@ export class LaggingReads<T> {
 
   /** Answers one read of `key`; `read` gives the true answer now. */
   async read(key: string, read: () => Promise<T>): Promise<T> {
-    const fresh = structuredClone(await read());
-    return structuredClone(this.#history.answer(key, fresh).value);
+    return structuredClone((await this.#history.read(key, read)).value);
   }
 }
 

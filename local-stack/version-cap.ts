@@ -79,9 +79,13 @@ export class VersionLedger {
     return count;
   }
 
-  /** Throws Secrets Manager's LimitExceededException when one more version would pass the cap. */
-  admit(secretId: string): void {
-    if (this.young(secretId) >= this.#cap) throw versionQuotaExceeded(secretId, this.#cap);
+  /**
+   * Throws Secrets Manager's LimitExceededException when one more version would pass the cap.
+   * `inFlight` counts versions admitted but not yet recorded (writes still on their way), so
+   * concurrent writes cannot pass the cap together.
+   */
+  admit(secretId: string, inFlight = 0): void {
+    if (this.young(secretId) + inFlight >= this.#cap) throw versionQuotaExceeded(secretId, this.#cap);
   }
 
   /** The value recorded with `versionId` of `secretId`, if the ledger has it. */

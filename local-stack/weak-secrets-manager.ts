@@ -105,18 +105,27 @@ export function weakenSecretsManager(
   if (options.versionCap !== undefined) {
     const ledger = new VersionLedger({ cap: options.versionCap, now: options.now });
     versions = ledger;
+    // Writes admitted and not yet answered, per secret: Secrets Manager counts atomically.
+    const inFlight = new Map<string, number>();
     stack.add(
       (next, context) => async (args) => {
         if (context.commandName !== 'PutSecretValueCommand') return next(args);
         const input = args.input as PutSecretValueCommandInput;
         const id = input.SecretId ?? '';
-        const repeat = ledger.has(id, input.ClientRequestToken);
-        if (!repeat) ledger.admit(id);
-        const result = await next(args);
-        // The SDK fills a missing ClientRequestToken after this step: the answer names the version.
-        const versionId = (result.output as PutSecretValueCommandOutput).VersionId;
-        if (!repeat && versionId !== undefined && !ledger.has(id, versionId)) ledger.record(id, versionId);
-        return result;
+        if (ledger.has(id, input.ClientRequestToken)) return next(args);
+        ledger.admit(id, inFlight.get(id));
+        inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+        try {
+          const result = await next(args);
+          // The SDK fills a missing ClientRequestToken after this step: the answer names the version.
+          const versionId = (result.output as PutSecretValueCommandOutput).VersionId;
+          if (versionId !== undefined && !ledger.has(id, versionId)) ledger.record(id, versionId);
+          return result;
+        } finally {
+          const left = (inFlight.get(id) ?? 1) - 1;
+          if (left > 0) inFlight.set(id, left);
+          else inFlight.delete(id);
+        }
       },
       { ...PLACEMENT, name: NAMES.cap },
     );

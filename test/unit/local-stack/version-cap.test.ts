@@ -151,6 +151,22 @@ describe('the version cap middleware on a real SDK client', () => {
     await expect(put(client, { SecretString: 'value-3', ClientRequestToken: 'v3' })).resolves.toBeDefined();
   });
 
+  it('lets no more than the cap through when writes to one secret overlap', async () => {
+    // Prepare: a cap of 3; 6 writes sent at once.
+    const { sm: backend, clock } = stack(undefined);
+    const client = memoryBackedClient(backend.client);
+    weakenSecretsManager(client, { now: clock.now, versionCap: 3 });
+
+    // Act
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => put(client, { SecretString: `x${i}`, ClientRequestToken: `c${i}` })),
+    );
+
+    // Assess
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+    expect(backend.mock.commandCalls(PutSecretValueCommand)).toHaveLength(3);
+  });
+
   it('counts the version id the answer names when the caller gave no token', async () => {
     // Prepare
     const { sm: backend, clock } = stack(undefined);
