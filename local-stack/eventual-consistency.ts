@@ -49,7 +49,8 @@ const PAGED_SNAPSHOTS = 64;
 /** A full listing read through a lagging view stops here: 1,000 pages of 100 secrets. */
 export const MAX_LISTING_PAGES = 1000;
 
-interface Snapshot<T> {
+/** One answer as it was read, and when (epoch ms, by the view's clock). */
+export interface Snapshot<T> {
   id: number;
   at: number;
   value: T;
@@ -95,30 +96,30 @@ export class SnapshotHistory<T> {
     const at = this.#options.now().getTime();
     // A state read exactly `lag` ago may already be superseded by a write of that same instant.
     const kept = (this.#byKey.get(key) ?? []).filter((s) => s.at > at - this.#options.lagMs && s.at <= at);
-    const newest = kept[kept.length - 1];
-    if (newest && newest.at <= began && isDeepStrictEqual(newest.value, fresh)) {
+    let current = kept[kept.length - 1];
+    if (current && current.at <= began && isDeepStrictEqual(current.value, fresh)) {
       // Unchanged since the newest snapshot: it is the true state at `began` too. Restamping it
       // keeps one snapshot per distinct state, answering for a full lag from its last sighting.
-      newest.at = began;
+      current.at = began;
     } else {
-      kept.push({ id: this.#nextId++, at: began, value: fresh });
+      current = { id: this.#nextId++, at: began, value: fresh };
+      kept.push(current);
       // Reads that overlapped may end out of order: keep the snapshots by age.
       kept.sort((a, b) => a.at - b.at || a.id - b.id);
       // Bounded memory under many changes: drop the second oldest, so the worst case stays.
       if (kept.length > SNAPSHOTS_PER_KEY) kept.splice(1, 1);
     }
     this.#byKey.set(key, kept);
-    return this.#choose(kept);
+    return this.#choose(kept, current);
   }
 
-  #choose(kept: Snapshot<T>[]): Snapshot<T> {
+  #choose(kept: Snapshot<T>[], current: Snapshot<T>): Snapshot<T> {
     const choice = this.#options.choice ?? 'oldest';
-    const last = kept[kept.length - 1] as Snapshot<T>;
-    if (choice === 'fresh') return last;
-    if (choice === 'oldest') return kept[0] ?? last;
+    if (choice === 'fresh') return current;
+    if (choice === 'oldest') return kept[0] ?? current;
     const draw = (this.#options.random as () => number)();
     const index = Math.min(kept.length - 1, Math.max(0, Math.floor(draw * kept.length)));
-    return kept[index] ?? last;
+    return kept[index] ?? current;
   }
 }
 
