@@ -104,6 +104,35 @@ describe('the weak stack on moto', () => {
     weak.remove();
   });
 
+  it('lags DescribeSecret per secret when asked to, and fails at once for a secret that is gone', async () => {
+    // Prepare: a one-minute describe lag; one describe before a write.
+    const clock = frozenClock();
+    const client = secretsManagerClient({ region: REGION });
+    const weak = weakAws({ now: clock.now, listLagMs: 0, describeLagMs: 60_000 }).weaken(client);
+    const target = NAMES[4] as string;
+    const before = await client.send(new DescribeSecretCommand({ SecretId: target }));
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: target,
+        SecretString: 'second',
+        ClientRequestToken: versionToken(target, 2),
+      }),
+    );
+
+    // Act
+    clock.advance(59);
+    const lagging = await client.send(new DescribeSecretCommand({ SecretId: target }));
+    clock.advance(1);
+    const caughtUp = await client.send(new DescribeSecretCommand({ SecretId: target }));
+    const missing = client.send(new DescribeSecretCommand({ SecretId: `${PREFIX}never-made` }));
+
+    // Assess
+    expect(lagging.VersionIdsToStages).toEqual(before.VersionIdsToStages);
+    expect(caughtUp.VersionIdsToStages?.[versionToken(target, 2)]).toContain('AWSCURRENT');
+    await expect(missing).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    weak.remove();
+  });
+
   it('refuses a new version past the cap with LimitExceededException before moto sees it, a repeat passing', async () => {
     // Prepare: a cap of 3 young versions on a client that wrote none yet.
     const clock = frozenClock();
