@@ -3,6 +3,10 @@
  * of GetSecretValue, BatchGetSecretValue (by `SecretIdList`), PutSecretValue, TagResource, UntagResource, DescribeSecret and ListSecrets
  * (name-prefix and tag-key filters, paging) to run sweeps over many credentials, while every call
  * stays visible through the mock's `commandCalls`.
+ *
+ * Strongly consistent by default; with `listLag`, `describeLag` and `versionCap` it is as weak as
+ * AWS documents (eventual-consistency.ts, version-cap.ts): listings up to minutes old, and no new
+ * version past the cap of versions younger than 24 hours.
  */
 import {
   BatchGetSecretValueCommand,
@@ -23,6 +27,8 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
 import type { TokenRecord } from '../core/token';
 import { encodeTokenVersion } from '../core/token-version';
+import { LaggingListings, LaggingReads, type LagOptions } from './eventual-consistency';
+import { VersionLedger } from './version-cap';
 
 /** One stored secret. */
 export interface StoredSecret {
@@ -84,11 +90,32 @@ export interface MemorySecretsOptions {
    * Manager refuses them. Unlimited when absent.
    */
   writesPerSecond?: number;
+  /**
+   * ListSecrets answers with a state up to `lagMs` old (by `now`), as Secrets Manager documents
+   * ("ListSecrets might not reflect changes from the last five minutes"). Strongly consistent when absent.
+   */
+  listLag?: Omit<LagOptions, 'now'>;
+  /** DescribeSecret answers with a state up to `lagMs` old; fresh when absent (AWS's fresher view). */
+  describeLag?: Omit<LagOptions, 'now'>;
+  /**
+   * PutSecretValue refuses a new version of a secret that already has this many versions created
+   * in the last 24 hours (by `now`) with Secrets Manager's LimitExceededException; AWS's quota is
+   * `SECRET_VERSION_QUOTA` (100). A repeated ClientRequestToken is no new version. Unlimited when absent.
+   */
+  versionCap?: number;
 }
 
 /** Starts an empty double; `restore()` it after each test. */
 export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets {
   const mock = mockClient(SecretsManagerClient);
+  const clock = options.now ?? (() => new Date());
+  // Every version the double created, with its value: a repeated ClientRequestToken is then a
+  // no-op or a conflict as on AWS, and the young ones count against the cap.
+  const versions = new VersionLedger({ cap: options.versionCap ?? Number.POSITIVE_INFINITY, now: clock });
+  const listings = options.listLag ? new LaggingListings({ ...options.listLag, now: clock }) : undefined;
+  const describes = options.describeLag
+    ? new LaggingReads<DescribeSecretResponse>({ ...options.describeLag, now: clock })
+    : undefined;
   const secrets = new Map<string, StoredSecret>();
   const get = (id: string | undefined): StoredSecret => {
     const secret = id === undefined ? undefined : secrets.get(id);
@@ -101,7 +128,7 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
   let windowStart = 0;
   /** Admits one write under the quota, or throws as Secrets Manager does. */
   const admitWrite = () => {
-    const at = (options.now ?? (() => new Date()))().getTime();
+    const at = clock().getTime();
     if (options.writesPerSecond !== undefined) {
       while (windowStart < writeTimes.length && (writeTimes[windowStart] ?? 0) <= at - 1000) windowStart += 1;
       if (writeTimes.length - windowStart >= options.writesPerSecond) {
@@ -161,16 +188,24 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     .on(PutSecretValueCommand)
     .callsFake(async (input: { SecretId?: string; SecretString?: string; ClientRequestToken?: string }) => {
       const secret = get(input.SecretId);
+      const id = input.SecretId ?? '';
       admitWrite();
-      if (input.ClientRequestToken !== undefined && input.ClientRequestToken === secret.versionId) {
+      const token = input.ClientRequestToken;
+      if (token !== undefined && (token === secret.versionId || versions.has(id, token))) {
         // Secrets Manager: the same token with the same value is a no-op, with another value an error.
-        if (input.SecretString === secret.value) return { Name: input.SecretId, VersionId: secret.versionId };
-        throw new ResourceExistsException({ message: 'version id in use', $metadata: { httpStatusCode: 400 } });
+        const existing = token === secret.versionId ? secret.value : versions.valueOf(id, token);
+        if (input.SecretString === existing) return { Name: input.SecretId, VersionId: token };
+        throw new ResourceExistsException({
+          message: `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${arn(id)}.`,
+          $metadata: { httpStatusCode: 400 },
+        });
       }
+      versions.admit(id);
       secret.value = input.SecretString ?? '';
       secret.versions += 1;
-      secret.versionId = input.ClientRequestToken ?? `v${secret.versions}-${input.SecretId}`;
+      secret.versionId = token ?? `v${secret.versions}-${input.SecretId}`;
       if (options.now) secret.lastChangedDate = options.now();
+      versions.record(id, secret.versionId, { value: secret.value });
       return { Name: input.SecretId, VersionId: secret.versionId };
     });
   mock
@@ -187,7 +222,7 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
     for (const key of input.TagKeys ?? []) delete secret.tags[key];
     return {};
   });
-  const describeSecret = async (input: { SecretId?: string }) => {
+  const freshDescribe = async (input: { SecretId?: string }): Promise<DescribeSecretResponse> => {
     const secret = get(input.SecretId);
     return {
       Name: input.SecretId,
@@ -197,8 +232,10 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
     };
   };
+  const describeSecret = (input: { SecretId?: string }): Promise<DescribeSecretResponse> =>
+    describes ? describes.read(input.SecretId ?? '', () => freshDescribe(input)) : freshDescribe(input);
   mock.on(DescribeSecretCommand).callsFake(describeSecret);
-  mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsCommandInput) => {
+  const freshListing = (input: ListSecretsCommandInput) => {
     const prefixes = input.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
     const tagKeys = input.Filters?.find((f) => f.Key === 'tag-key')?.Values;
     // Entries are built for the page only: sweeps over thousands of secrets stay cheap.
@@ -215,6 +252,16 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
       SecretVersionsToStages: { [s.versionId]: ['AWSCURRENT'] },
     });
+    return { matching, entry };
+  };
+  mock.on(ListSecretsCommand).callsFake(async (input: ListSecretsCommandInput) => {
+    if (listings) {
+      return listings.list(input, async (request) => {
+        const { matching, entry } = freshListing(request);
+        return matching.map(entry);
+      });
+    }
+    const { matching, entry } = freshListing(input);
     const size = Math.min(input.MaxResults ?? PAGE_SIZE_LIMIT, PAGE_SIZE_LIMIT);
     const start = input.NextToken ? Number(input.NextToken) : 0;
     const end = start + size;
@@ -232,6 +279,9 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       const names = secretNames(name, prefix);
       const added = new Date('2020-01-01T00:00:00.000Z');
       const clientVersion = `client-${name}-1`;
+      // A credential added again starts a new history; its first versions are `changed` old.
+      versions.forget(names.client);
+      versions.forget(names.token);
       secrets.set(names.client, {
         value: JSON.stringify(clientDocument),
         tags: { [TAG_KEYS.credential]: name },
@@ -246,6 +296,10 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
         versions: 1,
         versionId: token ? encodeTokenVersion(token, clientVersion) : `empty-${name}-1`,
       });
+      for (const id of [names.client, names.token]) {
+        const secret = get(id);
+        versions.record(id, secret.versionId, { at: changed.getTime(), value: secret.value });
+      }
     },
     writeTimes,
     describeSecret,
