@@ -6,7 +6,6 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StoreError } from '../core/errors';
-import { excerpt } from '../core/redact';
 import { InvalidTokenRecordError, parseTokenRecord, type TokenRecord } from '../core/token';
 import { type AwsFailure, type AwsFailureKind, classifyAwsFailure } from './aws-failure';
 
@@ -83,7 +82,7 @@ function fixFor(failure: AwsFailure, target: SecretReadTarget, error: unknown): 
       return (
         `grant the workload's role the credential's readPolicy output (secretsmanager:GetSecretValue on this token ` +
         'secret only); when it has it, the region, prefix or credential name differ from the deployed ones' +
-        awsSaid(error)
+        deniedIdentity(error)
       );
     case 'decryption-failed':
       return "grant the workload's role kms:Decrypt on the KMS key of the credential's secrets, and check the key is enabled";
@@ -94,7 +93,7 @@ function fixFor(failure: AwsFailure, target: SecretReadTarget, error: unknown): 
     case 'unavailable':
       return 'Secrets Manager failed or could not be reached: the read is retried after a back-off; if it persists, check the network path to Secrets Manager (VPC endpoint, NAT, AWS_ENDPOINT_URL)';
     case 'rejected':
-      return `Secrets Manager rejected the read${awsSaid(error)}`;
+      return 'Secrets Manager rejected the read';
     default:
       // No credentials, refused credentials, no region: the fix does not depend on the call.
       return failure.fix;
@@ -102,12 +101,13 @@ function fixFor(failure: AwsFailure, target: SecretReadTarget, error: unknown): 
 }
 
 /**
- * AWS's own words, shortened and redacted: for a denied call they name the identity and the
- * resource, which is what the fix depends on. AWS never echoes a secret value in them.
+ * Who was denied, as AWS's message names them ("User: arn:aws:sts::…:assumed-role/… is not
+ * authorized"): the role the fix applies to. Only an ARN is quoted, never the rest of the message.
  */
-function awsSaid(error: unknown): string {
+function deniedIdentity(error: unknown): string {
   const message = error instanceof Error ? error.message : '';
-  return message ? `. AWS said: "${excerpt(message)}"` : '';
+  const arn = /\barn:aws[a-z-]*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,200}/.exec(message)?.[0];
+  return arn === undefined ? '' : `. AWS denied it to ${arn}`;
 }
 
 /** " in region eu-west-1" when the failure may be the region's fault and the client knows its region. */
