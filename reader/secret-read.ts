@@ -55,7 +55,7 @@ export async function readFailureError(
   const failure = classifyAwsFailure(error);
   const where = await regionPhrase(client, failure);
   const { credential, secretId } = target;
-  const what = `Credential "${credential}": reading the token secret "${secretId}"${where} failed (${failedWith(failure)})`;
+  const what = `Credential "${credential}": reading the token secret "${secretId}"${where} failed${failedWith(failure)}`;
   return new StoreError(`${what}: ${fixFor(failure, target, error)}.`, {
     credential,
     status: failure.status,
@@ -64,8 +64,10 @@ export async function readFailureError(
   });
 }
 
+/** " (AccessDeniedException, HTTP 400)"; nothing for a plain Error with no answer (no region), which says nothing more. */
 function failedWith(failure: AwsFailure): string {
-  return failure.status === undefined ? failure.errorName : `${failure.errorName}, HTTP ${failure.status}`;
+  if (failure.status !== undefined) return ` (${failure.errorName}, HTTP ${failure.status})`;
+  return failure.errorName === 'Error' ? '' : ` (${failure.errorName})`;
 }
 
 /** The fix, in the words of a workload that reads one token secret. */
