@@ -120,6 +120,8 @@ export class TokenReader {
   private readonly retryMs: number;
   private readonly recheckMs: number;
   private readonly onError: ((error: Error, credential: string) => void) | undefined;
+  private lastName: string | undefined;
+  private lastSecretId = '';
 
   constructor(options: TokenReaderOptions = {}) {
     this.prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
@@ -217,7 +219,13 @@ export class TokenReader {
   }
 
   private entry(name: string, now: number): CacheEntry {
-    return this.cache.entry(this.secretName(name), this.prefix, now);
+    // The last name's secret id is kept: a workload mostly asks for the same credential, and
+    // building the id anew costs a string to hash on every cache hit.
+    if (name !== this.lastName) {
+      this.lastSecretId = this.secretName(name);
+      this.lastName = name;
+    }
+    return this.cache.entry(this.lastSecretId, this.prefix, now);
   }
 
   private secretsClient(): SecretsManagerClient {
