@@ -1,9 +1,11 @@
 import { inspect } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '../../../core/errors';
+import { StoreError, TokenRotatorError } from '../../../core/errors';
 import type { TokenRecord } from '../../../core/token';
+import { LruMap } from '../../../reader/lru-map';
 import { TokenCache } from '../../../reader/token-cache';
 import { TokenReader, type TokenReaderOptions } from '../../../reader/token-reader';
 import { frozenClock } from '../../helpers/clock';
@@ -170,5 +172,81 @@ describe('TokenReader cache sharing', () => {
 
     expect(readsOf('team-a/sirv-prod/token')).toBe(2);
     expect(readsOf('team-b/sirv-prod/token')).toBe(1);
+  });
+});
+
+describe('LruMap', () => {
+  it('behaves as a list ordered by last use, cut to its bound', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ kind: fc.constant('peek' as const), key: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 9 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 60 }), (max, ops) => {
+        const map = new LruMap<number, string>(max);
+        let model: number[] = []; // least recently used first
+        for (const { kind, key } of ops) {
+          const present = model.includes(key);
+          if (kind === 'get') {
+            expect(map.get(key)).toBe(present ? `v${key}` : undefined);
+            if (present) model = [...model.filter((k) => k !== key), key];
+          } else if (kind === 'peek') {
+            expect(map.peek(key)).toBe(present ? `v${key}` : undefined);
+          } else if (kind === 'set') {
+            map.set(key, `v${key}`);
+            model = [...model.filter((k) => k !== key), key].slice(-max);
+          } else {
+            expect(map.delete(key)).toBe(present);
+            model = model.filter((k) => k !== key);
+          }
+          expect([...map.entries()].map(([k]) => k)).toEqual(model);
+        }
+      }),
+    );
+  });
+});
+
+describe('TokenReader memory under untrusted names', () => {
+  it('whatever names are asked and whenever, keeps at most maxEntries of each kind and still serves the known one', async () => {
+    const name = fc.oneof(
+      fc.constantFrom('known', 'known-2'),
+      fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,8}$/),
+      fc.string({ maxLength: 80 }),
+    );
+    const step = fc.oneof(
+      fc.record({ ask: name }),
+      fc.record({ advance: fc.integer({ min: 0, max: 10 }) }),
+      fc.record({ invalidate: fc.option(name, { nil: undefined }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(step, { maxLength: 40 }), async (max, steps) => {
+        const cache = new TokenCache({ maxEntries: max });
+        const { reader, clock } = setup(['known', 'known-2'], { cache });
+        for (const s of steps) {
+          if ('ask' in s) {
+            const result = await reader.getToken(s.ask).then(
+              (record) => record,
+              (error: unknown) => error,
+            );
+            if (s.ask === 'known' || s.ask === 'known-2') {
+              expect(result).toMatchObject({ accessToken: `token-of-${s.ask}` });
+            } else {
+              expect(result).toBeInstanceOf(TokenRotatorError);
+              expect(['StoreError', 'InvalidConfiguration']).toContain((result as TokenRotatorError).code);
+            }
+          } else if ('advance' in s) {
+            clock.advance(s.advance);
+          } else {
+            reader.invalidate(s.invalidate);
+          }
+          expect(cache.size.tokens).toBeLessThanOrEqual(max);
+          expect(cache.size.failures).toBeLessThanOrEqual(max);
+        }
+        expect((await reader.getToken('known')).accessToken).toBe('token-of-known');
+      }),
+      { numRuns: 100 },
+    );
   });
 });
