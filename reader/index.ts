@@ -29,8 +29,8 @@ export {
   TokenRotatorError,
 } from '../core/errors';
 export type { TokenRecord } from '../core/token';
-export type { AwsFailureKind } from './aws-failure';
 export type { SendPreparer } from './authorized-fetch';
+export type { AwsFailureKind } from './aws-failure';
 export { type GetTokenOptions, getToken } from './get-token';
 export type { ReadFailureReason } from './secret-read';
 export {
