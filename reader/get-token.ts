@@ -5,6 +5,7 @@
  * its cache, which every `new TokenReader()` without a client of its own shares too.
  */
 import type { TokenRecord } from '../core/token';
+import { LruMap } from './lru-map';
 import { DEFAULT_PREFIX, TokenReader } from './token-reader';
 
 /** Options of {@link getToken}. */
@@ -15,10 +16,10 @@ export interface GetTokenOptions {
   forceFetch?: boolean;
 }
 
-// One default reader per prefix, kept for the life of the process (a Lambda container, a server).
-// Readers keep no per-credential state of their own (the shared cache does, bounded); a process
-// reads under a handful of prefixes.
-const defaultReaders = new Map<string, TokenReader>();
+// One default reader per prefix. A reader keeps no per-credential state of its own (the shared
+// cache does, bounded), so one rebuilt after being forgotten loses nothing: bounded all the same,
+// for a prefix derived from request input.
+const defaultReaders = new LruMap<string, TokenReader>(100);
 
 /**
  * The current token record of credential `name`, through the default {@link TokenReader} of
