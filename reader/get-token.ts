@@ -1,9 +1,11 @@
 /**
  * `getToken(name)`: the one-call way to read a token, for code that wants no reader object of its
- * own (the pattern of Powertools' `getSecret`). Behind it, one module-level {@link TokenReader}
- * per prefix, made on first use with every default, so calls share one cache per process.
+ * own (the pattern of Powertools' `getSecret`). Behind it, one default {@link TokenReader} per
+ * prefix, made on first use with every default: the process's default Secrets Manager client and
+ * its cache, which every `new TokenReader()` without a client of its own shares too.
  */
 import type { TokenRecord } from '../core/token';
+import { LruMap } from './lru-map';
 import { DEFAULT_PREFIX, TokenReader } from './token-reader';
 
 /** Options of {@link getToken}. */
@@ -14,17 +16,21 @@ export interface GetTokenOptions {
   forceFetch?: boolean;
 }
 
-// One default reader per prefix, kept for the life of the process (a Lambda container, a server).
-const defaultReaders = new Map<string, TokenReader>();
+// One default reader per prefix. A reader keeps no per-credential state of its own (the shared
+// cache does, bounded), so one rebuilt after being forgotten loses nothing: bounded all the same,
+// for a prefix derived from request input.
+const defaultReaders = new LruMap<string, TokenReader>(100);
 
 /**
  * The current token record of credential `name`, through the default {@link TokenReader} of
- * `options.prefix`: read from Secrets Manager only when due, never past its `expiresAt`. For a
- * client, clock or rotator of your own, make a `TokenReader` instead.
+ * `options.prefix`: read from Secrets Manager only when due, never past its `expiresAt`. It shares
+ * its cache with every `new TokenReader()` made without a client. For a client, clock or rotator of
+ * your own, make a `TokenReader` instead.
  *
  * @throws {@link TokenExpiredError} when the only token available is past its `expiresAt`.
  * @throws {@link StoreError} or {@link InvalidTokenRecordError} when no token could be read at all.
- * @throws {@link InvalidConfigurationError} for a name that no credential can have.
+ * @throws {@link InvalidConfigurationError} for a name that no credential can have, or a prefix
+ *   that no credential can be deployed under.
  *
  * @example
  * ```ts

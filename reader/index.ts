@@ -29,7 +29,10 @@ export {
   TokenRotatorError,
 } from '../core/errors';
 export type { TokenRecord } from '../core/token';
+export type { SendPreparer } from './authorized-fetch';
+export type { AwsFailureKind } from './aws-failure';
 export { type GetTokenOptions, getToken } from './get-token';
+export type { ReadFailureReason } from './secret-read';
 export {
   createProtectedUrl,
   parseSirvProtectedUrlRequest,
@@ -39,6 +42,7 @@ export {
   type SirvProtectedUrlRequest,
   sirvProtectedUrlRequestSchema,
 } from './sirv';
+export { DEFAULT_MAX_CACHED_CREDENTIALS, TokenCache, type TokenCacheOptions } from './token-cache';
 export {
   authorizationFor,
   DEFAULT_PREFIX,

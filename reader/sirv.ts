@@ -23,7 +23,8 @@ import {
 import { excerpt } from '../core/redact';
 import { parseRetryAfter } from '../core/untrusted-time';
 import * as z from '../core/zod';
-import { prepareEachSend, type TokenReader } from './token-reader';
+import type { SendPreparer } from './authorized-fetch';
+import type { TokenReader } from './token-reader';
 
 /** Sirv's REST API. */
 export const SIRV_API_BASE_URL = 'https://api.sirv.com';
@@ -149,25 +150,23 @@ export async function createProtectedUrl(
 
   // Each request the reader sends (up to three: re-read, rotator) gets its own time limit from
   // the moment it is sent, so a rotator invocation between two requests is not counted. A reader
-  // that is not a TokenReader never calls the hook: its one window then starts here.
+  // that is not a TokenReader may ignore prepareSend: its one window then starts here.
   const tokensSent: string[] = [];
   let deadline = AbortSignal.timeout(timeoutMs);
   const withDeadline = (signal: AbortSignal) => (caller === undefined ? signal : AbortSignal.any([signal, caller]));
-  const init = prepareEachSend(
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      // Manual, as for issuers: a 3xx comes back as an answer whose target can be named.
-      redirect: 'manual',
-      signal: withDeadline(deadline),
-    },
-    (sent, accessToken) => {
-      tokensSent.push(accessToken);
-      deadline = AbortSignal.timeout(timeoutMs);
-      return { ...sent, signal: withDeadline(deadline) };
-    },
-  );
+  const init: RequestInit = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+    // Manual, as for issuers: a 3xx comes back as an answer whose target can be named.
+    redirect: 'manual',
+    signal: withDeadline(deadline),
+  };
+  const prepareSend: SendPreparer = (sent, accessToken) => {
+    tokensSent.push(accessToken);
+    deadline = AbortSignal.timeout(timeoutMs);
+    return { ...sent, signal: withDeadline(deadline) };
+  };
 
   let response: Response;
   let answer: BoundedBody;
@@ -176,7 +175,7 @@ export async function createProtectedUrl(
       credentialName,
       url,
       init,
-      options.fetch === undefined ? {} : { fetch: options.fetch },
+      options.fetch === undefined ? { prepareSend } : { fetch: options.fetch, prepareSend },
     );
     // Bounded like every issuer answer, in size and time: an endless, inflating or trickling body
     // costs the cap or the time limit, not the workload.

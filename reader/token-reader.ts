@@ -1,61 +1,61 @@
 /**
  * The workload side of token-rotator: reads `PREFIX NAME/token` from Secrets Manager, caches the
  * record until the rotator says it is due (`refreshAfter`), and never hands out an expired token.
+ * The parts live beside it, one job each: the cache (token-cache.ts), one read and what its
+ * failure means (secret-read.ts, aws-failure.ts), the authorized request and its 401 retry
+ * (authorized-fetch.ts), and the rotator asked on a rejected token (rotator-escalation.ts).
  *
  * This file must never import `@pulumi/pulumi` (directly or through core/ modules that do):
  * workloads load it in their own processes, Lambdas and containers.
  */
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
-  errorFromCode,
   InvalidConfigurationError,
-  IssuerUnavailableError,
-  MalformedResponseError,
+  isTokenRotatorError,
   StoreError,
   TokenExpiredError,
+  type TokenRotatorError,
 } from '../core/errors';
-import { invokeRotator, verdictFor } from '../core/rotator-protocol';
-import { layoutSecretNames } from '../core/store/names';
+import { layoutSecretNames, MAX_PREFIX_LENGTH } from '../core/store/names';
+import { CREDENTIAL_NAME_PATTERN, DEFAULT_PREFIX, PREFIX_PATTERN, type TokenRecord } from '../core/token';
+import { authorizationFor, authorizedFetch, type SendPreparer } from './authorized-fetch';
 import {
-  CREDENTIAL_NAME_PATTERN,
-  DEFAULT_PREFIX,
-  InvalidTokenRecordError,
-  parseTokenRecord,
-  type TokenRecord,
-} from '../core/token';
+  DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS,
+  RotatorEscalation,
+  type RotatorInvokeOptions,
+} from './rotator-escalation';
+import { readTokenSecret } from './secret-read';
+import { type CacheEntry, sharedTokenCache, type TokenCache } from './token-cache';
 
-export { DEFAULT_PREFIX };
+export { authorizationFor, DEFAULT_PREFIX, DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS, type RotatorInvokeOptions };
 /** Seconds to wait after a failed read before reading again (while the cached token is served). */
 export const DEFAULT_RETRY_SECONDS = 5;
 /** Seconds between re-reads while the stored record is past its `refreshAfter` (the rotator is behind). */
 export const DEFAULT_RECHECK_SECONDS = 30;
-/** Seconds between two on-demand rotator invocations for one credential. */
-export const DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS = 60;
-
-/** The rotator Lambda to ask for an immediate refresh when the stored token is rejected. */
-export interface RotatorInvokeOptions {
-  /** Name or ARN of the rotator Lambda (the `TokenRotator` component's `functionName` output). */
-  functionName: string;
-  /** Lambda client; one with the standard configuration is created on first use. */
-  client?: LambdaClient;
-  /** At most one invocation per credential in this many seconds. Default 60. */
-  minIntervalSeconds?: number;
-}
 
 /** Options of {@link TokenReader}. Every field has a default that works against AWS. */
 export interface TokenReaderOptions {
   /** Secret name prefix; must match the one the credentials were deployed with. Default `token-rotator/`. */
   prefix?: string;
-  /** Secrets Manager client; one with the standard configuration is created on first read. */
+  /**
+   * Secrets Manager client. Without one, the process's default client is used (standard
+   * configuration, made on first read), shared with {@link getToken} and every reader without one.
+   */
   client?: SecretsManagerClient;
+  /**
+   * Where tokens and recent failures are kept (bounded, see {@link TokenCache}). By default one
+   * cache per client per process: readers that share a client (or use the default one, as
+   * `getToken` does) share their reads. Pass a `new TokenCache()` to keep one of your own, or to
+   * change its size.
+   */
+  cache?: TokenCache;
   /** Clock seam. */
   now?: () => Date;
   /** HTTP seam for {@link TokenReader.fetch}; the global `fetch` by default. */
   fetch?: typeof fetch;
   /** When set, a token the API still rejects after a re-read makes the reader ask the rotator for a new one. */
   rotator?: RotatorInvokeOptions;
-  /** Seconds between reads after a failed read. Default 5. */
+  /** Seconds between reads after a failed read (how long a failure is remembered). Default 5. */
   retrySeconds?: number;
   /** Seconds between reads while the stored record is already past `refreshAfter`. Default 30. */
   recheckSeconds?: number;
@@ -70,38 +70,30 @@ export interface TokenReaderOptions {
 export interface TokenFetchOptions {
   /** HTTP implementation for this call only; the reader's own otherwise. */
   fetch?: typeof fetch;
+  /**
+   * Called just before each request this call sends (up to three: the first, after a re-read,
+   * after the rotator), with that request's init and the access token it carries; returns the
+   * init to send. For a caller that must know every token it sent (to redact them from an answer
+   * it quotes) or give each request its own time limit (a fresh `signal`).
+   */
+  prepareSend?: SendPreparer;
 }
 
-interface CacheEntry {
-  record: TokenRecord | undefined;
-  /** Epoch ms before which the secret is not read again (the cached answer stands). */
-  nextReadAt: number;
-  /** Why the last read failed; cleared by a successful one. */
-  lastError: Error | undefined;
-  reading: Promise<TokenRecord> | undefined;
-  /** Epoch ms of the last read forced by a 401, which bounds re-reads under a storm of 401s. */
-  lastForcedReadAt: number | undefined;
-}
-
-interface RotatorSettings {
-  functionName: string;
-  client: LambdaClient | undefined;
-  minIntervalMs: number;
-}
-
-interface RotatorState {
-  lastInvokeAt: number | undefined;
-  pending: Promise<TokenRecord | undefined> | undefined;
-}
+// The client of every reader given none: one per process, made on first read.
+let defaultClient: SecretsManagerClient | undefined;
 
 /**
  * Reads short-lived access tokens that the token-rotator keeps fresh in Secrets Manager.
  *
  * - reads `PREFIX NAME/token` only when due: once, then again at the record's `refreshAfter`;
  * - never returns a token past its `expiresAt` (throws {@link TokenExpiredError} instead);
- * - concurrent callers share one in-flight read;
+ * - concurrent callers share one in-flight read, and readers that share a client share a cache;
  * - when a re-read fails while the cached token is still valid, keeps serving it and retries
  *   after a short back-off (`retrySeconds`), not on every call;
+ * - remembers at most 1000 credentials' tokens (least recently used forgotten first) and, apart
+ *   from them, a failed read only until the next read is due: unknown names cannot grow it;
+ * - a failed read names its cause and its fix (no AWS credentials, no region, access denied, no
+ *   such secret, throttling, an outage) in a {@link StoreError} whose `reason` says which;
  * - {@link TokenReader.fetch} adds the `Authorization` header and, on a 401, re-reads the secret
  *   once and retries once (then, with `rotator` set, asks the rotator for a new token).
  *
@@ -109,7 +101,7 @@ interface RotatorState {
  * ```ts
  * import { TokenReader } from 'token-rotator/reader';
  *
- * const reader = new TokenReader(); // module scope: one cache per process
+ * const reader = new TokenReader(); // module scope; shares its cache with getToken()
  *
  * export async function handler() {
  *   const response = await reader.fetch('sirv-prod', 'https://api.sirv.com/v2/account');
@@ -120,24 +112,21 @@ interface RotatorState {
  */
 export class TokenReader {
   private readonly prefix: string;
-  private secretsClient: SecretsManagerClient | undefined;
-  private lambdaClient: LambdaClient | undefined;
+  private readonly client: SecretsManagerClient | undefined;
+  private readonly cache: TokenCache;
   private readonly now: () => Date;
   private readonly fetchImpl: typeof fetch | undefined;
-  private readonly rotator: RotatorSettings | undefined;
+  private readonly rotator: RotatorEscalation | undefined;
   private readonly retryMs: number;
   private readonly recheckMs: number;
   private readonly onError: ((error: Error, credential: string) => void) | undefined;
-  private readonly entries = new Map<string, CacheEntry>();
-  // Kept apart from the cache so that invalidate() cannot reset the invoke rate limit.
-  private readonly rotatorStates = new Map<string, RotatorState>();
+  private lastName: string | undefined;
+  private lastSecretId = '';
 
   constructor(options: TokenReaderOptions = {}) {
-    this.prefix = options.prefix ?? DEFAULT_PREFIX;
-    if (typeof this.prefix !== 'string') {
-      throw new InvalidConfigurationError('TokenReader: prefix must be a string.', { field: 'prefix' });
-    }
-    this.secretsClient = options.client;
+    this.prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
+    this.client = options.client;
+    this.cache = options.cache ?? sharedTokenCache(options.client);
     this.now = options.now ?? (() => new Date());
     this.fetchImpl = options.fetch;
     this.retryMs = seconds(options.retrySeconds ?? DEFAULT_RETRY_SECONDS, 'retrySeconds');
@@ -150,14 +139,15 @@ export class TokenReader {
           field: 'rotator.functionName',
         });
       }
-      this.rotator = {
-        functionName: rotator.functionName,
-        client: rotator.client,
-        minIntervalMs: seconds(
-          rotator.minIntervalSeconds ?? DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS,
-          'rotator.minIntervalSeconds',
-        ),
-      };
+      const minIntervalMs = seconds(
+        rotator.minIntervalSeconds ?? DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS,
+        'rotator.minIntervalSeconds',
+      );
+      this.rotator = new RotatorEscalation(rotator.functionName, rotator.client, minIntervalMs, {
+        now: () => this.nowMs(),
+        readAfterRefresh: (name) => this.readAfterRefresh(name),
+        report: (error, name) => this.report(error, name),
+      });
     }
   }
 
@@ -165,12 +155,14 @@ export class TokenReader {
    * The current token record of credential `name`, read from Secrets Manager only when due.
    *
    * @throws {@link TokenExpiredError} when the only token available is past its `expiresAt`.
-   * @throws {@link StoreError} or `InvalidTokenRecordError` when no token could be read at all.
+   * @throws {@link StoreError} or `InvalidTokenRecordError` when no token could be read at all;
+   *   a StoreError's `reason` names the cause (`no-aws-credentials`, `no-region`, `access-denied`,
+   *   `not-found`, `throttled`, `unavailable`, …) and its message the fix.
    */
   async getToken(name: string): Promise<TokenRecord> {
     checkCredentialName(name);
-    const entry = this.entry(name);
     const now = this.nowMs();
+    const entry = this.entry(name, now);
     // Inside the interval the cached answer stands, including a recent failure (no read storm).
     if (now < entry.nextReadAt) return this.answer(name, entry, now);
     return this.read(name, entry);
@@ -199,35 +191,26 @@ export class TokenReader {
     init: RequestInit = {},
     options: TokenFetchOptions = {},
   ): Promise<Response> {
-    const fetchImpl = options.fetch ?? this.fetchImpl ?? globalThis.fetch;
-    const prepare = sendPreparers.get(init);
-    const send = (record: TokenRecord) => {
-      const sent = withAuthorization(init, record);
-      return fetchImpl(url, prepare === undefined ? sent : prepare(sent, record.accessToken));
-    };
-    let used = await this.getToken(name);
-    let response = await send(used);
-    if (response.status !== 401 || !isReplayable(init.body)) return response;
-
-    const reread = await this.reReadAfterRejection(name);
-    if (reread.accessToken !== used.accessToken) {
-      await discard(response);
-      used = reread;
-      response = await send(used);
-      if (response.status !== 401) return response;
-    }
-    if (this.rotator === undefined) return response;
-
-    const refreshed = await this.refreshThroughRotator(name, this.rotator);
-    if (refreshed === undefined || refreshed.accessToken === used.accessToken) return response;
-    await discard(response);
-    return send(refreshed);
+    const rotator = this.rotator;
+    return authorizedFetch(
+      {
+        current: () => this.getToken(name),
+        afterRejection: () => this.reReadAfterRejection(name),
+        fromRotator: rotator === undefined ? undefined : () => rotator.refresh(name),
+      },
+      options.fetch ?? this.fetchImpl ?? globalThis.fetch,
+      url,
+      init,
+      options.prepareSend,
+    );
   }
 
-  /** Forgets the cached record of `name` (or of every credential), so the next call reads the secret. */
+  /**
+   * Forgets the cached record of `name` (or of every credential under this reader's prefix), so
+   * the next call reads the secret. Readers sharing the cache forget it too.
+   */
   invalidate(name?: string): void {
-    if (name === undefined) this.entries.clear();
-    else this.entries.delete(name);
+    this.cache.forget(this.prefix, name === undefined ? undefined : this.secretName(name));
   }
 
   /** The name of the token secret of credential `name` under this reader's prefix. */
@@ -235,19 +218,20 @@ export class TokenReader {
     return layoutSecretNames(name, this.prefix).token;
   }
 
-  private entry(name: string): CacheEntry {
-    let entry = this.entries.get(name);
-    if (entry === undefined) {
-      entry = {
-        record: undefined,
-        nextReadAt: 0,
-        lastError: undefined,
-        reading: undefined,
-        lastForcedReadAt: undefined,
-      };
-      this.entries.set(name, entry);
+  private entry(name: string, now: number): CacheEntry {
+    // The last name's secret id is kept: a workload mostly asks for the same credential, and
+    // building the id anew costs a string to hash on every cache hit.
+    if (name !== this.lastName) {
+      this.lastSecretId = this.secretName(name);
+      this.lastName = name;
     }
-    return entry;
+    return this.cache.entry(this.lastSecretId, this.prefix, now);
+  }
+
+  private secretsClient(): SecretsManagerClient {
+    if (this.client !== undefined) return this.client;
+    defaultClient ??= new SecretsManagerClient({});
+    return defaultClient;
   }
 
   private nowMs(): number {
@@ -273,15 +257,20 @@ export class TokenReader {
   private async readOnce(name: string, entry: CacheEntry): Promise<TokenRecord> {
     let fresh: TokenRecord;
     try {
-      fresh = await this.readSecret(name);
+      fresh = await readTokenSecret(this.secretsClient(), {
+        credential: name,
+        prefix: this.prefix,
+        secretId: entry.secretId,
+      });
     } catch (caught) {
-      const error = asError(caught);
+      const error = asClassified(caught, name);
       const now = this.nowMs();
       entry.lastError = error;
       const cached = entry.record;
       const servingStale = cached !== undefined && now < Date.parse(cached.expiresAt);
       // While a cached token is served, the back-off ends no later than its expiry (then read again).
       entry.nextReadAt = servingStale ? Math.min(now + this.retryMs, Date.parse(cached.expiresAt)) : now + this.retryMs;
+      this.cache.settle(entry);
       if (servingStale) this.report(error, name);
       return this.answer(name, entry, now);
     }
@@ -295,6 +284,7 @@ export class TokenReader {
     entry.record = keep;
     entry.lastError = undefined;
     entry.nextReadAt = this.nextReadAt(keep, now);
+    this.cache.settle(entry);
     return this.answer(name, entry, now);
   }
 
@@ -308,33 +298,14 @@ export class TokenReader {
     return Math.min(now + this.recheckMs, expiresAt);
   }
 
-  private async readSecret(name: string): Promise<TokenRecord> {
-    const secretId = this.secretName(name);
-    this.secretsClient ??= new SecretsManagerClient({});
-    let secretString: string | undefined;
-    try {
-      const output = await this.secretsClient.send(new GetSecretValueCommand({ SecretId: secretId }));
-      secretString = output.SecretString;
-    } catch (error) {
-      throw classifyReadError(name, secretId, error);
-    }
-    if (secretString === undefined) {
-      throw new InvalidTokenRecordError(
-        `Credential "${name}": the token secret "${secretId}" holds no string value; it was not written by token-rotator.`,
-        { credential: name },
-      );
-    }
-    return parseTokenRecord(secretString, name);
-  }
-
   /**
    * The record to retry with after a 401. Joins a read in flight; forces one otherwise, at most
    * once per `retrySeconds`, so a storm of 401s cannot turn into a storm of reads.
    */
   private async reReadAfterRejection(name: string): Promise<TokenRecord> {
-    const entry = this.entry(name);
-    if (entry.reading !== undefined) return entry.reading;
     const now = this.nowMs();
+    const entry = this.entry(name, now);
+    if (entry.reading !== undefined) return entry.reading;
     if (entry.lastForcedReadAt !== undefined && now - entry.lastForcedReadAt < this.retryMs) {
       return this.answer(name, entry, now);
     }
@@ -342,51 +313,11 @@ export class TokenReader {
     return this.read(name, entry);
   }
 
-  /** Invokes the rotator for `name` (shared by concurrent callers, rate limited) and re-reads. */
-  private refreshThroughRotator(name: string, rotator: RotatorSettings): Promise<TokenRecord | undefined> {
-    let state = this.rotatorStates.get(name);
-    if (state === undefined) {
-      state = { lastInvokeAt: undefined, pending: undefined };
-      this.rotatorStates.set(name, state);
-    }
-    if (state.pending !== undefined) return state.pending;
-    const now = this.nowMs();
-    if (state.lastInvokeAt !== undefined && now - state.lastInvokeAt < rotator.minIntervalMs) {
-      return Promise.resolve(undefined);
-    }
-    state.lastInvokeAt = now;
-    const current = state;
-    current.pending = this.invokeRotator(name, rotator).finally(() => {
-      current.pending = undefined;
-    });
-    return current.pending;
-  }
-
-  private async invokeRotator(name: string, rotator: RotatorSettings): Promise<TokenRecord | undefined> {
-    try {
-      // The Lambda client is loaded only here: most workloads never configure a rotator and should
-      // not pay for it.
-      const { LambdaClient } = await import('@aws-sdk/client-lambda');
-      this.lambdaClient ??= rotator.client ?? new LambdaClient({});
-      const reply = await invokeRotator(this.lambdaClient, rotator.functionName, {
-        credentials: [name],
-        force: true,
-      });
-      if (reply.kind === 'function-error') {
-        throw new IssuerUnavailableError(
-          `Credential "${name}": the rotator Lambda "${rotator.functionName}" failed (${reply.functionError}); check its logs.`,
-          { credential: name, reason: 'rotator-failed' },
-        );
-      }
-      rotatorResultFor(name, reply.payload, rotator.functionName);
-      const entry = this.entry(name);
-      // A read that started before the rotator wrote would return the old token: wait it out.
-      await entry.reading?.catch(() => undefined);
-      return await this.read(name, entry);
-    } catch (caught) {
-      this.report(asError(caught), name);
-      return undefined;
-    }
+  /** The token after the rotator refreshed `name`: a read that started before it wrote would return the old one. */
+  private async readAfterRefresh(name: string): Promise<TokenRecord> {
+    const entry = this.entry(name, this.nowMs());
+    await entry.reading?.catch(() => undefined);
+    return this.read(name, entry);
   }
 
   private expired(name: string, record: TokenRecord, cause: Error | undefined): TokenExpiredError {
@@ -407,65 +338,6 @@ export class TokenReader {
   }
 }
 
-/** Called just before each request one {@link TokenReader.fetch} call sends; returns the init to send. */
-type SendPreparer = (init: RequestInit, accessToken: string) => RequestInit;
-
-const sendPreparers = new WeakMap<RequestInit, SendPreparer>();
-
-/**
- * Internal hook, not exported by the package: a caller that quotes an API's answer (reader/sirv.ts)
- * must redact every token the request carried, and one `fetch` call may send up to three (re-read,
- * rotator). Registering `init` here makes {@link TokenReader.fetch} hand each request's init and
- * token to `prepare` before sending it; `prepare` may return another init (its own signal).
- */
-export function prepareEachSend(init: RequestInit, prepare: SendPreparer): RequestInit {
-  sendPreparers.set(init, prepare);
-  return init;
-}
-
-/** `Bearer` in its canonical case (OAuth2 servers often say `bearer`; some APIs only accept `Bearer`). */
-export function authorizationFor(record: Pick<TokenRecord, 'tokenType' | 'accessToken'>): string {
-  const scheme = record.tokenType.toLowerCase() === 'bearer' ? 'Bearer' : record.tokenType;
-  return `${scheme} ${record.accessToken}`;
-}
-
-function withAuthorization(init: RequestInit, record: TokenRecord): RequestInit {
-  const headers = new Headers(init.headers);
-  try {
-    headers.set('authorization', authorizationFor(record));
-  } catch {
-    // The platform's TypeError quotes the whole header value, token included: never pass it on.
-    throw new InvalidTokenRecordError(
-      `Credential "${record.credential}": the stored token cannot be sent in an Authorization header (it holds characters a header cannot carry); refresh it with token-rotator refresh.`,
-      { credential: record.credential },
-    );
-  }
-  return { ...init, headers };
-}
-
-/** Bodies that can be sent twice; a stream is consumed by the first request. */
-function isReplayable(body: RequestInit['body']): boolean {
-  return (
-    body === undefined ||
-    body === null ||
-    typeof body === 'string' ||
-    body instanceof URLSearchParams ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) ||
-    body instanceof Blob ||
-    body instanceof FormData
-  );
-}
-
-/** Releases the connection of a response we are not going to return. */
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
-    // Nothing to release.
-  }
-}
-
 function checkCredentialName(name: string): void {
   if (typeof name !== 'string' || !CREDENTIAL_NAME_PATTERN.test(name)) {
     throw new InvalidConfigurationError(
@@ -475,6 +347,21 @@ function checkCredentialName(name: string): void {
   }
 }
 
+/** The prefix rule of the store: a prefix the rotator could never have written under finds no secret. */
+function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string') {
+    throw new InvalidConfigurationError('TokenReader: prefix must be a string.', { field: 'prefix' });
+  }
+  if (prefix.length > MAX_PREFIX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
+    const shown = prefix.length > 64 ? `${prefix.slice(0, 64)}…` : prefix;
+    throw new InvalidConfigurationError(
+      `TokenReader: prefix ${JSON.stringify(shown)} cannot be a token-rotator prefix: it must be path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "${DEFAULT_PREFIX}"), at most ${MAX_PREFIX_LENGTH} characters. Use the prefix the credentials were deployed with.`,
+      { field: 'prefix', reason: 'invalid-prefix' },
+    );
+  }
+  return prefix;
+}
+
 function seconds(value: number, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidConfigurationError(`TokenReader: ${field} must be a number of seconds, 0 or more.`, { field });
@@ -482,61 +369,16 @@ function seconds(value: number, field: string): number {
   return value * 1000;
 }
 
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
-const PERMANENT_READ_ERRORS: Record<string, { reason: string; hint: string }> = {
-  ResourceNotFoundException: {
-    reason: 'not-found',
-    hint: 'check that the credential was deployed (ProviderCredential) and that the reader uses the same prefix',
-  },
-  AccessDeniedException: {
-    reason: 'access-denied',
-    hint: "grant the workload's role the credential's readPolicy output (secretsmanager:GetSecretValue and DescribeSecret on this secret)",
-  },
-  DecryptionFailure: {
-    reason: 'decryption-failed',
-    hint: "grant the workload's role kms:Decrypt on the secret's KMS key",
-  },
-  InvalidRequestException: {
-    reason: 'invalid-request',
-    hint: 'the secret may be scheduled for deletion; check the credential is still deployed',
-  },
-};
-
-/** A failed GetSecretValue as a {@link StoreError}: permanent for what only a change can fix, transient otherwise. */
-function classifyReadError(name: string, secretId: string, error: unknown): StoreError {
-  const errorName = error instanceof Error ? error.name : 'UnknownError';
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  const permanent = PERMANENT_READ_ERRORS[errorName];
-  const hint = permanent?.hint ?? 'Secrets Manager is throttling or unreachable; the read is retried after a back-off';
-  return new StoreError(
-    `Credential "${name}": reading the token secret "${secretId}" failed (${errorName}): ${hint}.`,
-    {
-      credential: name,
-      status,
-      reason: permanent?.reason ?? 'read-failed',
-      transient: permanent === undefined,
-      cause: error,
-    },
-  );
-}
-
 /**
- * Checks the rotator's per-credential answer `{ results: [{ credential, ok, generation?, error? }] }`
- * and throws the classified error it reports.
+ * What a failed read is remembered as: our own classified error. Anything else (a bug, a
+ * platform error) is reduced to its kind, so no foreign object, and nothing it references,
+ * is kept.
  */
-function rotatorResultFor(name: string, payload: unknown, functionName: string): void {
-  const verdict = verdictFor(payload, name);
-  if (verdict === undefined) {
-    throw new MalformedResponseError(
-      `Credential "${name}": the rotator Lambda "${functionName}" returned no result for this credential.`,
-      { credential: name, reason: 'rotator-no-result' },
-    );
-  }
-  if (verdict.ok) return;
-  const code = verdict.code;
-  const message = `Credential "${name}": the rotator could not refresh the token (${typeof code === 'string' ? code : 'unknown error'}); check the TokenRotator alarms and logs.`;
-  throw errorFromCode(code, message, { credential: name, reason: 'rotator-refresh-failed' });
+function asClassified(value: unknown, name: string): TokenRotatorError {
+  if (isTokenRotatorError(value)) return value;
+  const kind = value instanceof Error ? value.name : typeof value;
+  return new StoreError(`Credential "${name}": reading the token secret failed unexpectedly (${kind}).`, {
+    credential: name,
+    reason: 'unexpected',
+  });
 }

@@ -10,7 +10,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { StoreError, TokenExpiredError } from '../../core/errors';
 import type { TokenRecord } from '../../core/token';
 import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
@@ -167,6 +167,87 @@ describe('TokenReader against Secrets Manager (moto)', () => {
     const error = await reader.getToken('outage').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect((error as Error).cause).toBeInstanceOf(StoreError);
+  });
+});
+
+describe('TokenReader read failures against Secrets Manager (moto): each names its cause', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  /** The failure of reading `name` through `reader`, as a StoreError. */
+  async function failureOf(reader: TokenReader, name: string): Promise<StoreError> {
+    const error = await reader.getToken(name).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    return error as StoreError;
+  }
+
+  it('the wrong region: not found, and the message names the region it looked in', async () => {
+    await writeFirstToken('regional', tokenRecord('regional', T0));
+    const elsewhere = region === 'eu-central-1' ? 'eu-west-3' : 'eu-central-1';
+    const client = new SecretsManagerClient({
+      region: elsewhere,
+      endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+
+    const error = await failureOf(new TokenReader({ prefix, client }), 'regional');
+
+    expect(error).toMatchObject({ reason: 'not-found', transient: false, credential: 'regional' });
+    expect(error.message).toContain(`"${prefix}regional/token" in region ${elsewhere}`);
+    expect(error.message).toContain('AWS_REGION is the region the credential was deployed in');
+    // The same reader in the right region finds it: the region was the only thing wrong.
+    const rightRegion = new TokenReader({ prefix, client: secretsClient(), now: frozenClock(T0).now });
+    expect((await rightRegion.getToken('regional')).generation).toBe(1);
+  });
+
+  it('the wrong prefix: not found, and the message names the prefix it used', async () => {
+    await writeFirstToken('prefixed', tokenRecord('prefixed', T0));
+    const wrong = `other-${prefix}`;
+
+    const error = await failureOf(new TokenReader({ prefix: wrong, client: secretsClient() }), 'prefixed');
+
+    expect(error).toMatchObject({ reason: 'not-found', transient: false });
+    expect(error.message).toContain(`the prefix "${wrong}" is the one it was deployed with`);
+  });
+
+  it('a prefix no credential can have (no trailing slash) is refused before any read', () => {
+    expect(() => new TokenReader({ prefix: prefix.slice(0, -1), client: secretsClient() })).toThrow(
+      /prefix .* each ending with "\/"/,
+    );
+  });
+
+  it('a secret that was never deployed: not found, naming the credential', async () => {
+    const error = await failureOf(new TokenReader({ prefix, client: secretsClient() }), 'never-deployed');
+
+    expect(error).toMatchObject({ reason: 'not-found', credential: 'never-deployed' });
+    expect(error.message).toContain('that a credential "never-deployed" is deployed');
+  });
+
+  it('a secret scheduled for deletion: says so', async () => {
+    await writeFirstToken('deleting', tokenRecord('deleting', T0));
+    await writer.send(new DeleteSecretCommand({ SecretId: `${prefix}deleting/token`, RecoveryWindowInDays: 7 }));
+
+    const error = await failureOf(new TokenReader({ prefix, client: secretsClient() }), 'deleting');
+
+    expect(error).toMatchObject({ reason: 'invalid-request', transient: false });
+    expect(error.message).toContain('scheduled for deletion');
+  });
+
+  it('no AWS credentials in the environment: says to configure them, with the endpoint still moto', async () => {
+    vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
+      vi.stubEnv(name, undefined);
+    }
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/token-rotator-test/config');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/token-rotator-test/credentials');
+    const client = new SecretsManagerClient({ region, endpoint, maxAttempts: 1 });
+
+    const error = await failureOf(new TokenReader({ prefix, client }), 'anything');
+
+    expect(error).toMatchObject({ reason: 'no-aws-credentials', transient: false });
+    expect(error.message).toContain('no AWS credentials were found');
   });
 });
 

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
-import { getToken } from '../../../reader';
+import { getToken, TokenCache, TokenReader } from '../../../reader';
 import { tokenRecord } from '../../helpers/token-record';
 
 // The default reader uses the real clock: records are issued now and stay fresh for the test.
@@ -53,6 +53,26 @@ describe('getToken', () => {
 
     const ids = secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
     expect(ids).toEqual([`${prefix}aspose/token`, `${prefix}aspose/token`]);
+  });
+
+  it('shares one cache with every TokenReader made without a client, as the default client is shared', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(fresh('shared', 'one')) });
+    const reader = new TokenReader({ prefix });
+
+    await getToken('shared', { prefix });
+    await reader.getToken('shared');
+    await Promise.all([getToken('shared', { prefix }), reader.getToken('shared')]);
+
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('does not share with a reader given a cache of its own', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(fresh('apart', 'one')) });
+
+    await getToken('apart', { prefix });
+    await new TokenReader({ prefix, cache: new TokenCache() }).getToken('apart');
+
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
   it('refuses a name no credential can have, before any read', async () => {

@@ -504,6 +504,31 @@ describe('TokenReader.fetch', () => {
     expect(reads()).toBe(3);
   });
 
+  it('hands each request it sends, and the token it carries, to prepareSend first', async () => {
+    const api = apiFetch(new Set(['token-generation-1']));
+    const { reader, secrets } = setup({ fetch: api.fetch });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce(secretValue(tokenRecord()))
+      .resolves(secretValue(tokenRecord({ accessToken: 'token-generation-2', generation: 2 })));
+    const prepared: string[] = [];
+
+    await reader.fetch(
+      'sirv-prod',
+      'https://api.example.test/',
+      { method: 'POST', body: 'a' },
+      {
+        prepareSend: (init, accessToken) => {
+          prepared.push(accessToken);
+          return { ...init, body: `${String(init.body)}-${prepared.length}` };
+        },
+      },
+    );
+
+    expect(prepared).toEqual(['token-generation-1', 'token-generation-2']);
+    expect(api.calls.map((c) => c.body)).toEqual(['a-1', 'a-2']);
+  });
+
   it('never retries a request whose body is a stream', async () => {
     const api = apiFetch(new Set(['token-generation-1']));
     const { reader, secrets, reads } = setup({ fetch: api.fetch });
