@@ -298,7 +298,7 @@ export function memorySecrets(options: MemorySecretsOptions = {}): MemorySecrets
       });
       for (const id of [names.client, names.token]) {
         const secret = get(id);
-        versions.record(id, secret.versionId, { at: changed.getTime(), value: secret.value });
+        versions.record(id, secret.versionId, { at: added.getTime(), value: secret.value });
       }
     },
     writeTimes,
