@@ -1,10 +1,11 @@
 /**
- * What `status` lists under a prefix: every token secret (as the sweep lists it) and the names of
- * client secrets that have no token secret beside them, from one `ListSecrets` pass over both
- * kinds. A token secret deleted by hand must not make its credential vanish from `status`.
+ * What `status` and `refresh` list under a prefix: every token secret (as the sweep lists it) and
+ * the names of client secrets that have no token secret beside them, from one `ListSecrets` pass
+ * over both kinds. A token secret deleted by hand must not make its credential vanish, nor be
+ * reported as a mistyped name.
  */
 import { type Filter, paginateListSecrets } from '@aws-sdk/client-secrets-manager';
-import { type CredentialListing, listingOf, type SecretStore, TAG_KEYS } from '../core/store';
+import { type CredentialListing, listingOf, type SecretStore, secretNames, TAG_KEYS } from '../core/store';
 import { storeError } from '../core/store/aws-errors';
 import { parseSecretName } from '../core/store/names';
 
@@ -43,4 +44,17 @@ export async function listPrefix(store: SecretStore & { prefix: string }): Promi
     throw storeError(e, undefined, 'ListSecrets');
   }
   return { tokens, clientOnly: new Set([...clients].filter((name) => !tokens.has(name))) };
+}
+
+/**
+ * Why credential `name` has no token secret under `prefix`, and what to do, in one line: a
+ * mistyped name or prefix, or (`clientOnly`) a token secret deleted by hand.
+ */
+export function absentTokenLine(name: string, prefix: string, clientOnly: boolean): string {
+  const token = secretNames(name, prefix).token;
+  return clientOnly
+    ? `Credential "${name}": its client secret is there but its token secret "${token}" is not (deleted by hand?), ` +
+        'so workloads have no token to read and the rotator cannot refresh it. Run "pulumi refresh", then ' +
+        '"pulumi up", in the stack that declares it: that recreates the token secret.'
+    : `Credential "${name}": no token secret "${token}"; check the name and --prefix.`;
 }

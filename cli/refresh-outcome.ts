@@ -115,16 +115,12 @@ export function skippedOutcome(listing: CredentialListing, reason: DueReason, no
   };
 }
 
-/** The outcome of a named credential that has no token secret under the prefix. */
-export function notFoundOutcome(name: string, tokenSecretName: string): RefreshOutcome {
+/** The outcome of a named credential that has no token secret under the prefix; `message` says why and what to do. */
+export function notFoundOutcome(name: string, message: string): RefreshOutcome {
   return {
     credential: name,
     outcome: 'failed',
-    error: {
-      code: 'NotFound',
-      message: `Credential "${name}": no token secret "${tokenSecretName}"; check the name and --prefix.`,
-      transient: false,
-    },
+    error: { code: 'NotFound', message, transient: false },
     nextAttempt: null,
   };
 }

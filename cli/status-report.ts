@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import { isTokenRotatorError } from '../core/errors';
-import { readToken, TOKEN_SUFFIX } from '../core/store';
+import { readToken } from '../core/store';
 import type { TokenRecord } from '../core/token';
 import type { CliContext } from './context';
 import {
@@ -21,7 +21,7 @@ import { emptyPrefixLine } from './empty-prefix';
 import { joinSentences, oneLine, reportError } from './error-report';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
 import { expiryTime, formatDuration, relativeTime } from './format-duration';
-import { listPrefix } from './prefix-listing';
+import { absentTokenLine, listPrefix } from './prefix-listing';
 import { renderTable, type TableColumn } from './table';
 import { type Palette, stripAnsi } from './terminal';
 
@@ -81,11 +81,7 @@ export async function collectStatus(
         const listing = listed.tokens.get(name);
         if (!listing) {
           const clientOnly = listed.clientOnly.has(name);
-          problems.push(
-            clientOnly
-              ? `Credential "${name}": its client secret is there but its token secret "${store.prefix}${name}${TOKEN_SUFFIX}" is not (deleted by hand?), so workloads have no token to read and the rotator cannot refresh it. Run "pulumi refresh", then "pulumi up", in the stack that declares it: that recreates the token secret.`
-              : `Credential "${name}": no token secret "${store.prefix}${name}${TOKEN_SUFFIX}"; check the name and --prefix.`,
-          );
+          problems.push(absentTokenLine(name, store.prefix, clientOnly));
           return credentialStatus({ name, clientOnly }, now, options);
         }
         if (!readValues) return credentialStatus({ name, listing }, now, options);

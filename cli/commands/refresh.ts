@@ -4,11 +4,12 @@
  * (`--function`), and prints one line per credential and a summary.
  */
 import type { Command } from 'commander';
-import { assertCredentialName, type CredentialListing, listCredentials, secretNames } from '../../core/store';
+import { assertCredentialName, type CredentialListing } from '../../core/store';
 import { dueVerdict, planSweep } from '../../lambda/plan';
 import type { CliContext, CliDeps } from '../context';
 import { emptyPrefixLine, noCredentialsLine } from '../empty-prefix';
 import { EXIT_CODES, type ExitCode } from '../exit-codes';
+import { absentTokenLine, listPrefix } from '../prefix-listing';
 import { ProgressLine } from '../progress';
 import { LOOKAHEAD_SECONDS, refreshInProcess } from '../refresh-in-process';
 import {
@@ -119,10 +120,11 @@ async function refresh(
   const outcomes: RefreshOutcome[] = [];
   const settled: RefreshOutcome[] = [];
   let targets: string[] = [];
-  let listings: Map<string, CredentialListing> | undefined;
+  let listings: ReadonlyMap<string, CredentialListing> | undefined;
+  let clientOnly: ReadonlySet<string> = new Set();
 
   // Listing needs ListSecrets; a named refresh through the rotator needs only lambda:InvokeFunction.
-  if (options.all || !options.function) listings = await listAll(context);
+  if (options.all || !options.function) ({ tokens: listings, clientOnly } = await listPrefix(context.store()));
   if (options.all) {
     const all = [...(listings?.values() ?? [])];
     const now = context.now();
@@ -137,8 +139,9 @@ async function refresh(
     }
   } else {
     for (const name of new Set(names)) {
-      if (listings && !listings.has(name)) settled.push(notFoundOutcome(name, secretNames(name, context.prefix).token));
-      else targets.push(name);
+      if (listings && !listings.has(name)) {
+        settled.push(notFoundOutcome(name, absentTokenLine(name, context.prefix, clientOnly.has(name))));
+      } else targets.push(name);
     }
   }
 
@@ -212,10 +215,4 @@ async function refresh(
   finish();
   const counts = countOutcomes(outcomes);
   return counts.failed + counts.deferred > 0 ? EXIT_CODES.refreshFailed : EXIT_CODES.ok;
-}
-
-async function listAll(context: CliContext): Promise<Map<string, CredentialListing>> {
-  const listings = new Map<string, CredentialListing>();
-  for await (const listing of listCredentials(context.store())) listings.set(listing.name, listing);
-  return listings;
 }

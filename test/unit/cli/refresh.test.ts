@@ -179,6 +179,19 @@ describe('refresh in-process', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
+  it('says of a named credential whose token secret was deleted by hand what to run, not to check the name', async () => {
+    given({ a: {} });
+    const [clientOnly] = listedCredential('gone');
+    secretsManager.on(ListSecretsCommand).resolves({ SecretList: [...listedCredential('a'), clientOnly ?? {}] });
+    const { code, stdout } = await run(['refresh', 'gone']);
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    expect(stdout).toContain(
+      'failed    gone  NotFound: Credential "gone": its client secret is there but its token secret "token-rotator/gone/token" is not (deleted by hand?)',
+    );
+    expect(stdout).toContain('Run "pulumi refresh", then "pulumi up"');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
   it('shows progress on a terminal stderr only, and always ends with the summary', async () => {
     given({ a: { tags: due, record: dueRecord('a') }, b: { tags: due, record: dueRecord('b') } });
     const tty = await run(['refresh', '--all'], { stderrTty: true });
