@@ -4,20 +4,36 @@
  * never copied into a status.
  */
 import { blocksUntilClientChanges } from '../core/errors';
+import { POLICY_DEFAULTS } from '../core/policy';
 import type { CredentialListing } from '../core/store';
 import { secondsToExpiry, type TokenRecord } from '../core/token';
 
 /**
  * How a credential is doing, worst first when several apply:
- * - `missing`: named on the command line, but no token secret under the prefix;
+ * - `missing`: named on the command line, but neither of its secrets is under the prefix;
+ * - `no-token`: its client secret is there but its token secret is not (deleted or scheduled for
+ *   deletion by hand): workloads have nothing to read and the rotator cannot refresh it;
  * - `unreadable`: its token record could not be read or parsed;
  * - `expired`: its token is past `expiresAt` (workloads hold no valid token);
  * - `blocked`: the last refresh failed permanently (`InvalidCredentials`, `InvalidConfiguration`):
  *   the rotator waits for new client credentials;
  * - `failing`: the last refreshes failed transiently; the rotator is retrying;
+ * - `overdue`: no failure recorded, but its refresh time passed more than two schedule intervals
+ *   ago: nothing seems to be refreshing it (no rotator for this prefix, or a stopped schedule);
  * - `ok`: none of the above.
  */
-export type CredentialState = 'ok' | 'failing' | 'blocked' | 'expired' | 'unreadable' | 'missing';
+export type CredentialState =
+  | 'ok'
+  | 'overdue'
+  | 'failing'
+  | 'blocked'
+  | 'expired'
+  | 'unreadable'
+  | 'no-token'
+  | 'missing';
+
+/** How many schedule intervals past its refresh time a token is overdue. */
+export const OVERDUE_INTERVALS = 2;
 
 /**
  * One row of `status --json`. Field names and meanings are stable; absent values are `null`,
@@ -56,13 +72,30 @@ export interface StatusInput {
   record?: TokenRecord | undefined;
   /** True when reading or parsing the record failed. */
   unreadable?: boolean | undefined;
+  /** True when its client secret was listed but no token secret (`listing` is then absent). */
+  clientOnly?: boolean | undefined;
 }
+
+/** What the status of a credential is judged against besides the time. */
+export interface StatusOptions {
+  /** The rotator's schedule interval: a refresh later than two of them is overdue. */
+  scheduleIntervalSeconds: number;
+}
+
+/** Judged against the rotator's default schedule. */
+export const DEFAULT_STATUS_OPTIONS: StatusOptions = {
+  scheduleIntervalSeconds: POLICY_DEFAULTS.scheduleIntervalSeconds,
+};
 
 /**
  * The status of one credential at `now`. The record (when read) wins over the tags for expiry
  * and refresh time; failures come from the tags only.
  */
-export function credentialStatus(input: StatusInput, now: Date): CredentialStatus {
+export function credentialStatus(
+  input: StatusInput,
+  now: Date,
+  options: StatusOptions = DEFAULT_STATUS_OPTIONS,
+): CredentialStatus {
   const { listing, record } = input;
   const expiresAt = record ? new Date(record.expiresAt) : listing?.expiresAt;
   const refreshAfter = record ? new Date(record.refreshAfter) : listing?.refreshAfter;
@@ -72,11 +105,13 @@ export function credentialStatus(input: StatusInput, now: Date): CredentialStatu
   return {
     credential: input.name,
     state: stateOf({
-      missing: listing === undefined,
+      missing: listing === undefined && input.clientOnly !== true,
+      'no-token': listing === undefined && input.clientOnly === true,
       unreadable: input.unreadable === true,
       expired: expiresAt !== undefined && expiresAt.getTime() <= now.getTime(),
       blocked: lastError !== null && blocksUntilClientChanges(lastError),
       failing: failures > 0 || lastError !== null,
+      overdue: refreshAfter !== undefined && refreshOverdue(refreshAfter, now, options),
     }),
     issuer: record?.issuer ?? null,
     expiresAt: expiresAt?.toISOString() ?? null,
@@ -91,13 +126,13 @@ export function credentialStatus(input: StatusInput, now: Date): CredentialStatu
 }
 
 function stateOf(flags: Record<Exclude<CredentialState, 'ok'>, boolean>): CredentialState {
-  for (const state of ['missing', 'unreadable', 'expired', 'blocked', 'failing'] as const) {
+  for (const state of ['missing', 'no-token', 'unreadable', 'expired', 'blocked', 'failing', 'overdue'] as const) {
     if (flags[state]) return state;
   }
   return 'ok';
 }
 
-/** True when a credential needs nobody's attention. */
-export function isHealthy(status: Pick<CredentialStatus, 'state'>): boolean {
-  return status.state === 'ok';
+/** True when `refreshAfter` passed more than {@link OVERDUE_INTERVALS} schedule intervals before `now`. */
+export function refreshOverdue(refreshAfter: Date, now: Date, options: StatusOptions): boolean {
+  return now.getTime() - refreshAfter.getTime() > OVERDUE_INTERVALS * options.scheduleIntervalSeconds * 1000;
 }

@@ -47,21 +47,22 @@ export interface FailureNature {
 const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
 /**
- * What to do about a failure of class `code` (a stable error code of core/errors.ts, or an AWS
- * error name), as a short sentence; empty when there is nothing useful to add. A store failure's
- * hint follows its nature: a throttled or otherwise transient one passes by itself (credentials,
- * region and permissions are not the cause), a permanent one is a configuration to check.
+ * What to add to a failure of class `code` (a stable error code of core/errors.ts, or an AWS
+ * error name), as a short sentence; empty when there is nothing useful to add. An issuer's
+ * failure message already says what went wrong and what to check (core/issuers/http.ts), so its
+ * hint only says what the rotator does about it. A store failure's hint follows its nature: a
+ * throttled or otherwise transient one passes by itself (credentials, region and permissions are
+ * not the cause), a permanent one is a configuration to check.
  */
 export function hintFor(code: string, nature: FailureNature = {}): string {
   switch (code) {
     case 'InvalidCredentials':
-      return 'The issuer rejected the client credentials: update them (pulumi up); the rotator will not retry until then.';
+      return 'The rotator will not retry until the client credentials change (pulumi up).';
     case 'InvalidConfiguration':
-      return "Fix the credential's configuration (pulumi up), then run refresh again.";
+      return "The rotator will not retry until the credential's configuration changes (pulumi up).";
     case 'IssuerUnavailable':
-      return 'Transient: the rotator retries with backoff, or run refresh again later.';
     case 'MalformedResponse':
-      return "The issuer's answer was unusable: check its URL and kind; the rotator retries.";
+      return '';
     case 'TokenExpired':
       return 'Run refresh for it, and check that the rotator is scheduled.';
     case 'StoreError':

@@ -12,10 +12,26 @@ export const EXIT_CODES = {
   usage: 1,
   /** AWS refused or failed (Secrets Manager, Lambda, credentials), or an unexpected runtime error. */
   aws: 2,
-  /** `status`: some credential is expired, blocked, failing, missing or unreadable. */
+  /**
+   * `status`: some credential is expired, blocked, failing, unreadable, missing (named but not
+   * found) or has no token secret. Takes precedence over {@link EXIT_CODES.overdue}.
+   */
   unhealthy: 3,
-  /** `refresh`: some credential could not be refreshed (failed, deferred or interrupted). */
+  /**
+   * `refresh`: some credential could not be refreshed (failed, deferred or interrupted);
+   * `sweep`: some credential failed, or is blocked until its client credentials change.
+   */
   refreshFailed: 4,
+  /**
+   * `status`, `refresh --all`, `sweep`: no credential under the prefix, which is most often a
+   * mistyped `--prefix` or the wrong region (`--allow-empty` makes it exit 0).
+   */
+  noCredentials: 5,
+  /**
+   * `status`: nothing worse than this, but some token's refresh is overdue by more than two
+   * schedule intervals: no rotator seems to be refreshing it.
+   */
+  overdue: 6,
 } as const;
 
 /** One of {@link EXIT_CODES}. */

@@ -10,6 +10,7 @@ import { CODE_VERSION } from '../core/version';
 import { registerDemo } from './commands/demo';
 import { registerRefresh } from './commands/refresh';
 import { registerStatus } from './commands/status';
+import { registerSweep } from './commands/sweep';
 import type { CliDeps, GlobalOptions } from './context';
 import { EXIT_CODES } from './exit-codes';
 import { printError } from './run-action';
@@ -58,12 +59,14 @@ export function buildProgram(deps: CliDeps): Command {
     .addHelpText(
       'after',
       `
-Exit codes: 0 ok; 1 usage or configuration error; 2 AWS error; 3 (status) a credential needs
-attention; 4 (refresh) a refresh failed, (demo) the run saw errors; 130 (demo) interrupted.`,
+Exit codes: ${EXIT_CODES.ok} ok; ${EXIT_CODES.usage} usage or configuration error; ${EXIT_CODES.aws} AWS error; ${EXIT_CODES.unhealthy} (status) a credential needs
+attention; ${EXIT_CODES.refreshFailed} (refresh, sweep) a refresh failed; ${EXIT_CODES.noCredentials} no credential under the prefix;
+${EXIT_CODES.overdue} (status) a refresh is overdue. "token-rotator COMMAND --help" says more.`,
     );
 
   registerStatus(program, deps);
   registerRefresh(program, deps);
+  registerSweep(program, deps);
   registerDemo(program, deps);
   return program;
 }

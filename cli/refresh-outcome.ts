@@ -16,6 +16,14 @@ import type { Palette } from './terminal';
 export type SkipReason = 'not-due' | 'backoff' | 'blocked';
 
 /**
+ * Why a refresh was not started: `interrupted` (Ctrl-C), `out-of-time` (the rotator ran short of
+ * time, or its answer left the credential out), `call-failed` (the call to the rotator failed:
+ * the error says why), `next-sweep` (a sweep's share of the interval or of the write rate was
+ * used up: the next sweep takes it).
+ */
+export type DeferReason = 'interrupted' | 'out-of-time' | 'call-failed' | 'next-sweep';
+
+/**
  * The outcome of refreshing one credential; one element of `refresh --json`. Instants are
  * ISO-8601 strings; absent values are `null`.
  */
@@ -47,14 +55,23 @@ export type RefreshOutcome =
       nextAttempt: string | null;
     }
   | {
-      /** Not started: interrupted (Ctrl-C), or the rotator Lambda ran short of time. */
+      /** Not started (see {@link DeferReason}). */
       credential: string;
       outcome: 'deferred';
+      reason: DeferReason;
     };
 
-/** The outcome of one result of lambda's `refreshMany` (in-process or returned by the rotator). */
-export function outcomeOf(result: RefreshResult | Deferred): RefreshOutcome {
-  if ('deferred' in result) return { credential: result.credential, outcome: 'deferred' };
+/**
+ * The outcome of one result of lambda's `refreshMany` (in-process or returned by the rotator).
+ * A deferred result is one for `deferReason`; a skipped one takes its refresh time from the
+ * credential's `listing` when there is one (the result itself does not carry it).
+ */
+export function outcomeOf(
+  result: RefreshResult | Deferred,
+  deferReason: DeferReason,
+  listing?: Pick<CredentialListing, 'refreshAfter'> | undefined,
+): RefreshOutcome {
+  if ('deferred' in result) return { credential: result.credential, outcome: 'deferred', reason: deferReason };
   if (!result.ok) {
     return {
       credential: result.credential,
@@ -69,7 +86,7 @@ export function outcomeOf(result: RefreshResult | Deferred): RefreshOutcome {
       outcome: 'skipped',
       reason: 'not-due',
       generation: result.generation,
-      refreshAfter: null,
+      refreshAfter: listing?.refreshAfter?.toISOString() ?? null,
       secondsToExpiry: result.secondsToExpiry,
       lastError: null,
       nextAttempt: null,
@@ -90,7 +107,7 @@ export function skippedOutcome(listing: CredentialListing, reason: DueReason, no
     credential: listing.name,
     outcome: 'skipped',
     reason: reason === 'backoff' || reason === 'blocked' ? reason : 'not-due',
-    generation: null,
+    generation: listing.generation ?? null,
     refreshAfter: listing.refreshAfter?.toISOString() ?? null,
     secondsToExpiry: listing.expiresAt ? secondsToExpiry({ expiresAt: listing.expiresAt }, now) : null,
     lastError: listing.lastError ?? null,
@@ -98,16 +115,12 @@ export function skippedOutcome(listing: CredentialListing, reason: DueReason, no
   };
 }
 
-/** The outcome of a named credential that has no token secret under the prefix. */
-export function notFoundOutcome(name: string, tokenSecretName: string): RefreshOutcome {
+/** The outcome of a named credential that has no token secret under the prefix; `message` says why and what to do. */
+export function notFoundOutcome(name: string, message: string): RefreshOutcome {
   return {
     credential: name,
     outcome: 'failed',
-    error: {
-      code: 'NotFound',
-      message: `Credential "${name}": no token secret "${tokenSecretName}"; check the name and --prefix.`,
-      transient: false,
-    },
+    error: { code: 'NotFound', message, transient: false },
     nextAttempt: null,
   };
 }
@@ -138,22 +151,26 @@ export function outcomeLine(outcome: RefreshOutcome, now: Date, colour: Palette,
     case 'skipped':
       return `${colour.yellow(LABELS.skipped)}  ${name}  ${skipText(outcome, now)}`;
     case 'failed': {
-      const next =
-        outcome.nextAttempt && outcome.error.transient
-          ? ` The rotator tries again ${relativeTime(new Date(outcome.nextAttempt), now)}.`
+      const { code, message, transient } = outcome.error;
+      const retry =
+        outcome.nextAttempt && transient
+          ? `The rotator tries again ${relativeTime(new Date(outcome.nextAttempt), now)}.`
           : '';
-      const text = joinSentences(
-        `${outcome.error.code}: ${outcome.error.message}`,
-        hintFor(outcome.error.code, {
-          transient: outcome.error.transient,
-        }),
-      );
-      return `${colour.red(LABELS.failed)}  ${name}  ${text}${next}`;
+      const text = joinSentences(joinSentences(`${code}: ${message}`, hintFor(code, { transient })), retry);
+      return `${colour.red(LABELS.failed)}  ${name}  ${text}`;
     }
     case 'deferred':
-      return `${colour.yellow(LABELS.deferred)}  ${name}  not started (interrupted, or the rotator ran short of time); run refresh again.`;
+      return `${colour.yellow(LABELS.deferred)}  ${name}  ${DEFERRED_TEXT[outcome.reason]}`;
   }
 }
+
+const DEFERRED_TEXT: Record<DeferReason, string> = {
+  interrupted: 'not started: interrupted; run refresh again.',
+  'out-of-time': 'not started: the rotator ran short of time; run refresh again.',
+  'call-failed': 'not started: the call to the rotator failed (the error follows).',
+  'next-sweep':
+    "not started: this sweep's share of the interval or of the write rate was used up; the next sweep takes it.",
+};
 
 function skipText(outcome: Extract<RefreshOutcome, { outcome: 'skipped' }>, now: Date): string {
   const facts: string[] = [];

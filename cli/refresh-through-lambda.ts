@@ -5,6 +5,7 @@
  * credential.
  */
 import { type Deferred, invokeRotator, type RotatorReply, targetedResultSchema } from '../core/rotator-protocol';
+import type { CredentialListing } from '../core/store';
 import type { CliContext } from './context';
 import { CliError, foreignMessage } from './error-report';
 import { EXIT_CODES } from './exit-codes';
@@ -25,27 +26,43 @@ export async function refreshThroughLambda(
   context: CliContext,
   functionName: string,
   names: readonly string[],
-  force: boolean,
+  options: {
+    force: boolean;
+    /** The credentials' listings, when listed: a skipped result's refresh time comes from there. */
+    listings?: ReadonlyMap<string, CredentialListing> | undefined;
+  },
   onOutcome: (outcome: RefreshOutcome) => void,
 ): Promise<void> {
   const lambda = context.lambda();
+  const interrupted = (credential: string): RefreshOutcome => ({
+    credential,
+    outcome: 'deferred',
+    reason: 'interrupted',
+  });
   for (let start = 0; start < names.length; start += INVOKE_BATCH_SIZE) {
     const batch = names.slice(start, start + INVOKE_BATCH_SIZE);
     if (context.signal?.aborted) {
-      for (const credential of batch) onOutcome({ credential, outcome: 'deferred' });
+      for (const credential of batch) onOutcome(interrupted(credential));
       continue;
     }
     let reply: RotatorReply;
     try {
-      reply = await invokeRotator(lambda, functionName, { credentials: batch, force }, { signal: context.signal });
+      reply = await invokeRotator(
+        lambda,
+        functionName,
+        { credentials: batch, force: options.force },
+        { signal: context.signal },
+      );
     } catch (e) {
       if (context.signal?.aborted) {
-        for (const credential of batch) onOutcome({ credential, outcome: 'deferred' });
+        for (const credential of batch) onOutcome(interrupted(credential));
         continue;
       }
       throw invokeError(functionName, e);
     }
-    for (const result of readAnswer(functionName, reply, batch)) onOutcome(outcomeOf(result));
+    for (const result of readAnswer(functionName, reply, batch)) {
+      onOutcome(outcomeOf(result, 'out-of-time', options.listings?.get(result.credential)));
+    }
   }
 }
 

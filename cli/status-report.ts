@@ -5,13 +5,23 @@
  */
 import pLimit from 'p-limit';
 import { isTokenRotatorError } from '../core/errors';
-import { type CredentialListing, listCredentials, readToken, TOKEN_SUFFIX } from '../core/store';
+import { readToken } from '../core/store';
 import type { TokenRecord } from '../core/token';
 import type { CliContext } from './context';
-import { type CredentialState, type CredentialStatus, credentialStatus, isHealthy } from './credential-status';
+import {
+  type CredentialState,
+  type CredentialStatus,
+  credentialStatus,
+  DEFAULT_STATUS_OPTIONS,
+  OVERDUE_INTERVALS,
+  refreshOverdue,
+  type StatusOptions,
+} from './credential-status';
+import { emptyPrefixLine } from './empty-prefix';
 import { joinSentences, oneLine, reportError } from './error-report';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
-import { expiryTime, relativeTime } from './format-duration';
+import { expiryTime, formatDuration, relativeTime } from './format-duration';
+import { absentTokenLine, listPrefix } from './prefix-listing';
 import { renderTable, type TableColumn } from './table';
 import { type Palette, stripAnsi } from './terminal';
 
@@ -26,35 +36,55 @@ export interface StatusReport {
   exitCode: ExitCode;
 }
 
+/** Options of {@link collectStatus}. */
+export interface CollectOptions extends StatusOptions {
+  /** An empty prefix is fine: exit 0, not {@link EXIT_CODES.noCredentials}. */
+  allowEmpty?: boolean | undefined;
+}
+
+/** The states `status` exits {@link EXIT_CODES.unhealthy} for. */
+const UNHEALTHY: ReadonlySet<CredentialState> = new Set([
+  'missing',
+  'no-token',
+  'unreadable',
+  'expired',
+  'blocked',
+  'failing',
+]);
+
 /**
  * Reads the statuses of `names` (every credential when empty) under the context's prefix, from
  * tags and, with `readValues`, each token record (at most {@link READ_CONCURRENCY} at once).
  *
  * @throws {StoreError} when listing fails; a failed read of one record is a problem of its row.
  */
-export async function collectStatus(context: CliContext, names: string[], readValues: boolean): Promise<StatusReport> {
+export async function collectStatus(
+  context: CliContext,
+  names: string[],
+  readValues: boolean,
+  options: CollectOptions = DEFAULT_STATUS_OPTIONS,
+): Promise<StatusReport> {
   const store = context.store();
-  const wanted = new Set(names);
-  const listings = new Map<string, CredentialListing>();
-  for await (const listing of listCredentials(store)) {
-    if (wanted.size === 0 || wanted.has(listing.name)) listings.set(listing.name, listing);
-  }
+  const listed = await listPrefix(store);
   const now = context.now();
   const problems: string[] = [];
   let awsFailure = false;
   const limit = pLimit(READ_CONCURRENCY);
-  const order = wanted.size > 0 ? [...wanted] : [...listings.keys()].sort();
+  const order = names.length > 0 ? [...new Set(names)] : [...listed.tokens.keys(), ...listed.clientOnly].sort();
+  if (order.length === 0) {
+    const line = options.allowEmpty ? [] : [await emptyPrefixLine(context)];
+    return { statuses: [], problems: line, exitCode: options.allowEmpty ? EXIT_CODES.ok : EXIT_CODES.noCredentials };
+  }
   const statuses = await Promise.all(
     order.map((name) =>
       limit(async (): Promise<CredentialStatus> => {
-        const listing = listings.get(name);
+        const listing = listed.tokens.get(name);
         if (!listing) {
-          problems.push(
-            `Credential "${name}": no token secret "${store.prefix}${name}${TOKEN_SUFFIX}"; check the name and --prefix.`,
-          );
-          return credentialStatus({ name }, now);
+          const clientOnly = listed.clientOnly.has(name);
+          problems.push(absentTokenLine(name, store.prefix, clientOnly));
+          return credentialStatus({ name, clientOnly }, now, options);
         }
-        if (!readValues) return credentialStatus({ name, listing }, now);
+        if (!readValues) return credentialStatus({ name, listing }, now, options);
         let record: TokenRecord | undefined;
         try {
           record = await readToken(store, name);
@@ -65,14 +95,45 @@ export async function collectStatus(context: CliContext, names: string[], readVa
           problems.push(
             storeFailure ? joinSentences(report.line, 'Or use --no-values to list from tags only.') : report.line,
           );
-          return credentialStatus({ name, listing, unreadable: true }, now);
+          return credentialStatus({ name, listing, unreadable: true }, now, options);
         }
-        return credentialStatus({ name, listing, record, unreadable: record === undefined }, now);
+        return credentialStatus({ name, listing, record, unreadable: record === undefined }, now, options);
       }),
     ),
   );
-  const exitCode = awsFailure ? EXIT_CODES.aws : statuses.every(isHealthy) ? EXIT_CODES.ok : EXIT_CODES.unhealthy;
-  return { statuses, problems: problems.map(oneLine), exitCode };
+  if (rotatorAbsent(statuses, now, options)) {
+    problems.push(
+      `No rotator seems to serve prefix "${store.prefix}": the refresh of every token is overdue by more than ` +
+        `${OVERDUE_INTERVALS} schedule intervals (${formatDuration(OVERDUE_INTERVALS * options.scheduleIntervalSeconds)}). ` +
+        'Deploy a TokenRotator for this prefix or check that its schedule is enabled, or run "token-rotator sweep" ' +
+        'on a schedule; if the rotator runs less often, pass its interval with --schedule-interval.',
+    );
+  }
+  return { statuses, problems: problems.map(oneLine), exitCode: exitCodeOf(statuses, awsFailure) };
+}
+
+/** The exit code of a report: an AWS failure first, then a credential in trouble, then an overdue one. */
+function exitCodeOf(statuses: readonly CredentialStatus[], awsFailure: boolean): ExitCode {
+  if (awsFailure) return EXIT_CODES.aws;
+  if (statuses.some((s) => UNHEALTHY.has(s.state))) return EXIT_CODES.unhealthy;
+  if (statuses.some((s) => s.state === 'overdue')) return EXIT_CODES.overdue;
+  return EXIT_CODES.ok;
+}
+
+/**
+ * True when nothing seems to refresh this prefix: every token a rotator would have refreshed
+ * (one with a refresh time, no failure recorded and not blocked) is overdue, expired ones
+ * included. Failing and blocked credentials say nothing either way: failure tags are written by
+ * whoever tried, and blocked ones are left alone by design.
+ */
+function rotatorAbsent(statuses: readonly CredentialStatus[], now: Date, options: StatusOptions): boolean {
+  const judged = statuses.filter(
+    (s) => s.refreshAfter !== null && (s.state === 'ok' || s.state === 'overdue' || s.state === 'expired'),
+  );
+  return (
+    judged.length > 0 &&
+    judged.every((s) => s.refreshAfter !== null && refreshOverdue(new Date(s.refreshAfter), now, options))
+  );
 }
 
 const COLUMNS: TableColumn[] = [
@@ -127,6 +188,7 @@ function stateColour(state: CredentialState, colour: Palette): (text: string) =>
     case 'ok':
       return colour.green;
     case 'failing':
+    case 'overdue':
       return colour.yellow;
     default:
       return colour.red;

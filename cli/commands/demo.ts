@@ -48,6 +48,11 @@ function wholeNumber(value: string, bounds: { min: number; max: number }, what: 
 // the test fakes it is made of).
 const DEMO_SOURCE = join(__dirname, '..', '..', 'demo', 'run-demo.ts');
 
+/** True when the CLI runs from a source checkout, where the demo is. */
+function runsFromCheckout(): boolean {
+  return existsSync(DEMO_SOURCE);
+}
+
 /** What this command uses of demo/run-demo.ts. */
 interface DemoModule {
   runDemo(
@@ -63,8 +68,9 @@ interface DemoModule {
 
 /** Registers `demo` on `program`. */
 export function registerDemo(program: Command, deps: CliDeps): Command {
+  // The installed package cannot run it: there it is not listed in the help (it still explains itself).
   return program
-    .command('demo')
+    .command('demo', { hidden: !runsFromCheckout() })
     .summary('run everything locally on an accelerated clock (from a checkout: npm run demo)')
     .description(
       'Start moto and the issuer fakes on 127.0.0.1, "pulumi up" a stack with one credential per issuer kind ' +
@@ -103,7 +109,7 @@ Examples:
     )
     .action(async (options: DemoCommandOptions, command: Command) => {
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
-      if (!existsSync(DEMO_SOURCE)) {
+      if (!runsFromCheckout()) {
         deps.stderr.write(
           'token-rotator: the demo runs from a source checkout of token-rotator, not from the installed package: ' +
             'clone the repository, then run "npm ci && npm run demo".\n',

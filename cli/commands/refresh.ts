@@ -3,12 +3,13 @@
  * rotator's own code with the caller's AWS credentials) or through the deployed rotator Lambda
  * (`--function`), and prints one line per credential and a summary.
  */
-import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../../core/rotator-protocol';
-import { assertCredentialName, type CredentialListing, listCredentials, secretNames } from '../../core/store';
+import type { Command } from 'commander';
+import { assertCredentialName, type CredentialListing } from '../../core/store';
 import { dueVerdict, planSweep } from '../../lambda/plan';
 import type { CliContext, CliDeps } from '../context';
+import { emptyPrefixLine, noCredentialsLine } from '../empty-prefix';
 import { EXIT_CODES, type ExitCode } from '../exit-codes';
+import { absentTokenLine, listPrefix } from '../prefix-listing';
 import { ProgressLine } from '../progress';
 import { LOOKAHEAD_SECONDS, refreshInProcess } from '../refresh-in-process';
 import {
@@ -21,8 +22,15 @@ import {
 } from '../refresh-outcome';
 import { refreshThroughLambda } from '../refresh-through-lambda';
 import { runAction } from '../run-action';
+import {
+  addOutputOptions,
+  allowEmptyOption,
+  concurrencyOption,
+  outputFormat,
+  writesPerSecondOption,
+} from '../shared-options';
 
-/** Options of `refresh`, as commander parses them. */
+/** Options of `refresh`, as commander parses them (the output format is read with {@link outputFormat}). */
 export interface RefreshOptions {
   all?: boolean;
   force?: boolean;
@@ -31,37 +39,16 @@ export interface RefreshOptions {
   concurrency: number;
   /** In-process Secrets Manager writes per second. */
   writesPerSecond: number;
-  json?: boolean;
-}
-
-const DEFAULT_CONCURRENCY = 8;
-const MAX_CONCURRENCY = 64;
-
-/** Parses `--writes-per-second <n>`: a number above 0 and at most 50, as TokenRotator's `writesPerSecond`. */
-export function parseWritesPerSecond(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !(n > 0 && n <= MAX_WRITES_PER_SECOND)) {
-    throw new InvalidArgumentError(
-      `expected a number above 0 and at most ${MAX_WRITES_PER_SECOND} (Secrets Manager's write quota for the account and region).`,
-    );
-  }
-  return n;
-}
-
-/** Parses `--concurrency <n>`: a whole number from 1 to 64. */
-export function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_CONCURRENCY) {
-    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_CONCURRENCY}.`);
-  }
-  return n;
+  allowEmpty?: boolean;
 }
 
 /** Registers `refresh` on `program`. */
 export function registerRefresh(program: Command, deps: CliDeps): Command {
-  return program
+  const command = program
     .command('refresh')
-    .summary('refresh the named credentials, or every due one with --all (exit 4 when one fails)')
+    .summary(
+      `refresh the named credentials, or every due one with --all (exit ${EXIT_CODES.refreshFailed} when one fails)`,
+    )
     .description(
       'Obtain new tokens now and write them to their token secrets. Tokens that are not due are skipped ' +
         'unless --force. Runs in this process with your AWS credentials, or in the deployed rotator with --function.',
@@ -74,14 +61,11 @@ export function registerRefresh(program: Command, deps: CliDeps): Command {
       'refresh through the deployed rotator Lambda (synchronous invoke) instead of in this process; ' +
         'the rotator uses its own prefix setting',
     )
-    .option('--concurrency <n>', 'in-process refreshes at once (1-64)', parseConcurrency, DEFAULT_CONCURRENCY)
-    .option(
-      '--writes-per-second <n>',
-      `in-process Secrets Manager writes per second, shared with the running rotator (above 0, at most ${MAX_WRITES_PER_SECOND})`,
-      parseWritesPerSecond,
-      DEFAULT_WRITES_PER_SECOND,
-    )
-    .option('--json', 'print a JSON array of per-credential outcomes instead of result lines')
+    .addOption(concurrencyOption())
+    .addOption(writesPerSecondOption());
+  addOutputOptions(command, 'an array of per-credential outcomes');
+  return command
+    .addOption(allowEmptyOption())
     .addHelpText(
       'after',
       `
@@ -92,15 +76,17 @@ paces its own: the account's write quota (about 50/s) is shared with it. With --
 paces at its own setting.
 
 Result lines: "ok" (new generation and expiry), "skipped" (not due, backing off, or blocked),
-"failed" (error code, message, what to do), "deferred" (not started). A summary line ends the output.
---json prints an array of {credential, outcome: refreshed|skipped|failed|deferred, ...} instead.
+"failed" (error code, message, what to do), "deferred" (not started: interrupted, the rotator ran
+short of time, or the call to the rotator failed). A summary line ends the output.
+--output json prints an array of {credential, outcome: refreshed|skipped|failed|deferred, ...} instead.
 
-Exit codes: 0 all refreshed or skipped; 1 usage or configuration error; 2 AWS error;
-4 some credential failed or was not started.
+Exit codes: ${EXIT_CODES.ok} all refreshed or skipped; ${EXIT_CODES.usage} usage or configuration error; ${EXIT_CODES.aws} AWS error (the rotator
+could not be called, among others); ${EXIT_CODES.refreshFailed} some credential failed or was not started; ${EXIT_CODES.noCredentials} --all found no
+credential under the prefix (unless --allow-empty).
 
 Examples:
   token-rotator refresh sirv-prod
-  token-rotator refresh --all
+  token-rotator refresh --all --output json
   token-rotator refresh --all --force --function token-rotator-prod`,
     )
     .action(
@@ -128,15 +114,17 @@ async function refresh(
       code: 'token-rotator.usage',
     });
   }
+  const json = outputFormat(command) === 'json';
   for (const name of names) assertCredentialName(name);
   const force = options.force === true;
   const outcomes: RefreshOutcome[] = [];
   const settled: RefreshOutcome[] = [];
   let targets: string[] = [];
-  let listings: Map<string, CredentialListing> | undefined;
+  let listings: ReadonlyMap<string, CredentialListing> | undefined;
+  let clientOnly: ReadonlySet<string> = new Set();
 
   // Listing needs ListSecrets; a named refresh through the rotator needs only lambda:InvokeFunction.
-  if (options.all || !options.function) listings = await listAll(context);
+  if (options.all || !options.function) ({ tokens: listings, clientOnly } = await listPrefix(context.store()));
   if (options.all) {
     const all = [...(listings?.values() ?? [])];
     const now = context.now();
@@ -151,27 +139,33 @@ async function refresh(
     }
   } else {
     for (const name of new Set(names)) {
-      if (listings && !listings.has(name)) settled.push(notFoundOutcome(name, secretNames(name, context.prefix).token));
-      else targets.push(name);
+      if (listings && !listings.has(name)) {
+        settled.push(notFoundOutcome(name, absentTokenLine(name, context.prefix, clientOnly.has(name))));
+      } else targets.push(name);
     }
   }
 
   if (targets.length === 0 && settled.length === 0) {
-    const line = `No credentials under prefix "${context.prefix}".`;
-    if (options.json) context.stdout.write('[]\n');
-    context[options.json ? 'stderr' : 'stdout'].write(`${line}\n`);
-    return EXIT_CODES.ok;
+    if (json) context.stdout.write('[]\n');
+    if (options.allowEmpty) {
+      if (!json) context.stdout.write(`${noCredentialsLine(context)}\n`);
+      return EXIT_CODES.ok;
+    }
+    context.stderr.write(`token-rotator: ${await emptyPrefixLine(context)}\n`);
+    return EXIT_CODES.noCredentials;
   }
 
   const nameWidth = [...targets, ...settled.map((o) => o.credential)].reduce((w, n) => Math.max(w, n.length), 0);
   const progress = new ProgressLine(context.stderr);
+  let printed = 0;
+  const print = (outcome: RefreshOutcome): void => {
+    if (json) return;
+    printed += 1;
+    progress.around(() => context.stdout.write(`${outcomeLine(outcome, context.now(), context.colour, nameWidth)}\n`));
+  };
   const report = (outcome: RefreshOutcome): void => {
     outcomes.push(outcome);
-    if (!options.json) {
-      progress.around(() =>
-        context.stdout.write(`${outcomeLine(outcome, context.now(), context.colour, nameWidth)}\n`),
-      );
-    }
+    print(outcome);
   };
   for (const outcome of settled) report(outcome);
 
@@ -184,38 +178,41 @@ async function refresh(
   if (targets.length > 0) progress.update(`refreshing 0/${targets.length}…`);
   const finish = (): void => {
     progress.done();
-    if (options.json) {
+    if (json) {
       const sorted = [...outcomes].sort((a, b) => a.credential.localeCompare(b.credential));
       context.stdout.write(`${JSON.stringify(sorted, null, 2)}\n`);
       context.stderr.write(`${summaryLine(outcomes)}\n`);
-    } else {
+    } else if (printed > 0) {
       context.stdout.write(`${summaryLine(outcomes)}\n`);
     }
   };
   try {
-    if (options.function) await refreshThroughLambda(context, options.function, targets, force, onOutcome);
-    else
+    if (options.function) {
+      await refreshThroughLambda(context, options.function, targets, { force, listings }, onOutcome);
+    } else {
       await refreshInProcess(
         context,
         targets,
         { force, concurrency: options.concurrency, writesPerSecond: options.writesPerSecond, listings },
         onOutcome,
       );
+    }
   } catch (e) {
-    // What was done before the failure is still reported, the rest as not started, and the
-    // summary still ends the output.
+    // The call to the rotator failed: what was done before it is still reported, and the rest is
+    // counted as not started because of it. Their lines would only repeat the error that follows,
+    // so they are shown only after others' (where the summary must add up), and always in JSON.
     const reported = new Set(outcomes.map((o) => o.credential));
-    for (const credential of targets) if (!reported.has(credential)) report({ credential, outcome: 'deferred' });
+    const partial = outcomes.length > settled.length;
+    for (const credential of targets) {
+      if (reported.has(credential)) continue;
+      const outcome: RefreshOutcome = { credential, outcome: 'deferred', reason: 'call-failed' };
+      outcomes.push(outcome);
+      if (partial) print(outcome);
+    }
     finish();
     throw e;
   }
   finish();
   const counts = countOutcomes(outcomes);
   return counts.failed + counts.deferred > 0 ? EXIT_CODES.refreshFailed : EXIT_CODES.ok;
-}
-
-async function listAll(context: CliContext): Promise<Map<string, CredentialListing>> {
-  const listings = new Map<string, CredentialListing>();
-  for await (const listing of listCredentials(context.store())) listings.set(listing.name, listing);
-  return listings;
 }

@@ -7,19 +7,36 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { assertCredentialName } from '../../core/store';
 import type { CliContext, CliDeps } from '../context';
+import { OVERDUE_INTERVALS } from '../credential-status';
+import { noCredentialsLine } from '../empty-prefix';
 import { reportError } from '../error-report';
 import { EXIT_CODES, type ExitCode } from '../exit-codes';
 import { formatDuration } from '../format-duration';
 import { runAction } from '../run-action';
-import { collectStatus, renderStatusTable, type StatusReport, terminalRows } from '../status-report';
+import { addOutputOptions, allowEmptyOption, outputFormat, scheduleIntervalOption } from '../shared-options';
+import {
+  type CollectOptions,
+  collectStatus,
+  renderStatusTable,
+  type StatusReport,
+  terminalRows,
+} from '../status-report';
 
-/** Options of `status`, as commander parses them. */
-export interface StatusOptions {
-  json?: boolean;
+/** Options of `status`, as commander parses them (the output format is read with {@link outputFormat}). */
+export interface StatusCommandOptions {
   /** False with `--no-values`. */
   values: boolean;
   /** Seconds between redraws. */
   watch?: number;
+  allowEmpty?: boolean;
+  scheduleInterval: number;
+}
+
+/** What one `status` run does, resolved from its options. */
+interface StatusRun {
+  json: boolean;
+  values: boolean;
+  collect: CollectOptions;
 }
 
 /** `--watch` bounds, in seconds. */
@@ -39,67 +56,88 @@ export function parseWatchSeconds(value: string): number {
 
 /** Registers `status` on `program`. */
 export function registerStatus(program: Command, deps: CliDeps): Command {
-  return program
+  const command = program
     .command('status')
-    .summary('show the health of every credential (exit 3 when one needs attention)')
+    .summary(
+      `show the health of every credential (exit ${EXIT_CODES.unhealthy} when one needs attention, ${EXIT_CODES.overdue} when a refresh is overdue)`,
+    )
     .description(
       'Show issuer, expiry, next refresh, failures, last error and generation of each credential under the prefix ' +
         '(all of them, or the NAMES given). Never prints a token.',
     )
-    .argument('[names...]', 'credentials to show (default: every credential under the prefix)')
-    .option('--json', 'print a JSON array instead of a table (fields below)')
+    .argument('[names...]', 'credentials to show (default: every credential under the prefix)');
+  addOutputOptions(command, 'an array of objects (fields below)');
+  return command
     .option(
       '--no-values',
       'list from ListSecrets tags only: no GetSecretValue per credential (cheaper, and needs no read access to ' +
         'token values), but issuer and generation show as "-", and an unreadable record goes unnoticed',
     )
     .option('--watch <seconds>', 'redraw every SECONDS (1-86400) until Ctrl-C', parseWatchSeconds)
+    .addOption(
+      scheduleIntervalOption(
+        `the rotator's schedule interval in seconds: a refresh more than ${OVERDUE_INTERVALS} intervals late is overdue`,
+      ),
+    )
+    .addOption(allowEmptyOption())
     .addHelpText(
       'after',
       `
-Each credential is one of: ok, failing (retrying after transient failures), blocked (the issuer
-rejected its client credentials, or its configuration is invalid: nothing is retried until they
-change), expired (its token is past expiresAt), unreadable, missing (named but not found).
+Each credential is one of: ok; overdue (no failure recorded, but its refresh time passed more than
+${OVERDUE_INTERVALS} schedule intervals ago: nothing seems to refresh it); failing (retrying after transient
+failures); blocked (the issuer rejected its client credentials, or its configuration is invalid:
+nothing is retried until they change); expired (its token is past expiresAt); unreadable; no-token
+(its client secret is there, its token secret is not: deleted by hand?); missing (named but not found).
+When every token's refresh is overdue, a line on stderr says that no rotator seems to serve the prefix.
 
---json prints an array of objects with these fields (null when unknown; instants in ISO-8601 UTC):
+--output json prints an array of objects with these fields (null when unknown; instants in ISO-8601 UTC):
   credential, state, issuer, expiresAt, secondsToExpiry, refreshAfter, failures, lastError,
   nextAttempt, generation, tokenSecretArn
-With --watch, --json prints one such array per line, once per redraw.
+With --watch, --output json prints one such array per line, once per redraw.
 
-Exit codes: 0 all ok; 1 usage or configuration error; 2 AWS error; 3 some credential is expired,
-blocked, failing, unreadable or missing.
+Exit codes: ${EXIT_CODES.ok} all ok; ${EXIT_CODES.usage} usage or configuration error; ${EXIT_CODES.aws} AWS error; ${EXIT_CODES.unhealthy} some credential is expired,
+blocked, failing, unreadable, missing or has no token secret; ${EXIT_CODES.noCredentials} no credential under the prefix
+(unless --allow-empty); ${EXIT_CODES.overdue} nothing worse, but some refresh is overdue.
 
 Examples:
   token-rotator status
-  token-rotator status sirv-prod aspose-prod --json
+  token-rotator status sirv-prod aspose-prod --output json
   token-rotator status --watch 10
-  token-rotator status --no-values --json`,
+  token-rotator status --no-values --json
+  token-rotator status --schedule-interval 300   # a rotator (or sweep) every 5 minutes`,
     )
     .action(
-      runAction(deps, async (context, command, names: string[]) =>
-        status(context, names, command.opts<StatusOptions>()),
-      ),
+      runAction(deps, async (context, command, names: string[]) => {
+        const options = command.opts<StatusCommandOptions>();
+        const run: StatusRun = {
+          json: outputFormat(command) === 'json',
+          values: options.values,
+          collect: { scheduleIntervalSeconds: options.scheduleInterval, allowEmpty: options.allowEmpty === true },
+        };
+        return status(context, names, run, options.watch);
+      }),
     );
 }
 
-async function status(context: CliContext, names: string[], options: StatusOptions): Promise<ExitCode> {
+async function status(context: CliContext, names: string[], run: StatusRun, watchSeconds?: number): Promise<ExitCode> {
   for (const name of names) assertCredentialName(name);
-  if (options.watch === undefined) {
-    const report = await collectStatus(context, names, options.values);
+  if (watchSeconds === undefined) {
+    const report = await collectStatus(context, names, run.values, run.collect);
     for (const problem of report.problems) context.stderr.write(`token-rotator: ${problem}\n`);
-    const lines = options.json ? [JSON.stringify(report.statuses, null, 2)] : statusLines(report, context);
-    context.stdout.write(`${lines.join('\n')}\n`);
+    const lines = run.json ? [JSON.stringify(report.statuses, null, 2)] : statusLines(report, context);
+    if (lines.length > 0) context.stdout.write(`${lines.join('\n')}\n`);
     return report.exitCode;
   }
-  return watch(context, names, options, options.watch);
+  return watch(context, names, run, watchSeconds);
 }
 
+// An empty prefix that is not allowed is said once, as a problem; an allowed one as a plain fact.
 function statusLines(report: StatusReport, context: CliContext): string[] {
-  if (report.statuses.length === 0) return [`No credentials under prefix "${context.prefix}".`];
-  return renderStatusTable(report.statuses, context.now(), context.colour);
+  if (report.statuses.length > 0) return renderStatusTable(report.statuses, context.now(), context.colour);
+  return report.exitCode === EXIT_CODES.ok ? [noCredentialsLine(context)] : [];
 }
 
-async function watch(context: CliContext, names: string[], options: StatusOptions, seconds: number): Promise<ExitCode> {
+async function watch(context: CliContext, names: string[], options: StatusRun, seconds: number): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT_CODES.ok;
   let previousLines = 0;
   const redraw = context.stdout.isTTY === true && !options.json;
@@ -110,7 +148,7 @@ async function watch(context: CliContext, names: string[], options: StatusOption
     }
     let lines: string[];
     try {
-      const report = await collectStatus(context, names, options.values);
+      const report = await collectStatus(context, names, options.values, options.collect);
       exitCode = report.exitCode;
       if (options.json) for (const problem of report.problems) context.stderr.write(`token-rotator: ${problem}\n`);
       lines = options.json

@@ -9,6 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../cli/exit-codes';
@@ -112,6 +113,111 @@ describe('token-rotator status against moto', () => {
   });
 });
 
+describe('token-rotator status against moto: what must not pass silently', () => {
+  it('exits 5 for a prefix with nothing under it, naming it and the region, and 0 with --allow-empty', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: 600 }));
+    const typo = `${prefix.slice(0, -1)}x/`;
+    const { code, stdout, stderr } = await run(['--prefix', typo, 'status']);
+    expect(code).toBe(EXIT_CODES.noCredentials);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`No credentials under prefix "${typo}" in ${process.env.AWS_REGION}: check --prefix`);
+    const allowed = await run(['--prefix', typo, 'status', '--output', 'json', '--allow-empty']);
+    expect(allowed.code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(allowed.stdout)).toEqual([]);
+  });
+
+  it('lists a credential whose token secret was deleted by hand as no-token, and exits 3', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'kept', record('kept', { dueIn: 600 }));
+    await givenCredential(prefix, 'gone', record('gone', { dueIn: 600 }));
+    await givenCredential(prefix, 'pending', record('pending', { dueIn: 600 }));
+    await client.send(new DeleteSecretCommand({ SecretId: `${prefix}gone/token`, ForceDeleteWithoutRecovery: true }));
+    await client.send(new DeleteSecretCommand({ SecretId: `${prefix}pending/token`, RecoveryWindowInDays: 7 }));
+    const { code, stdout, stderr } = await run(['--prefix', prefix, 'status', '--json']);
+    expect(code).toBe(EXIT_CODES.unhealthy);
+    expect(JSON.parse(stdout).map((r: { credential: string; state: string }) => [r.credential, r.state])).toEqual([
+      ['gone', 'no-token'],
+      ['kept', 'ok'],
+      ['pending', 'no-token'],
+    ]);
+    expect(stderr).toContain(
+      `Credential "gone": its client secret is there but its token secret "${prefix}gone/token"`,
+    );
+    for (const text of [stdout, stderr]) {
+      expect(text).not.toContain(PLANTED_TOKEN);
+      expect(text).not.toContain(SIRV_SEED_CLIENT.clientSecret);
+    }
+  });
+
+  it('reports refreshes more than two intervals late as overdue (exit 6) and says no rotator serves the prefix', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: -200, age: 600 }));
+    await givenCredential(prefix, 'sirv-b', record('sirv-b', { dueIn: -300, age: 600 }));
+    const { code, stdout, stderr } = await run(['--prefix', prefix, 'status']);
+    expect(code).toBe(EXIT_CODES.overdue);
+    expect(stdout).toMatch(/^sirv-a +overdue +sirv /m);
+    expect(stderr).toContain(`No rotator seems to serve prefix "${prefix}"`);
+    const hourly = await run(['--prefix', prefix, 'status', '--schedule-interval', '3600']);
+    expect(hourly.code).toBe(EXIT_CODES.ok);
+    expect(hourly.stderr).toBe('');
+  });
+});
+
+describe('token-rotator sweep against moto and the Sirv fake', () => {
+  it("refreshes the due credentials in this process with the rotator's code, leaves the others, and prints no secret", async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'due', record('due', { dueIn: -30, generation: 2 }));
+    await givenCredential(prefix, 'fresh', record('fresh', { dueIn: 600, generation: 9 }));
+    const { code, stdout, stderr } = await run(['--prefix', prefix, 'sweep', '--output', 'json']);
+    expect(code).toBe(EXIT_CODES.ok);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ prefix, listed: 2, due: 1, refreshed: 1, failed: 0, blocked: 0 });
+    expect(report.results).toEqual([
+      expect.objectContaining({ credential: 'due', outcome: 'refreshed', generation: 3 }),
+    ]);
+    expect(stderr).toMatch(new RegExp(`^Swept "${prefix}": 2 listed, 1 due: 1 refreshed, 0 failed\\.`));
+    const stored = await readToken({ client, prefix }, 'due');
+    expect(stored?.generation).toBe(3);
+    expect(stored?.accessToken).not.toBe(PLANTED_TOKEN);
+    expect((await readToken({ client, prefix }, 'fresh'))?.generation).toBe(9);
+    for (const text of [stdout, stderr]) {
+      expect(text).not.toContain(stored?.accessToken);
+      expect(text).not.toContain(PLANTED_TOKEN);
+      expect(text).not.toContain(SIRV_SEED_CLIENT.clientSecret);
+    }
+    // The next sweep finds nothing due, and status agrees that all is well.
+    const again = await run(['--prefix', prefix, 'sweep']);
+    expect(again.code).toBe(EXIT_CODES.ok);
+    expect(again.stdout).toContain(`Swept "${prefix}": 2 listed, 0 due: 0 refreshed, 0 failed.`);
+    expect((await run(['--prefix', prefix, 'status'])).code).toBe(EXIT_CODES.ok);
+  });
+
+  it('exits 4 when the issuer rejects a client, leaves its token, records the failure, and keeps exiting 4 while it is blocked', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: -30, generation: 2 }));
+    sirv.revokeClient(SIRV_SEED_CLIENT.clientId);
+    try {
+      const { code, stdout, stderr } = await run(['--prefix', prefix, 'sweep']);
+      expect(code).toBe(EXIT_CODES.refreshFailed);
+      expect(stdout).toMatch(/^failed {4}sirv-a {2}InvalidCredentials: Credential "sirv-a": .*401/m);
+      expect(stdout.match(/rejected the client credentials/g)).toHaveLength(1);
+      for (const text of [stdout, stderr]) {
+        expect(text).not.toContain(SIRV_SEED_CLIENT.clientSecret);
+        expect(text).not.toContain(PLANTED_TOKEN);
+      }
+      expect((await readToken({ client, prefix }, 'sirv-a'))?.generation).toBe(2);
+      const status = await run(['--prefix', prefix, 'status', '--json']);
+      expect(JSON.parse(status.stdout)[0]).toMatchObject({ state: 'blocked', lastError: 'InvalidCredentials' });
+      const blocked = await run(['--prefix', prefix, 'sweep']);
+      expect(blocked.code).toBe(EXIT_CODES.refreshFailed);
+      expect(blocked.stdout).toContain(`Swept "${prefix}": 1 listed, 0 due: 0 refreshed, 0 failed; 1 blocked.`);
+    } finally {
+      sirv.restoreClient(SIRV_SEED_CLIENT.clientId);
+    }
+  });
+});
+
 describe('token-rotator refresh against moto and the Sirv fake', () => {
   it('refreshes a named credential in-process to the next generation', async () => {
     const prefix = freshPrefix();
@@ -147,7 +253,7 @@ describe('token-rotator refresh against moto and the Sirv fake', () => {
       const { code, stdout, stderr } = await run(['--prefix', prefix, 'refresh', 'sirv-a']);
       expect(code).toBe(EXIT_CODES.refreshFailed);
       expect(stdout).toMatch(
-        /^failed {4}sirv-a {2}InvalidCredentials: Credential "sirv-a": .*401.* The issuer rejected the client credentials: update them \(pulumi up\)/,
+        /^failed {4}sirv-a {2}InvalidCredentials: Credential "sirv-a": .*401.*check clientId\/clientSecret.* The rotator will not retry until the client credentials change \(pulumi up\)\./,
       );
       for (const text of [stdout, stderr]) {
         expect(text).not.toContain(SIRV_SEED_CLIENT.clientSecret);
@@ -249,13 +355,54 @@ describe('the compiled token-rotator bin', () => {
     await rm(buildDir, { recursive: true, force: true });
   });
 
-  it('starts with a shebang and prints its help', async () => {
+  it('starts with a shebang and prints its help, without the demo it cannot run outside a checkout', async () => {
     const { readFile } = await import('node:fs/promises');
     expect((await readFile(main, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
     const { code, stdout } = await bin(['--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: token-rotator');
     expect(stdout).toContain('status [options] [names...]');
+    expect(stdout).toContain('sweep [options]');
+    expect(stdout).not.toMatch(/\bdemo\b/);
+    // Still there when asked for, to say where it runs.
+    const demo = await bin(['demo']);
+    expect(demo.code).toBe(EXIT_CODES.aws);
+    expect(demo.stderr).toContain('the demo runs from a source checkout');
+  });
+
+  /** Runs the bin with its stdout closed before it writes (as `| head -1` does once it has its line). */
+  async function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [main, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      const code = await new Promise<number | null>((resolveExit) => child.on('exit', (c) => resolveExit(c)));
+      return { code, stderr };
+    } finally {
+      clearTimeout(killer);
+    }
+  }
+
+  it('ends quietly with exit 0 when the reader of its help goes away (| head -1)', async () => {
+    const { code, stderr } = await withClosedStdout(['--help']);
+    expect(stderr).toBe('');
+    expect(code).toBe(EXIT_CODES.ok);
+  });
+
+  it('stops status --watch when nobody reads its output any more, with the exit code of its last round', async () => {
+    const prefix = freshPrefix();
+    await givenCredential(prefix, 'sirv-a', record('sirv-a', { dueIn: 600 }));
+    const { code, stderr } = await withClosedStdout(['--prefix', prefix, 'status', '--watch', '1']);
+    expect(stderr).toBe('');
+    expect(code).toBe(EXIT_CODES.ok);
   });
 
   it('runs status --json against moto through AWS_ENDPOINT_URL, with exit codes 0 and 3', async () => {

@@ -25,6 +25,33 @@ describe('token-rotator argument parsing', () => {
     expect(stdout).toMatch(/refresh \[options\] \[names\.\.\.\]/);
   });
 
+  it('lists sweep, and demo when run from a checkout (as here)', async () => {
+    const { stdout } = await run(['--help']);
+    expect(stdout).toMatch(/^ {2}sweep \[options\] /m);
+    expect(stdout).toMatch(/^ {2}demo \[options\] /m);
+    const exitCodes = stdout.slice(stdout.indexOf('Exit codes:')).replace(/\s+/g, ' ');
+    for (const code of Object.values(EXIT_CODES)) expect(exitCodes).toMatch(new RegExp(`[:;] ${code} [A-Za-z(]`));
+  });
+
+  it.each(['status', 'refresh', 'sweep'])('offers --output and --json on %s, with one definition', async (command) => {
+    const { stdout } = await run([command, '--help']);
+    expect(stdout).toContain('-o, --output <format>');
+    expect(stdout.replace(/\s+/g, ' ')).toContain('(choices: "table", "json")');
+    expect(stdout).toContain('--json');
+    expect(stdout).toContain('same as --output json');
+    expect(stdout).toContain('--allow-empty');
+  });
+
+  it('refuses an unknown --output format and --json with --output table', async () => {
+    const yaml = await run(['status', '--output', 'yaml']);
+    expect(yaml.code).toBe(EXIT_CODES.usage);
+    expect(yaml.stderr).toContain("option '-o, --output <format>' argument 'yaml' is invalid");
+    const both = await run(['refresh', '--all', '--json', '--output', 'table']);
+    expect(both.code).toBe(EXIT_CODES.usage);
+    expect(both.stderr).toContain('--json and --output table contradict each other');
+    expect(secretsManager.calls()).toHaveLength(0);
+  });
+
   it('prints the version on --version and exits 0', async () => {
     const { code, stdout } = await run(['--version']);
     expect(code).toBe(0);
@@ -117,7 +144,7 @@ describe('token-rotator argument parsing', () => {
       prefixes.push(input.Filters.find((f: { Key: string }) => f.Key === 'name').Values[0]);
       return { SecretList: [] };
     });
-    const { code } = await run(['status', '--json', '--prefix', 'after/']);
+    const { code } = await run(['status', '--json', '--prefix', 'after/', '--allow-empty']);
     expect(code).toBe(0);
     expect(prefixes).toEqual(['after/']);
   });

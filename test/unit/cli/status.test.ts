@@ -88,11 +88,47 @@ describe('status --json', () => {
     });
   });
 
-  it('prints an empty array when there are no credentials', async () => {
+  it('prints an empty array and exits 5 when no credential is under the prefix, 0 with --allow-empty', async () => {
     given({});
-    const { code, stdout } = await run(['status', '--json']);
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await run(['status', '--json']);
+    expect(code).toBe(EXIT_CODES.noCredentials);
     expect(JSON.parse(stdout)).toEqual([]);
+    expect(stderr).toContain('No credentials under prefix "token-rotator/" in us-east-1: check --prefix');
+    const allowed = await run(['status', '--json', '--allow-empty']);
+    expect(allowed.code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(allowed.stdout)).toEqual([]);
+    expect(allowed.stderr).toBe('');
+  });
+
+  it('is the same with --output json as with --json', async () => {
+    given({ 'sirv-prod': {} });
+    const long = await run(['status', '--output', 'json']);
+    const short = await run(['status', '-o', 'json']);
+    const alias = await run(['status', '--json']);
+    expect(long.code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(long.stdout)).toEqual(JSON.parse(alias.stdout));
+    expect(short.stdout).toBe(long.stdout);
+  });
+
+  it('lists a credential whose token secret was deleted by hand as no-token, says what to run, and exits 3', async () => {
+    given({ healthy: {} });
+    const [clientOnly] = listedCredential('gone');
+    secretsManager.on(ListSecretsCommand).resolves({ SecretList: [...listedCredential('healthy'), clientOnly ?? {}] });
+    const { code, stdout, stderr } = await run(['status', '--json']);
+    expect(code).toBe(EXIT_CODES.unhealthy);
+    expect(JSON.parse(stdout).map((r: { credential: string; state: string }) => [r.credential, r.state])).toEqual([
+      ['gone', 'no-token'],
+      ['healthy', 'ok'],
+    ]);
+    expect(stderr).toBe(
+      'token-rotator: Credential "gone": its client secret is there but its token secret "token-rotator/gone/token" is not (deleted by hand?), so workloads have no token to read and the rotator cannot refresh it. Run "pulumi refresh", then "pulumi up", in the stack that declares it: that recreates the token secret.\n',
+    );
+    expect(secretsManager.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      'token-rotator/healthy/token',
+    ]);
+    const named = await run(['status', 'gone', '--json']);
+    expect(named.code).toBe(EXIT_CODES.unhealthy);
+    expect(JSON.parse(named.stdout)[0].state).toBe('no-token');
   });
 
   it.each([
@@ -147,6 +183,80 @@ describe('status --json', () => {
   });
 });
 
+describe('status of a rotation that does not happen', () => {
+  // Two schedule intervals of the default 60 s: a refresh more than 120 s late is overdue.
+  const late = (seconds: number, name: string) => ({
+    tags: { refreshAfter: -seconds, expiresAt: 900 },
+    record: tokenRecord(name, { refreshAfter: -seconds, expiresAt: 900 }),
+  });
+
+  it('reports a token whose refresh is more than two intervals late as overdue, and exits 6', async () => {
+    given({ late: late(121, 'late'), fresh: {} });
+    const { code, stdout, stderr } = await run(['status', '--json']);
+    expect(code).toBe(EXIT_CODES.overdue);
+    expect(JSON.parse(stdout).map((r: { credential: string; state: string }) => [r.credential, r.state])).toEqual([
+      ['fresh', 'ok'],
+      ['late', 'overdue'],
+    ]);
+    // One late token among fresh ones: a rotator runs, it is just behind on this one.
+    expect(stderr).toBe('');
+  });
+
+  it('does not call a refresh overdue at exactly two intervals', async () => {
+    given({ late: late(120, 'late') });
+    const { code, stdout } = await run(['status', '--json']);
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(stdout)[0].state).toBe('ok');
+  });
+
+  it('says that no rotator seems to serve the prefix when every token is overdue, expired ones included', async () => {
+    given({
+      a: late(600, 'a'),
+      b: {
+        tags: { refreshAfter: -900, expiresAt: -60 },
+        record: tokenRecord('b', { refreshAfter: -900, expiresAt: -60 }),
+      },
+      blocked: { tags: { failures: 1, lastError: 'InvalidCredentials', failedAt: -30 } },
+    });
+    const { code, stdout, stderr } = await run(['status']);
+    expect(code).toBe(EXIT_CODES.unhealthy);
+    expect(stdout).toMatch(/^a +overdue /m);
+    expect(stdout).toMatch(/^b +expired /m);
+    expect(stderr).toBe(
+      'token-rotator: No rotator seems to serve prefix "token-rotator/": the refresh of every token is overdue by more than 2 schedule intervals (2m). Deploy a TokenRotator for this prefix or check that its schedule is enabled, or run "token-rotator sweep" on a schedule; if the rotator runs less often, pass its interval with --schedule-interval.\n',
+    );
+    for (const text of [stdout, stderr]) expect(text).not.toContain(ACCESS_TOKEN);
+  });
+
+  it('judges lateness against --schedule-interval', async () => {
+    given({ a: late(600, 'a') });
+    const hourly = await run(['status', '--json', '--schedule-interval', '3600']);
+    expect(hourly.code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(hourly.stdout)[0].state).toBe('ok');
+    const fiveMinutes = await run(['status', '--json', '--schedule-interval', '299']);
+    expect(fiveMinutes.code).toBe(EXIT_CODES.overdue);
+  });
+
+  it.each(['59', '86401', '1.5', 'hourly'])('refuses --schedule-interval %s with exit 1', async (value) => {
+    const { code, stderr } = await run(['status', '--schedule-interval', value]);
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain("expected the rotator's schedule interval in whole seconds, from 60 to 86400");
+  });
+
+  it('leaves a failing credential failing however late, and takes its failures as a sign of a rotator', async () => {
+    given({
+      failing: {
+        tags: { refreshAfter: -900, expiresAt: 300, failures: 3, lastError: 'IssuerUnavailable', nextAttempt: 60 },
+      },
+    });
+    const { code, stdout, stderr } = await run(['status', '--json', '--no-values']);
+    expect(code).toBe(EXIT_CODES.unhealthy);
+    expect(JSON.parse(stdout)[0].state).toBe('failing');
+    // Failure tags are written by whoever tried: they are no sign of a missing rotator.
+    expect(stderr).toBe('');
+  });
+});
+
 describe('status table', () => {
   it('prints a fixed-width table with human durations and no colour when stdout is not a terminal', async () => {
     given({
@@ -177,11 +287,17 @@ describe('status table', () => {
     expect(plain.stdout).not.toContain('\u001b[');
   });
 
-  it('says so when there are no credentials under the prefix', async () => {
+  it('says once, on stderr, what to check when there are no credentials under the prefix', async () => {
     given({});
-    const { code, stdout } = await run(['status']);
-    expect(code).toBe(0);
-    expect(stdout).toBe('No credentials under prefix "token-rotator/".\n');
+    const { code, stdout, stderr } = await run(['--prefix', 'tpyo/', 'status']);
+    expect(code).toBe(EXIT_CODES.noCredentials);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'token-rotator: No credentials under prefix "tpyo/" in us-east-1: check --prefix (or TOKEN_ROTATOR_PREFIX) and the region (--region, AWS_REGION, AWS_PROFILE); pass --allow-empty when no credential is expected.\n',
+    );
+    const allowed = await run(['status', '--allow-empty']);
+    expect(allowed.code).toBe(EXIT_CODES.ok);
+    expect(allowed.stdout).toBe('No credentials under prefix "token-rotator/".\n');
   });
 
   it('renders "-" for what is unknown without values', () => {
