@@ -94,7 +94,13 @@ export async function refreshInProcess(
       limit(async () => {
         let result: RefreshResult | Deferred;
         try {
-          const [first] = await refreshMany([name], deps, { force: options.force, listings });
+          // In this process --force is the operator's own deliberate act: past the floor, a backoff
+          // and a block alike. Through --function the rotator keeps them (it trusts no invoker).
+          const [first] = await refreshMany([name], deps, {
+            force: options.force,
+            overrideFloor: options.force,
+            listings,
+          });
           result = first ?? { credential: name, deferred: true };
         } catch (e) {
           // refreshMany isolates failures; anything left is a bug, reported by kind only.

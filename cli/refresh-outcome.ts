@@ -5,6 +5,7 @@
  */
 
 import type { Deferred, RefreshResult } from '../core/rotator-protocol';
+import { FORCED_REFRESH_FLOOR_SECONDS } from '../core/rotator-protocol';
 import type { CredentialListing } from '../core/store';
 import { secondsToExpiry } from '../core/token';
 import type { DueReason } from '../lambda/plan';
@@ -13,7 +14,7 @@ import { expiryTime, relativeTime } from './format-duration';
 import type { Palette } from './terminal';
 
 /** Why a credential was not refreshed although it was asked for. */
-export type SkipReason = 'not-due' | 'backoff' | 'blocked';
+export type SkipReason = 'not-due' | 'backoff' | 'blocked' | 'floor';
 
 /**
  * Why a refresh was not started: `interrupted` (Ctrl-C), `out-of-time` (the rotator ran short of
@@ -63,8 +64,8 @@ export type RefreshOutcome =
 
 /**
  * The outcome of one result of lambda's `refreshMany` (in-process or returned by the rotator).
- * A deferred result is one for `deferReason`; a skipped one takes its refresh time from the
- * credential's `listing` when there is one (the result itself does not carry it).
+ * A deferred result is one for `deferReason`; a skipped one says why, as the rotator judged it on
+ * the token secret, with its refresh time (from the `listing` when the result lacks it).
  */
 export function outcomeOf(
   result: RefreshResult | Deferred,
@@ -84,12 +85,12 @@ export function outcomeOf(
     return {
       credential: result.credential,
       outcome: 'skipped',
-      reason: 'not-due',
+      reason: result.skipped,
       generation: result.generation,
-      refreshAfter: listing?.refreshAfter?.toISOString() ?? null,
+      refreshAfter: result.refreshAfter ?? listing?.refreshAfter?.toISOString() ?? null,
       secondsToExpiry: result.secondsToExpiry,
       lastError: null,
-      nextAttempt: null,
+      nextAttempt: result.nextAttempt ?? null,
     };
   }
   return {
@@ -190,6 +191,8 @@ function skipText(outcome: Extract<RefreshOutcome, { outcome: 'skipped' }>, now:
     }
     case 'blocked':
       return `blocked after ${outcome.lastError ?? 'a permanent failure'}${known}: update its client credentials (pulumi up), or use --force to try anyway.`;
+    case 'floor':
+      return `written less than ${FORCED_REFRESH_FLOOR_SECONDS / 60} minutes ago with the current client credentials${known}: the rotator refreshes a token that recent only for new credentials. Use --force without --function to override.`;
   }
 }
 

@@ -38,8 +38,9 @@ export const MAX_BATCH_PAYLOAD_BYTES = 240 * 1024;
  * A forced refresh (`force: true` in an event) does not rewrite a token written less than this long
  * ago with the current client document: whoever may invoke the rotator may ask for sooner, never
  * for more writes than Secrets Manager's guidance of one per secret every 10 minutes. A token
- * obtained with an older client document is rewritten at once (new credentials take effect); an
- * operator overrides the floor only in-process (`token-rotator refresh --force --override-floor`).
+ * obtained with an older client document is rewritten at once (new credentials take effect). An
+ * operator overrides the floor only in-process (`token-rotator refresh --force` without
+ * `--function`), with their own AWS credentials; no event carries an override.
  */
 export const FORCED_REFRESH_FLOOR_SECONDS = 600;
 

@@ -100,7 +100,7 @@ export interface RefreshOptions {
   force?: boolean | undefined;
   /**
    * With `force`: the operator's deliberate override of the floor, backoff and block. Only
-   * in-process callers (the CLI) can set it; no event the rotator accepts carries it.
+   * in-process callers (the CLI's `refresh --force`) set it; no event the rotator accepts carries it.
    */
   overrideFloor?: boolean | undefined;
 }

@@ -2,7 +2,11 @@
  * Small factories for the CLI's unit tests: ListSecrets entries with token-rotator's tags, token
  * records and client documents, all relative to one frozen instant.
  */
-import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import {
+  type DescribeSecretResponse,
+  ResourceNotFoundException,
+  type SecretListEntry,
+} from '@aws-sdk/client-secrets-manager';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
 import { encodeTokenVersion } from '../../../core/token-version';
@@ -67,7 +71,28 @@ export function listedCredential(name: string, state: TagState = {}, prefix = 't
   ];
 }
 
-/** A token record of `name`, issued 300 s before `NOW`, expiring at `expiresAt` seconds from `NOW`. */
+/**
+ * DescribeSecret as Secrets Manager would answer it for the secrets of `list` (what a refresh reads
+ * before it asks an issuer): a `callsFake` for the mock.
+ */
+export function describeFrom(list: readonly SecretListEntry[]) {
+  return async (input: { SecretId?: string }): Promise<DescribeSecretResponse> => {
+    const entry = list.find((e) => e.Name === input.SecretId || e.ARN === input.SecretId);
+    if (!entry) throw new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 400 } });
+    return {
+      ARN: entry.ARN,
+      Name: entry.Name,
+      LastChangedDate: entry.LastChangedDate,
+      Tags: entry.Tags,
+      VersionIdsToStages: entry.SecretVersionsToStages,
+    };
+  };
+}
+
+/**
+ * A token record of `name`, issued 700 s before `NOW` (longer ago than the forced-refresh floor),
+ * expiring at `expiresAt` seconds from `NOW`.
+ */
 export function tokenRecord(
   name: string,
   overrides: { expiresAt?: number; refreshAfter?: number; generation?: number } = {},
@@ -75,7 +100,7 @@ export function tokenRecord(
   const { expiresAt = 900, refreshAfter = 600, generation = 7 } = overrides;
   return record(
     name,
-    { at: NOW, issued: -300, refresh: refreshAfter, expires: expiresAt },
+    { at: NOW, issued: -700, refresh: refreshAfter, expires: expiresAt },
     { accessToken: ACCESS_TOKEN, scope: ['files:read'], generation },
   );
 }

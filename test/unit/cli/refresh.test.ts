@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
@@ -19,6 +20,7 @@ import { type RunOptions, runCommand } from '../../helpers/cli';
 import {
   ACCESS_TOKEN,
   CLIENT_SECRET,
+  describeFrom,
   listedCredential,
   NOW,
   sirvClientDocument,
@@ -71,6 +73,7 @@ function given(credentialsByName: Record<string, { tags?: TagState; record?: Tok
       .resolves({ SecretString: JSON.stringify(sirvClientDocument()) });
   }
   secretsManager.on(ListSecretsCommand).resolves({ SecretList: list });
+  secretsManager.on(DescribeSecretCommand).callsFake(describeFrom(list));
   secretsManager.on(PutSecretValueCommand).callsFake((input) => ({ ARN: 'arn', VersionId: input.ClientRequestToken }));
   secretsManager.on(TagResourceCommand).resolves({});
   secretsManager.on(UntagResourceCommand).resolves({});
@@ -132,11 +135,12 @@ describe('refresh in-process', () => {
       .commandCalls(GetSecretValueCommand)
       .map((c) => c.args[0].input.SecretId)
       .filter((id) => id?.endsWith('/token'));
-    expect(tokenReads).toEqual(['token-rotator/due/token']);
+    // Every state comes from version ids and tags: no token value is read.
+    expect(tokenReads).toEqual([]);
     expect(stdout.split('\n')).toEqual([
-      'skipped   backing   backing off after IssuerUnavailable until in 3m (expires in 4m). Use --force to try now.',
-      'skipped   fresh     not due: refresh after in 10m (expires in 15m). Use --force to refresh now.',
-      'skipped   rejected  blocked after InvalidCredentials (expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
+      'skipped   backing   backing off after IssuerUnavailable until in 3m (generation 7, expires in 4m). Use --force to try now.',
+      'skipped   fresh     not due: refresh after in 10m (generation 7, expires in 15m). Use --force to refresh now.',
+      'skipped   rejected  blocked after InvalidCredentials (generation 7, expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
       'ok        due       generation 8, expires in 20m (2026-01-01T12:20:00.000Z)',
       '4 credentials: 1 refreshed, 3 skipped, 0 failed.',
       '',
@@ -229,7 +233,7 @@ describe('refresh in-process', () => {
         credential: 'b',
         outcome: 'skipped',
         reason: 'not-due',
-        generation: null,
+        generation: 7,
         refreshAfter: '2026-01-01T12:10:00.000Z',
         secondsToExpiry: 900,
         lastError: null,
@@ -371,7 +375,8 @@ describe('refresh in-process write pacing', () => {
 
   // As the provider leaves them: client-version tagged, legacy refresh-after/expiry tags to remove
   // (each refresh is a PutSecretValue and an UntagResource).
-  const listed = { ...due, clientVersion: 'client-v1' };
+  // Each has a failure on record: its refresh is a put and an untag, two writes.
+  const listed = { ...due, clientVersion: 'client-v1', failures: 1, lastError: 'IssuerUnavailable' };
 
   it('keeps --all --force --concurrency 64 under the account write quota, as the rotator does', async () => {
     const fleet: Record<string, { tags: TagState; record: TokenRecord }> = {};
@@ -448,7 +453,15 @@ describe('refresh --function', () => {
             refreshAfter: '2026-01-01T12:15:00.000Z',
             secondsToExpiry: 1200,
           },
-          { credential: 'b', ok: true, skipped: 'not-due', generation: 9, secondsToExpiry: 800 },
+          {
+            credential: 'b',
+            ok: true,
+            skipped: 'not-due',
+            generation: 9,
+            expiresAt: '2026-01-01T12:13:20.000Z',
+            refreshAfter: '2026-01-01T12:10:00.000Z',
+            secondsToExpiry: 800,
+          },
           {
             credential: 'c',
             ok: false,
@@ -472,7 +485,7 @@ describe('refresh --function', () => {
     expect(secretsManager.calls()).toHaveLength(0);
     expect(stdout.split('\n')).toEqual([
       'ok        a  generation 4, expires in 20m (2026-01-01T12:20:00.000Z)',
-      'skipped   b  not due (generation 9, expires in 13m 20s). Use --force to refresh now.',
+      'skipped   b  not due: refresh after in 10m (generation 9, expires in 13m 20s). Use --force to refresh now.',
       'failed    c  IssuerUnavailable: Credential "c": the issuer answered 503. The rotator tries again in 2m.',
       '3 credentials: 1 refreshed, 1 skipped, 1 failed.',
       '',
@@ -517,6 +530,8 @@ describe('refresh --function', () => {
           ok: true,
           skipped: 'not-due',
           generation: 1,
+          expiresAt: '2026-01-01T12:15:00.000Z',
+          refreshAfter: '2026-01-01T12:10:00.000Z',
           secondsToExpiry: 900,
         })),
       });
@@ -593,6 +608,8 @@ describe('refresh --function', () => {
             ok: true,
             skipped: 'not-due',
             generation: 1,
+            expiresAt: '2026-01-01T12:15:00.000Z',
+            refreshAfter: '2026-01-01T12:10:00.000Z',
             secondsToExpiry: 900,
           })),
         }),

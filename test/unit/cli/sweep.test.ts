@@ -1,4 +1,5 @@
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
@@ -15,6 +16,7 @@ import { type RunOptions, runCommand } from '../../helpers/cli';
 import {
   ACCESS_TOKEN,
   CLIENT_SECRET,
+  describeFrom,
   listedCredential,
   NOW,
   sirvClientDocument,
@@ -55,13 +57,13 @@ function given(credentials: Record<string, TagState>) {
     secretsManager
       .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/client` })
       .resolves({ SecretString: JSON.stringify(sirvClientDocument()), VersionId: 'client-v1' });
-    // The fixture's listing has no version id to carry the token's state: the record is read.
     const { refreshAfter = 600, expiresAt = 900 } = tags;
     secretsManager
       .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/token` })
       .resolves({ SecretString: JSON.stringify(tokenRecord(name, { refreshAfter, expiresAt, generation: 7 })) });
   }
   secretsManager.on(ListSecretsCommand).resolves({ SecretList: list });
+  secretsManager.on(DescribeSecretCommand).callsFake(describeFrom(list));
   secretsManager.on(PutSecretValueCommand).callsFake((input) => ({ ARN: 'arn', VersionId: input.ClientRequestToken }));
   secretsManager.on(TagResourceCommand).resolves({});
   secretsManager.on(UntagResourceCommand).resolves({});
@@ -88,13 +90,13 @@ describe('token-rotator sweep', () => {
       'Swept "token-rotator/": 3 listed, 1 due: 1 refreshed, 0 failed; 1 backing off. Soonest expiry in 4m.',
       '',
     ]);
-    // Values are read for the due credential only: the listing tells the rest.
+    // Values are read for the due credential only (its client document): version ids tell the rest.
     expect(
       secretsManager
         .commandCalls(GetSecretValueCommand)
         .map((c) => c.args[0].input.SecretId)
         .sort(),
-    ).toEqual(['token-rotator/due/client', 'token-rotator/due/token']);
+    ).toEqual(['token-rotator/due/client']);
   });
 
   it('prints one JSON object with the counts and outcomes, never a token or client secret', async () => {
