@@ -65,8 +65,37 @@ export const tokenRecordSchema = z.lazy(() =>
   }),
 );
 
-/** A token record as stored in Secrets Manager. Instants are ISO-8601 strings. */
-export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+/**
+ * A token record as stored in Secrets Manager (major version 1). Instants are ISO-8601 strings
+ * with an offset. Written out rather than inferred from the schema, so the published type (and
+ * the API report that pins it) shows every field.
+ */
+export interface TokenRecord {
+  /** The record's major version. */
+  version: 1;
+  /** The credential's name (`PREFIX NAME/token`). */
+  credential: string;
+  /** The issuer kind or preset that issued the token, e.g. `sirv`. */
+  issuer: string;
+  /** The access token: visible ASCII, no space. */
+  accessToken: string;
+  /** The HTTP authentication scheme to send it with, e.g. `Bearer`. */
+  tokenType: string;
+  /** The scope the issuer granted, when it said. */
+  scope?: string[] | undefined;
+  issuedAt: string;
+  expiresAt: string;
+  /** When the rotator refreshes it; a reader re-reads the secret after this. */
+  refreshAfter: string;
+  /** Counts the writes of this credential's token; never goes back. */
+  generation: number;
+}
+
+// The schema parses to exactly TokenRecord: the compiler checks both directions.
+type Holds<T extends true> = T;
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compiles only while the schema and {@link TokenRecord} agree. */
+export type TokenRecordMatchesSchema = Holds<Mutual<z.infer<typeof tokenRecordSchema>, TokenRecord>>;
 
 export { InvalidTokenRecordError };
 
