@@ -14,11 +14,15 @@
  * });
  * export const readPolicy = rotator.readPolicyFor([sirv.tokenSecretArn]);
  * ```
+ *
+ * @packageDocumentation
  */
 
 export type { IssuerConfigInput, IssuerKindName } from './core/issuers/config';
 export type { RefreshPolicyInput } from './core/policy';
+export type { AlarmKey, EventAlarmKey, LambdaNodeRuntime, RotatorLogLevel, RotatorSettings } from './infra';
 export { type AlarmArns, TokenRotator, type TokenRotatorArgs } from './infra';
+export type { Alarms } from './infra/token-rotator';
 export { CredentialProvider, PROVIDER_RUNTIME_MODULE } from './provider/provider';
 export { tokenReadPolicy } from './provider/read-policy';
 export { ProviderCredential, type ProviderCredentialArgs } from './provider/resource';

@@ -1,20 +1,26 @@
 /**
- * `token-rotator/core`: what the provider, the rotator, the CLI and the reader share — issuers,
- * the token record, the Secrets Manager store, the refresh policy and the error classes.
+ * `token-rotator/core`: what a program that works with token-rotator's secrets needs besides the
+ * reader — the error classes (switch on `code`), the token record and its parser, the version id
+ * of a token write, and the input types of the Pulumi side. The rotator's internals (issuers,
+ * store, tags, KMS signing) are not part of the package's API.
  *
  * @example
  * ```ts
- * import { obtainToken, resolvePolicy, computeRefreshAfter } from 'token-rotator/core';
- * const token = await obtainToken({ kind: 'sirv', clientId, clientSecret }, { credential: 'sirv-prod' });
- * const refreshAfter = computeRefreshAfter(token, resolvePolicy());
+ * import { parseTokenRecord, isTokenRotatorError } from 'token-rotator/core';
+ *
+ * try {
+ *   const record = parseTokenRecord(secretString, 'sirv-prod');
+ * } catch (e) {
+ *   if (isTokenRotatorError(e) && e.code === 'InvalidTokenRecord') console.error(e.message);
+ * }
  * ```
+ *
+ * @packageDocumentation
  */
 export {
   type AnyTokenRotatorError,
   blocksUntilClientChanges,
-  CODES_BLOCKING_UNTIL_CLIENT_CHANGES,
   type ErrorCode,
-  errorFromCode,
   InternalError,
   InvalidConfigurationError,
   InvalidCredentialsError,
@@ -27,58 +33,14 @@ export {
   TokenRotatorError,
   type TokenRotatorErrorOptions,
 } from './errors';
-export { type IssueRecordInput, issueTokenRecord, toTokenRecord } from './issue';
+export type { IssuerConfigInput, IssuerKindName } from './issuers/config';
+export type { RefreshPolicyInput } from './policy';
 export {
-  DEFAULT_LIFETIME_SECONDS,
-  generateSigningKey,
-  ISSUER_KINDS,
-  type IssueContext,
-  type IssuedToken,
-  type IssuerConfig,
-  type IssuerConfigInput,
-  type IssuerKindName,
-  type KeySigner,
-  obtainToken,
-  parseIssuerConfig,
-  publicKeyPemFromPrivate,
-} from './issuers';
-export { classifyKmsError, KMS_RS256, kmsKeySigner } from './kms-signer';
-export {
-  assertWriteBudget,
-  computeRefreshAfter,
-  MIN_WRITE_INTERVAL_SECONDS,
-  nextAttemptAt,
-  POLICY_DEFAULTS,
-  type RefreshPolicy,
-  type RefreshPolicyInput,
-  resolvePolicy,
-  shortestWriteIntervalSeconds,
-} from './policy';
-export { excerpt, redact } from './redact';
-export {
-  type ClientDocument,
-  type CredentialListing,
-  createCredentialSecrets,
   DEFAULT_PREFIX,
-  deleteCredentialSecrets,
-  describeCredential,
-  listCredentials,
-  putToken,
-  readClientDocument,
-  readToken,
-  recordFailure,
-  type SecretStore,
-  secretNames,
-  TAG_KEYS,
-  updateClientDocument,
-} from './store';
-export {
+  NEWER_TOKEN_RECORD_REASON,
   parseTokenRecord,
   secondsToExpiry,
-  serializeTokenRecord,
   TOKEN_RECORD_VERSION,
   type TokenRecord,
-  tokenRecordSchema,
 } from './token';
-export { decodeTokenVersion, encodeTokenVersion, type TokenVersion } from './token-version';
-export { CODE_VERSION } from './version';
+export { decodeTokenVersion, type TokenVersion } from './token-version';

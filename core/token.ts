@@ -16,8 +16,19 @@ export const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/;
 /** A secret name prefix: path segments of letters, digits and `_+=.@-`, each ending with `/` (or empty). */
 export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)*$/;
 
-/** Version of the token record layout. Readers reject a version they do not know. */
+/**
+ * Major version of the token record layout (docs/compatibility.md). Fields added within a major
+ * version are optional and keep this number; a reader ignores fields it does not know, and
+ * refuses a record of another major version.
+ */
 export const TOKEN_RECORD_VERSION = 1;
+
+/**
+ * The `reason` of the {@link InvalidTokenRecordError} for a record of a newer major version than
+ * this code knows. The rotator must leave such a record alone (overwriting it would step the
+ * fleet's readers back); a workload must upgrade token-rotator.
+ */
+export const NEWER_TOKEN_RECORD_REASON = 'newer-record-version';
 
 const isoInstant = z.lazy(() => z.iso.datetime({ offset: true }));
 
@@ -34,9 +45,13 @@ export const MAX_SCOPE_ENTRIES = 256;
 /** Secrets Manager's limit on one secret value. */
 export const MAX_SECRET_BYTES = 65_536;
 
-/** Schema of the token record, exactly as DESIGN.md documents it. */
+/**
+ * Schema of the token record of major version {@link TOKEN_RECORD_VERSION}, as DESIGN.md documents
+ * it. Unknown fields (added by a newer rotator of the same major version) are dropped: the parsed
+ * record holds exactly the fields this version knows, and a rotator of this version writes only those.
+ */
 export const tokenRecordSchema = z.lazy(() =>
-  z.strictObject({
+  z.object({
     version: z.literal(TOKEN_RECORD_VERSION),
     credential: z.string().check(z.minLength(1)),
     issuer: z.string().check(z.minLength(1)),
@@ -50,8 +65,37 @@ export const tokenRecordSchema = z.lazy(() =>
   }),
 );
 
-/** A token record as stored in Secrets Manager. Instants are ISO-8601 strings. */
-export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+/**
+ * A token record as stored in Secrets Manager (major version 1). Instants are ISO-8601 strings
+ * with an offset. Written out rather than inferred from the schema, so the published type (and
+ * the API report that pins it) shows every field.
+ */
+export interface TokenRecord {
+  /** The record's major version. */
+  version: 1;
+  /** The credential's name (`PREFIX NAME/token`). */
+  credential: string;
+  /** The issuer kind or preset that issued the token, e.g. `sirv`. */
+  issuer: string;
+  /** The access token: visible ASCII, no space. */
+  accessToken: string;
+  /** The HTTP authentication scheme to send it with, e.g. `Bearer`. */
+  tokenType: string;
+  /** The scope the issuer granted, when it said. */
+  scope?: string[] | undefined;
+  issuedAt: string;
+  expiresAt: string;
+  /** When the rotator refreshes it; a reader re-reads the secret after this. */
+  refreshAfter: string;
+  /** Counts the writes of this credential's token; never goes back. */
+  generation: number;
+}
+
+// The schema parses to exactly TokenRecord: the compiler checks both directions.
+type Holds<T extends true> = T;
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compiles only while the schema and {@link TokenRecord} agree. */
+export type TokenRecordMatchesSchema = Holds<Mutual<z.infer<typeof tokenRecordSchema>, TokenRecord>>;
 
 export { InvalidTokenRecordError };
 
@@ -71,6 +115,14 @@ export function parseTokenRecord(secretString: string, credential?: string): Tok
     raw = JSON.parse(secretString);
   } catch {
     throw new InvalidTokenRecordError(`${where(credential)}the token secret is not JSON.`, { credential });
+  }
+  const major = majorVersionOf(raw);
+  if (major !== undefined && major > TOKEN_RECORD_VERSION) {
+    throw new InvalidTokenRecordError(
+      `${where(credential)}the token secret holds a version ${major} token record; this code reads version ${TOKEN_RECORD_VERSION}. ` +
+        'Upgrade token-rotator in this program (docs/compatibility.md).',
+      { credential, reason: NEWER_TOKEN_RECORD_REASON },
+    );
   }
   const parsed = tokenRecordSchema.safeParse(raw);
   if (!parsed.success) {
@@ -101,6 +153,13 @@ export function serializeTokenRecord(record: TokenRecord): string {
 export function secondsToExpiry(token: { expiresAt: string | Date }, now: Date): number {
   const expires = typeof token.expiresAt === 'string' ? Date.parse(token.expiresAt) : token.expiresAt.getTime();
   return Math.floor((expires - now.getTime()) / 1000);
+}
+
+/** The record's `version` when it is a whole number from 1 up; anything else is left to the schema to name. */
+function majorVersionOf(raw: unknown): number | undefined {
+  if (typeof raw !== 'object' || raw === null || !('version' in raw)) return undefined;
+  const { version } = raw;
+  return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1 ? version : undefined;
 }
 
 function where(credential: string | undefined): string {

@@ -24,7 +24,21 @@ export {
 } from './policies';
 export type { RotatorSchedule } from './schedule';
 export { expressionOfInterval, intervalOfExpression } from './schedule';
-export type { RotatorLogLevel, RotatorSettings, SettingsContext, TokenRotatorArgs } from './settings';
-export { DEFAULT_PREFIX, defaultBundleDir, defaultFunctionName, LOG_RETENTION_DAYS, resolveSettings } from './settings';
+export type {
+  LambdaNodeRuntime,
+  RotatorLogLevel,
+  RotatorSettings,
+  SettingsContext,
+  TokenRotatorArgs,
+} from './settings';
+export {
+  DEFAULT_LAMBDA_RUNTIME,
+  DEFAULT_PREFIX,
+  defaultBundleDir,
+  defaultFunctionName,
+  LAMBDA_NODE_RUNTIMES,
+  LOG_RETENTION_DAYS,
+  resolveSettings,
+} from './settings';
 export type { AlarmArns } from './token-rotator';
 export { SWEEP_EVENT, TokenRotator } from './token-rotator';

@@ -13,6 +13,18 @@ import { EVENT_BUS_MAX_LENGTH, EVENT_BUS_PATTERN } from '../lambda/config';
 import { rotatorPolicyTooLarge } from './policies';
 import { expressionOfInterval, intervalOfExpression } from './schedule';
 
+/**
+ * The Lambda runtimes the rotator's bundle runs on, newest first. The bundle is compiled for the
+ * oldest (esbuild `target` in scripts/lambda-esbuild-options.mjs), so each runs it as built.
+ */
+export const LAMBDA_NODE_RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;
+
+/** A Lambda runtime the rotator runs on. */
+export type LambdaNodeRuntime = (typeof LAMBDA_NODE_RUNTIMES)[number];
+
+/** The runtime of the rotator Lambda unless `runtime` says otherwise: the newest Node line Lambda offers. */
+export const DEFAULT_LAMBDA_RUNTIME: LambdaNodeRuntime = 'nodejs24.x';
+
 /** Powertools log levels. */
 export type RotatorLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -44,6 +56,11 @@ export interface TokenRotatorArgs {
    * share one quota of about 50 writes per second: lower it when something else writes there.
    */
   writesPerSecond?: number;
+  /**
+   * The rotator Lambda's runtime, `nodejs24.x` or `nodejs22.x`. Default `nodejs24.x`. Set
+   * `nodejs22.x` only to hold the function back while something in your account requires it.
+   */
+  runtime?: LambdaNodeRuntime;
   /** Lambda memory in MiB, 128 to 10240. Default 256. */
   memorySize?: number;
   /** Lambda timeout in seconds, 30 to 900 (the Lambda keeps 15 s in reserve). Default 120. */
@@ -98,6 +115,7 @@ export interface RotatorSettings {
   concurrency: number;
   batchSize: number;
   writesPerSecond: number;
+  runtime: LambdaNodeRuntime;
   memorySize: number;
   timeoutSeconds: number;
   logRetentionInDays: number;
@@ -120,7 +138,7 @@ const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const SNS_TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 /**
- * Files the nodejs22.x runtime resolves the handler setting `index.handler` to (it tries them in
+ * Files the Node.js runtimes resolve the handler setting `index.handler` to (it tries them in
  * this order, .js as CommonJS): our build writes index.mjs.
  */
 const HANDLER_FILES = ['index.js', 'index.mjs', 'index.cjs'];
@@ -158,6 +176,10 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
       'writesPerSecond',
       `expected a number above 0 and at most ${MAX_WRITES_PER_SECOND} (Secrets Manager's write quota for the account and region); got ${writesPerSecond}`,
     );
+  }
+  const runtime = args.runtime ?? DEFAULT_LAMBDA_RUNTIME;
+  if (!LAMBDA_NODE_RUNTIMES.includes(runtime)) {
+    fail('runtime', `expected one of ${LAMBDA_NODE_RUNTIMES.join(', ')}; got ${JSON.stringify(runtime)}`);
   }
   const memorySize = integerIn(args.memorySize, 256, 128, 10_240, 'memorySize', fail);
   const timeoutSeconds = integerIn(args.timeoutSeconds, 120, 30, 900, 'timeoutSeconds', fail);
@@ -247,6 +269,7 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
     concurrency,
     batchSize,
     writesPerSecond,
+    runtime,
     memorySize,
     timeoutSeconds,
     logRetentionInDays,

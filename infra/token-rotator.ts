@@ -27,7 +27,7 @@ export type Alarms = Record<Exclude<AlarmKey, EventAlarmKey>, aws.cloudwatch.Met
   Partial<Record<EventAlarmKey, aws.cloudwatch.MetricAlarm>>;
 
 /**
- * Deploys the token rotator: a Lambda (nodejs22.x, arm64) that an EventBridge Scheduler schedule
+ * Deploys the token rotator: a Lambda (nodejs24.x by default, arm64) that an EventBridge Scheduler schedule
  * invokes with `{"action":"sweep"}`, its least-privilege role, log group, dead-letter queue, async
  * invoke limits, and CloudWatch alarms on its metrics.
  *
@@ -167,7 +167,7 @@ export class TokenRotator extends pulumi.ComponentResource {
         // Lambda caps descriptions at 256 characters; a prefix may be as long as that.
         description: `token-rotator: refreshes tokens under ${settings.prefix} ahead of expiry`.slice(0, 256),
         role: role.arn,
-        runtime: aws.lambda.Runtime.NodeJS22dX,
+        runtime: settings.runtime,
         architectures: ['arm64'],
         handler: 'index.handler',
         code: new pulumi.asset.FileArchive(settings.bundleDir),

@@ -27,6 +27,7 @@ export {
   StoreError,
   TokenExpiredError,
   TokenRotatorError,
+  type TokenRotatorErrorOptions,
 } from '../core/errors';
 export type { TokenRecord } from '../core/token';
 export type { SendPreparer } from './authorized-fetch';

@@ -1,6 +1,6 @@
 // Bundles the rotator Lambda (lambda/index.ts) with esbuild into dist/lambda-bundle/: an ES module
 // entry index.mjs plus chunk files (*.mjs), each with its source map (*.mjs.map). That directory
-// is what the TokenRotator component uploads; the nodejs22.x runtime resolves the handler setting
+// is what the TokenRotator component uploads; the Node.js runtimes (nodejs24.x, nodejs22.x) resolve the handler setting
 // `index.handler` to index.mjs (it tries index.js, then index.mjs) and imports it.
 //
 // Why ESM with code splitting: a cold start pays V8 for parsing every byte the entry loads, and

@@ -10,6 +10,8 @@ const REQUIRE_BANNER =
 export const LAMBDA_ESM_OPTIONS = Object.freeze({
   bundle: true,
   platform: 'node',
+  // The oldest runtime TokenRotator allows (LAMBDA_NODE_RUNTIMES in infra/settings.ts; a unit test
+  // keeps the two equal): one bundle runs on each.
   target: 'node22',
   format: 'esm',
   // Every import() becomes a chunk that the runtime loads only when the code reaches it.
@@ -23,7 +25,7 @@ export const LAMBDA_ESM_OPTIONS = Object.freeze({
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // Nothing is external, @aws-sdk/* included. The nodejs22.x runtime does ship an AWS SDK v3,
+  // Nothing is external, @aws-sdk/* included. The Node.js runtimes do ship an AWS SDK v3,
   // but its version is whatever AWS deployed that week, not the one in package-lock.json that
   // our tests ran against; bundling deploys exactly what we tested (and lets esbuild drop the
   // parts we do not use).

@@ -11,12 +11,23 @@ import { describe, expect, it } from 'vitest';
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')) as {
+  private?: boolean;
+  license: string;
+  repository: { url: string };
+  homepage: string;
+  bugs: { url: string };
+  engines: { node: string };
+  scripts: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   exports: Record<string, string | { types?: string; default?: string }>;
   bin: Record<string, string>;
 };
 
 async function packedFiles(): Promise<string[]> {
-  const { stdout } = await execFileAsync('npm', ['pack', '--dry-run', '--json'], {
+  // --ignore-scripts: prepack would clean and rebuild dist/ while other tests read it; the
+  // consumer project's globalSetup has just packed (and so built) it.
+  const { stdout } = await execFileAsync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
     cwd: repoRoot,
     maxBuffer: 16 * 1024 * 1024,
     timeout: 120_000,
@@ -30,8 +41,9 @@ describe('the packed package', () => {
     // Act
     const files = await packedFiles();
     // Assess
-    expect(files).toContain('package.json');
-    expect(files).toContain('README.md');
+    for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md']) {
+      expect(files).toContain(file);
+    }
     // The Lambda bundle: the ES module entry, its chunks, a source map for each, no stale index.js
     // (the runtime would load it before index.mjs).
     const bundle = files.filter((f) => f.startsWith('dist/lambda-bundle/'));
@@ -59,9 +71,37 @@ describe('the packed package', () => {
         /^(tsconfig|vitest|biome)/.test(f),
     );
     expect(unwanted).toEqual([]);
-    expect(files.every((f) => f.startsWith('dist/') || ['package.json', 'README.md', 'Pulumi.yaml'].includes(f))).toBe(
-      true,
+    const topLevel = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'Pulumi.yaml'];
+    expect(files.filter((f) => !f.startsWith('dist/') && !topLevel.includes(f))).toEqual(['bin/token-rotator.js']);
+  });
+
+  it('is publishable: not private, says where it lives, builds before it packs, and npm publish --dry-run warns of nothing', async () => {
+    // Assess the manifest
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.license).toBe('Apache-2.0');
+    expect(readFileSync(resolve(repoRoot, 'LICENSE'), 'utf8')).toContain(
+      'Apache License\n                           Version 2.0',
     );
+    expect(manifest.repository.url).toMatch(/^git\+https:\/\/github\.com\/[\w-]+\/[\w-]+\.git$/);
+    expect(manifest.homepage).toMatch(/^https:\/\//);
+    expect(manifest.bugs.url).toMatch(/^https:\/\//);
+    expect(manifest.engines.node).toBe('>=22');
+    expect(manifest.scripts.prepack).toMatch(/npm run clean && npm run build/);
+    // A workload that imports only the reader installs no Pulumi (workload-install.test.ts installs it so).
+    for (const peer of Object.keys(manifest.peerDependencies)) {
+      expect(manifest.peerDependenciesMeta[peer], peer).toEqual({ optional: true });
+    }
+    // Act: npm "auto-corrects" a manifest it finds wrong and only warns; the script fails on any warning.
+    const { stdout } = await execFileAsync(
+      'bash',
+      [resolve(repoRoot, 'scripts', 'publish-dry-run.sh'), '--ignore-scripts'],
+      {
+        cwd: repoRoot,
+        timeout: 120_000,
+      },
+    );
+    // Assess
+    expect(stdout).toContain('publish-dry-run: name: token-rotator');
   });
 
   it('passes publint and arethetypeswrong (npm run lint:package)', async () => {

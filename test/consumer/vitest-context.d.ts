@@ -7,8 +7,10 @@ declare module 'vitest' {
     consumerTarball: string;
     /** The directory holding pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs. */
     pulumiBin: string;
-    /** The directory holding a Node 22 `node`. */
+    /** The directory holding a Node 22 `node` (the supported range's floor). */
     node22Bin: string;
+    /** The directory holding a Node 24 `node`. */
+    node24Bin: string;
     /** The newest @pulumi/pulumi the registry serves, resolved when the run started. */
     newestPulumiSdk: string;
   }

@@ -1,19 +1,21 @@
 /**
  * The rotator bundle from the function's zip, unpacked outside the repository (as Lambda unpacks
- * it into /var/task) and invoked in a fresh node process per call, as a fresh container would.
+ * it into /var/task) and invoked in a fresh node process per call, as a fresh container would,
+ * on the Node of the Lambda's default runtime (nodejs24.x).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { LAMBDA_NODE_MAJOR, nodeOf } from '../helpers/node-runtime';
 import { REGION } from '../unit/infra/pulumi-mocks';
 import { buildBundleZip, type Declared } from './declared-resources';
 
 const execFileAsync = promisify(execFile);
 
 // Runs in the child, an ES module as the runtime's own entry is: imports the bundle's entry as the
-// nodejs22.x runtime does (import() of index.mjs, its chunks beside it), calls the handler once.
+// Node.js runtimes do (import() of index.mjs, its chunks beside it), calls the handler once.
 const CHILD = `
 const { handler } = await import(process.argv[2]);
 const event = JSON.parse(process.argv[3]);
@@ -24,6 +26,9 @@ handler(event, context).then(
   (error) => process.stdout.write('\\nRESULT ' + JSON.stringify({ ok: false, message: String(error && error.message) }) + '\\n'),
 );
 `;
+
+// Looked up once per test file, on first use (cached by scripts/setup-node.sh after the first run).
+let lambdaNode: Promise<string> | undefined;
 
 /** What one invocation printed and answered. */
 export interface BundleOutcome {
@@ -54,8 +59,9 @@ export async function invokeBundle(
   options: { context?: Record<string, unknown>; extraEnv?: Record<string, string> } = {},
 ): Promise<BundleOutcome> {
   const fn = declared.one('aws:lambda/function:Function').inputs;
+  lambdaNode ??= nodeOf(LAMBDA_NODE_MAJOR);
   const { stdout } = await execFileAsync(
-    process.execPath,
+    await lambdaNode,
     [join(dir, 'child.mjs'), join(dir, 'index.mjs'), JSON.stringify(event), JSON.stringify(options.context ?? {})],
     {
       cwd: dir,

@@ -3,8 +3,9 @@
  * chunks), copied out of the repository and imported as the runtime imports it in a fresh `node`
  * process against moto and the Sirv fake: proves the bundle works on its own (no node_modules to
  * fall back on), not the sources, and that an idle sweep needs none of the chunks split off for
- * later (the issuers; the KMS, EventBridge and Lambda clients). The child runs on Node 22
- * (scripts/setup-node22.sh), the Lambda's nodejs22.x runtime.
+ * later (the issuers; the KMS, EventBridge and Lambda clients). The child runs on Node 24
+ * (scripts/setup-node.sh), the Lambda's default nodejs24.x runtime; the SDK chunks are also
+ * loaded on Node 22, the oldest runtime TokenRotator allows.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +19,7 @@ import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { coldStartOutputs } from '../../scripts/lambda-esbuild-options.mjs';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
+import { LAMBDA_NODE_MAJOR, type NodeMajor, nodeOf } from '../helpers/node-runtime';
 import { tokenRecord } from '../helpers/token-record';
 
 const execFileAsync = promisify(execFile);
@@ -78,16 +80,13 @@ const LAZY_INPUTS = [
 let sirv: SirvFake;
 let workDir: string;
 let bundleBytes = 0;
-let node22 = '';
+let lambdaNode = '';
 let metafile: Metafile;
 
 beforeAll(async () => {
   motoEndpoint();
   // The production runtime, not the one running the tests (cached; installs in ~10 s the first time).
-  const { stdout: node22Dir } = await execFileAsync('bash', [join(repoRoot, 'scripts', 'setup-node22.sh')], {
-    timeout: 300_000,
-  });
-  node22 = join(node22Dir.trim().split('\n').at(-1) ?? '', 'node');
+  lambdaNode = await nodeOf(LAMBDA_NODE_MAJOR);
   await execFileAsync('npm', ['run', '--silent', 'build:lambda'], { cwd: repoRoot, timeout: 120_000 });
   const bundleDir = join(repoRoot, 'dist', 'lambda-bundle');
   metafile = JSON.parse(await readFile(join(repoRoot, 'dist', 'lambda-bundle.meta.json'), 'utf8')) as Metafile;
@@ -137,7 +136,7 @@ afterAll(async () => {
 });
 
 /**
- * Runs one of the child scripts on Node 22 with `args` (outside the repository, no module path or
+ * Runs one of the child scripts on the Lambda's Node with `args` (outside the repository, no module path or
  * loader back into it) and the test's prefix plus `env`; returns its output and what it printed
  * after `RESULT `, or fails the test with the output when it printed nothing.
  */
@@ -146,7 +145,7 @@ async function runChild(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ stdout: string; result: unknown }> {
-  const { stdout } = await execFileAsync(node22, [join(workDir, script), ...args], {
+  const { stdout } = await execFileAsync(lambdaNode, [join(workDir, script), ...args], {
     cwd: workDir,
     timeout: 60_000,
     env: { ...process.env, TOKEN_ROTATOR_PREFIX: PREFIX, ...env, NODE_PATH: '', NODE_OPTIONS: '' },
@@ -172,7 +171,7 @@ describe('the rotator bundle in a fresh node process', () => {
       requireMs: number;
       firstInvokeMs: number;
     };
-    expect(result.node).toMatch(/^v22\./);
+    expect(result.node).toMatch(new RegExp(`^v${LAMBDA_NODE_MAJOR}\\.`));
     expect(result.refresh.results).toEqual([expect.objectContaining({ credential: NAME, ok: true, generation: 2 })]);
     expect(result.sweep).toMatchObject({ listed: 1, due: 0, refreshed: 0, failed: 0 });
     const stored = await readToken({ client: secretsManagerClient(), prefix: PREFIX }, NAME);
@@ -248,33 +247,37 @@ describe('the rotator bundle in a fresh node process', () => {
     });
   });
 
-  it('answers each import() of an SDK with the named classes the sources take from it, on Node 22', async () => {
-    // Arrange: the chunks split off for the KMS, Lambda and EventBridge clients, and what each must hold.
-    const wanted: Record<string, string[]> = {
-      'core/kms-sdk.ts': ['KMSClient', 'SignCommand', 'GetPublicKeyCommand'],
-      'core/lambda-sdk.ts': ['LambdaClient', 'InvokeCommand'],
-      'lambda/eventbridge-sdk.ts': ['EventBridgeClient', 'PutEventsCommand'],
-    };
-    const chunks = Object.entries(metafile.outputs)
-      .filter(([, output]) => output.entryPoint !== undefined && output.entryPoint in wanted)
-      .map(([path, output]) => ({
-        file: join(workDir, 'task', basename(path)),
-        names: wanted[output.entryPoint ?? ''],
-      }));
-    expect(chunks).toHaveLength(Object.keys(wanted).length);
-    const probe = join(workDir, 'probe.mjs');
-    await writeFile(
-      probe,
-      'const [file, ...names] = process.argv.slice(2); const m = await import(file); console.log(JSON.stringify(names.map((n) => typeof m[n])));',
-    );
-    for (const { file, names } of chunks) {
-      // Act
-      const { stdout } = await execFileAsync(node22, [probe, file, ...(names ?? [])], {
-        cwd: workDir,
-        timeout: 30_000,
-      });
-      // Assess
-      expect(JSON.parse(stdout), file).toEqual((names ?? []).map(() => 'function'));
-    }
-  });
+  it.each<NodeMajor>([24, 22])(
+    'answers each import() of an SDK with the named classes the sources take from it, on Node %i',
+    async (major) => {
+      // Arrange: the chunks split off for the KMS, Lambda and EventBridge clients, and what each must hold.
+      const wanted: Record<string, string[]> = {
+        'core/kms-sdk.ts': ['KMSClient', 'SignCommand', 'GetPublicKeyCommand'],
+        'core/lambda-sdk.ts': ['LambdaClient', 'InvokeCommand'],
+        'lambda/eventbridge-sdk.ts': ['EventBridgeClient', 'PutEventsCommand'],
+      };
+      const chunks = Object.entries(metafile.outputs)
+        .filter(([, output]) => output.entryPoint !== undefined && output.entryPoint in wanted)
+        .map(([path, output]) => ({
+          file: join(workDir, 'task', basename(path)),
+          names: wanted[output.entryPoint ?? ''],
+        }));
+      expect(chunks).toHaveLength(Object.keys(wanted).length);
+      const probe = join(workDir, 'probe.mjs');
+      await writeFile(
+        probe,
+        'const [file, ...names] = process.argv.slice(2); const m = await import(file); console.log(JSON.stringify(names.map((n) => typeof m[n])));',
+      );
+      const node = await nodeOf(major);
+      for (const { file, names } of chunks) {
+        // Act
+        const { stdout } = await execFileAsync(node, [probe, file, ...(names ?? [])], {
+          cwd: workDir,
+          timeout: 30_000,
+        });
+        // Assess
+        expect(JSON.parse(stdout), file).toEqual((names ?? []).map(() => 'function'));
+      }
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   InvalidTokenRecordError,
+  NEWER_TOKEN_RECORD_REASON,
   parseTokenRecord,
   secondsToExpiry,
   serializeTokenRecord,
@@ -23,11 +24,18 @@ describe('parseTokenRecord', () => {
 
   it.each([
     ['not JSON', '{"version":1,', /is not JSON/],
-    ['an unknown version', JSON.stringify(record({ version: 2 as 1 })), /bad fields: version/],
+    ['version 0', JSON.stringify(record({ version: 0 as 1 })), /bad fields: version/],
+    ['a fractional version', JSON.stringify(record({ version: 1.1 as 1 })), /bad fields: version/],
+    ['a version that is a string', JSON.stringify(record({ version: '1' as unknown as 1 })), /bad fields: version/],
+    ['no version', JSON.stringify({ ...record(), version: undefined }), /bad fields: version/],
     ['a missing token', JSON.stringify({ ...record(), accessToken: undefined }), /bad fields: accessToken/],
     ['a negative generation', JSON.stringify(record({ generation: -1 })), /bad fields: generation/],
     ['a date that is not ISO-8601', JSON.stringify(record({ expiresAt: 'tomorrow' })), /bad fields: expiresAt/],
-    ['an extra field', JSON.stringify({ ...record(), refreshToken: 'x' }), /bad fields: \(root\)/],
+    [
+      'a known field of the wrong type beside unknown ones',
+      JSON.stringify({ ...record(), generation: '7', newField: 1 }),
+      /bad fields: generation/,
+    ],
     [
       'an expiry before the issue',
       JSON.stringify(record({ expiresAt: '2026-11-22T11:00:00.000Z' })),
@@ -39,6 +47,63 @@ describe('parseTokenRecord', () => {
     expect(attempt).toThrow(message);
     expect(attempt).toThrow(/^Credential "sirv-prod": /);
     expect(attempt).not.toThrow(ACCESS_TOKEN);
+  });
+
+  it('reads a record of the next minor version: its unknown fields are dropped, the known ones kept', () => {
+    // Prepare: what a newer rotator of major version 1 may write (fields only added).
+    const newer = {
+      ...record(),
+      tokenId: 'tok-123',
+      audience: ['https://api.example.com'],
+      issuerMetadata: { region: 'eu', nested: { deep: [1, 2, 3] } },
+    };
+    // Act
+    const parsed = parseTokenRecord(JSON.stringify(newer), 'sirv-prod');
+    // Assess
+    expect(parsed).toEqual(record());
+    expect(Object.keys(parsed)).not.toContain('tokenId');
+  });
+
+  it('refuses a record of the next major version with an error that says to upgrade, and a reason callers switch on', () => {
+    // Prepare: a version 2 record may change anything; here a field is renamed.
+    const { accessToken, ...rest } = record();
+    const next = JSON.stringify({ ...rest, version: 2, token: { value: accessToken } });
+    // Act
+    let caught: unknown;
+    try {
+      parseTokenRecord(next, 'sirv-prod');
+    } catch (e) {
+      caught = e;
+    }
+    // Assess
+    expect(caught).toBeInstanceOf(InvalidTokenRecordError);
+    const error = caught as InvalidTokenRecordError;
+    expect(error.reason).toBe(NEWER_TOKEN_RECORD_REASON);
+    expect(error.message).toBe(
+      'Credential "sirv-prod": the token secret holds a version 2 token record; this code reads version 1. ' +
+        'Upgrade token-rotator in this program (docs/compatibility.md).',
+    );
+    expect(JSON.stringify(error)).not.toContain(ACCESS_TOKEN);
+  });
+
+  it('names a newer major version even when the rest of the record is unreadable to this version', () => {
+    const attempt = () => parseTokenRecord(JSON.stringify({ version: 7 }), 'sirv-prod');
+    expect(attempt).toThrow(/version 7 token record/);
+  });
+
+  it('gives a record that is not newer but bad no newer-version reason', () => {
+    let caught: unknown;
+    try {
+      parseTokenRecord(JSON.stringify(record({ generation: -1 })), 'sirv-prod');
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as InvalidTokenRecordError).reason).toBeUndefined();
+  });
+
+  it('writes only the fields of its own version', () => {
+    const withExtra = { ...record(), extra: 'x' } as TokenRecord;
+    expect(JSON.parse(serializeTokenRecord(withExtra))).toEqual(record());
   });
 
   it('refuses to serialize an invalid record, so one is never written', () => {

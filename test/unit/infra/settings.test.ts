@@ -6,8 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { alarmSpecs, metricPeriodSeconds } from '../../../infra/alarms';
 import { expressionOfInterval, intervalOfExpression } from '../../../infra/schedule';
-import { defaultBundleDir, defaultFunctionName, resolveSettings, type TokenRotatorArgs } from '../../../infra/settings';
+import {
+  DEFAULT_LAMBDA_RUNTIME,
+  defaultBundleDir,
+  defaultFunctionName,
+  LAMBDA_NODE_RUNTIMES,
+  resolveSettings,
+  type TokenRotatorArgs,
+} from '../../../infra/settings';
 import { rotatorConfigFromEnv } from '../../../lambda/config';
+import { LAMBDA_ESM_OPTIONS } from '../../../scripts/lambda-esbuild-options.mjs';
 import { metricAlarmProblems } from '../../integration/aws-constraints';
 
 const context = { project: 'platform', stack: 'prod' };
@@ -29,6 +37,7 @@ describe('resolveSettings', () => {
       concurrency: 8,
       batchSize: 100,
       writesPerSecond: 40,
+      runtime: 'nodejs24.x',
       memorySize: 256,
       timeoutSeconds: 120,
       logRetentionInDays: 30,
@@ -37,6 +46,16 @@ describe('resolveSettings', () => {
       functionName: defaultFunctionName('rotator', context),
       logLevel: 'INFO',
     });
+  });
+
+  it('runs the Lambda on nodejs24.x unless told nodejs22.x', () => {
+    expect(DEFAULT_LAMBDA_RUNTIME).toBe('nodejs24.x');
+    expect(settle({ runtime: 'nodejs22.x' })).toMatchObject({ runtime: 'nodejs22.x' });
+  });
+
+  it('builds the bundle for the oldest runtime it may run on', () => {
+    const oldest = LAMBDA_NODE_RUNTIMES.at(-1) ?? '';
+    expect(LAMBDA_ESM_OPTIONS.target).toBe(`node${/^nodejs(\d+)\.x$/.exec(oldest)?.[1]}`);
   });
 
   it('derives the expression from an interval, and the interval and threshold from a rate', () => {
@@ -91,6 +110,7 @@ describe('resolveSettings', () => {
     ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 90 }, /whole number of minutes/],
     ['secondsToExpiryThreshold', { secondsToExpiryThreshold: 0 }, /positive integer/],
     ['logLevel', { logLevel: 'VERBOSE' as never }, /expected one of DEBUG, INFO/],
+    ['runtime', { runtime: 'nodejs20.x' as never }, /expected one of nodejs24\.x, nodejs22\.x; got "nodejs20\.x"/],
     ['functionName', { functionName: 'has space' }, /letters, digits/],
     ['functionName', { functionName: 'x'.repeat(65) }, /1 to 64/],
     ['alarmTopicArn', { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', createAlarmTopic: true }, /not both/],

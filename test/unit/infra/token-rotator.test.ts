@@ -80,7 +80,7 @@ describe('TokenRotator resource graph', () => {
     );
   });
 
-  it('deploys the bundle as a nodejs22.x arm64 function with the rotator environment', async () => {
+  it('deploys the bundle as a nodejs24.x arm64 function with the rotator environment', async () => {
     const rotator = await deploy('fn', {
       prefix: 'teams/platform/',
       concurrency: 4,
@@ -92,7 +92,7 @@ describe('TokenRotator resource graph', () => {
     const fnName = rotator.settings.functionName;
     expect(fn).toMatchObject({
       name: fnName,
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
       architectures: ['arm64'],
       handler: 'index.handler',
       memorySize: 256,
@@ -115,6 +115,11 @@ describe('TokenRotator resource graph', () => {
     });
     expect(await promiseOf(rotator.functionName)).toBe(fnName);
     expect(await promiseOf(rotator.functionArn)).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${fnName}`);
+  });
+
+  it('deploys on nodejs22.x when runtime says so', async () => {
+    await deploy('fn22', { runtime: 'nodejs22.x' });
+    expect(recorder.find('aws:lambda/function:Function', 'fn22-function').inputs.runtime).toBe('nodejs22.x');
   });
 
   it('creates the /aws/lambda log group with the retention, a DLQ, and limits async retries', async () => {

@@ -1,6 +1,7 @@
 /**
- * The consumer suite on Node 22 (scripts/setup-node22.sh) with the newest @pulumi/pulumi the
- * registry serves, resolved when the run started (test/consumer/global-setup.ts).
+ * The consumer suite on Node 22, the floor of the supported range (package.json `engines`), with
+ * the newest @pulumi/pulumi the registry serves, resolved when the run started
+ * (test/consumer/global-setup.ts).
  */
 import { inject } from 'vitest';
 import { describeConsumer } from './consumer-suite';
