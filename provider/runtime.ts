@@ -9,6 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, InvalidTokenRecordError } from '../core/errors';
 import { toTokenRecord } from '../core/issue';
 import { obtainToken } from '../core/issuers';
+import { type AssertionKey, assertionPublicKey } from '../core/issuers/assertion';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import type { IssuedToken, KeySigner } from '../core/issuers/types';
@@ -39,7 +40,7 @@ export interface CredentialOutputs extends CredentialInputs {
   clientSecretName: string;
   /** IAM policy JSON: GetSecretValue and DescribeSecret on this token secret only. */
   readPolicy: string;
-  /** For signed-jwt kinds: the public key to register with the service. */
+  /** For kinds that sign (signed-jwt, private_key_jwt, jwt-bearer): the public key to register with the service. */
   publicKeyPem?: string | undefined;
 }
 
@@ -87,7 +88,12 @@ async function withSigningKey(
   signer: KeySigner,
   existingPrivateKeyPem?: string,
 ): Promise<{ issuer: IssuerConfig; publicKeyPem?: string }> {
-  if (!SIGNED_KINDS.has(issuer.kind)) return { issuer };
+  if (!SIGNED_KINDS.has(issuer.kind)) {
+    // Kinds that sign RFC 7523 assertions: their key is given, never generated.
+    const key = issuer as IssuerConfig & AssertionKey;
+    if (key.privateKeyPem === undefined && key.kms === undefined) return { issuer };
+    return { issuer, publicKeyPem: (await assertionPublicKey(key, credential, signer)).publicKeyPem };
+  }
   const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
   if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
   let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;

@@ -53,9 +53,11 @@ export interface IssuerResponse {
 const CREDENTIAL_ERROR_CODES = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant']);
 /**
  * Codes that say "not now" (RFC 6749 §4.1.2.1's `temporarily_unavailable` and `server_error`,
- * RFC 8628's `slow_down`), whatever the status they come with: retry, never block.
+ * RFC 8628's `slow_down`, and `jti_known`: an assertion's `jti` the server has seen already, as
+ * Ory Hydra answers a replayed RFC 7523 assertion), whatever the status they come with: retry,
+ * never block. A replay says nothing about the key; a fresh assertion gets through.
  */
-const TRANSIENT_ERROR_CODES = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
+const TRANSIENT_ERROR_CODES = new Set(['temporarily_unavailable', 'server_error', 'slow_down', 'jti_known']);
 /** Every standard OAuth2 token error code; only these are trusted enough to become a `reason`. */
 const OAUTH_ERROR_CODES = new Set([
   ...CREDENTIAL_ERROR_CODES,
