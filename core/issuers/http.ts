@@ -30,6 +30,8 @@ export interface IssuerRequest {
   timeoutSeconds?: number | undefined;
   /** Values to redact from any quoted upstream text (see `secretValuesOf`). */
   secrets: readonly string[];
+  /** What to check when the issuer rejects the credentials; `clientId/clientSecret` unless said. */
+  credentialFields?: string | undefined;
   /** HTTP client seam; defaults to the global `fetch`. */
   fetch?: typeof fetch | undefined;
   /** Clock seam, used to turn an HTTP-date `Retry-After` into seconds. */
@@ -239,7 +241,7 @@ export function classifyHttpFailure(
   status: number,
   headers: Headers,
   text: string,
-  request: Pick<IssuerRequest, 'credential' | 'kind' | 'url' | 'secrets' | 'now'>,
+  request: Pick<IssuerRequest, 'credential' | 'kind' | 'url' | 'secrets' | 'now' | 'credentialFields'>,
 ): TokenRotatorError {
   const where = describeRequest(request, status);
   const upstream = quoteUpstream(text, request.secrets);
@@ -273,7 +275,7 @@ export function classifyHttpFailure(
   }
   if (status === 401 || status === 403 || (oauthError !== undefined && CREDENTIAL_ERROR_CODES.has(oauthError))) {
     return new InvalidCredentialsError(
-      `${where}; the issuer rejected the client credentials, check clientId/clientSecret.${upstream}`,
+      `${where}; the issuer rejected the client credentials, check ${request.credentialFields ?? 'clientId/clientSecret'}.${upstream}`,
       { ...base, reason: oauthError ?? `http-${status}` },
     );
   }

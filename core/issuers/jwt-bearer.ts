@@ -39,7 +39,13 @@ export async function obtainJwtBearerToken(config: JwtBearerIssuerConfig, contex
     form.set('assertion', assertion);
     return exchangeAtTokenEndpoint(
       config,
-      { form, headers: {}, secrets: [...secretValuesOf(config), assertion] },
+      {
+        form,
+        headers: {},
+        secrets: [...secretValuesOf(config), assertion],
+        credentialFields:
+          'issuer, subject and the signing key (is its public key registered with the authorization server for this issuer?)',
+      },
       context,
     );
   });

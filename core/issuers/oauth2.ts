@@ -52,7 +52,16 @@ export async function obtainOAuth2Token(config: OAuth2IssuerConfig, context: Iss
       context,
     );
     form.set('client_assertion', assertion);
-    return exchangeAtTokenEndpoint(config, { form, headers, secrets: [...secretValuesOf(config), assertion] }, context);
+    return exchangeAtTokenEndpoint(
+      config,
+      {
+        form,
+        headers,
+        secrets: [...secretValuesOf(config), assertion],
+        credentialFields: 'clientId and the signing key (is its public key registered with the client?)',
+      },
+      context,
+    );
   });
 }
 
@@ -72,7 +81,13 @@ export interface TokenEndpointConfig {
  */
 export async function exchangeAtTokenEndpoint(
   config: TokenEndpointConfig,
-  exchange: { form: URLSearchParams; headers: Record<string, string>; secrets: readonly string[] },
+  exchange: {
+    form: URLSearchParams;
+    headers: Record<string, string>;
+    secrets: readonly string[];
+    /** What to check when the server rejects the credentials (see `IssuerRequest`). */
+    credentialFields?: string | undefined;
+  },
   context: IssueContext,
 ): Promise<IssuedToken> {
   const now = context.now ?? (() => new Date());
@@ -89,6 +104,7 @@ export async function exchangeAtTokenEndpoint(
     body: exchange.form.toString(),
     timeoutSeconds: config.timeoutSeconds,
     secrets: exchange.secrets,
+    credentialFields: exchange.credentialFields,
     fetch: context.fetch,
     now,
   };
