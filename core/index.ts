@@ -29,6 +29,8 @@ export {
 } from './errors';
 export { type IssueRecordInput, issueTokenRecord, toTokenRecord } from './issue';
 export {
+  type AssertionKey,
+  assertionPublicKey,
   DEFAULT_LIFETIME_SECONDS,
   generateSigningKey,
   ISSUER_KINDS,

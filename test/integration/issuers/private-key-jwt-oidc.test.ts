@@ -3,9 +3,11 @@
  * 127.0.0.1): clients whose keys are an RSA PEM (RS256), an EC P-256 PEM (ES256) and a KMS key
  * (moto, RS256) obtain tokens; a key the server does not know is InvalidCredentials; a request
  * delivered twice (its assertion replayed, refused by the server) still ends with a token; and
- * the provider creates and updates such a credential with the public key as its output.
+ * the provider creates and updates such a credential with the public key as its output, and the
+ * rotator refreshes it, signing with the KMS key.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertionPublicKey, obtainToken } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { readToken } from '../../../core/store';
+import { createHandler } from '../../../lambda';
 import { type RunningOidcProvider, startOidcProvider } from '../../../local-stack/fakes/oidc';
 import { create, update } from '../../../provider/runtime';
 import { motoEndpoint, secretsManagerClient } from '../../helpers/aws';
@@ -112,7 +115,7 @@ describe('oauth2 private_key_jwt against oidc-provider', () => {
 });
 
 describe('ProviderCredential with private_key_jwt (moto, oidc-provider)', () => {
-  it('creates with a PEM key, then moves to a KMS key in place, exposing each public key and storing no KMS-era PEM', async () => {
+  it('creates with a PEM key, moves to a KMS key in place (each public key an output, no PEM stored), and the rotator refreshes it', async () => {
     // Prepare
     const sm = secretsManagerClient();
     const name = `pkj-${randomUUID().slice(0, 8)}`;
@@ -134,5 +137,21 @@ describe('ProviderCredential with private_key_jwt (moto, oidc-provider)', () => 
     const client = await sm.send(new GetSecretValueCommand({ SecretId: outs.clientSecretArn }));
     expect(client.SecretString).not.toContain('PRIVATE KEY');
     expect(JSON.stringify(outs)).not.toContain('PRIVATE KEY');
+
+    // Act: the rotator refreshes it (a forced refresh, on the real clock), signing through KMS.
+    const handler = createHandler({
+      secretsManager: sm,
+      kms,
+      env: { TOKEN_ROTATOR_PREFIX: PREFIX },
+      logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
+    });
+    const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'token-rotator' };
+    const result = await handler({ credentials: [name], force: true }, context);
+    // Assess
+    expect(result).toMatchObject({ results: [{ credential: name, ok: true, generation: 3 }] });
+    const rotated = await readToken({ client: sm, prefix: PREFIX }, name);
+    expect(rotated?.generation).toBe(3);
+    expect(rotated?.accessToken).not.toBe(record?.accessToken);
+    expect((await verify(rotated?.accessToken ?? '')).payload.client_id).toBe('pkj-kms');
   });
 });
