@@ -1,10 +1,12 @@
 /**
  * Issuer configuration: what is stored in `PREFIX NAME/client` under `issuer`, validated with
- * field-named messages. Presets (`sirv`, `aspose`, `upload`) expand to the four base kinds.
+ * field-named messages. Presets (`sirv`, `aspose`, `upload`, `google-service-account`,
+ * `salesforce`) expand to the five base kinds.
  */
 import { InvalidConfigurationError } from '../errors';
 import { TOKEN_TYPE_PATTERN } from '../token';
 import * as z from '../zod';
+import { formatScope } from './scope';
 
 /** Default timeout of every issuer request. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -545,7 +547,7 @@ export function expandPreset(config: IssuerConfig): BaseIssuerConfig {
         issuer: clientEmail,
         audience: tokenUrl,
         // Google reads the scopes from the assertion, not from a form parameter.
-        claims: { scope: typeof requested === 'string' ? requested.trim() : requested.join(' ') },
+        claims: { scope: formatScope(requested) },
         defaultLifetimeSeconds: DEFAULT_LIFETIME_SECONDS['google-service-account'],
       });
     }
