@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** How long `hydra serve all` may take to answer /health/ready (migrating the in-memory database included). */
+/** How long `hydra serve all` may take to answer /health/ready (migrating the in-memory database included); tried twice. */
 const READY_TIMEOUT_MS = 30_000;
 /** How long scripts/setup-hydra.sh may take: seconds when cached, minutes for a first build. */
 const SETUP_TIMEOUT_MS = 15 * 60_000;
@@ -67,7 +67,7 @@ export function hydraBinary(): Promise<string> {
 }
 
 /**
- * Starts Hydra on two free loopback ports and waits (at most 30 s) until it is ready.
+ * Starts Hydra on two free loopback ports and waits (at most 30 s, twice) until it is ready.
  *
  * @example
  * ```ts
@@ -78,6 +78,15 @@ export function hydraBinary(): Promise<string> {
  */
 export async function startHydra(options: HydraOptions = {}): Promise<RunningHydra> {
   const binary = await hydraBinary();
+  try {
+    return await startOn(binary, options);
+  } catch {
+    // The free ports are picked before Hydra binds them: another process may take one between.
+    return startOn(binary, options);
+  }
+}
+
+async function startOn(binary: string, options: HydraOptions): Promise<RunningHydra> {
   const [publicPort, adminPort] = [await freePort(), await freePort()];
   const issuer = `http://127.0.0.1:${publicPort}`;
   const admin = `http://127.0.0.1:${adminPort}`;
