@@ -54,7 +54,7 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
   declare readonly clientSecretName: pulumi.Output<string>;
   /** IAM policy JSON granting `secretsmanager:GetSecretValue` and `DescribeSecret` on this token secret only. */
   declare readonly readPolicy: pulumi.Output<string>;
-  /** For signed-jwt kinds: the public key PEM to register with the service. */
+  /** For kinds that sign (signed-jwt, private_key_jwt, jwt-bearer): the public key PEM to register with the service. */
   declare readonly publicKeyPem: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ProviderCredentialArgs, opts?: pulumi.CustomResourceOptions) {
