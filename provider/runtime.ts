@@ -42,6 +42,14 @@ export interface CredentialOutputs extends CredentialInputs {
   readPolicy: string;
   /** For kinds that sign (signed-jwt, private_key_jwt, jwt-bearer): the public key to register with the service. */
   publicKeyPem?: string | undefined;
+  /** For kinds that sign RFC 7523 assertions: the same key as a JWKS (JSON), `kid` as the assertions carry it. */
+  publicJwks?: string | undefined;
+}
+
+/** The public half of a credential's signing key, as outputs carry it. */
+interface PublicKeyOutputs {
+  publicKeyPem?: string;
+  publicJwks?: string;
 }
 
 const SIGNED_KINDS = new Set(['signed-jwt', 'upload']);
@@ -87,12 +95,13 @@ async function withSigningKey(
   credential: string,
   signer: KeySigner,
   existingPrivateKeyPem?: string,
-): Promise<{ issuer: IssuerConfig; publicKeyPem?: string }> {
+): Promise<{ issuer: IssuerConfig } & PublicKeyOutputs> {
   if (!SIGNED_KINDS.has(issuer.kind)) {
     // Kinds that sign RFC 7523 assertions: their key is given, never generated.
     const key = issuer as IssuerConfig & AssertionKey;
     if (key.privateKeyPem === undefined && key.kms === undefined) return { issuer };
-    return { issuer, publicKeyPem: (await assertionPublicKey(key, credential, signer)).publicKeyPem };
+    const { publicKeyPem, jwks } = await assertionPublicKey(key, credential, signer);
+    return { issuer, publicKeyPem, publicJwks: JSON.stringify(jwks) };
   }
   const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
   if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
@@ -131,7 +140,7 @@ function keySigner(seams: ProviderSeams): KeySigner {
 function outputsOf(
   inputs: CredentialInputs,
   arns: { clientSecretArn: string; tokenSecretArn: string },
-  publicKeyPem: string | undefined,
+  keys: PublicKeyOutputs,
 ): CredentialOutputs {
   const names = store.secretNames(inputs.name, inputs.prefix);
   return {
@@ -144,7 +153,8 @@ function outputsOf(
       [arns.tokenSecretArn],
       inputs.kmsKeyId?.startsWith('arn:') ? inputs.kmsKeyId : undefined,
     ),
-    ...(publicKeyPem ? { publicKeyPem } : {}),
+    ...(keys.publicKeyPem ? { publicKeyPem: keys.publicKeyPem } : {}),
+    ...(keys.publicJwks ? { publicJwks: keys.publicJwks } : {}),
   };
 }
 
@@ -158,7 +168,7 @@ export async function create(
 ): Promise<{ id: string; outs: CredentialOutputs }> {
   const inputs = asInputs(props);
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams));
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams));
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
   const record = toTokenRecord(token, {
@@ -178,7 +188,7 @@ export async function create(
       kmsKeyId: inputs.kmsKeyId,
     },
   );
-  return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, publicKeyPem) };
+  return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, keys) };
 }
 
 const REPLACING_FIELDS = ['name', 'prefix'] as const;
@@ -244,7 +254,7 @@ export async function update(
   const current = await store.readClientSecret(where, inputs.name);
   const currentKey = (current.document.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =
@@ -289,7 +299,7 @@ export async function update(
     });
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
-  return { outs: outputsOf(inputs, arns, publicKeyPem) };
+  return { outs: outputsOf(inputs, arns, keys) };
 }
 
 /**
@@ -342,7 +352,7 @@ async function repair(
       )
     : undefined;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
   // A token secret pending deletion still describes its last generation: the new token follows it.
@@ -365,7 +375,7 @@ async function repair(
     },
     { keep: { clientSecretArn: clientArn, tokenSecretArn: tokenArn } },
   );
-  return { outs: outputsOf(inputs, arns, publicKeyPem) };
+  return { outs: outputsOf(inputs, arns, keys) };
 }
 
 /**

@@ -115,7 +115,7 @@ describe('oauth2 private_key_jwt against oidc-provider', () => {
 });
 
 describe('ProviderCredential with private_key_jwt (moto, oidc-provider)', () => {
-  it('creates with a PEM key, moves to a KMS key in place (each public key an output, no PEM stored), and the rotator refreshes it', async () => {
+  it('creates with a PEM key, moves to a KMS key in place (each public key an output, PEM and JWKS; no PEM stored), and the rotator refreshes it', async () => {
     // Prepare
     const sm = secretsManagerClient();
     const name = `pkj-${randomUUID().slice(0, 8)}`;
@@ -130,6 +130,13 @@ describe('ProviderCredential with private_key_jwt (moto, oidc-provider)', () => 
     // Assess
     expect(created.outs.publicKeyPem).toBe((await assertionPublicKey({ privateKeyPem: RSA_PEM }, name)).publicKeyPem);
     expect(outs.publicKeyPem).toBe(await kmsKeySigner(kms).publicKeyPem(kmsKeyId, name));
+    // The JWKS outputs are the ones the server was given for each client.
+    expect(JSON.parse(created.outs.publicJwks ?? '')).toEqual(
+      (await assertionPublicKey({ privateKeyPem: RSA_PEM }, name)).jwks,
+    );
+    expect(JSON.parse(outs.publicJwks ?? '')).toEqual(
+      (await assertionPublicKey({ kms: { keyId: kmsKeyId } }, name, kmsKeySigner(kms))).jwks,
+    );
     const record = await readToken({ client: sm, prefix: PREFIX }, name);
     expect(record?.generation).toBe(2);
     const { payload } = await verify(record?.accessToken ?? '');
