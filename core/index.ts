@@ -33,6 +33,7 @@ export {
   TokenRotatorError,
   type TokenRotatorErrorOptions,
 } from './errors';
+export { type AssertionKey, assertionPublicKey } from './issuers';
 export type { IssuerConfigInput, IssuerKindName } from './issuers/config';
 export type { RefreshPolicyInput } from './policy';
 export {

@@ -3,6 +3,7 @@
  * field and what is expected. Values that are still unknown (preview) pass through.
  */
 import { TokenRotatorError } from '../core/errors';
+import { readAssertionKey } from '../core/issuers/assertion';
 import {
   DEFAULT_LIFETIME_SECONDS,
   describeIssues,
@@ -166,7 +167,8 @@ export function checkInputs(all: Record<string, unknown>): {
   if (issuer === undefined || issuer === null) {
     failures.push({
       property: 'issuer',
-      reason: 'expected an issuer object with a kind (sirv, aspose, upload, json, oauth2, header-jwt, signed-jwt)',
+      reason:
+        'expected an issuer object with a kind (sirv, aspose, upload, google-service-account, salesforce, json, oauth2, header-jwt, signed-jwt, jwt-bearer)',
     });
   } else if (!containsUnknown(issuer)) {
     const parsed = issuerConfigSchema.safeParse(issuer);
@@ -176,7 +178,7 @@ export function checkInputs(all: Record<string, unknown>): {
         failures.push({ property, reason: rest.join(': ') });
       }
     } else {
-      const keyFailure = signingKeyFailure(parsed.data as { privateKeyPem?: unknown });
+      const keyFailure = signingKeyFailure(parsed.data as { kind: string; privateKeyPem?: unknown });
       if (keyFailure) failures.push(keyFailure);
     }
   }
@@ -217,11 +219,15 @@ export function checkInputs(all: Record<string, unknown>): {
   return { inputs, failures };
 }
 
-/** A given signing key must be one create would accept (RSA, 2048 bits or more, readable): judged at check. */
-function signingKeyFailure(issuer: { privateKeyPem?: unknown }): CheckFailure | undefined {
+/**
+ * A given signing key must be one create would accept, judged at check: RSA of 2048 bits or more
+ * for signed-jwt kinds, that or EC P-256 for the kinds that sign assertions.
+ */
+function signingKeyFailure(issuer: { kind: string; privateKeyPem?: unknown }): CheckFailure | undefined {
   if (typeof issuer.privateKeyPem !== 'string') return undefined;
   try {
-    publicKeyPemFromPrivate(issuer.privateKeyPem);
+    if (issuer.kind === 'signed-jwt' || issuer.kind === 'upload') publicKeyPemFromPrivate(issuer.privateKeyPem);
+    else readAssertionKey(issuer.privateKeyPem, undefined);
     return undefined;
   } catch (e) {
     if (!(e instanceof TokenRotatorError)) throw e;

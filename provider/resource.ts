@@ -54,8 +54,10 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
   declare readonly clientSecretName: pulumi.Output<string>;
   /** IAM policy JSON granting `secretsmanager:GetSecretValue` and `DescribeSecret` on this token secret only. */
   declare readonly readPolicy: pulumi.Output<string>;
-  /** For signed-jwt kinds: the public key PEM to register with the service. */
+  /** For kinds that sign (signed-jwt, private_key_jwt, jwt-bearer): the public key PEM to register with the service. */
   declare readonly publicKeyPem: pulumi.Output<string | undefined>;
+  /** For `private_key_jwt` and `jwt-bearer`: the same public key as a JWKS (JSON text), to register where a JWKS is asked for. */
+  declare readonly publicJwks: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ProviderCredentialArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -78,6 +80,7 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
         clientSecretName: undefined,
         readPolicy: undefined,
         publicKeyPem: undefined,
+        publicJwks: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), 'issuer'] },
       'token-rotator',

@@ -9,6 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, InvalidTokenRecordError } from '../core/errors';
 import { toTokenRecord } from '../core/issue';
 import { obtainToken } from '../core/issuers';
+import { type AssertionKey, assertionPublicKey } from '../core/issuers/assertion';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import type { IssuedToken, KeySigner } from '../core/issuers/types';
@@ -39,8 +40,16 @@ export interface CredentialOutputs extends CredentialInputs {
   clientSecretName: string;
   /** IAM policy JSON: GetSecretValue and DescribeSecret on this token secret only. */
   readPolicy: string;
-  /** For signed-jwt kinds: the public key to register with the service. */
+  /** For kinds that sign (signed-jwt, private_key_jwt, jwt-bearer): the public key to register with the service. */
   publicKeyPem?: string | undefined;
+  /** For kinds that sign RFC 7523 assertions: the same key as a JWKS (JSON), `kid` as the assertions carry it. */
+  publicJwks?: string | undefined;
+}
+
+/** The public half of a credential's signing key, as outputs carry it. */
+interface PublicKeyOutputs {
+  publicKeyPem?: string;
+  publicJwks?: string;
 }
 
 const SIGNED_KINDS = new Set(['signed-jwt', 'upload']);
@@ -86,8 +95,14 @@ async function withSigningKey(
   credential: string,
   signer: KeySigner,
   existingPrivateKeyPem?: string,
-): Promise<{ issuer: IssuerConfig; publicKeyPem?: string }> {
-  if (!SIGNED_KINDS.has(issuer.kind)) return { issuer };
+): Promise<{ issuer: IssuerConfig } & PublicKeyOutputs> {
+  if (!SIGNED_KINDS.has(issuer.kind)) {
+    // Kinds that sign RFC 7523 assertions: their key is given, never generated.
+    const key = issuer as IssuerConfig & AssertionKey;
+    if (key.privateKeyPem === undefined && key.kms === undefined) return { issuer };
+    const { publicKeyPem, jwks } = await assertionPublicKey(key, credential, signer);
+    return { issuer, publicKeyPem, publicJwks: JSON.stringify(jwks) };
+  }
   const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
   if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
   let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;
@@ -125,7 +140,7 @@ function keySigner(seams: ProviderSeams): KeySigner {
 function outputsOf(
   inputs: CredentialInputs,
   arns: { clientSecretArn: string; tokenSecretArn: string },
-  publicKeyPem: string | undefined,
+  keys: PublicKeyOutputs,
 ): CredentialOutputs {
   const names = store.secretNames(inputs.name, inputs.prefix);
   return {
@@ -138,7 +153,8 @@ function outputsOf(
       [arns.tokenSecretArn],
       inputs.kmsKeyId?.startsWith('arn:') ? inputs.kmsKeyId : undefined,
     ),
-    ...(publicKeyPem ? { publicKeyPem } : {}),
+    ...(keys.publicKeyPem ? { publicKeyPem: keys.publicKeyPem } : {}),
+    ...(keys.publicJwks ? { publicJwks: keys.publicJwks } : {}),
   };
 }
 
@@ -152,7 +168,7 @@ export async function create(
 ): Promise<{ id: string; outs: CredentialOutputs }> {
   const inputs = asInputs(props);
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams));
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams));
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
   const record = toTokenRecord(token, {
@@ -172,7 +188,7 @@ export async function create(
       kmsKeyId: inputs.kmsKeyId,
     },
   );
-  return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, publicKeyPem) };
+  return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, keys) };
 }
 
 const REPLACING_FIELDS = ['name', 'prefix'] as const;
@@ -238,7 +254,7 @@ export async function update(
   const current = await store.readClientSecret(where, inputs.name);
   const currentKey = (current.document.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =
@@ -283,7 +299,7 @@ export async function update(
     });
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
-  return { outs: outputsOf(inputs, arns, publicKeyPem) };
+  return { outs: outputsOf(inputs, arns, keys) };
 }
 
 /**
@@ -336,7 +352,7 @@ async function repair(
       )
     : undefined;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   const token = await obtainFirstToken(inputs, issuer, seams);
   // A token secret pending deletion still describes its last generation: the new token follows it.
@@ -359,7 +375,7 @@ async function repair(
     },
     { keep: { clientSecretArn: clientArn, tokenSecretArn: tokenArn } },
   );
-  return { outs: outputsOf(inputs, arns, publicKeyPem) };
+  return { outs: outputsOf(inputs, arns, keys) };
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Issuer configuration: what is stored in `PREFIX NAME/client` under `issuer`, validated with
- * field-named messages. Presets (`sirv`, `aspose`, `upload`) expand to the four base kinds.
+ * field-named messages. Presets (`sirv`, `aspose`, `upload`, `google-service-account`,
+ * `salesforce`) expand to the five base kinds.
  */
 import { InvalidConfigurationError } from '../errors';
 import { TOKEN_TYPE_PATTERN } from '../token';
 import * as z from '../zod';
+import { formatScope } from './scope';
 
 /** Default timeout of every issuer request. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -13,6 +15,12 @@ export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const PRESET_URLS = {
   sirv: 'https://api.sirv.com/v2/token',
   aspose: 'https://api.aspose.cloud/connect/token',
+  // Google: "aud … When making an access token request this value is always
+  // https://oauth2.googleapis.com/token" (Using OAuth 2.0 for Server to Server Applications).
+  'google-service-account': 'https://oauth2.googleapis.com/token',
+  // Salesforce: aud is https://login.salesforce.com, https://test.salesforce.com (sandboxes) or an
+  // Experience Cloud site URL; the token endpoint is /services/oauth2/token under it.
+  salesforce: 'https://login.salesforce.com',
 } as const;
 
 /** Lifetime assumed when the issuer states none and the token carries no `exp`. */
@@ -21,6 +29,11 @@ export const DEFAULT_LIFETIME_SECONDS = {
   aspose: 86400,
   'header-jwt': 3600,
   upload: 3600,
+  // Google answers expires_in (3600 s); this only covers an answer without it.
+  'google-service-account': 3600,
+  // Salesforce answers no expires_in: the token lives as long as the session, whose timeout is the
+  // connected app's or the org's setting, 2 hours by default.
+  salesforce: 7200,
 } as const;
 
 const nonEmpty = (what: string) =>
@@ -130,32 +143,6 @@ const scope = z.optional(
   }),
 );
 
-/** `oauth2`: RFC 6749 §4.4 client credentials grant. */
-export const oauth2IssuerSchema = z.strictObject({
-  kind: z.literal('oauth2'),
-  tokenUrl: url,
-  ...clientCredentials,
-  authMethod: z._default(
-    z.enum(['client_secret_post', 'client_secret_basic'], {
-      error: 'expected authMethod "client_secret_post" or "client_secret_basic"',
-    }),
-    'client_secret_post',
-  ),
-  scope,
-  audience: z.optional(nonEmpty('audience')),
-  defaultLifetimeSeconds: z.optional(seconds('defaultLifetimeSeconds')),
-  ...common,
-});
-
-/** `aspose` preset: `oauth2` against Aspose Cloud's `/connect/token`, 1-day default. */
-export const asposeIssuerSchema = z.strictObject({
-  kind: z.literal('aspose'),
-  tokenUrl: z._default(url, PRESET_URLS.aspose),
-  ...clientCredentials,
-  scope,
-  ...common,
-});
-
 /** `header-jwt`: client id/secret in request headers, JWT back in the `Authorization` response header. */
 export const headerJwtIssuerSchema = z.strictObject({
   kind: z.literal('header-jwt'),
@@ -190,6 +177,61 @@ const kmsSigningKey = z.strictObject(
   { error: 'expected kms as an object { keyId } naming a KMS key (id, ARN or alias)' },
 );
 
+/** A PEM private key that signs assertions: RSA (RS256) or EC P-256 (ES256). */
+const assertionPrivateKeyPem = z.string({ error: 'expected privateKeyPem as a PEM string' }).check(
+  // Written with -{5} so that secret scanners do not take the pattern itself for a key.
+  z.refine((v) => /^-{5}BEGIN (RSA |EC )?PRIVATE KEY-{5}[\s\S]+-{5}END (RSA |EC )?PRIVATE KEY-{5}\s*$/.test(v.trim()), {
+    error:
+      'expected a PEM private key (a "BEGIN PRIVATE KEY" block, PKCS#8, or "BEGIN RSA PRIVATE KEY" / "BEGIN EC PRIVATE KEY")',
+  }),
+);
+
+/**
+ * The key that signs RFC 7523 assertions: a PEM in the client secret or a KMS key (RS256), and
+ * the `kid` to put in the header (see `assertion.ts` for its default).
+ */
+const assertionSigning = {
+  privateKeyPem: z.optional(assertionPrivateKeyPem),
+  kms: z.optional(kmsSigningKey),
+  keyId: z.optional(
+    z.pipe(
+      nonEmpty('keyId'),
+      z.string().check(z.maxLength(2048, { error: 'expected keyId of at most 2048 characters' })),
+    ),
+  ),
+};
+
+/** `oauth2`: RFC 6749 §4.4 client credentials grant. */
+export const oauth2IssuerSchema = z.strictObject({
+  kind: z.literal('oauth2'),
+  tokenUrl: url,
+  clientId: clientCredentials.clientId,
+  /** Required by the `client_secret_*` methods; `private_key_jwt` signs with a key instead. */
+  clientSecret: z.optional(clientCredentials.clientSecret),
+  authMethod: z._default(
+    z.enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt'], {
+      error: 'expected authMethod "client_secret_post", "client_secret_basic" or "private_key_jwt"',
+    }),
+    'client_secret_post',
+  ),
+  ...assertionSigning,
+  /** The client assertion's `aud`; the token endpoint when absent. */
+  assertionAudience: z.optional(nonEmpty('assertionAudience')),
+  scope,
+  audience: z.optional(nonEmpty('audience')),
+  defaultLifetimeSeconds: z.optional(seconds('defaultLifetimeSeconds')),
+  ...common,
+});
+
+/** `aspose` preset: `oauth2` against Aspose Cloud's `/connect/token`, 1-day default. */
+export const asposeIssuerSchema = z.strictObject({
+  kind: z.literal('aspose'),
+  tokenUrl: z._default(url, PRESET_URLS.aspose),
+  ...clientCredentials,
+  scope,
+  ...common,
+});
+
 const signedJwtFields = {
   subject: nonEmpty('subject'),
   /** Generated by the provider when absent and no `kms` key is given; never stored with `kms`. */
@@ -218,6 +260,74 @@ export const uploadIssuerSchema = z.strictObject({
   ...common,
 });
 
+/** Claims added to a `jwt-bearer` assertion; the ones the assertion sets itself are refused. */
+const extraClaims = z.record(z.string(), z.unknown(), { error: 'expected claims as a JSON object' }).check(
+  z.refine((claims) => !Object.keys(claims).some((k) => RESERVED_CLAIMS.has(k)), {
+    error: 'expected claims without iss, sub, aud, exp, iat, nbf or jti (set issuer, subject and audience instead)',
+  }),
+  z.refine((claims) => JSON.stringify(claims).length <= 8192, {
+    error: 'expected claims of at most 8192 characters as JSON',
+  }),
+);
+const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti']);
+
+/**
+ * `jwt-bearer`: RFC 7523 §2.1, a signed assertion exchanged for an access token
+ * (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`).
+ */
+export const jwtBearerIssuerSchema = z.strictObject({
+  kind: z.literal('jwt-bearer'),
+  tokenUrl: url,
+  /** The assertion's `iss`. */
+  issuer: nonEmpty('issuer'),
+  /** The assertion's `sub`: the principal the token is for. */
+  subject: z.optional(nonEmpty('subject')),
+  /** The assertion's `aud`; the token endpoint when absent. */
+  audience: z.optional(nonEmpty('audience')),
+  /** Sent as the `scope` form parameter. */
+  scope,
+  claims: z.optional(extraClaims),
+  /** For servers that also authenticate the client (client_secret_post), or name it (public client). */
+  clientId: z.optional(clientCredentials.clientId),
+  clientSecret: z.optional(clientCredentials.clientSecret),
+  ...assertionSigning,
+  defaultLifetimeSeconds: z.optional(seconds('defaultLifetimeSeconds')),
+  ...common,
+});
+
+/** `google-service-account` preset: `jwt-bearer` as Google's server-to-server flow documents it. */
+export const googleServiceAccountIssuerSchema = z.strictObject({
+  kind: z.literal('google-service-account'),
+  tokenUrl: z._default(url, PRESET_URLS['google-service-account']),
+  /** The service account's email (`client_email` in its key file): the assertion's `iss`. */
+  clientEmail: nonEmpty('clientEmail'),
+  /** Required: Google puts the requested scopes in the assertion's `scope` claim. */
+  scope: z.union([z.string().check(z.trim(), z.minLength(1)), z.array(nonEmpty('scope entry')).check(z.minLength(1))], {
+    error:
+      'expected scope as a space-separated string or a list of strings, e.g. https://www.googleapis.com/auth/cloud-platform',
+  }),
+  /** A user to act as (domain-wide delegation): the assertion's `sub`. */
+  subject: z.optional(nonEmpty('subject')),
+  ...assertionSigning,
+  ...common,
+});
+
+/** `salesforce` preset: `jwt-bearer` as Salesforce's OAuth 2.0 JWT bearer flow documents it. */
+export const salesforceIssuerSchema = z.strictObject({
+  kind: z.literal('salesforce'),
+  /** The assertion's `aud`; the token endpoint is `/services/oauth2/token` under it unless `tokenUrl` says otherwise. */
+  loginUrl: z._default(url, PRESET_URLS.salesforce),
+  tokenUrl: z.optional(url),
+  /** The connected app's consumer key: the assertion's `iss`. */
+  clientId: clientCredentials.clientId,
+  /** The Salesforce username the token is for: the assertion's `sub`. */
+  username: nonEmpty('username'),
+  ...assertionSigning,
+  /** The session timeout of the connected app or org (Salesforce states no lifetime); 2 hours by default. */
+  defaultLifetimeSeconds: z._default(seconds('defaultLifetimeSeconds'), DEFAULT_LIFETIME_SECONDS.salesforce),
+  ...common,
+});
+
 /** Every issuer configuration, discriminated on `kind`. */
 export const issuerConfigSchema = z
   .discriminatedUnion(
@@ -230,12 +340,18 @@ export const issuerConfigSchema = z
       headerJwtIssuerSchema,
       signedJwtIssuerSchema,
       uploadIssuerSchema,
+      jwtBearerIssuerSchema,
+      googleServiceAccountIssuerSchema,
+      salesforceIssuerSchema,
     ],
-    { error: 'expected kind to be one of sirv, aspose, upload, json, oauth2, header-jwt, signed-jwt' },
+    {
+      error:
+        'expected kind to be one of sirv, aspose, upload, google-service-account, salesforce, json, oauth2, header-jwt, signed-jwt, jwt-bearer',
+    },
   )
   .check(
     z.superRefine((config, ctx) => {
-      for (const field of ['url', 'tokenUrl'] as const) {
+      for (const field of ['url', 'tokenUrl', 'loginUrl'] as const) {
         const value = (config as Record<string, unknown>)[field];
         if (typeof value !== 'string' || !URL.canParse(value)) continue;
         const protocol = new URL(value).protocol;
@@ -257,6 +373,7 @@ export const issuerConfigSchema = z
           message: 'expected either privateKeyPem or kms, not both; remove privateKeyPem to sign with the KMS key',
         });
       }
+      for (const issue of assertionKeyIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
       if (config.maxLifetimeSeconds !== undefined && config.maxLifetimeSeconds < 60) {
         ctx.addIssue({
           code: 'custom',
@@ -267,6 +384,66 @@ export const issuerConfigSchema = z
     }),
   );
 
+/**
+ * Which key signs: an `oauth2` credential signs only with `private_key_jwt` (and then has no client
+ * secret), and whatever signs needs exactly one of `privateKeyPem` and `kms`.
+ */
+function assertionKeyIssues(config: {
+  kind: string;
+  authMethod?: string;
+  clientSecret?: string | undefined;
+  privateKeyPem?: string | undefined;
+  kms?: unknown;
+  keyId?: string | undefined;
+  assertionAudience?: string | undefined;
+}): { path: string[]; message: string }[] {
+  const signs =
+    ['jwt-bearer', 'google-service-account', 'salesforce'].includes(config.kind) ||
+    (config.kind === 'oauth2' && config.authMethod === 'private_key_jwt');
+  if (config.kind === 'oauth2' && !signs) {
+    const issues = [];
+    if (config.clientSecret === undefined) {
+      issues.push({ path: ['clientSecret'], message: `expected a clientSecret for authMethod "${config.authMethod}"` });
+    }
+    for (const field of ['privateKeyPem', 'kms', 'keyId', 'assertionAudience'] as const) {
+      if (config[field] !== undefined) {
+        issues.push({
+          path: [field],
+          message: `is used only with authMethod "private_key_jwt"; remove it or set that authMethod`,
+        });
+      }
+    }
+    return issues;
+  }
+  if (!signs) return [];
+  if (config.kind === 'oauth2' && config.clientSecret !== undefined) {
+    return [
+      {
+        path: ['clientSecret'],
+        message:
+          'expected no clientSecret with authMethod "private_key_jwt" (the key authenticates the client); remove it',
+      },
+    ];
+  }
+  if (config.privateKeyPem !== undefined && config.kms !== undefined) {
+    return [
+      {
+        path: ['privateKeyPem'],
+        message: 'expected either privateKeyPem or kms, not both; remove privateKeyPem to sign with the KMS key',
+      },
+    ];
+  }
+  if (config.privateKeyPem === undefined && config.kms === undefined) {
+    return [
+      {
+        path: ['privateKeyPem'],
+        message: 'expected a signing key: privateKeyPem (RSA or EC P-256 PEM) or kms: { keyId }',
+      },
+    ];
+  }
+  return [];
+}
+
 /** Issuer configuration as a user writes it (defaults optional). */
 export type IssuerConfigInput = z.input<typeof issuerConfigSchema>;
 /** Issuer configuration after validation, with defaults filled in. */
@@ -274,24 +451,33 @@ export type IssuerConfig = z.output<typeof issuerConfigSchema>;
 /** Every `kind` value, presets included. */
 export type IssuerKindName = IssuerConfig['kind'];
 /** The base kinds that presets expand to. */
-export type BaseIssuerKind = 'json' | 'oauth2' | 'header-jwt' | 'signed-jwt';
+export type BaseIssuerKind = 'json' | 'oauth2' | 'header-jwt' | 'signed-jwt' | 'jwt-bearer';
 
 export type JsonIssuerConfig = z.output<typeof jsonIssuerSchema>;
 export type OAuth2IssuerConfig = z.output<typeof oauth2IssuerSchema>;
 export type HeaderJwtIssuerConfig = z.output<typeof headerJwtIssuerSchema>;
 export type SignedJwtIssuerConfig = z.output<typeof signedJwtIssuerSchema>;
-/** A configuration with its preset expanded: one of the four base kinds. */
-export type BaseIssuerConfig = JsonIssuerConfig | OAuth2IssuerConfig | HeaderJwtIssuerConfig | SignedJwtIssuerConfig;
+export type JwtBearerIssuerConfig = z.output<typeof jwtBearerIssuerSchema>;
+/** A configuration with its preset expanded: one of the five base kinds. */
+export type BaseIssuerConfig =
+  | JsonIssuerConfig
+  | OAuth2IssuerConfig
+  | HeaderJwtIssuerConfig
+  | SignedJwtIssuerConfig
+  | JwtBearerIssuerConfig;
 
 /** Every issuer kind name, presets first, for messages and CLIs. */
 export const ISSUER_KINDS: readonly IssuerKindName[] = [
   'sirv',
   'aspose',
   'upload',
+  'google-service-account',
+  'salesforce',
   'json',
   'oauth2',
   'header-jwt',
   'signed-jwt',
+  'jwt-bearer',
 ];
 
 /**
@@ -351,6 +537,31 @@ export function expandPreset(config: IssuerConfig): BaseIssuerConfig {
     case 'upload': {
       const { kind: _kind, ...rest } = config;
       return signedJwtIssuerSchema.parse({ ...rest, kind: 'signed-jwt' });
+    }
+    case 'google-service-account': {
+      const { kind: _kind, clientEmail, scope: requested, tokenUrl, ...rest } = config;
+      return jwtBearerIssuerSchema.parse({
+        ...rest,
+        kind: 'jwt-bearer',
+        tokenUrl,
+        issuer: clientEmail,
+        audience: tokenUrl,
+        // Google reads the scopes from the assertion, not from a form parameter.
+        claims: { scope: formatScope(requested) },
+        defaultLifetimeSeconds: DEFAULT_LIFETIME_SECONDS['google-service-account'],
+      });
+    }
+    case 'salesforce': {
+      const { kind: _kind, loginUrl, tokenUrl, clientId, username, ...rest } = config;
+      const audience = loginUrl.replace(/\/+$/, '');
+      return jwtBearerIssuerSchema.parse({
+        ...rest,
+        kind: 'jwt-bearer',
+        tokenUrl: tokenUrl ?? `${audience}/services/oauth2/token`,
+        issuer: clientId,
+        subject: username,
+        audience,
+      });
     }
     default:
       return config;

@@ -30,6 +30,8 @@ export interface IssuerRequest {
   timeoutSeconds?: number | undefined;
   /** Values to redact from any quoted upstream text (see `secretValuesOf`). */
   secrets: readonly string[];
+  /** What to check when the issuer rejects the credentials; `clientId/clientSecret` unless said. */
+  credentialFields?: string | undefined;
   /** HTTP client seam; defaults to the global `fetch`. */
   fetch?: typeof fetch | undefined;
   /** Clock seam, used to turn an HTTP-date `Retry-After` into seconds. */
@@ -53,9 +55,11 @@ export interface IssuerResponse {
 const CREDENTIAL_ERROR_CODES = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant']);
 /**
  * Codes that say "not now" (RFC 6749 §4.1.2.1's `temporarily_unavailable` and `server_error`,
- * RFC 8628's `slow_down`), whatever the status they come with: retry, never block.
+ * RFC 8628's `slow_down`, and `jti_known`: an assertion's `jti` the server has seen already, as
+ * Ory Hydra answers a replayed RFC 7523 assertion), whatever the status they come with: retry,
+ * never block. A replay says nothing about the key; a fresh assertion gets through.
  */
-const TRANSIENT_ERROR_CODES = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
+const TRANSIENT_ERROR_CODES = new Set(['temporarily_unavailable', 'server_error', 'slow_down', 'jti_known']);
 /** Every standard OAuth2 token error code; only these are trusted enough to become a `reason`. */
 const OAUTH_ERROR_CODES = new Set([
   ...CREDENTIAL_ERROR_CODES,
@@ -237,7 +241,7 @@ export function classifyHttpFailure(
   status: number,
   headers: Headers,
   text: string,
-  request: Pick<IssuerRequest, 'credential' | 'kind' | 'url' | 'secrets' | 'now'>,
+  request: Pick<IssuerRequest, 'credential' | 'kind' | 'url' | 'secrets' | 'now' | 'credentialFields'>,
 ): TokenRotatorError {
   const where = describeRequest(request, status);
   const upstream = quoteUpstream(text, request.secrets);
@@ -271,7 +275,7 @@ export function classifyHttpFailure(
   }
   if (status === 401 || status === 403 || (oauthError !== undefined && CREDENTIAL_ERROR_CODES.has(oauthError))) {
     return new InvalidCredentialsError(
-      `${where}; the issuer rejected the client credentials, check clientId/clientSecret.${upstream}`,
+      `${where}; the issuer rejected the client credentials, check ${request.credentialFields ?? 'clientId/clientSecret'}.${upstream}`,
       { ...base, reason: oauthError ?? `http-${status}` },
     );
   }

@@ -2,6 +2,15 @@
  * The issuer layer: turn an issuer configuration into a fresh token, or a classified error.
  * Knows nothing of AWS.
  */
+
+export {
+  ASSERTION_LIFETIME_SECONDS,
+  type AssertionKey,
+  assertionPublicKey,
+  CLIENT_ASSERTION_TYPE,
+  JWT_BEARER_GRANT_TYPE,
+  signAssertion,
+} from './assertion';
 export {
   type BaseIssuerConfig,
   type BaseIssuerKind,
@@ -16,6 +25,7 @@ export {
   type IssuerKindName,
   issuerConfigSchema,
   type JsonIssuerConfig,
+  type JwtBearerIssuerConfig,
   type OAuth2IssuerConfig,
   PRESET_URLS,
   parseIssuerConfig,
@@ -26,7 +36,8 @@ export { type ExpiryInput, isJwt, jwtExpiresAt, MIN_USABLE_SECONDS, resolveExpir
 export { headerJwtIssuer, obtainHeaderJwtToken } from './header-jwt';
 export { type IssuerRequest, type IssuerResponse, parseRetryAfter, sendIssuerRequest } from './http';
 export { jsonIssuer, obtainJsonToken } from './json';
-export { basicAuthorization, oauth2Issuer, obtainOAuth2Token } from './oauth2';
+export { jwtBearerIssuer, obtainJwtBearerToken } from './jwt-bearer';
+export { basicAuthorization, exchangeAtTokenEndpoint, oauth2Issuer, obtainOAuth2Token } from './oauth2';
 export { obtainToken } from './obtain';
 export { dispatchIssuer, issuerRegistry } from './registry';
 export { generateSigningKey, obtainSignedJwtToken, publicKeyPemFromPrivate, signedJwtIssuer } from './signed-jwt';

@@ -1,6 +1,7 @@
 /**
  * Kind `oauth2` (preset `aspose`): the RFC 6749 §4.4 client credentials grant, form-encoded,
- * with `client_secret_post` or `client_secret_basic`. Forty lines of `fetch` and
+ * with `client_secret_post`, `client_secret_basic` or `private_key_jwt` (RFC 7523 §2.2, a client
+ * assertion signed by the credential's key; see `assertion.ts`). Forty lines of `fetch` and
  * `URLSearchParams`: a client library would add a dependency and its own error model, and we
  * need ours (see `http.ts`).
  */
@@ -24,31 +25,86 @@ import type { IssueContext, IssuedToken, Issuer } from './types';
  * ```
  */
 export async function obtainOAuth2Token(config: OAuth2IssuerConfig, context: IssueContext): Promise<IssuedToken> {
-  const now = context.now ?? (() => new Date());
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  if (config.authMethod === 'client_secret_basic') {
-    headers.authorization = basicAuthorization(config.clientId, config.clientSecret);
-  } else {
-    form.set('client_id', config.clientId);
-    form.set('client_secret', config.clientSecret);
-  }
+  const headers: Record<string, string> = {};
   const scope = formatScope(config.scope);
   if (scope !== undefined) form.set('scope', scope);
   if (config.audience !== undefined) form.set('audience', config.audience);
+  if (config.authMethod !== 'private_key_jwt') {
+    const clientSecret = config.clientSecret ?? '';
+    if (config.authMethod === 'client_secret_basic') {
+      headers.authorization = basicAuthorization(config.clientId, clientSecret);
+    } else {
+      form.set('client_id', config.clientId);
+      form.set('client_secret', clientSecret);
+    }
+    return exchangeAtTokenEndpoint(config, { form, headers, secrets: secretValuesOf(config) }, context);
+  }
+  // Loaded with the first private_key_jwt token: jose's signing is not needed by secret-based clients.
+  const { CLIENT_ASSERTION_TYPE, signAssertion, withFreshAssertionRetry } = await import('./assertion.js');
+  form.set('client_id', config.clientId);
+  form.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+  return withFreshAssertionRetry(async () => {
+    // RFC 7523 §3: iss and sub are the client id; aud identifies the authorization server.
+    const assertion = await signAssertion(
+      config,
+      { iss: config.clientId, sub: config.clientId, aud: config.assertionAudience ?? config.tokenUrl },
+      context,
+    );
+    form.set('client_assertion', assertion);
+    return exchangeAtTokenEndpoint(
+      config,
+      {
+        form,
+        headers,
+        secrets: [...secretValuesOf(config), assertion],
+        credentialFields: 'clientId and the signing key (is its public key registered with the client?)',
+      },
+      context,
+    );
+  });
+}
 
+/** What a token endpoint request needs of the kind's configuration. */
+export interface TokenEndpointConfig {
+  kind: string;
+  tokenUrl: string;
+  timeoutSeconds?: number | undefined;
+  defaultLifetimeSeconds?: number | undefined;
+  maxLifetimeSeconds?: number | undefined;
+}
+
+/**
+ * One form-encoded request to an RFC 6749 token endpoint and its answer (§5.1), read into an
+ * {@link IssuedToken}: every failure classified (see `http.ts`), the expiry resolved from
+ * `expires_in` and the token's own `exp`. `secrets` are redacted from anything quoted.
+ */
+export async function exchangeAtTokenEndpoint(
+  config: TokenEndpointConfig,
+  exchange: {
+    form: URLSearchParams;
+    headers: Record<string, string>;
+    secrets: readonly string[];
+    /** What to check when the server rejects the credentials (see `IssuerRequest`). */
+    credentialFields?: string | undefined;
+  },
+  context: IssueContext,
+): Promise<IssuedToken> {
+  const now = context.now ?? (() => new Date());
   const request: IssuerRequest = {
     credential: context.credential,
     kind: config.kind,
     url: config.tokenUrl,
     method: 'POST',
-    headers,
-    body: form.toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...exchange.headers,
+    },
+    body: exchange.form.toString(),
     timeoutSeconds: config.timeoutSeconds,
-    secrets: secretValuesOf(config),
+    secrets: exchange.secrets,
+    credentialFields: exchange.credentialFields,
     fetch: context.fetch,
     now,
   };

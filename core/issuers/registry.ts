@@ -1,5 +1,5 @@
 /** The registry of base issuer kinds: `kind` → implementation. Presets expand before lookup. */
-import type { BaseIssuerConfig, BaseIssuerKind, SignedJwtIssuerConfig } from './config';
+import type { BaseIssuerConfig, BaseIssuerKind, JwtBearerIssuerConfig, SignedJwtIssuerConfig } from './config';
 import { headerJwtIssuer } from './header-jwt';
 import { jsonIssuer } from './json';
 import { oauth2Issuer } from './oauth2';
@@ -23,6 +23,20 @@ const signedJwtIssuer: Issuer<SignedJwtIssuerConfig> = {
   },
 };
 
+let jwtBearer: Promise<typeof import('./jwt-bearer.js')> | undefined;
+
+/** The jwt-bearer kind, loaded on its first token for the same reason as signed-jwt: it signs with jose. */
+const jwtBearerIssuer: Issuer<JwtBearerIssuerConfig> = {
+  kind: 'jwt-bearer',
+  async obtainToken(config, context) {
+    jwtBearer ??= import('./jwt-bearer.js').catch((e: unknown) => {
+      jwtBearer = undefined;
+      throw e;
+    });
+    return (await jwtBearer).jwtBearerIssuer.obtainToken(config, context);
+  },
+};
+
 type IssuerRegistry = { readonly [K in BaseIssuerKind]: Issuer<Extract<BaseIssuerConfig, { kind: K }>> };
 
 /** Every base kind's implementation. */
@@ -31,6 +45,7 @@ export const issuerRegistry: IssuerRegistry = {
   oauth2: oauth2Issuer,
   'header-jwt': headerJwtIssuer,
   'signed-jwt': signedJwtIssuer,
+  'jwt-bearer': jwtBearerIssuer,
 };
 
 /**
@@ -51,5 +66,7 @@ export function dispatchIssuer(config: BaseIssuerConfig, context: IssueContext):
       return issuerRegistry['header-jwt'].obtainToken(config, context);
     case 'signed-jwt':
       return issuerRegistry['signed-jwt'].obtainToken(config, context);
+    case 'jwt-bearer':
+      return issuerRegistry['jwt-bearer'].obtainToken(config, context);
   }
 }

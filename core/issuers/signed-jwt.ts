@@ -7,13 +7,12 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 // jose's subpaths, not its index: a refresh from sources or dist/ then loads the dozen modules it
 // uses instead of all of jose's (JWE, JWKS and the rest); a bundle is tree-shaken either way.
-import * as base64url from 'jose/base64url';
 import { SignJWT } from 'jose/jwt/sign';
 import { UnsecuredJWT } from 'jose/jwt/unsecured';
 import { exportPKCS8, exportSPKI } from 'jose/key/export';
 import { generateKeyPair } from 'jose/key/generate/keypair';
 import { InvalidConfigurationError } from '../errors';
-import { kmsKeySigner } from '../kms-signer';
+import { signWithKeySigner } from './assertion';
 import type { SignedJwtIssuerConfig } from './config';
 import { resolveExpiry } from './expiry';
 import type { IssueContext, IssuedToken, Issuer } from './types';
@@ -51,7 +50,7 @@ export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, contex
   const header = { alg: 'RS256', typ: 'JWT', ...(config.keyId === undefined ? {} : { kid: config.keyId }) };
   const accessToken = key
     ? await claims(new SignJWT(payload)).setProtectedHeader(header).sign(key)
-    : await signWithKeySigner(claims(new UnsecuredJWT(payload)), header, config, context);
+    : await signWithKeySigner(claims(new UnsecuredJWT(payload)), header, config.kms?.keyId ?? '', context);
   const expiresAt = resolveExpiry({
     credential: context.credential,
     kind: config.kind,
@@ -62,24 +61,6 @@ export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, contex
     maxLifetimeSeconds: config.maxLifetimeSeconds,
   });
   return { accessToken, tokenType: 'Bearer', issuedAt, expiresAt };
-}
-
-/**
- * Signs a JWT by the credential's KMS key: jose builds the claims (as an unsecured JWT, whose
- * payload segment we keep) and encodes the segments; the signer signs the JOSE signing input.
- */
-async function signWithKeySigner(
-  unsigned: UnsecuredJWT,
-  header: Record<string, string>,
-  config: SignedJwtIssuerConfig,
-  context: IssueContext,
-): Promise<string> {
-  const keyId = config.kms?.keyId ?? '';
-  const [, payloadSegment = ''] = unsigned.encode().split('.');
-  const signingInput = `${base64url.encode(JSON.stringify(header))}.${payloadSegment}`;
-  const signer = context.keySigner ?? kmsKeySigner();
-  const signature = await signer.signRs256(keyId, new TextEncoder().encode(signingInput), context.credential);
-  return `${signingInput}.${base64url.encode(signature)}`;
 }
 
 /**

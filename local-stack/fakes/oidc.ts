@@ -1,6 +1,7 @@
 /**
  * A real OAuth 2.0 authorization server (oidc-provider v9) on 127.0.0.1, for the `oauth2` kind:
- * client credentials grant, one `client_secret_post` and one `client_secret_basic` client,
+ * client credentials grant, one `client_secret_post` and one `client_secret_basic` client, any
+ * number of `private_key_jwt` clients (RFC 7523 client assertions, checked against their JWKS),
  * scopes `files:read files:write`, and a resource server whose access tokens are RS256 JWTs.
  * An `audience` form parameter selects the resource indicator (RFC 8707) by way of
  * `defaultResource`, because oidc-provider keeps only known parameters at its token endpoint.
@@ -26,6 +27,15 @@ export const OIDC_CLIENTS = {
 export interface OidcProviderOptions {
   /** Access token lifetime in seconds (default 300). */
   accessTokenTtlSeconds?: number;
+  /** `private_key_jwt` clients: each authenticates with assertions signed by a key of its JWKS. */
+  keyClients?: readonly OidcKeyClient[];
+}
+
+/** A client that authenticates with `private_key_jwt`. */
+export interface OidcKeyClient {
+  clientId: string;
+  /** Its public keys (with `kid`), as the client registers them. */
+  jwks: { keys: readonly Record<string, unknown>[] };
 }
 
 export interface RunningOidcProvider {
@@ -88,6 +98,13 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         token_endpoint_auth_method: 'client_secret_basic',
         scope: OIDC_SCOPES.join(' '),
       },
+      ...(options.keyClients ?? []).map((client) => ({
+        ...clientDefaults,
+        client_id: client.clientId,
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: client.jwks,
+        scope: OIDC_SCOPES.join(' '),
+      })),
     ],
     scopes: OIDC_SCOPES,
     jwks: { keys: [signingJwk] },

@@ -33,11 +33,11 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
     expect(error).toMatchObject({ status: 400, credential: 'cred-a', transient: false });
   });
 
-  it.each([401, 403])('classifies %i as InvalidCredentials telling to check clientId/clientSecret', async (status) => {
+  it.each([401, 403])('classifies %i as InvalidCredentials telling what to check', async (status) => {
     const { fetch } = fakeFetch(jsonResponse({ message: 'nope' }, status));
     const error = await rejectionOf(run(fetch));
     expect(error).toBeInstanceOf(InvalidCredentialsError);
-    expect(error.message).toContain('check clientId/clientSecret');
+    expect(error.message).toContain(`check ${kind.credentialFields ?? 'clientId/clientSecret'}`);
     expect(error.message).toContain(`answered ${status}`);
   });
 

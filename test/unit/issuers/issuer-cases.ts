@@ -1,4 +1,5 @@
 /** One small config factory per HTTP issuer kind, so error cases run against every kind alike. */
+import { generateKeyPairSync } from 'node:crypto';
 import type { IssuerConfigInput } from '../../../core/issuers/config';
 import { jsonResponse } from './fake-fetch';
 
@@ -53,6 +54,28 @@ export function headerJwtConfig(overrides: Partial<Record<string, unknown>> = {}
   } as IssuerConfigInput;
 }
 
+/** The key the assertion kinds sign with, made once for the whole run. */
+export const ASSERTION_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+
+/**
+ * jwt-bearer with client authentication too, so the planted secret travels in its requests (the
+ * assertion kinds' own planted-value tests cover the assertion and the key).
+ */
+export function jwtBearerConfig(overrides: Partial<Record<string, unknown>> = {}): IssuerConfigInput {
+  return {
+    kind: 'jwt-bearer',
+    tokenUrl: 'https://auth.example.com/oauth2/token',
+    issuer: 'https://ci.example.com',
+    subject: 'deploy-bot',
+    clientId: 'jb-client',
+    clientSecret: PLANTED_SECRET,
+    privateKeyPem: ASSERTION_KEY_PEM,
+    ...overrides,
+  } as IssuerConfigInput;
+}
+
 /** A kind under test: its config and a successful answer carrying `token`. */
 export interface HttpKindCase {
   name: string;
@@ -60,6 +83,8 @@ export interface HttpKindCase {
   success: (token: string) => Response;
   /** URL as messages must show it: origin + path. */
   shownUrl: string;
+  /** What a message about rejected credentials tells to check. */
+  credentialFields?: string;
 }
 
 export const HTTP_KIND_CASES: HttpKindCase[] = [
@@ -86,6 +111,13 @@ export const HTTP_KIND_CASES: HttpKindCase[] = [
     config: (o) => oauth2Config({ authMethod: 'client_secret_basic', ...o }),
     success: (token) => jsonResponse({ access_token: token, expires_in: 3600, token_type: 'Bearer' }),
     shownUrl: 'https://auth.example.com/oauth/token',
+  },
+  {
+    name: 'jwt-bearer',
+    config: jwtBearerConfig,
+    success: (token) => jsonResponse({ access_token: token, expires_in: 3600, token_type: 'Bearer' }),
+    shownUrl: 'https://auth.example.com/oauth2/token',
+    credentialFields: 'issuer, subject and the signing key',
   },
   {
     name: 'header-jwt',

@@ -78,7 +78,7 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
         tokenUrl: 'https://i.example/token',
         clientId: 'a',
         clientSecret: SECRET,
-        authMethod: 'private_key_jwt',
+        authMethod: 'client_secret_jwt',
       },
     },
     'issuer.authMethod',
