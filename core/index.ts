@@ -31,6 +31,7 @@ export {
   StoreError,
   TokenExpiredError,
   TokenRotatorError,
+  VersionLimitExceededError,
   type TokenRotatorErrorOptions,
 } from './errors';
 export { type AssertionKey, assertionPublicKey } from './issuers';
