@@ -15,7 +15,7 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { StoreError } from '../errors';
+import { isTokenRotatorError, StoreError } from '../errors';
 import type { TokenRecord } from '../token';
 import { encodeTokenVersion } from '../token-version';
 import { call, isAwsError, storeError } from './aws-errors';
@@ -32,8 +32,12 @@ export const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 export interface CreateCredentialInput {
   name: string;
   clientDocument: ClientDocument;
-  /** The first token, obtained before anything is written. */
-  token: TokenRecord;
+  /**
+   * The first token, obtained before anything is written. Absent when the rotator is to obtain it
+   * (an issuer reachable only from its network): the token secret is then made without a value, and
+   * `options.firstToken` must write one.
+   */
+  token?: TokenRecord | undefined;
   /** User tags, put on both secrets. Keys starting with `token-rotator:` or `aws:` are rejected. */
   tags?: Record<string, string> | undefined;
   /** A customer KMS key for both secrets; Secrets Manager's own key when absent. */
@@ -56,6 +60,12 @@ export interface CreateCredentialOptions {
    * and a failure never deletes it.
    */
   keep?: Partial<CredentialSecretArns> | undefined;
+  /**
+   * Runs once both secrets exist (the token secret without a value when `input.token` is absent):
+   * it has the first token written, by the rotator. Its failure rolls the create back like any
+   * other step's, and is thrown as it is.
+   */
+  firstToken?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -98,7 +108,10 @@ export async function createCredentialSecrets(
 ): Promise<CredentialSecretArns> {
   const { name } = input;
   const names = secretNames(name, prefixOf(store));
-  const record = validatedRecord(input.token, name);
+  const record = input.token === undefined ? undefined : validatedRecord(input.token, name);
+  if (record === undefined && options.firstToken === undefined) {
+    throw new RangeError('createCredentialSecrets: without a token, options.firstToken must write one');
+  }
   const clientDocument = validatedClientDocument(input.clientDocument, name, 'the client document to write');
   const userTags = assertUserTags(name, input.tags);
   const credentialTag = { [TAG_KEYS.credential]: name };
@@ -135,17 +148,19 @@ export async function createCredentialSecrets(
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
     const tokenSecret = await writeNewSecret(store.client, name, tokenState, keepToken, made, {
-      secretString: JSON.stringify(record),
+      secretString: record === undefined ? undefined : JSON.stringify(record),
       // The token secret names the client version it goes with: a sweep lists token secrets only.
-      tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
+      tags: { ...userTags, ...initialTokenTags({ credential: name }, clientSecret.versionId) },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator access token of "${name}"`,
-      clientRequestToken: encodeTokenVersion(record, clientSecret.versionId),
+      clientRequestToken: record === undefined ? undefined : encodeTokenVersion(record, clientSecret.versionId),
     });
+    await options.firstToken?.();
     return { clientSecretArn: clientSecret.arn, tokenSecretArn: tokenSecret.arn };
   } catch (e) {
     const failed = await rollback(store.client, made);
-    const error = storeError(e, name, 'create');
+    // The first token's own failure (the issuer refused) is the caller's to read as it is.
+    const error = isTokenRotatorError(e) && !(e instanceof StoreError) ? e : storeError(e, name, 'create');
     if (failed.length === 0) throw error;
     throw new StoreError(
       `${error.message} Rolling back also failed for ${failed.map((n) => `"${n}"`).join(', ')}; delete them by hand.`,
@@ -155,7 +170,8 @@ export async function createCredentialSecrets(
 }
 
 interface NewSecret {
-  secretString: string;
+  /** Absent: a secret without a value (a token secret the rotator writes first). */
+  secretString: string | undefined;
   tags: Record<string, string>;
   kmsKeyId?: string | undefined;
   description: string;
@@ -224,7 +240,8 @@ async function writeNewSecret(
         SecretString: secret.secretString,
         KmsKeyId: secret.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
         Description: secret.description,
-        ClientRequestToken: versionId,
+        // Without a value the call changes settings only and makes no version.
+        ClientRequestToken: secret.secretString === undefined ? undefined : versionId,
       }),
     ),
   );
