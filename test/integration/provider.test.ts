@@ -8,6 +8,7 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -21,7 +22,7 @@ import {
   TAG_KEYS,
 } from '../../core/store';
 import { dueVerdict } from '../../lambda/plan';
-import { create, diff, read, update } from '../../provider/runtime';
+import { create, diff, read, remove, update } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
@@ -264,5 +265,85 @@ describe('an update over a stored token value that is not a token record', () =>
     expect(token?.accessToken).toMatch(/^issued-/);
     // The hand-written version id carries no generation: nothing is known to continue from.
     expect(token?.generation).toBe(1);
+  });
+});
+
+describe('ProviderCredential AWS settings (moto)', () => {
+  const names = (c: SecretsManagerClient, p: string) =>
+    c
+      .send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [p] }], MaxResults: 100 }))
+      .then((out) => (out.SecretList ?? []).filter((s) => !s.DeletedDate).map((s) => s.ARN ?? ''));
+  const regional = (region: string) => secretsManagerClient({ region });
+  const noSeams = { fetch: accepting, now: () => NOW, random: () => 0 };
+
+  it('writes, reads and deletes in the recorded region, whatever the shell says', async () => {
+    // Prepare: the shell (this process) says us-east-1; the credential records eu-west-1.
+    const props = { ...sirv('regional', OLD_SECRET), aws: { region: 'eu-west-1' } };
+    const [east, west] = [regional('us-east-1'), regional('eu-west-1')];
+
+    // Act
+    const { outs } = await create(props, noSeams);
+    const refreshed = await read(`${prefix}regional`, outs as unknown as Record<string, unknown>, noSeams);
+
+    // Assess
+    expect(outs.tokenSecretArn).toMatch(/^arn:aws:secretsmanager:eu-west-1:/);
+    expect((await names(west, prefix)).sort()).toEqual([outs.clientSecretArn, outs.tokenSecretArn].sort());
+    expect(await names(east, prefix)).toEqual([]);
+    expect(refreshed.props?.tokenSecretArn).toBe(outs.tokenSecretArn);
+    expect(refreshed.props?.aws).toEqual({ region: 'eu-west-1' });
+
+    // Act: destroy, from the recorded settings only.
+    await remove(outs as unknown as Record<string, unknown>, noSeams);
+    expect(await names(west, prefix)).toEqual([]);
+  });
+
+  it('deletes a credential recorded before settings existed from the region its ARNs name', async () => {
+    // Prepare: made in eu-central-1, state without `aws` (written by an older provider).
+    const { outs } = await create({ ...sirv('legacy', OLD_SECRET), aws: { region: 'eu-central-1' } }, noSeams);
+    const { aws: _recorded, ...legacy } = outs as unknown as Record<string, unknown>;
+
+    // Act
+    const verdict = diff(legacy, { ...sirv('legacy', OLD_SECRET), aws: { region: 'eu-central-1' } });
+    await remove(legacy, noSeams);
+
+    // Assess: same region, nothing to replace; the delete found the secrets where they are.
+    expect(verdict.replaces).toEqual([]);
+    expect(await names(regional('eu-central-1'), prefix)).toEqual([]);
+  });
+
+  it('assumes the stack role: the secrets land in the role account', async () => {
+    // Prepare: moto answers AssumeRole with credentials of the role's account.
+    const roleArn = 'arn:aws:iam::222233334444:role/platform-deployer';
+    const props = { ...sirv('assumed', OLD_SECRET), aws: { region: 'us-east-1', assumeRoles: [{ roleArn }] } };
+
+    // Act
+    const { outs } = await create(props, noSeams);
+
+    // Assess
+    expect(outs.tokenSecretArn).toMatch(/^arn:aws:secretsmanager:us-east-1:222233334444:secret:/);
+    expect(outs.clientSecretArn).toMatch(/:222233334444:/);
+    await remove(outs as unknown as Record<string, unknown>, noSeams);
+  });
+
+  it('refuses a new profile that reaches other secrets, naming the settings and what to do', async () => {
+    // Prepare: the same name exists in another region, as another account's would.
+    const { outs } = await create({ ...sirv('moved', OLD_SECRET), aws: { region: 'us-east-1' } }, noSeams);
+    const other = await create({ ...sirv('moved', OLD_SECRET), aws: { region: 'us-west-2' } }, noSeams);
+    const olds = outs as unknown as Record<string, unknown>;
+
+    // Act: settings that reach the us-west-2 pair while the state names the us-east-1 one.
+    const failure = await update(
+      { ...olds, aws: { region: 'us-west-2' } },
+      { ...sirv('moved', OLD_SECRET), aws: { region: 'us-west-2', profile: 'other-account' } },
+      { ...noSeams, secretsManager: regional('us-west-2') },
+    ).catch((e: unknown) => e as Error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect(String((failure as Error).message)).toMatch(
+      /Credential "moved": its secret arn:aws:secretsmanager:us-east-1:\S+ is not reachable with the new AWS settings \(region us-west-2, profile "other-account"\).*new name or prefix/,
+    );
+    await remove(olds, noSeams);
+    await remove(other.outs as unknown as Record<string, unknown>, noSeams);
   });
 });
