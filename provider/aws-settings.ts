@@ -19,7 +19,10 @@ const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 export interface AssumedRole {
   roleArn: string;
   sessionName?: string | undefined;
-  /** Not a secret: AWS documents the external ID as an identifier, not a password. */
+  /**
+   * An identifier, not a credential: AWS documents it as "an optional identifier that you can use
+   * in an IAM role trust policy to designate who can assume the role" (the confused deputy problem).
+   */
   externalId?: string | undefined;
 }
 
