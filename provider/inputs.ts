@@ -35,6 +35,8 @@ export interface CredentialInputs {
    * Absent only for a direct caller of the runtime: the SDK's standard configuration then.
    */
   aws?: Partial<AwsSettings> | undefined;
+  /** The declaring resource's URN: tagged on the secrets it makes, so a retried `up` adopts its own. */
+  owner?: string | undefined;
   /** Version of the provider code that last wrote this credential (drives `diff`). */
   codeVersion: string;
 }
@@ -78,6 +80,7 @@ const topLevel = z.strictObject({
   issuer: z.optional(z.unknown()),
   policy: z.optional(z.unknown()),
   aws: z.optional(z.unknown()),
+  owner: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   rotatorFunctionName: z.optional(
     z.string({ error: 'expected rotatorFunctionName as a string' }).check(
       z.regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, {

@@ -14,6 +14,9 @@ type DeepInput<T> = T extends string | number | boolean | undefined
       ? pulumi.Input<{ [K in keyof T]: DeepInput<T[K]> }>
       : pulumi.Input<T>;
 
+/** The resource type Pulumi gives a ProviderCredential (a dynamic resource of module `token-rotator`). */
+const CREDENTIAL_TYPE = 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential';
+
 /** Arguments of {@link ProviderCredential}. */
 export interface ProviderCredentialArgs {
   /** Credential name in the secret names; defaults to the resource name. */
@@ -86,6 +89,8 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
         aws: pulumi
           .all([args.region, args.profile])
           .apply(([region, profile]) => declaredAwsSettings({ region, profile }, stack)),
+        // Tagged on the secrets it makes: a retried `up` adopts what a killed one left.
+        owner: pulumi.createUrn(name, CREDENTIAL_TYPE, opts?.parent),
         codeVersion: CODE_VERSION,
         tokenSecretArn: undefined,
         tokenSecretName: undefined,

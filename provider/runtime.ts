@@ -20,6 +20,7 @@ import { type AwsSettings, clientConfig, describeSettings, explainAwsFailure, re
 import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
 import { withPresetName } from './issuer-kind';
 import { issueViaLambda } from './lambda-issue';
+import { ownerTagValue } from './owner';
 import { tokenReadPolicy } from './read-policy';
 import { writeBudgetRefusal } from './write-budget';
 
@@ -255,6 +256,7 @@ async function createCredential(
       token: record,
       tags: inputs.tags,
       kmsKeyId: inputs.kmsKeyId,
+      owner: inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner),
     },
   );
   return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, publicKeyPem) };
@@ -496,6 +498,7 @@ async function repair(
       token: record,
       tags: inputs.tags,
       kmsKeyId: inputs.kmsKeyId,
+      owner: inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner),
     },
     { keep: { clientSecretArn: clientArn, tokenSecretArn: tokenArn } },
   );

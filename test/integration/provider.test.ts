@@ -11,6 +11,7 @@ import {
   ListSecretsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -345,5 +346,74 @@ describe('ProviderCredential AWS settings (moto)', () => {
     );
     await remove(olds, noSeams);
     await remove(other.outs as unknown as Record<string, unknown>, noSeams);
+  });
+});
+
+describe('ProviderCredential adoption of its own secrets (moto)', () => {
+  const URN = 'urn:pulumi:dev::platform::pulumi-nodejs:dynamic/token-rotator:ProviderCredential::sirv-prod';
+  const owned = (name: string, secret: string, owner = URN) => ({ ...sirv(name, secret), owner });
+
+  it('adopts what a killed pulumi up left: same secrets, new value, owner tagged on both', async () => {
+    // Prepare: an up that wrote both secrets and died before Pulumi recorded them.
+    const orphan = await create(owned('adopted', OLD_SECRET), seams());
+
+    // Act: the retried up creates again.
+    const { outs } = await create(owned('adopted', NEW_SECRET), seams());
+
+    // Assess
+    expect(outs.clientSecretArn).toBe(orphan.outs.clientSecretArn);
+    expect(outs.tokenSecretArn).toBe(orphan.outs.tokenSecretArn);
+    expect((await readClientDocument({ client, prefix }, 'adopted')).issuer).toMatchObject({
+      clientSecret: NEW_SECRET,
+    });
+    for (const id of [outs.clientSecretArn, outs.tokenSecretArn]) {
+      const tags = (await client.send(new DescribeSecretCommand({ SecretId: id }))).Tags ?? [];
+      expect(tags).toContainEqual({ Key: 'token-rotator:owner', Value: URN });
+    }
+  });
+
+  it("refuses another resource's secrets with the command that takes them over", async () => {
+    // Prepare
+    await create(owned('taken', OLD_SECRET, `${URN}-other`), seams());
+
+    // Act
+    const failure = await create(owned('taken', NEW_SECRET), seams()).catch((e: unknown) => e as Error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    const message = (failure as Error).message;
+    expect(message).toContain(
+      `Credential "taken": "${prefix}taken/client" and "${prefix}taken/token" already exist in us-east-1 and are not this resource's (owner: ${URN}-other)`,
+    );
+    expect(message).toContain(
+      `aws secretsmanager tag-resource --region us-east-1 --secret-id ${prefix}taken/client --tags '[{"Key":"token-rotator:owner","Value":"${URN}"}]'`,
+    );
+    expect(message).not.toContain(NEW_SECRET);
+    expect(message).not.toContain(OLD_SECRET);
+    expect((await readClientDocument({ client, prefix }, 'taken')).issuer).toMatchObject({ clientSecret: OLD_SECRET });
+  });
+
+  it('adopts them once tagged as the message says', async () => {
+    // Prepare: secrets made by hand (no owner), then tagged as the refusal tells.
+    await create(sirv('by-hand', OLD_SECRET), seams());
+    const refusal = await create(owned('by-hand', NEW_SECRET), seams()).catch((e: unknown) => e as Error);
+    expect(refusal).toBeInstanceOf(Error);
+    for (const suffix of ['client', 'token']) {
+      await client.send(
+        new TagResourceCommand({
+          SecretId: `${prefix}by-hand/${suffix}`,
+          Tags: [{ Key: 'token-rotator:owner', Value: URN }],
+        }),
+      );
+    }
+
+    // Act
+    const { outs } = await create(owned('by-hand', NEW_SECRET), seams());
+
+    // Assess
+    expect(outs.tokenSecretName).toBe(`${prefix}by-hand/token`);
+    expect((await readClientDocument({ client, prefix }, 'by-hand')).issuer).toMatchObject({
+      clientSecret: NEW_SECRET,
+    });
   });
 });
