@@ -240,25 +240,28 @@ async function createCredential(
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
   const { issuer, publicKeyPem } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed));
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
-  const token = await obtainFirstToken(inputs, issuer, seams, inputs.policy);
+  const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
+  // A token secret this create adopts or restores may hold a later generation (the rotator may
+  // have refreshed it since): the first token follows it, so generations never go back.
+  const [token, listing] = await Promise.all([
+    obtainFirstToken(inputs, issuer, seams, inputs.policy),
+    store.describeTokenListing(where, inputs.name),
+  ]);
   const record = toTokenRecord(token, {
     credential: inputs.name,
     issuer,
     policy,
-    previousGeneration: 0,
+    previousGeneration: listing?.generation ?? 0,
     random: seams.random,
   });
-  const arns = await store.createCredentialSecrets(
-    { client: secretsManager(seams, settings), prefix: inputs.prefix },
-    {
-      name: inputs.name,
-      clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
-      token: record,
-      tags: inputs.tags,
-      kmsKeyId: inputs.kmsKeyId,
-      owner: inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner),
-    },
-  );
+  const arns = await store.createCredentialSecrets(where, {
+    name: inputs.name,
+    clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
+    token: record,
+    tags: inputs.tags,
+    kmsKeyId: inputs.kmsKeyId,
+    owner: inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner),
+  });
   return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, publicKeyPem) };
 }
 

@@ -366,6 +366,8 @@ describe('ProviderCredential adoption of its own secrets (moto)', () => {
     expect((await readClientDocument({ client, prefix }, 'adopted')).issuer).toMatchObject({
       clientSecret: NEW_SECRET,
     });
+    // The first token follows the orphan's generation: generations never go back.
+    expect((await readToken({ client, prefix }, 'adopted'))?.generation).toBe(2);
     for (const id of [outs.clientSecretArn, outs.tokenSecretArn]) {
       const tags = (await client.send(new DescribeSecretCommand({ SecretId: id }))).Tags ?? [];
       expect(tags).toContainEqual({ Key: 'token-rotator:owner', Value: URN });
