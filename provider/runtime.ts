@@ -155,15 +155,14 @@ async function obtainFirstToken(
   inputs: CredentialInputs,
   issuer: IssuerConfig,
   seams: ProviderSeams,
-  policyInput: unknown,
 ): Promise<IssuedToken> {
   const token = await requestToken(inputs, issuer, seams);
   // Judged here, against the real token, for kinds whose lifetime only the issuer knows (the
   // others were judged at check); refused before anything is written.
   const seconds = Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000);
-  const policy = resolvePolicy(policyInput, { credential: inputs.name });
+  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
   if (writeBudgetBreached(seconds, policy)) {
-    const refusal = writeBudgetRefusal(inputs.name, { seconds, source: 'as the issuer answered' }, policyInput);
+    const refusal = writeBudgetRefusal(inputs.name, { seconds, source: 'as the issuer answered' }, inputs.policy);
     throw new InvalidConfigurationError(
       refusal ?? `Credential "${inputs.name}": the refresh policy breaks the write budget.`,
       {
@@ -244,7 +243,7 @@ async function createCredential(
   // A token secret this create adopts or restores may hold a later generation (the rotator may
   // have refreshed it since): the first token follows it, so generations never go back.
   const [token, listing] = await Promise.all([
-    obtainFirstToken(inputs, issuer, seams, inputs.policy),
+    obtainFirstToken(inputs, issuer, seams),
     store.describeTokenListing(where, inputs.name),
   ]);
   const record = toTokenRecord(token, {
@@ -280,10 +279,10 @@ const UPDATING_FIELDS = [
 /**
  * `diff`: a new name, prefix or region replaces the credential (new secrets: the new pair is made
  * before the old is deleted, the old one from where the state says it is). A new profile or role
- * updates in place (`update` checks that it reaches the same secrets). Everything else updates in place, a new issuer kind included: the
- * secret names do not depend on the kind, and an update validates the new configuration against
- * the issuer before it writes anything, where a delete-before-replace would take the working
- * credential down before the new one is known to work.
+ * updates in place (`update` checks that it reaches the same secrets). Everything else updates in
+ * place, a new issuer kind included: the secret names do not depend on the kind, and an update
+ * validates the new configuration against the issuer before it writes anything, where a
+ * delete-before-replace would take the working credential down before the new one is known to work.
  */
 export function diff(
   olds: Record<string, unknown>,
@@ -361,7 +360,7 @@ async function updateCredential(
   const listing = await store.describeTokenListing(where, inputs.name);
   if (materialChange || tokenBehindClient(listing, current.versionId)) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
-    const token = await obtainFirstToken(inputs, issuer, seams, inputs.policy);
+    const token = await obtainFirstToken(inputs, issuer, seams);
     const record = toTokenRecord(token, {
       credential: inputs.name,
       issuer,
@@ -483,7 +482,7 @@ async function repair(
     currentKey,
   );
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
-  const token = await obtainFirstToken(inputs, issuer, seams, inputs.policy);
+  const token = await obtainFirstToken(inputs, issuer, seams);
   // A token secret pending deletion still describes its last generation: the new token follows it.
   const listing = await store.describeTokenListing(where, inputs.name);
   const record = toTokenRecord(token, {
