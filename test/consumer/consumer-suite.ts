@@ -166,6 +166,21 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       expect(await storedToken()).toMatchObject({ generation: 1 });
     });
 
+    it('a check failure names the credential, the field and what to do, without value {<nil>}', async () => {
+      // Prepare: plain http without allowInsecureHttp.
+      await project.ok(['pulumi', 'config', 'set', 'sirvAllowInsecureHttp', 'false']);
+      // Act
+      const run = await pulumi('preview');
+      await project.ok(['pulumi', 'config', 'set', 'sirvAllowInsecureHttp', 'true']);
+      // Assess
+      const printed = run.stdout + run.stderr;
+      expect(run.code).not.toBe(0);
+      expect(printed).toMatch(
+        /ProviderCredential resource 'sirv-prod' has a problem: Credential "sirv-prod": issuer\.url: expected an https:\/\/ URL \(set allowInsecureHttp/,
+      );
+      expect(printed).not.toContain('<nil>');
+    });
+
     it('a wrong new client secret fails the update and changes nothing', async () => {
       // Prepare
       await project.ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', wrongSecret]);
