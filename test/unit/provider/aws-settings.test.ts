@@ -1,4 +1,5 @@
 import { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, StoreError } from '../../../core/errors';
 import { storeError } from '../../../core/store/aws-errors';
@@ -102,6 +103,20 @@ describe('explainAwsFailure', () => {
     const error = explainAwsFailure(storeError(awsError(name), 'sirv-prod', 'CreateSecret'), 'sirv-prod', settings);
     expect((error as Error).message).toMatch(message);
     expect((error as StoreError).transient).toBe(false);
+  });
+
+  it('never throws, whatever is thrown, cause cycles included, and keeps no foreign message', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.boolean(), (name, message, cyclic) => {
+        const error = Object.assign(new Error(message), { name });
+        if (cyclic) Object.assign(error, { cause: error });
+        const explained = explainAwsFailure(error, 'sirv-prod', settings);
+        if (explained !== error) {
+          expect((explained as Error).message).toMatch(/^Credential "sirv-prod": /);
+          if (message.length > 12) expect((explained as Error).message).not.toContain(message);
+        }
+      }),
+    );
   });
 
   it('leaves every other failure as it is', () => {
