@@ -154,14 +154,19 @@ describe('ProviderCredential in the stack region, from a shell that disagrees', 
   });
 });
 
-describe('pulumi up messages of a credential that fails check', () => {
+describe('pulumi up messages: check failures and AWS credentials', () => {
   let backend: LocalBackend;
   const saved: Record<string, string | undefined> = {};
   const cleared = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE', 'AWS_PROFILE'];
 
   beforeAll(async () => {
     await ensureBuilt();
-    backend = await createLocalBackend({ AWS_REGION: '', AWS_DEFAULT_REGION: '' });
+    backend = await createLocalBackend({
+      AWS_REGION: '',
+      AWS_DEFAULT_REGION: '',
+      AWS_CONFIG_FILE: '/nonexistent/token-rotator-e2e-aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/token-rotator-e2e-aws-credentials',
+    });
     // The program is declared in this process: no region anywhere, no profile file with one.
     for (const name of cleared) saved[name] = process.env[name];
     for (const name of cleared) delete process.env[name];
@@ -208,5 +213,30 @@ describe('pulumi up messages of a credential that fails check', () => {
     );
     expect(failure).not.toContain('<nil>');
     expect(failure).not.toContain('PLANTED-typo-e2e-0002');
+  });
+
+  it('says which profile it could not load credentials from, and how to fix it', async () => {
+    // Prepare: the stack names a profile this machine does not have.
+    const stack = await inlineStack(backend, 'provider-messages', 'no-profile', async () => {
+      new ProviderCredential('profile-e2e', {
+        prefix: PREFIX,
+        recoveryWindowInDays: 0,
+        issuer: { kind: 'upload', subject: 'svc-e2e' },
+      });
+    });
+    await stack.setAllConfig({ 'aws:region': { value: 'eu-west-1' }, 'aws:profile': { value: 'nowhere' } });
+
+    // Act
+    const failure = await stack.up().then(
+      () => undefined,
+      (e: unknown) => String((e as Error).message),
+    );
+
+    // Assess
+    expect(failure).toContain(
+      'Credential "profile-e2e": no AWS credentials could be loaded (region eu-west-1, profile "nowhere"). ' +
+        'Check that profile "nowhere" exists in this machine\'s AWS config files (for SSO: aws sso login --profile nowhere), then run it again.',
+    );
+    expect(failure).not.toMatch(/BEGIN (RSA )?PRIVATE KEY/);
   });
 });
