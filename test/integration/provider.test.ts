@@ -300,12 +300,12 @@ describe('ProviderCredential AWS settings (moto)', () => {
 
   it('deletes a credential recorded before settings existed from the region its ARNs name', async () => {
     // Prepare: made in eu-central-1, state without `aws` (written by an older provider).
-    const { outs } = await create({ ...sirv('legacy', OLD_SECRET), aws: { region: 'eu-central-1' } }, noSeams);
-    const { aws: _recorded, ...legacy } = outs as unknown as Record<string, unknown>;
+    const { outs } = await create({ ...sirv('unrecorded', OLD_SECRET), aws: { region: 'eu-central-1' } }, noSeams);
+    const { aws: _recorded, ...unrecorded } = outs as unknown as Record<string, unknown>;
 
     // Act
-    const verdict = diff(legacy, { ...sirv('legacy', OLD_SECRET), aws: { region: 'eu-central-1' } });
-    await remove(legacy, noSeams);
+    const verdict = diff(unrecorded, { ...sirv('unrecorded', OLD_SECRET), aws: { region: 'eu-central-1' } });
+    await remove(unrecorded, noSeams);
 
     // Assess: same region, nothing to replace; the delete found the secrets where they are.
     expect(verdict.replaces).toEqual([]);
