@@ -23,7 +23,6 @@ const envSchema = z.lazy(() =>
     /** Stop starting new refreshes when less than this remains of the invocation. */
     TOKEN_ROTATOR_RESERVE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 15_000),
     /** Lets an `issue` event name an http:// issuer (tests and private networks only). */
-    TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE: z._default(z.enum(['true', 'false']), 'false'),
     /** EventBridge bus (name or ARN) for refresh outcomes; unset or empty: no events. */
     TOKEN_ROTATOR_EVENT_BUS: z.optional(
       z
@@ -52,8 +51,6 @@ export interface RotatorConfig {
   batchSize: number;
   scheduleIntervalSeconds: number;
   reserveMs: number;
-  /** Whether an `issue` event may name an `allowInsecureHttp` issuer. */
-  allowInsecureIssue: boolean;
   /** Where refresh outcomes go as events, when set. */
   eventBusName?: string | undefined;
   writesPerSecond: number;
@@ -75,7 +72,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     batchSize: e.TOKEN_ROTATOR_BATCH_SIZE,
     scheduleIntervalSeconds: e.TOKEN_ROTATOR_SCHEDULE_SECONDS,
     reserveMs: e.TOKEN_ROTATOR_RESERVE_MS,
-    allowInsecureIssue: e.TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE === 'true',
     eventBusName: e.TOKEN_ROTATOR_EVENT_BUS || undefined,
     writesPerSecond: e.TOKEN_ROTATOR_WRITES_PER_SECOND,
   };

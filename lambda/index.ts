@@ -5,7 +5,7 @@
  */
 import { createHandler } from './handler';
 
-export type { Deferred, IssueEvent, IssueResult, RefreshEvent, RefreshResult } from '../core/rotator-protocol';
+export type { Deferred, RefreshEvent, RefreshResult } from '../core/rotator-protocol';
 export type { RotatorConfig } from './config';
 export { rotatorConfigFromEnv } from './config';
 export type { PublishOutcome, RefreshEventDetail, RefreshEventType, RefreshOutcomeEvent } from './events';

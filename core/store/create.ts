@@ -25,6 +25,13 @@ import { prefixOf, type SecretStore, secretNames } from './names';
 import { assertUserTags, initialTokenTags, TAG_KEYS, tagList } from './tags';
 import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
 
+/**
+ * Tag key naming who made a credential's secrets (the provider puts its resource's identity here):
+ * a create that finds a live secret carrying its own owner adopts it, as a retried `pulumi up`
+ * finds what a killed one made.
+ */
+export const OWNER_TAG_KEY = 'token-rotator:owner';
+
 /** Secrets Manager's own key, used when a credential asks for no customer key. */
 export const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 
@@ -44,6 +51,12 @@ export interface CreateCredentialInput {
   kmsKeyId?: string | undefined;
   /** Description of both secrets; a default naming the credential when absent. */
   description?: string | undefined;
+  /**
+   * Who is creating the secrets, tagged on both ({@link OWNER_TAG_KEY}). A live secret of the same
+   * name tagged with the same owner is this caller's own (made by an earlier, interrupted run): it
+   * is adopted, written in place and never deleted by a rollback. Any other live secret is refused.
+   */
+  owner?: string | undefined;
 }
 
 /** The ARNs of a credential's secrets. */
@@ -122,35 +135,34 @@ export async function createCredentialSecrets(
     describeSecret(store.client, names.client, name),
     describeSecret(store.client, names.token, name),
   ]);
+  const ownerTag: Record<string, string> = input.owner === undefined ? {} : { [OWNER_TAG_KEY]: input.owner };
   const kept = (state: SecretState, arn: string | undefined) =>
-    state.exists && !state.deletedDate && arn !== undefined && state.arn === arn;
+    state.exists &&
+    !state.deletedDate &&
+    ((arn !== undefined && state.arn === arn) ||
+      (input.owner !== undefined && state.tags[OWNER_TAG_KEY] === input.owner));
   const keepClient = kept(clientState, options.keep?.clientSecretArn);
   const keepToken = kept(tokenState, options.keep?.tokenSecretArn);
-  for (const [state, keep] of [
+  const foreign = [
     [clientState, keepClient],
     [tokenState, keepToken],
-  ] as const) {
-    if (state.exists && !state.deletedDate && !keep) {
-      throw new StoreError(
-        `Credential "${name}": secret "${state.name}" already exists and is not managed by this operation. ` +
-          'Import it, delete it, or choose another credential name or prefix.',
-        { credential: name, reason: 'ResourceExistsException', transient: false },
-      );
-    }
-  }
+  ]
+    .filter(([state, keep]) => (state as SecretState).exists && !(state as SecretState).deletedDate && !keep)
+    .map(([state]) => state as SecretState);
+  if (foreign.length > 0) throw await foreignSecretError(store.client, name, foreign, input.owner);
 
   const made: Made[] = [];
   try {
     const clientSecret = await writeNewSecret(store.client, name, clientState, keepClient, made, {
       secretString: JSON.stringify(clientDocument),
-      tags: { ...userTags, ...credentialTag },
+      tags: { ...userTags, ...credentialTag, ...ownerTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
     const tokenSecret = await writeNewSecret(store.client, name, tokenState, keepToken, made, {
       secretString: record === undefined ? undefined : JSON.stringify(record),
       // The token secret names the client version it goes with: a sweep lists token secrets only.
-      tags: { ...userTags, ...initialTokenTags({ credential: name }, clientSecret.versionId) },
+      tags: { ...userTags, ...initialTokenTags({ credential: name }, clientSecret.versionId), ...ownerTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator access token of "${name}"`,
       clientRequestToken: record === undefined ? undefined : encodeTokenVersion(record, clientSecret.versionId),
@@ -167,6 +179,41 @@ export async function createCredentialSecrets(
       { credential: name, status: error.status, reason: error.reason, transient: error.transient, cause: e },
     );
   }
+}
+
+/**
+ * The refusal of live secrets that are not the caller's, with the commands that resolve it: tag
+ * them as the caller's (a secret left by an interrupted run of the same resource, or one to take
+ * over: its value is replaced), or choose another name.
+ */
+async function foreignSecretError(
+  client: SecretsManagerClient,
+  credential: string,
+  secrets: readonly SecretState[],
+  owner: string | undefined,
+): Promise<StoreError> {
+  const region = await client.config.region().catch(() => undefined);
+  const where = region ? ` --region ${region}` : '';
+  const names = secrets.map((s) => `"${s.name}"`).join(' and ');
+  const whose = secrets
+    .map((s) => s.tags[OWNER_TAG_KEY])
+    .filter((o): o is string => o !== undefined)
+    .map((o) => ` (owner: ${o})`)
+    .join('');
+  const verb = secrets.length === 1 ? 'exists' : 'exist';
+  const head = `Credential "${credential}": ${names} already ${verb}${region ? ` in ${region}` : ''} and ${secrets.length === 1 ? 'is' : 'are'} not this resource's${whose}.`;
+  const advice =
+    owner === undefined
+      ? ` Delete ${secrets.length === 1 ? 'it' : 'them'} (${secrets.map((s) => `aws secretsmanager delete-secret${where} --secret-id ${s.name}`).join('; ')}) or choose another credential name or prefix.`
+      : ` If ${secrets.length === 1 ? 'it is' : 'they are'} this credential's (left by an interrupted pulumi up) or you mean to take ${secrets.length === 1 ? 'it' : 'them'} over (the value is replaced), run ` +
+        secrets
+          .map(
+            (s) =>
+              `aws secretsmanager tag-resource${where} --secret-id ${s.name} --tags '[{"Key":"${OWNER_TAG_KEY}","Value":"${owner}"}]'`,
+          )
+          .join(' and ') +
+        ', then pulumi up again. Otherwise choose another credential name or prefix.';
+  return new StoreError(`${head}${advice}`, { credential, reason: 'ResourceExistsException', transient: false });
 }
 
 interface NewSecret {
