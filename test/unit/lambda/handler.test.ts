@@ -424,7 +424,7 @@ describe('handler logs', () => {
     // Assess
     const lines = jsonLines();
     const logs = lines.filter((l) => !('_aws' in l));
-    expect(logs.length).toBeGreaterThan(8);
+    expect(logs.length).toBeGreaterThan(6);
     expect(logs.map((l) => l.message)).toEqual(
       expect.arrayContaining(['Refreshed', 'Refresh failed', 'Sweep finished', 'Unrecognised event']),
     );
