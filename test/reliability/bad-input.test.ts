@@ -260,13 +260,13 @@ const CREATE_CASES: CreateCase[] = [
         allowInsecureHttp: true,
         clientId: CLIENT_ID,
         clientSecret: PLANTED,
-        authMethod: 'private_key_jwt',
+        authMethod: 'client_secret_jwt',
       },
     }),
     error: InvalidConfigurationError,
     checkProperty: 'issuer.authMethod',
     names: /issuer\.authMethod/,
-    hint: /"client_secret_post" or "client_secret_basic"/,
+    hint: /"client_secret_post", "client_secret_basic" or "private_key_jwt"/,
   },
   {
     title: 'a lifetime cap under a minute',
@@ -550,6 +550,9 @@ describe('failed refreshes leave the token value untouched', () => {
     createHandler({
       secretsManager: client,
       fetch: ((input: string | URL | Request, init?: RequestInit) => (override ?? fetch)(input, init)) as typeof fetch,
+      // Eleven minutes on: past the forced-refresh floor of the token the create wrote. Each case
+      // ends by writing the client document again, which lifts the last case's block or backoff.
+      now: () => new Date(Date.now() + 11 * 60_000),
       env: { TOKEN_ROTATOR_PREFIX: PREFIX },
       logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
       metrics: { addMetric: () => {}, publishStoredMetrics: () => {}, setDefaultDimensions: () => {} } as never,
@@ -605,8 +608,8 @@ describe('failed refreshes leave the token value untouched', () => {
       code: 'MalformedResponse',
       hint: /check the issuer's clock/,
     },
-    // A token that became too short-lived for the budget is no longer a failed refresh (issue 11):
-    // the valid token is stored and the breach reported; see hostile-issuers.test.ts.
+    // A token that became too short-lived for the budget is not a failed refresh: the valid token
+    // is stored and the breach reported; see hostile-issuers.test.ts.
     {
       title: 'a 500 echoing the client secret',
       prepare: () => {
