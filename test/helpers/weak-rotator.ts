@@ -101,6 +101,12 @@ export interface WorldOptions {
   lag: LagChoice;
   /** How self-invocations arrive; by default a seeded mix of duplicates and late copies (up to 150 s). */
   delivery?: DeliveryPolicy;
+  /** How old a ListSecrets answer may be; AWS's 5 minutes when absent, 0 for a strongly consistent store. */
+  listLagMs?: number;
+  /** The chance a delivered event starts a new container rather than reuse an idle one; 0.3 when absent. */
+  freshContainerChance?: number;
+  /** The first tokens fall due over this many seconds from the start; 30 s apart when absent. */
+  dueSpreadSeconds?: number;
   /** Judge racing writes (two refreshes in flight at once) like any other (the known-defect test). */
   strictRaces?: boolean;
 }
@@ -114,6 +120,7 @@ export function weakRotatorWorld(options: WorldOptions) {
     sleep: vt.sleep,
     random,
     lag: options.lag,
+    ...(options.listLagMs !== undefined ? { listLagMs: options.listLagMs } : {}),
     delivery: options.delivery ?? { kind: 'mixed', duplicateChance: 0.5, lateChance: 0.5, maxDelayMs: 150_000 },
   });
   const sm: MemorySecrets = memorySecrets({ ...weak.secrets });
@@ -121,8 +128,10 @@ export function weakRotatorWorld(options: WorldOptions) {
   const clientRotations = new Map<string, { at: number; sequence: number }[]>(names.map((n) => [n, []]));
   const clientSerial = new Map<string, number>(names.map((n) => [n, 1]));
   for (const [i, name] of names.entries()) {
-    // Due within the first two minutes, so the first sweeps find several due (and fan out).
-    const due = new Date(TEST_EPOCH.getTime() + (30 + 30 * i) * 1000);
+    // By default 30 s apart from the first 30 s, so the first sweeps find several due (and fan out).
+    const offset =
+      options.dueSpreadSeconds === undefined ? 30 * i : Math.floor((options.dueSpreadSeconds * i) / names.length);
+    const due = new Date(TEST_EPOCH.getTime() + (30 + offset) * 1000);
     sm.addCredential({
       name,
       prefix: PREFIX,
@@ -280,11 +289,14 @@ export function weakRotatorWorld(options: WorldOptions) {
       r.failed = { ...f, ...(f.recorded && record ? { recordedAt: record.sequence } : {}) };
     }
   };
-  lambda = weak.selfInvocations((event) => invoke(pick(0.3), event));
+  lambda = weak.selfInvocations((event) => invoke(pick(options.freshContainerChance ?? 0.3), event));
 
   function issuerFetch(container: () => Container): typeof fetch {
     return (async (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const body = JSON.parse(typeof init?.body === 'string' ? init.body : '{}') as { clientId?: string };
+      const body = JSON.parse(typeof init?.body === 'string' ? init.body : '{}') as {
+        clientId?: string;
+        clientSecret?: string;
+      };
       const credential = String(body.clientId).replace(/^id-/, '');
       const mode = modes.get(credential) ?? 'token';
       const { id, invocation } = container();
@@ -303,7 +315,8 @@ export function weakRotatorWorld(options: WorldOptions) {
         deleted.set(credential, now());
       }
       if (mode === 'slow') await vt.sleep(SLOW_MS);
-      if (mode === '5xx') return json(503, { error: 'unavailable' });
+      // A hostile 5xx echoes the request, client secret included: the rotator must not quote it.
+      if (mode === '5xx') return json(503, { error: 'unavailable', request: body });
       if (mode === '429') return json(429, { error: 'slow down' }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       if (mode === '401') return json(401, { error: 'invalid_client' });
       serial += 1;
