@@ -178,14 +178,16 @@ export function weakRotatorWorld(options: WorldOptions) {
           `User is not authorized to perform ${name.replace('Command', '')} on ${id}`,
         );
       }
+      // The double reads and writes when called: the call's place in the order is taken before it.
+      const order = ++sequence;
       const out = await (base.send as (c: unknown) => Promise<unknown>)(command);
       const credential = tokenSecretOf(id);
       const tags = (command.input.Tags ?? []) as { Key?: string }[];
       if (name === 'TagResourceCommand' && credential !== undefined && tags.some((t) => t.Key === TAG_KEYS.lastError)) {
-        failureRecords.push({ credential, container, sequence: ++sequence });
+        failureRecords.push({ credential, container, sequence: order });
       }
       if (name === 'DescribeSecretCommand' && credential !== undefined) {
-        lastDescribe.set(`${container}/${credential}`, ++sequence);
+        lastDescribe.set(`${container}/${credential}`, order);
       }
       if (name === 'PutSecretValueCommand' && credential !== undefined) {
         const record = parseTokenRecord(String(command.input.SecretString), credential);
@@ -194,7 +196,7 @@ export function weakRotatorWorld(options: WorldOptions) {
           at: now(),
           generation: record.generation,
           container,
-          sequence: ++sequence,
+          sequence: order,
           describedAt: lastDescribe.get(`${container}/${credential}`) ?? 0,
         });
       }
@@ -346,6 +348,8 @@ export function weakRotatorWorld(options: WorldOptions) {
     clientRotations,
     containers,
     now,
+    /** The token secret's name (what `deniedUntil` is keyed by). */
+    tokenSecret: (credential: string) => secretNames(credential, PREFIX).token,
     get lambda() {
       return lambda as AsyncInvocations;
     },
