@@ -1,0 +1,12 @@
+// Values test/plugin/global-setup.ts provides to the plugin project, read with inject()
+// (pulumiBin and node22Bin are declared with the consumer project's, test/consumer/vitest-context.d.ts).
+export {};
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The plugin archive for this machine's platform (dist/plugin-archive/…tar.gz). */
+    pluginArchive: string;
+    /** The plugin's version, as its archive and schema carry it. */
+    pluginVersion: string;
+  }
+}
