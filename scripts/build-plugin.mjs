@@ -11,7 +11,8 @@
 //
 // Install one with `pulumi plugin install resource token-rotator <version> --file <archive>`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -19,12 +20,13 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outDir = join(root, 'dist', 'plugin-archive');
-const staging = join(outDir, 'staging');
+// Staged outside dist/: the npm package carries dist/**/*.js, and the bundle belongs in the archives only.
+const staging = mkdtempSync(join(tmpdir(), 'token-rotator-plugin-build-'));
 /** The platforms a release serves (Pulumi's os-arch names). */
 export const PLUGIN_PLATFORMS = ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64'];
 
 rmSync(outDir, { recursive: true, force: true });
-mkdirSync(staging, { recursive: true });
+mkdirSync(outDir, { recursive: true });
 
 try {
   await build({
@@ -42,6 +44,7 @@ try {
 } catch {
   // esbuild has already printed each error with its file and line.
   console.error('build-plugin: esbuild failed (see the errors above).');
+  rmSync(staging, { recursive: true, force: true });
   process.exit(1);
 }
 copyFileSync(join(root, 'plugin', 'pulumi-resource-token-rotator'), join(staging, 'pulumi-resource-token-rotator'));
@@ -57,6 +60,7 @@ for (const platform of PLUGIN_PLATFORMS) {
   execFileSync('tar', ['-czf', archive, '-C', staging, ...files]);
 }
 const bundleBytes = readFileSync(join(staging, 'token-rotator-plugin.js')).length;
+rmSync(staging, { recursive: true, force: true });
 console.log(
   `build-plugin: ${PLUGIN_PLATFORMS.length} archives of token-rotator v${version} in dist/plugin-archive/ (bundle ${(bundleBytes / 1e6).toFixed(1)} MB)`,
 );

@@ -3,8 +3,8 @@
 # holds it on its last line (a venv's bin: put it first on PATH and set VIRTUAL_ENV to its parent,
 # as `activate` does). Cached under ~/.cache/token-rotator/; a second run takes about a second.
 #
-# - a venv with the `pulumi` Python SDK (and setuptools and wheel, to build the generated SDK's
-#   wheel), pinned below. The Python language host (scripts/setup-language-hosts.sh) ignores the
+# - a venv with the `pulumi` Python SDK, parver (the generated SDK's one dependency pulumi does
+#   not bring) and setuptools and wheel (to build the generated SDK's wheel), pinned below. The Python language host (scripts/setup-language-hosts.sh) ignores the
 #   `virtualenv` runtime option of Pulumi.yaml, so programs run with this venv activated.
 # - `pulumi-gen-python` in the same bin: pulumi's Python SDK generator, built from Go modules
 #   through the wrapper module scripts/pulumi-gen-python (github.com/pulumi/pulumi/pkg/v3 at the
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 log() { echo "setup-pulumi-python: $*" >&2; }
 
 PULUMI_PY_VERSION=3.272.0
-PINS=("pulumi==$PULUMI_PY_VERSION" "setuptools==84.2.1" "wheel==0.48.0")
+PINS=("pulumi==$PULUMI_PY_VERSION" "parver==1.0.1.post0" "setuptools==84.2.1" "wheel==0.48.0")
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/token-rotator/pulumi-python-v$PULUMI_PY_VERSION
 bin=$cache/bin

@@ -27,8 +27,8 @@ export interface PluginLanguage {
    * URL, no recoveryWindowInDays); and exports `sirvTokenSecretArn` and `sirvReadPolicy`.
    */
   files(options: { prefix: string; adopted: boolean }): Record<string, string>;
-  /** Directories put first on PATH, after the pulumi CLI's and Node 22's (e.g. a venv's bin). */
-  path(): Promise<string[]>;
+  /** Directories put on PATH after the pulumi CLI's and Node 22's (e.g. a venv's bin), and variables to set. */
+  environment(): Promise<{ path: string[]; env?: Record<string, string> }>;
   /** Runs once the files are written, before the first pulumi command (e.g. installs the SDK). */
   prepare?(project: PluginProject): Promise<void>;
 }
@@ -62,11 +62,12 @@ export function describeCredentialCycle(language: PluginLanguage): void {
 
     beforeAll(async () => {
       sirv = await startSirvFake({ clients });
-      project = await PluginProject.create(language.files({ prefix, adopted: false }), [
-        inject('pulumiBin'),
-        inject('node22Bin'),
-        ...(await language.path()),
-      ]);
+      const environment = await language.environment();
+      project = await PluginProject.create(
+        language.files({ prefix, adopted: false }),
+        [inject('pulumiBin'), inject('node22Bin'), ...environment.path],
+        environment.env,
+      );
       await language.prepare?.(project);
     }, 600_000);
 

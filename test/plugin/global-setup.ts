@@ -1,8 +1,9 @@
 /**
  * vitest globalSetup of the plugin project, after moto's (test/support/global-setup.ts) and the
  * TypeScript build (test/support/build-setup.ts): builds the plugin archives
- * (scripts/build-plugin.mjs) and makes the tools ready (cached: the pulumi CLI with the YAML and
- * Python language hosts beside it, Node 22 for the plugin process).
+ * (scripts/build-plugin.mjs) and the Python SDK's wheel (scripts/build-python-sdk.sh), and makes
+ * the tools ready (cached: the pulumi CLI with the YAML and Python language hosts beside it, a venv
+ * with the pulumi Python SDK, Node 22 for the plugin process).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ function platform(): string {
 export default async function setup(project: TestProject): Promise<void> {
   const started = Date.now();
   const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-  const [, hosts, node22Bin] = await Promise.all([
+  const [, hosts, node22Bin, wheel, venvBin] = await Promise.all([
     execFileAsync(process.execPath, [join(repoRoot, 'scripts', 'build-plugin.mjs')], {
       cwd: repoRoot,
       maxBuffer: BIG,
@@ -37,6 +38,16 @@ export default async function setup(project: TestProject): Promise<void> {
       timeout: 30 * 60_000,
     }),
     nodeBinDir(22),
+    execFileAsync('bash', [join(repoRoot, 'scripts', 'build-python-sdk.sh')], {
+      cwd: repoRoot,
+      maxBuffer: BIG,
+      timeout: 30 * 60_000,
+    }).then(({ stdout }) => stdout.trim().split('\n').at(-1) ?? ''),
+    execFileAsync('bash', [join(repoRoot, 'scripts', 'setup-pulumi-python.sh')], {
+      cwd: repoRoot,
+      maxBuffer: BIG,
+      timeout: 30 * 60_000,
+    }).then(({ stdout }) => stdout.trim().split('\n').at(-1) ?? ''),
   ]);
   const pulumiBin = hosts.stdout.trim().split('\n').at(-1) ?? '';
   const archive = join(
@@ -45,9 +56,13 @@ export default async function setup(project: TestProject): Promise<void> {
     'plugin-archive',
     `pulumi-resource-token-rotator-v${version}-${platform()}.tar.gz`,
   );
-  console.info(`plugin: archive ${archive}; pulumi and language hosts in ${pulumiBin} (${Date.now() - started} ms)`);
+  console.info(
+    `plugin: archive ${archive}; Python SDK ${wheel}; pulumi and language hosts in ${pulumiBin}; venv ${venvBin} (${Date.now() - started} ms)`,
+  );
   project.provide('pluginArchive', archive);
   project.provide('pluginVersion', version);
   project.provide('pulumiBin', pulumiBin);
   project.provide('node22Bin', node22Bin);
+  project.provide('pythonSdkWheel', wheel);
+  project.provide('pythonVenvBin', venvBin);
 }

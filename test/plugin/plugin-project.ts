@@ -39,7 +39,11 @@ export class PluginProject {
    * Creates the directory and its files; the plugin is not installed yet.
    * `path` is put first on PATH (the pulumi CLI with its language hosts, Node 22, a venv's bin).
    */
-  static async create(files: Record<string, string>, path: string[]): Promise<PluginProject> {
+  static async create(
+    files: Record<string, string>,
+    path: string[],
+    extraEnv: Record<string, string> = {},
+  ): Promise<PluginProject> {
     const base = await mkdtemp(join(tmpdir(), 'token-rotator-plugin-'));
     const dir = join(base, 'program');
     const stateDir = join(base, 'state');
@@ -57,6 +61,7 @@ export class PluginProject {
       PULUMI_HOME: join(base, 'pulumi-home'),
       PULUMI_SKIP_UPDATE_CHECK: 'true',
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+      ...extraEnv,
     };
     const project = new PluginProject(base, dir, stateDir, env);
     await project.write(files);

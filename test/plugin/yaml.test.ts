@@ -40,5 +40,5 @@ ${credential('sirv-prod', 'sirvClientSecret', prefix, '      recoveryWindowInDay
   sirvReadPolicy: \${sirv-prod.readPolicy}
 `,
   }),
-  path: async () => [],
+  environment: async () => ({ path: [] }),
 });
