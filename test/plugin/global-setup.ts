@@ -1,7 +1,7 @@
 /**
  * vitest globalSetup of the plugin project, after moto's (test/support/global-setup.ts) and the
  * TypeScript build (test/support/build-setup.ts): builds the plugin archives
- * (scripts/build-plugin.mjs) and the Python SDK's wheel (scripts/build-python-sdk.sh), and makes
+ * (scripts/build-plugin.mjs) and the Python SDK's wheel (scripts/build-sdks.sh), and makes
  * the tools ready (cached: the pulumi CLI with the YAML and Python language hosts beside it, a venv
  * with the pulumi Python SDK, Node 22 for the plugin process).
  */
@@ -38,12 +38,12 @@ export default async function setup(project: TestProject): Promise<void> {
       timeout: 30 * 60_000,
     }),
     nodeBinDir(22),
-    execFileAsync('bash', [join(repoRoot, 'scripts', 'build-python-sdk.sh')], {
+    execFileAsync('bash', [join(repoRoot, 'scripts', 'build-sdks.sh')], {
       cwd: repoRoot,
       maxBuffer: BIG,
       timeout: 30 * 60_000,
     }).then(({ stdout }) => stdout.trim().split('\n').at(-1) ?? ''),
-    execFileAsync('bash', [join(repoRoot, 'scripts', 'setup-pulumi-python.sh')], {
+    execFileAsync('bash', [join(repoRoot, 'scripts', 'setup-sdk-tools.sh')], {
       cwd: repoRoot,
       maxBuffer: BIG,
       timeout: 30 * 60_000,

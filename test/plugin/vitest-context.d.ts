@@ -8,9 +8,9 @@ declare module 'vitest' {
     pluginArchive: string;
     /** The plugin's version, as its archive and schema carry it. */
     pluginVersion: string;
-    /** The wheel of the Python SDK generated from the plugin's schema (scripts/build-python-sdk.sh). */
+    /** The wheel of the Python SDK generated from the plugin's schema (scripts/build-sdks.sh). */
     pythonSdkWheel: string;
-    /** The bin directory of a venv with the pulumi Python SDK (scripts/setup-pulumi-python.sh). */
+    /** The bin directory of a venv with the pulumi Python SDK (scripts/setup-sdk-tools.sh). */
     pythonVenvBin: string;
   }
 }
