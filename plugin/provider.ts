@@ -102,8 +102,8 @@ export function parseImportId(id: string): { prefix: string; name: string } {
 
 /**
  * The inputs that declare an existing credential, read back from its client secret (the issuer
- * and policy as last written) and its tags: what `pulumi import` adopts. `undefined` when neither
- * secret is live.
+ * and policy as last written) and its tags: what `pulumi import` adopts. `undefined` when the
+ * client secret is gone or scheduled for deletion: without it there is no configuration to adopt.
  */
 async function importedInputs(id: string): Promise<Props | undefined> {
   const { prefix, name } = parseImportId(id);

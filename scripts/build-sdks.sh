@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Generates the SDKs of the token-rotator provider plugin from its schema and builds the Python
 # wheel; prints the wheel's path on its last line. Run after the TypeScript build (the schema
-# comes from dist/plugin/schema.js, the code the plugin serves it from).
+# comes from dist/plugin/schema.js, the code the plugin serves it from). Written beside dist/, not
+# in it: the npm package carries parts of dist/ and none of the SDKs.
 #
-#   dist/sdk/schema.json                  the package schema
-#   dist/sdk/python/                      the Python package (pyproject.toml, pulumi_token_rotator/)
-#   dist/sdk/python/dist/*.whl            its wheel
-#   dist/sdk/go/                          the Go module github.com/token-rotator/token-rotator/sdk/go
+#   dist-sdk/schema.json                  the package schema
+#   dist-sdk/python/                      the Python package (pyproject.toml, pulumi_token_rotator/)
+#   dist-sdk/python/dist/*.whl            its wheel
+#   dist-sdk/go/                          the Go module github.com/token-rotator/token-rotator/sdk/go
 #                                         (package tokenrotator)
 #
 # Not generated: Node.js (TypeScript programs have ProviderCredential; the generator at this
@@ -22,7 +23,7 @@ log() { echo "build-sdks: $*" >&2; }
 
 [ -f "$root/dist/plugin/schema.js" ] || { log "dist/plugin/schema.js is missing: run npm run build first"; exit 1; }
 bin=$(bash "$here/setup-sdk-tools.sh" | tail -n 1)
-out=$root/dist/sdk
+out=$root/dist-sdk
 rm -rf "$out"
 mkdir -p "$out/python" "$out/go"
 (cd "$root" && node -e '
@@ -49,5 +50,5 @@ go 1.25
 require github.com/pulumi/pulumi/sdk/v3 v$sdk_version
 GOMOD
 
-log "generated the Python SDK (dist/sdk/python, $(basename "$wheel")) and the Go SDK (dist/sdk/go)"
+log "generated the Python SDK (dist-sdk/python, $(basename "$wheel")) and the Go SDK (dist-sdk/go)"
 echo "$wheel"

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 
 const execFileAsync = promisify(execFile);
-const sdkDir = resolve(__dirname, '..', '..', 'dist', 'sdk');
+const sdkDir = resolve(__dirname, '..', '..', 'dist-sdk');
 
 describe('the SDKs generated from the plugin schema', () => {
   it('the Go SDK builds, and marks the issuer secret', async () => {
