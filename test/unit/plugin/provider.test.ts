@@ -1,5 +1,7 @@
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { issuerConfigSchema } from '../../../core/issuers/config';
 import * as z from '../../../core/zod';
 import {
@@ -183,5 +185,83 @@ describe('names and ids', () => {
     for (const bad of ['token-rotator/', 'a b/c', 'x/-bad', `p/${'n'.repeat(65)}`]) {
       expect(() => parseImportId(bad), bad).toThrow(/is not PREFIX NAME/);
     }
+  });
+});
+
+describe('TokenRotatorProvider.read for pulumi import', () => {
+  const sm = mockClient(SecretsManagerClient);
+  const provider = new TokenRotatorProvider('0.1.0');
+  const ARN = (kind: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:team/adopted/${kind}-AbCdEf`;
+  const IMPORT_URN = `urn:pulumi:dev::platform::${CREDENTIAL_TOKEN}::adopted`;
+
+  beforeEach(() => {
+    sm.reset();
+    sm.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => {
+      const kind = input.SecretId.endsWith('/client') ? 'client' : 'token';
+      return {
+        ARN: ARN(kind),
+        Name: input.SecretId,
+        Tags: [
+          { Key: 'token-rotator:credential', Value: 'adopted' },
+          { Key: 'team', Value: 'platform' },
+        ],
+      };
+    });
+    sm.on(GetSecretValueCommand, { SecretId: 'team/adopted/client' }).resolves({
+      SecretString: JSON.stringify({ version: 1, issuer: sirvIssuer(), policy: { refreshFraction: 0.5 } }),
+      VersionId: 'v1',
+    });
+  });
+
+  it('reads the declaration back from the client secret, the issuer as a secret, never in the clear', async () => {
+    // Act
+    const result = await provider.read('team/adopted', IMPORT_URN, {});
+    // Assess
+    expect(result.id).toBe('team/adopted');
+    expect(reveal(result.inputs)).toEqual({
+      name: 'adopted',
+      prefix: 'team/',
+      issuer: sirvIssuer(),
+      policy: { refreshFraction: 0.5 },
+      tags: { team: 'platform' },
+    });
+    expect(reveal(result.props)).toMatchObject({
+      tokenSecretArn: ARN('token'),
+      clientSecretArn: ARN('client'),
+      tokenSecretName: 'team/adopted/token',
+      clientSecretName: 'team/adopted/client',
+      readPolicy: expect.stringContaining(ARN('token')),
+    });
+    expect(clearText(result.inputs)).not.toContain(PLANTED);
+    expect(clearText(result.props)).not.toContain(PLANTED);
+  });
+
+  it('finds nothing to adopt when the client secret is scheduled for deletion', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN: ARN('client'), DeletedDate: new Date(), Tags: [] });
+    // Act
+    const result = await provider.read('team/adopted', IMPORT_URN, {});
+    // Assess
+    expect(result).toEqual({});
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('refuses any id that is not PREFIX NAME with a bounded message, before asking AWS', async () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 2000 }), (id) => {
+        let parsed: { prefix: string; name: string } | undefined;
+        try {
+          parsed = parseImportId(id);
+        } catch (e) {
+          expect((e as Error).message).toMatch(/is not PREFIX NAME/);
+          expect((e as Error).message.length).toBeLessThan(600);
+          return;
+        }
+        expect(`${parsed.prefix}${parsed.name}`.endsWith(id)).toBe(true);
+        expect(parsed.name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/);
+      }),
+    );
+    await expect(provider.read('bad id/with space', IMPORT_URN, {})).rejects.toThrow(/is not PREFIX NAME/);
+    expect(sm.calls()).toHaveLength(0);
   });
 });
