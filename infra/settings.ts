@@ -10,7 +10,7 @@ import { InvalidConfigurationError } from '../core/errors';
 import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
 import { DEFAULT_PREFIX } from '../core/token';
 import { EVENT_BUS_MAX_LENGTH, EVENT_BUS_PATTERN } from '../lambda/config';
-import { rotatorPolicyTooLarge } from './policies';
+import { requestFunctionNameOf, rotatorPolicyTooLarge } from './policies';
 import { expressionOfInterval, intervalOfExpression } from './schedule';
 
 /**
@@ -305,6 +305,7 @@ function knownRotatorPolicyTooLarge(
     accountId,
     prefix,
     functionName,
+    requestFunctionName: requestFunctionNameOf(functionName),
     deadLetterQueueArn: `arn:${partition}:sqs:${region}:${accountId}:${name}-dlq-xxxxxxx`,
     kmsKeyArn: typeof args.kmsKeyArn === 'string' ? args.kmsKeyArn : undefined,
     signingKeyArns: keys,
