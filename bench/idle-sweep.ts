@@ -70,7 +70,8 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
       naiveCalls = { ...calls.byCommand };
     }
 
-    // The listing before issue 14 (client and token secrets, by the credential tag), counted on the same secrets.
+    // A listing of both secrets of each credential (client and token, by the credential tag), counted on the
+    // same secrets: what listing token secrets alone saves.
     calls.reset();
     const pages = paginateListSecrets(
       { client, pageSize: 100 },
@@ -104,7 +105,7 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
           name: `${name}: ListSecrets calls`,
           value: rotatorCalls.ListSecretsCommand ?? 0,
           unit: 'calls',
-          baseline: 'listing before issue 14 (client and token secrets)',
+          baseline: 'listing client and token secrets',
           baselineValue: oldListingCalls,
           meaning: 'ListSecrets pages per idle tick (goal ≤ 10 per 1,000 credentials: token secrets only)',
         }),

@@ -5,8 +5,8 @@
  * minute of simulated time, each with a 120 s invocation budget, and fans out through a Lambda
  * stand-in that runs each batch as a concurrent invocation of the same handler.
  *
- * Baseline: the same sweep and fan-out without a write pace of its own (the rotator before
- * issue 14): it storms into the quota, its throttled writes fail and back off.
+ * Baseline: the same sweep and fan-out without a write pace of its own: it storms into the quota,
+ * its throttled writes fail and back off.
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';

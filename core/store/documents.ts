@@ -248,7 +248,7 @@ export const MAX_BATCH_CLIENT_READS = 20;
  * {@link InvalidConfigurationError} it would have thrown for a stored value that is not a client
  * document (same code, field and message). A name Secrets Manager reported an error for (not
  * found, access denied, …) or did not return is absent: read it alone with
- * {@link readClientSecret}, which classifies that error as it always has.
+ * {@link readClientSecret}, which classifies that error by its AWS error name.
  * @throws {StoreError} when the call fails as a whole (throttled, no permission for the batch
  * action); the caller falls back to single reads.
  * @throws {RangeError} when more than {@link MAX_BATCH_CLIENT_READS} names are given.

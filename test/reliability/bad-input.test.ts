@@ -297,7 +297,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: { kind: 'upload', subject: 'svc', privateKeyPem: EC_KEY } }),
     error: InvalidConfigurationError,
     names: /issuer\.privateKeyPem/,
-    // Refused at check too since issue 11: check reads the key as create does.
+    // Refused at check too: check reads the key as create does.
     checkProperty: 'issuer.privateKeyPem',
     hint: /RS256 needs an RSA key/,
   },
@@ -306,7 +306,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: { kind: 'signed-jwt', subject: 'svc', ttlSeconds: 3600, privateKeyPem: RSA_1024 } }),
     error: InvalidConfigurationError,
     names: /issuer\.privateKeyPem/,
-    // Refused at check too since issue 11: check reads the key as create does.
+    // Refused at check too: check reads the key as create does.
     checkProperty: 'issuer.privateKeyPem',
     hint: /at least 2048/,
   },
@@ -605,7 +605,7 @@ describe('failed refreshes leave the token value untouched', () => {
       code: 'MalformedResponse',
       hint: /check the issuer's clock/,
     },
-    // A token that became too short-lived for the budget is no longer a failed refresh (issue 11):
+    // A token that became too short-lived for the budget is not a failed refresh:
     // the valid token is stored and the breach reported; see hostile-issuers.test.ts.
     {
       title: 'a 500 echoing the client secret',

@@ -96,7 +96,7 @@ describe('upload issuer signing with a KMS key (moto)', () => {
 
 describe('ProviderCredential with a KMS key (moto)', () => {
   it('switches a PEM credential to KMS in place: same token secret, next generation, no PEM stored', async () => {
-    // Prepare: a PEM-signed credential, as before this feature.
+    // Prepare: a PEM-signed credential.
     const sm = secretsManagerClient();
     const name = `upload-${randomUUID().slice(0, 8)}`;
     const { privateKeyPem } = await generateSigningKey();
