@@ -20,8 +20,8 @@ import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../
 import { createHandler } from '../../lambda';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
+import { REGION } from '../helpers/pulumi-mocks';
 import { tokenRecord } from '../helpers/token-record';
-import { REGION } from '../unit/infra/pulumi-mocks';
 import { type BundleOutcome, invokeBundle, unpackBundle } from './bundle-process';
 import { type Created, createInMoto, type Declared, declareRotator, motoClients } from './declared-resources';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy';

@@ -30,7 +30,7 @@ import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { check, create } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
-import { countCommands, writesIn } from './sdk-faults';
+import { countCommands, writesIn } from '../helpers/sdk-faults';
 
 const PREFIX = `bad-input-${Date.now().toString(36)}/`;
 const PLANTED = 'PLANTED-bad-input-secret-7f3a91';

@@ -28,7 +28,7 @@ import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { update } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
 import { frozenClock } from '../helpers/clock';
-import { recordingFetch, recordTokenWrites, seededRandom, type TokenWrite } from './sdk-faults';
+import { recordingFetch, recordTokenWrites, seededRandom, type TokenWrite } from '../helpers/sdk-faults';
 
 const PREFIX = `concurrency-${Date.now().toString(36)}/`;
 const LIFETIME = 1200;

@@ -16,7 +16,7 @@ import {
 } from '../../../infra/settings';
 import { rotatorConfigFromEnv } from '../../../lambda/config';
 import { LAMBDA_ESM_OPTIONS } from '../../../scripts/lambda-esbuild-options.mjs';
-import { metricAlarmProblems } from '../../integration/aws-constraints';
+import { metricAlarmProblems } from '../../helpers/aws-constraints';
 
 const context = { project: 'platform', stack: 'prod' };
 let bundleDir: string;

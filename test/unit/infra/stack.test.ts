@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as rpc from '@pulumi/pulumi/runtime/rpc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
-import { createRecorder, fakeBundleDir, promiseOf, useMockEngine } from './pulumi-mocks';
+import { createRecorder, fakeBundleDir, promiseOf, useMockEngine } from '../../helpers/pulumi-mocks';
 
 type Stack = typeof import('../../../infra/stack');
 

@@ -3,7 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import type { TokenRotatorArgs } from '../../../infra';
 import { assertRotatorPolicyFits, type PolicyDocument } from '../../../infra/policies';
-import { ACCOUNT_ID, createRecorder, fakeBundleDir, promiseOf, REGION, useMockEngine } from './pulumi-mocks';
+import {
+  ACCOUNT_ID,
+  createRecorder,
+  fakeBundleDir,
+  promiseOf,
+  REGION,
+  useMockEngine,
+} from '../../helpers/pulumi-mocks';
 
 type Infra = typeof import('../../../infra');
 

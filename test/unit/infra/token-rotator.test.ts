@@ -2,7 +2,6 @@ import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRotatorArgs } from '../../../infra';
 import type { PolicyDocument } from '../../../infra/policies';
-import { allows, asList } from './iam-simulator';
 import {
   ACCOUNT_ID,
   createRecorder,
@@ -11,7 +10,8 @@ import {
   REGION,
   type RecordedResource,
   useMockEngine,
-} from './pulumi-mocks';
+} from '../../helpers/pulumi-mocks';
+import { allows, asList } from './iam-simulator';
 
 type Infra = typeof import('../../../infra');
 
