@@ -45,6 +45,7 @@ import { layoutSecretNames } from '../../core/store/names';
 import { InvalidTokenRecordError, type TokenRecord } from '../../core/token';
 import { decodeTokenVersion, encodeTokenVersion } from '../../core/token-version';
 import { TokenReader } from '../../reader/token-reader';
+import { caught } from '../helpers/caught';
 import { tokenRecord } from '../helpers/token-record';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -102,15 +103,6 @@ function sentCommands(): string[] {
   return sm.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
-
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
@@ -138,17 +130,10 @@ describe('secretNames', () => {
     ['65 characters long', 'a'.repeat(65)],
   ])('rejects a credential name that is %s, naming the field', (_what, name) => {
     // Act
-    const error = (() => {
-      try {
-        secretNames(name);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = caught(() => secretNames(name), InvalidConfigurationError);
     // Assess
-    expect(error).toBeInstanceOf(InvalidConfigurationError);
-    expect((error as InvalidConfigurationError).field).toBe('name');
-    expect((error as Error).message).toMatch(/^name: /);
+    expect(error.field).toBe('name');
+    expect(error.message).toMatch(/^name: /);
   });
 
   it('rejects a prefix that does not end with a slash', () => {

@@ -17,6 +17,7 @@ import {
 import { rotatorConfigFromEnv } from '../../../lambda/config';
 import { LAMBDA_ESM_OPTIONS } from '../../../scripts/lambda-esbuild-options.mjs';
 import { metricAlarmProblems } from '../../helpers/aws-constraints';
+import { caught } from '../../helpers/caught';
 
 const context = { project: 'platform', stack: 'prod' };
 let bundleDir: string;
@@ -126,14 +127,7 @@ describe('resolveSettings', () => {
   ];
 
   it.each(invalid)('rejects a bad %s with an error naming the field (%j)', (field, args, message) => {
-    let caught: unknown;
-    try {
-      settle(args);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InvalidConfigurationError);
-    const error = caught as InvalidConfigurationError;
+    const error = caught(() => settle(args), InvalidConfigurationError);
     expect(error.code).toBe('InvalidConfiguration');
     expect(error.field).toBe(field);
     expect(error.message).toContain(`${field}: `);
