@@ -5,7 +5,7 @@
  */
 import { GetSecretValueCommand, paginateListSecrets, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
-import { rotatorConfigFromEnv } from '../lambda/config';
+import { rotatorConfigFromEnv } from '../core/rotator-environment';
 import { type SweepDeps, sweep } from '../lambda/sweep';
 import { countCalls } from './call-counter';
 import type { BenchContext, BenchOutcome } from './context';

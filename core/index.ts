@@ -31,8 +31,8 @@ export {
   StoreError,
   TokenExpiredError,
   TokenRotatorError,
-  VersionLimitExceededError,
   type TokenRotatorErrorOptions,
+  VersionLimitExceededError,
 } from './errors';
 export { type AssertionKey, assertionPublicKey } from './issuers';
 export type { IssuerConfigInput, IssuerKindName } from './issuers/config';

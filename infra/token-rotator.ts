@@ -2,6 +2,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
+import { rotatorEnvironment } from '../core/rotator-environment';
 import { tokenReadPolicy } from '../provider/read-policy';
 import { type AlarmKey, alarmSpecs, type EventAlarmKey, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
 import {
@@ -178,12 +179,13 @@ export class TokenRotator extends pulumi.ComponentResource {
         // would take capacity from the account's shared pool for a function idle most of the time.
         environment: {
           variables: {
-            TOKEN_ROTATOR_PREFIX: settings.prefix,
-            TOKEN_ROTATOR_CONCURRENCY: String(settings.concurrency),
-            TOKEN_ROTATOR_BATCH_SIZE: String(settings.batchSize),
-            TOKEN_ROTATOR_SCHEDULE_SECONDS: String(settings.scheduleIntervalSeconds),
-            TOKEN_ROTATOR_WRITES_PER_SECOND: String(settings.writesPerSecond),
-            ...(args.eventBusName === undefined ? {} : { TOKEN_ROTATOR_EVENT_BUS: args.eventBusName }),
+            ...rotatorEnvironment<pulumi.Input<string>>({
+              prefix: settings.prefix,
+              concurrency: settings.concurrency,
+              scheduleIntervalSeconds: settings.scheduleIntervalSeconds,
+              writesPerSecond: settings.writesPerSecond,
+              eventBusName: args.eventBusName,
+            }),
             POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL: settings.logLevel,

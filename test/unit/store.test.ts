@@ -139,6 +139,12 @@ describe('secretNames', () => {
   it('rejects a prefix that does not end with a slash', () => {
     expect(() => secretNames('a', 'token-rotator')).toThrow(/prefix: expected path segments/);
   });
+
+  it('rejects the empty prefix and one above 256 characters', () => {
+    expect(() => secretNames('a', '')).toThrow(/prefix: .*one or more/);
+    expect(() => secretNames('a', `${'p'.repeat(256)}/`)).toThrow(/prefix: .*at most 256/);
+    expect(secretNames('a', `${'p'.repeat(255)}/`).token).toBe(`${'p'.repeat(255)}/a/token`);
+  });
 });
 
 describe('createCredentialSecrets', () => {
@@ -942,7 +948,7 @@ describe('error classification', () => {
 
 describe('the secret-name layout the reader shares', () => {
   it('names the same token secret in the store and in TokenReader', () => {
-    for (const prefix of ['token-rotator/', 'team-a/prod/', '']) {
+    for (const prefix of ['token-rotator/', 'team-a/prod/', 'a/']) {
       const reader = new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'us-east-1' }) });
       expect(reader.secretName('sirv-prod')).toBe(secretNames('sirv-prod', prefix).token);
       expect(layoutSecretNames('sirv-prod', prefix)).toEqual(secretNames('sirv-prod', prefix));

@@ -236,16 +236,19 @@ describe('TokenReader errors that name the cause and the fix', () => {
   });
 
   describe('a prefix no credential can be deployed under', () => {
-    it.each(['token-rotator', 'team a/', '/leading-slash/', 'double//'])('refuses %j at construction', (prefix) => {
-      const make = () => new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'eu-west-1' }) });
+    it.each(['', 'token-rotator', 'team a/', '/leading-slash/', 'double//', `${'p'.repeat(256)}/`])(
+      'refuses %j at construction',
+      (prefix) => {
+        const make = () => new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'eu-west-1' }) });
 
-      expect(make).toThrow(InvalidConfigurationError);
-      expect(make).toThrow(/each ending with "\/" \(e\.g\. "token-rotator\/"\)/);
-      expect(caught(make)).toMatchObject({ field: 'prefix', reason: 'invalid-prefix' });
-    });
+        expect(make).toThrow(InvalidConfigurationError);
+        expect(make).toThrow(/each ending with "\/" \(e\.g\. "token-rotator\/"\)/);
+        expect(caught(make)).toMatchObject({ field: 'prefix', reason: 'invalid-prefix' });
+      },
+    );
 
-    it('accepts every prefix the store accepts, the empty one included', () => {
-      for (const prefix of ['', 'token-rotator/', 'team-a/prod/', 'a.b_c+d=e@f-g/']) {
+    it('accepts every prefix the store accepts', () => {
+      for (const prefix of [`${'p'.repeat(255)}/`, 'token-rotator/', 'team-a/prod/', 'a.b_c+d=e@f-g/']) {
         expect(
           () => new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'eu-west-1' }) }),
         ).not.toThrow();

@@ -408,7 +408,7 @@ describe('TokenReader.getToken', () => {
     await expect(reader.getToken('')).rejects.toMatchObject({ code: 'InvalidConfiguration', field: 'name' });
     await expect(reader.getToken('has space')).rejects.toBeInstanceOf(InvalidConfigurationError);
     // The same rule as the provider and the store: no slash (that belongs to the prefix), at most 64.
-    await expect(reader.getToken('team/sirv-prod')).rejects.toThrow(/1–64 letters, digits and _\+=\.@-/);
+    await expect(reader.getToken('team/sirv-prod')).rejects.toThrow(/1-64 letters, digits and _\+=\.@-/);
     await expect(reader.getToken('x'.repeat(65))).rejects.toBeInstanceOf(InvalidConfigurationError);
     expect(reads()).toBe(0);
   });
