@@ -4,6 +4,7 @@
  * `--debug`. Messages come from token-rotator's own error classes, which never carry a secret;
  * anything else is shown redacted and shortened.
  */
+import { awsErrorKind, awsFailureOf } from '../core/aws-failure';
 import { type AnyTokenRotatorError, isTokenRotatorError } from '../core/errors';
 import { redact } from '../core/redact';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
@@ -42,10 +43,6 @@ export interface FailureNature {
   reason?: string | undefined;
 }
 
-// The AWS error names of Secrets Manager refusing a request over its quota (core/store/aws-errors.ts
-// counts them transient).
-const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
-
 /**
  * What to add to a failure of class `code` (a stable error code of core/errors.ts, or an AWS
  * error name), as a short sentence; empty when there is nothing useful to add. An issuer's
@@ -66,7 +63,7 @@ export function hintFor(code: string, nature: FailureNature = {}): string {
     case 'TokenExpired':
       return 'Run refresh for it, and check that the rotator is scheduled.';
     case 'StoreError':
-      if (nature.reason !== undefined && THROTTLED.has(nature.reason)) {
+      if (nature.reason !== undefined && awsErrorKind(nature.reason) === 'throttled') {
         return "Secrets Manager throttled it (the account's request quota, shared with the rotator): try again later.";
       }
       if (nature.transient === true) {
@@ -95,15 +92,11 @@ function hintOf(error: AnyTokenRotatorError): string {
   }
 }
 
-// The SDK's credential chain fails with this error class, whatever the message says.
-const NO_AWS_CREDENTIALS = 'CredentialsProviderError';
-
 /** The report of any error thrown while running a command. */
 export function reportError(error: unknown): ErrorReport {
   const detail = describeChain(error);
-  // The SDK's missing-region error is a plain Error with no name or code of its own: its message
-  // is all there is to recognise it by.
-  if (mentions(error, /Region is missing/i)) {
+  const aws = awsFailureOf(error);
+  if (aws?.kind === 'no-region') {
     return {
       line: 'No AWS region: pass --region or set AWS_REGION (or a region in your AWS profile).',
       exitCode: EXIT_CODES.usage,
@@ -112,9 +105,10 @@ export function reportError(error: unknown): ErrorReport {
   }
   if (error instanceof CliError) return { line: oneLine(error.message), exitCode: error.exitCode, detail };
   if (isTokenRotatorError(error)) {
-    const hint = named(error, NO_AWS_CREDENTIALS)
-      ? 'Configure AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, or an instance role).'
-      : hintOf(error);
+    const hint =
+      aws?.kind === 'no-aws-credentials'
+        ? 'Configure AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, or an instance role).'
+        : hintOf(error);
     return {
       line: joinSentences(oneLine(error.message), hint),
       exitCode: error.code === 'InvalidConfiguration' ? EXIT_CODES.usage : EXIT_CODES.aws,
@@ -165,17 +159,6 @@ function* chain(error: unknown): Generator<unknown> {
     yield current;
     current = current instanceof Error ? current.cause : undefined;
   }
-}
-
-function named(error: unknown, name: string): boolean {
-  for (const e of chain(error)) if (e instanceof Error && e.name === name) return true;
-  return false;
-}
-
-function mentions(error: unknown, pattern: RegExp): boolean {
-  for (const e of chain(error))
-    if (e instanceof Error && (pattern.test(e.message) || pattern.test(e.name))) return true;
-  return false;
 }
 
 function describeChain(error: unknown): string {

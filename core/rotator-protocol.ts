@@ -73,6 +73,31 @@ export const rotatorEventSchema = z.lazy(() =>
   ]),
 );
 
+/** Credentials one request to the request entry point may name. */
+export const MAX_REQUESTED_CREDENTIALS = 20;
+/**
+ * The Secrets Manager write rate of one invocation of the request entry point, and how many of
+ * them may run at once (its function's reserved concurrency): however many workloads ask, their
+ * requests together never write faster than the product, 10 a second, beside the sweep's 40.
+ */
+export const REQUEST_WRITES_PER_SECOND = 5;
+export const REQUEST_CONCURRENCY = 2;
+
+/**
+ * The one event the request entry point (`index.requests`, the function workloads may invoke)
+ * accepts: name credentials, and ask that they be refreshed now (`force`) or when due. Nothing
+ * else: no sweep, no batch, no write rate.
+ */
+export const refreshRequestSchema = z.lazy(() =>
+  z.pipe(
+    z.strictObject({
+      credentials: z.array(credentialName).check(z.minLength(1), z.maxLength(MAX_REQUESTED_CREDENTIALS)),
+      force: z.optional(z.boolean()),
+    }),
+    z.transform((e) => ({ action: 'refresh' as const, credentials: e.credentials, force: e.force ?? false })),
+  ),
+);
+
 /** An event the rotator understands, as a caller sends it. */
 export type RotatorEvent = z.input<typeof rotatorEventSchema>;
 

@@ -17,7 +17,10 @@ import { type RotatorConfig, rotatorConfigFromEnv } from '../core/rotator-enviro
 import {
   type Deferred,
   type IssueResult,
+  MAX_REQUESTED_CREDENTIALS,
+  REQUEST_WRITES_PER_SECOND,
   type RefreshResult,
+  refreshRequestSchema,
   rotatorEventSchema,
   type TargetedResult,
 } from '../core/rotator-protocol';
@@ -54,6 +57,16 @@ export interface HandlerDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Which entry point a handler serves. */
+export interface HandlerOptions {
+  /**
+   * `rotator` (default): every event (the schedule, fan-out batches, targeted refreshes).
+   * `requests`: targeted refreshes of at most MAX_REQUESTED_CREDENTIALS names only, at
+   * REQUEST_WRITES_PER_SECOND: the entry point workloads may invoke.
+   */
+  entry?: 'rotator' | 'requests';
+}
+
 /**
  * Builds the handler. Clients, logger and metrics are created once per container, on the first
  * invocation, so a cold start pays only for loading the bundle.
@@ -63,7 +76,8 @@ export interface HandlerDeps {
  * export const handler = createHandler();
  * ```
  */
-export function createHandler(deps: HandlerDeps = {}) {
+export function createHandler(deps: HandlerDeps = {}, options: HandlerOptions = {}) {
+  const requestsOnly = options.entry === 'requests';
   let ready:
     | {
         config: RotatorConfig;
@@ -116,13 +130,15 @@ export function createHandler(deps: HandlerDeps = {}) {
     context: InvocationContext,
   ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
     const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics, clientCache, memory } = setup();
-    const parsed = rotatorEventSchema.safeParse(event);
+    const parsed = requestsOnly ? refreshRequestSchema.safeParse(event) : rotatorEventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('Unrecognised event', {
         issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       });
       throw new Error(
-        'token-rotator: unrecognised event; expected {"action":"sweep"}, {"credentials":[...],"force":bool}, {"action":"refresh-batch","credentials":[...]} or {"action":"issue",...}',
+        requestsOnly
+          ? `token-rotator: unrecognised request; expected {"credentials":[1 to ${MAX_REQUESTED_CREDENTIALS} names],"force":bool}`
+          : 'token-rotator: unrecognised event; expected {"action":"sweep"}, {"credentials":[...],"force":bool}, {"action":"refresh-batch","credentials":[...]} or {"action":"issue",...}',
       );
     }
     const e = parsed.data;
@@ -195,7 +211,9 @@ export function createHandler(deps: HandlerDeps = {}) {
     } else {
       // A name listed twice would be refreshed twice at once: two writes, two generations.
       const names = [...new Set(e.credentials)];
-      const perSecond = (e.action === 'refresh-batch' ? e.writesPerSecond : undefined) ?? config.writesPerSecond;
+      const perSecond = requestsOnly
+        ? Math.min(config.writesPerSecond, REQUEST_WRITES_PER_SECOND)
+        : ((e.action === 'refresh-batch' ? e.writesPerSecond : undefined) ?? config.writesPerSecond);
       const writeLimiter = createWriteLimiter({ perSecond, now, sleep: deps.sleep });
       // A batch or a targeted refresh names credentials, nothing more: each refresh describes its
       // token secret and decides on what it finds there.

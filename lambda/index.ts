@@ -1,12 +1,7 @@
 /**
- * `token-rotator/lambda`: the rotator's handler. Deploy the esbuild bundle of this module
- * (`npm run build`), not the sources.
- *
- * @example
- * ```ts
- * // Lambda handler setting: index.handler
- * export { handler } from 'token-rotator/lambda';
- * ```
+ * The rotator Lambda's entry module: esbuild bundles it into dist/lambda-bundle/index.mjs, which
+ * TokenRotator deploys (handler settings `index.handler` and `index.requests`). Not a package
+ * export: deploy the bundle, not the sources.
  */
 import { createHandler } from './handler';
 
@@ -15,10 +10,20 @@ export { rotatorConfigFromEnv } from '../core/rotator-environment';
 export type { Deferred, IssueEvent, IssueResult, RefreshEvent, RefreshResult } from '../core/rotator-protocol';
 export type { PublishOutcome, RefreshEventDetail, RefreshEventType, RefreshOutcomeEvent } from './events';
 export { EVENT_SOURCE, publishRefreshEvents, refreshEvents } from './events';
-export type { HandlerDeps, InvocationContext, RotatorEvent, SweepSummaryView, TargetedResult } from './handler';
+export type {
+  HandlerDeps,
+  HandlerOptions,
+  InvocationContext,
+  RotatorEvent,
+  SweepSummaryView,
+  TargetedResult,
+} from './handler';
 export { createHandler } from './handler';
 export type { DueReason, DueVerdict, PlanListing, SweepPlan } from './plan';
 export { dueVerdict, planSweep } from './plan';
 
-/** The Lambda entry point (handler setting `index.handler`). */
+/** The rotator's entry point (handler setting `index.handler`): the schedule, its batches, operators. */
 export const handler = createHandler();
+
+/** The request entry point (handler setting `index.requests`): what workloads may invoke. */
+export const requests = createHandler({}, { entry: 'requests' });

@@ -24,7 +24,7 @@ import type { IssueContext, KeySigner } from '../core/issuers/types';
 import { nextAttemptAt, type RefreshPolicy, resolvePolicy, writeBudgetBreached } from '../core/policy';
 import { FORCED_REFRESH_FLOOR_SECONDS, type RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
-import { secondsToExpiry, type TokenRecord } from '../core/token';
+import { NEWER_TOKEN_RECORD_REASON, secondsToExpiry, type TokenRecord } from '../core/token';
 import { clientFingerprint, decodeTokenVersion, encodeTokenVersion, tokenDigest } from '../core/token-version';
 import type { ClientDocumentCache } from './client-cache';
 import type { ClientPrefetch } from './client-prefetch';
@@ -487,8 +487,9 @@ async function readCurrentToken(where: store.SecretStore, name: string): Promise
       : undefined;
   } catch (e) {
     // A failed read (throttling, access) is a failed refresh: writing now would restart the
-    // generation count at 1 over a token we could not see.
-    if (e instanceof InvalidTokenRecordError) return undefined;
+    // generation count at 1 over a token we could not see. So is a record of a newer major
+    // version: a newer rotator wrote it, and this one must not step the fleet back.
+    if (e instanceof InvalidTokenRecordError && e.reason !== NEWER_TOKEN_RECORD_REASON) return undefined;
     throw e;
   }
 }

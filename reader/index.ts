@@ -14,6 +14,8 @@
  *
  * @packageDocumentation
  */
+
+export type { AwsFailureKind } from '../core/aws-failure';
 export {
   type AnyTokenRotatorError,
   type ErrorCode,
@@ -31,7 +33,6 @@ export {
 } from '../core/errors';
 export type { TokenRecord } from '../core/token';
 export type { SendPreparer } from './authorized-fetch';
-export type { AwsFailureKind } from './aws-failure';
 export { type GetTokenOptions, getToken } from './get-token';
 export type { ReadFailureReason } from './secret-read';
 export {

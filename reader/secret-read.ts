@@ -5,9 +5,9 @@
  * is kept (no `cause`): the reader remembers failures, and an SDK error holds the raw response.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type AwsFailure, type AwsFailureKind, classifyAwsFailure } from '../core/aws-failure';
 import { StoreError } from '../core/errors';
 import { InvalidTokenRecordError, parseTokenRecord, type TokenRecord } from '../core/token';
-import { type AwsFailure, type AwsFailureKind, classifyAwsFailure } from './aws-failure';
 
 /**
  * The `reason` of a {@link StoreError} from a token read: one value per cause, each with its own

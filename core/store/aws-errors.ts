@@ -2,21 +2,9 @@
  * How the store turns AWS SDK errors into token-rotator's {@link StoreError}: which are
  * transient, what the message says (redacted), and a wrapper for one Secrets Manager call.
  */
+import { classifyAwsFailure } from '../aws-failure';
 import { StoreError, VersionLimitExceededError } from '../errors';
 import { excerpt } from '../redact';
-
-const TRANSIENT_AWS_ERRORS = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'InternalServiceError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-]);
 
 /** How long a write refused for too many young versions waits: versions age out over 24 hours. */
 export const VERSION_LIMIT_RETRY_SECONDS = 3600;
@@ -67,14 +55,8 @@ export function storeError(
     );
   }
   const status = err.$metadata?.httpStatusCode;
-  const isServiceError = err.$metadata !== undefined && err.$fault !== undefined;
-  const transient =
-    TRANSIENT_AWS_ERRORS.has(name) ||
-    err.$retryable !== undefined ||
-    err.$fault === 'server' ||
-    (status !== undefined && (status >= 500 || status === 429)) ||
-    // No response at all (connection refused, reset, DNS): the service may well be back soon.
-    !isServiceError;
+  // Throttling, 5xx and no answer at all (connection refused, reset, DNS) pass by themselves.
+  const { transient } = classifyAwsFailure(e);
   const detail = typeof err.message === 'string' && err.message ? `: ${excerpt(err.message)}` : '';
   return new StoreError(
     `${who}Secrets Manager ${operation} failed with ${name}${status ? ` (HTTP ${status})` : ''}${detail}`,

@@ -131,16 +131,12 @@ describe('fan-out through moto', () => {
     // moto's own record of the invocation: one log stream per invoke it ran (docker being absent).
     expect(await logStreamCount(created.functionName)).toBe(streamsBefore + accepted.length);
 
-    const handedOff = JSON.parse(accepted[0]?.payload ?? '{}') as {
-      action: string;
-      credentials: string[];
-      listings?: Record<string, unknown>;
-    };
+    const handedOff = JSON.parse(accepted[0]?.payload ?? '{}') as { action: string; credentials: string[] };
     const notTaken = JSON.parse(refused[0]?.payload ?? '{}') as { action: string; credentials: string[] };
     expect(handedOff.action).toBe('refresh-batch');
     expect(handedOff.credentials).toHaveLength(BATCH_SIZE);
-    // With the sweep's listing of each: the batch describes none of them.
-    expect(Object.keys(handedOff.listings ?? {}).sort()).toEqual([...handedOff.credentials].sort());
+    // Names and a write rate only: the batch trusts no state it is handed.
+    expect(Object.keys(handedOff).sort()).toEqual(['action', 'credentials', 'writesPerSecond']);
     expect(notTaken.credentials.length).toBeGreaterThan(0);
     const local = NAMES.filter((n) => !handedOff.credentials.includes(n) && !notTaken.credentials.includes(n));
     expect(local).toHaveLength(BATCH_SIZE);
@@ -198,7 +194,7 @@ describe('fan-out through moto', () => {
     expect(generations.sort()).toEqual([1, 1, 2]);
   });
 
-  it('refreshes a fanned-out batch with the calls of a refresh in the sweep: batch client read and put cold, the put alone warm, no DescribeSecret', async () => {
+  it('refreshes a fanned-out batch by name: each refresh describes first, and a batch delivered again writes nothing', async () => {
     // Prepare: six due credentials in batches of two, on a Sirv fake that follows the handlers'
     // clock; one container sweeps (its Lambda calls go through the proxy to moto), another takes
     // the batches moto accepted, with exactly the payloads moto received.
@@ -227,7 +223,7 @@ describe('fan-out through moto', () => {
     const sweeper = container();
     const batches = container();
     /** One sweep, then every batch moto accepted run in the batch container: the calls of each. */
-    const tick = async (transform: (event: Record<string, unknown>) => Record<string, unknown> = (e) => e) => {
+    const tick = async () => {
       const before = proxy.invokes.length;
       sweeper.calls.clear();
       batches.calls.clear();
@@ -237,9 +233,10 @@ describe('fan-out through moto', () => {
         expect(invoke).toMatchObject({ invocationType: 'Event', status: 202, reachedMoto: true });
       const events = handed.map((i) => JSON.parse(i.payload) as Record<string, unknown>);
       for (const event of events) {
-        expect(await batches.handler(transform(event), context)).toMatchObject({ refreshed: 2, failed: 0 });
+        expect(await batches.handler(event, context)).toMatchObject({ refreshed: 2, failed: 0 });
       }
       return {
+        events,
         sweep,
         remote: events.flatMap((e) => e.credentials as string[]),
         local: Object.fromEntries(sweeper.calls),
@@ -251,14 +248,17 @@ describe('fan-out through moto', () => {
       // Act: cold (neither container has read a client document).
       const cold = await tick();
 
-      // Assess: two batches handed off; every refresh, here or there, read its client (its half of
-      // one BatchGetSecretValue per batch of two) and put.
+      // Assess: two batches handed off; every refresh, here or there, described its token secret,
+      // read its client document (the sweep's in batches, its half of one BatchGetSecretValue per
+      // two; a batch, which has no listing, alone) and put.
       expect(cold.sweep).toMatchObject({ listed: 6, due: 6, refreshed: 2, fannedOut: 4, deferred: 0 });
       expect(cold.remote).toHaveLength(4);
-      const coldRefresh = { BatchGetSecretValue: 0.5, PutSecretValue: 1 };
-      for (const name of cold.remote) expect(cold.batch[name], name).toEqual(coldRefresh);
-      for (const name of names.filter((n) => !cold.remote.includes(n)))
-        expect(cold.local[name], name).toEqual(coldRefresh);
+      for (const name of cold.remote) {
+        expect(cold.batch[name], name).toEqual({ DescribeSecret: 1, GetSecretValue: 1, PutSecretValue: 1 });
+      }
+      for (const name of names.filter((n) => !cold.remote.includes(n))) {
+        expect(cold.local[name], name).toEqual({ DescribeSecret: 1, BatchGetSecretValue: 0.5, PutSecretValue: 1 });
+      }
       expect(Object.keys(cold.batch).sort()).toEqual([...cold.remote].sort());
       expect(cold.local['(listing)']).toEqual({ ListSecrets: 1 });
 
@@ -266,22 +266,25 @@ describe('fan-out through moto', () => {
       shiftMs += 16 * 60_000;
       const warm = await tick();
 
-      // Assess: the same credentials handed off, to the container that refreshed them: the put alone.
+      // Assess: the same credentials handed off, to the container that refreshed them: describe and put.
       // (Sorted: the two invokes go out at once and reach moto in either order.)
       expect([...warm.remote].sort()).toEqual([...cold.remote].sort());
-      for (const name of warm.remote) expect(warm.batch[name], name).toEqual({ PutSecretValue: 1 });
+      const warmRefresh = { DescribeSecret: 1, PutSecretValue: 1 };
+      for (const name of warm.remote) expect(warm.batch[name], name).toEqual(warmRefresh);
       for (const name of names.filter((n) => !warm.remote.includes(n)))
-        expect(warm.local[name], name).toEqual({ PutSecretValue: 1 });
+        expect(warm.local[name], name).toEqual(warmRefresh);
 
-      // Act: the same, with the events as a sweep from before the listings sent them (names only).
-      shiftMs += 16 * 60_000;
-      const namesOnly = await tick(({ listings: _l, listedAt: _t, ...rest }) => rest);
-
-      // Assess: each of those refreshes describes its token secret first, the cost the listings save.
-      for (const name of namesOnly.remote) {
-        expect(namesOnly.batch[name], name).toEqual({ DescribeSecret: 1, PutSecretValue: 1 });
+      // Act: Lambda delivers the same events again (at least once), 12 s later, to a new container.
+      shiftMs += 12_000;
+      const again = container();
+      for (const event of warm.events) {
+        expect(await again.handler(event, context)).toMatchObject({ refreshed: 0, skipped: 2, failed: 0 });
       }
-      for (const name of names) expect(await generationOf(prefix, name)).toBe(4);
+
+      // Assess: a describe each, nothing written, the generation where the first delivery left it.
+      for (const name of warm.remote)
+        expect(Object.fromEntries(again.calls)[name], name).toEqual({ DescribeSecret: 1 });
+      for (const name of names) expect(await generationOf(prefix, name)).toBe(3);
     } finally {
       stdout.mockRestore();
       await clocked.close();

@@ -117,10 +117,11 @@ beforeAll(async () => {
         },
         policy: {},
       },
-      // Not due for an hour: the sweep after the forced refresh has nothing to do.
+      // Written 15 minutes ago (past the forced-refresh floor), not due for an hour: the sweep
+      // after the forced refresh has nothing to do.
       token: tokenRecord(
         NAME,
-        { at: issuedAt, issued: 0, refresh: 3600, expires: 7200 },
+        { at: issuedAt, issued: -900, refresh: 3600, expires: 7200 },
         { accessToken: 'first-token' },
       ),
     },

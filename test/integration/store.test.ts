@@ -196,7 +196,7 @@ describe('core/store on moto', () => {
     const state = await describeCredential(store, 'phoenix');
     expect(state.client.deletedDate).toBeUndefined();
     expect(state.token.deletedDate).toBeUndefined();
-    expect(state.token.tags[TAG_KEYS.failures]).toBe('0');
+    expect(state.token.tags[TAG_KEYS.failures]).toBeUndefined();
     expect(state.token.tags[TAG_KEYS.lastError]).toBeUndefined();
     expect(state.token.tags[TAG_KEYS.failedAt]).toBeUndefined();
     await expect(readToken(store, 'phoenix')).resolves.toEqual(again);

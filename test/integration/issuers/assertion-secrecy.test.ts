@@ -84,6 +84,8 @@ describe('a refused jwt-bearer refresh', () => {
     try {
       const handler = createHandler({
         secretsManager: sm,
+        // Eleven minutes on: past the forced-refresh floor of the first token.
+        now: () => new Date(Date.now() + 11 * 60_000),
         env: { TOKEN_ROTATOR_PREFIX: PREFIX },
         logger: new Logger({ serviceName: 'token-rotator', logLevel: 'DEBUG' }),
       });

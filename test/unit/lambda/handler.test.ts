@@ -9,7 +9,12 @@ import {
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateSigningKey } from '../../../core/issuers';
-import { issueResultSchema, targetedResultSchema, verdictFor } from '../../../core/rotator-protocol';
+import {
+  issueResultSchema,
+  MAX_REQUESTED_CREDENTIALS,
+  targetedResultSchema,
+  verdictFor,
+} from '../../../core/rotator-protocol';
 import { TAG_KEYS } from '../../../core/store';
 import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
@@ -582,5 +587,38 @@ describe('handler logs', () => {
     });
     // The error's own message survives Powertools (which drops a `message` key of the extras).
     expect(failed?.error).toEqual(expect.stringContaining('Credential "down"'));
+  });
+});
+
+describe('the request entry point', () => {
+  it('refreshes the named credentials, forced within the floor, and takes nothing but names and force', async () => {
+    addSirv('due');
+    // Due in 200 s, written 700 s ago: past the forced-refresh floor.
+    addSirv('fresh', at(200));
+    const issuer = sirvIssuer();
+    const requests = createHandler(
+      { secretsManager: sm.client, fetch: issuer.fetch, now: () => new Date(NOW.getTime()), random: () => 0, env: ENV },
+      { entry: 'requests' },
+    );
+    const answer = await requests({ credentials: ['due', 'fresh'], force: true }, CONTEXT);
+    expect(answer).toEqual({
+      results: [
+        expect.objectContaining({ credential: 'due', ok: true, generation: 8 }),
+        expect.objectContaining({ credential: 'fresh', ok: true, generation: 8 }),
+      ],
+    });
+    // A second request a moment later meets the floor: nothing is written twice.
+    const again = await requests({ credentials: ['fresh'], force: true }, CONTEXT);
+    expect(again).toEqual({ results: [expect.objectContaining({ credential: 'fresh', skipped: 'floor' })] });
+    for (const event of [
+      { action: 'sweep' },
+      { action: 'refresh-batch', credentials: ['due'], writesPerSecond: 50 },
+      { action: 'issue', credential: 'due', issuer: sirvDocument('due').issuer },
+      { credentials: Array.from({ length: MAX_REQUESTED_CREDENTIALS + 1 }, (_, i) => `c${i}`) },
+      { credentials: ['due'], force: true, overrideFloor: true },
+    ]) {
+      await expect(requests(event, CONTEXT), JSON.stringify(event)).rejects.toThrow(/unrecognised request/);
+    }
+    expect(issuer.calls).toHaveLength(2);
   });
 });

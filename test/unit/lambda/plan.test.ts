@@ -63,6 +63,22 @@ describe('dueVerdict', () => {
     expect(dueVerdict({ ...rejected, failedClientVersion: undefined }, NOW, 60).reason).toBe('blocked');
   });
 
+  it('lifts a backoff when the token secret is tagged with a client version other than the one that failed', () => {
+    const backingOff = listing({
+      refreshAfter: at(3600),
+      failures: 3,
+      lastError: 'IssuerUnavailable',
+      nextAttempt: at(300),
+      clientVersion: 'c-1',
+      failedClientVersion: 'c-1',
+    });
+    expect(dueVerdict(backingOff, NOW, 60)).toEqual({ due: false, reason: 'backoff' });
+    expect(dueVerdict({ ...backingOff, clientVersion: 'c-2' }, NOW, 60)).toEqual({
+      due: true,
+      reason: 'client-changed',
+    });
+  });
+
   it('treats an invalid configuration like a rejection', () => {
     const broken = listing({ lastError: 'InvalidConfiguration', refreshAfter: at(-60) });
     expect(dueVerdict(broken, NOW, 60).reason).toBe('blocked');

@@ -434,6 +434,22 @@ describe('refreshCredential', () => {
     expect(result).toMatchObject({ ok: true, generation: 1 });
   });
 
+  it('never overwrites a record of a newer major version (a newer rotator wrote it): a failure, retried with backoff', async () => {
+    const { issuer, deps } = setup();
+    const token = sm.secrets.get(names.token);
+    if (token) {
+      token.value = JSON.stringify({ ...tokenRecord(NAME, at(-30)), version: 2, newField: 'x' });
+      token.versionId = 'tr2-a-version-this-rotator-cannot-read';
+    }
+    const before = token?.value;
+    const result = await refreshCredential(NAME, deps);
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidTokenRecord', transient: true } });
+    expect(result.ok === false && result.nextAttempt).toBeTruthy();
+    expect(issuer.calls).toHaveLength(0);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sm.secrets.get(names.token)?.value).toBe(before);
+  });
+
   it('reports an issuer error without the client secret the issuer echoed', async () => {
     const { deps } = setup({
       answer: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '../../../core/errors';
-import { awsFailureOf, classifyAwsFailure } from '../../../reader/aws-failure';
+import { awsFailureOf, classifyAwsFailure } from '../../core/aws-failure';
+import { StoreError } from '../../core/errors';
 
 const sdkError = (name: string, status: number | undefined, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} from the service`), {

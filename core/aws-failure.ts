@@ -1,8 +1,8 @@
 /**
  * What a failed AWS SDK call failed on, read from the error the SDK threw: no credentials, no
  * region, credentials AWS refused, access denied, a missing secret, throttling, an outage. One
- * classification for every side that talks to AWS on a user's behalf (the reader, the CLI), so
- * they name the same cause and the same fix.
+ * classification for every side that talks to AWS (the store, the reader, the CLI), so they
+ * judge the same errors transient and name the same cause and the same fix.
  *
  * It reads only an error's name, message, `$metadata` and `$fault`, and keeps nothing of it: the
  * SDK attaches the raw HTTP response to its errors, which a caller that remembers failures must
@@ -92,6 +92,11 @@ const BY_NAME: ReadonlyMap<string, AwsFailureKind> = new Map<string, AwsFailureK
   ['InvalidRequestException', 'invalid-request'],
   ['DecryptionFailure', 'decryption-failed'],
 ]);
+
+/** The kind of failure an AWS error name stands for, when it is one this module knows by name. */
+export function awsErrorKind(errorName: string): AwsFailureKind | undefined {
+  return BY_NAME.get(errorName);
+}
 
 /** The fixes that do not depend on which call failed. */
 const FIXES: Record<AwsFailureKind, string> = {
