@@ -8,8 +8,8 @@
  */
 
 import { InvalidConfigurationError } from './errors';
-import { POLICY_DEFAULTS } from './policy';
 import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from './rotator-protocol';
+import { SCHEDULE_INTERVAL_SECONDS } from './schedule-interval';
 import { DEFAULT_PREFIX, isPrefix, PREFIX_RULE } from './token';
 import * as z from './zod';
 
@@ -60,15 +60,7 @@ export interface IntegerRange {
 export const CONCURRENCY: IntegerRange = { min: 1, max: 64, default: 8 };
 /** Credentials per invocation before fanning out; a fan-out batch holds at most 10,000 names. */
 export const BATCH_SIZE: IntegerRange = { min: 1, max: 10_000, default: 100 };
-/**
- * Seconds between sweeps: EventBridge Scheduler runs at most once a minute, and a sweep more than
- * a day apart would leave most tokens to expire between two.
- */
-export const SCHEDULE_INTERVAL_SECONDS: IntegerRange = {
-  min: 60,
-  max: 86_400,
-  default: POLICY_DEFAULTS.scheduleIntervalSeconds,
-};
+export { SCHEDULE_INTERVAL_SECONDS };
 /** What an invocation keeps back to record its outcomes before Lambda stops it. */
 export const DEFAULT_RESERVE_MS = 15_000;
 
