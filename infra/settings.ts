@@ -31,6 +31,20 @@ export type LambdaNodeRuntime = (typeof LAMBDA_NODE_RUNTIMES)[number];
 /** The runtime of the rotator Lambda unless `runtime` says otherwise: the newest Node line Lambda offers. */
 export const DEFAULT_LAMBDA_RUNTIME: LambdaNodeRuntime = 'nodejs24.x';
 
+/**
+ * The rotator Lambda's memory, in MiB: a sweep holds one page of listings and `concurrency`
+ * refreshes at a time, far below it, and more memory would only buy CPU for work that waits on
+ * issuers and Secrets Manager.
+ */
+export const LAMBDA_MEMORY_MIB = 256;
+
+/**
+ * The rotator Lambda's timeout, in seconds. A sweep hands what it cannot finish to fan-out
+ * invocations and keeps 15 s back to record outcomes, so a longer one buys nothing but a later
+ * alarm when an invocation hangs.
+ */
+export const LAMBDA_TIMEOUT_SECONDS = 120;
+
 /** Powertools log levels. */
 export type RotatorLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -60,10 +74,6 @@ export interface TokenRotatorArgs {
    * `nodejs22.x` only to hold the function back while something in your account requires it.
    */
   runtime?: LambdaNodeRuntime;
-  /** Lambda memory in MiB, 128 to 10240. Default 256. */
-  memorySize?: number;
-  /** Lambda timeout in seconds, 30 to 900 (the Lambda keeps 15 s in reserve). Default 120. */
-  timeoutSeconds?: number;
   /** Retention of the function's log group, one of CloudWatch's values (0 = never expire). Default 30. */
   logRetentionInDays?: number;
   /** A customer managed KMS key (key ARN, not alias) encrypting the secrets. Default: the AWS managed key. */
@@ -114,8 +124,6 @@ export interface RotatorSettings {
   concurrency: number;
   writesPerSecond: number;
   runtime: LambdaNodeRuntime;
-  memorySize: number;
-  timeoutSeconds: number;
   logRetentionInDays: number;
   secondsToExpiryThreshold: number;
   bundleDir: string;
@@ -172,8 +180,6 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
   if (!LAMBDA_NODE_RUNTIMES.includes(runtime)) {
     fail('runtime', `expected one of ${LAMBDA_NODE_RUNTIMES.join(', ')}; got ${JSON.stringify(runtime)}`);
   }
-  const memorySize = integerIn(args.memorySize, { min: 128, max: 10_240, default: 256 }, 'memorySize', fail);
-  const timeoutSeconds = integerIn(args.timeoutSeconds, { min: 30, max: 900, default: 120 }, 'timeoutSeconds', fail);
 
   const logRetentionInDays = args.logRetentionInDays ?? 30;
   if (!LOG_RETENTION_DAYS.includes(logRetentionInDays)) {
@@ -259,8 +265,6 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
     concurrency,
     writesPerSecond,
     runtime,
-    memorySize,
-    timeoutSeconds,
     logRetentionInDays,
     secondsToExpiryThreshold,
     bundleDir,

@@ -15,7 +15,13 @@ import {
   schedulerAssumeRolePolicy,
   schedulerPolicy,
 } from './policies';
-import { type RotatorSettings, resolveSettings, type TokenRotatorArgs } from './settings';
+import {
+  LAMBDA_MEMORY_MIB,
+  LAMBDA_TIMEOUT_SECONDS,
+  type RotatorSettings,
+  resolveSettings,
+  type TokenRotatorArgs,
+} from './settings';
 
 /** The event the schedule sends: a full sweep. */
 export const SWEEP_EVENT = { action: 'sweep' } as const;
@@ -172,8 +178,8 @@ export class TokenRotator extends pulumi.ComponentResource {
         architectures: ['arm64'],
         handler: 'index.handler',
         code: new pulumi.asset.FileArchive(settings.bundleDir),
-        memorySize: settings.memorySize,
-        timeout: settings.timeoutSeconds,
+        memorySize: LAMBDA_MEMORY_MIB,
+        timeout: LAMBDA_TIMEOUT_SECONDS,
         // No reservedConcurrentExecutions: fan-out needs several concurrent invocations, an
         // overlapping sweep is harmless (a refresh re-checks refreshAfter), and a reservation
         // would take capacity from the account's shared pool for a function idle most of the time.
