@@ -16,6 +16,7 @@ import { lambdaColdStart } from './lambda-cold-start';
 import { readerFreshness } from './reader-freshness';
 import { sweepThroughput } from './sweep-throughput';
 import { type BenchResults, type BenchRow, formatResultsJson, formatTable } from './table';
+import { weakGuarantees } from './weak-guarantees';
 import { writeQuota } from './write-quota';
 
 const BENCHMARKS: Record<string, (context: BenchContext) => Promise<BenchOutcome>> = {
@@ -25,6 +26,7 @@ const BENCHMARKS: Record<string, (context: BenchContext) => Promise<BenchOutcome
   'lambda-cold-start': lambdaColdStart,
   'get-token': getTokenHit,
   'write-quota': writeQuota,
+  'weak-guarantees': weakGuarantees,
 };
 
 // Settings from the developer's shell that would change a baseline's defaults (Powertools' cache

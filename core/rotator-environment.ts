@@ -25,8 +25,6 @@ export interface RotatorConfig {
   scheduleIntervalSeconds: number;
   /** Stop starting new refreshes when less than this remains of the invocation. */
   reserveMs: number;
-  /** Whether an `issue` event may name an `allowInsecureHttp` issuer (tests and private networks only). */
-  allowInsecureIssue: boolean;
   /** The EventBridge bus (name or ARN) refresh outcomes go to, when set. */
   eventBusName?: string | undefined;
   /**
@@ -44,7 +42,6 @@ export const ROTATOR_ENV = {
   batchSize: 'TOKEN_ROTATOR_BATCH_SIZE',
   scheduleIntervalSeconds: 'TOKEN_ROTATOR_SCHEDULE_SECONDS',
   reserveMs: 'TOKEN_ROTATOR_RESERVE_MS',
-  allowInsecureIssue: 'TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE',
   eventBusName: 'TOKEN_ROTATOR_EVENT_BUS',
   writesPerSecond: 'TOKEN_ROTATOR_WRITES_PER_SECOND',
 } as const satisfies Record<keyof RotatorConfig, string>;
@@ -91,7 +88,6 @@ const envSchema = z.lazy(() =>
     [ROTATOR_ENV.batchSize]: integer(BATCH_SIZE),
     [ROTATOR_ENV.scheduleIntervalSeconds]: integer(SCHEDULE_INTERVAL_SECONDS),
     [ROTATOR_ENV.reserveMs]: z._default(z.coerce.number().check(z.int(), z.minimum(0)), DEFAULT_RESERVE_MS),
-    [ROTATOR_ENV.allowInsecureIssue]: z._default(z.enum(['true', 'false']), 'false'),
     [ROTATOR_ENV.eventBusName]: z.optional(
       z
         .string()
@@ -123,7 +119,6 @@ export function rotatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Rota
     batchSize: e[ROTATOR_ENV.batchSize],
     scheduleIntervalSeconds: e[ROTATOR_ENV.scheduleIntervalSeconds],
     reserveMs: e[ROTATOR_ENV.reserveMs],
-    allowInsecureIssue: e[ROTATOR_ENV.allowInsecureIssue] === 'true',
     eventBusName: e[ROTATOR_ENV.eventBusName] || undefined,
     writesPerSecond: e[ROTATOR_ENV.writesPerSecond],
   };

@@ -1,7 +1,9 @@
 /**
  * The rotator Lambda's protocol, written once: the events it accepts, the answers it gives, their
  * schemas, and {@link invokeRotator}, the one synchronous invocation its callers use (the provider's
- * `issue`, the CLI's `refresh --function`, the reader's on-demand refresh).
+ * first token for an issuer only the rotator reaches, the CLI's `refresh --function`, the reader's
+ * on-demand refresh). An invoker names credentials and may ask for sooner; it never hands the
+ * rotator issuer configuration, claims or a state to trust.
  *
  * zod (core/zod.ts) and the Lambda client loaded on first use: the reader imports this module, so it must
  * never reach `@pulumi/pulumi`, and the Lambda bundle carries it, so it stays small.
@@ -46,8 +48,8 @@ export const FORCED_REFRESH_FLOOR_SECONDS = 600;
 
 /**
  * Every event the rotator accepts, each turned into one `action`: the scheduled sweep (ours, or
- * EventBridge's own scheduled-event shape for rules that send no input), a fan-out batch, `issue`
- * (a first token for the provider, not stored) and a targeted refresh `{ credentials, force }`.
+ * EventBridge's own scheduled-event shape for rules that send no input), a fan-out batch, and a
+ * targeted refresh `{ credentials, force }`.
  */
 export const rotatorEventSchema = z.lazy(() =>
   z.union([
@@ -62,7 +64,6 @@ export const rotatorEventSchema = z.lazy(() =>
       /** This batch's share of the sweep's Secrets Manager write rate (never above the quota). */
       writesPerSecond: z.optional(z.number().check(z.positive(), z.maximum(MAX_WRITES_PER_SECOND))),
     }),
-    z.strictObject({ action: z.literal('issue'), credential: credentialName, issuer: z.unknown() }),
     z.pipe(
       z.strictObject({
         credentials: z.array(credentialName).check(z.minLength(1), z.maxLength(MAX_TARGETED_CREDENTIALS)),
@@ -100,13 +101,6 @@ export const refreshRequestSchema = z.lazy(() =>
 
 /** An event the rotator understands, as a caller sends it. */
 export type RotatorEvent = z.input<typeof rotatorEventSchema>;
-
-/** The event the rotator answers with a freshly issued token (no write). */
-export interface IssueEvent {
-  action: 'issue';
-  credential: string;
-  issuer: unknown;
-}
 
 /** A targeted refresh of named credentials; `force` refreshes them even when not due. */
 export interface RefreshEvent {
@@ -196,36 +190,6 @@ export const targetedResultSchema = z.lazy(() =>
 /** The answer to a targeted refresh: one entry per credential (credentials it left out were not refreshed). */
 export type TargetedResult = z.infer<typeof targetedResultSchema>;
 
-const issuedTokenSchema = z.lazy(() =>
-  z.object({
-    accessToken: z.string().check(z.minLength(1)),
-    /** `Bearer` when absent or empty. */
-    tokenType: z.optional(z.string()),
-    scope: z.optional(z.array(z.string())),
-    issuedAt: z.iso.datetime({ offset: true }),
-    expiresAt: z.iso.datetime({ offset: true }),
-  }),
-);
-
-/** The answer to an {@link IssueEvent}. */
-export const issueResultSchema = z.lazy(() =>
-  z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), token: issuedTokenSchema }),
-    z.object({
-      ok: z.literal(false),
-      error: z.object({
-        code: z.string(),
-        message: z.string(),
-        retryAfterSeconds: z.optional(z.number()),
-        status: z.optional(z.number()),
-      }),
-    }),
-  ]),
-);
-
-/** The rotator Lambda's answer to an {@link IssueEvent}. */
-export type IssueResult = z.infer<typeof issueResultSchema>;
-
 /**
  * The rotator's verdict on one credential of a targeted answer, read leniently: a reader needs
  * only `ok` and the error code, so it keeps working with a rotator that adds or drops other fields.
@@ -293,7 +257,7 @@ export interface InvokeRotatorOptions {
 export async function invokeRotator(
   lambda: LambdaClient,
   functionName: string,
-  event: IssueEvent | RefreshEvent,
+  event: RefreshEvent,
   options: InvokeRotatorOptions = {},
 ): Promise<RotatorReply> {
   // Loaded on first use: the provider is serialized with its closures, and most readers never invoke.

@@ -16,7 +16,6 @@ import { METRIC_NAMES, METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from 
 import { type RotatorConfig, rotatorConfigFromEnv } from '../core/rotator-environment';
 import {
   type Deferred,
-  type IssueResult,
   MAX_REQUESTED_CREDENTIALS,
   REQUEST_WRITES_PER_SECOND,
   type RefreshResult,
@@ -128,7 +127,7 @@ export function createHandler(deps: HandlerDeps = {}, options: HandlerOptions = 
   return async function handler(
     event: unknown,
     context: InvocationContext,
-  ): Promise<SweepSummaryView | TargetedResult | IssueResult> {
+  ): Promise<SweepSummaryView | TargetedResult> {
     const { config, secretsManager, lambda, keySigner, eventBridge, logger, metrics, clientCache, memory } = setup();
     const parsed = requestsOnly ? refreshRequestSchema.safeParse(event) : rotatorEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -138,7 +137,7 @@ export function createHandler(deps: HandlerDeps = {}, options: HandlerOptions = 
       throw new Error(
         requestsOnly
           ? `token-rotator: unrecognised request; expected {"credentials":[1 to ${MAX_REQUESTED_CREDENTIALS} names],"force":bool}`
-          : 'token-rotator: unrecognised event; expected {"action":"sweep"}, {"credentials":[...],"force":bool}, {"action":"refresh-batch","credentials":[...]} or {"action":"issue",...}',
+          : 'token-rotator: unrecognised event; expected {"action":"sweep"}, {"credentials":[...],"force":bool} or {"action":"refresh-batch","credentials":[...]}',
       );
     }
     const e = parsed.data;
@@ -168,42 +167,6 @@ export function createHandler(deps: HandlerDeps = {}, options: HandlerOptions = 
             'each of these credentials reads its client secret alone (one GetSecretValue more per refresh); if the reason is AccessDeniedException, allow secretsmanager:BatchGetSecretValue to the rotator',
         }),
     };
-
-    if (e.action === 'issue') {
-      try {
-        // Loaded when needed: an idle sweep never needs the issuers.
-        const issuers = await import('../core/issuers/index.js');
-        // Whoever may invoke this function may send an `issue` event: it gets a validated issuer
-        // configuration (strict schema, no fetch options of its own) over https only, so the
-        // function cannot be aimed at plain-http services of its network (the Lambda runtime API
-        // on loopback included) and have their answers quoted back.
-        assertIssueAllowed(issuers.parseIssuerConfig, e.issuer, e.credential, config.allowInsecureIssue);
-        const token = await issuers.obtainToken(e.issuer, {
-          credential: e.credential,
-          fetch: deps.fetch,
-          now,
-          keySigner,
-        });
-        logger.info('Issued a first token', { credential: e.credential, expiresAt: token.expiresAt.toISOString() });
-        return {
-          ok: true,
-          token: {
-            accessToken: token.accessToken,
-            tokenType: token.tokenType,
-            ...(token.scope ? { scope: token.scope } : {}),
-            issuedAt: token.issuedAt.toISOString(),
-            expiresAt: token.expiresAt.toISOString(),
-          },
-        };
-      } catch (err) {
-        if (!isTokenRotatorError(err)) throw err;
-        logger.warn('Could not issue a first token', { credential: e.credential, code: err.code });
-        return {
-          ok: false,
-          error: { code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds, status: err.status },
-        };
-      }
-    }
 
     let summary: SweepSummary;
     if (e.action === 'sweep') {
@@ -241,21 +204,6 @@ export function createHandler(deps: HandlerDeps = {}, options: HandlerOptions = 
     if (e.action === 'refresh') return { results: summary.results };
     return view(summary);
   };
-}
-
-function assertIssueAllowed(
-  parse: typeof parseIssuerConfig,
-  issuer: unknown,
-  credential: string,
-  allowInsecure: boolean,
-): void {
-  const config = parse(issuer, { credential });
-  if (config.allowInsecureHttp && !allowInsecure) {
-    throw new InvalidConfigurationError(
-      `Credential "${credential}": the rotator issues first tokens from https:// issuers only (issuer.allowInsecureHttp is refused here); obtain the first token in-process, or set TOKEN_ROTATOR_ALLOW_INSECURE_ISSUE=true on a test rotator.`,
-      { credential, field: 'issuer.allowInsecureHttp', reason: 'insecure-issue' },
-    );
-  }
 }
 
 function expiriesOf(results: (RefreshResult | Deferred)[]): number[] {

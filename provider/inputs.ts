@@ -7,14 +7,18 @@ import { readAssertionKey } from '../core/issuers/assertion';
 import {
   DEFAULT_LIFETIME_SECONDS,
   describeIssues,
+  ISSUER_KINDS,
   type IssuerConfigInput,
   issuerConfigSchema,
 } from '../core/issuers/config';
 import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
-import { assertWriteBudget, type RefreshPolicyInput, refreshPolicySchema, resolvePolicy } from '../core/policy';
+import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
 import { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN } from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
 import * as z from '../core/zod';
+import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE } from './aws-settings';
+import { unknownKindReason } from './issuer-kind';
+import { type Lifetime, writeBudgetRefusal } from './write-budget';
 
 /** Resolved inputs of a ProviderCredential, as the provider sees them. */
 export interface CredentialInputs {
@@ -27,6 +31,13 @@ export interface CredentialInputs {
   recoveryWindowInDays?: number | undefined;
   tags?: Record<string, string> | undefined;
   kmsKeyId?: string | undefined;
+  /**
+   * Where the secrets live and who reaches them, recorded when the resource was declared.
+   * Absent only for a direct caller of the runtime: the SDK's standard configuration then.
+   */
+  aws?: Partial<AwsSettings> | undefined;
+  /** The declaring resource's URN: tagged on the secrets it makes, so a retried `up` adopts its own. */
+  owner?: string | undefined;
   /** Version of the provider code that last wrote this credential (drives `diff`). */
   codeVersion: string;
 }
@@ -69,6 +80,8 @@ const topLevel = z.strictObject({
   // Judged on its own below, with the issuer schema's field-named messages.
   issuer: z.optional(z.unknown()),
   policy: z.optional(z.unknown()),
+  aws: z.optional(z.unknown()),
+  owner: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   rotatorFunctionName: z.optional(
     z.string({ error: 'expected rotatorFunctionName as a string' }).check(
       z.regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, {
@@ -113,19 +126,34 @@ const topLevel = z.strictObject({
   codeVersion: z.string().check(z.minLength(1)),
 });
 
-/** The lifetime a configuration's tokens will have, when it is known before asking the issuer. */
-export function knownLifetimeSeconds(issuer: Record<string, unknown>): number | undefined {
+/** The lifetime a configuration's tokens will have, and its source, when it is known before asking the issuer. */
+export function knownLifetime(issuer: Record<string, unknown>): Lifetime | undefined {
   const kind = issuer.kind;
-  let lifetime: number | undefined;
-  if (kind === 'sirv') lifetime = DEFAULT_LIFETIME_SECONDS.sirv;
-  else if (kind === 'aspose') lifetime = DEFAULT_LIFETIME_SECONDS.aspose;
-  else if (kind === 'signed-jwt' || kind === 'upload')
-    lifetime = numberOr(issuer.ttlSeconds, DEFAULT_LIFETIME_SECONDS.upload);
-  else if (kind === 'header-jwt')
-    lifetime = numberOr(issuer.defaultLifetimeSeconds, DEFAULT_LIFETIME_SECONDS['header-jwt']);
-  else lifetime = typeof issuer.defaultLifetimeSeconds === 'number' ? issuer.defaultLifetimeSeconds : undefined;
+  let lifetime: Lifetime | undefined;
+  if (kind === 'sirv') lifetime = { seconds: DEFAULT_LIFETIME_SECONDS.sirv, source: "Sirv's token lifetime" };
+  else if (kind === 'aspose')
+    lifetime = { seconds: DEFAULT_LIFETIME_SECONDS.aspose, source: "Aspose's token lifetime" };
+  else if (kind === 'signed-jwt' || kind === 'upload') {
+    lifetime = {
+      seconds: numberOr(issuer.ttlSeconds, DEFAULT_LIFETIME_SECONDS.upload),
+      field: 'issuer.ttlSeconds',
+      source: typeof issuer.ttlSeconds === 'number' ? 'issuer.ttlSeconds' : 'the default issuer.ttlSeconds',
+    };
+  } else if (kind === 'header-jwt' || typeof issuer.defaultLifetimeSeconds === 'number') {
+    lifetime = {
+      seconds: numberOr(issuer.defaultLifetimeSeconds, DEFAULT_LIFETIME_SECONDS['header-jwt']),
+      field: 'issuer.defaultLifetimeSeconds',
+      source:
+        typeof issuer.defaultLifetimeSeconds === 'number'
+          ? 'issuer.defaultLifetimeSeconds'
+          : 'the default issuer.defaultLifetimeSeconds',
+    };
+  }
   const max = issuer.maxLifetimeSeconds;
-  return typeof max === 'number' && lifetime !== undefined ? Math.min(lifetime, max) : lifetime;
+  if (typeof max === 'number' && lifetime !== undefined && max < lifetime.seconds) {
+    return { seconds: max, field: 'issuer.maxLifetimeSeconds', source: 'issuer.maxLifetimeSeconds' };
+  }
+  return lifetime;
 }
 
 function numberOr(value: unknown, fallback: number): number {
@@ -173,9 +201,12 @@ export function checkInputs(all: Record<string, unknown>): {
   } else if (!containsUnknown(issuer)) {
     const parsed = issuerConfigSchema.safeParse(issuer);
     if (!parsed.success) {
+      const kind = (issuer as { kind?: unknown }).kind;
       for (const line of describeIssues(parsed.error.issues, 'issuer')) {
         const [property = 'issuer', ...rest] = line.split(': ');
-        failures.push({ property, reason: rest.join(': ') });
+        const unknownKind =
+          property === 'issuer.kind' && typeof kind === 'string' && !ISSUER_KINDS.includes(kind as never);
+        failures.push({ property, reason: unknownKind ? unknownKindReason(kind) : rest.join(': ') });
       }
     } else {
       const keyFailure = signingKeyFailure(parsed.data as { kind: string; privateKeyPem?: unknown });
@@ -197,6 +228,8 @@ export function checkInputs(all: Record<string, unknown>): {
     }
   }
 
+  failures.push(...awsFailures(news.aws));
+
   // The write budget can be judged now when the lifetime is known from the configuration; other
   // kinds are judged against the real first token in `create`.
   if (
@@ -206,17 +239,27 @@ export function checkInputs(all: Record<string, unknown>): {
     !containsUnknown(issuer) &&
     !containsUnknown(policy)
   ) {
-    const lifetime = knownLifetimeSeconds(issuer as Record<string, unknown>);
-    if (lifetime !== undefined) {
-      try {
-        assertWriteBudget(lifetime, resolvePolicy(policy), typeof news.name === 'string' ? news.name : undefined);
-      } catch (e) {
-        if (!(e instanceof TokenRotatorError)) throw e;
-        failures.push({ property: 'policy', reason: e.message });
-      }
-    }
+    const lifetime = knownLifetime(issuer as Record<string, unknown>);
+    const refusal = lifetime && writeBudgetRefusal(typeof news.name === 'string' ? news.name : '?', lifetime, policy);
+    if (refusal) failures.push({ property: 'policy', reason: refusal });
   }
   return { inputs, failures };
+}
+
+/** The recorded AWS settings: a region must be known, every other field well formed. */
+function awsFailures(aws: unknown): CheckFailure[] {
+  if (aws === undefined || containsUnknown(aws)) return [];
+  const parsed = awsSettingsSchema.safeParse(aws);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => ({
+      property: ['aws', ...issue.path.map(String)].join('.'),
+      reason:
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${issue.keys.join(', ')}; remove them or check the spelling`
+          : issue.message,
+    }));
+  }
+  return parsed.data.region ? [] : [{ property: 'aws.region', reason: MISSING_REGION_ADVICE }];
 }
 
 /**

@@ -25,7 +25,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return this.runtime().check(news);
+    return this.runtime().checkForPulumi(news);
   }
 
   async diff(

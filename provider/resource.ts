@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { IssuerConfigInput } from '../core/issuers/config';
 import type { RefreshPolicyInput } from '../core/policy';
 import { CODE_VERSION } from '../core/version';
+import { type AwsSettings, resolveAwsSettings, type StackAwsConfig } from './aws-settings';
 import { CredentialProvider, PROVIDER_RUNTIME_MODULE } from './provider';
 
 type DeepInput<T> = T extends string | number | boolean | undefined
@@ -12,6 +13,9 @@ type DeepInput<T> = T extends string | number | boolean | undefined
     : T extends object
       ? pulumi.Input<{ [K in keyof T]: DeepInput<T[K]> }>
       : pulumi.Input<T>;
+
+/** The resource type Pulumi gives a ProviderCredential (a dynamic resource of module `token-rotator`). */
+const CREDENTIAL_TYPE = 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential';
 
 /** Arguments of {@link ProviderCredential}. */
 export interface ProviderCredentialArgs {
@@ -31,6 +35,15 @@ export interface ProviderCredentialArgs {
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Customer KMS key for both secrets. */
   kmsKeyId?: pulumi.Input<string>;
+  /**
+   * AWS region of both secrets. Default: the stack's `aws:region`, else `AWS_REGION` /
+   * `AWS_DEFAULT_REGION` or the profile's region, as `@pulumi/aws` resolves it. Recorded in the
+   * state: `refresh` and `destroy` reach the same secrets from any shell; a new region replaces
+   * the credential.
+   */
+  region?: pulumi.Input<string>;
+  /** AWS profile (shared config files) that reaches the secrets. Default: the stack's `aws:profile`, else the standard chain. */
+  profile?: pulumi.Input<string>;
 }
 
 /**
@@ -60,6 +73,8 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
   declare readonly publicJwks: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ProviderCredentialArgs, opts?: pulumi.CustomResourceOptions) {
+    // Read at declaration, in the program: the provider process sees only what the state records.
+    const stack = stackAwsConfig(new pulumi.Config('aws'));
     super(
       new CredentialProvider(PROVIDER_RUNTIME_MODULE),
       name,
@@ -73,6 +88,11 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
         recoveryWindowInDays: args.recoveryWindowInDays,
         tags: args.tags,
         kmsKeyId: args.kmsKeyId,
+        aws: pulumi
+          .all([args.region, args.profile])
+          .apply(([region, profile]) => declaredAwsSettings({ region, profile }, stack)),
+        // Tagged on the secrets it makes: a retried `up` adopts what a killed one left.
+        owner: pulumi.createUrn(name, CREDENTIAL_TYPE, opts?.parent),
         codeVersion: CODE_VERSION,
         tokenSecretArn: undefined,
         tokenSecretName: undefined,
@@ -86,5 +106,46 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
       'token-rotator',
       'ProviderCredential',
     );
+  }
+}
+
+/** The `aws:` keys a credential follows (`assumeRole` for `@pulumi/aws` 6, `assumeRoles` for 7). */
+function stackAwsConfig(config: pulumi.Config): StackAwsConfig {
+  return {
+    region: config.get('region'),
+    profile: config.get('profile'),
+    assumeRole: config.getObject('assumeRole'),
+    assumeRoles: config.getObject('assumeRoles'),
+  };
+}
+
+/**
+ * The settings to record: the arguments, the stack's `aws:` configuration, then the region the
+ * SDK finds in this environment (`AWS_REGION`, or the profile's own region), as `@pulumi/aws`
+ * falls back to it.
+ */
+async function declaredAwsSettings(
+  declared: { region?: string | undefined; profile?: string | undefined },
+  stack: StackAwsConfig,
+): Promise<Partial<AwsSettings>> {
+  const named = resolveAwsSettings(declared, stack);
+  if (named.region) return named;
+  const fromEnvironment =
+    process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (await profileRegion(named.profile));
+  return resolveAwsSettings(declared, stack, fromEnvironment);
+}
+
+/** The region of the profile in the shared AWS config files, as the SDK reads it (no request is made). */
+async function profileRegion(profile: string | undefined): Promise<string | undefined> {
+  const { SecretsManagerClient } =
+    require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient(profile ? { profile } : {});
+  try {
+    return await client.config.region();
+  } catch {
+    // No region anywhere: `check` says how to set one.
+    return undefined;
+  } finally {
+    client.destroy();
   }
 }

@@ -14,12 +14,16 @@ import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import type { IssuedToken, KeySigner } from '../core/issuers/types';
 import { kmsKeySigner } from '../core/kms-signer';
-import { resolvePolicy } from '../core/policy';
+import { resolvePolicy, writeBudgetBreached } from '../core/policy';
 import * as store from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
-import { type CheckFailure, type CredentialInputs, checkInputs } from './inputs';
-import { issueViaLambda } from './lambda-issue';
+import { type AwsSettings, clientConfig, describeSettings, explainAwsFailure, recordedSettings } from './aws-settings';
+import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
+import { withPresetName } from './issuer-kind';
+import { ownerTagValue } from './owner';
 import { tokenReadPolicy } from './read-policy';
+import { type RotatorRefresh, refreshViaRotator } from './rotator-refresh';
+import { writeBudgetRefusal } from './write-budget';
 
 /** Seams of the provider: AWS clients, HTTP, time and randomness. */
 export interface ProviderSeams {
@@ -54,23 +58,72 @@ interface PublicKeyOutputs {
 
 const SIGNED_KINDS = new Set(['signed-jwt', 'upload']);
 
-function secretsManager(seams: ProviderSeams): SecretsManagerClient {
+// Every client is built from the credential's recorded settings, never from the shell alone:
+// the secrets live where the stack said when they were made.
+function secretsManager(seams: ProviderSeams, settings: Partial<AwsSettings>): SecretsManagerClient {
   if (seams.secretsManager) return seams.secretsManager;
   // Required lazily: the provider process loads SDKs only when a method runs.
   const { SecretsManagerClient: Client } =
     require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  return new Client({});
+  return new Client(clientConfig(settings));
 }
 
-function lambda(seams: ProviderSeams): LambdaClient {
+function lambda(seams: ProviderSeams, settings: Partial<AwsSettings>): LambdaClient {
   if (seams.lambda) return seams.lambda;
   const { LambdaClient: Client } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  return new Client({});
+  return new Client(clientConfig(settings));
+}
+
+/** The KMS client of a KMS-signed credential (none for other kinds: nothing loads the KMS SDK). */
+function kms(seams: ProviderSeams, settings: Partial<AwsSettings>, issuer: unknown): KMSClient | undefined {
+  if (seams.kms) return seams.kms;
+  if ((issuer as { kms?: unknown } | null)?.kms === undefined) return undefined;
+  const { KMSClient: Client } = require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
+  return new Client(clientConfig(settings));
+}
+
+/**
+ * Runs one provider operation, rewording its failure for `pulumi up`: AWS configuration failures
+ * say where the provider looked and what to do, and a preset credential's issuer errors name the
+ * vendor.
+ */
+async function explained<T>(
+  props: Record<string, unknown>,
+  run: (settings: Partial<AwsSettings>) => Promise<T>,
+): Promise<T> {
+  const name = typeof props.name === 'string' ? props.name : '?';
+  const settings = recordedSettings(props);
+  try {
+    return await run(settings);
+  } catch (e) {
+    throw withPresetName(explainAwsFailure(e, name, settings), name, props.issuer);
+  }
 }
 
 /** `check`: validate every input, naming each field at fault. */
 export function check(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
   return checkInputs(news);
+}
+
+/**
+ * `check` as the Pulumi engine shows it: each failure is returned without a property, so the
+ * engine prints the reason alone ("… resource 'sirv-prod' has a problem: Credential "sirv-prod":
+ * issuer.kind: …") rather than prefixing the property's value, which it cannot look up for a
+ * nested field and renders as `value {<nil>}`. The reason names the credential and the field.
+ */
+export function checkForPulumi(news: Record<string, unknown>): {
+  inputs: Record<string, unknown>;
+  failures: CheckFailure[];
+} {
+  const { inputs, failures } = checkInputs(news);
+  const name = typeof news.name === 'string' ? news.name : '?';
+  return {
+    inputs,
+    failures: failures.map((f) => ({
+      property: '',
+      reason: f.reason.startsWith('Credential "') ? f.reason : `Credential "${name}": ${f.property}: ${f.reason}`,
+    })),
+  };
 }
 
 function asInputs(props: Record<string, unknown>): CredentialInputs {
@@ -118,23 +171,61 @@ async function obtainFirstToken(
   issuer: IssuerConfig,
   seams: ProviderSeams,
 ): Promise<IssuedToken> {
-  if (inputs.rotatorFunctionName) {
-    return issueViaLambda(lambda(seams), inputs.rotatorFunctionName, {
-      action: 'issue',
-      credential: inputs.name,
-      issuer,
-    });
-  }
-  return obtainToken(issuer, {
+  const token = await obtainToken(issuer, {
     credential: inputs.name,
     fetch: seams.fetch,
     now: seams.now,
-    keySigner: keySigner(seams),
+    keySigner: keySigner(seams, inputs, issuer),
   });
+  assertFirstTokenFits(inputs, Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000));
+  return token;
 }
 
-function keySigner(seams: ProviderSeams): KeySigner {
-  return kmsKeySigner(seams.kms);
+/**
+ * Judged against the real token, for kinds whose lifetime only the issuer knows (the others were
+ * judged at check); refused before `pulumi up` leaves anything behind.
+ */
+function assertFirstTokenFits(inputs: CredentialInputs, seconds: number): void {
+  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  if (!writeBudgetBreached(seconds, policy)) return;
+  const refusal = writeBudgetRefusal(inputs.name, { seconds, source: 'as the issuer answered' }, inputs.policy);
+  throw new InvalidConfigurationError(
+    refusal ?? `Credential "${inputs.name}": the refresh policy breaks the write budget.`,
+    {
+      credential: inputs.name,
+      field: 'policy',
+    },
+  );
+}
+
+/**
+ * Whether the rotator obtains this credential's tokens for the provider: an issuer reachable only
+ * from its network (`rotatorFunctionName`). Signing kinds never need it: their tokens are minted
+ * here (a KMS key signs wherever the caller may use it).
+ */
+function viaRotator(
+  inputs: CredentialInputs,
+  issuer: IssuerConfig,
+): inputs is CredentialInputs & {
+  rotatorFunctionName: string;
+} {
+  return inputs.rotatorFunctionName !== undefined && !SIGNED_KINDS.has(issuer.kind);
+}
+
+/** Asks the rotator to write the credential's token from its (just written) client document, and judges it. */
+async function rotatorWritesToken(
+  inputs: CredentialInputs & { rotatorFunctionName: string },
+  settings: Partial<AwsSettings>,
+  seams: ProviderSeams,
+): Promise<RotatorRefresh> {
+  const written = await refreshViaRotator(lambda(seams, settings), inputs.rotatorFunctionName, inputs.name);
+  const now = (seams.now ?? (() => new Date()))();
+  assertFirstTokenFits(inputs, Math.floor((Date.parse(written.expiresAt) - now.getTime()) / 1000));
+  return written;
+}
+
+function keySigner(seams: ProviderSeams, inputs: CredentialInputs, issuer: unknown): KeySigner {
+  return kmsKeySigner(kms(seams, inputs.aws ?? {}, issuer));
 }
 
 function outputsOf(
@@ -162,32 +253,59 @@ function outputsOf(
  * `create`: obtain the first token before writing anything, then write both secrets. Bad
  * credentials fail here and leave nothing behind.
  */
-export async function create(
+export function create(
   props: Record<string, unknown>,
   seams: ProviderSeams = {},
 ): Promise<{ id: string; outs: CredentialOutputs }> {
+  return explained(props, (settings) => createCredential(props, settings, seams));
+}
+
+async function createCredential(
+  props: Record<string, unknown>,
+  settings: Partial<AwsSettings>,
+  seams: ProviderSeams,
+): Promise<{ id: string; outs: CredentialOutputs }> {
   const inputs = asInputs(props);
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams));
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed));
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
-  const token = await obtainFirstToken(inputs, issuer, seams);
+  const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
+  const clientDocument: store.ClientDocument = {
+    version: store.CLIENT_DOCUMENT_VERSION,
+    issuer,
+    policy: inputs.policy ?? {},
+  };
+  const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
+  if (viaRotator(inputs, issuer)) {
+    // The document first, then the rotator writes the first token from it; a refusal undoes both.
+    const arns = await store.createCredentialSecrets(
+      where,
+      { name: inputs.name, clientDocument, tags: inputs.tags, kmsKeyId: inputs.kmsKeyId, owner },
+      { firstToken: async () => void (await rotatorWritesToken(inputs, settings, seams)) },
+    );
+    return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, keys) };
+  }
+  // A token secret this create adopts or restores may hold a later generation (the rotator may
+  // have refreshed it since): the first token follows it, so generations never go back.
+  const [token, listing] = await Promise.all([
+    obtainFirstToken(inputs, issuer, seams),
+    store.describeTokenListing(where, inputs.name),
+  ]);
   const record = toTokenRecord(token, {
     credential: inputs.name,
     issuer,
     policy,
-    previousGeneration: 0,
+    previousGeneration: listing?.generation ?? 0,
     random: seams.random,
   });
-  const arns = await store.createCredentialSecrets(
-    { client: secretsManager(seams), prefix: inputs.prefix },
-    {
-      name: inputs.name,
-      clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
-      token: record,
-      tags: inputs.tags,
-      kmsKeyId: inputs.kmsKeyId,
-    },
-  );
+  const arns = await store.createCredentialSecrets(where, {
+    name: inputs.name,
+    clientDocument,
+    token: record,
+    tags: inputs.tags,
+    kmsKeyId: inputs.kmsKeyId,
+    owner,
+  });
   return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, keys) };
 }
 
@@ -199,15 +317,17 @@ const UPDATING_FIELDS = [
   'recoveryWindowInDays',
   'tags',
   'kmsKeyId',
+  'aws',
   'codeVersion',
 ] as const;
 
 /**
- * `diff`: a new name or prefix replaces the credential (new secret names: the new pair is made
- * before the old is deleted). Everything else updates in place, a new issuer kind included: the
- * secret names do not depend on the kind, and an update validates the new configuration against
- * the issuer before it writes anything, where a delete-before-replace would take the working
- * credential down before the new one is known to work.
+ * `diff`: a new name, prefix or region replaces the credential (new secrets: the new pair is made
+ * before the old is deleted, the old one from where the state says it is). A new profile or role
+ * updates in place (`update` checks that it reaches the same secrets). Everything else updates in
+ * place, a new issuer kind included: the secret names do not depend on the kind, and an update
+ * validates the new configuration against the issuer before it writes anything, where a
+ * delete-before-replace would take the working credential down before the new one is known to work.
  */
 export function diff(
   olds: Record<string, unknown>,
@@ -216,6 +336,12 @@ export function diff(
   const replaces: string[] = REPLACING_FIELDS.filter(
     (f) => !sameValue(olds[f] ?? defaultOf(f), news[f] ?? defaultOf(f)),
   );
+  // A state written before settings were recorded still names its region in the secrets' ARNs.
+  const oldRegion = recordedSettings(olds).region;
+  const newRegion = (news.aws as { region?: unknown } | undefined)?.region;
+  if (oldRegion && typeof newRegion === 'string' && !containsUnknown(newRegion) && newRegion !== oldRegion) {
+    replaces.push('aws');
+  }
   const updates: string[] = UPDATING_FIELDS.filter((f) => !sameValue(olds[f], news[f]));
   // `read` found one of the two secrets gone: `update` makes it again beside the surviving one.
   const halfMissing = olds.tokenSecretArn === '' || olds.clientSecretArn === '';
@@ -242,19 +368,29 @@ function defaultOf(field: string): unknown {
  * undone (see {@link tokenBehindClient}). A credential one of whose secrets `read` found gone is
  * made whole again: the missing secret is created beside the surviving one, which is kept.
  */
-export async function update(
+export function update(
   olds: Record<string, unknown>,
   props: Record<string, unknown>,
   seams: ProviderSeams = {},
 ): Promise<{ outs: CredentialOutputs }> {
+  return explained(props, (settings) => updateCredential(olds, props, settings, seams));
+}
+
+async function updateCredential(
+  olds: Record<string, unknown>,
+  props: Record<string, unknown>,
+  settings: Partial<AwsSettings>,
+  seams: ProviderSeams,
+): Promise<{ outs: CredentialOutputs }> {
   const inputs = asInputs(props);
-  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '') return repair(olds, inputs, seams);
-  const sm = secretsManager(seams);
-  const where = { client: sm, prefix: inputs.prefix };
+  const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
+  if (props.aws !== undefined && !sameValue(recordedSettings(olds), settings))
+    await assertSameSecrets(where, olds, inputs.name, settings);
+  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '') return repair(olds, inputs, where, seams);
   const current = await store.readClientSecret(where, inputs.name);
   const currentKey = (current.document.issuer as { privateKeyPem?: string }).privateKeyPem;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
 
   const materialChange =
@@ -262,7 +398,22 @@ export async function update(
     !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
   const listing = await store.describeTokenListing(where, inputs.name);
-  if (materialChange || tokenBehindClient(listing, current.versionId)) {
+  const newDocument: store.ClientDocument = {
+    version: store.CLIENT_DOCUMENT_VERSION,
+    issuer,
+    policy: inputs.policy ?? {},
+  };
+  if (viaRotator(inputs, issuer) && (materialChange || tokenBehindClient(listing, current.versionId))) {
+    // The rotator reads the document itself: write it first, ask for a token from it, and put the
+    // old one back when the rotator could not get one, so the working credential stays in service.
+    if (materialChange) await store.updateClientDocument(where, inputs.name, newDocument);
+    try {
+      await rotatorWritesToken(inputs, settings, seams);
+    } catch (e) {
+      if (materialChange) await store.updateClientDocument(where, inputs.name, current.document);
+      throw e;
+    }
+  } else if (materialChange || tokenBehindClient(listing, current.versionId)) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
     const token = await obtainFirstToken(inputs, issuer, seams);
     const record = toTokenRecord(token, {
@@ -277,11 +428,7 @@ export async function update(
       // token secret tagged with the current client version therefore holds a token written
       // for that document, and a run that failed in between is finished by the next one.
       await store.putToken(where, record);
-      await store.updateClientDocument(where, inputs.name, {
-        version: store.CLIENT_DOCUMENT_VERSION,
-        issuer,
-        policy: inputs.policy ?? {},
-      });
+      await store.updateClientDocument(where, inputs.name, newDocument);
     } else {
       // An earlier run wrote this document but failed before tagging its version: the rotator
       // would still see the old version (and keep a block left by the old credentials).
@@ -300,6 +447,33 @@ export async function update(
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
   return { outs: outputsOf(inputs, arns, keys) };
+}
+
+/**
+ * A changed profile or role (or settings recorded for the first time) must reach the secrets the
+ * state names: the same ARNs, so the same account and region. Anything else would write a
+ * second credential elsewhere and leave the first behind.
+ */
+async function assertSameSecrets(
+  where: store.SecretStore,
+  olds: Record<string, unknown>,
+  name: string,
+  settings: Partial<AwsSettings>,
+): Promise<void> {
+  const state = await store.describeCredential(where, name);
+  for (const [arn, found] of [
+    [olds.clientSecretArn, state.client],
+    [olds.tokenSecretArn, state.token],
+  ] as const) {
+    if (typeof arn !== 'string' || arn === '' || (found.exists && found.arn === arn)) continue;
+    const other = found.exists ? `; they reach another secret of that name, ${found.arn}` : '';
+    throw new InvalidConfigurationError(
+      `Credential "${name}": its secret ${arn} is not reachable with the new AWS settings (${describeSettings(settings)})${other}. ` +
+        'A new profile or role must reach the same account. To move the credential to another account, give it a new ' +
+        'name or prefix (it is made there, then the old one deleted); otherwise set the previous profile or role back.',
+      { credential: name, field: 'aws' },
+    );
+  }
 }
 
 /**
@@ -338,9 +512,9 @@ async function previousGeneration(
 async function repair(
   olds: Record<string, unknown>,
   inputs: CredentialInputs,
+  where: store.SecretStore,
   seams: ProviderSeams,
 ): Promise<{ outs: CredentialOutputs }> {
-  const where = { client: secretsManager(seams), prefix: inputs.prefix };
   const clientArn = olds.clientSecretArn === '' ? undefined : String(olds.clientSecretArn);
   const tokenArn = olds.tokenSecretArn === '' ? undefined : String(olds.tokenSecretArn);
   // The surviving client secret may hold a generated key whose public half is registered with
@@ -352,8 +526,24 @@ async function repair(
       )
     : undefined;
   const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams), currentKey);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed), currentKey);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  const clientDocument: store.ClientDocument = {
+    version: store.CLIENT_DOCUMENT_VERSION,
+    issuer,
+    policy: inputs.policy ?? {},
+  };
+  const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
+  const keep = { clientSecretArn: clientArn, tokenSecretArn: tokenArn };
+  if (viaRotator(inputs, issuer)) {
+    const settings = inputs.aws ?? {};
+    const arns = await store.createCredentialSecrets(
+      where,
+      { name: inputs.name, clientDocument, tags: inputs.tags, kmsKeyId: inputs.kmsKeyId, owner },
+      { keep, firstToken: async () => void (await rotatorWritesToken(inputs, settings, seams)) },
+    );
+    return { outs: outputsOf(inputs, arns, keys) };
+  }
   const token = await obtainFirstToken(inputs, issuer, seams);
   // A token secret pending deletion still describes its last generation: the new token follows it.
   const listing = await store.describeTokenListing(where, inputs.name);
@@ -366,14 +556,8 @@ async function repair(
   });
   const arns = await store.createCredentialSecrets(
     where,
-    {
-      name: inputs.name,
-      clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
-      token: record,
-      tags: inputs.tags,
-      kmsKeyId: inputs.kmsKeyId,
-    },
-    { keep: { clientSecretArn: clientArn, tokenSecretArn: tokenArn } },
+    { name: inputs.name, clientDocument, token: record, tags: inputs.tags, kmsKeyId: inputs.kmsKeyId, owner },
+    { keep },
   );
   return { outs: outputsOf(inputs, arns, keys) };
 }
@@ -382,14 +566,24 @@ async function repair(
  * `read` (pulumi refresh): reports external deletion (both secrets gone or scheduled for
  * deletion → the resource is gone) and drift of the ARNs.
  */
-export async function read(
+export function read(
   id: string,
   props: Record<string, unknown>,
   seams: ProviderSeams = {},
 ): Promise<{ id?: string; props?: Record<string, unknown> }> {
+  return explained(props, (settings) => readCredential(id, props, settings, seams));
+}
+
+async function readCredential(
+  id: string,
+  props: Record<string, unknown>,
+  settings: Partial<AwsSettings>,
+  seams: ProviderSeams,
+): Promise<{ id?: string; props?: Record<string, unknown> }> {
   const name = String(props.name);
   const prefix = typeof props.prefix === 'string' ? props.prefix : DEFAULT_PREFIX;
-  const state = await store.describeCredential({ client: secretsManager(seams), prefix }, name);
+  const sm = secretsManager(seams, settings);
+  const state = await store.describeCredential({ client: sm, prefix }, name);
   const live = (s: { exists: boolean; deletedDate?: Date | undefined } | undefined) =>
     Boolean(s?.exists && !s.deletedDate);
   if (!live(state.client) && !live(state.token)) return {};
@@ -400,7 +594,7 @@ export async function read(
     tokenSecretArn: live(state.token) ? state.token.arn : '',
   };
   if (live(state.client)) {
-    const drifted = await storedIssuerIfDrifted({ client: secretsManager(seams), prefix }, name, props.issuer);
+    const drifted = await storedIssuerIfDrifted({ client: sm, prefix }, name, props.issuer);
     // The stored configuration differs from what Pulumi last wrote: report it, so the next `up`
     // shows the change and writes the declared configuration back (validated first).
     if (drifted) refreshed.issuer = drifted;
@@ -429,12 +623,20 @@ async function storedIssuerIfDrifted(
 }
 
 /** `delete`: removes both secrets (recovery window configurable; 0 deletes without recovery). */
-export async function remove(props: Record<string, unknown>, seams: ProviderSeams = {}): Promise<void> {
+export function remove(props: Record<string, unknown>, seams: ProviderSeams = {}): Promise<void> {
+  return explained(props, (settings) => removeCredential(props, settings, seams));
+}
+
+async function removeCredential(
+  props: Record<string, unknown>,
+  settings: Partial<AwsSettings>,
+  seams: ProviderSeams,
+): Promise<void> {
   const name = String(props.name);
   const prefix = typeof props.prefix === 'string' ? props.prefix : DEFAULT_PREFIX;
   const days = typeof props.recoveryWindowInDays === 'number' ? props.recoveryWindowInDays : undefined;
   await store.deleteCredentialSecrets(
-    { client: secretsManager(seams), prefix },
+    { client: secretsManager(seams, settings), prefix },
     name,
     days === 0
       ? { forceDeleteWithoutRecovery: true }

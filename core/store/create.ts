@@ -15,7 +15,7 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { StoreError } from '../errors';
+import { isTokenRotatorError, StoreError } from '../errors';
 import type { TokenRecord } from '../token';
 import { encodeTokenVersion } from '../token-version';
 import { call, isAwsError, storeError } from './aws-errors';
@@ -25,6 +25,13 @@ import { prefixOf, type SecretStore, secretNames } from './names';
 import { assertUserTags, initialTokenTags, TAG_KEYS, tagList } from './tags';
 import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
 
+/**
+ * Tag key naming who made a credential's secrets (the provider puts its resource's identity here):
+ * a create that finds a live secret carrying its own owner adopts it, as a retried `pulumi up`
+ * finds what a killed one made.
+ */
+export const OWNER_TAG_KEY = 'token-rotator:owner';
+
 /** Secrets Manager's own key, used when a credential asks for no customer key. */
 export const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 
@@ -32,14 +39,24 @@ export const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 export interface CreateCredentialInput {
   name: string;
   clientDocument: ClientDocument;
-  /** The first token, obtained before anything is written. */
-  token: TokenRecord;
+  /**
+   * The first token, obtained before anything is written. Absent when the rotator is to obtain it
+   * (an issuer reachable only from its network): the token secret is then made without a value, and
+   * `options.firstToken` must write one.
+   */
+  token?: TokenRecord | undefined;
   /** User tags, put on both secrets. Keys starting with `token-rotator:` or `aws:` are rejected. */
   tags?: Record<string, string> | undefined;
   /** A customer KMS key for both secrets; Secrets Manager's own key when absent. */
   kmsKeyId?: string | undefined;
   /** Description of both secrets; a default naming the credential when absent. */
   description?: string | undefined;
+  /**
+   * Who is creating the secrets, tagged on both ({@link OWNER_TAG_KEY}). A live secret of the same
+   * name tagged with the same owner is this caller's own (made by an earlier, interrupted run): it
+   * is adopted, written in place and never deleted by a rollback. Any other live secret is refused.
+   */
+  owner?: string | undefined;
 }
 
 /** The ARNs of a credential's secrets. */
@@ -56,6 +73,12 @@ export interface CreateCredentialOptions {
    * and a failure never deletes it.
    */
   keep?: Partial<CredentialSecretArns> | undefined;
+  /**
+   * Runs once both secrets exist (the token secret without a value when `input.token` is absent):
+   * it has the first token written, by the rotator. Its failure rolls the create back like any
+   * other step's, and is thrown as it is.
+   */
+  firstToken?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -98,7 +121,10 @@ export async function createCredentialSecrets(
 ): Promise<CredentialSecretArns> {
   const { name } = input;
   const names = secretNames(name, prefixOf(store));
-  const record = validatedRecord(input.token, name);
+  const record = input.token === undefined ? undefined : validatedRecord(input.token, name);
+  if (record === undefined && options.firstToken === undefined) {
+    throw new RangeError('createCredentialSecrets: without a token, options.firstToken must write one');
+  }
   const clientDocument = validatedClientDocument(input.clientDocument, name, 'the client document to write');
   const userTags = assertUserTags(name, input.tags);
   const credentialTag = { [TAG_KEYS.credential]: name };
@@ -109,43 +135,44 @@ export async function createCredentialSecrets(
     describeSecret(store.client, names.client, name),
     describeSecret(store.client, names.token, name),
   ]);
+  const ownerTag: Record<string, string> = input.owner === undefined ? {} : { [OWNER_TAG_KEY]: input.owner };
   const kept = (state: SecretState, arn: string | undefined) =>
-    state.exists && !state.deletedDate && arn !== undefined && state.arn === arn;
+    state.exists &&
+    !state.deletedDate &&
+    ((arn !== undefined && state.arn === arn) ||
+      (input.owner !== undefined && state.tags[OWNER_TAG_KEY] === input.owner));
   const keepClient = kept(clientState, options.keep?.clientSecretArn);
   const keepToken = kept(tokenState, options.keep?.tokenSecretArn);
-  for (const [state, keep] of [
+  const foreign = [
     [clientState, keepClient],
     [tokenState, keepToken],
-  ] as const) {
-    if (state.exists && !state.deletedDate && !keep) {
-      throw new StoreError(
-        `Credential "${name}": secret "${state.name}" already exists and is not managed by this operation. ` +
-          'Import it, delete it, or choose another credential name or prefix.',
-        { credential: name, reason: 'ResourceExistsException', transient: false },
-      );
-    }
-  }
+  ]
+    .filter(([state, keep]) => (state as SecretState).exists && !(state as SecretState).deletedDate && !keep)
+    .map(([state]) => state as SecretState);
+  if (foreign.length > 0) throw await foreignSecretError(store.client, name, foreign, input.owner);
 
   const made: Made[] = [];
   try {
     const clientSecret = await writeNewSecret(store.client, name, clientState, keepClient, made, {
       secretString: JSON.stringify(clientDocument),
-      tags: { ...userTags, ...credentialTag },
+      tags: { ...userTags, ...credentialTag, ...ownerTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,
     });
     const tokenSecret = await writeNewSecret(store.client, name, tokenState, keepToken, made, {
-      secretString: JSON.stringify(record),
+      secretString: record === undefined ? undefined : JSON.stringify(record),
       // The token secret names the client version it goes with: a sweep lists token secrets only.
-      tags: { ...userTags, ...initialTokenTags(record, clientSecret.versionId) },
+      tags: { ...userTags, ...initialTokenTags({ credential: name }, clientSecret.versionId), ...ownerTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator access token of "${name}"`,
-      clientRequestToken: encodeTokenVersion(record, clientSecret.versionId),
+      clientRequestToken: record === undefined ? undefined : encodeTokenVersion(record, clientSecret.versionId),
     });
+    await options.firstToken?.();
     return { clientSecretArn: clientSecret.arn, tokenSecretArn: tokenSecret.arn };
   } catch (e) {
     const failed = await rollback(store.client, made);
-    const error = storeError(e, name, 'create');
+    // The first token's own failure (the issuer refused) is the caller's to read as it is.
+    const error = isTokenRotatorError(e) && !(e instanceof StoreError) ? e : storeError(e, name, 'create');
     if (failed.length === 0) throw error;
     throw new StoreError(
       `${error.message} Rolling back also failed for ${failed.map((n) => `"${n}"`).join(', ')}; delete them by hand.`,
@@ -154,8 +181,44 @@ export async function createCredentialSecrets(
   }
 }
 
+/**
+ * The refusal of live secrets that are not the caller's, with the commands that resolve it: tag
+ * them as the caller's (a secret left by an interrupted run of the same resource, or one to take
+ * over: its value is replaced), or choose another name.
+ */
+async function foreignSecretError(
+  client: SecretsManagerClient,
+  credential: string,
+  secrets: readonly SecretState[],
+  owner: string | undefined,
+): Promise<StoreError> {
+  const region = await client.config.region().catch(() => undefined);
+  const where = region ? ` --region ${region}` : '';
+  const names = secrets.map((s) => `"${s.name}"`).join(' and ');
+  const whose = secrets
+    .map((s) => s.tags[OWNER_TAG_KEY])
+    .filter((o): o is string => o !== undefined)
+    .map((o) => ` (owner: ${o})`)
+    .join('');
+  const verb = secrets.length === 1 ? 'exists' : 'exist';
+  const head = `Credential "${credential}": ${names} already ${verb}${region ? ` in ${region}` : ''} and ${secrets.length === 1 ? 'is' : 'are'} not this resource's${whose}.`;
+  const advice =
+    owner === undefined
+      ? ` Delete ${secrets.length === 1 ? 'it' : 'them'} (${secrets.map((s) => `aws secretsmanager delete-secret${where} --secret-id ${s.name}`).join('; ')}) or choose another credential name or prefix.`
+      : ` If ${secrets.length === 1 ? 'it is' : 'they are'} this credential's (left by an interrupted pulumi up) or you mean to take ${secrets.length === 1 ? 'it' : 'them'} over (the value is replaced), run ` +
+        secrets
+          .map(
+            (s) =>
+              `aws secretsmanager tag-resource${where} --secret-id ${s.name} --tags '[{"Key":"${OWNER_TAG_KEY}","Value":"${owner}"}]'`,
+          )
+          .join(' and ') +
+        ', then pulumi up again. Otherwise choose another credential name or prefix.';
+  return new StoreError(`${head}${advice}`, { credential, reason: 'ResourceExistsException', transient: false });
+}
+
 interface NewSecret {
-  secretString: string;
+  /** Absent: a secret without a value (a token secret the rotator writes first). */
+  secretString: string | undefined;
   tags: Record<string, string>;
   kmsKeyId?: string | undefined;
   description: string;
@@ -224,7 +287,8 @@ async function writeNewSecret(
         SecretString: secret.secretString,
         KmsKeyId: secret.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
         Description: secret.description,
-        ClientRequestToken: versionId,
+        // Without a value the call changes settings only and makes no version.
+        ClientRequestToken: secret.secretString === undefined ? undefined : versionId,
       }),
     ),
   );

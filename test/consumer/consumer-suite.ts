@@ -6,7 +6,7 @@
  * test files beside this one.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deleteCredentialSecrets, describeCredential, readClientDocument, readToken } from '../../core/store';
@@ -19,6 +19,21 @@ const PREFIX = 'token-rotator/';
 // The values README's example config lines carry, which the suite replaces by planted ones.
 const README_CLIENT_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
 const README_SECRET = 'TM3d0CfX…';
+// The stack's region (README's) and profile (the test's own), and a shell that disagrees with both:
+// another region, and a profile that exists nowhere. Whatever follows the shell fails or goes astray.
+const STACK_REGION = 'us-east-1';
+const STACK_PROFILE = 'platform';
+const SHELL = { AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'us-west-2', AWS_PROFILE: 'shell-only-profile' };
+
+/** AWS config files holding the stack's profile (moto's throwaway keys), as a user's machine would. */
+async function awsConfigFiles(dir: string): Promise<Record<string, string>> {
+  await mkdir(dir, { recursive: true });
+  const config = join(dir, 'config');
+  const credentials = join(dir, 'credentials');
+  await writeFile(config, `[profile ${STACK_PROFILE}]\nregion = ${STACK_REGION}\n`);
+  await writeFile(credentials, `[${STACK_PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n`);
+  return { AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials };
+}
 
 /** Defines the suite for one runtime. */
 export function describeConsumer(runtime: ConsumerRuntime): void {
@@ -47,6 +62,10 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       await deleteCredentialSecrets(where(), NAME, { forceDeleteWithoutRecovery: true }).catch(() => undefined);
       sirv = await startSirvFake({ clients });
       project = await PlatformProject.create(runtime, inject('pulumiBin'), inject('consumerTarball'));
+      // The user's shell: a profile in its AWS config files, no keys in the environment.
+      delete project.env.AWS_ACCESS_KEY_ID;
+      delete project.env.AWS_SECRET_ACCESS_KEY;
+      Object.assign(project.env, await awsConfigFiles(join(project.base, 'aws')), SHELL);
     }, 120_000);
 
     afterAll(async () => {
@@ -88,6 +107,7 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       const lines = project.readmeCommands('stack');
       expect(lines).toEqual([
         ['pulumi', 'stack', 'init', 'dev'],
+        ['pulumi', 'config', 'set', 'aws:region', STACK_REGION],
         ['pulumi', 'config', 'set', 'sirvClientId', README_CLIENT_ID],
         ['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', README_SECRET],
         ['pulumi', 'preview'],
@@ -96,11 +116,12 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       const mine = (argv: string[]) =>
         argv.map((w) => (w === README_CLIENT_ID ? clientId : w === README_SECRET ? secret : w));
       // Act
-      for (const argv of lines.slice(0, 3)) await project.ok(mine(argv));
-      // Only the test's: the issuer is the Sirv fake on loopback, over plain http.
+      for (const argv of lines.slice(0, 4)) await project.ok(mine(argv));
+      // Only the test's: the issuer is the Sirv fake on loopback, over plain http; the stack's profile.
       await project.ok(['pulumi', 'config', 'set', '--plaintext', 'sirvTokenUrl', sirv.tokenUrl]);
       await project.ok(['pulumi', 'config', 'set', 'sirvAllowInsecureHttp', 'true']);
-      const preview = await project.ok(lines[3] ?? []);
+      await project.ok(['pulumi', 'config', 'set', 'aws:profile', STACK_PROFILE]);
+      const preview = await project.ok(lines[4] ?? []);
       // Assess
       expect(preview.stdout).toMatch(/\+ +\S*ProviderCredential +sirv-prod +create/);
       expect(preview.stdout).toMatch(/2 to create/);
@@ -109,9 +130,9 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       expect(await readFile(join(project.dir, 'Pulumi.dev.yaml'), 'utf8')).toContain('secure:');
     });
 
-    it('pulumi up creates the credential: validated against the issuer, both secrets in moto', async () => {
+    it("pulumi up creates the credential in the stack's region, through its profile, whatever the shell says", async () => {
       // Act
-      const run = await project.ok([...(project.readmeCommands('stack')[4] ?? []), '--yes']);
+      const run = await project.ok([...(project.readmeCommands('stack')[5] ?? []), '--yes']);
       const outputs = await pulumi('stack', 'output', '--json', '--show-secrets');
       // Assess
       console.info(`consumer (${runtime.label}): pulumi up\n${run.stdout.trim()}`);
@@ -123,6 +144,13 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       expect(out.sirvTokenSecretArn).toMatch(
         /^arn:aws:secretsmanager:us-east-1:\d+:secret:token-rotator\/sirv-prod\/token-/,
       );
+      // Nothing in the shell's region.
+      const shellRegion = secretsManagerClient({ region: SHELL.AWS_REGION });
+      expect(await describeCredential({ client: shellRegion, prefix: PREFIX }, NAME)).toMatchObject({
+        client: { exists: false },
+        token: { exists: false },
+      });
+      shellRegion.destroy();
       expect(JSON.parse(out.sirvReadPolicy)).toMatchObject({
         Statement: [expect.objectContaining({ Resource: out.sirvTokenSecretArn })],
       });
@@ -137,6 +165,21 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       expect(run.stdout).toMatch(/2 unchanged/);
       expect(sirv.tokensIssued).toBe(1);
       expect(await storedToken()).toMatchObject({ generation: 1 });
+    });
+
+    it('a check failure names the credential, the field and what to do, without value {<nil>}', async () => {
+      // Prepare: plain http without allowInsecureHttp.
+      await project.ok(['pulumi', 'config', 'set', 'sirvAllowInsecureHttp', 'false']);
+      // Act
+      const run = await pulumi('preview');
+      await project.ok(['pulumi', 'config', 'set', 'sirvAllowInsecureHttp', 'true']);
+      // Assess
+      const printed = run.stdout + run.stderr;
+      expect(run.code).not.toBe(0);
+      expect(printed).toMatch(
+        /ProviderCredential resource 'sirv-prod' has a problem: Credential "sirv-prod": issuer\.url: expected an https:\/\/ URL \(set allowInsecureHttp/,
+      );
+      expect(printed).not.toContain('<nil>');
     });
 
     it('a wrong new client secret fails the update and changes nothing', async () => {
@@ -179,10 +222,11 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
     it("the installed package's CLI reads the credential from the same moto", async () => {
       // Prepare
       const [readmeStatus] = project.readmeCommands('status');
-      expect(readmeStatus).toEqual(['npx', 'token-rotator', 'status', NAME]);
-      // Act
-      const table = await project.run(readmeStatus ?? []);
-      const json = await project.run([...(readmeStatus ?? []), '--json']);
+      expect(readmeStatus).toEqual(['npx', 'token-rotator', 'status', NAME, '--region', STACK_REGION]);
+      // Act: with the same credentials as pulumi (the CLI reads the standard AWS configuration).
+      const env = { AWS_PROFILE: STACK_PROFILE };
+      const table = await project.run(readmeStatus ?? [], { env });
+      const json = await project.run([...(readmeStatus ?? []), '--json'], { env });
       // Assess
       expect(table.code, table.stdout + table.stderr).toBe(0);
       expect(table.stdout).toContain(NAME);

@@ -8,8 +8,10 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -21,7 +23,7 @@ import {
   TAG_KEYS,
 } from '../../core/store';
 import { dueVerdict } from '../../lambda/plan';
-import { create, diff, read, update } from '../../provider/runtime';
+import { create, diff, read, remove, update } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
@@ -264,5 +266,156 @@ describe('an update over a stored token value that is not a token record', () =>
     expect(token?.accessToken).toMatch(/^issued-/);
     // The hand-written version id carries no generation: nothing is known to continue from.
     expect(token?.generation).toBe(1);
+  });
+});
+
+describe('ProviderCredential AWS settings (moto)', () => {
+  const names = (c: SecretsManagerClient, p: string) =>
+    c
+      .send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [p] }], MaxResults: 100 }))
+      .then((out) => (out.SecretList ?? []).filter((s) => !s.DeletedDate).map((s) => s.ARN ?? ''));
+  const regional = (region: string) => secretsManagerClient({ region });
+  const noSeams = { fetch: accepting, now: () => NOW, random: () => 0 };
+
+  it('writes, reads and deletes in the recorded region, whatever the shell says', async () => {
+    // Prepare: the shell (this process) says us-east-1; the credential records eu-west-1.
+    const props = { ...sirv('regional', OLD_SECRET), aws: { region: 'eu-west-1' } };
+    const [east, west] = [regional('us-east-1'), regional('eu-west-1')];
+
+    // Act
+    const { outs } = await create(props, noSeams);
+    const refreshed = await read(`${prefix}regional`, outs as unknown as Record<string, unknown>, noSeams);
+
+    // Assess
+    expect(outs.tokenSecretArn).toMatch(/^arn:aws:secretsmanager:eu-west-1:/);
+    expect((await names(west, prefix)).sort()).toEqual([outs.clientSecretArn, outs.tokenSecretArn].sort());
+    expect(await names(east, prefix)).toEqual([]);
+    expect(refreshed.props?.tokenSecretArn).toBe(outs.tokenSecretArn);
+    expect(refreshed.props?.aws).toEqual({ region: 'eu-west-1' });
+
+    // Act: destroy, from the recorded settings only.
+    await remove(outs as unknown as Record<string, unknown>, noSeams);
+    expect(await names(west, prefix)).toEqual([]);
+  });
+
+  it('deletes a credential recorded before settings existed from the region its ARNs name', async () => {
+    // Prepare: made in eu-central-1, state without `aws` (written by an older provider).
+    const { outs } = await create({ ...sirv('unrecorded', OLD_SECRET), aws: { region: 'eu-central-1' } }, noSeams);
+    const { aws: _recorded, ...unrecorded } = outs as unknown as Record<string, unknown>;
+
+    // Act
+    const verdict = diff(unrecorded, { ...sirv('unrecorded', OLD_SECRET), aws: { region: 'eu-central-1' } });
+    await remove(unrecorded, noSeams);
+
+    // Assess: same region, nothing to replace; the delete found the secrets where they are.
+    expect(verdict.replaces).toEqual([]);
+    expect(await names(regional('eu-central-1'), prefix)).toEqual([]);
+  });
+
+  it('assumes the stack role: the secrets land in the role account', async () => {
+    // Prepare: moto answers AssumeRole with credentials of the role's account.
+    const roleArn = 'arn:aws:iam::222233334444:role/platform-deployer';
+    const props = { ...sirv('assumed', OLD_SECRET), aws: { region: 'us-east-1', assumeRoles: [{ roleArn }] } };
+
+    // Act
+    const { outs } = await create(props, noSeams);
+
+    // Assess
+    expect(outs.tokenSecretArn).toMatch(/^arn:aws:secretsmanager:us-east-1:222233334444:secret:/);
+    expect(outs.clientSecretArn).toMatch(/:222233334444:/);
+    await remove(outs as unknown as Record<string, unknown>, noSeams);
+  });
+
+  it('refuses a new profile that reaches other secrets, naming the settings and what to do', async () => {
+    // Prepare: the same name exists in another region, as another account's would.
+    const { outs } = await create({ ...sirv('moved', OLD_SECRET), aws: { region: 'us-east-1' } }, noSeams);
+    const other = await create({ ...sirv('moved', OLD_SECRET), aws: { region: 'us-west-2' } }, noSeams);
+    const olds = outs as unknown as Record<string, unknown>;
+
+    // Act: settings that reach the us-west-2 pair while the state names the us-east-1 one.
+    const failure = await update(
+      { ...olds, aws: { region: 'us-west-2' } },
+      { ...sirv('moved', OLD_SECRET), aws: { region: 'us-west-2', profile: 'other-account' } },
+      { ...noSeams, secretsManager: regional('us-west-2') },
+    ).catch((e: unknown) => e as Error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect(String((failure as Error).message)).toMatch(
+      /Credential "moved": its secret arn:aws:secretsmanager:us-east-1:\S+ is not reachable with the new AWS settings \(region us-west-2, profile "other-account"\).*new name or prefix/,
+    );
+    await remove(olds, noSeams);
+    await remove(other.outs as unknown as Record<string, unknown>, noSeams);
+  });
+});
+
+describe('ProviderCredential adoption of its own secrets (moto)', () => {
+  const URN = 'urn:pulumi:dev::platform::pulumi-nodejs:dynamic/token-rotator:ProviderCredential::sirv-prod';
+  const owned = (name: string, secret: string, owner = URN) => ({ ...sirv(name, secret), owner });
+
+  it('adopts what a killed pulumi up left: same secrets, new value, owner tagged on both', async () => {
+    // Prepare: an up that wrote both secrets and died before Pulumi recorded them.
+    const orphan = await create(owned('adopted', OLD_SECRET), seams());
+
+    // Act: the retried up creates again.
+    const { outs } = await create(owned('adopted', NEW_SECRET), seams());
+
+    // Assess
+    expect(outs.clientSecretArn).toBe(orphan.outs.clientSecretArn);
+    expect(outs.tokenSecretArn).toBe(orphan.outs.tokenSecretArn);
+    expect((await readClientDocument({ client, prefix }, 'adopted')).issuer).toMatchObject({
+      clientSecret: NEW_SECRET,
+    });
+    // The first token follows the orphan's generation: generations never go back.
+    expect((await readToken({ client, prefix }, 'adopted'))?.generation).toBe(2);
+    for (const id of [outs.clientSecretArn, outs.tokenSecretArn]) {
+      const tags = (await client.send(new DescribeSecretCommand({ SecretId: id }))).Tags ?? [];
+      expect(tags).toContainEqual({ Key: 'token-rotator:owner', Value: URN });
+    }
+  });
+
+  it("refuses another resource's secrets with the command that takes them over", async () => {
+    // Prepare
+    await create(owned('taken', OLD_SECRET, `${URN}-other`), seams());
+
+    // Act
+    const failure = await create(owned('taken', NEW_SECRET), seams()).catch((e: unknown) => e as Error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    const message = (failure as Error).message;
+    expect(message).toContain(
+      `Credential "taken": "${prefix}taken/client" and "${prefix}taken/token" already exist in us-east-1 and are not this resource's (owner: ${URN}-other)`,
+    );
+    expect(message).toContain(
+      `aws secretsmanager tag-resource --region us-east-1 --secret-id ${prefix}taken/client --tags '[{"Key":"token-rotator:owner","Value":"${URN}"}]'`,
+    );
+    expect(message).not.toContain(NEW_SECRET);
+    expect(message).not.toContain(OLD_SECRET);
+    expect((await readClientDocument({ client, prefix }, 'taken')).issuer).toMatchObject({ clientSecret: OLD_SECRET });
+  });
+
+  it('adopts them once tagged as the message says', async () => {
+    // Prepare: secrets made by hand (no owner), then tagged as the refusal tells.
+    await create(sirv('by-hand', OLD_SECRET), seams());
+    const refusal = await create(owned('by-hand', NEW_SECRET), seams()).catch((e: unknown) => e as Error);
+    expect(refusal).toBeInstanceOf(Error);
+    for (const suffix of ['client', 'token']) {
+      await client.send(
+        new TagResourceCommand({
+          SecretId: `${prefix}by-hand/${suffix}`,
+          Tags: [{ Key: 'token-rotator:owner', Value: URN }],
+        }),
+      );
+    }
+
+    // Act
+    const { outs } = await create(owned('by-hand', NEW_SECRET), seams());
+
+    // Assess
+    expect(outs.tokenSecretName).toBe(`${prefix}by-hand/token`);
+    expect((await readClientDocument({ client, prefix }, 'by-hand')).issuer).toMatchObject({
+      clientSecret: NEW_SECRET,
+    });
   });
 });

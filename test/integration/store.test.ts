@@ -22,6 +22,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidCredentialsError } from '../../core/errors';
 import {
   type ClientDocument,
   createCredentialSecrets,
@@ -39,6 +40,7 @@ import {
 import type { TokenRecord } from '../../core/token';
 import { decodeTokenVersion, encodeTokenVersion } from '../../core/token-version';
 import { secretsManagerClient } from '../helpers/aws';
+import { caught } from '../helpers/caught';
 import { tokenRecord } from '../helpers/token-record';
 
 const CLIENT_SECRET = 'integration-client-secret';
@@ -201,6 +203,50 @@ describe('core/store on moto', () => {
     expect(state.token.tags[TAG_KEYS.failedAt]).toBeUndefined();
     await expect(readToken(store, 'phoenix')).resolves.toEqual(again);
     expect(await collect(listCredentials(store))).toMatchObject([{ name: 'phoenix', failures: 0 }]);
+  });
+
+  it('makes a token secret without a value for the rotator to write first, and rolls everything back when it cannot', async () => {
+    // Prepare: the first token comes from elsewhere (the rotator, asked by name).
+    const names = secretNames('from-rotator', store.prefix);
+    const first = aRecord('from-rotator');
+    let seen: TokenRecord | undefined | 'unset' = 'unset';
+    // Act
+    await createCredentialSecrets(
+      store,
+      { name: 'from-rotator', clientDocument: aClientDocument() },
+      {
+        firstToken: async () => {
+          seen = await readToken(store, 'from-rotator');
+          await putToken(store, first, { obtainedWith: 'c-1' });
+        },
+      },
+    );
+    // Assess: the hook found both secrets there and no token yet; the listing shows its write.
+    expect(seen).toBeUndefined();
+    await expect(readToken(store, 'from-rotator')).resolves.toEqual(first);
+    expect((await collect(listCredentials(store))).map((l) => l.name)).toContain('from-rotator');
+
+    // Act: the issuer refuses the next one's first token.
+    const refused = new InvalidCredentialsError('Credential "refused": the issuer rejected the client id.', {
+      credential: 'refused',
+    });
+    const error = await caught(
+      createCredentialSecrets(
+        store,
+        { name: 'refused', clientDocument: aClientDocument() },
+        {
+          firstToken: async () => {
+            throw refused;
+          },
+        },
+      ),
+    );
+    // Assess: the error as it was, and nothing left behind.
+    expect(error).toBe(refused);
+    const state = await describeCredential(store, 'refused');
+    expect(state.client.exists).toBe(false);
+    expect(state.token.exists).toBe(false);
+    expect(names.token).toContain('from-rotator');
   });
 
   it('records a failure in tags and leaves the token value byte-identical', async () => {

@@ -225,7 +225,7 @@ const CREATE_CASES: CreateCase[] = [
     error: InvalidConfigurationError,
     checkProperty: 'policy',
     names: /policy/,
-    hint: /at most one PutSecretValue per secret every 10 minutes.*allowFrequentWrites/s,
+    hint: /allows one PutSecretValue per secret every 10 minutes, sustained\. Raise policy\.refreshFraction.*allowFrequentWrites/s,
   },
   {
     title: 'a private key that is not PEM',
@@ -260,13 +260,13 @@ const CREATE_CASES: CreateCase[] = [
         allowInsecureHttp: true,
         clientId: CLIENT_ID,
         clientSecret: PLANTED,
-        authMethod: 'private_key_jwt',
+        authMethod: 'client_secret_jwt',
       },
     }),
     error: InvalidConfigurationError,
     checkProperty: 'issuer.authMethod',
     names: /issuer\.authMethod/,
-    hint: /"client_secret_post" or "client_secret_basic"/,
+    hint: /"client_secret_post", "client_secret_basic" or "private_key_jwt"/,
   },
   {
     title: 'a lifetime cap under a minute',
@@ -314,7 +314,7 @@ const CREATE_CASES: CreateCase[] = [
     title: 'Sirv rejecting the client secret (401)',
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: `${PLANTED}-wrong` }) }),
     error: InvalidCredentialsError,
-    names: /Credential "bad-\d+": json issuer at http:\/\/127\.0\.0\.1:\d+\/v2\/token answered 401/,
+    names: /Sirv credential "bad-\d+": the issuer at http:\/\/127\.0\.0\.1:\d+\/v2\/token answered 401/,
     hint: /check clientId\/clientSecret/,
   },
   {
@@ -329,7 +329,7 @@ const CREATE_CASES: CreateCase[] = [
       },
     }),
     error: InvalidCredentialsError,
-    names: /Credential "bad-\d+": oauth2 issuer .* answered 400/,
+    names: /Aspose credential "bad-\d+": the issuer .* answered 400/,
     hint: /rejected the client credentials, check clientId\/clientSecret/,
   },
   {
@@ -344,7 +344,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret' }) }),
     fault: { fake: () => sirv, fault: { status: 500 } },
     error: IssuerUnavailableError,
-    names: /Credential "bad-\d+": .* answered 500/,
+    names: /Sirv credential "bad-\d+": .* answered 500/,
     hint: /the issuer is unavailable, retry later/,
   },
   {
@@ -352,7 +352,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret' }) }),
     fault: { fake: () => sirv, fault: { status: 429, retryAfter: 7 } },
     error: IssuerUnavailableError,
-    names: /Credential "bad-\d+": .* answered 429/,
+    names: /Sirv credential "bad-\d+": .* answered 429/,
     hint: /retry in 7 s \(Retry-After\)/,
   },
   {
@@ -360,7 +360,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret', timeoutSeconds: 0.2 }) }),
     fault: { fake: () => sirv, fault: 'timeout' },
     error: IssuerUnavailableError,
-    names: /Credential "bad-\d+": json issuer at http:\/\/127\.0\.0\.1:\d+\/v2\/token did not answer/,
+    names: /Sirv credential "bad-\d+": the issuer at http:\/\/127\.0\.0\.1:\d+\/v2\/token did not answer/,
     hint: /raise timeoutSeconds if the issuer is slow/,
   },
   {
@@ -368,7 +368,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret' }) }),
     fault: { fake: () => sirv, fault: 'drop' },
     error: IssuerUnavailableError,
-    names: /Credential "bad-\d+": .* could not be reached/,
+    names: /Sirv credential "bad-\d+": .* could not be reached/,
     hint: /check the URL and network if it persists/,
   },
   {
@@ -376,7 +376,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret' }) }),
     fault: { fake: () => sirv, fault: 'nonJson' },
     error: MalformedResponseError,
-    names: /Credential "bad-\d+": .* answered 200 but the body is not a JSON object/,
+    names: /Sirv credential "bad-\d+": .* answered 200 but the body is not a JSON object/,
     hint: /check the URL if it persists/,
   },
   {
@@ -384,7 +384,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret' }) }),
     fault: { fake: () => sirv, fault: 'missingToken' },
     error: MalformedResponseError,
-    names: /Credential "bad-\d+": .* no token in "token"/,
+    names: /Sirv credential "bad-\d+": .* no token in "token"/,
     hint: /check tokenField/,
   },
   {
@@ -392,7 +392,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer({ clientSecret: 'sirv-good-secret' }) }),
     fault: { fake: () => sirv, fault: 'expiredToken' },
     error: MalformedResponseError,
-    names: /Credential "bad-\d+": json issuer returned a token that had already expired/,
+    names: /Sirv credential "bad-\d+": the issuer returned a token that had already expired/,
     hint: /check the issuer's clock and token lifetime/,
   },
   {
@@ -400,7 +400,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer() }),
     fetch: answering(200, { token: 'opaque-token-value', expiresIn: -5 }),
     error: MalformedResponseError,
-    names: /Credential "bad-\d+": json issuer stated an unusable lifetime in "expiresIn"/,
+    names: /Sirv credential "bad-\d+": the issuer stated an unusable lifetime in "expiresIn"/,
     hint: /report it to the issuer if it persists/,
   },
   {
@@ -408,7 +408,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer() }),
     fetch: answering(302, '', { location: `https://login.example.com/next?key=${PLANTED}` }),
     error: InvalidConfigurationError,
-    names: /Credential "bad-\d+": .* redirected to https:\/\/login\.example\.com\/next;/,
+    names: /Sirv credential "bad-\d+": .* redirected to https:\/\/login\.example\.com\/next;/,
     hint: /configure the final token URL instead/,
   },
   {
@@ -416,7 +416,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer() }),
     fetch: answering(404, { message: 'Not Found' }),
     error: InvalidConfigurationError,
-    names: /Credential "bad-\d+": .* answered 404/,
+    names: /Sirv credential "bad-\d+": .* answered 404/,
     hint: /check the issuer URL and method/,
   },
   {
@@ -424,7 +424,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer() }),
     fetch: answering(400, { message: `bad request for clientSecret=${PLANTED}`, echo: { clientSecret: PLANTED } }),
     error: InvalidConfigurationError,
-    names: /Credential "bad-\d+": .* answered 400/,
+    names: /Sirv credential "bad-\d+": .* answered 400/,
     hint: /check the issuer configuration/,
   },
   {
@@ -448,8 +448,8 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: sirvIssuer() }),
     fetch: answering(200, { token: 'opaque-token-value', expiresIn: 300 }),
     error: InvalidConfigurationError,
-    names: /Credential "bad-\d+": this refresh policy would write the token secret every \d+ s for a 300 s token/,
-    hint: /use a longer-lived token, or set policy\.allowFrequentWrites: true/,
+    names: /Credential "bad-\d+": its tokens live 300 s \(as the issuer answered\), too short for the refresh policy/,
+    hint: /sustained\. Set policy\.allowFrequentWrites: true to accept throttling and version churn\.$/,
   },
   {
     title: 'a connection refused',
@@ -458,7 +458,7 @@ const CREATE_CASES: CreateCase[] = [
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
     }) as unknown as typeof fetch,
     error: IssuerUnavailableError,
-    names: /Credential "bad-\d+": .* could not be reached \(ECONNREFUSED\)/,
+    names: /Sirv credential "bad-\d+": .* could not be reached \(ECONNREFUSED\)/,
     hint: /retry later, and check the URL and network/,
   },
 ];
@@ -534,7 +534,7 @@ describe('bad provider inputs and issuer answers at create', () => {
     // Assess
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).message).toMatch(
-      /Credential "exists": secret ".*exists\/client" already exists.*Import it, delete it, or choose another/,
+      /Credential "exists": ".*exists\/client" and ".*exists\/token" already exist in us-east-1 .*Delete them \(aws secretsmanager delete-secret --region us-east-1 --secret-id \S*exists\/client; .*\) or choose another/,
     );
     assertClean(error as StoreError);
     expect(writesIn(commands) - writesBefore).toBe(0);
@@ -550,6 +550,9 @@ describe('failed refreshes leave the token value untouched', () => {
     createHandler({
       secretsManager: client,
       fetch: ((input: string | URL | Request, init?: RequestInit) => (override ?? fetch)(input, init)) as typeof fetch,
+      // Eleven minutes on: past the forced-refresh floor of the token the create wrote. Each case
+      // ends by writing the client document again, which lifts the last case's block or backoff.
+      now: () => new Date(Date.now() + 11 * 60_000),
       env: { TOKEN_ROTATOR_PREFIX: PREFIX },
       logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
       metrics: { addMetric: () => {}, publishStoredMetrics: () => {}, setDefaultDimensions: () => {} } as never,
@@ -605,8 +608,8 @@ describe('failed refreshes leave the token value untouched', () => {
       code: 'MalformedResponse',
       hint: /check the issuer's clock/,
     },
-    // A token that became too short-lived for the budget is not a failed refresh:
-    // the valid token is stored and the breach reported; see hostile-issuers.test.ts.
+    // A token that became too short-lived for the budget is not a failed refresh: the valid token
+    // is stored and the breach reported; see hostile-issuers.test.ts.
     {
       title: 'a 500 echoing the client secret',
       prepare: () => {

@@ -139,6 +139,8 @@ describe('the rotator logs and errors', () => {
       const handler = createHandler({
         secretsManager: clean,
         fetch: echoing,
+        // Eleven minutes on: past the forced-refresh floor of the tokens just created.
+        now: () => new Date(Date.now() + 11 * 60_000),
         env: { TOKEN_ROTATOR_PREFIX: PREFIX },
         logger: new Logger({ serviceName: 'token-rotator', logLevel: 'DEBUG' }),
         metrics: new Metrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),

@@ -36,7 +36,11 @@ async function runExample(dir: string, config: Record<string, string>, secrets: 
   );
   const project = `token-rotator-example-${dir}`;
   pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])),
+    {
+      ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])),
+      // The stack's region, which every credential records (a program without one fails check).
+      'aws:region': 'eu-west-1',
+    },
     secrets.map((k) => `${project}:${k}`),
   );
   vi.resetModules();
@@ -69,6 +73,7 @@ describe('the examples', () => {
     expect(issuer[rpc.specialSigKey]).toBe(rpc.specialSecretSig);
     const inputs = { ...credential?.inputs, issuer: unwrap(issuer), codeVersion: '0' };
     expect((inputs.issuer as { kind: string }).kind).toBe(kind);
+    expect(credential?.inputs.aws).toEqual({ region: 'eu-west-1' });
     // The provider's own check accepts what the example declares.
     expect(checkInputs(inputs).failures).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checkInputs, UNKNOWN } from '../../../provider/inputs';
+import { checkForPulumi } from '../../../provider/runtime';
 
 const SECRET = 'planted-client-secret-7f3a9c';
 const pkcs8 = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
@@ -15,6 +16,7 @@ const TRUNCATED =
 const sirv = (overrides: Record<string, unknown> = {}) => ({
   name: 'sirv-prod',
   issuer: { kind: 'sirv', clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R', clientSecret: SECRET, ...overrides },
+  aws: { region: 'us-east-1' },
   codeVersion: '0.1.0',
 });
 
@@ -38,7 +40,7 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
     'a bad kind',
     { ...sirv(), issuer: { kind: 'magic', clientId: 'a', clientSecret: SECRET } },
     'issuer.kind',
-    /one of sirv, aspose, upload/,
+    /unknown kind "magic"; Expected one of sirv, aspose, upload/,
   ],
   ['a missing issuer', { name: 'x', codeVersion: '1' }, 'issuer', /expected an issuer object/],
   ['an unknown issuer field', sirv({ clientSecert: 'typo-value' }), 'issuer', /unknown field.*clientSecert/],
@@ -61,7 +63,12 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
     'issuer.privateKeyPem',
     /PEM private key/,
   ],
-  ['a policy under the write budget', withTop({ policy: { refreshFraction: 0.3 } }), 'policy', /every 10 minutes/],
+  [
+    'a policy under the write budget',
+    withTop({ policy: { refreshFraction: 0.3 } }),
+    'policy',
+    /Raise policy\.refreshFraction to at least 0\.61 \(it is 0\.3\); or set policy\.allowFrequentWrites: true/,
+  ],
   ['a refreshFraction of 1', withTop({ policy: { refreshFraction: 1 } }), 'policy.refreshFraction', /below 1/],
   ['an unknown policy field', withTop({ policy: { refreshFractoin: 0.8 } }), 'policy', /unknown field/],
   ['an oversized name', withTop({ name: 'x'.repeat(65) }), 'name', /at most 64/],
@@ -127,7 +134,32 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
       },
     },
     'policy',
-    /Secrets Manager allows/,
+    /every 10 minutes, sustained\. Raise issuer\.defaultLifetimeSeconds to at least 943 s/,
+  ],
+  [
+    'no region',
+    withTop({ aws: {} }),
+    'aws.region',
+    /no AWS region.*pulumi config set aws:region.*region to ProviderCredential/,
+  ],
+  ['a region that is no region', withTop({ aws: { region: 'us east' } }), 'aws.region', /AWS region name/],
+  [
+    'a role ARN that is no role ARN',
+    withTop({ aws: { region: 'us-east-1', assumeRoles: [{ roleArn: 'deployer' }] } }),
+    'aws.assumeRoles.0.roleArn',
+    /IAM role ARN/,
+  ],
+  [
+    'a kind typo',
+    { ...sirv(), issuer: { kind: 'sirb', clientId: 'a', clientSecret: SECRET } },
+    'issuer.kind',
+    /unknown kind "sirb"; did you mean "sirv"\? Expected one of sirv, aspose/,
+  ],
+  [
+    'a kind in another case',
+    { ...sirv(), issuer: { kind: 'OAuth2', clientId: 'a', clientSecret: SECRET } },
+    'issuer.kind',
+    /did you mean "oauth2"/,
   ],
   [
     'a malformed rotator function name',
@@ -213,7 +245,73 @@ describe('ProviderCredential check', () => {
     expect(checkInputs(news).failures).toEqual([]);
   });
 
+  it('refuses a 100 s token naming its lifetime field and the default margin as a default', () => {
+    // Act
+    const { failures } = checkInputs({ ...sirv(), issuer: { kind: 'upload', subject: 'svc', ttlSeconds: 100 } });
+
+    // Assess: one refusal that covers the margin and the write budget at once.
+    expect(failures).toEqual([
+      {
+        property: 'policy',
+        reason:
+          'Credential "sirv-prod": its tokens live 100 s (issuer.ttlSeconds), too short for the refresh policy: each ' +
+          'token would be due before it is written: the refresh margin is 120 s (by default two rotator intervals of 60 s). ' +
+          'Raise issuer.ttlSeconds to at least 943 s; or set policy.minMarginSeconds below 100 with ' +
+          'policy.allowFrequentWrites: true, accepting throttling and version churn.',
+      },
+    ]);
+  });
+
+  it('names a margin the user set as theirs', () => {
+    const { failures } = checkInputs({
+      ...sirv(),
+      issuer: { kind: 'upload', subject: 'svc', ttlSeconds: 3600 },
+      policy: { minMarginSeconds: 3600 },
+    });
+    expect(failures[0]?.reason).toMatch(/the refresh margin is 3600 s \(policy\.minMarginSeconds\)/);
+    expect(failures[0]?.reason).toMatch(/Raise issuer\.ttlSeconds to at least 4260 s/);
+  });
+
+  it('accepts the lifetime it advises', () => {
+    const at = (ttlSeconds: number) =>
+      checkInputs({ ...sirv(), issuer: { kind: 'upload', subject: 'svc', ttlSeconds } }).failures;
+    expect(at(943)).toEqual([]);
+    expect(at(942)).toHaveLength(1);
+  });
+
   it('fills in the default prefix', () => {
     expect(checkInputs(sirv()).inputs.prefix).toBe('token-rotator/');
+  });
+});
+
+describe('ProviderCredential check as Pulumi shows it', () => {
+  it('returns every failure without a property, its reason naming the credential and the field', () => {
+    // Act
+    const { failures } = checkForPulumi({
+      ...sirv(),
+      name: 'sirv-prod',
+      issuer: { kind: 'sirb', clientId: 'a', clientSecret: SECRET },
+      aws: {},
+    });
+
+    // Assess: an empty property makes the engine print "has a problem: <reason>", not "value {<nil>}".
+    expect(failures).toEqual([
+      {
+        property: '',
+        reason: expect.stringMatching(
+          /^Credential "sirv-prod": issuer\.kind: unknown kind "sirb"; did you mean "sirv"\?/,
+        ),
+      },
+      {
+        property: '',
+        reason: expect.stringMatching(/^Credential "sirv-prod": aws\.region: no AWS region .*aws:region/),
+      },
+    ]);
+    expect(JSON.stringify(failures)).not.toContain(SECRET);
+  });
+
+  it('does not name the credential twice in a reason that already does', () => {
+    const { failures } = checkForPulumi({ ...sirv(), issuer: { kind: 'upload', subject: 'svc', ttlSeconds: 100 } });
+    expect(failures[0]?.reason).toMatch(/^Credential "sirv-prod": its tokens live 100 s/);
   });
 });

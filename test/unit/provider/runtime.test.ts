@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { importSPKI, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCredentialsError, IssuerUnavailableError } from '../../../core/errors';
+import { UNKNOWN } from '../../../provider/inputs';
 import { create, diff, read, remove, update } from '../../../provider/runtime';
 import { tokenRecord } from '../../helpers/token-record';
 
@@ -106,26 +107,35 @@ describe('provider create', () => {
     const failure = create(sirvInputs(), seams(sirvFetch(events, 401) as typeof fetch));
 
     await expect(failure).rejects.toBeInstanceOf(InvalidCredentialsError);
-    await expect(failure).rejects.toThrow(/sirv-prod/);
+    // A Sirv credential is called one, not by the "json" kind its preset expands to.
+    await expect(failure).rejects.toThrow(/^Sirv credential "sirv-prod": the issuer at https:\/\/\S+ answered 401/);
+    await expect(failure).rejects.not.toThrow(/json issuer/);
     await expect(failure).rejects.not.toThrow(SECRET);
     expect(events).toEqual(['issuer']);
     expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
   });
 
-  it('obtains the first token through the rotator Lambda when rotatorFunctionName is set, never calling the issuer itself', async () => {
+  /** A rotator that answers a targeted refresh of `sirv-prod` with `result`, recording the event. */
+  function rotatorAnswering(events: string[], result: Record<string, unknown>) {
+    const lambda = mockClient(LambdaClient);
+    lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => {
+      events.push(`invoke ${new TextDecoder().decode(input.Payload)}`);
+      const answer = { results: [{ credential: 'sirv-prod', ...result }] };
+      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(answer)) };
+    });
+    return lambda;
+  }
+
+  it('has the rotator write the first token when rotatorFunctionName is set: the document first, then a refresh by name', async () => {
     // Prepare
     const events: string[] = [];
     recordWrites(events);
-    const lambda = mockClient(LambdaClient);
-    lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => {
-      events.push(`invoke ${JSON.parse(new TextDecoder().decode(input.Payload)).action}`);
-      const token = {
-        accessToken: 'via-lambda',
-        tokenType: 'Bearer',
-        issuedAt: NOW.toISOString(),
-        expiresAt: '2026-11-22T12:20:00.000Z',
-      };
-      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ok: true, token })) };
+    const lambda = rotatorAnswering(events, {
+      ok: true,
+      generation: 1,
+      expiresAt: '2026-11-22T12:20:00.000Z',
+      refreshAfter: '2026-11-22T12:15:00.000Z',
+      secondsToExpiry: 1200,
     });
 
     try {
@@ -138,14 +148,44 @@ describe('provider create', () => {
       lambda.restore();
     }
 
-    // Assess
+    // Assess: the provider never called the issuer; the event names the credential, nothing else.
     expect(events).toEqual([
-      'invoke issue',
       'create token-rotator/sirv-prod/client',
       'create token-rotator/sirv-prod/token',
+      'invoke {"credentials":["sirv-prod"],"force":true}',
     ]);
-    const token = JSON.parse(sm.commandCalls(CreateSecretCommand)[1]?.args[0].input.SecretString ?? '{}');
-    expect(token.accessToken).toBe('via-lambda');
+    expect(sm.commandCalls(CreateSecretCommand)[1]?.args[0].input.SecretString).toBeUndefined();
+  });
+
+  it('removes both secrets again when the rotator reports the issuer refused the first token', async () => {
+    // Prepare
+    const events: string[] = [];
+    recordWrites(events);
+    sm.on(DeleteSecretCommand).callsFake((input: { SecretId: string }) => {
+      events.push(`delete ${input.SecretId}`);
+      return {};
+    });
+    const lambda = rotatorAnswering(events, {
+      ok: false,
+      error: { code: 'InvalidCredentials', message: 'Credential "sirv-prod": rejected (401).', transient: false },
+    });
+
+    try {
+      // Act
+      const failure = create(
+        { ...sirvInputs(), rotatorFunctionName: 'token-rotator-fn' },
+        { ...seams(sirvFetch(events) as typeof fetch), lambda: new LambdaClient({ region: 'us-east-1' }) },
+      );
+      // Assess
+      await expect(failure).rejects.toBeInstanceOf(InvalidCredentialsError);
+      await expect(failure).rejects.not.toThrow(SECRET);
+    } finally {
+      lambda.restore();
+    }
+    expect(events.filter((e) => e.startsWith('delete')).sort()).toEqual([
+      'delete token-rotator/sirv-prod/client',
+      'delete token-rotator/sirv-prod/token',
+    ]);
   });
 
   it('generates a signing key for an upload credential without one and outputs its public key', async () => {
@@ -285,6 +325,98 @@ describe('provider diff', () => {
     const news = { ...sirvInputs(), issuer: { kind: 'aspose', clientId: 'x', clientSecret: SECRET } };
     expect(diff(olds, news)).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(diff(olds, news).stables).toContain('tokenSecretArn');
+  });
+});
+
+describe('provider diff of the AWS settings', () => {
+  const arn = (region: string) =>
+    `arn:aws:secretsmanager:${region}:123456789012:secret:token-rotator/sirv-prod/token-AbCdEf`;
+  const olds = {
+    ...sirvInputs(),
+    prefix: 'token-rotator/',
+    aws: { region: 'us-east-1' },
+    tokenSecretArn: arn('us-east-1'),
+    clientSecretArn: arn('us-east-1'),
+  };
+
+  it('replaces on a new region, creating the new secrets before the old are deleted', () => {
+    const verdict = diff(olds, { ...sirvInputs(), aws: { region: 'eu-west-1' } });
+    expect(verdict).toMatchObject({ changes: true, replaces: ['aws'], deleteBeforeReplace: false, stables: [] });
+  });
+
+  it('updates in place on a new profile or role in the same region', () => {
+    const verdict = diff(olds, { ...sirvInputs(), aws: { region: 'us-east-1', profile: 'platform' } });
+    expect(verdict).toMatchObject({ changes: true, replaces: [] });
+    expect(verdict.stables).toContain('tokenSecretArn');
+  });
+
+  it('reads the old region of a state recorded without settings from its ARNs', () => {
+    const { aws: _none, ...withoutSettings } = olds;
+    expect(
+      diff(
+        { ...withoutSettings, tokenSecretArn: arn('us-west-2'), clientSecretArn: arn('us-west-2') },
+        {
+          ...sirvInputs(),
+          aws: { region: 'us-east-1' },
+        },
+      ).replaces,
+    ).toEqual(['aws']);
+    // Same region: one update that records the settings, nothing replaced.
+    expect(diff(withoutSettings, { ...sirvInputs(), aws: { region: 'us-east-1' } })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+  });
+
+  it('does not judge a region that is unknown during preview', () => {
+    expect(diff(olds, { ...sirvInputs(), aws: { region: UNKNOWN } }).replaces).toEqual([]);
+  });
+});
+
+describe('provider AWS clients', () => {
+  beforeEach(() => {
+    sm.reset();
+    sm.on(DescribeSecretCommand).rejects(notFound());
+  });
+
+  it('builds its Secrets Manager client from the recorded region, not from the environment', async () => {
+    // Prepare: no client seam; the mock answers every client, whatever its region.
+    const events: string[] = [];
+    recordWrites(events);
+
+    // Act
+    await create(
+      { ...sirvInputs(), aws: { region: 'ap-southeast-2' } },
+      {
+        fetch: sirvFetch(events) as typeof fetch,
+        now: () => NOW,
+        random: () => 0,
+      },
+    );
+
+    // Assess
+    const client = sm.send.getCall(0).thisValue as SecretsManagerClient;
+    expect(await client.config.region()).toBe('ap-southeast-2');
+  });
+
+  it('refuses a real token too short for the write budget before writing, naming what to change', async () => {
+    // Prepare: a json issuer whose token lives 5 minutes, known only from its answer.
+    const events: string[] = [];
+    recordWrites(events);
+    const shortLived = (async () => Response.json({ token: 'short-token', expiresIn: 300 })) as unknown as typeof fetch;
+    const inputs = {
+      ...sirvInputs(),
+      issuer: { kind: 'json', url: 'https://tokens.example/t', clientId: 'a', clientSecret: SECRET },
+    };
+
+    // Act
+    const failure = create(inputs, { ...seams(shortLived), secretsManager: undefined });
+
+    // Assess
+    await expect(failure).rejects.toThrow(
+      /^Credential "sirv-prod": its tokens live 300 s \(as the issuer answered\), too short .*policy\.allowFrequentWrites: true/,
+    );
+    expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
   });
 });
 
