@@ -14,9 +14,15 @@ import { prefixOf, type SecretStore, secretNames } from './names';
 import { TAG_KEYS, tagList } from './tags';
 import { type ClientDocument, validatedClientDocument } from './validation';
 
+/** A client document and the version id it was read from (the key of the rotator's cache). */
+export interface ClientSecretVersion {
+  document: ClientDocument;
+  versionId: string | undefined;
+}
+
 /**
  * Reads and validates the client document of a credential (version and shape; the issuer
- * configuration itself is validated by the issuers).
+ * configuration itself is validated by the issuers), with the version id it was read at.
  *
  * @throws {InvalidConfigurationError} (field `client`) when the stored value is not a client
  * document. The message names the bad fields, never a value.
@@ -24,20 +30,9 @@ import { type ClientDocument, validatedClientDocument } from './validation';
  *
  * @example
  * ```ts
- * const { issuer, policy } = await readClientDocument({ client }, 'sirv-prod');
+ * const { document, versionId } = await readClientSecret({ client }, 'sirv-prod');
  * ```
  */
-export async function readClientDocument(store: SecretStore, name: string): Promise<ClientDocument> {
-  return (await readClientSecret(store, name)).document;
-}
-
-/** A client document and the version id it was read from (the key of the rotator's cache). */
-export interface ClientSecretVersion {
-  document: ClientDocument;
-  versionId: string | undefined;
-}
-
-/** {@link readClientDocument}, with the version id of what was read. */
 export async function readClientSecret(store: SecretStore, name: string): Promise<ClientSecretVersion> {
   const names = secretNames(name, prefixOf(store));
   const out = await call(name, 'GetSecretValue', () =>

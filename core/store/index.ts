@@ -17,7 +17,6 @@
 export {
   type ClientSecretVersion,
   MAX_BATCH_CLIENT_READS,
-  readClientDocument,
   readClientSecret,
   readClientSecrets,
   updateClientDocument,

@@ -30,7 +30,7 @@ import {
   describeCredential,
   listCredentials,
   putToken,
-  readClientDocument,
+  readClientSecret,
   readToken,
   recordFailure,
   type SecretStore,
@@ -131,7 +131,7 @@ describe('core/store on moto', () => {
       [TAG_KEYS.credential]: 'sirv-prod',
       [TAG_KEYS.clientVersion]: clientValue.VersionId,
     });
-    await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
+    await expect(readClientSecret(store, 'sirv-prod')).resolves.toMatchObject({ document: aClientDocument() });
     await expect(readToken(store, 'sirv-prod')).resolves.toEqual(record);
   });
 
@@ -441,7 +441,7 @@ describe('core/store on moto', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'StoreError', reason: 'AccessDeniedException' });
     const state = await describeCredential(store, 'kept');
     expect([state.client.exists, state.client.deletedDate, state.token.exists]).toEqual([true, undefined, false]);
-    expect((await readClientDocument(store, 'kept')).issuer).toMatchObject({ clientSecret: 'rewritten' });
+    expect((await readClientSecret(store, 'kept')).document.issuer).toMatchObject({ clientSecret: 'rewritten' });
   });
 
   it('refuses to overwrite a live credential of the same name', async () => {

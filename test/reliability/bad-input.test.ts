@@ -21,7 +21,7 @@ import {
   StoreError,
   type TokenRotatorError,
 } from '../../core/errors';
-import { deleteCredentialSecrets, readClientDocument, updateClientDocument } from '../../core/store';
+import { deleteCredentialSecrets, readClientSecret, updateClientDocument } from '../../core/store';
 import { CODE_VERSION } from '../../core/version';
 import { createHandler, type InvocationContext, type TargetedResult } from '../../lambda';
 import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose';
@@ -652,7 +652,7 @@ describe('failed refreshes leave the token value untouched', () => {
     '%s: classified, named, no secret, token value unchanged',
     async (_title, c) => {
       // Prepare
-      const goodDocument = await readClientDocument(where(), NAME);
+      const { document: goodDocument } = await readClientSecret(where(), NAME);
       const before = await tokenValue();
       await c.prepare();
       try {

@@ -29,7 +29,6 @@ import {
   listingOf,
   putToken,
   putTokenValue,
-  readClientDocument,
   readClientSecret,
   readClientSecrets,
   readToken,
@@ -435,12 +434,12 @@ describe('readToken', () => {
   });
 });
 
-describe('readClientDocument and updateClientDocument', () => {
+describe('readClientSecret and updateClientDocument', () => {
   it('reads and validates the client document', async () => {
     sm.on(GetSecretValueCommand, { SecretId: names.client }).resolves({
       SecretString: JSON.stringify(aClientDocument()),
     });
-    await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
+    await expect(readClientSecret(store, 'sirv-prod')).resolves.toMatchObject({ document: aClientDocument() });
   });
 
   it('rejects a document of another version, naming the fields and never the values', async () => {
@@ -449,7 +448,7 @@ describe('readClientDocument and updateClientDocument', () => {
       SecretString: JSON.stringify({ version: 2, issuer: { clientSecret: CLIENT_SECRET } }),
     });
     // Act
-    const error = await caught(readClientDocument(store, 'sirv-prod'));
+    const error = await caught(readClientSecret(store, 'sirv-prod'));
     // Assess
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect((error as Error).message).toContain('Credential "sirv-prod"');
@@ -460,7 +459,7 @@ describe('readClientDocument and updateClientDocument', () => {
 
   it('reports a missing client secret as a permanent StoreError', async () => {
     sm.on(GetSecretValueCommand).rejects(notFound());
-    await expect(readClientDocument(store, 'sirv-prod')).rejects.toMatchObject({
+    await expect(readClientSecret(store, 'sirv-prod')).rejects.toMatchObject({
       code: 'StoreError',
       reason: 'ResourceNotFoundException',
       transient: false,
@@ -937,7 +936,7 @@ describe('error classification', () => {
     ['LimitExceededException', false, awsError('LimitExceededException', 400)],
   ])('classifies %s as transient: %s', async (name, transient, error) => {
     sm.on(GetSecretValueCommand).rejects(error);
-    await expect(readClientDocument(store, 'sirv-prod')).rejects.toMatchObject({
+    await expect(readClientSecret(store, 'sirv-prod')).rejects.toMatchObject({
       code: 'StoreError',
       credential: 'sirv-prod',
       reason: name,
