@@ -4,10 +4,12 @@ import { defineConfig } from 'vitest/config';
 // The examples import the package by name, as a user's program does; tests load it from source.
 const packageAlias = [{ find: /^token-rotator$/, replacement: resolve(__dirname, 'index.ts') }];
 
-// Five projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
+// Six projects: unit (mocks only, fast), integration (moto + loopback issuers), e2e (the real
 // pulumi CLI), reliability (soak in simulated time, concurrency, bad input, leaks), consumer (the
-// packed package as a user installs it, under the real CLI and language host).
-// `npm test` runs all five; each prints its own name in the report.
+// packed package as a user installs it, under the real CLI and language host), plugin (the
+// provider plugin's archive installed as a user installs it, YAML and Python programs under the
+// real CLI and their language hosts).
+// `npm test` runs all six; each prints its own name in the report.
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -66,6 +68,19 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts', 'test/consumer/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 1_800_000,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+      {
+        test: {
+          name: 'plugin',
+          include: ['test/plugin/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts', 'test/support/build-setup.ts', 'test/plugin/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+          // One pulumi program at a time on 2 cores.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
         },

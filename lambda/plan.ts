@@ -25,18 +25,18 @@ export interface DueVerdict {
  * Decides whether a credential is due at `now`: its `refreshAfter` falls before the next tick
  * (`now + lookaheadSeconds`), it is not backing off after a transient failure, and it is not
  * blocked by a permanent failure (rejected credentials wait until their client secret changes).
- * A failure says nothing about a client document it was not made with: once the token secret is
- * tagged with another client version than the failure, neither block nor backoff holds, so new
- * credentials are tried at once (only the provider writes client documents, so this is rare).
+ * A backoff holds whatever the client document: the issuer asked for the pause (Retry-After) or is
+ * failing, and new credentials do not change that.
  */
 export function dueVerdict(listing: PlanListing, now: Date, lookaheadSeconds: number): DueVerdict {
-  const clientChanged =
-    listing.lastError !== undefined &&
-    listing.clientVersion !== undefined &&
-    listing.failedClientVersion !== undefined &&
-    listing.clientVersion !== listing.failedClientVersion;
-  if (clientChanged) return { due: true, reason: 'client-changed' };
-  if (blocksUntilClientChanges(listing.lastError)) return { due: false, reason: 'blocked' };
+  if (blocksUntilClientChanges(listing.lastError)) {
+    // A client version other than the one that failed means new credentials (no clocks involved).
+    const changed =
+      listing.clientVersion !== undefined &&
+      listing.failedClientVersion !== undefined &&
+      listing.clientVersion !== listing.failedClientVersion;
+    return changed ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
+  }
   if (listing.nextAttempt && listing.nextAttempt.getTime() > now.getTime()) return { due: false, reason: 'backoff' };
   if (!listing.refreshAfter) return { due: true, reason: 'untagged' };
   const horizon = now.getTime() + lookaheadSeconds * 1000;

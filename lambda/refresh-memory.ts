@@ -10,6 +10,7 @@
  * not retried before its backoff by this container. The memory is a shortcut and a safety net,
  * never the truth: every refresh still describes its token secret before it asks an issuer.
  */
+import { blocksUntilClientChanges } from '../core/errors';
 import type { CredentialListing } from '../core/store';
 
 /** A token write this container made. */
@@ -99,14 +100,8 @@ export class RefreshMemory {
       if (failure.tokenVersion !== undefined && out.versionId !== undefined && failure.tokenVersion !== out.versionId) {
         // Someone wrote a token since: the failure no longer says anything about the current one.
         this.#failures.delete(listing.name);
-      } else if (failure.failures > out.failures) {
-        out = {
-          ...out,
-          failures: failure.failures,
-          lastError: failure.lastError,
-          nextAttempt: failure.nextAttempt,
-          failedClientVersion: failure.clientVersion,
-        };
+      } else {
+        out = mergeFailure(out, failure);
       }
     }
     return out;
@@ -116,6 +111,34 @@ export class RefreshMemory {
   get size(): number {
     return this.#writes.size + this.#failures.size;
   }
+}
+
+/**
+ * The listing with a remembered failure on top. A failure holds while it is a backoff, or a block
+ * made with the client document the token secret is tagged with (a new one lifts it). Of two that
+ * hold, whichever says more wins: a block over a backoff, the later of two next attempts.
+ */
+function mergeFailure(listing: CredentialListing, failure: RememberedFailure): CredentialListing {
+  const holds = (lastError: string | undefined, clientVersion: string | undefined) =>
+    lastError !== undefined &&
+    (!blocksUntilClientChanges(lastError) || clientVersion === undefined || clientVersion === listing.clientVersion);
+  const listedHolds = holds(listing.lastError, listing.failedClientVersion);
+  if (!holds(failure.lastError, failure.clientVersion)) return listing;
+  const remembered: CredentialListing = {
+    ...listing,
+    failures: Math.max(failure.failures, listing.failures),
+    lastError: failure.lastError,
+    nextAttempt: failure.nextAttempt,
+    failedClientVersion: failure.clientVersion,
+  };
+  if (!listedHolds || blocksUntilClientChanges(failure.lastError)) {
+    return listedHolds && blocksUntilClientChanges(listing.lastError) ? listing : remembered;
+  }
+  if (blocksUntilClientChanges(listing.lastError)) return listing;
+  const later =
+    failure.nextAttempt !== undefined &&
+    (listing.nextAttempt === undefined || failure.nextAttempt.getTime() > listing.nextAttempt.getTime());
+  return { ...listing, failures: remembered.failures, ...(later ? { nextAttempt: failure.nextAttempt } : {}) };
 }
 
 function put<T>(map: Map<string, Entry<T>>, key: string, entry: Entry<T>, max: number): void {

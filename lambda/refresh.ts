@@ -324,13 +324,21 @@ async function recordFailedRefresh(
   try {
     // The describe itself failed: describe once more, so the backoff keeps growing.
     const known = context.state ?? (await describeForFailure(where, name));
-    const failures = (known?.failures ?? 0) + 1;
     const permanent = blocksUntilClientChanges(error.code);
+    if (known !== undefined && !permanent && blockInForce(known)) {
+      // A failure that says less than the block in force (a throttled describe, an outage) must
+      // not replace it: the issuer would be asked again with credentials it refused.
+      return failureResult(name, error, { nextAttempt: undefined, notRecorded: undefined, current, now });
+    }
+    const failures = (known?.failures ?? 0) + 1;
     // Retry-After never parks a credential past the point where its current token needs replacing.
     const notAfter = current ? new Date(current.expiresAt.getTime() - 2 * deps.lookaheadSeconds * 1000) : undefined;
-    nextAttempt = permanent
+    const backoff = permanent
       ? undefined
       : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
+    // No failure record moves a next attempt earlier than one already in force.
+    const inForce = known?.nextAttempt;
+    nextAttempt = backoff && inForce && inForce.getTime() > backoff.getTime() ? inForce : backoff;
     const failure = {
       failures,
       lastError: error.code,
@@ -353,6 +361,20 @@ async function recordFailedRefresh(
     // Only a bug of ours gets here; the credential stays due and the result still reports it.
     nextAttempt = undefined;
   }
+  return failureResult(name, error, { nextAttempt, notRecorded, current, now });
+}
+
+function failureResult(
+  name: string,
+  error: FailureSummary,
+  outcome: {
+    nextAttempt: Date | undefined;
+    notRecorded: string | undefined;
+    current: CurrentToken | undefined;
+    now: Date;
+  },
+): RefreshResult {
+  const { nextAttempt, notRecorded, current, now } = outcome;
   return {
     credential: name,
     ok: false,
@@ -369,6 +391,14 @@ async function recordFailedRefresh(
     generation: current?.generation,
     expiresAt: current?.expiresAt.toISOString(),
   };
+}
+
+/** Whether `state` shows a block that the client document it was made with still holds. */
+function blockInForce(state: store.CredentialListing): boolean {
+  return (
+    blocksUntilClientChanges(state.lastError) &&
+    (state.failedClientVersion === undefined || state.failedClientVersion === state.clientVersion)
+  );
 }
 
 /** The current token from the version id, when token-rotator wrote it. */

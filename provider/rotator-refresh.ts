@@ -73,8 +73,9 @@ export async function refreshViaRotator(
   // The rotator composed this message from our own error classes: it carries no secret.
   if (!result.ok) throw errorFromCode(result.error.code, result.error.message, { credential });
   if ('skipped' in result) {
+    const until = result.nextAttempt ? ` until ${result.nextAttempt}` : '';
     throw new IssuerUnavailableError(
-      `${who}: the rotator held the refresh back (${result.skipped}) and wrote no token for the new client document; retry.`,
+      `${who}: the rotator held the refresh back (${result.skipped === 'backoff' ? `backing off after a failure${until}` : result.skipped}) and wrote no token for the new client document; run pulumi up again${until ? ' after that' : ''}.`,
       { credential, reason: `skipped-${result.skipped}` },
     );
   }

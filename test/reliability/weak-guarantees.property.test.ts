@@ -408,8 +408,12 @@ describe('the rotator on the weak-guarantee stack (model-based)', () => {
   });
 
   it('keeps its write budget, generations, freshness, issuer bound and secrecy under any sequence of commands', async () => {
-    // DescribeSecret is throttled in the known-defect case below only.
-    const commands = commandsThrottling(['ListSecretsCommand', 'PutSecretValueCommand', 'TagResourceCommand']);
+    const commands = commandsThrottling([
+      'ListSecretsCommand',
+      'DescribeSecretCommand',
+      'PutSecretValueCommand',
+      'TagResourceCommand',
+    ]);
     await fc.assert(
       fc.asyncProperty(
         settings,
@@ -422,13 +426,10 @@ describe('the rotator on the weak-guarantee stack (model-based)', () => {
     );
   });
 
-  // Known defect: a refresh that fails before it asks the issuer (its DescribeSecret throttled,
-  // planned from a listing that still shows the credential due) records its own failure over the
-  // tags, so a permanent block (401) becomes a 30-60 s backoff, and a longer backoff or Retry-After
-  // a shorter one: the issuer is asked again with a rejected client secret, or before the time it
-  // asked for. lambda/refresh.ts recordFailedRefresh should keep the later of the two next attempts
-  // and never turn a block into a backoff.
-  it.fails('keeps a 401 block when a later refresh fails on a throttled DescribeSecret', async () => {
+  // A refresh that fails before it asks the issuer (its DescribeSecret throttled, planned from a
+  // listing that still shows the credential due) must not record its own failure over a block: a
+  // 401 stays a block, and no later failure moves a next attempt earlier.
+  it('keeps a 401 block when a later refresh fails on a throttled DescribeSecret', async () => {
     await runWorld({ seed: 7, credentials: 2, batchSize: 100, lag: 'oldest' }, [
       new Issuer(0, '401'),
       new Ticks(1, false),
@@ -437,13 +438,10 @@ describe('the rotator on the weak-guarantee stack (model-based)', () => {
     ]);
   });
 
-  // The same defect by another path: a 401 whose tags were refused is remembered by its container
-  // only; a later transient failure (a 5xx met by a new container once the tags are allowed again)
-  // is recorded with as many failures as the memory holds, and RefreshMemory.overlay takes the
-  // tags over the memory when they count as many failures, so the container that saw the 401 asks
-  // the issuer again with the rejected client secret. Longer runs of the main property
-  // (FC_RUNS=150 with the default seed) find this one.
-  it.fails('keeps an unrecorded 401 block in its container when another records a transient failure', async () => {
+  // The same by another path: a 401 whose tags were refused is remembered by its container only; a
+  // later transient failure recorded by another container must not make the first one forget the
+  // block (RefreshMemory.overlay keeps whichever says more: a block over a backoff).
+  it('keeps an unrecorded 401 block in its container when another records a transient failure', async () => {
     await runWorld({ seed: 3, credentials: 2, batchSize: 100, lag: 'oldest', freshContainerChance: 0 }, [
       new Issuer(0, '401'),
       new Deny(0, 3),

@@ -63,20 +63,16 @@ describe('dueVerdict', () => {
     expect(dueVerdict({ ...rejected, failedClientVersion: undefined }, NOW, 60).reason).toBe('blocked');
   });
 
-  it('lifts a backoff when the token secret is tagged with a client version other than the one that failed', () => {
+  it('keeps a backoff when the client document changes: the issuer asked for the pause, not the credentials', () => {
     const backingOff = listing({
       refreshAfter: at(3600),
       failures: 3,
       lastError: 'IssuerUnavailable',
       nextAttempt: at(300),
-      clientVersion: 'c-1',
+      clientVersion: 'c-2',
       failedClientVersion: 'c-1',
     });
     expect(dueVerdict(backingOff, NOW, 60)).toEqual({ due: false, reason: 'backoff' });
-    expect(dueVerdict({ ...backingOff, clientVersion: 'c-2' }, NOW, 60)).toEqual({
-      due: true,
-      reason: 'client-changed',
-    });
   });
 
   it('treats an invalid configuration like a rejection', () => {

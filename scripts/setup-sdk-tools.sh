@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Makes the tools that generate the provider plugin's SDKs and run its Python programs, and prints
+# the directory that holds them on its last line (a venv's bin: put it first on PATH and set VIRTUAL_ENV to its parent,
+# as `activate` does). Cached under ~/.cache/token-rotator/; a second run takes about a second.
+#
+# - a venv with the `pulumi` Python SDK, parver (the generated SDK's one dependency pulumi does
+#   not bring) and setuptools and wheel (to build the generated SDK's wheel), pinned below. The Python language host (scripts/setup-language-hosts.sh) ignores the
+#   `virtualenv` runtime option of Pulumi.yaml, so programs run with this venv activated.
+# - `pulumi-gen-sdk` in the same bin: pulumi's SDK generators (Python, Go, Node.js, .NET), built
+#   from Go modules through the wrapper module scripts/pulumi-gen-sdk (github.com/pulumi/pulumi/pkg/v3
+#   at the version its go.mod requires, the one pulumi-yaml pins). `pulumi package gen-sdk
+#   --language python` asks the language host to generate, which the buildable host cannot
+#   ("GeneratePackage not implemented"); the generators called directly can.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log() { echo "setup-sdk-tools: $*" >&2; }
+
+PULUMI_PY_VERSION=3.272.0
+PINS=("pulumi==$PULUMI_PY_VERSION" "parver==1.0.1.post0" "setuptools==84.2.1" "wheel==0.48.0")
+
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/token-rotator/pulumi-python-v$PULUMI_PY_VERSION
+bin=$cache/bin
+mkdir -p "$(dirname "$cache")"
+exec 9>"$cache.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
+
+python=${PYTHON:-python3}
+stamp="$cache/.installed"
+if [ ! -x "$bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${PINS[*]}" ]; then
+  command -v "$python" >/dev/null 2>&1 || { log "$python not found; install Python 3.9+ with the venv module"; exit 1; }
+  log "installing ${PINS[*]} into $cache (first run only; usually about a minute)"
+  rm -rf "$cache"
+  "$python" -m venv "$cache" >&2
+  "$bin/python" -m pip install --quiet --disable-pip-version-check --no-input "${PINS[@]}" >&2
+  "$bin/python" -c "import pulumi" || { log "the venv cannot import pulumi"; exit 1; }
+  echo "${PINS[*]}" >"$stamp"
+fi
+
+gen_version=$(sed -n 's#^require github.com/pulumi/pulumi/pkg/v3 v\(.*\)$#\1#p' "$here/pulumi-gen-sdk/go.mod")
+[ -n "$gen_version" ] || { log "scripts/pulumi-gen-sdk/go.mod requires no github.com/pulumi/pulumi/pkg/v3"; exit 1; }
+want=$(cat "$here/pulumi-gen-sdk/go.mod" "$here/pulumi-gen-sdk/go.sum" "$here/pulumi-gen-sdk/main.go" | sha256sum | cut -c1-16)
+if [ ! -x "$bin/pulumi-gen-sdk" ] || [ "$(cat "$bin/.pulumi-gen-sdk.stamp" 2>/dev/null)" != "$want" ]; then
+  command -v go >/dev/null 2>&1 || { log "Go is needed to build pulumi-gen-sdk"; exit 1; }
+  log "building pulumi-gen-sdk (pkg/v3 v$gen_version) from Go modules (first run only; usually 1 to 3 minutes on 2 cores)"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  cp "$here/pulumi-gen-sdk/go.mod" "$here/pulumi-gen-sdk/go.sum" "$here/pulumi-gen-sdk/main.go" "$work/"
+  started=$SECONDS
+  (cd "$work" && GOFLAGS=-mod=mod GONOSUMDB=github.com/pulumi/pulumi GOTOOLCHAIN=local \
+    go build -trimpath -ldflags "-s -w" -o "$bin/pulumi-gen-sdk.tmp" .)
+  mv "$bin/pulumi-gen-sdk.tmp" "$bin/pulumi-gen-sdk"
+  echo "$want" >"$bin/.pulumi-gen-sdk.stamp"
+  log "built pulumi-gen-sdk in $((SECONDS - started)) s"
+fi
+
+log "pulumi (Python) $PULUMI_PY_VERSION and pulumi-gen-sdk ready in $bin"
+echo "$bin"
