@@ -140,7 +140,9 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
   const tokenSecrets = secretArnPattern(scope, 'token');
   const logGroup = (fn: string) =>
     `arn:${scope.partition}:logs:${scope.region}:${scope.accountId}:log-group:/aws/lambda/${fn}:*`;
-  const logGroups = [scope.functionName, ...(scope.requestFunctionName ? [scope.requestFunctionName] : [])].map(logGroup);
+  const logGroups = [scope.functionName, ...(scope.requestFunctionName ? [scope.requestFunctionName] : [])].map(
+    logGroup,
+  );
   const statements: PolicyStatement[] = [
     {
       Sid: 'ReadClientSecrets',

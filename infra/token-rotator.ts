@@ -2,6 +2,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
+import { rotatorEnvironment } from '../core/rotator-environment';
 import { REQUEST_CONCURRENCY } from '../core/rotator-protocol';
 import { tokenReadPolicy } from '../provider/read-policy';
 import { type AlarmKey, alarmSpecs, type EventAlarmKey, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
@@ -17,7 +18,13 @@ import {
   schedulerAssumeRolePolicy,
   schedulerPolicy,
 } from './policies';
-import { type RotatorSettings, resolveSettings, type TokenRotatorArgs } from './settings';
+import {
+  LAMBDA_MEMORY_MIB,
+  LAMBDA_TIMEOUT_SECONDS,
+  type RotatorSettings,
+  resolveSettings,
+  type TokenRotatorArgs,
+} from './settings';
 
 /** The event the schedule sends: a full sweep. */
 export const SWEEP_EVENT = { action: 'sweep' } as const;
@@ -187,19 +194,20 @@ export class TokenRotator extends pulumi.ComponentResource {
         architectures: ['arm64'],
         handler: 'index.handler',
         code: new pulumi.asset.FileArchive(settings.bundleDir),
-        memorySize: settings.memorySize,
-        timeout: settings.timeoutSeconds,
+        memorySize: LAMBDA_MEMORY_MIB,
+        timeout: LAMBDA_TIMEOUT_SECONDS,
         // No reservedConcurrentExecutions: fan-out needs several concurrent invocations, an
         // overlapping sweep is harmless (a refresh re-checks refreshAfter), and a reservation
         // would take capacity from the account's shared pool for a function idle most of the time.
         environment: {
           variables: {
-            TOKEN_ROTATOR_PREFIX: settings.prefix,
-            TOKEN_ROTATOR_CONCURRENCY: String(settings.concurrency),
-            TOKEN_ROTATOR_BATCH_SIZE: String(settings.batchSize),
-            TOKEN_ROTATOR_SCHEDULE_SECONDS: String(settings.scheduleIntervalSeconds),
-            TOKEN_ROTATOR_WRITES_PER_SECOND: String(settings.writesPerSecond),
-            ...(args.eventBusName === undefined ? {} : { TOKEN_ROTATOR_EVENT_BUS: args.eventBusName }),
+            ...rotatorEnvironment<pulumi.Input<string>>({
+              prefix: settings.prefix,
+              concurrency: settings.concurrency,
+              scheduleIntervalSeconds: settings.scheduleIntervalSeconds,
+              writesPerSecond: settings.writesPerSecond,
+              eventBusName: args.eventBusName,
+            }),
             POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL: settings.logLevel,

@@ -20,10 +20,10 @@ import { createCredentialSecrets, deleteCredentialSecrets } from '../../core/sto
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { freeLoopbackPort } from '../../local-stack/moto';
 import { secretsManagerClient } from '../helpers/aws';
+import { metricAlarmProblems } from '../helpers/aws-constraints';
+import { REGION } from '../helpers/pulumi-mocks';
 import { tokenRecord } from '../helpers/token-record';
-import { REGION } from '../unit/infra/pulumi-mocks';
 import { type AlarmDefinition, type EmfDatapoint, parseEmf, watchedBy, wouldFire } from './alarm-evaluation';
-import { metricAlarmProblems } from './aws-constraints';
 import { invokeBundle, unpackBundle } from './bundle-process';
 import { alarmRequest, type Declared, declareRotator } from './declared-resources';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LAMBDA_NODE_MAJOR, nodeOf } from '../helpers/node-runtime';
-import { REGION } from '../unit/infra/pulumi-mocks';
+import { REGION } from '../helpers/pulumi-mocks';
 import { buildBundleZip, type Declared } from './declared-resources';
 
 const execFileAsync = promisify(execFile);

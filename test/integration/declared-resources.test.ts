@@ -26,7 +26,6 @@ import { CreateFunctionCommand, GetFunctionCommand, GetFunctionEventInvokeConfig
 import { GetScheduleCommand, GetScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../infra/policies';
-import { ACCOUNT_ID, promiseOf, REGION } from '../unit/infra/pulumi-mocks';
 import {
   eventInvokeConfigProblems,
   LOG_RETENTION_VALUES,
@@ -36,7 +35,8 @@ import {
   scheduleExpressionProblems,
   scheduleProblems,
   trustPolicyProblems,
-} from './aws-constraints';
+} from '../helpers/aws-constraints';
+import { ACCOUNT_ID, promiseOf, REGION } from '../helpers/pulumi-mocks';
 import {
   alarmRequest,
   buildBundleZip,

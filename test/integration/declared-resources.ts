@@ -36,7 +36,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import * as pulumi from '@pulumi/pulumi';
 import type { TokenRotator, TokenRotatorArgs } from '../../infra';
 import { motoEndpoint } from '../helpers/aws';
-import { createRecorder, promiseOf, REGION, type RecordedResource } from '../unit/infra/pulumi-mocks';
+import { createRecorder, promiseOf, REGION, type RecordedResource } from '../helpers/pulumi-mocks';
 
 const execFileAsync = promisify(execFile);
 export const repoRoot = resolve(__dirname, '..', '..');

@@ -2,7 +2,6 @@ import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRotatorArgs } from '../../../infra';
 import type { PolicyDocument } from '../../../infra/policies';
-import { allows, asList } from './iam-simulator';
 import {
   ACCOUNT_ID,
   createRecorder,
@@ -11,7 +10,8 @@ import {
   REGION,
   type RecordedResource,
   useMockEngine,
-} from './pulumi-mocks';
+} from '../../helpers/pulumi-mocks';
+import { allows, asList } from './iam-simulator';
 
 type Infra = typeof import('../../../infra');
 
@@ -84,7 +84,6 @@ describe('TokenRotator resource graph', () => {
     const rotator = await deploy('fn', {
       prefix: 'teams/platform/',
       concurrency: 4,
-      batchSize: 50,
       writesPerSecond: 12.5,
       logLevel: 'DEBUG',
     });
@@ -105,7 +104,6 @@ describe('TokenRotator resource graph', () => {
     expect(fn.environment.variables).toEqual({
       TOKEN_ROTATOR_PREFIX: 'teams/platform/',
       TOKEN_ROTATOR_CONCURRENCY: '4',
-      TOKEN_ROTATOR_BATCH_SIZE: '50',
       TOKEN_ROTATOR_SCHEDULE_SECONDS: '60',
       TOKEN_ROTATOR_WRITES_PER_SECOND: '12.5',
       POWERTOOLS_SERVICE_NAME: 'token-rotator',
@@ -143,7 +141,7 @@ describe('TokenRotator resource graph', () => {
   });
 
   it('schedules a sweep on time through a role that may only invoke this function', async () => {
-    const rotator = await deploy('sch', { scheduleExpression: 'rate(5 minutes)' });
+    const rotator = await deploy('sch', { scheduleIntervalSeconds: 300 });
     const fnName = rotator.settings.functionName;
     const schedule = recorder.find('aws:scheduler/schedule:Schedule', 'sch-schedule').inputs;
     expect(schedule).toMatchObject({
