@@ -52,11 +52,13 @@ describe('TokenRotator resource graph', () => {
     expect(mine.map((r) => r.type).sort()).toEqual(
       [
         'aws:cloudwatch/logGroup:LogGroup',
+        'aws:cloudwatch/logGroup:LogGroup',
         ...Array(8).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
         'aws:iam/role:Role',
         'aws:iam/role:Role',
         'aws:iam/rolePolicy:RolePolicy',
         'aws:iam/rolePolicy:RolePolicy',
+        'aws:lambda/function:Function',
         'aws:lambda/function:Function',
         'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
         'aws:scheduler/schedule:Schedule',
@@ -67,6 +69,28 @@ describe('TokenRotator resource graph', () => {
     const urns = await Promise.all(children(rotator).map((r) => promiseOf(r.urn)));
     expect(urns).toHaveLength(mine.length);
     for (const urn of urns) expect(urn).toContain('::token-rotator:index:TokenRotator$aws:');
+  });
+
+  it('deploys the request entry point beside the rotator: same code, role and environment, reserved concurrency 2, index.requests', async () => {
+    const rotator = await deploy('req');
+    const functions = recorder.of('req').filter((r) => r.type === 'aws:lambda/function:Function');
+    const main = functions.find((f) => f.inputs.handler === 'index.handler')?.inputs;
+    const requests = functions.find((f) => f.inputs.handler === 'index.requests')?.inputs;
+    expect(requests).toMatchObject({
+      name: `${main?.name}-requests`,
+      runtime: main?.runtime,
+      role: main?.role,
+      reservedConcurrentExecutions: 2,
+      environment: main?.environment,
+    });
+    expect(main?.reservedConcurrentExecutions).toBeUndefined();
+    const policy = JSON.parse(await promiseOf(rotator.requestPolicy));
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: await promiseOf(rotator.requestFunctionArn),
+      }),
+    ]);
   });
 
   it('reads partition, region and account through invokes', async () => {
