@@ -60,7 +60,7 @@ const RFC850_DATE = new RegExp(
 const ASCTIME_DATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (${MONTH}) ( \\d|\\d{2}) ${TIME} (\\d{4})$`);
 
 /** Epoch ms of an HTTP-date (all three formats, always UTC), or `undefined` when it is not one. */
-function parseHttpDate(text: string, nowMs: number): number | undefined {
+export function parseHttpDate(text: string, nowMs: number): number | undefined {
   const fields = httpDateFields(text, nowMs);
   if (fields === undefined) return undefined;
   const { year, month, day, hour, minute, second } = fields;

@@ -7,7 +7,7 @@
 // A subpath, not jose's index: see signed-jwt.ts.
 import { decodeJwt } from 'jose/jwt/decode';
 import { MalformedResponseError } from '../errors';
-import { epochSecondsToMs, PLAUSIBLE_LIFETIME_SECONDS, parseLifetimeSeconds } from '../untrusted-time';
+import { epochSecondsToMs, PLAUSIBLE_LIFETIME_SECONDS, parseHttpDate, parseLifetimeSeconds } from '../untrusted-time';
 
 export { parseLifetimeSeconds } from '../untrusted-time';
 
@@ -15,13 +15,16 @@ export { parseLifetimeSeconds } from '../untrusted-time';
 export const MIN_USABLE_SECONDS = 60;
 
 /**
- * How far an issuer's clock may be from ours, judged by a JWT's `iat`, for its `exp` to be read as a
- * lifetime (`exp - iat`) counted from when we asked: the vendor's API judges the token by the
- * issuer's clock, so an issuer minutes behind hands out tokens whose `exp` our clock has already
- * passed but which its API accepts. Past this, the claims are taken as they are.
+ * How far an issuer's clock may be from ours, judged by the `Date` header of its answer (RFC 9110
+ * §6.6.1: the origin's clock when it answered), for a JWT's `exp` to be moved onto our clock: the
+ * vendor's API judges the token by its own clock, so an issuer minutes behind hands out tokens whose
+ * `exp` our clock has already passed but which its API accepts. A token's `iat` is no evidence of
+ * the clock: an issuer may hand back a token it issued minutes ago. Past this bound, or without a
+ * `Date`, `exp` is taken as it is.
  */
 export const MAX_ISSUER_CLOCK_SKEW_SECONDS = 900;
 
+// The Date header has whole seconds, and the answer took some time: within this the clocks agree.
 const CLOCKS_AGREE_MS = 2000;
 
 /** What the expiry of one freshly obtained token is computed from. */
@@ -35,6 +38,8 @@ export interface ExpiryInput {
   issuedAt: Date;
   /** Our clock when the answer arrived; defaults to `issuedAt`. */
   receivedAt?: Date | undefined;
+  /** The answer's `Date` header, as received: the issuer's clock (see {@link MAX_ISSUER_CLOCK_SKEW_SECONDS}). */
+  issuerDate?: string | null | undefined;
   /** The lifetime the issuer stated (`expires_in`…), as received: number, numeric string or absent. */
   statedLifetime?: unknown;
   /** Name of the field the lifetime came from, for messages. */
@@ -76,8 +81,8 @@ export function resolveExpiry(input: ExpiryInput): Date {
   const candidates: number[] = [];
   if (stated !== undefined) candidates.push(issuedMs + stated * 1000);
   // Any finite exp counts here, however far: the plausibility check below judges it.
-  const claims = jwtTimes(input.accessToken);
-  if (claims.exp !== undefined) candidates.push(expiryOnOurClock(claims.exp, claims.iat, issuedMs));
+  const exp = jwtExpRaw(input.accessToken);
+  if (exp !== undefined) candidates.push(exp * 1000 - issuerClockSkewMs(input, issuedMs));
   if (candidates.length === 0 && input.defaultLifetimeSeconds !== undefined) {
     candidates.push(issuedMs + input.defaultLifetimeSeconds * 1000);
   }
@@ -130,32 +135,27 @@ export function jwtExpiresAt(token: string): Date | undefined {
 
 /** The `exp` claim as a finite number of seconds, however large; `undefined` when absent. */
 function jwtExpRaw(token: string): number | undefined {
-  return jwtTimes(token).exp;
-}
-
-/** The `exp` and `iat` claims as finite numbers of seconds, each `undefined` when absent or not a number. */
-function jwtTimes(token: string): { exp?: number | undefined; iat?: number | undefined } {
-  if (token.split('.').length !== 3) return {};
+  if (token.split('.').length !== 3) return undefined;
   try {
-    const { exp, iat } = decodeJwt(token);
-    const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-    return { exp: finite(exp), iat: finite(iat) };
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
 /**
- * A JWT's `exp` on our clock: with an `iat` within {@link MAX_ISSUER_CLOCK_SKEW_SECONDS} of when we
- * asked, the issuer's clock is taken to be off by `iat - issuedAt`, and `exp` is moved by as much
- * (so the token keeps its `exp - iat` of life); without one, `exp` as it is.
+ * How far the issuer's clock is ahead of ours (negative: behind), from its answer's `Date` header
+ * against the middle of our request; 0 when there is no readable `Date`, when the clocks agree
+ * within the header's resolution, or past {@link MAX_ISSUER_CLOCK_SKEW_SECONDS}.
  */
-function expiryOnOurClock(exp: number, iat: number | undefined, issuedMs: number): number {
-  if (iat === undefined) return exp * 1000;
-  const skewMs = iat * 1000 - issuedMs;
-  // Within `iat`'s whole second and the request's own time the clocks agree: nothing to move.
-  if (Math.abs(skewMs) < CLOCKS_AGREE_MS || Math.abs(skewMs) > MAX_ISSUER_CLOCK_SKEW_SECONDS * 1000) return exp * 1000;
-  return exp * 1000 - skewMs;
+function issuerClockSkewMs(input: ExpiryInput, issuedMs: number): number {
+  if (typeof input.issuerDate !== 'string') return 0;
+  const receivedMs = input.receivedAt?.getTime() ?? issuedMs;
+  const theirs = parseHttpDate(input.issuerDate.trim(), receivedMs);
+  if (theirs === undefined) return 0;
+  const skew = theirs - (issuedMs + receivedMs) / 2;
+  return Math.abs(skew) < CLOCKS_AGREE_MS || Math.abs(skew) > MAX_ISSUER_CLOCK_SKEW_SECONDS * 1000 ? 0 : skew;
 }
 
 /** True when the token decodes as a JWT (signature not checked). */

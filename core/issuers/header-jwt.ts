@@ -60,6 +60,7 @@ export async function obtainHeaderJwtToken(config: HeaderJwtIssuerConfig, contex
     accessToken,
     issuedAt,
     receivedAt: now(),
+    issuerDate: response.headers.get('date'),
     statedLifetime: config.defaultLifetimeSeconds,
     statedLifetimeField: 'defaultLifetimeSeconds',
     trustedLifetime: true,

@@ -55,6 +55,7 @@ export async function obtainJsonToken(config: JsonIssuerConfig, context: IssueCo
     accessToken,
     issuedAt,
     receivedAt: now(),
+    issuerDate: response.headers.get('date'),
     statedLifetime: body[config.expiresInField],
     statedLifetimeField: config.expiresInField,
     defaultLifetimeSeconds: config.defaultLifetimeSeconds,

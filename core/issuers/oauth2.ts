@@ -128,6 +128,7 @@ export async function exchangeAtTokenEndpoint(
     accessToken,
     issuedAt,
     receivedAt: now(),
+    issuerDate: response.headers.get('date'),
     statedLifetime: body.expires_in,
     statedLifetimeField: 'expires_in',
     defaultLifetimeSeconds: config.defaultLifetimeSeconds,

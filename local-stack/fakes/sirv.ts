@@ -84,7 +84,13 @@ export async function startSirvFake(options: SirvFakeOptions = {}): Promise<Sirv
     const minted = await mintFakeJwt({
       key,
       alg: 'HS256',
-      claims: { clientId: body.clientId, clientName: 'My website', scope: SIRV_SCOPE },
+      // A token id, so two tokens issued in one second differ, as a vendor's do.
+      claims: {
+        clientId: body.clientId,
+        clientName: 'My website',
+        scope: SIRV_SCOPE,
+        jti: randomBytes(8).toString('hex'),
+      },
       lifetimeSeconds,
       shortExpSeconds: options.shortExpSeconds,
       fault,

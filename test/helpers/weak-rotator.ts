@@ -326,7 +326,9 @@ export function weakRotatorWorld(options: WorldOptions) {
       const iat = Math.floor(now() / 1000) + skew;
       const token = jwt({ iat, exp: iat + LIFETIME_SECONDS, sub: credential }, `${PLANTED_TOKEN_MARK}${serial}`);
       issuedTokens.push(token);
-      return json(200, { token, expiresIn: LIFETIME_SECONDS, scope: ['files:read'] });
+      // As every HTTP server does, it says its own clock in Date: how the rotator reads the skew.
+      const date = new Date(now() + skew * 1000).toUTCString();
+      return json(200, { token, expiresIn: LIFETIME_SECONDS, scope: ['files:read'] }, { date });
     }) as typeof fetch;
   }
 

@@ -546,13 +546,15 @@ describe('failed refreshes leave the token value untouched', () => {
   const NAME = 'refresh-victim';
   const where = () => ({ client, prefix: PREFIX });
   let override: typeof fetch | undefined;
+  let shiftMs = 0;
   const handler = () =>
     createHandler({
       secretsManager: client,
       fetch: ((input: string | URL | Request, init?: RequestInit) => (override ?? fetch)(input, init)) as typeof fetch,
-      // Eleven minutes on: past the forced-refresh floor of the token the create wrote. Each case
-      // ends by writing the client document again, which lifts the last case's block or backoff.
-      now: () => new Date(Date.now() + 11 * 60_000),
+      // Each case eleven minutes after the last: past the forced-refresh floor of the token the
+      // create wrote and past the backoff (ten minutes at most) the last case's failure left. Each
+      // case also ends by writing the client document again, which lifts a block.
+      now: () => new Date(Date.now() + shiftMs),
       env: { TOKEN_ROTATOR_PREFIX: PREFIX },
       logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
       metrics: { addMetric: () => {}, publishStoredMetrics: () => {}, setDefaultDimensions: () => {} } as never,
@@ -654,6 +656,7 @@ describe('failed refreshes leave the token value untouched', () => {
       // Prepare
       const { document: goodDocument } = await readClientSecret(where(), NAME);
       const before = await tokenValue();
+      shiftMs += 11 * 60_000;
       await c.prepare();
       try {
         // Act

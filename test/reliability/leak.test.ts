@@ -98,9 +98,10 @@ describe('the rotator logs and errors', () => {
     };
     for (const name of names) {
       const issuer = issuers[name] as Record<string, unknown> & { kind: string };
+      // Issued eleven minutes ago on the rotator's clock: past the forced-refresh floor.
       const token = await issueTokenRecord(
         { credential: name, issuer, policy: resolvePolicy({}), previousGeneration: 0 },
-        { credential: name, fetch: recording },
+        { credential: name, fetch: recording, now: () => new Date(Date.now() - 11 * 60_000) },
       );
       if (name !== 'leak-upload') issued.add(token.accessToken);
       await createCredentialSecrets(
@@ -139,8 +140,6 @@ describe('the rotator logs and errors', () => {
       const handler = createHandler({
         secretsManager: clean,
         fetch: echoing,
-        // Eleven minutes on: past the forced-refresh floor of the tokens just created.
-        now: () => new Date(Date.now() + 11 * 60_000),
         env: { TOKEN_ROTATOR_PREFIX: PREFIX },
         logger: new Logger({ serviceName: 'token-rotator', logLevel: 'DEBUG' }),
         metrics: new Metrics({ namespace: 'TokenRotator', serviceName: 'token-rotator' }),
