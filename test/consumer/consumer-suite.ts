@@ -1,6 +1,6 @@
 /**
  * The consumer suite: the packed package installed into a fresh platform program exactly as
- * README.md tells a user, driven through the real `pulumi` CLI and the Node.js language host
+ * docs/getting-started.md tells a user, driven through the real `pulumi` CLI and the Node.js language host
  * (Pulumi.yaml `runtime: nodejs`, a TypeScript index.ts; no Automation API) against moto and the
  * Sirv fake, then read back with the installed package's own CLI. Run once per runtime by the
  * test files beside this one.
