@@ -25,7 +25,7 @@ export interface ConsumerRuntime {
   label: string;
   /** Directory put first on PATH so `node` (and npm, npx, the plugins) run on it; none: the machine's. */
   nodeBin?: string;
-  /** The README install line to run: its index among the install block's command lines. */
+  /** The guide's install line to run: its index among the install block's command lines. */
   installLine: number;
   /** The @pulumi/pulumi version the install must end up with. */
   expectedSdk: string;
