@@ -24,6 +24,7 @@ import { colourAllowed, type OutputStream, type Palette, palette } from '../cli/
 import { isTokenRotatorError } from '../core/errors';
 import { redact } from '../core/redact';
 import { motoChildEnvironment, motoClientConfig, pointProcessAtMoto } from '../local-stack/aws-environment';
+import { startLaggingProxy } from '../local-stack/lagging-proxy';
 import { type MotoServer, startMoto } from '../local-stack/moto';
 import { createLocalBackend, inlineStack, type LocalBackend, pulumiCliDir } from '../local-stack/pulumi';
 import { TokenReader } from '../reader';
@@ -67,6 +68,11 @@ export interface DemoOptions {
   speed: number;
   /** Print the summary as JSON on stdout (the live view goes to stderr). */
   jsonSummary: boolean;
+  /**
+   * The rotator's ListSecrets answers with a state up to five simulated minutes old (the lagging
+   * proxy in front of moto), as AWS documents it may: the run shows it writes nothing twice.
+   */
+  weakAws?: boolean | undefined;
 }
 
 /** Where the demo writes, and what it reads from outside. */
@@ -322,6 +328,7 @@ class DemoRun {
     const awsConfig = motoClientConfig(this.endpoint);
     const secretsManager = new SecretsManagerClient(awsConfig);
     this.cleanups.push({ label: 'close the AWS client', run: async () => secretsManager.destroy() });
+    if (this.options.weakAws) await this.useLaggingListings();
     let rotator: Awaited<ReturnType<typeof loadRotatorBundle>>;
     try {
       rotator = await loadRotatorBundle(LAMBDA_BUNDLE, { prefix: this.prefix, now: this.clock.now });
@@ -424,6 +431,24 @@ class DemoRun {
       extra: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     this.cleanups.push({ label: 'restore the AWS environment', run: async () => restore() });
+  }
+
+  /**
+   * Puts the lagging proxy between the rotator bundle and moto: the bundle builds its clients from
+   * the standard environment on its first invocation, so pointing it at the proxy is enough.
+   */
+  private async useLaggingListings(): Promise<void> {
+    const proxy = await startLaggingProxy({ target: this.endpoint, now: this.clock.now });
+    const restore = pointProcessAtMoto(proxy.endpoint, {
+      extra: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    this.cleanups.push({
+      label: 'stop the lagging proxy',
+      run: async () => {
+        restore();
+        await proxy.close();
+      },
+    });
   }
 
   private frameHeader(realElapsedMs: number) {

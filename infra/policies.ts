@@ -339,6 +339,25 @@ export function schedulerPolicy(scope: SchedulerPolicyScope): PolicyDocument {
   };
 }
 
+/**
+ * What a workload (or the provider, or an operator's `refresh --function`) needs to ask for
+ * refreshes, and nothing more: invoking the request entry point, which takes only credential names
+ * and `force`, at its own write pace and reserved concurrency. Not the rotator's own function.
+ *
+ * @example
+ * ```ts
+ * new aws.iam.RolePolicy('ask-for-refreshes', { role: workloadRole.id, policy: rotator.requestPolicy });
+ * ```
+ */
+export function requestInvokePolicy(requestFunctionArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'AskForRefreshes', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: requestFunctionArn },
+    ],
+  };
+}
+
 /** The ARN of a schedule in the `default` group. */
 export function scheduleArnOf(scope: SchedulerPolicyScope): string {
   return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/default/${scope.scheduleName}`;

@@ -17,6 +17,7 @@ export interface DemoCommandOptions {
   duration: number;
   speed: number;
   jsonSummary?: boolean;
+  weakAws?: boolean;
 }
 
 const DURATION_BOUNDS = { min: 5, max: 3600 } as const;
@@ -56,7 +57,7 @@ function runsFromCheckout(): boolean {
 /** What this command uses of demo/run-demo.ts. */
 interface DemoModule {
   runDemo(
-    options: { durationSeconds: number; speed: number; jsonSummary: boolean },
+    options: { durationSeconds: number; speed: number; jsonSummary: boolean; weakAws: boolean },
     io: {
       stdout: CliDeps['stdout'];
       stderr: CliDeps['stderr'];
@@ -91,10 +92,14 @@ export function registerDemo(program: Command, deps: CliDeps): Command {
       30,
     )
     .option('--json-summary', 'print the summary as JSON on stdout (progress and the table go to stderr)')
+    .option(
+      '--weak-aws',
+      "the rotator's ListSecrets lags up to five simulated minutes, as AWS documents it may (a proxy in front of moto)",
+    )
     .addHelpText(
       'after',
       `
-Needs Node >= 20.19, Python 3 (moto) and Go >= 1.26.6 (the Pulumi CLI is built once, about five
+Needs Node >= 22, Python 3 (moto) and Go >= 1.26.6 (the Pulumi CLI is built once, about five
 minutes, then cached in ~/.cache/token-rotator/). No network besides package installs; every
 server listens on 127.0.0.1. TOKEN_ROTATOR_DEMO_AWS_ENDPOINT_URL=URL uses a running moto instead.
 
@@ -105,7 +110,8 @@ never refreshed, an expired read, an error, a failed destroy); 130 interrupted (
 Examples:
   npm run demo
   npm run demo -- --duration 20
-  npm run demo -- --duration 30 --speed 60 --json-summary > summary.json`,
+  npm run demo -- --duration 30 --speed 60 --json-summary > summary.json
+  npm run demo -- --weak-aws`,
     )
     .action(async (options: DemoCommandOptions, command: Command) => {
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
@@ -122,7 +128,12 @@ Examples:
         // A TypeScript file: this works where the CLI itself runs from sources (tsx, as npm run demo does).
         const { runDemo } = require(DEMO_SOURCE) as DemoModule;
         ({ exitCode } = await runDemo(
-          { durationSeconds: options.duration, speed: options.speed, jsonSummary: options.jsonSummary === true },
+          {
+            durationSeconds: options.duration,
+            speed: options.speed,
+            jsonSummary: options.jsonSummary === true,
+            weakAws: options.weakAws === true,
+          },
           { stdout: deps.stdout, stderr: deps.stderr, env: deps.env ?? process.env, signal: deps.signal },
         ));
       } catch (error) {

@@ -94,6 +94,27 @@ describe('npm run demo', () => {
     expect(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBeUndefined();
   });
 
+  it('runs as well with --weak-aws: the rotator lists through a proxy five simulated minutes behind', async () => {
+    const stdout = buffer();
+    const stderr = buffer();
+    const env = { ...process.env, [AWS_ENDPOINT_VARIABLE]: motoEndpoint(), NO_COLOR: '1' };
+    const { exitCode, summary } = await runDemo(
+      { durationSeconds: 20, speed: 30, jsonSummary: true, weakAws: true },
+      { stdout, stderr, env, clients: PLANTED },
+    );
+    expect(exitCode, stderr.text()).toBe(0);
+    expect(summary).toMatchObject({ outcome: 'completed', problems: [] });
+    for (const credential of summary.credentials) {
+      // One generation per refresh: a listing that still shows a replaced token wrote nothing twice.
+      expect(credential.generation, credential.credential).toBe(credential.refreshes + 1);
+      expect(credential).toMatchObject({ expiredReads: 0, errors: 0 });
+    }
+    expect(summary.stack).toEqual({ up: 'succeeded', destroy: 'succeeded', secretsLeft: 0 });
+    expectNothingSecret(stdout.text() + stderr.text());
+    // The environment it pointed at the proxy is restored.
+    expect(process.env.AWS_ENDPOINT_URL).toBe(motoEndpoint());
+  });
+
   it('cleans up and exits 130 on Ctrl-C, run as npm run demo does (tsx cli/main.ts demo)', async () => {
     // Prepare
     const child = spawn(join(repoRoot, 'node_modules', '.bin', 'tsx'), ['cli/main.ts', 'demo', '--duration', '120'], {

@@ -1,12 +1,14 @@
 /**
- * The least-privilege table: requests the rotator role, the scheduler role and a workload's read
- * policy make (or could make by mistake), each with the decision AWS must reach. One source for
- * both the simulator test (iam-table.test.ts) and the IAM section of docs/operations.md, rendered from it.
+ * The least-privilege table: requests the rotator role, the scheduler role, a workload's read
+ * policy and its request policy make (or could make by mistake), each with the decision AWS must
+ * reach. One source for both the simulator test (iam-table.test.ts) and the IAM section of
+ * docs/operations.md, which is rendered from it.
  */
 
 import {
   type PolicyDocument,
   type RotatorPolicyScope,
+  requestInvokePolicy,
   rotatorPolicy,
   type SchedulerPolicyScope,
   schedulerPolicy,
@@ -20,6 +22,7 @@ export const REGION = 'eu-west-1';
 export const OTHER_REGION = 'us-east-1';
 export const PREFIX = 'token-rotator/';
 export const FUNCTION = 'token-rotator-abc1234';
+export const REQUEST_FUNCTION = 'token-rotator-requests-abc1234';
 export const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-12ab-34cd-56ef-1234567890ab`;
 const DLQ = `arn:aws:sqs:${REGION}:${ACCOUNT}:token-rotator-dlq`;
@@ -56,6 +59,7 @@ export const POLICIES = {
   'workload (readPolicy of alpha)': JSON.parse(
     tokenReadPolicy([secret(`${PREFIX}alpha/token`)], KEY),
   ) as PolicyDocument,
+  'workload (requestPolicy)': requestInvokePolicy(fn(REQUEST_FUNCTION)),
 } satisfies Record<string, PolicyDocument>;
 
 /** One row: who asks, what, on what, and what AWS must answer. */
@@ -371,6 +375,43 @@ export const IAM_TABLE: IamTableRow[] = [
     context: VIA_SM,
   }),
   row('workload (readPolicy of alpha)', 'kms:Decrypt', KEY, 'the key, called directly', 'ImplicitlyDenied'),
+  // A workload that may ask for refreshes: the request entry point only, never the rotator itself
+  // (which takes batches and write rates), and nothing else.
+  row(
+    'workload (requestPolicy)',
+    'lambda:InvokeFunction',
+    fn(REQUEST_FUNCTION),
+    `function \`${REQUEST_FUNCTION}\` (the request entry point)`,
+    'Allowed',
+  ),
+  row(
+    'workload (requestPolicy)',
+    'lambda:InvokeFunction',
+    fn(FUNCTION),
+    `function \`${FUNCTION}\` (the rotator)`,
+    'ImplicitlyDenied',
+  ),
+  row(
+    'workload (requestPolicy)',
+    'lambda:InvokeAsync',
+    fn(REQUEST_FUNCTION),
+    `function \`${REQUEST_FUNCTION}\``,
+    'ImplicitlyDenied',
+  ),
+  row(
+    'workload (requestPolicy)',
+    'lambda:UpdateFunctionCode',
+    fn(REQUEST_FUNCTION),
+    `function \`${REQUEST_FUNCTION}\``,
+    'ImplicitlyDenied',
+  ),
+  row(
+    'workload (requestPolicy)',
+    'secretsmanager:GetSecretValue',
+    own('token'),
+    '`token-rotator/alpha/token`',
+    'ImplicitlyDenied',
+  ),
 ];
 
 const DECISION_TEXT: Record<Decision, string> = {

@@ -96,6 +96,52 @@ describe('resolveExpiry', () => {
     expect(() => resolveExpiry(input({ statedLifetime: 300, receivedAt }))).toThrow(/expires in 50 s/);
   });
 
+  it('reads a JWT issued by a clock up to 15 minutes off ours as exp - iat of life from when we asked', async () => {
+    // An issuer 10 minutes behind: its exp is already past on our clock, but its API accepts the token.
+    const behind = await jwt({ iat: NOW_SECONDS - 600, exp: NOW_SECONDS - 600 + 1200 });
+    expect(seconds(resolveExpiry(input({ accessToken: behind })))).toBe(1200);
+    const expiredOnOurClock = await jwt({ iat: NOW_SECONDS - 600, exp: NOW_SECONDS - 600 + 300 });
+    expect(seconds(resolveExpiry(input({ accessToken: expiredOnOurClock })))).toBe(300);
+    // An issuer 10 minutes ahead: its token lives 1200 s from when we asked, not 1800.
+    const ahead = await jwt({ iat: NOW_SECONDS + 600, exp: NOW_SECONDS + 600 + 1200 });
+    expect(seconds(resolveExpiry(input({ accessToken: ahead })))).toBe(1200);
+    // A stated lifetime still caps it.
+    expect(seconds(resolveExpiry(input({ accessToken: ahead, statedLifetime: 900 })))).toBe(900);
+  });
+
+  it("takes exp as it is past 15 minutes of skew, or without iat, or within the clocks' agreement", async () => {
+    const far = await jwt({ iat: NOW_SECONDS - 3600, exp: NOW_SECONDS - 3600 + 7200 });
+    expect(seconds(resolveExpiry(input({ accessToken: far })))).toBe(3600);
+    const noIat = await jwt({ exp: NOW_SECONDS + 500 });
+    expect(seconds(resolveExpiry(input({ accessToken: noIat })))).toBe(500);
+    const close = await jwt({ iat: NOW_SECONDS - 1, exp: NOW_SECONDS + 499 });
+    expect(seconds(resolveExpiry(input({ accessToken: close })))).toBe(499);
+  });
+
+  it('never gives a token more life than exp - iat, whatever the skew (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: -1800, max: 1800 }),
+        fc.integer({ min: 120, max: 86_400 }),
+        async (skew, life) => {
+          const accessToken = await jwt({ iat: NOW_SECONDS + skew, exp: NOW_SECONDS + skew + life });
+          let expires: Date;
+          try {
+            expires = resolveExpiry(input({ accessToken }));
+          } catch (e) {
+            // Only a token expired on our clock (skew past the bound) may be refused.
+            expect(e).toBeInstanceOf(MalformedResponseError);
+            expect(Math.abs(skew)).toBeGreaterThan(900);
+            return;
+          }
+          expect(seconds(expires)).toBeLessThanOrEqual(Math.max(life, skew + life));
+          if (Math.abs(skew) >= 2 && Math.abs(skew) <= 900) expect(seconds(expires)).toBe(life);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('ignores a JWT-looking token whose exp is not a number', async () => {
     expect(jwtExpiresAt(await jwt({ exp: 'tomorrow' }))).toBeUndefined();
     expect(jwtExpiresAt('a.b.c')).toBeUndefined();
