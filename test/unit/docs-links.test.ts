@@ -1,6 +1,6 @@
 /**
  * README.md is the front door and docs/ holds the depth: README stays short, and every relative
- * link between them (a file, and a heading within it) leads somewhere.
+ * link of README, docs/, SECURITY.md and CHANGELOG.md (a file, and a heading within it) leads somewhere.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(__dirname, '..', '..');
 const PAGES = [
   'README.md',
+  'SECURITY.md',
+  'CHANGELOG.md',
   ...readdirSync(join(ROOT, 'docs')).flatMap((f) => (f.endsWith('.md') ? [`docs/${f}`] : [])),
 ];
 
@@ -50,7 +52,7 @@ function brokenLinks(path: string, page: string = path): string[] {
   return broken;
 }
 
-describe('README.md and docs/', () => {
+describe('README.md, docs/ and the pages beside README', () => {
   it('keeps README.md a front door of at most 350 lines', () => {
     const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length;
     expect(lines).toBeLessThanOrEqual(350);
