@@ -61,7 +61,7 @@ export default defineConfig({
       {
         test: {
           // The packed package installed as README tells a user, under the pulumi CLI and the
-          // Node.js language host, on Node 20 and on Node 22 (issue #9).
+          // Node.js language host, on the oldest and newest Node the package supports.
           name: 'consumer',
           include: ['test/consumer/**/*.test.ts'],
           environment: 'node',

@@ -6,7 +6,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
-import { createCredentialSecrets } from '../core/store';
+import { type ClientDocument, createCredentialSecrets } from '../core/store';
 import type { TokenRecord } from '../core/token';
 
 /** The client the Sirv fake of a benchmark knows; every seeded credential uses it. */
@@ -49,6 +49,15 @@ export function placeholderToken(name: string, issuedAt: Date): TokenRecord {
   };
 }
 
+/** The client document of every seeded credential: {@link BENCH_CLIENT} at `tokenUrl` (http on loopback). */
+export function benchClientDocument(tokenUrl: string): ClientDocument {
+  return {
+    version: 1,
+    issuer: { kind: 'sirv', url: tokenUrl, allowInsecureHttp: true, ...BENCH_CLIENT },
+    policy: {},
+  };
+}
+
 /** Creates `count` credentials under `prefix`; returns their names. */
 export async function seedSirvCredentials(options: SeedOptions): Promise<string[]> {
   const names = Array.from({ length: options.count }, (_, i) => benchCredentialName(i));
@@ -60,11 +69,7 @@ export async function seedSirvCredentials(options: SeedOptions): Promise<string[
           { client: options.client, prefix: options.prefix },
           {
             name,
-            clientDocument: {
-              version: 1,
-              issuer: { kind: 'sirv', url: options.tokenUrl, allowInsecureHttp: true, ...BENCH_CLIENT },
-              policy: {},
-            },
+            clientDocument: benchClientDocument(options.tokenUrl),
             token: placeholderToken(name, options.issuedAt),
           },
         ),

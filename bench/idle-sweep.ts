@@ -5,7 +5,7 @@
  */
 import { GetSecretValueCommand, paginateListSecrets, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
-import { rotatorConfigFromEnv } from '../lambda/config';
+import { rotatorConfigFromEnv } from '../core/rotator-environment';
 import { type SweepDeps, sweep } from '../lambda/sweep';
 import { countCalls } from './call-counter';
 import type { BenchContext, BenchOutcome } from './context';
@@ -70,7 +70,8 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
       naiveCalls = { ...calls.byCommand };
     }
 
-    // The listing before issue 14 (client and token secrets, by the credential tag), counted on the same secrets.
+    // A listing of both secrets of each credential (client and token, by the credential tag), counted on the
+    // same secrets: what listing token secrets alone saves.
     calls.reset();
     const pages = paginateListSecrets(
       { client, pageSize: 100 },
@@ -104,7 +105,7 @@ export async function idleSweep(context: BenchContext, count = 1000): Promise<Be
           name: `${name}: ListSecrets calls`,
           value: rotatorCalls.ListSecretsCommand ?? 0,
           unit: 'calls',
-          baseline: 'listing before issue 14 (client and token secrets)',
+          baseline: 'listing client and token secrets',
           baselineValue: oldListingCalls,
           meaning: 'ListSecrets pages per idle tick (goal ≤ 10 per 1,000 credentials: token secrets only)',
         }),

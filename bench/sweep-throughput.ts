@@ -35,7 +35,7 @@ function builtRotator() {
   return {
     ...(require(join(dist, 'sweep.js')) as typeof import('../lambda/sweep')),
     ...(require(join(dist, 'client-cache.js')) as typeof import('../lambda/client-cache')),
-    ...(require(join(dist, 'config.js')) as typeof import('../lambda/config')),
+    ...(require(join(dist, '..', 'core', 'rotator-environment.js')) as typeof import('../core/rotator-environment')),
   };
 }
 

@@ -5,8 +5,8 @@
  * minute of simulated time, each with a 120 s invocation budget, and fans out through a Lambda
  * stand-in that runs each batch as a concurrent invocation of the same handler.
  *
- * Baseline: the same sweep and fan-out without a write pace of its own (the rotator before
- * issue 14): it storms into the quota, its throttled writes fail and back off.
+ * Baseline: the same sweep and fan-out without a write pace of its own: it storms into the quota,
+ * its throttled writes fail and back off.
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -14,9 +14,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler, type InvocationContext } from '../lambda/handler';
 import { refreshMany, type SweepDeps, sweep } from '../lambda/sweep';
+import { sirvFetch } from '../local-stack/fakes/sirv-fetch';
 import { type MemorySecrets, memorySecrets } from '../local-stack/memory-secrets';
-import { sirvDocument, sirvIssuer, tokenRecord } from '../test/unit/lambda/fleet';
 import type { BenchContext, BenchOutcome } from './context';
+import { benchClientDocument, placeholderToken, SIRV_LIFETIME_SECONDS } from './credentials';
 import { row } from './table';
 import { VirtualTime } from './virtual-time';
 
@@ -24,6 +25,8 @@ const BENCHMARK = 'write-quota';
 const COUNT = 10_000;
 const QUOTA = 50;
 const PREFIX = 'bench-quota/';
+/** Never dialled: the in-process issuer answers every request. */
+const TOKEN_URL = 'http://sirv.bench.invalid/v2/token';
 const TICK_MS = 60_000;
 const INVOCATION_MS = 120_000;
 /** The old tokens expire this long after they fall due (Sirv: refreshed at 15 of 20 minutes). */
@@ -33,6 +36,8 @@ const LIMIT_MS = 30 * 60_000;
 /** The unpaced baseline stops here: twice the old tokens' deadline, and a storm is slow to simulate. */
 const BASELINE_LIMIT_MS = 10 * 60_000;
 const START = new Date('2026-11-22T12:00:00.000Z');
+/** The generation of every seeded token; a higher one was written by the rotator. */
+const SEEDED_GENERATION = placeholderToken('', START).generation;
 
 interface Outcome {
   /** Simulated seconds from the first sweep until every credential holds a new token (undefined: never). */
@@ -101,11 +106,18 @@ async function simulate(paced: boolean, count: number): Promise<Outcome> {
   const sm = memorySecrets({ now: vt.now, writesPerSecond: QUOTA });
   try {
     const dueAt = new Date(START.getTime() - 1000);
+    // Issued so that the 75 % refresh point is dueAt: all due at once, expiring MARGIN_MS later.
+    const issuedAt = new Date(dueAt.getTime() - SIRV_LIFETIME_SECONDS * 750);
     const names = Array.from({ length: count }, (_, i) => `q${String(i).padStart(5, '0')}`);
     for (const name of names) {
-      sm.addCredential({ name, prefix: PREFIX, clientDocument: sirvDocument(name), token: tokenRecord(name, dueAt) });
+      sm.addCredential({
+        name,
+        prefix: PREFIX,
+        clientDocument: benchClientDocument(TOKEN_URL),
+        token: placeholderToken(name, issuedAt),
+      });
     }
-    const issuer = sirvIssuer();
+    const issuer = sirvFetch();
     const pending: Promise<unknown>[] = [];
     let invocations = 0;
     const contextAt = (started: number): InvocationContext => ({
@@ -159,7 +171,7 @@ async function simulate(paced: boolean, count: number): Promise<Outcome> {
         if (refreshedAt.has(name)) continue;
         const stored = sm.secrets.get(`${PREFIX}${name}/token`);
         // The double stamps LastChangedDate with the simulated time of the write.
-        if (stored && (JSON.parse(stored.value) as { generation: number }).generation > 7) {
+        if (stored && (JSON.parse(stored.value) as { generation: number }).generation > SEEDED_GENERATION) {
           refreshedAt.set(name, stored.lastChangedDate.getTime());
         }
       }

@@ -4,8 +4,8 @@
  * `--writes-per-second`, with their parsers and defaults.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { POLICY_DEFAULTS } from '../core/policy';
 import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
+import { SCHEDULE_INTERVAL_SECONDS } from '../core/schedule-interval';
 import { EXIT_CODES } from './exit-codes';
 
 /** How a command prints its result: for people (`table`, the default) or for programs (`json`). */
@@ -50,10 +50,9 @@ export function allowEmptyOption(): Option {
 }
 
 /** `--schedule-interval` bounds, in seconds: those of the rotator's `scheduleIntervalSeconds`. */
-const MIN_SCHEDULE_SECONDS = 60;
-const MAX_SCHEDULE_SECONDS = 86_400;
+const { min: MIN_SCHEDULE_SECONDS, max: MAX_SCHEDULE_SECONDS } = SCHEDULE_INTERVAL_SECONDS;
 
-/** Parses `--schedule-interval <seconds>`: a whole number from 60 to 86400. */
+/** Parses `--schedule-interval <seconds>`: a whole number in the rotator's range. */
 export function parseScheduleInterval(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n < MIN_SCHEDULE_SECONDS || n > MAX_SCHEDULE_SECONDS) {
@@ -66,9 +65,9 @@ export function parseScheduleInterval(value: string): number {
 
 /** `--schedule-interval <seconds>`, defaulting to the rotator's own default interval. */
 export function scheduleIntervalOption(description: string): Option {
-  return new Option('--schedule-interval <seconds>', `${description} (60-86400)`)
+  return new Option('--schedule-interval <seconds>', `${description} (${MIN_SCHEDULE_SECONDS}-${MAX_SCHEDULE_SECONDS})`)
     .argParser(parseScheduleInterval)
-    .default(POLICY_DEFAULTS.scheduleIntervalSeconds);
+    .default(SCHEDULE_INTERVAL_SECONDS.default);
 }
 
 /** How many refreshes run at once by default: the rotator's own default concurrency. */

@@ -145,7 +145,7 @@ export class VersionLimitExceededError extends TokenRotatorError {
 }
 
 /**
- * A stored token record that cannot be parsed (not JSON, bad fields, expiring before issue).
+ * A stored token record that cannot be parsed (not JSON, bad fields, expiring before it was issued).
  * Transient: the rotator replaces such a value with a good token on its next refresh. Carries no
  * part of the value.
  */

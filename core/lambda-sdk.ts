@@ -3,6 +3,6 @@
  * first use (the rotator's fan-out, `invokeRotator`). Importing this module, not
  * `@aws-sdk/client-lambda` itself, is what lets esbuild's code splitting put the Lambda client in
  * a chunk of its own: an `import()` of a CommonJS package from a split bundle resolves to
- * `{ default }` only (esbuild issue 3245), while this module's named re-exports stay named.
+ * `{ default }` only (evanw/esbuild#3245), while this module's named re-exports stay named.
  */
 export { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';

@@ -4,6 +4,7 @@
  */
 
 import { InvalidConfigurationError } from './errors';
+import { SCHEDULE_INTERVAL_SECONDS } from './schedule-interval';
 import { addSecondsClamped, MAX_RETRY_AFTER_SECONDS } from './untrusted-time';
 import * as z from './zod';
 
@@ -14,7 +15,7 @@ export const MIN_WRITE_INTERVAL_SECONDS = 600;
 export const POLICY_DEFAULTS = {
   refreshFraction: 0.75,
   jitterFraction: 0.05,
-  scheduleIntervalSeconds: 60,
+  scheduleIntervalSeconds: SCHEDULE_INTERVAL_SECONDS.default,
   allowFrequentWrites: false,
 } as const;
 
@@ -43,10 +44,12 @@ export const refreshPolicySchema = z.lazy(() =>
     scheduleIntervalSeconds: z.optional(
       z.number({ error: 'expected scheduleIntervalSeconds as a number' }).check(
         z.int({ error: 'expected scheduleIntervalSeconds as a whole number' }),
-        z.minimum(60, {
-          error: 'expected scheduleIntervalSeconds of at least 60 (the scheduler runs at most once a minute)',
+        z.minimum(SCHEDULE_INTERVAL_SECONDS.min, {
+          error: `expected scheduleIntervalSeconds of at least ${SCHEDULE_INTERVAL_SECONDS.min} (the scheduler runs at most once a minute)`,
         }),
-        z.maximum(86400, { error: 'expected scheduleIntervalSeconds of at most 86400' }),
+        z.maximum(SCHEDULE_INTERVAL_SECONDS.max, {
+          error: `expected scheduleIntervalSeconds of at most ${SCHEDULE_INTERVAL_SECONDS.max}`,
+        }),
       ),
     ),
     /** A token is refreshed at the latest this many seconds before it expires. */

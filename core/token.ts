@@ -10,11 +10,38 @@ import * as z from './zod';
 /** The default secret name prefix: `PREFIX NAME/token` is what workloads read. */
 export const DEFAULT_PREFIX = 'token-rotator/';
 
-/** A credential name: 1–64 of letters, digits and `_+=.@-`, starting with a letter or digit. */
+/**
+ * A credential name: 1–64 of letters, digits and `_+=.@-`, starting with a letter or digit. No
+ * `/`, so a name can never reach into another prefix.
+ */
 export const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,63}$/;
 
-/** A secret name prefix: path segments of letters, digits and `_+=.@-`, each ending with `/` (or empty). */
-export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)*$/;
+/** {@link CREDENTIAL_NAME_PATTERN} in words, for the errors of every side that checks a name. */
+export const CREDENTIAL_NAME_RULE = '1-64 letters, digits and _+=.@- (starting with a letter or digit)';
+
+/** Whether `value` is a credential name ({@link CREDENTIAL_NAME_PATTERN}). */
+export function isCredentialName(value: unknown): boolean {
+  return typeof value === 'string' && CREDENTIAL_NAME_PATTERN.test(value);
+}
+
+/** The longest prefix: with a 64-character name and `/client`, a secret name stays far within Secrets Manager's 512. */
+export const MAX_PREFIX_LENGTH = 256;
+
+/**
+ * A secret name prefix: one or more path segments of letters, digits and `_+=.@-`, each ending
+ * with `/`; {@link isPrefix} also bounds its length. Never empty: the prefix is what tells
+ * one rotator's secrets, IAM statements and metrics from another's, and CloudWatch refuses an
+ * empty dimension value ("Length Constraints: Minimum length of 1", API_Dimension).
+ */
+export const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)+$/;
+
+/** {@link PREFIX_PATTERN} in words, for the errors of every side that checks a prefix. */
+export const PREFIX_RULE = `path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "${DEFAULT_PREFIX}"), one or more and at most ${MAX_PREFIX_LENGTH} characters in all`;
+
+/** Whether `value` is a secret name prefix: {@link PREFIX_PATTERN}, at most {@link MAX_PREFIX_LENGTH} characters. */
+export function isPrefix(value: unknown): boolean {
+  return typeof value === 'string' && value.length <= MAX_PREFIX_LENGTH && PREFIX_PATTERN.test(value);
+}
 
 /**
  * Major version of the token record layout (docs/compatibility.md). Fields added within a major

@@ -3,6 +3,7 @@
  * It is what a platform repo would write, with three demo-only settings, each commented below.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { SCHEDULE_INTERVAL_SECONDS } from '../core/schedule-interval';
 import { ProviderCredential } from '../provider/resource';
 import { demoSigningKeyAlias, ensureDemoSigningKey } from './demo-signing-key';
 import { DEMO_LIFETIMES, type DemoClients, type IssuerFakes } from './issuer-fakes';
@@ -28,7 +29,10 @@ export const SECRET_CONFIG_KEYS = {
  * 10 minutes, which `pulumi up` refuses unless told otherwise. A demo on moto may; a real
  * deployment with such short tokens should think twice (README, "Limits").
  */
-export const DEMO_POLICY = { allowFrequentWrites: true, scheduleIntervalSeconds: 60 } as const;
+export const DEMO_POLICY = {
+  allowFrequentWrites: true,
+  scheduleIntervalSeconds: SCHEDULE_INTERVAL_SECONDS.default,
+} as const;
 
 /** Where the program's credentials live and whom they talk to. */
 export interface DemoStackSettings {

@@ -7,6 +7,8 @@
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { rotatorEnvironment } from '../core/rotator-environment';
+import { SCHEDULE_INTERVAL_SECONDS } from '../core/schedule-interval';
 import type * as lambdaModule from '../lambda/index';
 import type { SweepSummaryView } from '../lambda/index';
 
@@ -44,7 +46,7 @@ export async function loadRotatorBundle(bundlePath: string, options: DemoRotator
   }
   const handler = loaded.createHandler({
     now: options.now,
-    env: { TOKEN_ROTATOR_PREFIX: options.prefix, TOKEN_ROTATOR_SCHEDULE_SECONDS: '60' },
+    env: rotatorEnvironment({ prefix: options.prefix, scheduleIntervalSeconds: SCHEDULE_INTERVAL_SECONDS.default }),
     // The Lambda logs JSON lines and EMF metrics to stdout; here they would tear the live table.
     logger: silentLogger as unknown as Logger,
     metrics: silentMetrics as unknown as Metrics,

@@ -22,8 +22,7 @@ export {
   schedulerPolicy,
   secretArnPattern,
 } from './policies';
-export type { RotatorSchedule } from './schedule';
-export { expressionOfInterval, intervalOfExpression } from './schedule';
+export { expressionOfInterval } from './schedule';
 export type {
   LambdaNodeRuntime,
   RotatorLogLevel,

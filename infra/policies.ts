@@ -2,6 +2,7 @@
  * IAM documents of the TokenRotator component, built by pure functions so tests can parse and
  * judge every statement without deploying anything.
  */
+import { createHash } from 'node:crypto';
 import { InvalidConfigurationError } from '../core/errors';
 
 /** One IAM policy statement (the subset this project writes). */
@@ -30,6 +31,8 @@ export interface RotatorPolicyScope {
   /** Secret name prefix, ending with `/` (e.g. `token-rotator/`). */
   prefix: string;
   functionName: string;
+  /** The request entry point's function, which runs with the same role and logs to its own group. */
+  requestFunctionName?: string | undefined;
   deadLetterQueueArn: string;
   /** The customer managed key encrypting the secrets, when there is one. */
   kmsKeyArn?: string | undefined;
@@ -135,7 +138,11 @@ export function lambdaAssumeRolePolicy(): PolicyDocument {
 export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
   const clientSecrets = secretArnPattern(scope, 'client');
   const tokenSecrets = secretArnPattern(scope, 'token');
-  const logGroup = `arn:${scope.partition}:logs:${scope.region}:${scope.accountId}:log-group:/aws/lambda/${scope.functionName}`;
+  const logGroup = (fn: string) =>
+    `arn:${scope.partition}:logs:${scope.region}:${scope.accountId}:log-group:/aws/lambda/${fn}:*`;
+  const logGroups = [scope.functionName, ...(scope.requestFunctionName ? [scope.requestFunctionName] : [])].map(
+    logGroup,
+  );
   const statements: PolicyStatement[] = [
     {
       Sid: 'ReadClientSecrets',
@@ -201,7 +208,7 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
       Sid: 'WriteOwnLogs',
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `${logGroup}:*`,
+      Resource: logGroups.length === 1 ? logGroups[0] : logGroups,
     },
     {
       Sid: 'DeadLetter',
@@ -337,6 +344,18 @@ export function schedulerPolicy(scope: SchedulerPolicyScope): PolicyDocument {
       { Sid: 'InvokeRotator', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArnOf(scope) },
     ],
   };
+}
+
+/**
+ * The name of the request entry point's function beside the rotator function `functionName`:
+ * `<functionName>-requests`, within Lambda's 64 characters (a long name is cut and given a hash of
+ * the whole, so two rotators never share one).
+ */
+export function requestFunctionNameOf(functionName: string): string {
+  const name = `${functionName}-requests`;
+  if (name.length <= 64) return name;
+  const hash = createHash('sha256').update(functionName).digest('hex').slice(0, 7);
+  return `${functionName.slice(0, 47)}-${hash}-requests`;
 }
 
 /**

@@ -7,11 +7,17 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
+import {
+  CONCURRENCY,
+  EVENT_BUS_MAX_LENGTH,
+  type IntegerRange,
+  isEventBus,
+  SCHEDULE_INTERVAL_SECONDS,
+} from '../core/rotator-environment';
 import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
-import { DEFAULT_PREFIX } from '../core/token';
-import { EVENT_BUS_MAX_LENGTH, EVENT_BUS_PATTERN } from '../lambda/config';
-import { rotatorPolicyTooLarge } from './policies';
-import { expressionOfInterval, intervalOfExpression } from './schedule';
+import { DEFAULT_PREFIX, isPrefix, PREFIX_RULE } from '../core/token';
+import { requestFunctionNameOf, rotatorPolicyTooLarge } from './policies';
+import { expressionOfInterval } from './schedule';
 
 /**
  * The Lambda runtimes the rotator's bundle runs on, newest first. The bundle is compiled for the
@@ -25,6 +31,20 @@ export type LambdaNodeRuntime = (typeof LAMBDA_NODE_RUNTIMES)[number];
 /** The runtime of the rotator Lambda unless `runtime` says otherwise: the newest Node line Lambda offers. */
 export const DEFAULT_LAMBDA_RUNTIME: LambdaNodeRuntime = 'nodejs24.x';
 
+/**
+ * The rotator Lambda's memory, in MiB: a sweep holds one page of listings and `concurrency`
+ * refreshes at a time, far below it, and more memory would only buy CPU for work that waits on
+ * issuers and Secrets Manager.
+ */
+export const LAMBDA_MEMORY_MIB = 256;
+
+/**
+ * The rotator Lambda's timeout, in seconds. A sweep hands what it cannot finish to fan-out
+ * invocations and keeps 15 s back to record outcomes, so a longer one buys nothing but a later
+ * alarm when an invocation hangs.
+ */
+export const LAMBDA_TIMEOUT_SECONDS = 120;
+
 /** Powertools log levels. */
 export type RotatorLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -36,20 +56,13 @@ export interface TokenRotatorArgs {
    */
   prefix?: string;
   /**
-   * EventBridge Scheduler expression, `rate(...)` or `cron(...)`. Default `rate(1 minute)`.
-   * With a `cron(...)` expression, also give `scheduleIntervalSeconds` (its longest gap).
-   */
-  scheduleExpression?: string;
-  /**
-   * Seconds between two sweeps, a whole number of minutes from 60 to 86400. Alone it yields
-   * `rate(N minutes)`; with a `rate(...)` expression the two must agree. The Lambda refreshes
-   * tokens due before the next tick, so this is its look-ahead.
+   * Seconds between two sweeps, a whole number of minutes from 60 to 86400. Default 60. The
+   * schedule is `rate(N minutes)`; the Lambda refreshes tokens due before the next tick, so this
+   * is also its look-ahead.
    */
   scheduleIntervalSeconds?: number;
   /** Refreshes run in parallel by one invocation, 1 to 64. Default 8. */
   concurrency?: number;
-  /** Credentials one invocation refreshes before fanning out to async invocations, 1 to 10000. Default 100. */
-  batchSize?: number;
   /**
    * Secrets Manager writes per second the rotator allows itself (puts and tag calls together,
    * shared by a sweep and its fan-out), above 0 and at most 50. Default 40. The account and region
@@ -61,10 +74,6 @@ export interface TokenRotatorArgs {
    * `nodejs22.x` only to hold the function back while something in your account requires it.
    */
   runtime?: LambdaNodeRuntime;
-  /** Lambda memory in MiB, 128 to 10240. Default 256. */
-  memorySize?: number;
-  /** Lambda timeout in seconds, 30 to 900 (the Lambda keeps 15 s in reserve). Default 120. */
-  timeoutSeconds?: number;
   /** Retention of the function's log group, one of CloudWatch's values (0 = never expire). Default 30. */
   logRetentionInDays?: number;
   /** A customer managed KMS key (key ARN, not alias) encrypting the secrets. Default: the AWS managed key. */
@@ -113,11 +122,8 @@ export interface RotatorSettings {
   scheduleExpression: string;
   scheduleIntervalSeconds: number;
   concurrency: number;
-  batchSize: number;
   writesPerSecond: number;
   runtime: LambdaNodeRuntime;
-  memorySize: number;
-  timeoutSeconds: number;
   logRetentionInDays: number;
   secondsToExpiryThreshold: number;
   bundleDir: string;
@@ -133,7 +139,6 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
 ];
 
 const LOG_LEVELS: readonly RotatorLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
-const PREFIX_PATTERN = /^([A-Za-z0-9_+=.@-]+\/)+$/;
 const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const SNS_TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -159,17 +164,11 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
   const fail = (field: string, message: string) => issues.push({ field, message });
 
   const prefix = args.prefix ?? DEFAULT_PREFIX;
-  if (typeof prefix !== 'string' || prefix.length > 256 || !PREFIX_PATTERN.test(prefix)) {
-    fail(
-      'prefix',
-      `expected one or more path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "token-rotator/"), at most 256 characters; got ${JSON.stringify(prefix)}`,
-    );
-  }
+  if (!isPrefix(prefix)) fail('prefix', `expected ${PREFIX_RULE}; got ${JSON.stringify(prefix)}`);
 
   const schedule = resolveSchedule(args, fail);
 
-  const concurrency = integerIn(args.concurrency, 8, 1, 64, 'concurrency', fail);
-  const batchSize = integerIn(args.batchSize, 100, 1, 10_000, 'batchSize', fail);
+  const concurrency = integerIn(args.concurrency, CONCURRENCY, 'concurrency', fail);
   const writesPerSecond = args.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND;
   if (typeof writesPerSecond !== 'number' || !(writesPerSecond > 0 && writesPerSecond <= MAX_WRITES_PER_SECOND)) {
     fail(
@@ -181,8 +180,6 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
   if (!LAMBDA_NODE_RUNTIMES.includes(runtime)) {
     fail('runtime', `expected one of ${LAMBDA_NODE_RUNTIMES.join(', ')}; got ${JSON.stringify(runtime)}`);
   }
-  const memorySize = integerIn(args.memorySize, 256, 128, 10_240, 'memorySize', fail);
-  const timeoutSeconds = integerIn(args.timeoutSeconds, 120, 30, 900, 'timeoutSeconds', fail);
 
   const logRetentionInDays = args.logRetentionInDays ?? 30;
   if (!LOG_RETENTION_DAYS.includes(logRetentionInDays)) {
@@ -194,9 +191,11 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
 
   const secondsToExpiryThreshold = integerIn(
     args.secondsToExpiryThreshold,
-    2 * (schedule?.intervalSeconds ?? 60),
-    1,
-    Number.MAX_SAFE_INTEGER,
+    {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+      default: 2 * (schedule?.intervalSeconds ?? SCHEDULE_INTERVAL_SECONDS.default),
+    },
     'secondsToExpiryThreshold',
     fail,
   );
@@ -228,10 +227,7 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
   }
   // The Lambda reads it back from TOKEN_ROTATOR_EVENT_BUS with these very rules, and refuses to
   // start on a value outside them: every sweep would fail.
-  if (
-    typeof args.eventBusName === 'string' &&
-    (args.eventBusName.length > EVENT_BUS_MAX_LENGTH || !EVENT_BUS_PATTERN.test(args.eventBusName))
-  ) {
+  if (typeof args.eventBusName === 'string' && !isEventBus(args.eventBusName)) {
     fail(
       'eventBusName',
       `expected an event bus name or ARN (letters, digits and ._-/:, at most ${EVENT_BUS_MAX_LENGTH} characters); got ${JSON.stringify(args.eventBusName)}`,
@@ -267,11 +263,8 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
     scheduleExpression: schedule.expression,
     scheduleIntervalSeconds: schedule.intervalSeconds,
     concurrency,
-    batchSize,
     writesPerSecond,
     runtime,
-    memorySize,
-    timeoutSeconds,
     logRetentionInDays,
     secondsToExpiryThreshold,
     bundleDir,
@@ -305,6 +298,7 @@ function knownRotatorPolicyTooLarge(
     accountId,
     prefix,
     functionName,
+    requestFunctionName: requestFunctionNameOf(functionName),
     deadLetterQueueArn: `arn:${partition}:sqs:${region}:${accountId}:${name}-dlq-xxxxxxx`,
     kmsKeyArn: typeof args.kmsKeyArn === 'string' ? args.kmsKeyArn : undefined,
     signingKeyArns: keys,
@@ -312,50 +306,27 @@ function knownRotatorPolicyTooLarge(
   });
 }
 
+/**
+ * The schedule of `scheduleIntervalSeconds`: a `rate(...)` of whole minutes, the granularity of
+ * EventBridge Scheduler. The Lambda looks ahead exactly one interval, so the interval is the one
+ * number both the schedule and the Lambda are built from.
+ */
 function resolveSchedule(
   args: TokenRotatorArgs,
   fail: (field: string, message: string) => void,
 ): { expression: string; intervalSeconds: number } | undefined {
-  const given = args.scheduleIntervalSeconds;
-  if (given !== undefined && !(Number.isInteger(given) && given >= 60 && given <= 86_400 && given % 60 === 0)) {
-    fail('scheduleIntervalSeconds', `expected a whole number of minutes from 60 to 86400 seconds; got ${given}`);
+  const { min, max, default: fallback } = SCHEDULE_INTERVAL_SECONDS;
+  const seconds = args.scheduleIntervalSeconds ?? fallback;
+  if (!(Number.isInteger(seconds) && seconds >= min && seconds <= max && seconds % 60 === 0)) {
+    fail('scheduleIntervalSeconds', `expected a whole number of minutes from ${min} to ${max} seconds; got ${seconds}`);
     return undefined;
   }
-  if (args.scheduleExpression === undefined) {
-    return given === undefined
-      ? { expression: 'rate(1 minute)', intervalSeconds: 60 }
-      : { expression: expressionOfInterval(given), intervalSeconds: given };
-  }
-  let implied: number | undefined;
-  try {
-    implied = intervalOfExpression(args.scheduleExpression);
-  } catch (err) {
-    fail('scheduleExpression', (err as Error).message);
-    return undefined;
-  }
-  if (implied === undefined && given === undefined) {
-    fail('scheduleIntervalSeconds', 'required with a cron(...) scheduleExpression: the longest gap between two ticks');
-    return undefined;
-  }
-  if (implied !== undefined && implied > 86_400) {
-    fail('scheduleExpression', `expected at most one day between sweeps; got ${implied} s`);
-    return undefined;
-  }
-  if (implied !== undefined && given !== undefined && implied !== given) {
-    fail(
-      'scheduleIntervalSeconds',
-      `${given} disagrees with scheduleExpression "${args.scheduleExpression}" (${implied} s)`,
-    );
-    return undefined;
-  }
-  return { expression: args.scheduleExpression, intervalSeconds: implied ?? given ?? 60 };
+  return { expression: expressionOfInterval(seconds), intervalSeconds: seconds };
 }
 
 function integerIn(
   value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
+  { min, max, default: fallback }: IntegerRange,
   field: string,
   fail: (field: string, message: string) => void,
 ): number {

@@ -2,6 +2,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { InvalidConfigurationError } from '../core/errors';
+import { rotatorEnvironment } from '../core/rotator-environment';
+import { REQUEST_CONCURRENCY } from '../core/rotator-protocol';
 import { tokenReadPolicy } from '../provider/read-policy';
 import { type AlarmKey, alarmSpecs, type EventAlarmKey, METRICS_NAMESPACE, SERVICE_NAME } from './alarms';
 import {
@@ -9,12 +11,20 @@ import {
   lambdaAssumeRolePolicy,
   matchesArnPattern,
   nestedSecretArnPattern,
+  requestFunctionNameOf,
+  requestInvokePolicy,
   rotatorPolicy,
   type SchedulerPolicyScope,
   schedulerAssumeRolePolicy,
   schedulerPolicy,
 } from './policies';
-import { type RotatorSettings, resolveSettings, type TokenRotatorArgs } from './settings';
+import {
+  LAMBDA_MEMORY_MIB,
+  LAMBDA_TIMEOUT_SECONDS,
+  type RotatorSettings,
+  resolveSettings,
+  type TokenRotatorArgs,
+} from './settings';
 
 /** The event the schedule sends: a full sweep. */
 export const SWEEP_EVENT = { action: 'sweep' } as const;
@@ -55,6 +65,15 @@ export class TokenRotator extends pulumi.ComponentResource {
   /** The Lambda function's name. */
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
+  /**
+   * The request entry point (`index.requests`): what workloads, the provider's
+   * `rotatorFunctionName` and operators invoke to ask for refreshes. It takes only credential names
+   * and `force`, at 5 writes a second, with a reserved concurrency of 2.
+   */
+  readonly requestFunctionName: pulumi.Output<string>;
+  readonly requestFunctionArn: pulumi.Output<string>;
+  /** The IAM policy (JSON) that lets a role invoke the request entry point and nothing else. */
+  readonly requestPolicy: pulumi.Output<string>;
   /** The Lambda execution role's ARN. */
   readonly roleArn: pulumi.Output<string>;
   readonly scheduleArn: pulumi.Output<string>;
@@ -73,6 +92,8 @@ export class TokenRotator extends pulumi.ComponentResource {
     deadLetterQueue: aws.sqs.Queue;
     function: aws.lambda.Function;
     eventInvokeConfig: aws.lambda.FunctionEventInvokeConfig;
+    requestLogGroup: aws.cloudwatch.LogGroup;
+    requestFunction: aws.lambda.Function;
     schedulerRole: aws.iam.Role;
     schedulerRolePolicy: aws.iam.RolePolicy;
     schedule: aws.scheduler.Schedule;
@@ -94,6 +115,7 @@ export class TokenRotator extends pulumi.ComponentResource {
     const parent = { parent: this };
     const tags = args.tags;
     const fnName = settings.functionName;
+    const requestFnName = requestFunctionNameOf(fnName);
 
     // Invokes go through the component's provider (parent), like its resources.
     const partition = aws.getPartitionOutput({}, parent).partition;
@@ -146,6 +168,7 @@ export class TokenRotator extends pulumi.ComponentResource {
               accountId: a,
               prefix: settings.prefix,
               functionName: fnName,
+              requestFunctionName: requestFnName,
               deadLetterQueueArn: dlqArn,
               kmsKeyArn: kms,
               signingKeyArns,
@@ -171,19 +194,20 @@ export class TokenRotator extends pulumi.ComponentResource {
         architectures: ['arm64'],
         handler: 'index.handler',
         code: new pulumi.asset.FileArchive(settings.bundleDir),
-        memorySize: settings.memorySize,
-        timeout: settings.timeoutSeconds,
+        memorySize: LAMBDA_MEMORY_MIB,
+        timeout: LAMBDA_TIMEOUT_SECONDS,
         // No reservedConcurrentExecutions: fan-out needs several concurrent invocations, an
         // overlapping sweep is harmless (a refresh re-checks refreshAfter), and a reservation
         // would take capacity from the account's shared pool for a function idle most of the time.
         environment: {
           variables: {
-            TOKEN_ROTATOR_PREFIX: settings.prefix,
-            TOKEN_ROTATOR_CONCURRENCY: String(settings.concurrency),
-            TOKEN_ROTATOR_BATCH_SIZE: String(settings.batchSize),
-            TOKEN_ROTATOR_SCHEDULE_SECONDS: String(settings.scheduleIntervalSeconds),
-            TOKEN_ROTATOR_WRITES_PER_SECOND: String(settings.writesPerSecond),
-            ...(args.eventBusName === undefined ? {} : { TOKEN_ROTATOR_EVENT_BUS: args.eventBusName }),
+            ...rotatorEnvironment<pulumi.Input<string>>({
+              prefix: settings.prefix,
+              concurrency: settings.concurrency,
+              scheduleIntervalSeconds: settings.scheduleIntervalSeconds,
+              writesPerSecond: settings.writesPerSecond,
+              eventBusName: args.eventBusName,
+            }),
             POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL: settings.logLevel,
@@ -210,6 +234,33 @@ export class TokenRotator extends pulumi.ComponentResource {
         maximumEventAgeInSeconds: Math.min(21_600, Math.max(60, settings.scheduleIntervalSeconds)),
       },
       parent,
+    );
+
+    // The request entry point: the same code, role and environment, its own log group. Its reserved
+    // concurrency and its per-invocation write pace (REQUEST_WRITES_PER_SECOND) bound what all the
+    // workloads allowed to ask can make it write together, whatever they send.
+    const requestLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-requests-logs`,
+      { name: `/aws/lambda/${requestFnName}`, retentionInDays: settings.logRetentionInDays, tags },
+      parent,
+    );
+    const requestFn = new aws.lambda.Function(
+      `${name}-requests`,
+      {
+        name: requestFnName,
+        description: `token-rotator: refreshes named tokens under ${settings.prefix} on request`.slice(0, 256),
+        role: role.arn,
+        runtime: fn.runtime,
+        architectures: ['arm64'],
+        handler: 'index.requests',
+        code: fn.code,
+        memorySize: fn.memorySize,
+        timeout: fn.timeout,
+        reservedConcurrentExecutions: REQUEST_CONCURRENCY,
+        environment: fn.environment.apply((e) => ({ variables: e?.variables ?? {} })),
+        tags,
+      },
+      { parent: this, dependsOn: [requestLogGroup, rolePolicy] },
     );
 
     const schedulerScope: pulumi.Output<SchedulerPolicyScope> = pulumi
@@ -291,6 +342,8 @@ export class TokenRotator extends pulumi.ComponentResource {
       deadLetterQueue,
       function: fn,
       eventInvokeConfig,
+      requestLogGroup,
+      requestFunction: requestFn,
       schedulerRole,
       schedulerRolePolicy,
       schedule,
@@ -299,6 +352,9 @@ export class TokenRotator extends pulumi.ComponentResource {
     };
     this.functionName = fn.name;
     this.functionArn = fn.arn;
+    this.requestFunctionName = requestFn.name;
+    this.requestFunctionArn = requestFn.arn;
+    this.requestPolicy = requestFn.arn.apply((arn) => JSON.stringify(requestInvokePolicy(arn)));
     this.roleArn = role.arn;
     this.scheduleArn = schedule.arn;
     this.deadLetterQueueUrl = deadLetterQueue.url;
@@ -311,6 +367,9 @@ export class TokenRotator extends pulumi.ComponentResource {
     this.registerOutputs({
       functionName: this.functionName,
       functionArn: this.functionArn,
+      requestFunctionName: this.requestFunctionName,
+      requestFunctionArn: this.requestFunctionArn,
+      requestPolicy: this.requestPolicy,
       roleArn: this.roleArn,
       scheduleArn: this.scheduleArn,
       deadLetterQueueUrl: this.deadLetterQueueUrl,

@@ -20,7 +20,7 @@ export class ClientDocumentCache {
 
   /**
    * The cached document of `credential` when it was read at `versionId`; `undefined` when the
-   * version is unknown (a listing from before issue 14) or differs (the client document changed).
+   * version is unknown (the listing carried no client version tag) or differs (the client document changed).
    */
   get(credential: string, versionId: string | undefined): ClientSecretVersion | undefined {
     if (versionId === undefined) return undefined;

@@ -13,6 +13,7 @@ import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
 import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
 import { METRIC_NAMES, METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../core/metric-names';
+import { type RotatorConfig, rotatorConfigFromEnv } from '../core/rotator-environment';
 import {
   type Deferred,
   MAX_REQUESTED_CREDENTIALS,
@@ -23,7 +24,6 @@ import {
   type TargetedResult,
 } from '../core/rotator-protocol';
 import { ClientDocumentCache } from './client-cache';
-import { type RotatorConfig, rotatorConfigFromEnv } from './config';
 import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
 import { planSweep } from './plan';
 import { RefreshMemory } from './refresh-memory';

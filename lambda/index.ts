@@ -5,9 +5,9 @@
  */
 import { createHandler } from './handler';
 
+export type { RotatorConfig } from '../core/rotator-environment';
+export { rotatorConfigFromEnv } from '../core/rotator-environment';
 export type { Deferred, RefreshEvent, RefreshResult } from '../core/rotator-protocol';
-export type { RotatorConfig } from './config';
-export { rotatorConfigFromEnv } from './config';
 export type { PublishOutcome, RefreshEventDetail, RefreshEventType, RefreshOutcomeEvent } from './events';
 export { EVENT_SOURCE, publishRefreshEvents, refreshEvents } from './events';
 export type {

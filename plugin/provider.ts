@@ -113,7 +113,7 @@ async function importedInputs(id: string): Promise<Props | undefined> {
   const where = { client: new SecretsManagerClient({}), prefix };
   const state = await store.describeCredential(where, name);
   if (!state.client.exists || state.client.deletedDate) return undefined;
-  const document = await store.readClientDocument(where, name);
+  const { document } = await store.readClientSecret(where, name);
   const tags = Object.fromEntries(
     Object.entries(state.client.tags).filter(([k]) => !store.RESERVED_TAG_PREFIXES.some((p) => k.startsWith(p))),
   );

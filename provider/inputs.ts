@@ -13,8 +13,7 @@ import {
 } from '../core/issuers/config';
 import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
-import { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN } from '../core/store';
-import { DEFAULT_PREFIX } from '../core/token';
+import { CREDENTIAL_NAME_RULE, DEFAULT_PREFIX, isCredentialName, isPrefix, PREFIX_RULE } from '../core/token';
 import * as z from '../core/zod';
 import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE } from './aws-settings';
 import { unknownKindReason } from './issuer-kind';
@@ -59,20 +58,20 @@ export function containsUnknown(value: unknown): boolean {
   return false;
 }
 
-const credentialName = z.string({ error: 'expected the credential name as a string' }).check(
-  z.minLength(1, { error: 'expected a non-empty credential name' }),
-  z.maxLength(64, { error: 'expected a credential name of at most 64 characters' }),
-  z.regex(CREDENTIAL_NAME_PATTERN, {
-    error: 'expected a credential name of letters, digits and _+=.@- (starting with a letter or digit)',
-  }),
-);
+const credentialName = z
+  .string({ error: 'expected the credential name as a string' })
+  .check(
+    z.minLength(1, { error: 'expected a non-empty credential name' }),
+    z.maxLength(64, { error: 'expected a credential name of at most 64 characters' }),
+    z.refine(isCredentialName, { error: `expected a credential name of ${CREDENTIAL_NAME_RULE}` }),
+  );
 
-const prefix = z.string({ error: 'expected prefix as a string' }).check(
-  z.maxLength(256, { error: 'expected a prefix of at most 256 characters' }),
-  z.regex(PREFIX_PATTERN, {
-    error: 'expected a prefix of path segments of letters, digits and _+=.@-, ending with "/" (e.g. "token-rotator/")',
-  }),
-);
+const prefix = z
+  .string({ error: 'expected prefix as a string' })
+  .check(
+    z.maxLength(256, { error: 'expected a prefix of at most 256 characters' }),
+    z.refine(isPrefix, { error: `expected a prefix of ${PREFIX_RULE}` }),
+  );
 
 const topLevel = z.strictObject({
   name: credentialName,

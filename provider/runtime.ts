@@ -3,38 +3,20 @@
  * serialized provider (provider.ts) loads this module by name inside each method, so nothing
  * here is captured into Pulumi state.
  */
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError, InvalidTokenRecordError } from '../core/errors';
-import { toTokenRecord } from '../core/issue';
-import { obtainToken } from '../core/issuers';
-import { type AssertionKey, assertionPublicKey } from '../core/issuers/assertion';
-import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
-import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
-import type { IssuedToken, KeySigner } from '../core/issuers/types';
-import { kmsKeySigner } from '../core/kms-signer';
-import { resolvePolicy, writeBudgetBreached } from '../core/policy';
+import { InvalidConfigurationError } from '../core/errors';
+import { parseIssuerConfig } from '../core/issuers/config';
 import * as store from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
-import { type AwsSettings, clientConfig, describeSettings, explainAwsFailure, recordedSettings } from './aws-settings';
+import { type ProviderSeams, secretsManager } from './aws-clients';
+import { type AwsSettings, describeSettings, explainAwsFailure, recordedSettings } from './aws-settings';
+import { type PublicKeyOutputs, prepareClientDocument, storedPrivateKey, viaRotator } from './client-document';
+import { firstTokenRecord, previousGeneration, rotatorWritesToken } from './first-token';
 import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
 import { withPresetName } from './issuer-kind';
 import { ownerTagValue } from './owner';
 import { tokenReadPolicy } from './read-policy';
-import { type RotatorRefresh, refreshViaRotator } from './rotator-refresh';
-import { writeBudgetRefusal } from './write-budget';
 
-/** Seams of the provider: AWS clients, HTTP, time and randomness. */
-export interface ProviderSeams {
-  secretsManager?: SecretsManagerClient;
-  lambda?: LambdaClient;
-  /** Signs and reads public keys of `issuer.kms` signing keys. */
-  kms?: KMSClient;
-  fetch?: typeof fetch;
-  now?: () => Date;
-  random?: () => number;
-}
+export type { ProviderSeams };
 
 /** The outputs of a ProviderCredential. `issuer` is marked secret by the resource class. */
 export interface CredentialOutputs extends CredentialInputs {
@@ -48,38 +30,6 @@ export interface CredentialOutputs extends CredentialInputs {
   publicKeyPem?: string | undefined;
   /** For kinds that sign RFC 7523 assertions: the same key as a JWKS (JSON), `kid` as the assertions carry it. */
   publicJwks?: string | undefined;
-}
-
-/** The public half of a credential's signing key, as outputs carry it. */
-interface PublicKeyOutputs {
-  publicKeyPem?: string;
-  publicJwks?: string;
-}
-
-const SIGNED_KINDS = new Set(['signed-jwt', 'upload']);
-
-// Every client is built from the credential's recorded settings, never from the shell alone:
-// the secrets live where the stack said when they were made.
-function secretsManager(seams: ProviderSeams, settings: Partial<AwsSettings>): SecretsManagerClient {
-  if (seams.secretsManager) return seams.secretsManager;
-  // Required lazily: the provider process loads SDKs only when a method runs.
-  const { SecretsManagerClient: Client } =
-    require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  return new Client(clientConfig(settings));
-}
-
-function lambda(seams: ProviderSeams, settings: Partial<AwsSettings>): LambdaClient {
-  if (seams.lambda) return seams.lambda;
-  const { LambdaClient: Client } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  return new Client(clientConfig(settings));
-}
-
-/** The KMS client of a KMS-signed credential (none for other kinds: nothing loads the KMS SDK). */
-function kms(seams: ProviderSeams, settings: Partial<AwsSettings>, issuer: unknown): KMSClient | undefined {
-  if (seams.kms) return seams.kms;
-  if ((issuer as { kms?: unknown } | null)?.kms === undefined) return undefined;
-  const { KMSClient: Client } = require('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
-  return new Client(clientConfig(settings));
 }
 
 /**
@@ -138,96 +88,6 @@ function asInputs(props: Record<string, unknown>): CredentialInputs {
   return inputs as unknown as CredentialInputs;
 }
 
-/**
- * Fills in a generated signing key when a signed-jwt credential has none, and derives the public
- * key. A KMS-signed credential keeps no private key: its public key comes from KMS, and a PEM
- * stored before the switch to KMS is dropped.
- */
-async function withSigningKey(
-  issuer: IssuerConfig,
-  credential: string,
-  signer: KeySigner,
-  existingPrivateKeyPem?: string,
-): Promise<{ issuer: IssuerConfig } & PublicKeyOutputs> {
-  if (!SIGNED_KINDS.has(issuer.kind)) {
-    // Kinds that sign RFC 7523 assertions: their key is given, never generated.
-    const key = issuer as IssuerConfig & AssertionKey;
-    if (key.privateKeyPem === undefined && key.kms === undefined) return { issuer };
-    const { publicKeyPem, jwks } = await assertionPublicKey(key, credential, signer);
-    return { issuer, publicKeyPem, publicJwks: JSON.stringify(jwks) };
-  }
-  const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
-  if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
-  let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;
-  if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
-  return {
-    issuer: { ...signed, privateKeyPem } as IssuerConfig,
-    publicKeyPem: publicKeyPemFromPrivate(privateKeyPem, credential),
-  };
-}
-
-async function obtainFirstToken(
-  inputs: CredentialInputs,
-  issuer: IssuerConfig,
-  seams: ProviderSeams,
-): Promise<IssuedToken> {
-  const token = await obtainToken(issuer, {
-    credential: inputs.name,
-    fetch: seams.fetch,
-    now: seams.now,
-    keySigner: keySigner(seams, inputs, issuer),
-  });
-  assertFirstTokenFits(inputs, Math.floor((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000));
-  return token;
-}
-
-/**
- * Judged against the real token, for kinds whose lifetime only the issuer knows (the others were
- * judged at check); refused before `pulumi up` leaves anything behind.
- */
-function assertFirstTokenFits(inputs: CredentialInputs, seconds: number): void {
-  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
-  if (!writeBudgetBreached(seconds, policy)) return;
-  const refusal = writeBudgetRefusal(inputs.name, { seconds, source: 'as the issuer answered' }, inputs.policy);
-  throw new InvalidConfigurationError(
-    refusal ?? `Credential "${inputs.name}": the refresh policy breaks the write budget.`,
-    {
-      credential: inputs.name,
-      field: 'policy',
-    },
-  );
-}
-
-/**
- * Whether the rotator obtains this credential's tokens for the provider: an issuer reachable only
- * from its network (`rotatorFunctionName`). Signing kinds never need it: their tokens are minted
- * here (a KMS key signs wherever the caller may use it).
- */
-function viaRotator(
-  inputs: CredentialInputs,
-  issuer: IssuerConfig,
-): inputs is CredentialInputs & {
-  rotatorFunctionName: string;
-} {
-  return inputs.rotatorFunctionName !== undefined && !SIGNED_KINDS.has(issuer.kind);
-}
-
-/** Asks the rotator to write the credential's token from its (just written) client document, and judges it. */
-async function rotatorWritesToken(
-  inputs: CredentialInputs & { rotatorFunctionName: string },
-  settings: Partial<AwsSettings>,
-  seams: ProviderSeams,
-): Promise<RotatorRefresh> {
-  const written = await refreshViaRotator(lambda(seams, settings), inputs.rotatorFunctionName, inputs.name);
-  const now = (seams.now ?? (() => new Date()))();
-  assertFirstTokenFits(inputs, Math.floor((Date.parse(written.expiresAt) - now.getTime()) / 1000));
-  return written;
-}
-
-function keySigner(seams: ProviderSeams, inputs: CredentialInputs, issuer: unknown): KeySigner {
-  return kmsKeySigner(kms(seams, inputs.aws ?? {}, issuer));
-}
-
 function outputsOf(
   inputs: CredentialInputs,
   arns: { clientSecretArn: string; tokenSecretArn: string },
@@ -266,17 +126,11 @@ async function createCredential(
   seams: ProviderSeams,
 ): Promise<{ id: string; outs: CredentialOutputs }> {
   const inputs = asInputs(props);
-  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed));
-  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  const prepared = await prepareClientDocument(inputs, seams);
+  const { clientDocument, keys } = prepared;
   const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
-  const clientDocument: store.ClientDocument = {
-    version: store.CLIENT_DOCUMENT_VERSION,
-    issuer,
-    policy: inputs.policy ?? {},
-  };
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
-  if (viaRotator(inputs, issuer)) {
+  if (viaRotator(inputs, prepared.issuer)) {
     // The document first, then the rotator writes the first token from it; a refusal undoes both.
     const arns = await store.createCredentialSecrets(
       where,
@@ -286,18 +140,13 @@ async function createCredential(
     return { id: `${inputs.prefix}${inputs.name}`, outs: outputsOf(inputs, arns, keys) };
   }
   // A token secret this create adopts or restores may hold a later generation (the rotator may
-  // have refreshed it since): the first token follows it, so generations never go back.
-  const [token, listing] = await Promise.all([
-    obtainFirstToken(inputs, issuer, seams),
-    store.describeTokenListing(where, inputs.name),
+  // have refreshed it since): the first token follows it, so generations never go back. Described
+  // while the issuer answers.
+  const listing = store.describeTokenListing(where, inputs.name);
+  const [record] = await Promise.all([
+    firstTokenRecord(inputs, prepared, seams, async () => (await listing)?.generation ?? 0),
+    listing,
   ]);
-  const record = toTokenRecord(token, {
-    credential: inputs.name,
-    issuer,
-    policy,
-    previousGeneration: listing?.generation ?? 0,
-    random: seams.random,
-  });
   const arns = await store.createCredentialSecrets(where, {
     name: inputs.name,
     clientDocument,
@@ -388,21 +237,14 @@ async function updateCredential(
     await assertSameSecrets(where, olds, inputs.name, settings);
   if (olds.tokenSecretArn === '' || olds.clientSecretArn === '') return repair(olds, inputs, where, seams);
   const current = await store.readClientSecret(where, inputs.name);
-  const currentKey = (current.document.issuer as { privateKeyPem?: string }).privateKeyPem;
-  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed), currentKey);
-  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  const prepared = await prepareClientDocument(inputs, seams, storedPrivateKey(current.document));
+  const { issuer, keys, clientDocument: newDocument } = prepared;
 
   const materialChange =
     !sameValue(current.document.issuer, issuer) ||
     !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
   const listing = await store.describeTokenListing(where, inputs.name);
-  const newDocument: store.ClientDocument = {
-    version: store.CLIENT_DOCUMENT_VERSION,
-    issuer,
-    policy: inputs.policy ?? {},
-  };
   if (viaRotator(inputs, issuer) && (materialChange || tokenBehindClient(listing, current.versionId))) {
     // The rotator reads the document itself: write it first, ask for a token from it, and put the
     // old one back when the rotator could not get one, so the working credential stays in service.
@@ -415,14 +257,9 @@ async function updateCredential(
     }
   } else if (materialChange || tokenBehindClient(listing, current.versionId)) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
-    const token = await obtainFirstToken(inputs, issuer, seams);
-    const record = toTokenRecord(token, {
-      credential: inputs.name,
-      issuer,
-      policy,
-      previousGeneration: await previousGeneration(where, inputs.name, listing),
-      random: seams.random,
-    });
+    const record = await firstTokenRecord(inputs, prepared, seams, () =>
+      previousGeneration(where, inputs.name, listing),
+    );
     if (materialChange) {
       // The token first, then the client document and its version tag on the token secret: a
       // token secret tagged with the current client version therefore holds a token written
@@ -486,24 +323,6 @@ function tokenBehindClient(listing: store.CredentialListing | undefined, clientV
 }
 
 /**
- * The generation the next token follows: the stored record's, else (the stored value is not a
- * token record: a hand edit or a bad write, which must not block new credentials) the one its
- * version id carries, else 0 (the generation starts over).
- */
-async function previousGeneration(
-  where: store.SecretStore,
-  name: string,
-  listing: store.CredentialListing | undefined,
-): Promise<number> {
-  try {
-    return (await store.readToken(where, name))?.generation ?? 0;
-  } catch (e) {
-    if (!(e instanceof InvalidTokenRecordError)) throw e;
-    return listing?.generation ?? 0;
-  }
-}
-
-/**
  * `update` of a credential one of whose secrets is gone (or scheduled for deletion): validates
  * against the issuer first, then makes the missing secret (a pending one is restored) and writes
  * the surviving one in place. A failure undoes only what it made: the surviving secret, and the
@@ -520,22 +339,16 @@ async function repair(
   // The surviving client secret may hold a generated key whose public half is registered with
   // the service: keep it. An unreadable one is rewritten (with a new key when none is declared).
   const currentKey = clientArn
-    ? await store.readClientDocument(where, inputs.name).then(
-        (doc) => (doc.issuer as { privateKeyPem?: string }).privateKeyPem,
+    ? await store.readClientSecret(where, inputs.name).then(
+        ({ document }) => storedPrivateKey(document),
         () => undefined,
       )
     : undefined;
-  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
-  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, keySigner(seams, inputs, parsed), currentKey);
-  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
-  const clientDocument: store.ClientDocument = {
-    version: store.CLIENT_DOCUMENT_VERSION,
-    issuer,
-    policy: inputs.policy ?? {},
-  };
+  const prepared = await prepareClientDocument(inputs, seams, currentKey);
+  const { clientDocument, keys } = prepared;
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
   const keep = { clientSecretArn: clientArn, tokenSecretArn: tokenArn };
-  if (viaRotator(inputs, issuer)) {
+  if (viaRotator(inputs, prepared.issuer)) {
     const settings = inputs.aws ?? {};
     const arns = await store.createCredentialSecrets(
       where,
@@ -544,15 +357,10 @@ async function repair(
     );
     return { outs: outputsOf(inputs, arns, keys) };
   }
-  const token = await obtainFirstToken(inputs, issuer, seams);
-  // A token secret pending deletion still describes its last generation: the new token follows it.
-  const listing = await store.describeTokenListing(where, inputs.name);
-  const record = toTokenRecord(token, {
-    credential: inputs.name,
-    issuer,
-    policy,
-    previousGeneration: tokenArn ? await previousGeneration(where, inputs.name, listing) : (listing?.generation ?? 0),
-    random: seams.random,
+  const record = await firstTokenRecord(inputs, prepared, seams, async () => {
+    // A token secret pending deletion still describes its last generation: the new token follows it.
+    const listing = await store.describeTokenListing(where, inputs.name);
+    return tokenArn ? previousGeneration(where, inputs.name, listing) : (listing?.generation ?? 0);
   });
   const arns = await store.createCredentialSecrets(
     where,
@@ -611,7 +419,7 @@ async function storedIssuerIfDrifted(
   let stored: Record<string, unknown>;
   let expected: Record<string, unknown>;
   try {
-    stored = (await store.readClientDocument(where, name)).issuer;
+    stored = (await store.readClientSecret(where, name)).document.issuer;
     expected = parseIssuerConfig(declared, { credential: name }) as Record<string, unknown>;
   } catch {
     // Unreadable or invalid on either side: `update` validates and rewrites on the next `up`.

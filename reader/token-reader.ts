@@ -16,8 +16,15 @@ import {
   TokenExpiredError,
   type TokenRotatorError,
 } from '../core/errors';
-import { layoutSecretNames, MAX_PREFIX_LENGTH } from '../core/store/names';
-import { CREDENTIAL_NAME_PATTERN, DEFAULT_PREFIX, PREFIX_PATTERN, type TokenRecord } from '../core/token';
+import { layoutSecretNames } from '../core/store/names';
+import {
+  CREDENTIAL_NAME_RULE,
+  DEFAULT_PREFIX,
+  isCredentialName,
+  isPrefix,
+  PREFIX_RULE,
+  type TokenRecord,
+} from '../core/token';
 import { authorizationFor, authorizedFetch, type SendPreparer } from './authorized-fetch';
 import {
   DEFAULT_ROTATOR_MIN_INTERVAL_SECONDS,
@@ -339,9 +346,9 @@ export class TokenReader {
 }
 
 function checkCredentialName(name: string): void {
-  if (typeof name !== 'string' || !CREDENTIAL_NAME_PATTERN.test(name)) {
+  if (!isCredentialName(name)) {
     throw new InvalidConfigurationError(
-      'TokenReader: the credential name must be 1–64 letters, digits and _+=.@-, starting with a letter or digit (the NAME of PREFIX NAME/token).',
+      `TokenReader: the credential name must be ${CREDENTIAL_NAME_RULE}, the NAME of PREFIX NAME/token.`,
       { field: 'name' },
     );
   }
@@ -352,10 +359,10 @@ function checkPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string') {
     throw new InvalidConfigurationError('TokenReader: prefix must be a string.', { field: 'prefix' });
   }
-  if (prefix.length > MAX_PREFIX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
+  if (!isPrefix(prefix)) {
     const shown = prefix.length > 64 ? `${prefix.slice(0, 64)}…` : prefix;
     throw new InvalidConfigurationError(
-      `TokenReader: prefix ${JSON.stringify(shown)} cannot be a token-rotator prefix: it must be path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "${DEFAULT_PREFIX}"), at most ${MAX_PREFIX_LENGTH} characters. Use the prefix the credentials were deployed with.`,
+      `TokenReader: prefix ${JSON.stringify(shown)} cannot be a token-rotator prefix: it must be ${PREFIX_RULE}. Use the prefix the credentials were deployed with.`,
       { field: 'prefix', reason: 'invalid-prefix' },
     );
   }

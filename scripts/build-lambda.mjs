@@ -53,7 +53,7 @@ if (pulumiInputs.length > 0) {
 }
 
 // With splitting, esbuild hands an import() of a CommonJS module back as `{ default }` only
-// (esbuild issue 3245), so `(await import('@aws-sdk/client-kms')).KMSClient` would be undefined at
+// (evanw/esbuild#3245), so `(await import('@aws-sdk/client-kms')).KMSClient` would be undefined at
 // run time though the sources' tests pass. Such an import() must go through an ES module that
 // re-exports the names (core/kms-sdk.ts shows how).
 const cjsImports = Object.entries(result.metafile.inputs).flatMap(([importer, input]) =>

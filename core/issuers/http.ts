@@ -34,7 +34,7 @@ export interface IssuerRequest {
   credentialFields?: string | undefined;
   /** HTTP client seam; defaults to the global `fetch`. */
   fetch?: typeof fetch | undefined;
-  /** Clock seam, used to turn an HTTP-date `Retry-After` into seconds. */
+  /** Clock seam that turns an HTTP-date `Retry-After` into seconds. */
   now?: (() => Date) | undefined;
   /**
    * The token comes in a response header (header-jwt): a 2xx body is cancelled unread, so an

@@ -13,33 +13,23 @@
  * validation, create (with rollback), documents (token and client), listing (and failures),
  * delete, describe. Use it as `import * as store from '…/core/store'`.
  */
+
+export {
+  type ClientSecretVersion,
+  MAX_BATCH_CLIENT_READS,
+  readClientSecret,
+  readClientSecrets,
+  updateClientDocument,
+} from './client-secret';
 export {
   type CreateCredentialInput,
   type CredentialSecretArns,
   createCredentialSecrets,
   DEFAULT_KMS_KEY_ALIAS,
 } from './create';
+export { type CredentialSettings, updateCredentialSettings } from './credential-settings';
 export { type DeleteOptions, deleteCredentialSecrets, MIN_RECOVERY_WINDOW_DAYS } from './delete';
 export { type CredentialState, describeCredential, describeSecret, type SecretState } from './describe';
-export {
-  type ClientSecretVersion,
-  type CredentialSettings,
-  MAX_BATCH_CLIENT_READS,
-  putToken,
-  putTokenValue,
-  readClientDocument,
-  readClientSecret,
-  readClientSecrets,
-  readToken,
-  type TagTokenOptions,
-  type TagTokenPlan,
-  tagToken,
-  tagTokenCalls,
-  tagTokenPlan,
-  updateClientDocument,
-  updateCredentialSettings,
-  type WrittenToken,
-} from './documents';
 export {
   type CredentialListing,
   describeTokenListing,
@@ -60,4 +50,15 @@ export {
   TOKEN_SUFFIX,
 } from './names';
 export { RESERVED_TAG_PREFIXES, TAG_KEYS } from './tags';
+export {
+  putToken,
+  putTokenValue,
+  readToken,
+  type TagTokenOptions,
+  type TagTokenPlan,
+  tagToken,
+  tagTokenCalls,
+  tagTokenPlan,
+  type WrittenToken,
+} from './token-secret';
 export { CLIENT_DOCUMENT_VERSION, type ClientDocument } from './validation';

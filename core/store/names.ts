@@ -5,7 +5,16 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
-import { CREDENTIAL_NAME_PATTERN, DEFAULT_PREFIX, PREFIX_PATTERN } from '../token';
+import {
+  CREDENTIAL_NAME_PATTERN,
+  CREDENTIAL_NAME_RULE,
+  DEFAULT_PREFIX,
+  isCredentialName,
+  isPrefix,
+  MAX_PREFIX_LENGTH,
+  PREFIX_PATTERN,
+  PREFIX_RULE,
+} from '../token';
 
 /** The prefix every secret name starts with unless the caller picks another. */
 export { DEFAULT_PREFIX };
@@ -15,10 +24,8 @@ export const CLIENT_SUFFIX = '/client';
 export const TOKEN_SUFFIX = '/token';
 
 const MAX_SECRET_NAME_LENGTH = 512;
-/** The longest prefix accepted. */
-export const MAX_PREFIX_LENGTH = 256;
 
-export { CREDENTIAL_NAME_PATTERN, PREFIX_PATTERN };
+export { CREDENTIAL_NAME_PATTERN, MAX_PREFIX_LENGTH, PREFIX_PATTERN };
 
 /** Where credentials live: a Secrets Manager client and the name prefix. */
 export interface SecretStore {
@@ -69,11 +76,11 @@ export function layoutSecretNames(name: string, prefix: string): SecretNames {
  * credential name can never reach into another prefix.
  */
 export function assertCredentialName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !CREDENTIAL_NAME_PATTERN.test(name)) {
-    throw new InvalidConfigurationError(
-      'name: expected a credential name of 1-64 letters, digits and _+=.@- (starting with a letter or digit).',
-      { credential: typeof name === 'string' && name.length <= 64 ? name : undefined, field: 'name' },
-    );
+  if (!isCredentialName(name)) {
+    throw new InvalidConfigurationError(`name: expected a credential name of ${CREDENTIAL_NAME_RULE}.`, {
+      credential: typeof name === 'string' && name.length <= 64 ? name : undefined,
+      field: 'name',
+    });
   }
 }
 
@@ -82,11 +89,8 @@ export function assertCredentialName(name: unknown): asserts name is string {
  * path segments of letters, digits and `_+=.@-`, each ending with `/`, at most 256 characters.
  */
 export function assertPrefix(prefix: string): void {
-  if (prefix.length > MAX_PREFIX_LENGTH || !PREFIX_PATTERN.test(prefix)) {
-    throw new InvalidConfigurationError(
-      `prefix: expected path segments of letters, digits and _+=.@-, each ending with "/" (e.g. "${DEFAULT_PREFIX}"), at most ${MAX_PREFIX_LENGTH} characters.`,
-      { field: 'prefix' },
-    );
+  if (!isPrefix(prefix)) {
+    throw new InvalidConfigurationError(`prefix: expected ${PREFIX_RULE}.`, { field: 'prefix' });
   }
 }
 
@@ -112,7 +116,7 @@ export function parseSecretName(
     if (!rest.endsWith(suffix)) continue;
     const name = rest.slice(0, -suffix.length);
     // A deeper path (another prefix nested under this one) is not ours.
-    return CREDENTIAL_NAME_PATTERN.test(name) ? { name, kind } : undefined;
+    return isCredentialName(name) ? { name, kind } : undefined;
   }
   return undefined;
 }

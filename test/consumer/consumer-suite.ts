@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deleteCredentialSecrets, describeCredential, readClientDocument, readToken } from '../../core/store';
+import { deleteCredentialSecrets, describeCredential, readClientSecret, readToken } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { secretsManagerClient } from '../helpers/aws';
 import { type ConsumerRuntime, PlatformProject } from './platform-project';
@@ -154,7 +154,7 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       expect(JSON.parse(out.sirvReadPolicy)).toMatchObject({
         Statement: [expect.objectContaining({ Resource: out.sirvTokenSecretArn })],
       });
-      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientId, clientSecret: secret });
+      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientId, clientSecret: secret });
     });
 
     it('a second pulumi up changes nothing and asks the issuer for nothing', async () => {
@@ -191,7 +191,7 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       // Assess
       expect(run.code).not.toBe(0);
       expect(run.stdout + run.stderr).toContain(NAME);
-      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientSecret: secret });
+      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientSecret: secret });
       expect(await storedToken()).toEqual(before);
       expect(sirv.tokensIssued).toBe(1);
     });
@@ -205,7 +205,7 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       // Assess
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toMatch(/1 updated/);
-      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientSecret: newSecret });
+      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientSecret: newSecret });
       expect(sirv.tokensIssued).toBe(2);
       expect((await storedToken())?.generation).toBeGreaterThan(1);
     });

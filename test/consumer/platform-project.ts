@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { commandLines, readmeBlock, readmeBlocks, shellWords } from './readme-blocks';
+import { commandLines, readmeBlock, readmeBlocks, shellWords } from '../helpers/readme-blocks';
 
 /** What one command printed, and how it ended. */
 export interface CommandRun {

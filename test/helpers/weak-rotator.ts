@@ -24,8 +24,8 @@ import type { AsyncInvocations, DeliveryPolicy } from '../../local-stack/async-i
 import type { LagChoice } from '../../local-stack/eventual-consistency';
 import { type MemorySecrets, memorySecrets } from '../../local-stack/memory-secrets';
 import { weakAws } from '../../local-stack/weak-aws';
-import { seededRandom } from '../reliability/sdk-faults';
 import { TEST_EPOCH } from './clock';
+import { seededRandom } from './sdk-faults';
 import { tokenRecord } from './token-record';
 
 export const PREFIX = 'model-rotator/';

@@ -20,12 +20,12 @@ import { createCredentialSecrets, deleteCredentialSecrets } from '../../core/sto
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { freeLoopbackPort } from '../../local-stack/moto';
 import { secretsManagerClient } from '../helpers/aws';
+import { metricAlarmProblems } from '../helpers/aws-constraints';
+import { REGION } from '../helpers/pulumi-mocks';
 import { tokenRecord } from '../helpers/token-record';
-import { REGION } from '../unit/infra/pulumi-mocks';
 import { type AlarmDefinition, type EmfDatapoint, parseEmf, watchedBy, wouldFire } from './alarm-evaluation';
-import { metricAlarmProblems } from './aws-constraints';
 import { invokeBundle, unpackBundle } from './bundle-process';
-import { alarmRequest, type Declared, declareRotator } from './declared-resources';
+import { alarmRequest, type Declared, declareRotator, rotatorFunction } from './declared-resources';
 
 const RUN = randomUUID().slice(0, 6);
 const CLIENT_ID = 'emf-client';
@@ -126,7 +126,7 @@ beforeAll(async () => {
     const declared = await declareRotator(`emf${RUN}c${n}`, { prefix, ...(eventBusName ? { eventBusName } : {}) });
     for (const [i, kind] of c.credentials.entries()) await seed(prefix, kind, i);
     const schedule = declared.one('aws:scheduler/schedule:Schedule').inputs;
-    const fnName = declared.one('aws:lambda/function:Function').inputs.name as string;
+    const fnName = rotatorFunction(declared).inputs.name as string;
     const lambdaPoint = (metricName: string, value: number): EmfDatapoint => ({
       namespace: 'AWS/Lambda',
       metricName,

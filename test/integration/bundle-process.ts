@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LAMBDA_NODE_MAJOR, nodeOf } from '../helpers/node-runtime';
-import { REGION } from '../unit/infra/pulumi-mocks';
-import { buildBundleZip, type Declared } from './declared-resources';
+import { REGION } from '../helpers/pulumi-mocks';
+import { buildBundleZip, type Declared, rotatorFunction } from './declared-resources';
 
 const execFileAsync = promisify(execFile);
 
@@ -58,7 +58,7 @@ export async function invokeBundle(
   event: unknown,
   options: { context?: Record<string, unknown>; extraEnv?: Record<string, string> } = {},
 ): Promise<BundleOutcome> {
-  const fn = declared.one('aws:lambda/function:Function').inputs;
+  const fn = rotatorFunction(declared).inputs;
   lambdaNode ??= nodeOf(LAMBDA_NODE_MAJOR);
   const { stdout } = await execFileAsync(
     await lambdaNode,

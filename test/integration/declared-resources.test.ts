@@ -26,7 +26,6 @@ import { CreateFunctionCommand, GetFunctionCommand, GetFunctionEventInvokeConfig
 import { GetScheduleCommand, GetScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../infra/policies';
-import { ACCOUNT_ID, promiseOf, REGION } from '../unit/infra/pulumi-mocks';
 import {
   eventInvokeConfigProblems,
   LOG_RETENTION_VALUES,
@@ -36,7 +35,8 @@ import {
   scheduleExpressionProblems,
   scheduleProblems,
   trustPolicyProblems,
-} from './aws-constraints';
+} from '../helpers/aws-constraints';
+import { ACCOUNT_ID, promiseOf, REGION } from '../helpers/pulumi-mocks';
 import {
   alarmRequest,
   buildBundleZip,
@@ -45,6 +45,7 @@ import {
   type Declared,
   declareRotator,
   motoClients,
+  rotatorFunction,
   sha256Base64,
 } from './declared-resources';
 
@@ -121,7 +122,7 @@ describe('TokenRotator declared resources, created in moto', () => {
   });
 
   it('deploys the real bundle with a handler that exists in the zip, and moto keeps what was sent', async () => {
-    const fn = declared.one('aws:lambda/function:Function').inputs;
+    const fn = rotatorFunction(declared).inputs;
     expect(await handlerProblems(zipPath, fn.handler)).toEqual([]);
     const { Configuration: config } = await motoClients().lambda.send(
       new GetFunctionCommand({ FunctionName: created.functionName }),
@@ -152,7 +153,7 @@ describe('TokenRotator declared resources, created in moto', () => {
   });
 
   it('wires the function to its role, dead-letter queue and async limits by ARNs moto made', async () => {
-    const fn = declared.one('aws:lambda/function:Function').inputs;
+    const fn = rotatorFunction(declared).inputs;
     expect(fn.role).toBe(created.roleArns[`${NAME}-role`]);
     expect(fn.deadLetterConfig.targetArn).toBe(created.queueArn);
     const queue = declared.one('aws:sqs/queue:Queue').inputs;
@@ -178,13 +179,20 @@ describe('TokenRotator declared resources, created in moto', () => {
     const byId = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
     expect(byId.InvokeSelf?.Resource).toBe(created.functionArn);
     expect(byId.DeadLetter?.Resource).toBe(created.queueArn);
-    const logGroup = declared.one('aws:cloudwatch/logGroup:LogGroup').inputs;
-    const groups = await motoClients().logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroup.name }));
-    const group = groups.logGroups?.find((g) => g.logGroupName === logGroup.name);
-    // moto (like AWS) reports a log group's ARN with a trailing ":*": the policy's pattern.
-    expect(group?.arn).toBe(byId.WriteOwnLogs?.Resource);
-    expect(group?.retentionInDays).toBe(logGroup.retentionInDays);
-    expect(LOG_RETENTION_VALUES).toContain(logGroup.retentionInDays);
+    // Both functions' log groups, the rotator's first: moto (like AWS) reports a log group's ARN
+    // with a trailing ":*", the policy's pattern.
+    const names = declared.all('aws:lambda/function:Function').map((f) => `/aws/lambda/${f.inputs.name}`);
+    expect(names[0]).toBe(`/aws/lambda/${rotatorFunction(declared).inputs.name}`);
+    const arns: (string | undefined)[] = [];
+    for (const logGroup of declared.all('aws:cloudwatch/logGroup:LogGroup').map((g) => g.inputs)) {
+      expect(names).toContain(logGroup.name);
+      const groups = await motoClients().logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroup.name }));
+      const group = groups.logGroups?.find((g) => g.logGroupName === logGroup.name);
+      arns.push(group?.arn);
+      expect(group?.retentionInDays).toBe(logGroup.retentionInDays);
+      expect(LOG_RETENTION_VALUES).toContain(logGroup.retentionInDays);
+    }
+    expect([...arns].sort()).toEqual([...(byId.WriteOwnLogs?.Resource as string[])].sort());
     expect(
       trustPolicyProblems(
         declared.resources.find((r) => r.name === `${NAME}-role`)?.inputs.assumeRolePolicy,
@@ -322,7 +330,7 @@ describe('the acceptance checks fail on the mistakes they exist for', () => {
   });
 
   it("moto's own refusal of a role ARN that is not an existing role of the account", async () => {
-    const fn = declared.one('aws:lambda/function:Function').inputs;
+    const fn = rotatorFunction(declared).inputs;
     const base = { FunctionName: `${fn.name}-neg`, Runtime: fn.runtime, Handler: fn.handler, Code: { ZipFile: zip } };
     await expect(
       motoClients().lambda.send(

@@ -21,7 +21,9 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/cli
 import {
   type Architecture,
   CreateFunctionCommand,
+  type CreateFunctionCommandOutput,
   LambdaClient,
+  PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
   type Runtime,
 } from '@aws-sdk/client-lambda';
@@ -36,7 +38,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import * as pulumi from '@pulumi/pulumi';
 import type { TokenRotator, TokenRotatorArgs } from '../../infra';
 import { motoEndpoint } from '../helpers/aws';
-import { createRecorder, promiseOf, REGION, type RecordedResource } from '../unit/infra/pulumi-mocks';
+import { createRecorder, promiseOf, REGION, type RecordedResource } from '../helpers/pulumi-mocks';
 
 const execFileAsync = promisify(execFile);
 export const repoRoot = resolve(__dirname, '..', '..');
@@ -127,6 +129,13 @@ export function motoClients() {
   };
 }
 
+/** The rotator's own function among the declared ones (the request entry point is the other). */
+export function rotatorFunction(declared: Declared): RecordedResource {
+  const found = declared.all('aws:lambda/function:Function').filter((f) => f.inputs.handler === 'index.handler');
+  if (found.length !== 1) throw new Error(`expected one rotator function (index.handler), declared ${found.length}`);
+  return found[0] as RecordedResource;
+}
+
 /** What moto answered for each created resource. */
 export interface Created {
   roleArns: Record<string, string>;
@@ -134,6 +143,8 @@ export interface Created {
   queueUrl: string;
   functionArn: string;
   functionName: string;
+  /** The request entry point's function. */
+  requestFunctionName: string | undefined;
   codeSha256: string | undefined;
   scheduleArn: string;
   topicArn: string | undefined;
@@ -193,32 +204,49 @@ export async function createInMoto(declared: Declared, zip: Buffer): Promise<Cre
     (await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes
       ?.QueueArn ?? '';
 
-  const logGroup = declared.one('aws:cloudwatch/logGroup:LogGroup');
-  await c.logs.send(new CreateLogGroupCommand({ logGroupName: logGroup.inputs.name, tags: logGroup.inputs.tags }));
-  await c.logs.send(
-    new PutRetentionPolicyCommand({
-      logGroupName: logGroup.inputs.name,
-      retentionInDays: logGroup.inputs.retentionInDays,
-    }),
-  );
+  for (const logGroup of declared.all('aws:cloudwatch/logGroup:LogGroup')) {
+    await c.logs.send(new CreateLogGroupCommand({ logGroupName: logGroup.inputs.name, tags: logGroup.inputs.tags }));
+    await c.logs.send(
+      new PutRetentionPolicyCommand({
+        logGroupName: logGroup.inputs.name,
+        retentionInDays: logGroup.inputs.retentionInDays,
+      }),
+    );
+  }
 
-  const fn = declared.one('aws:lambda/function:Function').inputs;
-  const created = await c.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: fn.name,
-      Description: fn.description,
-      Role: fn.role,
-      Runtime: fn.runtime as Runtime,
-      Architectures: fn.architectures as Architecture[],
-      Handler: fn.handler,
-      Code: { ZipFile: zip },
-      MemorySize: fn.memorySize,
-      Timeout: fn.timeout,
-      Environment: { Variables: fn.environment?.variables },
-      DeadLetterConfig: fn.deadLetterConfig ? { TargetArn: fn.deadLetterConfig.targetArn } : undefined,
-      Tags: fn.tags,
-    }),
-  );
+  // The rotator and the request entry point: one bundle, two handlers.
+  const functions = declared.all('aws:lambda/function:Function');
+  let created: CreateFunctionCommandOutput | undefined;
+  let requestFunctionName: string | undefined;
+  for (const { inputs: fn } of functions) {
+    const answer = await c.lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: fn.name,
+        Description: fn.description,
+        Role: fn.role,
+        Runtime: fn.runtime as Runtime,
+        Architectures: fn.architectures as Architecture[],
+        Handler: fn.handler,
+        Code: { ZipFile: zip },
+        MemorySize: fn.memorySize,
+        Timeout: fn.timeout,
+        Environment: { Variables: fn.environment?.variables },
+        DeadLetterConfig: fn.deadLetterConfig ? { TargetArn: fn.deadLetterConfig.targetArn } : undefined,
+        Tags: fn.tags,
+      }),
+    );
+    if (fn.reservedConcurrentExecutions !== undefined) {
+      await c.lambda.send(
+        new PutFunctionConcurrencyCommand({
+          FunctionName: fn.name,
+          ReservedConcurrentExecutions: fn.reservedConcurrentExecutions,
+        }),
+      );
+    }
+    if (fn.handler === 'index.handler') created = answer;
+    else requestFunctionName = answer.FunctionName;
+  }
+  if (created === undefined) throw new Error('no rotator function (index.handler) was declared');
 
   const eic = declared.one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig').inputs;
   await c.lambda.send(
@@ -271,6 +299,7 @@ export async function createInMoto(declared: Declared, zip: Buffer): Promise<Cre
     queueUrl,
     functionArn: created.FunctionArn ?? '',
     functionName: created.FunctionName ?? '',
+    requestFunctionName,
     codeSha256: created.CodeSha256,
     scheduleArn,
     topicArn,

@@ -16,12 +16,13 @@ import { DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ROTATOR_ENV } from '../../core/rotator-environment';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
 import { createHandler } from '../../lambda';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
+import { REGION } from '../helpers/pulumi-mocks';
 import { tokenRecord } from '../helpers/token-record';
-import { REGION } from '../unit/infra/pulumi-mocks';
 import { type BundleOutcome, invokeBundle, unpackBundle } from './bundle-process';
 import { type Created, createInMoto, type Declared, declareRotator, motoClients } from './declared-resources';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy';
@@ -74,12 +75,15 @@ async function logStreamCount(functionName: string): Promise<number> {
   return out.logStreams?.length ?? 0;
 }
 
-/** A scheduled sweep as Lambda runs it: the schedule's input, the function's own ARN in the context. */
-function scheduledSweep(rotator: Declared, functionArn: string): Promise<BundleOutcome> {
+/**
+ * A scheduled sweep as Lambda runs it: the schedule's input, the function's own ARN in the
+ * context; batches of `batchSize` (the rotator's own is 100, too many for a handful of credentials).
+ */
+function scheduledSweep(rotator: Declared, functionArn: string, batchSize: number): Promise<BundleOutcome> {
   const schedule = rotator.one('aws:scheduler/schedule:Schedule').inputs;
   return invokeBundle(taskDir, rotator, JSON.parse(schedule.target.input), {
     context: { invokedFunctionArn: functionArn },
-    extraEnv: { AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint },
+    extraEnv: { AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, [ROTATOR_ENV.batchSize]: String(batchSize) },
   });
 }
 
@@ -88,7 +92,7 @@ beforeAll(async () => {
   ({ dir: taskDir, zip } = await unpackBundle());
   sirv = await startSirvFake({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
   proxy = await startRecordingProxy(motoEndpoint());
-  declared = await declareRotator(`fan${RUN}`, { prefix: PREFIX, batchSize: BATCH_SIZE });
+  declared = await declareRotator(`fan${RUN}`, { prefix: PREFIX });
   created = await createInMoto(declared, zip);
   for (const name of NAMES) await seed(PREFIX, name);
 }, 180_000);
@@ -112,7 +116,7 @@ describe('fan-out through moto', () => {
     proxy.throttleFirstPayload();
 
     // Act: the scheduled sweep.
-    const sweep = await scheduledSweep(declared, created.functionArn);
+    const sweep = await scheduledSweep(declared, created.functionArn, BATCH_SIZE);
     proxy.stopThrottling();
 
     // Assess: what moto received.
@@ -160,7 +164,7 @@ describe('fan-out through moto', () => {
     for (const name of handedOff.credentials) expect(await generationOf(PREFIX, name)).toBe(2);
 
     // The batch nobody took is still due: the next sweep refreshes it (here: one batch, no hand-off).
-    const next = await scheduledSweep(declared, created.functionArn);
+    const next = await scheduledSweep(declared, created.functionArn, BATCH_SIZE);
     expect(next.result).toMatchObject({
       due: notTaken.credentials.length,
       refreshed: notTaken.credentials.length,
@@ -172,13 +176,13 @@ describe('fan-out through moto', () => {
 
   it('reports every remote batch as deferred when moto knows no such function', async () => {
     // Arrange: a second deployment whose invocations name a function moto does not have.
-    const rotator = await declareRotator(`fanm${RUN}`, { prefix: MISSING_PREFIX, batchSize: 1 });
+    const rotator = await declareRotator(`fanm${RUN}`, { prefix: MISSING_PREFIX });
     for (const name of ['m0', 'm1', 'm2']) await seed(MISSING_PREFIX, name);
     const missingArn = created.functionArn.replace(/:function:.*$/, `:function:missing-${RUN}`);
     const before = proxy.invokes.length;
 
     // Act
-    const sweep = await scheduledSweep(rotator, missingArn);
+    const sweep = await scheduledSweep(rotator, missingArn, 1);
 
     // Assess: moto answered 404 for both hand-offs; they are reported, and stay due.
     expect(sweep.ok, sweep.stdout.slice(-2000)).toBe(true);

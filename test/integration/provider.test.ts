@@ -16,7 +16,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   describeTokenListing,
-  readClientDocument,
+  readClientSecret,
   readToken,
   recordFailure,
   secretNames,
@@ -103,7 +103,7 @@ describe('a change of issuer kind', () => {
     });
 
     expect(await tokenValue('switch')).toBe(before);
-    expect((await readClientDocument({ client, prefix }, 'switch')).issuer).toMatchObject({
+    expect((await readClientSecret({ client, prefix }, 'switch')).document.issuer).toMatchObject({
       kind: 'sirv',
       clientSecret: OLD_SECRET,
     });
@@ -116,19 +116,19 @@ describe('a change of issuer kind', () => {
     const after = await up(olds, oauth2('switch-ok', NEW_SECRET));
 
     expect([after.tokenSecretArn, after.clientSecretArn]).toEqual([outs.tokenSecretArn, outs.clientSecretArn]);
-    expect((await readClientDocument({ client, prefix }, 'switch-ok')).issuer).toMatchObject({ kind: 'oauth2' });
+    expect((await readClientSecret({ client, prefix }, 'switch-ok')).document.issuer).toMatchObject({ kind: 'oauth2' });
     expect((await readToken({ client, prefix }, 'switch-ok'))?.generation).toBe(2);
   });
 
   it('between signed-jwt kinds keeps the generated key and its public key; to another kind drops it', async () => {
     const { outs } = await create(signed('keyed', 'signed-jwt'), seams());
-    const generated = (await readClientDocument({ client, prefix }, 'keyed')).issuer.privateKeyPem;
+    const generated = (await readClientSecret({ client, prefix }, 'keyed')).document.issuer.privateKeyPem;
     expect(generated).toMatch(/BEGIN PRIVATE KEY/);
 
     const asUpload = await up({ ...signed('keyed', 'signed-jwt'), ...outs }, signed('keyed', 'upload'));
 
     expect(asUpload.publicKeyPem).toBe(outs.publicKeyPem);
-    expect((await readClientDocument({ client, prefix }, 'keyed')).issuer).toMatchObject({
+    expect((await readClientSecret({ client, prefix }, 'keyed')).document.issuer).toMatchObject({
       kind: 'upload',
       privateKeyPem: generated,
     });
@@ -136,7 +136,7 @@ describe('a change of issuer kind', () => {
     const asSirv = await up({ ...signed('keyed', 'upload'), ...asUpload }, sirv('keyed', NEW_SECRET));
 
     expect(asSirv.publicKeyPem).toBeUndefined();
-    expect((await readClientDocument({ client, prefix }, 'keyed')).issuer.privateKeyPem).toBeUndefined();
+    expect((await readClientSecret({ client, prefix }, 'keyed')).document.issuer.privateKeyPem).toBeUndefined();
   });
 });
 
@@ -156,19 +156,21 @@ describe('a credential one of whose secrets is gone', () => {
 
     const state = await client.send(new DescribeSecretCommand({ SecretId: secretNames('half', prefix).client }));
     expect(state.DeletedDate).toBeUndefined();
-    expect((await readClientDocument({ client, prefix }, 'half')).issuer).toMatchObject({ clientSecret: OLD_SECRET });
+    expect((await readClientSecret({ client, prefix }, 'half')).document.issuer).toMatchObject({
+      clientSecret: OLD_SECRET,
+    });
   });
 
   it('is made whole in place, the surviving secret and its generated key kept', async () => {
     const { outs, olds } = await withTokenGone('half-key', signed('half-key', 'signed-jwt'));
-    const generated = (await readClientDocument({ client, prefix }, 'half-key')).issuer.privateKeyPem;
+    const generated = (await readClientSecret({ client, prefix }, 'half-key')).document.issuer.privateKeyPem;
 
     const after = await up(olds, signed('half-key', 'signed-jwt'));
 
     expect(after.clientSecretArn).toBe(outs.clientSecretArn);
     expect(after.tokenSecretArn).toBe(outs.tokenSecretArn);
     expect(after.publicKeyPem).toBe(outs.publicKeyPem);
-    expect((await readClientDocument({ client, prefix }, 'half-key')).issuer.privateKeyPem).toBe(generated);
+    expect((await readClientSecret({ client, prefix }, 'half-key')).document.issuer.privateKeyPem).toBe(generated);
     const listing = await describeTokenListing({ client, prefix }, 'half-key');
     expect(listing?.deletedDate).toBeUndefined();
     // The restored token secret's last generation was 1: the new token follows it.
@@ -259,7 +261,7 @@ describe('an update over a stored token value that is not a token record', () =>
 
     await update({ ...sirv('corrupt', OLD_SECRET), ...outs }, sirv('corrupt', NEW_SECRET), seams());
 
-    expect((await readClientDocument({ client, prefix }, 'corrupt')).issuer).toMatchObject({
+    expect((await readClientSecret({ client, prefix }, 'corrupt')).document.issuer).toMatchObject({
       clientSecret: NEW_SECRET,
     });
     const token = await readToken({ client, prefix }, 'corrupt');
@@ -363,7 +365,7 @@ describe('ProviderCredential adoption of its own secrets (moto)', () => {
     // Assess
     expect(outs.clientSecretArn).toBe(orphan.outs.clientSecretArn);
     expect(outs.tokenSecretArn).toBe(orphan.outs.tokenSecretArn);
-    expect((await readClientDocument({ client, prefix }, 'adopted')).issuer).toMatchObject({
+    expect((await readClientSecret({ client, prefix }, 'adopted')).document.issuer).toMatchObject({
       clientSecret: NEW_SECRET,
     });
     // The first token follows the orphan's generation: generations never go back.
@@ -392,7 +394,9 @@ describe('ProviderCredential adoption of its own secrets (moto)', () => {
     );
     expect(message).not.toContain(NEW_SECRET);
     expect(message).not.toContain(OLD_SECRET);
-    expect((await readClientDocument({ client, prefix }, 'taken')).issuer).toMatchObject({ clientSecret: OLD_SECRET });
+    expect((await readClientSecret({ client, prefix }, 'taken')).document.issuer).toMatchObject({
+      clientSecret: OLD_SECRET,
+    });
   });
 
   it('adopts them once tagged as the message says', async () => {
@@ -414,7 +418,7 @@ describe('ProviderCredential adoption of its own secrets (moto)', () => {
 
     // Assess
     expect(outs.tokenSecretName).toBe(`${prefix}by-hand/token`);
-    expect((await readClientDocument({ client, prefix }, 'by-hand')).issuer).toMatchObject({
+    expect((await readClientSecret({ client, prefix }, 'by-hand')).document.issuer).toMatchObject({
       clientSecret: NEW_SECRET,
     });
   });

@@ -16,6 +16,7 @@ import type { TokenRecord } from '../../core/token';
 import { SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { createProtectedUrl } from '../../reader/sirv';
 import { TokenReader } from '../../reader/token-reader';
+import { caught } from '../helpers/caught';
 import { frozenClock } from '../helpers/clock';
 import { tokenRecord as record } from '../helpers/token-record';
 
@@ -115,7 +116,7 @@ describe('TokenReader against Secrets Manager (moto)', () => {
     await reader.getToken('expiring');
 
     clock.set(1140);
-    const error = await reader.getToken('expiring').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('expiring'));
 
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect((error as Error).message).toContain('"expiring"');
@@ -164,7 +165,7 @@ describe('TokenReader against Secrets Manager (moto)', () => {
     expect(errors.map((e) => e.name)).toEqual(['InvalidTokenRecordError', 'StoreError']);
 
     clock.set(1140);
-    const error = await reader.getToken('outage').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('outage'));
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect((error as Error).cause).toBeInstanceOf(StoreError);
   });
@@ -177,9 +178,7 @@ describe('TokenReader read failures against Secrets Manager (moto): each names i
 
   /** The failure of reading `name` through `reader`, as a StoreError. */
   async function failureOf(reader: TokenReader, name: string): Promise<StoreError> {
-    const error = await reader.getToken(name).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StoreError);
-    return error as StoreError;
+    return caught(reader.getToken(name), StoreError);
   }
 
   it('the wrong region: not found, and the message names the region it looked in', async () => {

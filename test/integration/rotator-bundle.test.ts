@@ -64,7 +64,7 @@ const answer = await handler({ action: 'sweep' }, { getRemainingTimeInMillis: ()
 process.stdout.write('\\nRESULT ' + JSON.stringify(answer) + '\\n');
 `;
 
-/** The most JavaScript the uploaded directory may hold (issue 14, goal 4). */
+/** The most JavaScript the uploaded directory may hold (a cold start loads all of it). */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 /** Packages and sources an idle sweep does not use: each must sit in a chunk of its own. */
 const LAZY_INPUTS = [

@@ -30,7 +30,7 @@ import {
   describeCredential,
   listCredentials,
   putToken,
-  readClientDocument,
+  readClientSecret,
   readToken,
   recordFailure,
   type SecretStore,
@@ -40,6 +40,7 @@ import {
 import type { TokenRecord } from '../../core/token';
 import { decodeTokenVersion, encodeTokenVersion } from '../../core/token-version';
 import { secretsManagerClient } from '../helpers/aws';
+import { caught } from '../helpers/caught';
 import { tokenRecord } from '../helpers/token-record';
 
 const CLIENT_SECRET = 'integration-client-secret';
@@ -130,7 +131,7 @@ describe('core/store on moto', () => {
       [TAG_KEYS.credential]: 'sirv-prod',
       [TAG_KEYS.clientVersion]: clientValue.VersionId,
     });
-    await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
+    await expect(readClientSecret(store, 'sirv-prod')).resolves.toMatchObject({ document: aClientDocument() });
     await expect(readToken(store, 'sirv-prod')).resolves.toEqual(record);
   });
 
@@ -229,15 +230,17 @@ describe('core/store on moto', () => {
     const refused = new InvalidCredentialsError('Credential "refused": the issuer rejected the client id.', {
       credential: 'refused',
     });
-    const error = await createCredentialSecrets(
-      store,
-      { name: 'refused', clientDocument: aClientDocument() },
-      {
-        firstToken: async () => {
-          throw refused;
+    const error = await caught(
+      createCredentialSecrets(
+        store,
+        { name: 'refused', clientDocument: aClientDocument() },
+        {
+          firstToken: async () => {
+            throw refused;
+          },
         },
-      },
-    ).catch((e: unknown) => e);
+      ),
+    );
     // Assess: the error as it was, and nothing left behind.
     expect(error).toBe(refused);
     const state = await describeCredential(store, 'refused');
@@ -438,7 +441,7 @@ describe('core/store on moto', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'StoreError', reason: 'AccessDeniedException' });
     const state = await describeCredential(store, 'kept');
     expect([state.client.exists, state.client.deletedDate, state.token.exists]).toEqual([true, undefined, false]);
-    expect((await readClientDocument(store, 'kept')).issuer).toMatchObject({ clientSecret: 'rewritten' });
+    expect((await readClientSecret(store, 'kept')).document.issuer).toMatchObject({ clientSecret: 'rewritten' });
   });
 
   it('refuses to overwrite a live credential of the same name', async () => {

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deleteCredentialSecrets, describeCredential, readClientDocument, readToken } from '../../core/store';
+import { deleteCredentialSecrets, describeCredential, readClientSecret, readToken } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { create as createOutsidePulumi } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
@@ -139,7 +139,7 @@ export function describeCredentialCycle(language: PluginLanguage): void {
       expect(JSON.parse(out.sirvReadPolicy)).toMatchObject({
         Statement: [expect.objectContaining({ Resource: out.sirvTokenSecretArn })],
       });
-      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientId, clientSecret: secret });
+      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientId, clientSecret: secret });
     });
 
     it('a second pulumi up changes nothing and asks the issuer for nothing', async () => {
@@ -161,7 +161,7 @@ export function describeCredentialCycle(language: PluginLanguage): void {
       // Assess
       expect(run.code).not.toBe(0);
       expect(run.stdout + run.stderr).toContain(NAME);
-      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientSecret: secret });
+      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientSecret: secret });
       expect(await storedToken()).toEqual(before);
       expect(sirv.tokensIssued).toBe(1);
     });
@@ -175,7 +175,7 @@ export function describeCredentialCycle(language: PluginLanguage): void {
       // Assess
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toMatch(/1 updated/);
-      expect((await readClientDocument(where(), NAME)).issuer).toMatchObject({ clientSecret: newSecret });
+      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientSecret: newSecret });
       expect(sirv.tokensIssued).toBe(2);
       expect((await storedToken())?.generation).toBeGreaterThan(1);
     });

@@ -21,7 +21,7 @@ import {
   StoreError,
   type TokenRotatorError,
 } from '../../core/errors';
-import { deleteCredentialSecrets, readClientDocument, updateClientDocument } from '../../core/store';
+import { deleteCredentialSecrets, readClientSecret, updateClientDocument } from '../../core/store';
 import { CODE_VERSION } from '../../core/version';
 import { createHandler, type InvocationContext, type TargetedResult } from '../../lambda';
 import { type AsposeFake, startAsposeFake } from '../../local-stack/fakes/aspose';
@@ -30,7 +30,7 @@ import { type HeaderJwtFake, startHeaderJwtFake } from '../../local-stack/fakes/
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { check, create } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
-import { countCommands, writesIn } from './sdk-faults';
+import { countCommands, writesIn } from '../helpers/sdk-faults';
 
 const PREFIX = `bad-input-${Date.now().toString(36)}/`;
 const PLANTED = 'PLANTED-bad-input-secret-7f3a91';
@@ -297,7 +297,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: { kind: 'upload', subject: 'svc', privateKeyPem: EC_KEY } }),
     error: InvalidConfigurationError,
     names: /issuer\.privateKeyPem/,
-    // Refused at check too since issue 11: check reads the key as create does.
+    // Refused at check too: check reads the key as create does.
     checkProperty: 'issuer.privateKeyPem',
     hint: /RS256 needs an RSA key/,
   },
@@ -306,7 +306,7 @@ const CREATE_CASES: CreateCase[] = [
     inputs: () => ({ issuer: { kind: 'signed-jwt', subject: 'svc', ttlSeconds: 3600, privateKeyPem: RSA_1024 } }),
     error: InvalidConfigurationError,
     names: /issuer\.privateKeyPem/,
-    // Refused at check too since issue 11: check reads the key as create does.
+    // Refused at check too: check reads the key as create does.
     checkProperty: 'issuer.privateKeyPem',
     hint: /at least 2048/,
   },
@@ -652,7 +652,7 @@ describe('failed refreshes leave the token value untouched', () => {
     '%s: classified, named, no secret, token value unchanged',
     async (_title, c) => {
       // Prepare
-      const goodDocument = await readClientDocument(where(), NAME);
+      const { document: goodDocument } = await readClientSecret(where(), NAME);
       const before = await tokenValue();
       await c.prepare();
       try {

@@ -16,7 +16,7 @@ import {
   describeCredential,
   describeTokenListing,
   listCredentials,
-  readClientDocument,
+  readClientSecret,
   readToken,
   TAG_KEYS,
 } from '../../core/store';
@@ -28,7 +28,7 @@ import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { update } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
 import { frozenClock } from '../helpers/clock';
-import { recordingFetch, recordTokenWrites, seededRandom, type TokenWrite } from './sdk-faults';
+import { recordingFetch, recordTokenWrites, seededRandom, type TokenWrite } from '../helpers/sdk-faults';
 
 const PREFIX = `concurrency-${Date.now().toString(36)}/`;
 const LIFETIME = 1200;
@@ -218,7 +218,7 @@ describe('a sweep while the provider rotates client secrets', () => {
     console.log('sweep during rotation:', JSON.stringify(sweep));
     for (const c of credentials) {
       await assertIntact(c, writes);
-      const doc = await readClientDocument({ client: clean, prefix: PREFIX }, c.name);
+      const { document: doc } = await readClientSecret({ client: clean, prefix: PREFIX }, c.name);
       expect(doc.issuer.clientSecret).toBe(`rotated-secret-${c.name}`);
     }
     // A rejection recorded by the sweep (it used the old secret) is lifted by the newer client secret.

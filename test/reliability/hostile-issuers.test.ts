@@ -25,7 +25,7 @@ import type { TokenRecord } from '../../core/token';
 import { MAX_RETRY_AFTER_SECONDS } from '../../core/untrusted-time';
 import { createHandler, type InvocationContext } from '../../lambda';
 import { secretsManagerClient } from '../helpers/aws';
-import { frozenClock } from '../unit/lambda/fleet';
+import { frozenClock } from '../helpers/fleet';
 
 const PREFIX = `hostile-${Date.now().toString(36)}/`;
 const INVOCATION_MS = 60_000;

@@ -14,7 +14,7 @@ import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../../local-stack/pulumi';
 import { ProviderCredential } from '../../provider/resource';
 import { secretsManagerClient } from '../helpers/aws';
-import { recordingFetch } from './sdk-faults';
+import { recordingFetch } from '../helpers/sdk-faults';
 
 const PREFIX = `leak-${Date.now().toString(36)}/`;
 const CONTEXT: InvocationContext = { getRemainingTimeInMillis: () => 900_000, functionName: 'token-rotator' };

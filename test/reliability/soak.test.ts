@@ -67,7 +67,7 @@ import {
   SIMULATED_RETRY,
   seededRandom,
   type TokenWrite,
-} from './sdk-faults';
+} from '../helpers/sdk-faults';
 
 const TICK_SECONDS = 60;
 const MIN_WRITE_INTERVAL_SECONDS = 600;

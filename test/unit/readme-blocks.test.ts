@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandLines, readmeBlock, readmeBlocks, shellWords } from '../consumer/readme-blocks';
+import { commandLines, readmeBlock, readmeBlocks, shellWords } from '../helpers/readme-blocks';
 
 describe("docs/getting-started.md's consumer blocks (what the consumer suite runs)", () => {
   it('has every block the consumer suite reads, and the install lines name the packed tarball', () => {

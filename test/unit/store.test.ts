@@ -29,7 +29,6 @@ import {
   listingOf,
   putToken,
   putTokenValue,
-  readClientDocument,
   readClientSecret,
   readClientSecrets,
   readToken,
@@ -45,6 +44,7 @@ import { layoutSecretNames } from '../../core/store/names';
 import { InvalidTokenRecordError, type TokenRecord } from '../../core/token';
 import { decodeTokenVersion, encodeTokenVersion } from '../../core/token-version';
 import { TokenReader } from '../../reader/token-reader';
+import { caught } from '../helpers/caught';
 import { tokenRecord } from '../helpers/token-record';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -102,15 +102,6 @@ function sentCommands(): string[] {
   return sm.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
-
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
@@ -138,21 +129,20 @@ describe('secretNames', () => {
     ['65 characters long', 'a'.repeat(65)],
   ])('rejects a credential name that is %s, naming the field', (_what, name) => {
     // Act
-    const error = (() => {
-      try {
-        secretNames(name);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = caught(() => secretNames(name), InvalidConfigurationError);
     // Assess
-    expect(error).toBeInstanceOf(InvalidConfigurationError);
-    expect((error as InvalidConfigurationError).field).toBe('name');
-    expect((error as Error).message).toMatch(/^name: /);
+    expect(error.field).toBe('name');
+    expect(error.message).toMatch(/^name: /);
   });
 
   it('rejects a prefix that does not end with a slash', () => {
     expect(() => secretNames('a', 'token-rotator')).toThrow(/prefix: expected path segments/);
+  });
+
+  it('rejects the empty prefix and one above 256 characters', () => {
+    expect(() => secretNames('a', '')).toThrow(/prefix: .*one or more/);
+    expect(() => secretNames('a', `${'p'.repeat(256)}/`)).toThrow(/prefix: .*at most 256/);
+    expect(secretNames('a', `${'p'.repeat(255)}/`).token).toBe(`${'p'.repeat(255)}/a/token`);
   });
 });
 
@@ -444,12 +434,12 @@ describe('readToken', () => {
   });
 });
 
-describe('readClientDocument and updateClientDocument', () => {
+describe('readClientSecret and updateClientDocument', () => {
   it('reads and validates the client document', async () => {
     sm.on(GetSecretValueCommand, { SecretId: names.client }).resolves({
       SecretString: JSON.stringify(aClientDocument()),
     });
-    await expect(readClientDocument(store, 'sirv-prod')).resolves.toEqual(aClientDocument());
+    await expect(readClientSecret(store, 'sirv-prod')).resolves.toMatchObject({ document: aClientDocument() });
   });
 
   it('rejects a document of another version, naming the fields and never the values', async () => {
@@ -458,7 +448,7 @@ describe('readClientDocument and updateClientDocument', () => {
       SecretString: JSON.stringify({ version: 2, issuer: { clientSecret: CLIENT_SECRET } }),
     });
     // Act
-    const error = await caught(readClientDocument(store, 'sirv-prod'));
+    const error = await caught(readClientSecret(store, 'sirv-prod'));
     // Assess
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect((error as Error).message).toContain('Credential "sirv-prod"');
@@ -469,7 +459,7 @@ describe('readClientDocument and updateClientDocument', () => {
 
   it('reports a missing client secret as a permanent StoreError', async () => {
     sm.on(GetSecretValueCommand).rejects(notFound());
-    await expect(readClientDocument(store, 'sirv-prod')).rejects.toMatchObject({
+    await expect(readClientSecret(store, 'sirv-prod')).rejects.toMatchObject({
       code: 'StoreError',
       reason: 'ResourceNotFoundException',
       transient: false,
@@ -946,7 +936,7 @@ describe('error classification', () => {
     ['LimitExceededException', false, awsError('LimitExceededException', 400)],
   ])('classifies %s as transient: %s', async (name, transient, error) => {
     sm.on(GetSecretValueCommand).rejects(error);
-    await expect(readClientDocument(store, 'sirv-prod')).rejects.toMatchObject({
+    await expect(readClientSecret(store, 'sirv-prod')).rejects.toMatchObject({
       code: 'StoreError',
       credential: 'sirv-prod',
       reason: name,
@@ -957,7 +947,7 @@ describe('error classification', () => {
 
 describe('the secret-name layout the reader shares', () => {
   it('names the same token secret in the store and in TokenReader', () => {
-    for (const prefix of ['token-rotator/', 'team-a/prod/', '']) {
+    for (const prefix of ['token-rotator/', 'team-a/prod/', 'a/']) {
       const reader = new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'us-east-1' }) });
       expect(reader.secretName('sirv-prod')).toBe(secretNames('sirv-prod', prefix).token);
       expect(layoutSecretNames('sirv-prod', prefix)).toEqual(secretNames('sirv-prod', prefix));

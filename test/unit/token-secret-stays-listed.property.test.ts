@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CredentialListing, listCredentials, recordFailure, TAG_KEYS, tagToken } from '../../core/store';
 import { type MemorySecrets, memorySecrets } from '../../local-stack/memory-secrets';
-import { at, PREFIX, sirvDocument, tokenRecord } from './lambda/fleet';
+import { at, PREFIX, sirvDocument, tokenRecord } from '../helpers/fleet';
 
 const NAME = 'sirv-prod';
 

@@ -7,6 +7,7 @@ import {
   serializeTokenRecord,
   type TokenRecord,
 } from '../../core/token';
+import { caught } from '../helpers/caught';
 import { tokenRecord } from '../helpers/token-record';
 
 const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.planted-token-value.sig';
@@ -69,15 +70,8 @@ describe('parseTokenRecord', () => {
     const { accessToken, ...rest } = record();
     const next = JSON.stringify({ ...rest, version: 2, token: { value: accessToken } });
     // Act
-    let caught: unknown;
-    try {
-      parseTokenRecord(next, 'sirv-prod');
-    } catch (e) {
-      caught = e;
-    }
+    const error = caught(() => parseTokenRecord(next, 'sirv-prod'), InvalidTokenRecordError);
     // Assess
-    expect(caught).toBeInstanceOf(InvalidTokenRecordError);
-    const error = caught as InvalidTokenRecordError;
     expect(error.reason).toBe(NEWER_TOKEN_RECORD_REASON);
     expect(error.message).toBe(
       'Credential "sirv-prod": the token secret holds a version 2 token record; this code reads version 1. ' +
@@ -92,13 +86,11 @@ describe('parseTokenRecord', () => {
   });
 
   it('gives a record that is not newer but bad no newer-version reason', () => {
-    let caught: unknown;
-    try {
-      parseTokenRecord(JSON.stringify(record({ generation: -1 })), 'sirv-prod');
-    } catch (e) {
-      caught = e;
-    }
-    expect((caught as InvalidTokenRecordError).reason).toBeUndefined();
+    const error = caught(
+      () => parseTokenRecord(JSON.stringify(record({ generation: -1 })), 'sirv-prod'),
+      InvalidTokenRecordError,
+    );
+    expect(error.reason).toBeUndefined();
   });
 
   it('writes only the fields of its own version', () => {

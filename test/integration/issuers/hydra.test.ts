@@ -13,6 +13,7 @@ import { type AssertionKey, assertionPublicKey, obtainToken } from '../../../cor
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { type RunningHydra, startHydra } from '../../../local-stack/fakes/hydra';
 import { motoEndpoint } from '../../helpers/aws';
+import { caught } from '../../helpers/caught';
 
 const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
   key.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -131,9 +132,11 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
   });
 
   it('fails permanently, quoting the kid, for a key whose kid is not registered (Hydra answers invalid_request)', async () => {
-    const error = await obtainToken(privateKeyJwt(clients.rsa, { privateKeyPem: OTHER_PEM }), {
-      credential: 'hydra-rsa',
-    }).catch((e: unknown) => e);
+    const error = await caught(
+      obtainToken(privateKeyJwt(clients.rsa, { privateKeyPem: OTHER_PEM }), {
+        credential: 'hydra-rsa',
+      }),
+    );
     expect(error).toMatchObject({ code: 'InvalidConfiguration', transient: false, reason: 'invalid_request' });
     expect(blocksUntilClientChanges(isTokenRotatorError(error) ? error.code : undefined)).toBe(true);
   });
@@ -144,7 +147,7 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
     const config = privateKeyJwt(clients.rsa, { privateKeyPem: RSA_PEM });
     await obtainToken(config, { credential: 'hydra-rsa', fetch: replaying });
     // Act
-    const error = await obtainToken(config, { credential: 'hydra-rsa', fetch: replaying }).catch((e: unknown) => e);
+    const error = await caught(obtainToken(config, { credential: 'hydra-rsa', fetch: replaying }));
     // Assess
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'jti_known' });
     expect(blocksUntilClientChanges(isTokenRotatorError(error) ? error.code : undefined)).toBe(false);
@@ -191,7 +194,7 @@ describe('jwt-bearer against Ory Hydra (a trust relationship per issuer)', () =>
     const { fetch: replaying, statuses } = replayingFetch();
     const config = jwtBearer(CI_ISSUER, { privateKeyPem: RSA_PEM });
     await obtainToken(config, { credential: 'hydra-jb', fetch: replaying });
-    const error = await obtainToken(config, { credential: 'hydra-jb', fetch: replaying }).catch((e: unknown) => e);
+    const error = await caught(obtainToken(config, { credential: 'hydra-jb', fetch: replaying }));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'jti_known' });
     expect(statuses).toEqual([200, 400, 400]);
   });

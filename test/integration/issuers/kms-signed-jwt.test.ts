@@ -14,6 +14,7 @@ import { kmsKeySigner } from '../../../core/kms-signer';
 import { readToken, secretNames } from '../../../core/store';
 import { create, update } from '../../../provider/runtime';
 import { motoEndpoint, secretsManagerClient } from '../../helpers/aws';
+import { caught } from '../../helpers/caught';
 
 const PREFIX = `it-kms-${randomUUID().slice(0, 8)}/`;
 let kms: KMSClient;
@@ -74,10 +75,12 @@ describe('upload issuer signing with a KMS key (moto)', () => {
 
   it('fails permanently, naming the credential and the key, for a key that does not exist', async () => {
     const keyId = `arn:aws:kms:us-east-1:123456789012:key/${randomUUID()}`;
-    const error = await obtainToken(
-      { kind: 'upload', subject: 's', kms: { keyId } },
-      { credential: 'upload-kms', keySigner: kmsKeySigner(kms) },
-    ).catch((e: unknown) => e);
+    const error = await caught(
+      obtainToken(
+        { kind: 'upload', subject: 's', kms: { keyId } },
+        { credential: 'upload-kms', keySigner: kmsKeySigner(kms) },
+      ),
+    );
     expect(error).toMatchObject({ code: 'InvalidConfiguration', transient: false, reason: 'kms-key-not-found' });
     expect((error as Error).message).toContain('Credential "upload-kms"');
     expect((error as Error).message).toContain(keyId);
@@ -96,7 +99,7 @@ describe('upload issuer signing with a KMS key (moto)', () => {
 
 describe('ProviderCredential with a KMS key (moto)', () => {
   it('switches a PEM credential to KMS in place: same token secret, next generation, no PEM stored', async () => {
-    // Prepare: a PEM-signed credential, as before this feature.
+    // Prepare: a PEM-signed credential.
     const sm = secretsManagerClient();
     const name = `upload-${randomUUID().slice(0, 8)}`;
     const { privateKeyPem } = await generateSigningKey();

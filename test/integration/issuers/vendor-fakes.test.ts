@@ -3,16 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import type { RunningFake } from '../../../local-stack/fakes/faults';
+import { caught } from '../../helpers/caught';
 import { FAKE_CASES, FAULT_EXPECTATIONS } from './fake-cases';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<TokenRotatorError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as TokenRotatorError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(FAKE_CASES)('$name over loopback HTTP', (fakeCase) => {
   let fake: RunningFake & { tokenUrl: string };
@@ -49,7 +41,7 @@ describe.each(FAKE_CASES)('$name over loopback HTTP', (fakeCase) => {
     'maps the injected fault $fault to $code',
     async ({ fault, code, reason, retryAfterSeconds }) => {
       fake.injectFault(fault);
-      const error = await rejectionOf(obtain({ timeoutSeconds: 0.3 }));
+      const error = await caught(obtain({ timeoutSeconds: 0.3 }), TokenRotatorError);
       expect(error).toBeInstanceOf(TokenRotatorError);
       expect(error.code).toBe(code);
       if (reason !== undefined) expect(error.reason).toBe(reason);

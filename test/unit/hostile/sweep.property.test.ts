@@ -27,7 +27,7 @@ import {
   sirvIssuer,
   sweepDefaults,
   tokenRecord,
-} from '../lambda/fleet';
+} from '../../helpers/fleet';
 
 const NUM_RUNS = 200;
 

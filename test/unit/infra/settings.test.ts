@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
+import { ROTATOR_ENV, rotatorConfigFromEnv, rotatorEnvironment } from '../../../core/rotator-environment';
 import { alarmSpecs, metricPeriodSeconds } from '../../../infra/alarms';
-import { expressionOfInterval, intervalOfExpression } from '../../../infra/schedule';
+import { expressionOfInterval } from '../../../infra/schedule';
 import {
   DEFAULT_LAMBDA_RUNTIME,
   defaultBundleDir,
@@ -14,9 +15,9 @@ import {
   resolveSettings,
   type TokenRotatorArgs,
 } from '../../../infra/settings';
-import { rotatorConfigFromEnv } from '../../../lambda/config';
 import { LAMBDA_ESM_OPTIONS } from '../../../scripts/lambda-esbuild-options.mjs';
-import { metricAlarmProblems } from '../../integration/aws-constraints';
+import { metricAlarmProblems } from '../../helpers/aws-constraints';
+import { caught } from '../../helpers/caught';
 
 const context = { project: 'platform', stack: 'prod' };
 let bundleDir: string;
@@ -35,11 +36,8 @@ describe('resolveSettings', () => {
       scheduleExpression: 'rate(1 minute)',
       scheduleIntervalSeconds: 60,
       concurrency: 8,
-      batchSize: 100,
       writesPerSecond: 40,
       runtime: 'nodejs24.x',
-      memorySize: 256,
-      timeoutSeconds: 120,
       logRetentionInDays: 30,
       secondsToExpiryThreshold: 120,
       bundleDir,
@@ -58,17 +56,62 @@ describe('resolveSettings', () => {
     expect(LAMBDA_ESM_OPTIONS.target).toBe(`node${/^nodejs(\d+)\.x$/.exec(oldest)?.[1]}`);
   });
 
-  it('derives the expression from an interval, and the interval and threshold from a rate', () => {
+  it('derives the schedule expression and the alarm threshold from the interval', () => {
     expect(settle({ scheduleIntervalSeconds: 300 })).toMatchObject({
       scheduleExpression: 'rate(5 minutes)',
       scheduleIntervalSeconds: 300,
       secondsToExpiryThreshold: 600,
     });
-    expect(settle({ scheduleExpression: 'rate(2 hours)' })).toMatchObject({ scheduleIntervalSeconds: 7200 });
-    expect(settle({ scheduleExpression: 'cron(0/5 * * * ? *)', scheduleIntervalSeconds: 300 })).toMatchObject({
-      scheduleExpression: 'cron(0/5 * * * ? *)',
-      scheduleIntervalSeconds: 300,
+    expect(settle({ scheduleIntervalSeconds: 86_400 })).toMatchObject({ scheduleExpression: 'rate(1440 minutes)' });
+  });
+
+  it('sets the environment the Lambda reads back as the same settings', () => {
+    const settings = settle({
+      prefix: 'team-a/prod/',
+      scheduleIntervalSeconds: 600,
+      concurrency: 3,
+      writesPerSecond: 12,
     });
+    const env = rotatorEnvironment({ ...settings, eventBusName: 'platform-events' });
+    expect(rotatorConfigFromEnv(env)).toMatchObject({
+      prefix: 'team-a/prod/',
+      scheduleIntervalSeconds: 600,
+      concurrency: 3,
+      writesPerSecond: 12,
+      eventBusName: 'platform-events',
+    });
+    expect(Object.keys(env).every((name) => (Object.values(ROTATOR_ENV) as string[]).includes(name))).toBe(true);
+  });
+
+  it('accepts exactly the prefixes and intervals the Lambda accepts', () => {
+    const accepted = (read: () => unknown) => {
+      try {
+        read();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const prefixLike = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9_/ *-]{0,12}$/),
+      fc.integer({ min: 250, max: 260 }).map((n) => `${'p'.repeat(n)}/`),
+    );
+    fc.assert(
+      fc.property(
+        prefixLike,
+        (prefix) =>
+          accepted(() => settle({ prefix })) === accepted(() => rotatorConfigFromEnv({ [ROTATOR_ENV.prefix]: prefix })),
+      ),
+    );
+    // The Lambda takes any whole number of seconds in range; the schedule whole minutes of them.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1, max: 1500 }).map((n) => n * 60),
+        (seconds) =>
+          accepted(() => settle({ scheduleIntervalSeconds: seconds })) ===
+          accepted(() => rotatorConfigFromEnv({ [ROTATOR_ENV.scheduleIntervalSeconds]: String(seconds) })),
+      ),
+    );
   });
 
   it('accepts nested prefixes and retention 0 (never expire)', () => {
@@ -80,32 +123,20 @@ describe('resolveSettings', () => {
 
   const invalid: [string, TokenRotatorArgs, RegExp][] = [
     ['prefix', { prefix: 'token-rotator' }, /ending with "\/"/],
-    ['prefix', { prefix: '' }, /one or more path segments/],
+    ['prefix', { prefix: '' }, /path segments.*one or more/],
     ['prefix', { prefix: '/token-rotator/' }, /path segments/],
     ['prefix', { prefix: 'token rotator/' }, /path segments/],
     ['prefix', { prefix: '*/' }, /path segments/],
     ['prefix', { prefix: `${'a'.repeat(256)}/` }, /at most 256/],
     ['concurrency', { concurrency: 0 }, /from 1 to 64; got 0/],
     ['concurrency', { concurrency: 2.5 }, /integer/],
-    ['batchSize', { batchSize: 0 }, /from 1 to 10000/],
     ['writesPerSecond', { writesPerSecond: 0 }, /above 0 and at most 50.*got 0/],
     ['writesPerSecond', { writesPerSecond: 51 }, /at most 50/],
     ['writesPerSecond', { writesPerSecond: Number.NaN }, /got NaN/],
-    ['memorySize', { memorySize: 64 }, /from 128 to 10240/],
-    ['timeoutSeconds', { timeoutSeconds: 10 }, /from 30 to 900/],
-    ['timeoutSeconds', { timeoutSeconds: 901 }, /from 30 to 900/],
     ['logRetentionInDays', { logRetentionInDays: -1 }, /expected one of 0, 1, 3/],
     ['logRetentionInDays', { logRetentionInDays: 2 }, /got 2/],
-    ['scheduleExpression', { scheduleExpression: 'rate(1 minutes)' }, /"1 minute"/],
-    ['scheduleExpression', { scheduleExpression: 'rate(5 minute)' }, /"5 minutes"/],
-    ['scheduleExpression', { scheduleExpression: 'rate(0 minutes)' }, /positive/],
-    ['scheduleExpression', { scheduleExpression: 'rate(1 second)' }, /expected "rate/],
-    ['scheduleExpression', { scheduleExpression: 'every minute' }, /expected "rate/],
-    ['scheduleExpression', { scheduleExpression: 'cron(* * * *)' }, /expected "rate/],
-    ['scheduleExpression', { scheduleExpression: 'at(2026-01-01T00:00:00)' }, /one-time/],
-    ['scheduleExpression', { scheduleExpression: 'rate(2 days)' }, /at most one day/],
-    ['scheduleIntervalSeconds', { scheduleExpression: 'cron(0/5 * * * ? *)' }, /required with a cron/],
-    ['scheduleIntervalSeconds', { scheduleExpression: 'rate(5 minutes)', scheduleIntervalSeconds: 60 }, /disagrees/],
+    ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 0 }, /whole number of minutes from 60 to 86400/],
+    ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 86_460 }, /whole number of minutes from 60 to 86400/],
     ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 30 }, /whole number of minutes/],
     ['scheduleIntervalSeconds', { scheduleIntervalSeconds: 90 }, /whole number of minutes/],
     ['secondsToExpiryThreshold', { secondsToExpiryThreshold: 0 }, /positive integer/],
@@ -126,14 +157,7 @@ describe('resolveSettings', () => {
   ];
 
   it.each(invalid)('rejects a bad %s with an error naming the field (%j)', (field, args, message) => {
-    let caught: unknown;
-    try {
-      settle(args);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InvalidConfigurationError);
-    const error = caught as InvalidConfigurationError;
+    const error = caught(() => settle(args), InvalidConfigurationError);
     expect(error.code).toBe('InvalidConfiguration');
     expect(error.field).toBe(field);
     expect(error.message).toContain(`${field}: `);
@@ -188,17 +212,7 @@ describe('resolveSettings', () => {
   });
 });
 
-describe('intervalOfExpression and expressionOfInterval', () => {
-  it.each([
-    ['rate(1 minute)', 60],
-    ['rate(10 minutes)', 600],
-    ['rate(1 hour)', 3600],
-    ['rate(1 day)', 86_400],
-    ['cron(0/5 * * * ? *)', undefined],
-  ])('reads %s as %s seconds', (expression, seconds) => {
-    expect(intervalOfExpression(expression)).toBe(seconds);
-  });
-
+describe('expressionOfInterval', () => {
   it('writes whole minutes as a rate with the right grammatical number', () => {
     expect(expressionOfInterval(60)).toBe('rate(1 minute)');
     expect(expressionOfInterval(120)).toBe('rate(2 minutes)');

@@ -2,7 +2,8 @@ import * as pulumi from '@pulumi/pulumi';
 import * as rpc from '@pulumi/pulumi/runtime/rpc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
-import { createRecorder, fakeBundleDir, promiseOf, useMockEngine } from './pulumi-mocks';
+import { caught } from '../../helpers/caught';
+import { createRecorder, fakeBundleDir, promiseOf, useMockEngine } from '../../helpers/pulumi-mocks';
 
 type Stack = typeof import('../../../infra/stack');
 
@@ -91,17 +92,9 @@ describe('the platform stack program', () => {
       { 'secret-sirv-prod': SECRET },
     );
 
-    let caught: unknown;
-    try {
-      stack.platform(config);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InvalidConfigurationError);
-    expect((caught as InvalidConfigurationError).field).toBe('rotator.prefix');
-    expect((caught as Error).message).toMatch(
-      /config "prefix" \("token-rotator\/"\) and "rotator\.prefix" \("team\/"\) disagree/,
-    );
+    const error = caught(() => stack.platform(config), InvalidConfigurationError);
+    expect(error.field).toBe('rotator.prefix');
+    expect(error.message).toMatch(/config "prefix" \("token-rotator\/"\) and "rotator\.prefix" \("team\/"\) disagree/);
     // Refused before anything is declared.
     expect(recorder.resources.filter((r) => r.type === 'token-rotator:index:TokenRotator')).toHaveLength(0);
   });

@@ -2,7 +2,6 @@ import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRotatorArgs } from '../../../infra';
 import type { PolicyDocument } from '../../../infra/policies';
-import { allows, asList } from './iam-simulator';
 import {
   ACCOUNT_ID,
   createRecorder,
@@ -11,7 +10,8 @@ import {
   REGION,
   type RecordedResource,
   useMockEngine,
-} from './pulumi-mocks';
+} from '../../helpers/pulumi-mocks';
+import { allows, asList } from './iam-simulator';
 
 type Infra = typeof import('../../../infra');
 
@@ -52,11 +52,13 @@ describe('TokenRotator resource graph', () => {
     expect(mine.map((r) => r.type).sort()).toEqual(
       [
         'aws:cloudwatch/logGroup:LogGroup',
+        'aws:cloudwatch/logGroup:LogGroup',
         ...Array(8).fill('aws:cloudwatch/metricAlarm:MetricAlarm'),
         'aws:iam/role:Role',
         'aws:iam/role:Role',
         'aws:iam/rolePolicy:RolePolicy',
         'aws:iam/rolePolicy:RolePolicy',
+        'aws:lambda/function:Function',
         'aws:lambda/function:Function',
         'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
         'aws:scheduler/schedule:Schedule',
@@ -67,6 +69,28 @@ describe('TokenRotator resource graph', () => {
     const urns = await Promise.all(children(rotator).map((r) => promiseOf(r.urn)));
     expect(urns).toHaveLength(mine.length);
     for (const urn of urns) expect(urn).toContain('::token-rotator:index:TokenRotator$aws:');
+  });
+
+  it('deploys the request entry point beside the rotator: same code, role and environment, reserved concurrency 2, index.requests', async () => {
+    const rotator = await deploy('req');
+    const functions = recorder.of('req').filter((r) => r.type === 'aws:lambda/function:Function');
+    const main = functions.find((f) => f.inputs.handler === 'index.handler')?.inputs;
+    const requests = functions.find((f) => f.inputs.handler === 'index.requests')?.inputs;
+    expect(requests).toMatchObject({
+      name: `${main?.name}-requests`,
+      runtime: main?.runtime,
+      role: main?.role,
+      reservedConcurrentExecutions: 2,
+      environment: main?.environment,
+    });
+    expect(main?.reservedConcurrentExecutions).toBeUndefined();
+    const policy = JSON.parse(await promiseOf(rotator.requestPolicy));
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: await promiseOf(rotator.requestFunctionArn),
+      }),
+    ]);
   });
 
   it('reads partition, region and account through invokes', async () => {
@@ -84,7 +108,6 @@ describe('TokenRotator resource graph', () => {
     const rotator = await deploy('fn', {
       prefix: 'teams/platform/',
       concurrency: 4,
-      batchSize: 50,
       writesPerSecond: 12.5,
       logLevel: 'DEBUG',
     });
@@ -105,7 +128,6 @@ describe('TokenRotator resource graph', () => {
     expect(fn.environment.variables).toEqual({
       TOKEN_ROTATOR_PREFIX: 'teams/platform/',
       TOKEN_ROTATOR_CONCURRENCY: '4',
-      TOKEN_ROTATOR_BATCH_SIZE: '50',
       TOKEN_ROTATOR_SCHEDULE_SECONDS: '60',
       TOKEN_ROTATOR_WRITES_PER_SECOND: '12.5',
       POWERTOOLS_SERVICE_NAME: 'token-rotator',
@@ -143,7 +165,7 @@ describe('TokenRotator resource graph', () => {
   });
 
   it('schedules a sweep on time through a role that may only invoke this function', async () => {
-    const rotator = await deploy('sch', { scheduleExpression: 'rate(5 minutes)' });
+    const rotator = await deploy('sch', { scheduleIntervalSeconds: 300 });
     const fnName = rotator.settings.functionName;
     const schedule = recorder.find('aws:scheduler/schedule:Schedule', 'sch-schedule').inputs;
     expect(schedule).toMatchObject({

@@ -3,17 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { expandPreset, obtainToken, parseIssuerConfig, secretValuesOf } from '../../../core/issuers';
 import { TOKEN_TYPE_PATTERN } from '../../../core/token';
+import { caught } from '../../helpers/caught';
 import { fakeFetch, frozenNow, jsonResponse } from './fake-fetch';
 
 const secret = 'a-client-secret';
 
 function configError(input: unknown): InvalidConfigurationError {
-  try {
-    parseIssuerConfig(input, { credential: 'c' });
-  } catch (error) {
-    return error as InvalidConfigurationError;
-  }
-  throw new Error('expected parseIssuerConfig to throw');
+  return caught(() => parseIssuerConfig(input, { credential: 'c' }), InvalidConfigurationError);
 }
 
 describe('parseIssuerConfig', () => {

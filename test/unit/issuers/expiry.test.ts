@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../core/errors';
 import { jwtExpiresAt, obtainToken, resolveExpiry } from '../../../core/issuers';
 import { PLAUSIBLE_LIFETIME_SECONDS } from '../../../core/untrusted-time';
+import { caught } from '../../helpers/caught';
 import { fakeFetch, frozenNow, jsonResponse, jwt, NOW, NOW_SECONDS } from './fake-fetch';
 import { oauth2Config } from './issuer-cases';
 
@@ -81,13 +82,7 @@ describe('resolveExpiry', () => {
   });
 
   it('refuses a token expiring within a minute of arrival', () => {
-    const error = (() => {
-      try {
-        resolveExpiry(input({ statedLifetime: 59 }));
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = caught(() => resolveExpiry(input({ statedLifetime: 59 })));
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'token-expired-on-arrival' });
   });
 

@@ -70,13 +70,3 @@ export function jwt(claims: Record<string, unknown>): Promise<string> {
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .sign(new TextEncoder().encode('unit-test-signing-key-0123456789'));
 }
-
-/** Collects the rejection of a promise, failing when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}

@@ -9,7 +9,8 @@ import {
   MalformedResponseError,
 } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
-import { fakeFetch, frozenNow, jwt, NOW, NOW_SECONDS, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jwt, NOW, NOW_SECONDS } from './fake-fetch';
 import { headerJwtConfig, PLANTED_SECRET } from './issuer-cases';
 
 const withHeader = (value: string | undefined, name = 'authorization') =>
@@ -75,7 +76,7 @@ describe('header-jwt issuer', () => {
     ['a Bearer opaque token', 'Bearer not-a-jwt-at-all', 'not-a-jwt'],
   ])('fails with MalformedResponse on %s', async (_what, header, reason) => {
     const { fetch } = fakeFetch(withHeader(header));
-    const error = await rejectionOf(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason });
   });
@@ -86,7 +87,7 @@ describe('header-jwt issuer', () => {
     [500, IssuerUnavailableError],
   ])('maps the seed status %i to its error class', async (status, errorClass) => {
     const { fetch } = fakeFetch(new Response('{"message":"x"}', { status }));
-    const error = await rejectionOf(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(errorClass);
   });
 
@@ -155,7 +156,7 @@ describe('header-jwt issuer', () => {
     });
 
     it('says the answer headers were too large, not that the issuer could not be reached', async () => {
-      const error = await rejectionOf(
+      const error = await caught(
         obtainToken(headerJwtConfig({ url, allowInsecureHttp: true }), { credential: 'partner', now: frozenNow }),
       );
       expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'headers-too-large' });

@@ -6,17 +6,8 @@ import {
   MalformedResponseError,
 } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
-import {
-  fakeFetch,
-  frozenNow,
-  hangingFetch,
-  jsonResponse,
-  jwt,
-  NOW,
-  NOW_SECONDS,
-  refusedFetch,
-  rejectionOf,
-} from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, hangingFetch, jsonResponse, jwt, NOW, NOW_SECONDS, refusedFetch } from './fake-fetch';
 import { HTTP_KIND_CASES } from './issuer-cases';
 
 describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
@@ -27,7 +18,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
     // Prepare
     const { fetch } = fakeFetch(jsonResponse({ message: 'Bad Request' }, 400));
     // Act
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     // Assess
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect(error).toMatchObject({ status: 400, credential: 'cred-a', transient: false });
@@ -35,7 +26,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
 
   it.each([401, 403])('classifies %i as InvalidCredentials telling what to check', async (status) => {
     const { fetch } = fakeFetch(jsonResponse({ message: 'nope' }, status));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toBeInstanceOf(InvalidCredentialsError);
     expect(error.message).toContain(`check ${kind.credentialFields ?? 'clientId/clientSecret'}`);
     expect(error.message).toContain(`answered ${status}`);
@@ -43,7 +34,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
 
   it.each([404, 405, 410])('classifies %i as InvalidConfiguration about the URL', async (status) => {
     const { fetch } = fakeFetch(new Response('not here', { status }));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect(error.message).toContain('check the issuer URL');
   });
@@ -52,7 +43,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
     const { fetch, calls } = fakeFetch(
       new Response(null, { status: 301, headers: { location: 'https://elsewhere.example.com/t?k=v' } }),
     );
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(calls[0]?.redirect).toBe('manual');
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect(error.message).toContain('https://elsewhere.example.com/t');
@@ -62,7 +53,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
 
   it('classifies 429 as IssuerUnavailable with Retry-After in seconds', async () => {
     const { fetch } = fakeFetch(jsonResponse({}, 429, { 'retry-after': '30' }));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect(error).toMatchObject({ status: 429, retryAfterSeconds: 30, reason: 'rate-limited', transient: true });
   });
@@ -70,13 +61,13 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
   it('classifies 429 with an HTTP-date Retry-After against the frozen clock', async () => {
     const at = new Date(NOW.getTime() + 90_000).toUTCString();
     const { fetch } = fakeFetch(jsonResponse({}, 429, { 'retry-after': at }));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toMatchObject({ retryAfterSeconds: 90 });
   });
 
   it('classifies 500 as IssuerUnavailable telling to retry later', async () => {
     const { fetch } = fakeFetch(new Response('oops', { status: 500 }));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect(error).toMatchObject({ status: 500, reason: 'server-error', retryAfterSeconds: undefined });
     expect(error.message).toContain('retry later');
@@ -84,13 +75,13 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
 
   it('honours Retry-After on 503', async () => {
     const { fetch } = fakeFetch(new Response('maintenance', { status: 503, headers: { 'retry-after': '120' } }));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect(error).toMatchObject({ status: 503, retryAfterSeconds: 120 });
   });
 
   it('times out a request that never answers', async () => {
-    const error = await rejectionOf(run(hangingFetch(), { timeoutSeconds: 0.05 }));
+    const error = await caught(run(hangingFetch(), { timeoutSeconds: 0.05 }));
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect(error).toMatchObject({ reason: 'timeout' });
     expect(error.message).toContain('did not answer within 0.05 s');
@@ -103,13 +94,13 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
           call.signal?.addEventListener('abort', () => reject(call.signal?.reason));
         }),
     );
-    const error = await rejectionOf(run(fetch, { timeoutSeconds: 0.05 }));
+    const error = await caught(run(fetch, { timeoutSeconds: 0.05 }));
     expect(calls[0]?.signal?.aborted).toBe(true);
     expect(error).toMatchObject({ code: 'IssuerUnavailable', reason: 'timeout' });
   });
 
   it('classifies connection refused as IssuerUnavailable network, with a cause that is only a code', async () => {
-    const error = await rejectionOf(run(refusedFetch()));
+    const error = await caught(run(refusedFetch()));
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect(error).toMatchObject({ reason: 'network' });
     expect(error.message).toContain('ECONNREFUSED');
@@ -118,7 +109,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
 
   it('names the credential, the kind and the URL without its query in every message', async () => {
     const { fetch } = fakeFetch(new Response('oops', { status: 500 }));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error.message).toContain('Credential "cred-a"');
     expect(error.message).toContain(kind.shownUrl);
     expect(error.message).not.toContain('?');
@@ -127,7 +118,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
   it('refuses a token that had already expired on arrival', async () => {
     const token = await jwt({ iat: NOW_SECONDS - 4000, exp: NOW_SECONDS - 400 });
     const { fetch } = fakeFetch(kind.success(token));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'token-expired-on-arrival' });
   });

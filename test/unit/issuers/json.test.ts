@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
-import { fakeFetch, frozenNow, jsonResponse, jwt, NOW, NOW_SECONDS, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jsonResponse, jwt, NOW, NOW_SECONDS } from './fake-fetch';
 import { jsonConfig, PLANTED_SECRET, sirvConfig } from './issuer-cases';
 
 /** Seed 001's example response, verbatim. */
@@ -79,7 +80,7 @@ describe('json issuer (sirv preset)', () => {
 
   it.each([['soon'], [-5], [0], ['']])('refuses an unusable expiresIn %j', async (expiresIn) => {
     const { fetch } = fakeFetch(jsonResponse({ token: 'opaque-token-value', expiresIn }));
-    const error = await rejectionOf(obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'bad-expiry' });
   });
@@ -99,7 +100,7 @@ describe('json issuer (sirv preset)', () => {
 
   it('fails with missing expiry when nothing states one and the kind has no default', async () => {
     const { fetch } = fakeFetch(jsonResponse({ token: 'opaque-token-value' }));
-    const error = await rejectionOf(obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'missing-expiry' });
     expect(error.message).toContain('missing expiry');
@@ -111,7 +112,7 @@ describe('json issuer (sirv preset)', () => {
     ['a non-string token', { token: 42, expiresIn: 1200 }],
   ])('fails with MalformedResponse on %s', async (_what, body) => {
     const { fetch } = fakeFetch(jsonResponse(body));
-    const error = await rejectionOf(obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'missing-token', status: 200 });
   });
@@ -122,7 +123,7 @@ describe('json issuer (sirv preset)', () => {
     ['an empty body', ''],
   ])('fails with MalformedResponse on a 200 with %s', async (_what, text) => {
     const { fetch } = fakeFetch(new Response(text, { status: 200, headers: { 'content-type': 'text/html' } }));
-    const error = await rejectionOf(obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'not-json' });
   });

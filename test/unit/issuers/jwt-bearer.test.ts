@@ -13,7 +13,8 @@ import {
   obtainToken,
   parseIssuerConfig,
 } from '../../../core/issuers';
-import { fakeFetch, frozenNow, jsonResponse, NOW, NOW_SECONDS, type RecordedCall, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jsonResponse, NOW, NOW_SECONDS, type RecordedCall } from './fake-fetch';
 
 const RSA_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -81,7 +82,7 @@ describe('jwt-bearer issuer', () => {
   it.each(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti'])(
     'refuses the reserved claim %s in claims',
     async (claim) => {
-      const error = await rejectionOf(
+      const error = await caught(
         obtainToken(
           {
             kind: 'jwt-bearer',
@@ -98,7 +99,7 @@ describe('jwt-bearer issuer', () => {
   );
 
   it('refuses a configuration with no signing key, naming the field', async () => {
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken({ kind: 'jwt-bearer', tokenUrl: 'https://a.example.com/t', issuer: 'i' }, { credential: 'jb' }),
     );
     expect(error.message).toContain('issuer.privateKeyPem: expected a signing key');
@@ -138,7 +139,7 @@ describe('google-service-account preset', () => {
     const { fetch, calls } = fakeFetch(ok({ expires_in: 3600 }));
     await obtainToken(google({ subject: 'admin@example.com' }), { credential: 'gsa', fetch, now: frozenNow });
     expect((await claimsOf(calls[0], google().keyId)).payload.sub).toBe('admin@example.com');
-    const error = await rejectionOf(obtainToken(google({ scope: undefined }), { credential: 'gsa' }));
+    const error = await caught(obtainToken(google({ scope: undefined }), { credential: 'gsa' }));
     expect(error.message).toContain('issuer.scope:');
   });
 
@@ -192,9 +193,7 @@ describe('salesforce preset', () => {
   });
 
   it('refuses an http:// login URL', async () => {
-    const error = await rejectionOf(
-      obtainToken(salesforce({ loginUrl: 'http://login.example.com' }), { credential: 'sf' }),
-    );
+    const error = await caught(obtainToken(salesforce({ loginUrl: 'http://login.example.com' }), { credential: 'sf' }));
     expect(error.message).toContain('issuer.loginUrl: expected an https:// URL');
   });
 });

@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { isTokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import { KMS_MAX_RAW_MESSAGE_BYTES, kmsKeySigner } from '../../../core/kms-signer';
+import { caught } from '../../helpers/caught';
 import { frozenNow, NOW, NOW_SECONDS } from './fake-fetch';
 
 const KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -110,11 +111,13 @@ describe('upload issuer with a KMS key', () => {
     // Prepare
     kms.on(SignCommand).rejects(kmsError(name, status));
     // Act
-    const error = await obtainToken(config(), {
-      credential: 'upload-kms',
-      now: frozenNow,
-      keySigner: kmsKeySigner(kms as unknown as KMSClient),
-    }).catch((e: unknown) => e);
+    const error = await caught(
+      obtainToken(config(), {
+        credential: 'upload-kms',
+        now: frozenNow,
+        keySigner: kmsKeySigner(kms as unknown as KMSClient),
+      }),
+    );
     // Assess
     expect(isTokenRotatorError(error)).toBe(true);
     expect(error).toMatchObject({ code, transient, reason, credential: 'upload-kms' });
@@ -132,10 +135,12 @@ describe('upload issuer with a KMS key', () => {
         $metadata: { httpStatusCode: 400 },
       }),
     );
-    const error = await obtainToken(config(), {
-      credential: 'upload-kms',
-      keySigner: kmsKeySigner(kms as unknown as KMSClient),
-    }).catch((e: unknown) => e);
+    const error = await caught(
+      obtainToken(config(), {
+        credential: 'upload-kms',
+        keySigner: kmsKeySigner(kms as unknown as KMSClient),
+      }),
+    );
     expect(JSON.stringify(error)).not.toContain(planted);
     expect(String(error)).not.toContain(planted);
   });
@@ -160,9 +165,7 @@ describe('kmsKeySigner.publicKeyPem', () => {
     [{ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }, /key spec ECC_NIST_P256/],
   ])('refuses a key that cannot sign RS256 (%o), naming the field', async (answer, message) => {
     kms.on(GetPublicKeyCommand).resolves({ KeyId: KEY_ID, ...answer, PublicKey: new Uint8Array([1]) } as never);
-    const error = await kmsKeySigner(kms as unknown as KMSClient)
-      .publicKeyPem(KEY_ID, 'upload-kms')
-      .catch((e: unknown) => e);
+    const error = await caught(kmsKeySigner(kms as unknown as KMSClient).publicKeyPem(KEY_ID, 'upload-kms'));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.kms.keyId' });
     expect((error as Error).message).toMatch(message);
   });

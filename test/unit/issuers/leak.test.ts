@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
-import { fakeFetch, frozenNow, jsonResponse, jwt, NOW_SECONDS, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jsonResponse, jwt, NOW_SECONDS } from './fake-fetch';
 import { asposeConfig, HTTP_KIND_CASES, headerJwtConfig, PLANTED_SECRET, sirvConfig } from './issuer-cases';
 
 const PLANTED_TOKEN = 'PLANTEDTOKEN-0a1b2c3d4e5f';
@@ -45,7 +46,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token
     echoes.flatMap(([what, body]) => [400, 401, 403, 429, 500, 503].map((status) => [what, status, body] as const)),
   )('when a %s echo comes back with status %i', async (_what, status, body) => {
     const { fetch } = fakeFetch(new Response(body, { status }));
-    expectNoPlantedValue(await rejectionOf(run(fetch)));
+    expectNoPlantedValue(await caught(run(fetch)));
   });
 
   it('when a 200 body is not JSON and echoes the secret', async () => {
@@ -54,18 +55,18 @@ describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token
         status: 200,
       }),
     );
-    expectNoPlantedValue(await rejectionOf(run(fetch)));
+    expectNoPlantedValue(await caught(run(fetch)));
   });
 
   it('when the network error itself carries the secret in its message and cause', async () => {
     const cause = Object.assign(new Error(`socket hang up sending ${PLANTED_SECRET}`), { code: 'ECONNRESET' });
     const { fetch } = fakeFetch(new TypeError('fetch failed', { cause }));
-    expectNoPlantedValue(await rejectionOf(run(fetch)));
+    expectNoPlantedValue(await caught(run(fetch)));
   });
 
   it('when the request cannot be built and the error quotes a header value', async () => {
     const { fetch } = fakeFetch(new TypeError(`Headers.append: "${PLANTED_SECRET}" is an invalid header value.`));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', reason: 'request-not-sent' });
     expectNoPlantedValue(error);
   });
@@ -73,7 +74,7 @@ describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token
   it('when the token arrives already expired', async () => {
     const token = await jwt({ exp: NOW_SECONDS - 10, note: PLANTED_TOKEN });
     const { fetch } = fakeFetch(kind.success(token));
-    const error = await rejectionOf(run(fetch));
+    const error = await caught(run(fetch));
     expect(error.message).not.toContain(token);
     expectNoPlantedValue(error);
   });
@@ -81,19 +82,19 @@ describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token
 
 describe('configuration and key errors never leak', () => {
   it('does not quote a secret that fails validation', async () => {
-    const error = await rejectionOf(obtainToken(sirvConfig({ clientSecret: 'PLANT' }), { credential: 'c' }));
+    const error = await caught(obtainToken(sirvConfig({ clientSecret: 'PLANT' }), { credential: 'c' }));
     expect(error.message).toContain('issuer.clientSecret');
     expect(error.message).not.toContain('PLANT');
   });
 
   it('does not quote an unreadable private key', async () => {
     const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${PLANTED_KEY_BODY}\n-----END PRIVATE KEY-----`;
-    const error = await rejectionOf(obtainToken({ kind: 'upload', subject: 's', privateKeyPem }, { credential: 'c' }));
+    const error = await caught(obtainToken({ kind: 'upload', subject: 's', privateKeyPem }, { credential: 'c' }));
     expectNoPlantedValue(error);
   });
 
   it('does not quote a malformed private key that fails validation', async () => {
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken({ kind: 'upload', subject: 's', privateKeyPem: PLANTED_KEY_BODY }, { credential: 'c' }),
     );
     expect(error.message).toContain('issuer.privateKeyPem');
@@ -104,7 +105,7 @@ describe('configuration and key errors never leak', () => {
     const { fetch } = fakeFetch(
       new Response(null, { status: 200, headers: { authorization: `Token ${PLANTED_TOKEN}` } }),
     );
-    const error = await rejectionOf(obtainToken(headerJwtConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(headerJwtConfig(), { credential: 'c', fetch, now: frozenNow }));
     expectNoPlantedValue(error);
   });
 
@@ -112,7 +113,7 @@ describe('configuration and key errors never leak', () => {
     const { fetch } = fakeFetch(
       jsonResponse({ error: 'invalid_client', error_description: `bad secret ${PLANTED_SECRET}` }, 400),
     );
-    const error = await rejectionOf(obtainToken(asposeConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(asposeConfig(), { credential: 'c', fetch, now: frozenNow }));
     expect(error.message).toContain('bad secret [redacted]');
     expectNoPlantedValue(error);
   });

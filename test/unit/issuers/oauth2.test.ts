@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, InvalidCredentialsError, MalformedResponseError } from '../../../core/errors';
 import { basicAuthorization, obtainToken } from '../../../core/issuers';
-import { fakeFetch, frozenNow, jsonResponse, NOW, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jsonResponse, NOW } from './fake-fetch';
 import { asposeConfig, oauth2Config, PLANTED_SECRET } from './issuer-cases';
 
 /** Seed 004's example response (the token's nbf is 1563862701, exp 1563949101). */
@@ -110,7 +111,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     'classifies a 400 { error: %s } as InvalidCredentials',
     async (code) => {
       const { fetch } = fakeFetch(jsonResponse({ error: code }, 400));
-      const error = await rejectionOf(obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow }));
+      const error = await caught(obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow }));
       expect(error).toBeInstanceOf(InvalidCredentialsError);
       expect(error).toMatchObject({ status: 400, reason: code });
     },
@@ -120,7 +121,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     'classifies a 400 { error: %s } as InvalidConfiguration',
     async (code) => {
       const { fetch } = fakeFetch(jsonResponse({ error: code, error_description: 'see docs' }, 400));
-      const error = await rejectionOf(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+      const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
       expect(error).toBeInstanceOf(InvalidConfigurationError);
       expect(error).toMatchObject({ reason: code });
       expect(error.message).toContain('see docs');
@@ -129,20 +130,20 @@ describe('oauth2 issuer (aspose preset)', () => {
 
   it('classifies an error body inside a 200 like the same error with a 400', async () => {
     const { fetch } = fakeFetch(jsonResponse({ error: 'invalid_client' }, 200));
-    const error = await rejectionOf(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(InvalidCredentialsError);
   });
 
   it('fails with MalformedResponse when access_token is missing', async () => {
     const { fetch } = fakeFetch(jsonResponse({ expires_in: 3600, token_type: 'Bearer' }));
-    const error = await rejectionOf(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'missing-token' });
   });
 
   it('fails with missing expiry for a plain oauth2 issuer with an opaque token and no expires_in', async () => {
     const { fetch } = fakeFetch(jsonResponse({ access_token: 'opaque-access' }));
-    const error = await rejectionOf(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'missing-expiry' });
   });
 });

@@ -12,7 +12,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { blocksUntilClientChanges } from '../../../core/errors';
 import { assertionPublicKey, CLIENT_ASSERTION_TYPE, obtainToken } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
-import { fakeFetch, frozenNow, jsonResponse, NOW_SECONDS, type RecordedCall, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jsonResponse, NOW_SECONDS, type RecordedCall } from './fake-fetch';
 
 const TOKEN_URL = 'https://auth.example.com/oauth2/token';
 const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -133,7 +134,7 @@ describe('oauth2 issuer with private_key_jwt', () => {
         new KMSServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
       );
     const { fetch, calls } = fakeFetch(ok());
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken(config({ privateKeyPem: undefined, kms: { keyId: KMS_KEY } }), {
         credential: 'pkj-kms',
         fetch,
@@ -159,7 +160,7 @@ describe('private_key_jwt refusals', () => {
 
   it('reports a replay refused twice as transient, not as a blocked credential', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ error: 'jti_known' }, 400));
-    const error = await rejectionOf(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'jti_known' });
     expect(blocksUntilClientChanges((error as { code?: string }).code)).toBe(false);
     expect(calls).toHaveLength(2);
@@ -178,14 +179,14 @@ describe('private_key_jwt refusals', () => {
 
   it('classifies a key the server refuses twice as InvalidCredentials, after exactly two requests', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ error: 'invalid_client' }, 401));
-    const error = await rejectionOf(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'InvalidCredentials', transient: false, reason: 'invalid_client' });
     expect(calls).toHaveLength(2);
   });
 
   it('does not retry other refusals (a bad scope)', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ error: 'invalid_scope' }, 400));
-    const error = await rejectionOf(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', reason: 'invalid_scope' });
     expect(calls).toHaveLength(1);
   });
@@ -203,7 +204,7 @@ describe('private_key_jwt refusals', () => {
       );
     const { fetch, calls } = fakeFetch(echo);
     // Act
-    const error = await rejectionOf(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
     // Assess
     expect(error).toMatchObject({ code: 'InvalidCredentials' });
     const text = [error.message, JSON.stringify(error), String(error.cause)].join(' ');
@@ -223,13 +224,13 @@ describe('private_key_jwt configuration', () => {
     [{ privateKeyPem: 'not a key' }, 'issuer.privateKeyPem', 'expected a PEM private key'],
     [{ authMethod: 'client_secret_post' }, 'issuer.clientSecret', 'expected a clientSecret'],
   ])('refuses %j, naming %s', async (overrides, field, message) => {
-    const error = await rejectionOf(obtainToken(config(overrides), { credential: 'pkj' }));
+    const error = await caught(obtainToken(config(overrides), { credential: 'pkj' }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration' });
     expect(error.message).toContain(`${field}: ${message}`);
   });
 
   it('refuses a key field with a secret-based method', async () => {
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken(config({ authMethod: 'client_secret_basic', clientSecret: 'a-client-secret-value' }), {
         credential: 'pkj',
       }),
@@ -248,7 +249,7 @@ describe('private_key_jwt configuration', () => {
   ])('refuses %s, naming issuer.privateKeyPem and never quoting it', async (_what, key, message) => {
     const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
     const { fetch, calls } = fakeFetch(ok());
-    const error = await rejectionOf(obtainToken(config({ privateKeyPem: pem }), { credential: 'pkj', fetch }));
+    const error = await caught(obtainToken(config({ privateKeyPem: pem }), { credential: 'pkj', fetch }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.privateKeyPem' });
     expect(error.message).toContain(message);
     expect(error.message).not.toContain(pem.split('\n')[1]);

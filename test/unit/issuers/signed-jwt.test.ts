@@ -3,7 +3,8 @@ import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { generateSigningKey, obtainToken, publicKeyPemFromPrivate } from '../../../core/issuers';
-import { frozenNow, NOW, NOW_SECONDS, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { frozenNow, NOW, NOW_SECONDS } from './fake-fetch';
 
 let keys: { privateKeyPem: string; publicKeyPem: string };
 beforeAll(async () => {
@@ -83,7 +84,7 @@ describe('signed-jwt issuer (upload preset)', () => {
   });
 
   it('names issuer.privateKeyPem when the key is missing', async () => {
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken(uploadConfig({ privateKeyPem: undefined }), { credential: 'upload', now: frozenNow }),
     );
     expect(error).toBeInstanceOf(InvalidConfigurationError);
@@ -93,7 +94,7 @@ describe('signed-jwt issuer (upload preset)', () => {
 
   it('names issuer.privateKeyPem without quoting it when the key is unreadable', async () => {
     const broken = '-----BEGIN PRIVATE KEY-----\nTOTALLYNOTAKEYbutSECRETlooking\n-----END PRIVATE KEY-----';
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken(uploadConfig({ privateKeyPem: broken }), { credential: 'upload', now: frozenNow }),
     );
     expect(error).toBeInstanceOf(InvalidConfigurationError);
@@ -106,7 +107,7 @@ describe('signed-jwt issuer (upload preset)', () => {
   it('refuses a non-RSA key', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const ec = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const error = await rejectionOf(
+    const error = await caught(
       obtainToken(uploadConfig({ privateKeyPem: ec }), { credential: 'upload', now: frozenNow }),
     );
     expect(error).toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.privateKeyPem' });

@@ -13,7 +13,8 @@ import { resolvePolicy } from '../../../core/policy';
 import { MAX_SCOPE_ENTRIES, SCOPE_ENTRY_PATTERN } from '../../../core/token';
 import { createProtectedUrl } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
-import { fakeFetch, frozenNow, jsonResponse, NOW, rejectionOf } from './fake-fetch';
+import { caught } from '../../helpers/caught';
+import { fakeFetch, frozenNow, jsonResponse, NOW } from './fake-fetch';
 import { oauth2Config, sirvConfig } from './issuer-cases';
 
 const TOKEN = 'PLANTED-token-value-0c1d2e3f4a5b';
@@ -27,14 +28,14 @@ describe('issued token values', () => {
     ['non-ASCII', `${TOKEN}é`],
   ])('refuses a token with %s as a transient MalformedResponse that does not quote it', async (_what, token) => {
     const { fetch } = fakeFetch(jsonResponse({ token, expiresIn: 1200 }));
-    const error = await rejectionOf(obtainToken(sirvConfig(), context(fetch)));
+    const error = await caught(obtainToken(sirvConfig(), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'invalid-token' });
     expect(JSON.stringify(error)).not.toContain(TOKEN);
   });
 
   it('refuses a token_type with CR/LF', async () => {
     const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, token_type: 'Bearer\r\nX: y', expires_in: 3600 }));
-    const error = await rejectionOf(obtainToken(oauth2Config(), context(fetch)));
+    const error = await caught(obtainToken(oauth2Config(), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'invalid-token-type' });
   });
 
@@ -107,11 +108,11 @@ describe('the reader never quotes a token', () => {
 
   it('refuses a stored token with CR/LF (written by an older version) without sending or quoting it', async () => {
     const { reader, sent } = readerOver(`${TOKEN}\r\nx: 1`);
-    const error = await rejectionOf(reader.fetch('c', 'https://api.example.com/'));
+    const error = await caught(reader.fetch('c', 'https://api.example.com/'));
     expect(error.name).toBe('InvalidTokenRecordError');
     expect(sent.calls).toHaveLength(0);
     expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain(TOKEN);
-    const sirv = await rejectionOf(createProtectedUrl(reader, 'c', { filename: '/a.jpg', expiresIn: 60 }));
+    const sirv = await caught(createProtectedUrl(reader, 'c', { filename: '/a.jpg', expiresIn: 60 }));
     expect(`${sirv.message} ${String(sirv.cause)} ${JSON.stringify(sirv)}`).not.toContain(TOKEN);
   });
 
@@ -120,7 +121,7 @@ describe('the reader never quotes a token', () => {
     const leaky = (async () => {
       throw new TypeError(`request with authorization Bearer ${TOKEN} failed`);
     }) as typeof fetch;
-    const error = await rejectionOf(
+    const error = await caught(
       createProtectedUrl(reader, 'c', { filename: '/a.jpg', expiresIn: 60 }, { fetch: leaky }),
     );
     expect(error).toMatchObject({ code: 'IssuerUnavailable' });

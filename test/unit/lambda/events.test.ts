@@ -14,7 +14,6 @@ import { secretNames } from '../../../core/store';
 import { createHandler, type InvocationContext, rotatorConfigFromEnv } from '../../../lambda';
 import { EVENT_SOURCE, publishRefreshEvents, type RefreshOutcomeEvent, refreshEvents } from '../../../lambda/events';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
-import { captureProcessOutput } from '../../helpers/process-output';
 import {
   at,
   clientIdOf,
@@ -26,7 +25,8 @@ import {
   sirvDocument,
   sirvIssuer,
   tokenRecord,
-} from './fleet';
+} from '../../helpers/fleet';
+import { captureProcessOutput } from '../../helpers/process-output';
 
 const eventBridge = mockClient(EventBridgeClient);
 const BUS = 'platform-events';

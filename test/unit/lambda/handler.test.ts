@@ -13,7 +13,6 @@ import { MAX_REQUESTED_CREDENTIALS, targetedResultSchema, verdictFor } from '../
 import { TAG_KEYS } from '../../../core/store';
 import { createHandler, type HandlerDeps, type InvocationContext } from '../../../lambda';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
-import { captureProcessOutput } from '../../helpers/process-output';
 import {
   at,
   clientIdOf,
@@ -26,7 +25,8 @@ import {
   sirvDocument,
   sirvIssuer,
   tokenRecord,
-} from './fleet';
+} from '../../helpers/fleet';
+import { captureProcessOutput } from '../../helpers/process-output';
 
 const CONTEXT: InvocationContext = {
   getRemainingTimeInMillis: () => 600_000,

@@ -6,7 +6,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SweepDeps } from '../../../lambda/sweep';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
-import { at, NOW, PREFIX, sirvDocument, sirvIssuer, sweepDefaults, tokenRecord } from './fleet';
+import { at, NOW, PREFIX, sirvDocument, sirvIssuer, sweepDefaults, tokenRecord } from '../../helpers/fleet';
 
 // The issuer modules are loaded on a container's first refresh (lambda/refresh.ts). The mock
 // sees each load of core/issue and can hold it, as a slow cold load would be.

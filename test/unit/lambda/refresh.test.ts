@@ -32,7 +32,7 @@ import {
   sirvDocument,
   sirvIssuer,
   tokenRecord,
-} from './fleet';
+} from '../../helpers/fleet';
 
 const NAME = 'sirv-prod';
 const names = secretNames(NAME, PREFIX);

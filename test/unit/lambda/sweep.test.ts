@@ -27,7 +27,7 @@ import {
   sirvIssuer,
   sweepDefaults,
   tokenRecord,
-} from './fleet';
+} from '../../helpers/fleet';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:token-rotator';
 

@@ -9,7 +9,7 @@ import {
   MAX_ASYNC_PAYLOAD_BYTES,
 } from '../../../local-stack/async-invocations';
 import { TEST_EPOCH } from '../../helpers/clock';
-import { seededRandom } from '../../reliability/sdk-faults';
+import { seededRandom } from '../../helpers/sdk-faults';
 
 const LIMIT_MS = 24 * 60 * 60_000;
 let lambda: AsyncInvocations | undefined;

@@ -18,7 +18,7 @@ import type { LagChoice } from '../../../local-stack/eventual-consistency';
 import { memorySecrets } from '../../../local-stack/memory-secrets';
 import { weakenSecretsManager } from '../../../local-stack/weak-secrets-manager';
 import { frozenClock } from '../../helpers/clock';
-import { memoryBackedClient, seededRandom } from '../../reliability/sdk-faults';
+import { memoryBackedClient, seededRandom } from '../../helpers/sdk-faults';
 
 const NAMES = ['a/0', 'a/1', 'a/2', 'b/0'];
 const FILTERS: Record<string, Filter[] | undefined> = {

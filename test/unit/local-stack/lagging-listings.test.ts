@@ -11,7 +11,7 @@ import { type LagOptions, LIST_SECRETS_LAG_MS } from '../../../local-stack/event
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import { weakenSecretsManager } from '../../../local-stack/weak-secrets-manager';
 import { frozenClock } from '../../helpers/clock';
-import { memoryBackedClient, seededRandom } from '../../reliability/sdk-faults';
+import { memoryBackedClient, seededRandom } from '../../helpers/sdk-faults';
 
 let sm: MemorySecrets | undefined;
 afterEach(() => sm?.restore());

@@ -9,7 +9,7 @@ import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-s
 import { SECRET_VERSION_QUOTA, VersionLedger } from '../../../local-stack/version-cap';
 import { weakenSecretsManager } from '../../../local-stack/weak-secrets-manager';
 import { frozenClock } from '../../helpers/clock';
-import { memoryBackedClient } from '../../reliability/sdk-faults';
+import { memoryBackedClient } from '../../helpers/sdk-faults';
 
 const SECRET = 'app/token';
 const MINUTE = 60;

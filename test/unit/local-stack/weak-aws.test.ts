@@ -10,7 +10,7 @@ import { VirtualTime } from '../../../bench/virtual-time';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
 import { weakAws } from '../../../local-stack/weak-aws';
 import { TEST_EPOCH } from '../../helpers/clock';
-import { memoryBackedClient } from '../../reliability/sdk-faults';
+import { memoryBackedClient } from '../../helpers/sdk-faults';
 
 const SECRET = 'app/token';
 let sm: MemorySecrets | undefined;

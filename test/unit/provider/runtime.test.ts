@@ -351,10 +351,10 @@ describe('provider diff of the AWS settings', () => {
   });
 
   it('reads the old region of a state recorded without settings from its ARNs', () => {
-    const { aws: _none, ...legacy } = olds;
+    const { aws: _none, ...withoutSettings } = olds;
     expect(
       diff(
-        { ...legacy, tokenSecretArn: arn('us-west-2'), clientSecretArn: arn('us-west-2') },
+        { ...withoutSettings, tokenSecretArn: arn('us-west-2'), clientSecretArn: arn('us-west-2') },
         {
           ...sirvInputs(),
           aws: { region: 'us-east-1' },
@@ -362,7 +362,7 @@ describe('provider diff of the AWS settings', () => {
       ).replaces,
     ).toEqual(['aws']);
     // Same region: one update that records the settings, nothing replaced.
-    expect(diff(legacy, { ...sirvInputs(), aws: { region: 'us-east-1' } })).toMatchObject({
+    expect(diff(withoutSettings, { ...sirvInputs(), aws: { region: 'us-east-1' } })).toMatchObject({
       changes: true,
       replaces: [],
     });

@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigurationError, StoreError, TokenExpiredError } from '../../../core/errors';
 import { TokenReader } from '../../../reader/token-reader';
+import { caught } from '../../helpers/caught';
 import { frozenClock } from '../../helpers/clock';
 import { tokenRecord } from '../../helpers/token-record';
 
@@ -38,9 +39,7 @@ function expectNoSecret(error: unknown): void {
 }
 
 async function failureOf(reader: TokenReader, name = 'sirv-prod'): Promise<StoreError> {
-  const error = await reader.getToken(name).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(StoreError);
-  return error as StoreError;
+  return caught(reader.getToken(name), StoreError);
 }
 
 /** An error as the SDK throws it for an AWS answer, with the raw response attached. */
@@ -227,7 +226,7 @@ describe('TokenReader errors that name the cause and the fix', () => {
       clock.advance(900);
       await reader.getToken('sirv-prod');
       clock.advance(600);
-      const expired = await reader.getToken('sirv-prod').catch((e: unknown) => e);
+      const expired = await caught(reader.getToken('sirv-prod'));
 
       expect(errors).toHaveLength(1);
       expect(expired).toBeInstanceOf(TokenExpiredError);
@@ -237,20 +236,19 @@ describe('TokenReader errors that name the cause and the fix', () => {
   });
 
   describe('a prefix no credential can be deployed under', () => {
-    it.each(['token-rotator', 'team a/', '/leading-slash/', 'double//'])('refuses %j at construction', (prefix) => {
-      const make = () => new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'eu-west-1' }) });
+    it.each(['', 'token-rotator', 'team a/', '/leading-slash/', 'double//', `${'p'.repeat(256)}/`])(
+      'refuses %j at construction',
+      (prefix) => {
+        const make = () => new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'eu-west-1' }) });
 
-      expect(make).toThrow(InvalidConfigurationError);
-      expect(make).toThrow(/each ending with "\/" \(e\.g\. "token-rotator\/"\)/);
-      try {
-        make();
-      } catch (error) {
-        expect(error).toMatchObject({ field: 'prefix', reason: 'invalid-prefix' });
-      }
-    });
+        expect(make).toThrow(InvalidConfigurationError);
+        expect(make).toThrow(/each ending with "\/" \(e\.g\. "token-rotator\/"\)/);
+        expect(caught(make)).toMatchObject({ field: 'prefix', reason: 'invalid-prefix' });
+      },
+    );
 
-    it('accepts every prefix the store accepts, the empty one included', () => {
-      for (const prefix of ['', 'token-rotator/', 'team-a/prod/', 'a.b_c+d=e@f-g/']) {
+    it('accepts every prefix the store accepts', () => {
+      for (const prefix of [`${'p'.repeat(255)}/`, 'token-rotator/', 'team-a/prod/', 'a.b_c+d=e@f-g/']) {
         expect(
           () => new TokenReader({ prefix, client: new SecretsManagerClient({ region: 'eu-west-1' }) }),
         ).not.toThrow();

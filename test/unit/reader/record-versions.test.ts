@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { InvalidTokenRecordError, NEWER_TOKEN_RECORD_REASON } from '../../../core/token';
 import { TokenReader } from '../../../reader/token-reader';
+import { caught } from '../../helpers/caught';
 import { frozenClock } from '../../helpers/clock';
 import { tokenRecord } from '../../helpers/token-record';
 
@@ -39,7 +40,7 @@ describe('TokenReader and records of newer versions', () => {
     const { accessToken, ...rest } = tokenRecord('sirv-prod', { at: T0 }, { accessToken: ACCESS_TOKEN });
     const reader = readerOf(JSON.stringify({ ...rest, version: 2, credentials: [{ accessToken }] }));
     // Act
-    const error = await reader.getToken('sirv-prod').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('sirv-prod'));
     // Assess
     expect(error).toBeInstanceOf(InvalidTokenRecordError);
     expect(error).toMatchObject({ code: 'InvalidTokenRecord', reason: NEWER_TOKEN_RECORD_REASON });

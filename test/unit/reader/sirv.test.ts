@@ -15,8 +15,8 @@ import {
 import type { TokenRecord } from '../../../core/token';
 import { createProtectedUrl, parseSirvProtectedUrlRequest, type SirvProtectedUrlRequest } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
+import { caught } from '../../helpers/caught';
 import { tokenRecord as record } from '../../helpers/token-record';
-import { rejectionOf } from '../issuers/fake-fetch';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const iso = (offsetSeconds: number) => new Date(T0 + offsetSeconds * 1000).toISOString();
@@ -137,19 +137,11 @@ describe('parseSirvProtectedUrlRequest (seed 000 body schema)', () => {
   ];
 
   it.each(rejected)('rejects %s, naming the field', (_case, request, field, message) => {
-    const error = (() => {
-      try {
-        parseSirvProtectedUrlRequest(request, 'sirv-prod');
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
+    const error = caught(() => parseSirvProtectedUrlRequest(request, 'sirv-prod'), InvalidConfigurationError);
 
-    expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect(error).toMatchObject({ code: 'InvalidConfiguration', field, credential: 'sirv-prod' });
-    expect((error as Error).message).toMatch(message);
-    expect((error as Error).message).toContain('Credential "sirv-prod"');
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain('Credential "sirv-prod"');
   });
 
   it('lists every problem but names the first field', () => {
@@ -257,7 +249,7 @@ describe('createProtectedUrl', () => {
       () => new Response(JSON.stringify({ message: `Invalid token ${SIRV_TOKEN}` }), { status: 401 }),
     );
 
-    const error = await createProtectedUrl(reader, 'sirv-prod', valid).catch((e: unknown) => e);
+    const error = await caught(createProtectedUrl(reader, 'sirv-prod', valid));
 
     expect(error).toBeInstanceOf(InvalidCredentialsError);
     expect(error).toMatchObject({ status: 401, credential: 'sirv-prod' });
@@ -277,7 +269,7 @@ describe('createProtectedUrl', () => {
   ])('classifies a %i answer', async (status, errorClass) => {
     const { reader } = setup(() => new Response('{"statusCode":0,"error":"upstream says no"}', { status }));
 
-    const error = await createProtectedUrl(reader, 'sirv-prod', valid).catch((e: unknown) => e);
+    const error = await caught(createProtectedUrl(reader, 'sirv-prod', valid));
 
     expect(error).toBeInstanceOf(errorClass);
     expect(error).toMatchObject({ status });
@@ -405,7 +397,7 @@ describe('createProtectedUrl never quotes a token it sent', () => {
         : Response.json({ message: `neither ${first} nor ${second} may write files` }, { status: 403 }),
     );
 
-    const error = await rejectionOf(createProtectedUrl(reader, 'sirv-prod', valid));
+    const error = await caught(createProtectedUrl(reader, 'sirv-prod', valid));
 
     expect(error).toMatchObject({ code: 'InvalidCredentials', status: 403 });
     expect(error.message).toContain('may write files');
@@ -423,7 +415,7 @@ describe('createProtectedUrl reads a 2xx answer strictly', () => {
     ]);
     const reader = readerOf([SIRV_TOKEN], () => new Response(body, { status: 200 }));
 
-    const error = await rejectionOf(createProtectedUrl(reader, 'sirv-prod', valid));
+    const error = await caught(createProtectedUrl(reader, 'sirv-prod', valid));
 
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'not-utf8', status: 200 });
   });
@@ -510,7 +502,7 @@ describe('createProtectedUrl over real HTTP on loopback', () => {
   }
 
   it('reports a redirect as InvalidConfiguration of baseUrl, naming the target without its query', async () => {
-    const error = await rejectionOf(
+    const error = await caught(
       createProtectedUrl(loopbackReader(), 'sirv-prod', valid, { baseUrl: `${base}/redirect` }),
     );
 
@@ -520,7 +512,7 @@ describe('createProtectedUrl over real HTTP on loopback', () => {
   });
 
   it.each(['drip', 'silent'])('gives up on a %s answer after timeoutSeconds, headers and body alike', async (route) => {
-    const error = await rejectionOf(
+    const error = await caught(
       createProtectedUrl(loopbackReader(), 'sirv-prod', valid, { baseUrl: `${base}/${route}`, timeoutSeconds: 0.3 }),
     );
 
@@ -532,7 +524,7 @@ describe('createProtectedUrl over real HTTP on loopback', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
 
-    const error = await rejectionOf(
+    const error = await caught(
       createProtectedUrl(loopbackReader(), 'sirv-prod', valid, { baseUrl: `${base}/drip`, signal: controller.signal }),
     );
 

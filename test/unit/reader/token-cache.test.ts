@@ -8,6 +8,7 @@ import type { TokenRecord } from '../../../core/token';
 import { LruMap } from '../../../reader/lru-map';
 import { TokenCache } from '../../../reader/token-cache';
 import { TokenReader, type TokenReaderOptions } from '../../../reader/token-reader';
+import { caught } from '../../helpers/caught';
 import { frozenClock } from '../../helpers/clock';
 import { tokenRecord } from '../../helpers/token-record';
 
@@ -100,7 +101,7 @@ describe('TokenCache', () => {
   it('keeps of a failure only the classified error: nothing of the SDK error or its response', async () => {
     const { reader } = setup([]);
 
-    const error = await reader.getToken('tenant-1').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('tenant-1'));
 
     expect(error).toBeInstanceOf(StoreError);
     expect((error as Error).cause).toBeUndefined();

@@ -11,6 +11,7 @@ import {
 } from '../../../core/errors';
 import { InvalidTokenRecordError, type TokenRecord } from '../../../core/token';
 import { TokenReader, type TokenReaderOptions } from '../../../reader/token-reader';
+import { caught } from '../../helpers/caught';
 import { frozenClock as frozenClockAt } from '../../helpers/clock';
 import { tokenRecord as record } from '../../helpers/token-record';
 
@@ -118,7 +119,7 @@ describe('TokenReader.getToken', () => {
     await reader.getToken('sirv-prod');
 
     clock.set(1140);
-    const error = await reader.getToken('sirv-prod').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('sirv-prod'));
 
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect((error as TokenExpiredError).code).toBe('TokenExpired');
@@ -143,7 +144,7 @@ describe('TokenReader.getToken', () => {
     await reader.getToken('sirv-prod');
 
     clock.set(1141);
-    const error = await reader.getToken('sirv-prod').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('sirv-prod'));
 
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect((error as Error).cause).toBeInstanceOf(StoreError);
@@ -326,7 +327,7 @@ describe('TokenReader.getToken', () => {
     const { reader, secrets, clock, reads } = setup();
     secrets.on(GetSecretValueCommand).rejects(awsError('ResourceNotFoundException'));
 
-    const error = await reader.getToken('sirv-prod').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('sirv-prod'));
     await expect(reader.getToken('sirv-prod')).rejects.toBe(error);
     clock.advance(5);
     await expect(reader.getToken('sirv-prod')).rejects.toBeInstanceOf(StoreError);
@@ -355,7 +356,7 @@ describe('TokenReader.getToken', () => {
     const { reader, secrets } = setup();
     secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"accessToken":"leaky-token-value"}' });
 
-    const error = await reader.getToken('sirv-prod').catch((e: unknown) => e);
+    const error = await caught(reader.getToken('sirv-prod'));
 
     expect(error).toBeInstanceOf(InvalidTokenRecordError);
     expect((error as Error).message).not.toContain('leaky-token-value');
@@ -407,7 +408,7 @@ describe('TokenReader.getToken', () => {
     await expect(reader.getToken('')).rejects.toMatchObject({ code: 'InvalidConfiguration', field: 'name' });
     await expect(reader.getToken('has space')).rejects.toBeInstanceOf(InvalidConfigurationError);
     // The same rule as the provider and the store: no slash (that belongs to the prefix), at most 64.
-    await expect(reader.getToken('team/sirv-prod')).rejects.toThrow(/1–64 letters, digits and _\+=\.@-/);
+    await expect(reader.getToken('team/sirv-prod')).rejects.toThrow(/1-64 letters, digits and _\+=\.@-/);
     await expect(reader.getToken('x'.repeat(65))).rejects.toBeInstanceOf(InvalidConfigurationError);
     expect(reads()).toBe(0);
   });

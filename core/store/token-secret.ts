@@ -1,31 +1,20 @@
 /**
- * The values and settings of an existing credential: writing and tagging the token record,
- * reading it, reading and replacing the client document, and changing user tags or KMS key.
+ * The token secret of an existing credential: writing the token record as its current version,
+ * bringing its tags in line with that record, and reading the record back.
  */
 import {
-  BatchGetSecretValueCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   type PutSecretValueCommandOutput,
   TagResourceCommand,
   UntagResourceCommand,
-  UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError } from '../errors';
 import { parseTokenRecord, type TokenRecord } from '../token';
 import { encodeTokenVersion } from '../token-version';
 import { call, isAwsError, storeError } from './aws-errors';
-import { DEFAULT_KMS_KEY_ALIAS } from './create';
 import { prefixOf, type SecretStore, secretNames } from './names';
-import {
-  assertUserTags,
-  RESERVED_TAG_PREFIXES,
-  STALE_AFTER_WRITE_TAG_KEYS,
-  TAG_KEYS,
-  tagList,
-  writeBudgetTagValue,
-} from './tags';
-import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
+import { STALE_AFTER_WRITE_TAG_KEYS, TAG_KEYS, tagList, writeBudgetTagValue } from './tags';
+import { validatedRecord } from './validation';
 
 /**
  * Writes a new token record as the current version of the token secret. Its version id
@@ -203,168 +192,4 @@ export async function readToken(store: SecretStore, name: string): Promise<Token
     throw storeError(e, name, 'GetSecretValue');
   }
   return parseTokenRecord(secretString ?? '', name);
-}
-
-/**
- * Reads and validates the client document of a credential (version and shape; the issuer
- * configuration itself is validated by the issuers).
- *
- * @throws {InvalidConfigurationError} (field `client`) when the stored value is not a client
- * document. The message names the bad fields, never a value.
- * @throws {StoreError} when the secret is missing or Secrets Manager refuses or fails.
- *
- * @example
- * ```ts
- * const { issuer, policy } = await readClientDocument({ client }, 'sirv-prod');
- * ```
- */
-export async function readClientDocument(store: SecretStore, name: string): Promise<ClientDocument> {
-  return (await readClientSecret(store, name)).document;
-}
-
-/** A client document and the version id it was read from (the key of the rotator's cache). */
-export interface ClientSecretVersion {
-  document: ClientDocument;
-  versionId: string | undefined;
-}
-
-/** {@link readClientDocument}, with the version id of what was read. */
-export async function readClientSecret(store: SecretStore, name: string): Promise<ClientSecretVersion> {
-  const names = secretNames(name, prefixOf(store));
-  const out = await call(name, 'GetSecretValue', () =>
-    store.client.send(new GetSecretValueCommand({ SecretId: names.client })),
-  );
-  return clientSecretVersion(name, out.SecretString, out.VersionId);
-}
-
-/** The most secrets one BatchGetSecretValue reads by `SecretIdList` (Secrets Manager's limit). */
-export const MAX_BATCH_CLIENT_READS = 20;
-
-/**
- * Reads the client documents of up to {@link MAX_BATCH_CLIENT_READS} credentials with one
- * BatchGetSecretValue call (a cold container's sweep: one read shared by 20 refreshes).
- *
- * @returns per credential name, what {@link readClientSecret} would have returned, or the
- * {@link InvalidConfigurationError} it would have thrown for a stored value that is not a client
- * document (same code, field and message). A name Secrets Manager reported an error for (not
- * found, access denied, …) or did not return is absent: read it alone with
- * {@link readClientSecret}, which classifies that error as it always has.
- * @throws {StoreError} when the call fails as a whole (throttled, no permission for the batch
- * action); the caller falls back to single reads.
- * @throws {RangeError} when more than {@link MAX_BATCH_CLIENT_READS} names are given.
- */
-export async function readClientSecrets(
-  store: SecretStore,
-  names: readonly string[],
-): Promise<Map<string, ClientSecretVersion | InvalidConfigurationError>> {
-  if (names.length > MAX_BATCH_CLIENT_READS) {
-    throw new RangeError(`readClientSecrets reads at most ${MAX_BATCH_CLIENT_READS} names (got ${names.length}).`);
-  }
-  const reads = new Map<string, ClientSecretVersion | InvalidConfigurationError>();
-  if (names.length === 0) return reads;
-  const prefix = prefixOf(store);
-  const bySecret = new Map(names.map((name) => [secretNames(name, prefix).client, name]));
-  const out = await call(undefined, 'BatchGetSecretValue', () =>
-    store.client.send(new BatchGetSecretValueCommand({ SecretIdList: [...bySecret.keys()] })),
-  );
-  for (const entry of out?.SecretValues ?? []) {
-    // Secrets Manager answers with the secret's name; only names asked for count.
-    const name = entry.Name === undefined ? undefined : bySecret.get(entry.Name);
-    if (name === undefined || reads.has(name)) continue;
-    try {
-      reads.set(name, clientSecretVersion(name, entry.SecretString, entry.VersionId));
-    } catch (e) {
-      if (!(e instanceof InvalidConfigurationError)) throw e;
-      reads.set(name, e);
-    }
-  }
-  return reads;
-}
-
-/** Parses and validates a client secret's value as read (by a single or a batch read). */
-function clientSecretVersion(
-  name: string,
-  secretString: string | undefined,
-  versionId: string | undefined,
-): ClientSecretVersion {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(secretString ?? '');
-  } catch {
-    throw new InvalidConfigurationError(`Credential "${name}": the client secret is not JSON.`, {
-      credential: name,
-      field: 'client',
-    });
-  }
-  return { document: validatedClientDocument(raw, name, 'the client secret'), versionId };
-}
-
-/**
- * Writes a new version of the client document, then tags the token secret with its version id
- * (`token-rotator:client-version`): that is how the rotator, listing token secrets only, sees the
- * change (its cached document is stale; a block left by rejected credentials is lifted).
- */
-export async function updateClientDocument(store: SecretStore, name: string, doc: ClientDocument): Promise<string> {
-  const names = secretNames(name, prefixOf(store));
-  const valid = validatedClientDocument(doc, name, 'the client document to write');
-  // No derived ClientRequestToken here: writing document A, then B, then A again must make A
-  // current again, which a repeated token would silently turn into a no-op.
-  const out = await call(name, 'PutSecretValue', () =>
-    store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: JSON.stringify(valid) })),
-  );
-  if (out.VersionId) {
-    const tags = { [TAG_KEYS.clientVersion]: out.VersionId };
-    try {
-      await store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) }));
-    } catch (e) {
-      // No token secret (yet): nothing to point at the new client version.
-      if (!isAwsError(e, 'ResourceNotFoundException')) throw storeError(e, name, 'TagResource');
-    }
-  }
-  return out.VersionId ?? '';
-}
-
-/** Input of {@link updateCredentialSettings}. */
-export interface CredentialSettings {
-  /** The user tags now wanted on both secrets. */
-  tags?: Record<string, string> | undefined;
-  /** The user tags set before; keys no longer wanted are removed. */
-  previousTags?: Record<string, string> | undefined;
-  /** The KMS key for new versions of both secrets; Secrets Manager's own key when undefined. */
-  kmsKeyId?: string | undefined;
-}
-
-/**
- * Applies changed user tags and KMS key to both secrets of a credential, leaving the values and
- * token-rotator's own tags alone. A new key applies to versions written from now on.
- */
-export async function updateCredentialSettings(
-  store: SecretStore,
-  name: string,
-  settings: CredentialSettings,
-): Promise<void> {
-  const names = secretNames(name, prefixOf(store));
-  const tags = assertUserTags(name, settings.tags);
-  const removed = Object.keys(settings.previousTags ?? {}).filter(
-    (k) => !(k in tags) && !RESERVED_TAG_PREFIXES.some((p) => k.startsWith(p)),
-  );
-  for (const secretName of [names.client, names.token]) {
-    if (removed.length > 0) {
-      await call(name, 'UntagResource', () =>
-        store.client.send(new UntagResourceCommand({ SecretId: secretName, TagKeys: removed })),
-      );
-    }
-    if (Object.keys(tags).length > 0) {
-      await call(name, 'TagResource', () =>
-        store.client.send(new TagResourceCommand({ SecretId: secretName, Tags: tagList(tags) })),
-      );
-    }
-    if ('kmsKeyId' in settings) {
-      await call(name, 'UpdateSecret', () =>
-        store.client.send(
-          new UpdateSecretCommand({ SecretId: secretName, KmsKeyId: settings.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS }),
-        ),
-      );
-    }
-  }
 }

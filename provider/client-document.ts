@@ -1,0 +1,102 @@
+/**
+ * The client document a create, an update or a repair writes: the declared issuer parsed, with its
+ * signing key (generated, kept or read from KMS) and the public half to output, and the policy.
+ */
+import { type AssertionKey, assertionPublicKey } from '../core/issuers/assertion';
+import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
+import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
+import type { KeySigner } from '../core/issuers/types';
+import { type RefreshPolicy, resolvePolicy } from '../core/policy';
+import * as store from '../core/store';
+import { keySigner, type ProviderSeams } from './aws-clients';
+import type { CredentialInputs } from './inputs';
+
+/** Kinds that sign their own JWTs with a private key (generated when none is given) or a KMS key. */
+const SIGNED_KINDS = new Set(['signed-jwt', 'upload']);
+
+/** The public half of a credential's signing key, as outputs carry it. */
+export interface PublicKeyOutputs {
+  publicKeyPem?: string;
+  publicJwks?: string;
+}
+
+/** A credential's client document, ready to write, and what the operation needs beside it. */
+export interface PreparedDocument {
+  /** The parsed issuer, its signing key filled in. */
+  issuer: IssuerConfig;
+  /** The public key to output, for kinds that sign. */
+  keys: PublicKeyOutputs;
+  /** The policy with its defaults, for the first token's refresh time. */
+  policy: RefreshPolicy;
+  clientDocument: store.ClientDocument;
+}
+
+/**
+ * Parses the declared issuer, fills in its signing key and resolves the policy.
+ *
+ * @param existingPrivateKeyPem the generated key the stored document holds: kept, since its
+ * public half may be registered with the service.
+ */
+export async function prepareClientDocument(
+  inputs: CredentialInputs,
+  seams: ProviderSeams,
+  existingPrivateKeyPem?: string,
+): Promise<PreparedDocument> {
+  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
+  const signer = keySigner(seams, inputs.aws ?? {}, parsed);
+  const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, signer, existingPrivateKeyPem);
+  const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
+  return {
+    issuer,
+    keys,
+    policy,
+    clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
+  };
+}
+
+/** The generated private key a stored client document holds, if any. */
+export function storedPrivateKey(document: store.ClientDocument): string | undefined {
+  return (document.issuer as { privateKeyPem?: string }).privateKeyPem;
+}
+
+/**
+ * Whether the rotator obtains this credential's tokens for the provider: an issuer reachable only
+ * from its network (`rotatorFunctionName`). Signing kinds never need it: their tokens are minted
+ * here (a KMS key signs wherever the caller may use it).
+ */
+export function viaRotator(
+  inputs: CredentialInputs,
+  issuer: IssuerConfig,
+): inputs is CredentialInputs & {
+  rotatorFunctionName: string;
+} {
+  return inputs.rotatorFunctionName !== undefined && !SIGNED_KINDS.has(issuer.kind);
+}
+
+/**
+ * Fills in a generated signing key when a signed-jwt credential has none, and derives the public
+ * key. A KMS-signed credential keeps no private key: its public key comes from KMS, and a PEM
+ * stored before the switch to KMS is dropped.
+ */
+async function withSigningKey(
+  issuer: IssuerConfig,
+  credential: string,
+  signer: KeySigner,
+  existingPrivateKeyPem?: string,
+): Promise<{ issuer: IssuerConfig } & PublicKeyOutputs> {
+  if (!SIGNED_KINDS.has(issuer.kind)) {
+    // Kinds that sign RFC 7523 assertions: their key is given, never generated.
+    const key = issuer as IssuerConfig & AssertionKey;
+    if (key.privateKeyPem === undefined && key.kms === undefined) return { issuer };
+    const { publicKeyPem, jwks } = await assertionPublicKey(key, credential, signer);
+    return { issuer, publicKeyPem, publicJwks: JSON.stringify(jwks) };
+  }
+  const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
+  if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
+  let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;
+  if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
+  return {
+    issuer: { ...signed, privateKeyPem } as IssuerConfig,
+    publicKeyPem: publicKeyPemFromPrivate(privateKeyPem, credential),
+  };
+}
