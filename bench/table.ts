@@ -1,6 +1,6 @@
 /**
  * The shape of a benchmark result and its two renderings: a fixed-width table for the terminal
- * (and README.md) and the JSON document written to bench/results.json.
+ * (and docs/benchmarks.md) and the JSON document written to bench/results.json.
  */
 
 /** One measured figure beside the baseline it is compared with, measured in the same run. */

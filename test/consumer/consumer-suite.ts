@@ -1,6 +1,6 @@
 /**
  * The consumer suite: the packed package installed into a fresh platform program exactly as
- * README.md tells a user, driven through the real `pulumi` CLI and the Node.js language host
+ * docs/getting-started.md tells a user, driven through the real `pulumi` CLI and the Node.js language host
  * (Pulumi.yaml `runtime: nodejs`, a TypeScript index.ts; no Automation API) against moto and the
  * Sirv fake, then read back with the installed package's own CLI. Run once per runtime by the
  * test files beside this one.
@@ -16,10 +16,10 @@ import { type ConsumerRuntime, PlatformProject } from './platform-project';
 
 const NAME = 'sirv-prod';
 const PREFIX = 'token-rotator/';
-// The values README's example config lines carry, which the suite replaces by planted ones.
-const README_CLIENT_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
-const README_SECRET = 'TM3d0CfX…';
-// The stack's region (README's) and profile (the test's own), and a shell that disagrees with both:
+// The values the guide's example config lines carry, which the suite replaces by planted ones.
+const GUIDE_CLIENT_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
+const GUIDE_SECRET = 'TM3d0CfX…';
+// The stack's region (the guide's) and profile (the test's own), and a shell that disagrees with both:
 // another region, and a profile that exists nowhere. Whatever follows the shell fails or goes astray.
 const STACK_REGION = 'us-east-1';
 const STACK_PROFILE = 'platform';
@@ -77,7 +77,7 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       await sirv?.close();
     }, 300_000);
 
-    it("installs with README's command, one copy of @pulumi/pulumi, on the intended node", async () => {
+    it("installs with the guide's command, one copy of @pulumi/pulumi, on the intended node", async () => {
       // Prepare
       const install = project.readmeCommands('install')[runtime.installLine];
       expect(install?.slice(0, 3)).toEqual(['npm', 'install', './token-rotator-0.1.0.tgz']);
@@ -102,19 +102,19 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       );
     });
 
-    it("sets README's stack config and previews without writing anything", async () => {
+    it("sets the guide's stack config and previews without writing anything", async () => {
       // Prepare
       const lines = project.readmeCommands('stack');
       expect(lines).toEqual([
         ['pulumi', 'stack', 'init', 'dev'],
         ['pulumi', 'config', 'set', 'aws:region', STACK_REGION],
-        ['pulumi', 'config', 'set', 'sirvClientId', README_CLIENT_ID],
-        ['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', README_SECRET],
+        ['pulumi', 'config', 'set', 'sirvClientId', GUIDE_CLIENT_ID],
+        ['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', GUIDE_SECRET],
         ['pulumi', 'preview'],
         ['pulumi', 'up'],
       ]);
       const mine = (argv: string[]) =>
-        argv.map((w) => (w === README_CLIENT_ID ? clientId : w === README_SECRET ? secret : w));
+        argv.map((w) => (w === GUIDE_CLIENT_ID ? clientId : w === GUIDE_SECRET ? secret : w));
       // Act
       for (const argv of lines.slice(0, 4)) await project.ok(mine(argv));
       // Only the test's: the issuer is the Sirv fake on loopback, over plain http; the stack's profile.

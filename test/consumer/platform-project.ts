@@ -1,5 +1,5 @@
 /**
- * A user's platform program in a fresh temporary directory, made from README.md's blocks, and
+ * A user's platform program in a fresh temporary directory, made from docs/getting-started.md's blocks, and
  * every command run in it: npm, the pulumi CLI (with the Node.js language host on PATH, no
  * Automation API) and the installed package's own CLI. Every byte any command prints is kept, so
  * the suite can prove no planted secret was ever printed.
@@ -25,7 +25,7 @@ export interface ConsumerRuntime {
   label: string;
   /** Directory put first on PATH so `node` (and npm, npx, the plugins) run on it; none: the machine's. */
   nodeBin?: string;
-  /** The README install line to run: its index among the install block's command lines. */
+  /** The guide's install line to run: its index among the install block's command lines. */
   installLine: number;
   /** The @pulumi/pulumi version the install must end up with. */
   expectedSdk: string;
@@ -51,8 +51,8 @@ export class PlatformProject {
   ) {}
 
   /**
-   * Creates the directory, writes README's package.json, Pulumi.yaml, tsconfig.json and
-   * index.ts into it and copies the tarball beside them, as README tells a user.
+   * Creates the directory, writes the guide's package.json, Pulumi.yaml, tsconfig.json and
+   * index.ts into it and copies the tarball beside them, as docs/getting-started.md tells a user.
    */
   static async create(runtime: ConsumerRuntime, pulumiBin: string, tarball: string): Promise<PlatformProject> {
     const base = await mkdtemp(join(tmpdir(), 'token-rotator-consumer-'));
@@ -85,7 +85,7 @@ export class PlatformProject {
     return project;
   }
 
-  /** The command lines of a README shell block, as argv. */
+  /** The command lines of a shell block of docs/getting-started.md, as argv. */
   readmeCommands(block: string): string[][] {
     return commandLines(readmeBlock(block, this.blocks)).map(shellWords);
   }

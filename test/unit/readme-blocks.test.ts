@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandLines, readmeBlock, readmeBlocks, shellWords } from '../helpers/readme-blocks';
 
-describe("README's consumer blocks (what the consumer suite runs)", () => {
+describe("docs/getting-started.md's consumer blocks (what the consumer suite runs)", () => {
   it('has every block the consumer suite reads, and the install lines name the packed tarball', () => {
     // Act
     const blocks = readmeBlocks();
@@ -20,7 +20,7 @@ describe("README's consumer blocks (what the consumer suite runs)", () => {
     ]);
   });
 
-  it('refuses a README line that needs a real shell, and names a missing or doubled block', () => {
+  it('refuses a guide line that needs a real shell, and names a missing or doubled block', () => {
     expect(shellWords("pulumi config set --secret x 'a b'")).toEqual([
       'pulumi',
       'config',

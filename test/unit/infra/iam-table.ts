@@ -1,8 +1,8 @@
 /**
  * The least-privilege table: requests the rotator role, the scheduler role, a workload's read
  * policy and its request policy make (or could make by mistake), each with the decision AWS must
- * reach. One source for
- * both the simulator test (iam-table.test.ts) and README's IAM section, which is rendered from it.
+ * reach. One source for both the simulator test (iam-table.test.ts) and the IAM section of
+ * docs/operations.md, which is rendered from it.
  */
 
 import {
@@ -66,7 +66,7 @@ export const POLICIES = {
 export interface IamTableRow {
   policy: keyof typeof POLICIES;
   request: SimulatedRequest;
-  /** How README names the resource (ARNs are long; the row's `request` has the real one). */
+  /** How the docs name the resource (ARNs are long; the row's `request` has the real one). */
   on: string;
   expected: Decision;
 }
@@ -98,7 +98,7 @@ const row = (
   extra: Omit<SimulatedRequest, 'action' | 'resource'> = {},
 ): IamTableRow => ({ policy, request: { action, resource, ...extra }, on, expected });
 
-/** The table. Order is README's order. */
+/** The table, in the order docs/operations.md shows it. */
 export const IAM_TABLE: IamTableRow[] = [
   // Own client secrets: read-only, even by mistake.
   row('rotator', 'secretsmanager:GetSecretValue', own('client'), '`token-rotator/alpha/client`', 'Allowed'),
@@ -420,7 +420,7 @@ const DECISION_TEXT: Record<Decision, string> = {
   ImplicitlyDenied: '**denied**',
 };
 
-/** README's rendering of the table (markdown, one line per row). */
+/** The docs' rendering of the table (markdown, one line per row). */
 export function renderIamTable(rows: readonly IamTableRow[] = IAM_TABLE): string {
   const lines = ['| policy | action | on | decision |', '|---|---|---|---|'];
   for (const r of rows) {
@@ -429,7 +429,7 @@ export function renderIamTable(rows: readonly IamTableRow[] = IAM_TABLE): string
   return lines.join('\n');
 }
 
-/** Markers around the generated table in README.md. */
+/** Markers around the generated table in docs/operations.md. */
 export const README_MARKERS = {
   begin: '<!-- iam-table: generated from test/unit/infra/iam-table.ts; do not edit by hand -->',
   end: '<!-- /iam-table -->',
