@@ -9,7 +9,7 @@
  * requests: 50 per second" (Secrets Manager quotas); calls over it fail with `ThrottlingException`
  * ("Rate exceeded"). One combined window over every write here is the stricter reading.
  */
-import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** The Secrets Manager operations the proxy counts as writes (the `X-Amz-Target` suffix). */
@@ -44,6 +44,8 @@ export interface ThrottlingCounts {
   forwardedOther: number;
   /** Throttled calls by operation. */
   throttledByOperation: Record<string, number>;
+  /** The most writes passed on within any one second. */
+  peakWritesPerSecond: number;
 }
 
 /** The running proxy: point `AWS_ENDPOINT_URL_SECRETS_MANAGER` (or `AWS_ENDPOINT_URL`) at `endpoint`. */
@@ -88,12 +90,15 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
  */
 export class WriteWindow {
   private readonly accepted: number[] = [];
+  /** The most writes admitted within any one second so far. */
+  peak = 0;
 
   constructor(
     private readonly limit: number,
     private readonly now: () => number,
   ) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`writesPerSecond must be a positive integer, not ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`writesPerSecond must be a positive integer, not ${limit}`);
   }
 
   /** True when a write may pass now (and records it); false when it is to be throttled. */
@@ -102,12 +107,16 @@ export class WriteWindow {
     while (this.accepted.length > 0 && (this.accepted[0] ?? 0) <= now - WINDOW_MS) this.accepted.shift();
     if (this.accepted.length >= this.limit) return false;
     this.accepted.push(now);
+    this.peak = Math.max(this.peak, this.accepted.length);
     return true;
   }
 }
 
 /** Starts the proxy on 127.0.0.1, forwarding to `target` (moto's endpoint, `http://127.0.0.1:port`). */
-export async function startThrottlingProxy(target: string, options: ThrottlingProxyOptions = {}): Promise<ThrottlingProxy> {
+export async function startThrottlingProxy(
+  target: string,
+  options: ThrottlingProxyOptions = {},
+): Promise<ThrottlingProxy> {
   const upstream = new URL(target);
   if (upstream.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(upstream.hostname)) {
     throw new Error(`the throttling proxy forwards to a loopback http endpoint only, not ${target}`);
@@ -116,7 +125,12 @@ export async function startThrottlingProxy(target: string, options: ThrottlingPr
     options.writesPerSecond ?? SECRETS_MANAGER_WRITES_PER_SECOND,
     options.now ?? (() => performance.now()),
   );
-  const counts: ThrottlingCounts = { forwardedWrites: 0, throttled: 0, forwardedOther: 0, throttledByOperation: {} };
+  const counts: Omit<ThrottlingCounts, 'peakWritesPerSecond'> = {
+    forwardedWrites: 0,
+    throttled: 0,
+    forwardedOther: 0,
+    throttledByOperation: {},
+  };
 
   const server: Server = createServer(async (request, response) => {
     try {
@@ -167,7 +181,11 @@ export async function startThrottlingProxy(target: string, options: ThrottlingPr
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    counts: () => ({ ...counts, throttledByOperation: { ...counts.throttledByOperation } }),
+    counts: () => ({
+      ...counts,
+      throttledByOperation: { ...counts.throttledByOperation },
+      peakWritesPerSecond: window.peak,
+    }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
