@@ -13,6 +13,7 @@ import type { BenchContext, BenchOutcome } from './context';
 import { getTokenHit } from './get-token';
 import { idleSweep } from './idle-sweep';
 import { lambdaColdStart } from './lambda-cold-start';
+import { providerScale } from './provider-scale';
 import { readerFreshness } from './reader-freshness';
 import { sweepThroughput } from './sweep-throughput';
 import { type BenchResults, type BenchRow, formatResultsJson, formatTable } from './table';
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, (context: BenchContext) => Promise<BenchOutcome
   'get-token': getTokenHit,
   'write-quota': writeQuota,
   'weak-guarantees': weakGuarantees,
+  'provider-scale': providerScale,
 };
 
 // Settings from the developer's shell that would change a baseline's defaults (Powertools' cache

@@ -155,7 +155,18 @@ export interface AwsClientConfig {
   region?: string;
   profile?: string;
   credentials?: AwsCredentials;
+  maxAttempts: number;
 }
+
+/**
+ * Attempts of each AWS call the provider makes (the SDK's standard retry mode: exponential backoff
+ * with full jitter, capped at 20 s). One `up` or `destroy` of hundreds of credentials runs many
+ * calls at once against Secrets Manager's write quota ("Combined rate of CreateSecret,
+ * DeleteSecret, RestoreSecret API requests: 50 per second", Secrets Manager quotas); with the
+ * SDK's default of 3 attempts a throttled call can fail the resource within a second, while ten
+ * attempts wait out several seconds of a saturated quota.
+ */
+export const PROVIDER_MAX_ATTEMPTS = 10;
 
 /** A credentials provider as every SDK client's configuration takes it. */
 type AwsCredentials = NonNullable<Exclude<SecretsManagerClientConfig['credentials'], { accessKeyId: string }>>;
@@ -163,6 +174,7 @@ type AwsCredentials = NonNullable<Exclude<SecretsManagerClientConfig['credential
 /** SDK client configuration for these settings: region, profile, and the assumed roles' credentials. */
 export function clientConfig(settings: Partial<AwsSettings>): AwsClientConfig {
   const config: AwsClientConfig = {
+    maxAttempts: PROVIDER_MAX_ATTEMPTS,
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
   };

@@ -17,6 +17,14 @@ type DeepInput<T> = T extends string | number | boolean | undefined
 /** The resource type Pulumi gives a ProviderCredential (a dynamic resource of module `token-rotator`). */
 const CREDENTIAL_TYPE = 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential';
 
+/**
+ * One provider object for every credential of a program: @pulumi/pulumi caches a dynamic
+ * provider's serialized closure by object identity, so a shared instance is serialized once
+ * instead of once per resource (which dominated preview time at a few hundred credentials).
+ * It holds only the runtime module's name, so sharing it shares no state.
+ */
+const SHARED_PROVIDER = new CredentialProvider(PROVIDER_RUNTIME_MODULE);
+
 /** Arguments of {@link ProviderCredential}. */
 export interface ProviderCredentialArgs {
   /** Credential name in the secret names; defaults to the resource name. */
@@ -76,7 +84,7 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
     // Read at declaration, in the program: the provider process sees only what the state records.
     const stack = stackAwsConfig(new pulumi.Config('aws'));
     super(
-      new CredentialProvider(PROVIDER_RUNTIME_MODULE),
+      SHARED_PROVIDER,
       name,
       {
         name: args.name ?? name,

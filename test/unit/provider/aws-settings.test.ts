@@ -6,6 +6,7 @@ import { storeError } from '../../../core/store/aws-errors';
 import {
   clientConfig,
   explainAwsFailure,
+  PROVIDER_MAX_ATTEMPTS,
   recordedSettings,
   regionOfArn,
   resolveAwsSettings,
@@ -61,11 +62,13 @@ describe('recordedSettings', () => {
 });
 
 describe('clientConfig', () => {
-  it('passes region and profile, and credentials only when a role is assumed', () => {
+  it('passes region and profile, credentials only when a role is assumed, and enough attempts to ride out throttling', () => {
     expect(clientConfig({ region: 'eu-west-1', profile: 'platform' })).toEqual({
       region: 'eu-west-1',
       profile: 'platform',
+      maxAttempts: PROVIDER_MAX_ATTEMPTS,
     });
+    expect(PROVIDER_MAX_ATTEMPTS).toBeGreaterThanOrEqual(10);
     const withRole = clientConfig({
       region: 'eu-west-1',
       assumeRoles: [{ roleArn: 'arn:aws:iam::123456789012:role/deployer' }],
