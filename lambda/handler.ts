@@ -9,8 +9,6 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError, isTokenRotatorError } from '../core/errors';
-import type { parseIssuerConfig } from '../core/issuers';
 import type { KeySigner } from '../core/issuers/types';
 import { METRIC_NAMES, METRICS_NAMESPACE, PREFIX_DIMENSION, SERVICE_NAME } from '../core/metric-names';
 import { type RotatorConfig, rotatorConfigFromEnv } from '../core/rotator-environment';

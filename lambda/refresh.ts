@@ -25,7 +25,7 @@ import { nextAttemptAt, type RefreshPolicy, resolvePolicy, writeBudgetBreached }
 import { FORCED_REFRESH_FLOOR_SECONDS, type RefreshResult } from '../core/rotator-protocol';
 import * as store from '../core/store';
 import { NEWER_TOKEN_RECORD_REASON, secondsToExpiry, type TokenRecord } from '../core/token';
-import { clientFingerprint, decodeTokenVersion, encodeTokenVersion, tokenDigest } from '../core/token-version';
+import { clientFingerprint, decodeTokenVersion, tokenDigest } from '../core/token-version';
 import type { ClientDocumentCache } from './client-cache';
 import type { ClientPrefetch } from './client-prefetch';
 import { dueVerdict } from './plan';

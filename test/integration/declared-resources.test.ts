@@ -192,7 +192,7 @@ describe('TokenRotator declared resources, created in moto', () => {
       expect(group?.retentionInDays).toBe(logGroup.retentionInDays);
       expect(LOG_RETENTION_VALUES).toContain(logGroup.retentionInDays);
     }
-    expect([...arns].sort()).toEqual([...(byId.WriteOwnLogs?.Resource as string[])].sort());
+    expect([...arns].sort()).toEqual([...((byId.WriteOwnLogs?.Resource ?? []) as string[])].sort());
     expect(
       trustPolicyProblems(
         declared.resources.find((r) => r.name === `${NAME}-role`)?.inputs.assumeRolePolicy,

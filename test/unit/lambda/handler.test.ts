@@ -1,7 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   BatchGetSecretValueCommand,
-  CreateSecretCommand,
   PutSecretValueCommand,
   SecretsManagerServiceException,
   UntagResourceCommand,
