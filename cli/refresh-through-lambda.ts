@@ -4,15 +4,25 @@
  * `{ "credentials": [...], "force": bool }`; its answer `{ results: [...] }` is read per
  * credential.
  */
-import { type Deferred, invokeRotator, type RotatorReply, targetedResultSchema } from '../core/rotator-protocol';
+import {
+  type Deferred,
+  invokeRotator,
+  MAX_REQUESTED_CREDENTIALS,
+  type RotatorReply,
+  targetedResultSchema,
+} from '../core/rotator-protocol';
 import type { CredentialListing } from '../core/store';
 import type { CliContext } from './context';
 import { CliError, foreignMessage } from './error-report';
 import { EXIT_CODES } from './exit-codes';
 import { outcomeOf, type RefreshOutcome } from './refresh-outcome';
 
-/** Credentials per invocation: small enough to finish well within the rotator's timeout. */
-export const INVOKE_BATCH_SIZE = 50;
+/**
+ * Credentials per invocation: what the request entry point takes (MAX_REQUESTED_CREDENTIALS), so
+ * `--function` works against the rotator or its request function alike, each call well within
+ * the timeout.
+ */
+export const INVOKE_BATCH_SIZE = MAX_REQUESTED_CREDENTIALS;
 
 /**
  * Refreshes `names` through the rotator Lambda `functionName`, {@link INVOKE_BATCH_SIZE} per

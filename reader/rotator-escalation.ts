@@ -19,7 +19,7 @@ const MAX_TRACKED_CREDENTIALS = 1000;
 
 /** The rotator Lambda to ask for an immediate refresh when the stored token is rejected. */
 export interface RotatorInvokeOptions {
-  /** Name or ARN of the rotator Lambda (the `TokenRotator` component's `functionName` output). */
+  /** Name or ARN of the request entry point (the `TokenRotator` component's `requestFunctionName` output). */
   functionName: string;
   /** Lambda client; one with the standard configuration is created on first use. */
   client?: LambdaClient;

@@ -520,7 +520,7 @@ describe('refresh --function', () => {
     ]);
   });
 
-  it('splits many credentials into invocations of 50', async () => {
+  it('splits many credentials into invocations of 20, what the request entry point takes', async () => {
     const names = Array.from({ length: 120 }, (_, i) => `c${String(i).padStart(3, '0')}`);
     lambda.on(InvokeCommand).callsFake((input) => {
       const event = JSON.parse(new TextDecoder().decode(input.Payload));
@@ -542,7 +542,7 @@ describe('refresh --function', () => {
       lambda
         .commandCalls(InvokeCommand)
         .map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array)).credentials.length),
-    ).toEqual([50, 50, 20]);
+    ).toEqual([20, 20, 20, 20, 20, 20]);
     expect(stdout).toContain('120 credentials: 0 refreshed, 120 skipped, 0 failed.');
   });
 
@@ -603,7 +603,7 @@ describe('refresh --function', () => {
       .on(InvokeCommand)
       .resolvesOnce(
         answer({
-          results: names.slice(0, 50).map((credential) => ({
+          results: names.slice(0, 20).map((credential) => ({
             credential,
             ok: true,
             skipped: 'not-due',
@@ -619,7 +619,7 @@ describe('refresh --function', () => {
     expect(code).toBe(EXIT_CODES.aws);
     expect(stdout).toContain('deferred  c59  not started: the call to the rotator failed (the error follows).');
     expect(stdout).not.toContain('run refresh again');
-    expect(stdout.trim().split('\n').at(-1)).toBe('60 credentials: 0 refreshed, 50 skipped, 0 failed, 10 not started.');
+    expect(stdout.trim().split('\n').at(-1)).toBe('60 credentials: 0 refreshed, 20 skipped, 0 failed, 40 not started.');
     expect(stderr).toContain('Invoking the rotator "fn" failed with ResourceNotFoundException');
   });
 
