@@ -10,7 +10,7 @@
  * delivered once), measured in the same run. The rotator that trusted its listings is no longer in
  * the tree, so its figures under the lag are not measured here (docs/guarantees.md).
  */
-import { weakRotatorWorld } from '../test/helpers/weak-rotator';
+import { weakRotatorWorld } from '../local-stack/weak-rotator-world';
 import type { BenchContext, BenchOutcome } from './context';
 import { type BenchRow, row } from './table';
 

@@ -30,7 +30,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import { MIN_WRITE_INTERVAL_SECONDS } from '../../core/policy';
-import { TEST_EPOCH } from '../helpers/clock';
 import {
   type IssuerMode,
   LIFETIME_SECONDS,
@@ -41,7 +40,8 @@ import {
   type WeakRotatorWorld,
   type WorldOptions,
   weakRotatorWorld,
-} from '../helpers/weak-rotator';
+} from '../../local-stack/weak-rotator-world';
+import { TEST_EPOCH } from '../helpers/clock';
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_207);
 const PATH = process.env.FC_PATH;

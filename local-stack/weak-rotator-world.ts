@@ -16,17 +16,14 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { VirtualTime } from '../../bench/virtual-time';
-import { type ClientDocument, secretNames, TAG_KEYS } from '../../core/store';
-import { parseTokenRecord, type TokenRecord } from '../../core/token';
-import { createHandler, type InvocationContext } from '../../lambda/handler';
-import type { AsyncInvocations, DeliveryPolicy } from '../../local-stack/async-invocations';
-import type { LagChoice } from '../../local-stack/eventual-consistency';
-import { type MemorySecrets, memorySecrets } from '../../local-stack/memory-secrets';
-import { weakAws } from '../../local-stack/weak-aws';
-import { TEST_EPOCH } from './clock';
-import { seededRandom } from './sdk-faults';
-import { tokenRecord } from './token-record';
+import { VirtualTime } from '../bench/virtual-time';
+import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
+import { parseTokenRecord, type TokenRecord } from '../core/token';
+import { createHandler, type InvocationContext } from '../lambda/handler';
+import type { AsyncInvocations, DeliveryPolicy } from './async-invocations';
+import type { LagChoice } from './eventual-consistency';
+import { type MemorySecrets, memorySecrets } from './memory-secrets';
+import { weakAws } from './weak-aws';
 
 export const PREFIX = 'model-rotator/';
 export const TOKEN_URL = 'http://sirv.test/v2/token';
@@ -113,7 +110,7 @@ export interface WorldOptions {
 
 /** Starts a world; `close()` it after the run. */
 export function weakRotatorWorld(options: WorldOptions) {
-  const vt = new VirtualTime(TEST_EPOCH);
+  const vt = new VirtualTime(WORLD_EPOCH);
   const random = seededRandom(options.seed);
   const weak = weakAws({
     now: vt.now,
@@ -131,12 +128,12 @@ export function weakRotatorWorld(options: WorldOptions) {
     // By default 30 s apart from the first 30 s, so the first sweeps find several due (and fan out).
     const offset =
       options.dueSpreadSeconds === undefined ? 30 * i : Math.floor((options.dueSpreadSeconds * i) / names.length);
-    const due = new Date(TEST_EPOCH.getTime() + (30 + offset) * 1000);
+    const due = new Date(WORLD_EPOCH.getTime() + (30 + offset) * 1000);
     sm.addCredential({
       name,
       prefix: PREFIX,
       clientDocument: clientDocument(name, 1),
-      token: tokenRecord(name, { at: due, issued: -900, refresh: 0, expires: 300 }, { generation: 7 }),
+      token: firstRecord(name, due),
     });
   }
 
@@ -452,3 +449,31 @@ const SILENT_METRICS = {
   publishStoredMetrics() {},
   setDefaultDimensions() {},
 } as unknown as Metrics;
+
+/** Where every world's simulated clock starts. */
+const WORLD_EPOCH = new Date('2026-11-22T12:00:00.000Z');
+
+/** A small linear congruential generator: the same sequence for the same seed, so a failure replays. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** A credential's token before the run: generation 7, due at `due`, issued 15 minutes before it. */
+function firstRecord(credential: string, due: Date): TokenRecord {
+  const iso = (offsetSeconds: number) => new Date(due.getTime() + offsetSeconds * 1000).toISOString();
+  return {
+    version: 1,
+    credential,
+    issuer: 'sirv',
+    accessToken: `token-of-${credential}`,
+    tokenType: 'Bearer',
+    issuedAt: iso(-900),
+    expiresAt: iso(300),
+    refreshAfter: iso(0),
+    generation: 7,
+  };
+}
