@@ -544,3 +544,25 @@ describe('the request entry point', () => {
     expect(issuer.calls).toHaveLength(2);
   });
 });
+
+describe('a storm of forced refreshes', () => {
+  it('writes a token at most once per floor (600 s) however often readers ask, through either entry point', async () => {
+    // Two readers behind an API that keeps answering 401 each ask once a minute, for an hour.
+    addSirv('busy', at(200));
+    const clock = frozenClock();
+    const issuer = sirvIssuer();
+    const deps = { secretsManager: sm.client, fetch: issuer.fetch, now: clock.now, random: () => 0, env: ENV };
+    const rotator = createHandler(deps);
+    const requests = createHandler(deps, { entry: 'requests' });
+    for (let minute = 0; minute < 60; minute += 1) {
+      clock.advance(60);
+      await rotator({ credentials: ['busy'], force: true }, CONTEXT);
+      await requests({ credentials: ['busy'], force: true }, CONTEXT);
+    }
+    // Six floors in an hour: at most one write each (120 requests asked for one each).
+    const writes = sm.mock.commandCalls(PutSecretValueCommand).length;
+    expect(writes).toBeGreaterThanOrEqual(5);
+    expect(writes).toBeLessThanOrEqual(6);
+    expect(issuer.calls).toHaveLength(writes);
+  });
+});
