@@ -158,23 +158,12 @@ export function readAssertionKey(
   privateKeyPem: string | undefined,
   credential: string | undefined,
 ): { key: KeyObject; alg: AssertionAlgorithm } {
-  const who = credential ? `Credential "${credential}": ` : '';
-  const fail = (what: string) =>
-    new InvalidConfigurationError(`${who}issuer.privateKeyPem ${what}`, {
-      credential,
-      field: 'issuer.privateKeyPem',
-      reason: 'bad-private-key',
-    });
-  if (privateKeyPem === undefined || privateKeyPem.trim() === '') {
-    throw fail('is missing; give a PEM private key (RSA or EC P-256), or kms: { keyId }.');
-  }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(privateKeyPem);
-  } catch {
-    // The crypto error is dropped: it adds nothing and must not travel next to the key.
-    throw fail('could not be read as a PEM private key; check that the whole key was copied.');
-  }
+  const fail = (what: string) => privateKeyRefusal(credential, what);
+  const key = readPemPrivateKey(
+    privateKeyPem,
+    credential,
+    'give a PEM private key (RSA or EC P-256), or kms: { keyId }.',
+  );
   if (key.asymmetricKeyType === 'rsa') {
     if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_MODULUS_BITS) {
       throw fail(`is shorter than ${MIN_MODULUS_BITS} bits; RS256 needs at least ${MIN_MODULUS_BITS}.`);
@@ -189,6 +178,36 @@ export function readAssertionKey(
       ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve ?? 'another curve'}`
       : `a ${key.asymmetricKeyType ?? 'non-RSA'} key`;
   throw fail(`is ${what}; assertions are signed RS256 (an RSA key) or ES256 (an EC P-256 key).`);
+}
+
+/**
+ * A PEM private key as Node reads it, or the refusal naming `issuer.privateKeyPem` (never quoting
+ * it): `missingAdvice` says what to give when there is none.
+ */
+export function readPemPrivateKey(
+  privateKeyPem: string | undefined,
+  credential: string | undefined,
+  missingAdvice: string,
+): KeyObject {
+  if (privateKeyPem === undefined || privateKeyPem.trim() === '') {
+    throw privateKeyRefusal(credential, `is missing; ${missingAdvice}`);
+  }
+  try {
+    return createPrivateKey(privateKeyPem);
+  } catch {
+    // The crypto error is dropped: it adds nothing and must not travel next to the key.
+    throw privateKeyRefusal(credential, 'could not be read as a PEM private key; check that the whole key was copied.');
+  }
+}
+
+/** The refusal of a configured private key, naming the field and `what` is wrong with it. */
+export function privateKeyRefusal(credential: string | undefined, what: string): InvalidConfigurationError {
+  const who = credential ? `Credential "${credential}": ` : '';
+  return new InvalidConfigurationError(`${who}issuer.privateKeyPem ${what}`, {
+    credential,
+    field: 'issuer.privateKeyPem',
+    reason: 'bad-private-key',
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
  * that no private key is stored anywhere; the matching public key is registered with the service
  * (Upload's dashboard).
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 // jose's subpaths, not its index: a refresh from sources or dist/ then loads the dozen modules it
 // uses instead of all of jose's (JWE, JWKS and the rest); a bundle is tree-shaken either way.
 import { SignJWT } from 'jose/jwt/sign';
@@ -12,7 +12,7 @@ import { UnsecuredJWT } from 'jose/jwt/unsecured';
 import { exportPKCS8, exportSPKI } from 'jose/key/export';
 import { generateKeyPair } from 'jose/key/generate/keypair';
 import { InvalidConfigurationError } from '../errors';
-import { signWithKeySigner } from './assertion';
+import { privateKeyRefusal, readPemPrivateKey, signWithKeySigner } from './assertion';
 import type { SignedJwtIssuerConfig } from './config';
 import { resolveExpiry } from './expiry';
 import type { IssueContext, IssuedToken, Issuer } from './types';
@@ -87,23 +87,12 @@ export function publicKeyPemFromPrivate(privateKeyPem: string, credential?: stri
 }
 
 function readPrivateKey(privateKeyPem: string | undefined, credential: string | undefined): KeyObject {
-  const who = credential ? `Credential "${credential}": ` : '';
-  const fail = (what: string) =>
-    new InvalidConfigurationError(`${who}issuer.privateKeyPem ${what}`, {
-      credential,
-      field: 'issuer.privateKeyPem',
-      reason: 'bad-private-key',
-    });
-  if (privateKeyPem === undefined || privateKeyPem.trim() === '') {
-    throw fail('is missing; give a PEM RSA private key, or let the provider generate one.');
-  }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(privateKeyPem);
-  } catch {
-    // The crypto error is dropped: it adds nothing and must not travel next to the key.
-    throw fail('could not be read as a PEM private key; check that the whole key was copied.');
-  }
+  const fail = (what: string) => privateKeyRefusal(credential, what);
+  const key = readPemPrivateKey(
+    privateKeyPem,
+    credential,
+    'give a PEM RSA private key, or let the provider generate one.',
+  );
   if (key.asymmetricKeyType !== 'rsa') {
     throw fail(`is a ${key.asymmetricKeyType ?? 'non-RSA'} key; RS256 needs an RSA key.`);
   }
