@@ -52,9 +52,11 @@ describe('the platform stack program', () => {
 
     // Assess
     expect(recorder.resources.filter((r) => r.type === 'token-rotator:index:TokenRotator')).toHaveLength(1);
-    const credentials = recorder.resources.filter(
-      (r) => r.type === 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential',
-    );
+    // In name order: which registers first depends on which inputs resolve first (sirv's wait on
+    // the rotator's function name).
+    const credentials = recorder.resources
+      .filter((r) => r.type === 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential')
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
     expect(credentials.map((c) => c.name)).toEqual(['sirv-prod', 'upload-prod']);
     const functionName = await promiseOf(outputs.rotatorFunctionName);
     const sirv = credentials[0]?.inputs ?? {};
