@@ -1,7 +1,7 @@
 /**
  * Holding the account's write quota: 10,000 credentials due at once, against the in-memory
  * Secrets Manager (local-stack/memory-secrets.ts) refusing more than 50 writes in any
- * second, on a simulated clock (bench/virtual-time.ts). The rotator's handler runs a sweep every
+ * second, on a simulated clock (local-stack/virtual-time.ts). The rotator's handler runs a sweep every
  * minute of simulated time, each with a 120 s invocation budget, and fans out through a Lambda
  * stand-in that runs each batch as a concurrent invocation of the same handler.
  *
@@ -16,10 +16,10 @@ import { createHandler, type InvocationContext } from '../lambda/handler';
 import { refreshMany, type SweepDeps, sweep } from '../lambda/sweep';
 import { sirvFetch } from '../local-stack/fakes/sirv-fetch';
 import { type MemorySecrets, memorySecrets } from '../local-stack/memory-secrets';
+import { VirtualTime } from '../local-stack/virtual-time';
 import type { BenchContext, BenchOutcome } from './context';
 import { benchClientDocument, placeholderToken, SIRV_LIFETIME_SECONDS } from './credentials';
 import { row } from './table';
-import { VirtualTime } from './virtual-time';
 
 const BENCHMARK = 'write-quota';
 const COUNT = 10_000;

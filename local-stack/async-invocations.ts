@@ -44,7 +44,7 @@ export interface AsyncInvocationsOptions {
   random?: () => number;
   /**
    * Waits `ms` before a delivery: real timers when absent; a simulated clock's sleep (for instance
-   * bench/virtual-time.ts's `VirtualTime.sleep`) to drive deliveries in simulated time.
+   * local-stack/virtual-time.ts's `VirtualTime.sleep`) to drive deliveries in simulated time.
    */
   sleep?: (ms: number) => Promise<void>;
   /** Stamps each delivery; real time when absent. */

@@ -16,13 +16,13 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { VirtualTime } from '../bench/virtual-time';
 import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
 import { parseTokenRecord, type TokenRecord } from '../core/token';
 import { createHandler, type InvocationContext } from '../lambda/handler';
 import type { AsyncInvocations, DeliveryPolicy } from './async-invocations';
 import type { LagChoice } from './eventual-consistency';
 import { type MemorySecrets, memorySecrets } from './memory-secrets';
+import { VirtualTime } from './virtual-time';
 import { weakAws } from './weak-aws';
 
 export const PREFIX = 'model-rotator/';

@@ -1,6 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualTime } from '../../../bench/virtual-time';
 import {
   type AsyncInvocations,
   type AsyncInvocationsOptions,
@@ -8,6 +7,7 @@ import {
   DUPLICATE_DELAYS_MS,
   MAX_ASYNC_PAYLOAD_BYTES,
 } from '../../../local-stack/async-invocations';
+import { VirtualTime } from '../../../local-stack/virtual-time';
 import { TEST_EPOCH } from '../../helpers/clock';
 import { seededRandom } from '../../helpers/sdk-faults';
 

@@ -6,8 +6,8 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualTime } from '../../../bench/virtual-time';
 import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-secrets';
+import { VirtualTime } from '../../../local-stack/virtual-time';
 import { weakAws } from '../../../local-stack/weak-aws';
 import { TEST_EPOCH } from '../../helpers/clock';
 import { memoryBackedClient } from '../../helpers/sdk-faults';
