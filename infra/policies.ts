@@ -40,6 +40,13 @@ export interface RotatorPolicyScope {
   signingKeyArns?: readonly string[] | undefined;
   /** The event bus refresh outcomes go to (name or ARN): `events:PutEvents` on it only. */
   eventBus?: string | undefined;
+  /**
+   * Secrets of the user's that hold credentials' client secrets (`clientSecretSource.secretArn`,
+   * complete ARNs): `secretsmanager:GetSecretValue` on these only.
+   */
+  clientSecretSources?: readonly string[] | undefined;
+  /** Customer managed keys encrypting those sources: `kms:Decrypt` through Secrets Manager, for those secrets only. */
+  clientSecretSourceKeyArns?: readonly string[] | undefined;
 }
 
 /** The ARN of an event bus given by name or ARN. */
@@ -246,6 +253,30 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
       Condition: { StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256' } },
     });
   }
+  if (scope.clientSecretSources && scope.clientSecretSources.length > 0) {
+    statements.push({
+      // Client secrets kept in secrets of the user's own: read their value, nothing else.
+      Sid: 'ReadClientSecretSources',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [...scope.clientSecretSources],
+    });
+    if (scope.clientSecretSourceKeyArns && scope.clientSecretSourceKeyArns.length > 0) {
+      statements.push({
+        // Decrypt only as Secrets Manager does for GetSecretValue of those very secrets.
+        Sid: 'DecryptClientSecretSources',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: [...scope.clientSecretSourceKeyArns],
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': `secretsmanager.${scope.region}.amazonaws.com`,
+            'kms:EncryptionContext:SecretARN': [...scope.clientSecretSources],
+          },
+        },
+      });
+    }
+  }
   if (scope.eventBus) {
     statements.push({
       Sid: 'PutRefreshEvents',
@@ -295,6 +326,10 @@ export function rotatorPolicyTooLarge(scope: RotatorPolicyScope): string | undef
   const size = policySize(rotatorPolicy(scope));
   if (size <= ROLE_INLINE_POLICIES_MAX_CHARS) return undefined;
   const count = scope.signingKeyArns?.length ?? 0;
+  const sources = scope.clientSecretSources?.length ?? 0;
+  if (sources > 0) {
+    return `${count} signing keys and ${sources} clientSecretSources make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies: deploy a second TokenRotator, on a prefix of its own, for some of the credentials`;
+  }
   return `${count} keys make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies; ${signingKeysThatFit(scope)} of these fit (with this prefix and function name): deploy a second TokenRotator, on a prefix of its own, for the credentials of the other keys`;
 }
 
@@ -305,8 +340,9 @@ export function rotatorPolicyTooLarge(scope: RotatorPolicyScope): string | undef
 export function assertRotatorPolicyFits(name: string, scope: RotatorPolicyScope): void {
   const tooLarge = rotatorPolicyTooLarge(scope);
   if (tooLarge) {
-    throw new InvalidConfigurationError(`Invalid TokenRotator "${name}" arguments:\n  - signingKeyArns: ${tooLarge}`, {
-      field: 'signingKeyArns',
+    const field = (scope.clientSecretSources?.length ?? 0) > 0 ? 'clientSecretSources' : 'signingKeyArns';
+    throw new InvalidConfigurationError(`Invalid TokenRotator "${name}" arguments:\n  - ${field}: ${tooLarge}`, {
+      field,
     });
   }
 }

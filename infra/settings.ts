@@ -15,6 +15,7 @@ import {
   SCHEDULE_INTERVAL_SECONDS,
 } from '../core/rotator-environment';
 import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
+import { SECRET_ARN_PATTERN, SECRET_ARN_RULE } from '../core/store/client-secret-source';
 import { DEFAULT_PREFIX, isPrefix, PREFIX_RULE } from '../core/token';
 import { requestFunctionNameOf, rotatorPolicyTooLarge } from './policies';
 import { expressionOfInterval } from './schedule';
@@ -85,6 +86,17 @@ export interface TokenRotatorArgs {
    * prefix): more are refused, naming this field and how many fit.
    */
   signingKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Complete ARNs of the secrets credentials read their client secret from
+   * (`clientSecretSource.secretArn` of each ProviderCredential that has one): the rotator gets
+   * `secretsmanager:GetSecretValue` on these secrets only. Default: none.
+   */
+  clientSecretSources?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * KMS key ARNs of customer managed keys encrypting those sources: the rotator gets `kms:Decrypt`
+   * through Secrets Manager, for those secrets only. Default: none (sources under the AWS managed key).
+   */
+  clientSecretSourceKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * An EventBridge bus (name or ARN) to put refresh outcomes on (source `token-rotator`); the
    * rotator gets `events:PutEvents` on this bus only. Default: no events.
@@ -225,6 +237,23 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
       }
     }
   }
+  if (Array.isArray(args.clientSecretSources)) {
+    for (const [i, arn] of args.clientSecretSources.entries()) {
+      if (typeof arn === 'string' && !SECRET_ARN_PATTERN.test(arn)) {
+        fail(`clientSecretSources[${i}]`, `expected ${SECRET_ARN_RULE}; got ${JSON.stringify(arn)}`);
+      }
+    }
+  }
+  if (Array.isArray(args.clientSecretSourceKeyArns)) {
+    for (const [i, arn] of args.clientSecretSourceKeyArns.entries()) {
+      if (typeof arn === 'string' && !KMS_KEY_ARN_PATTERN.test(arn)) {
+        fail(
+          `clientSecretSourceKeyArns[${i}]`,
+          `expected a KMS key ARN (arn:…:kms:REGION:ACCOUNT:key/ID, not an alias); got ${JSON.stringify(arn)}`,
+        );
+      }
+    }
+  }
   // The Lambda reads it back from TOKEN_ROTATOR_EVENT_BUS with these very rules, and refuses to
   // start on a value outside them: every sweep would fail.
   if (typeof args.eventBusName === 'string' && !isEventBus(args.eventBusName)) {
@@ -243,7 +272,13 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
 
   if (issues.length === 0) {
     const tooLarge = knownRotatorPolicyTooLarge(name, prefix, functionName, args);
-    if (tooLarge) fail('signingKeyArns', tooLarge);
+    if (tooLarge)
+      fail(
+        Array.isArray(args.clientSecretSources) && args.clientSecretSources.length > 0
+          ? 'clientSecretSources'
+          : 'signingKeyArns',
+        tooLarge,
+      );
   }
 
   const bundleDir = resolve(args.bundleDir ?? defaultBundleDir());
@@ -286,12 +321,15 @@ function knownRotatorPolicyTooLarge(
   functionName: string,
   args: TokenRotatorArgs,
 ): string | undefined {
-  const keys = args.signingKeyArns;
-  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === 'string')) {
-    return undefined;
-  }
+  const known = (list: unknown): string[] | undefined =>
+    Array.isArray(list) && list.every((k): k is string => typeof k === 'string') ? list : undefined;
+  const keys = args.signingKeyArns === undefined ? [] : known(args.signingKeyArns);
+  const sources = args.clientSecretSources === undefined ? [] : known(args.clientSecretSources);
+  const sourceKeys = args.clientSecretSourceKeyArns === undefined ? [] : known(args.clientSecretSourceKeyArns);
+  if (keys === undefined || sources === undefined || sourceKeys === undefined) return undefined;
+  if (keys.length === 0 && sources.length === 0) return undefined;
   const [, partition = 'aws', region = '', accountId = ''] =
-    /^arn:([^:]+):kms:([^:]+):(\d{12}):/.exec(keys[0] ?? '') ?? [];
+    /^arn:([^:]+):(?:kms|secretsmanager):([^:]+):(\d{12}):/.exec(keys[0] ?? sources[0] ?? '') ?? [];
   return rotatorPolicyTooLarge({
     partition,
     region,
@@ -302,6 +340,8 @@ function knownRotatorPolicyTooLarge(
     deadLetterQueueArn: `arn:${partition}:sqs:${region}:${accountId}:${name}-dlq-xxxxxxx`,
     kmsKeyArn: typeof args.kmsKeyArn === 'string' ? args.kmsKeyArn : undefined,
     signingKeyArns: keys,
+    clientSecretSources: sources,
+    clientSecretSourceKeyArns: sourceKeys,
     eventBus: typeof args.eventBusName === 'string' ? args.eventBusName : undefined,
   });
 }

@@ -160,25 +160,33 @@ export class TokenRotator extends pulumi.ComponentResource {
             pulumi.output(args.kmsKeyArn),
             pulumi.output(args.signingKeyArns ?? []),
             pulumi.output(args.eventBusName),
+            pulumi.all([
+              pulumi.output(args.clientSecretSources ?? []),
+              pulumi.output(args.clientSecretSourceKeyArns ?? []),
+            ]),
           ])
-          .apply(([p, r, a, dlqArn, kms, signingKeyArns, eventBus]) => {
-            const scope = {
-              partition: p,
-              region: r,
-              accountId: a,
-              prefix: settings.prefix,
-              functionName: fnName,
-              requestFunctionName: requestFnName,
-              deadLetterQueueArn: dlqArn,
-              kmsKeyArn: kms,
-              signingKeyArns,
-              eventBus,
-            };
-            // Judged again on the real values (keys given as outputs are known only now), before
-            // IAM would refuse it with LimitExceeded.
-            assertRotatorPolicyFits(name, scope);
-            return JSON.stringify(rotatorPolicy(scope));
-          }),
+          .apply(
+            ([p, r, a, dlqArn, kms, signingKeyArns, eventBus, [clientSecretSources, clientSecretSourceKeyArns]]) => {
+              const scope = {
+                partition: p,
+                region: r,
+                accountId: a,
+                prefix: settings.prefix,
+                functionName: fnName,
+                requestFunctionName: requestFnName,
+                deadLetterQueueArn: dlqArn,
+                kmsKeyArn: kms,
+                signingKeyArns,
+                eventBus,
+                clientSecretSources,
+                clientSecretSourceKeyArns,
+              };
+              // Judged again on the real values (keys given as outputs are known only now), before
+              // IAM would refuse it with LimitExceeded.
+              assertRotatorPolicyFits(name, scope);
+              return JSON.stringify(rotatorPolicy(scope));
+            },
+          ),
       },
       parent,
     );

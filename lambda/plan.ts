@@ -13,7 +13,7 @@ export type PlanListing = Pick<
 >;
 
 /** Why a credential is or is not due. */
-export type DueReason = 'due' | 'untagged' | 'client-changed' | 'not-due' | 'backoff' | 'blocked';
+export type DueReason = 'due' | 'untagged' | 'client-changed' | 'source-recheck' | 'not-due' | 'backoff' | 'blocked';
 
 /** The verdict for one credential. */
 export interface DueVerdict {
@@ -35,7 +35,12 @@ export function dueVerdict(listing: PlanListing, now: Date, lookaheadSeconds: nu
       listing.clientVersion !== undefined &&
       listing.failedClientVersion !== undefined &&
       listing.clientVersion !== listing.failedClientVersion;
-    return changed ? { due: true, reason: 'client-changed' } : { due: false, reason: 'blocked' };
+    if (changed) return { due: true, reason: 'client-changed' };
+    // A block with a next attempt is a credential whose client secret lives in a source of the
+    // user's (clientSecretSource), which can change where no client version shows it: it is
+    // looked at again then (the refresh asks the issuer only when the source changed).
+    const recheck = listing.nextAttempt !== undefined && listing.nextAttempt.getTime() <= now.getTime();
+    return recheck ? { due: true, reason: 'source-recheck' } : { due: false, reason: 'blocked' };
   }
   if (listing.nextAttempt && listing.nextAttempt.getTime() > now.getTime()) return { due: false, reason: 'backoff' };
   if (!listing.refreshAfter) return { due: true, reason: 'untagged' };
@@ -57,6 +62,7 @@ export function planSweep(listings: Iterable<PlanListing>, now: Date, lookaheadS
     due: 0,
     untagged: 0,
     'client-changed': 0,
+    'source-recheck': 0,
     'not-due': 0,
     backoff: 0,
     blocked: 0,

@@ -29,6 +29,8 @@ export interface RememberedFailure {
   nextAttempt?: Date | undefined;
   /** The client document version the failed attempt used. */
   clientVersion?: string | undefined;
+  /** The `clientSecretSource` version a rejected attempt used, for a credential that has one. */
+  sourceVersion?: string | undefined;
   /** The token version current when it failed: a later write makes the failure stale. */
   tokenVersion?: string | undefined;
 }
@@ -130,6 +132,7 @@ function mergeFailure(listing: CredentialListing, failure: RememberedFailure): C
     lastError: failure.lastError,
     nextAttempt: failure.nextAttempt,
     failedClientVersion: failure.clientVersion,
+    ...(failure.sourceVersion !== undefined ? { failedSourceVersion: failure.sourceVersion } : {}),
   };
   if (!listedHolds || blocksUntilClientChanges(failure.lastError)) {
     return listedHolds && blocksUntilClientChanges(listing.lastError) ? listing : remembered;

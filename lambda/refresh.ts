@@ -14,6 +14,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   blocksUntilClientChanges,
   InvalidConfigurationError,
+  InvalidCredentialsError,
   InvalidTokenRecordError,
   isTokenRotatorError,
   MalformedResponseError,
@@ -127,6 +128,7 @@ export async function refreshCredential(
   loadIssuing().catch(() => undefined);
   let current: CurrentToken | undefined;
   let state: store.CredentialListing | undefined;
+  const source: SourceSeen = {};
   try {
     const described = await store.describeTokenListing(where, name);
     if (described === undefined || described.deletedDate !== undefined) return gone(name, described);
@@ -138,7 +140,9 @@ export async function refreshCredential(
       name,
       deps,
       state,
+      source,
       current?.generation ?? 0,
+      options.force === true && options.overrideFloor === true,
     );
     if (current && isRepeatedToken(current, record, name)) {
       // The issuer handed back the token we hold: it expires when it always did, so storing it
@@ -209,7 +213,7 @@ export async function refreshCredential(
       ...(tagsFailed ? { tagsFailed } : {}),
     };
   } catch (e) {
-    return recordFailedRefresh(name, e, { deps, where, now, current, state });
+    return recordFailedRefresh(name, e, { deps, where, now, current, state, source });
   }
 }
 
@@ -315,6 +319,8 @@ async function recordFailedRefresh(
     current: CurrentToken | undefined;
     /** The token secret as described before the attempt (with this container's memory on top). */
     state: store.CredentialListing | undefined;
+    /** The `clientSecretSource` the attempt read, if its client document has one. */
+    source: SourceSeen;
   },
 ): Promise<RefreshResult> {
   const { deps, where, now, current } = context;
@@ -333,9 +339,18 @@ async function recordFailedRefresh(
     const failures = (known?.failures ?? 0) + 1;
     // Retry-After never parks a credential past the point where its current token needs replacing.
     const notAfter = current ? new Date(current.expiresAt.getTime() - 2 * deps.lookaheadSeconds * 1000) : undefined;
-    const backoff = permanent
-      ? undefined
-      : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
+    // A rejected client secret from a source of the user's, or a source that could not be read
+    // (missing, no permission yet), stays blocked but is looked at again (read, not sent) at a
+    // slowly growing interval: the source and its permissions change where no client version shows it.
+    const recheck =
+      permanent &&
+      (context.source.sourced === true ||
+        (e instanceof InvalidConfigurationError && e.field?.startsWith('clientSecretSource') === true));
+    const backoff = recheck
+      ? nextAttemptAt({ failures, now, random: deps.random, maxSeconds: SOURCE_RECHECK_MAX_SECONDS })
+      : permanent
+        ? undefined
+        : nextAttemptAt({ failures, now, retryAfterSeconds: error.retryAfterSeconds, random: deps.random, notAfter });
     // No failure record moves a next attempt earlier than one already in force.
     const inForce = known?.nextAttempt;
     nextAttempt = backoff && inForce && inForce.getTime() > backoff.getTime() ? inForce : backoff;
@@ -345,6 +360,7 @@ async function recordFailedRefresh(
       nextAttempt,
       // The described client version: only a new one (tagged by the provider) lifts a permanent block.
       clientVersion: known?.clientVersion,
+      ...(recheck && context.source.versionId !== undefined ? { sourceVersion: context.source.versionId } : {}),
       // The token this attempt meant to replace: once another is current, this failure is stale.
       tokenVersion: known?.versionId,
     };
@@ -429,6 +445,17 @@ function isRepeatedToken(current: CurrentToken, record: TokenRecord, name: strin
   );
 }
 
+/** The longest wait between two looks at the source of a rejected client secret. */
+export const SOURCE_RECHECK_MAX_SECONDS = 3600;
+
+/** What a refresh learnt of the client document's `clientSecretSource`, for its failure record. */
+interface SourceSeen {
+  /** The client document read has a `clientSecretSource`. */
+  sourced?: boolean;
+  /** The source's version the client secret was read at. */
+  versionId?: string | undefined;
+}
+
 /** A new token and what it was issued with. */
 interface IssuedWithClient {
   record: TokenRecord;
@@ -443,16 +470,32 @@ interface IssuedWithClient {
  * Obtains the next token with the client document: the cached copy when the token secret's tag
  * shows the version it was read at, else the sweep's batch read of it or a read of its own (then
  * cached). A cached copy the issuer rejects is dropped
- * and the client secret read again: if it changed behind a stale tag, the new one is tried once;
- * if not, the rejection stands.
+ * and the client secret read again: if it (or the `clientSecretSource` it takes its secret from)
+ * changed behind a stale tag, the new one is tried once; if not, the rejection stands. A source
+ * whose secret was rejected is read again when its recheck is due, and the issuer asked only when
+ * the source's version differs from the rejected one.
  */
 async function issueWithClientDocument(
   name: string,
   deps: RefreshDeps,
   listing: store.CredentialListing,
+  source: SourceSeen,
   previousGeneration: number,
+  /** The operator's override (`refresh --force`): the issuer is asked whatever the source's version. */
+  forced: boolean,
 ): Promise<IssuedWithClient> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
+  const issueWith = async (read: store.ClientSecretVersion): Promise<IssuedWithClient> => {
+    source.sourced = read.document.clientSecretSource !== undefined;
+    source.versionId = read.sourceVersionId;
+    try {
+      return await issue(read.document, read.versionId);
+    } catch (e) {
+      // Rejected: the next attempt reads the client secret (and its source) afresh.
+      if (isTokenRotatorError(e) && blocksUntilClientChanges(e.code)) deps.clientCache?.delete(name);
+      throw e;
+    }
+  };
   const issue = async (doc: store.ClientDocument, clientVersion: string | undefined): Promise<IssuedWithClient> => {
     // Awaited after the client document read, which was sent while the modules load.
     const { issueTokenRecord, lifetimeSecondsOf } = await loadIssuing();
@@ -479,6 +522,25 @@ async function issueWithClientDocument(
     deps.clientCache?.set(name, fresh);
     return fresh;
   };
+  if (listing.failedSourceVersion !== undefined && blockInForce(listing) && !forced) {
+    // A recheck of a blocked credential: only a source changed since the rejection is worth asking.
+    deps.clientCache?.delete(name);
+    const fresh = await read();
+    const from = fresh.document.clientSecretSource;
+    if (
+      from !== undefined &&
+      fresh.sourceVersionId === listing.failedSourceVersion &&
+      (listing.failedClientVersion === undefined || fresh.versionId === listing.failedClientVersion)
+    ) {
+      source.sourced = true;
+      source.versionId = fresh.sourceVersionId;
+      throw new InvalidCredentialsError(
+        `Credential "${name}": the issuer rejected the client secret read from clientSecretSource.secretArn (${from.secretArn}), and that secret has not changed since. Put the working client secret in it (its AWSCURRENT version); the rotator looks again within an hour.`,
+        { credential: name, reason: 'source-unchanged' },
+      );
+    }
+    return issueWith(fresh);
+  }
   const cached = deps.clientCache?.get(name, listing.clientVersion);
   if (!cached) {
     // A batch read of the sweep's, when it brought this document back; else the single read
@@ -487,18 +549,18 @@ async function issueWithClientDocument(
     if (prefetched instanceof InvalidConfigurationError) throw prefetched;
     if (prefetched) deps.clientCache?.set(name, prefetched);
     const fresh = prefetched ?? (await read());
-    return issue(fresh.document, fresh.versionId);
+    return issueWith(fresh);
   }
   try {
-    return await issue(cached.document, cached.versionId);
+    return await issueWith(cached);
   } catch (e) {
     // Only a rejection can be the cached document's fault (credentials rotated behind a stale
-    // tag); an outage is not, and re-reading every document during one would only add reads.
+    // tag, or in the source it takes its secret from); an outage is not, and re-reading every
+    // document during one would only add reads.
     if (!isTokenRotatorError(e) || !blocksUntilClientChanges(e.code)) throw e;
-    deps.clientCache?.delete(name);
     const fresh = await read();
-    if (fresh.versionId === cached.versionId) throw e;
-    return issue(fresh.document, fresh.versionId);
+    if (fresh.versionId === cached.versionId && fresh.sourceVersionId === cached.sourceVersionId) throw e;
+    return issueWith(fresh);
   }
 }
 

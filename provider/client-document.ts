@@ -50,7 +50,13 @@ export async function prepareClientDocument(
     issuer,
     keys,
     policy,
-    clientDocument: { version: store.CLIENT_DOCUMENT_VERSION, issuer, policy: inputs.policy ?? {} },
+    clientDocument: {
+      version: store.CLIENT_DOCUMENT_VERSION,
+      issuer,
+      policy: inputs.policy ?? {},
+      // Recorded in place of the client secret, which the store leaves out of the document.
+      ...(inputs.clientSecretSource ? { clientSecretSource: inputs.clientSecretSource } : {}),
+    },
   };
 }
 

@@ -14,6 +14,7 @@ import {
 } from '../core/issuers/config';
 import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
+import { type ClientSecretSource, clientSecretSourceSchema } from '../core/store/client-secret-source';
 import { CREDENTIAL_NAME_RULE, DEFAULT_PREFIX, isCredentialName, isPrefix, PREFIX_RULE } from '../core/token';
 import * as z from '../core/zod';
 import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE } from './aws-settings';
@@ -25,8 +26,13 @@ export interface CredentialInputs {
   /** Credential name; the secrets are `${prefix}${name}/client` and `/token`. */
   name: string;
   prefix: string;
-  /** The issuer as declared (outputs echo it, so `diff` compares like with like). */
+  /**
+   * The issuer as declared (outputs echo it, so `diff` compares like with like); without
+   * `clientSecret` when `clientSecretSource` is given.
+   */
   issuer: IssuerConfigInput;
+  /** Where the client secret is kept instead of `issuer.clientSecret`: read at create/update and by the rotator, never stored here. */
+  clientSecretSource?: ClientSecretSource | undefined;
   policy?: RefreshPolicyInput | undefined;
   rotatorFunctionName?: string | undefined;
   recoveryWindowInDays?: number | undefined;
@@ -78,8 +84,9 @@ const prefix = z
 const topLevel = z.strictObject({
   name: credentialName,
   prefix: z._default(prefix, DEFAULT_PREFIX),
-  // Judged on its own below, with the issuer schema's field-named messages.
+  // Judged on their own below, with the issuer schema's field-named messages.
   issuer: z.optional(z.unknown()),
+  clientSecretSource: z.optional(z.unknown()),
   policy: z.optional(z.unknown()),
   aws: z.optional(z.unknown()),
   owner: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
@@ -168,6 +175,8 @@ export function checkInputs(all: Record<string, unknown>): CheckedInputs {
   }
 
   const issuer = news.issuer;
+  const sourced = news.clientSecretSource !== undefined && news.clientSecretSource !== null;
+  if (sourced) failures.push(...sourceFailures(news.clientSecretSource, issuer, news.aws));
   let parsedIssuer: IssuerConfig | undefined;
   if (issuer === undefined || issuer === null) {
     failures.push({
@@ -176,7 +185,8 @@ export function checkInputs(all: Record<string, unknown>): CheckedInputs {
         'expected an issuer object with a kind (sirv, aspose, upload, google-service-account, salesforce, json, oauth2, header-jwt, signed-jwt, jwt-bearer)',
     });
   } else if (!containsUnknown(issuer)) {
-    const parsed = issuerConfigSchema.safeParse(issuer);
+    // With a source, the issuer is judged with a stand-in for the client secret it will be given.
+    const parsed = issuerConfigSchema.safeParse(sourced ? withSourcedStandIn(issuer) : issuer);
     if (!parsed.success) {
       const kind = (issuer as { kind?: unknown }).kind;
       for (const { field, reason } of issuerConfigIssues(parsed.error.issues, 'issuer')) {
@@ -217,6 +227,88 @@ export function checkInputs(all: Record<string, unknown>): CheckedInputs {
   if (containsUnknown(news)) return { inputs, failures };
   // Every field was validated above, each by its own schema: the record is now what CredentialInputs describes.
   return { inputs, failures, credential: { inputs: inputs as unknown as CredentialInputs, issuer: parsedIssuer } };
+}
+
+/**
+ * The stand-in `check` judges a sourced issuer with: the parsed issuer carries it until create or
+ * update puts the value read from the source in its place ({@link withSourcedClientSecret}).
+ */
+const SOURCED_STAND_IN = 'clientSecretSource: not read yet';
+
+function withSourcedStandIn(issuer: unknown): unknown {
+  if (issuer === null || typeof issuer !== 'object' || 'clientSecret' in issuer) return issuer;
+  // A kind without a client secret is refused for its clientSecretSource alone (sourceFailures).
+  if (!takesSourcedSecret(issuer)) return issuer;
+  return { ...issuer, clientSecret: SOURCED_STAND_IN };
+}
+
+function takesSourcedSecret(issuer: object): boolean {
+  const { kind, authMethod } = issuer as { kind?: unknown; authMethod?: unknown };
+  return (
+    typeof kind === 'string' && SOURCED_KINDS.has(kind) && !(kind === 'oauth2' && authMethod === 'private_key_jwt')
+  );
+}
+
+/** The checked issuer with the client secret read from its source in place of the stand-in. */
+export function withSourcedClientSecret(issuer: IssuerConfig, value: string): IssuerConfig {
+  if (!('clientSecret' in issuer) || issuer.clientSecret !== SOURCED_STAND_IN) {
+    throw new TypeError('withSourcedClientSecret takes an issuer checked with a clientSecretSource');
+  }
+  return { ...issuer, clientSecret: value };
+}
+
+/** Kinds whose client authenticates with a client secret, which a source can hold instead. */
+const SOURCED_KINDS = new Set(['sirv', 'aspose', 'json', 'oauth2', 'header-jwt', 'jwt-bearer']);
+
+/**
+ * `clientSecretSource`: well formed, in the credential's region, given for a kind that has a
+ * client secret, and never beside `issuer.clientSecret`.
+ */
+function sourceFailures(source: unknown, issuer: unknown, aws: unknown): CheckFailure[] {
+  if (containsUnknown(source)) return [];
+  const parsed = clientSecretSourceSchema.safeParse(source);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => ({
+      property: ['clientSecretSource', ...issue.path.map(String)].join('.'),
+      reason:
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${issue.keys.join(', ')}; clientSecretSource takes secretArn and jsonKey`
+          : issue.message,
+    }));
+  }
+  const failures: CheckFailure[] = [];
+  const region = parsed.data.secretArn.split(':')[3];
+  const credentialRegion = (aws as { region?: unknown } | undefined)?.region;
+  if (typeof credentialRegion === 'string' && !containsUnknown(credentialRegion) && region !== credentialRegion) {
+    failures.push({
+      property: 'clientSecretSource.secretArn',
+      reason: `expected a secret in the credential's region ${credentialRegion} (the rotator reads it there), got one in ${region}; replicate the secret to ${credentialRegion} and give that replica's ARN`,
+    });
+  }
+  if (issuer === null || typeof issuer !== 'object' || containsUnknown(issuer)) return failures;
+  const { kind, authMethod } = issuer as { kind?: unknown; authMethod?: unknown };
+  if ('clientSecret' in issuer) {
+    failures.push({
+      property: 'clientSecretSource',
+      reason:
+        'expected either issuer.clientSecret or clientSecretSource, not both; remove issuer.clientSecret to read the client secret from the source',
+    });
+  }
+  if (typeof kind === 'string' && ISSUER_KINDS.includes(kind as never)) {
+    if (!SOURCED_KINDS.has(kind)) {
+      failures.push({
+        property: 'clientSecretSource',
+        reason: `a ${kind} issuer has no client secret to read; remove clientSecretSource (it is for sirv, aspose, json, oauth2, header-jwt and jwt-bearer)`,
+      });
+    } else if (kind === 'oauth2' && authMethod === 'private_key_jwt') {
+      failures.push({
+        property: 'clientSecretSource',
+        reason:
+          'authMethod "private_key_jwt" authenticates with a key, not a client secret; remove clientSecretSource or use client_secret_post / client_secret_basic',
+      });
+    }
+  }
+  return failures;
 }
 
 /** The recorded AWS settings: a region must be known, every other field well formed. */

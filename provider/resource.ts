@@ -14,6 +14,13 @@ type DeepInput<T> = T extends string | number | boolean | undefined
       ? pulumi.Input<{ [K in keyof T]: DeepInput<T[K]> }>
       : pulumi.Input<T>;
 
+/** An issuer whose client secret is read from `clientSecretSource`: a kind's fields without `clientSecret`. */
+export type SourcedIssuerConfigInput = IssuerConfigInput extends infer T
+  ? T extends { clientSecret?: unknown }
+    ? Omit<T, 'clientSecret'>
+    : never
+  : never;
+
 /** The resource type Pulumi gives a ProviderCredential (a dynamic resource of module `token-rotator`). */
 const CREDENTIAL_TYPE = 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential';
 
@@ -32,7 +39,16 @@ export interface ProviderCredentialArgs {
   /** Secret name prefix, default `token-rotator/`. */
   prefix?: pulumi.Input<string>;
   /** The token source: `{ kind: 'sirv' | 'aspose' | 'upload' | 'json' | 'oauth2' | 'header-jwt' | 'signed-jwt', … }`. */
-  issuer: DeepInput<IssuerConfigInput>;
+  issuer: DeepInput<IssuerConfigInput> | DeepInput<SourcedIssuerConfigInput>;
+  /**
+   * Read the client secret from an existing Secrets Manager secret instead of `issuer.clientSecret`
+   * (then left out): its whole SecretString, or with `jsonKey` that string field of the JSON object
+   * it holds. Read at `pulumi up` (the deployer needs secretsmanager:GetSecretValue on it) and by
+   * the rotator at each refresh (TokenRotator's `clientSecretSources`); the value never enters
+   * Pulumi config or state. For kinds with a client secret: sirv, aspose, json, oauth2
+   * (client_secret_*), header-jwt, jwt-bearer.
+   */
+  clientSecretSource?: pulumi.Input<{ secretArn: pulumi.Input<string>; jsonKey?: pulumi.Input<string> }>;
   /** When to refresh (fraction of the lifetime, jitter, margin, write budget). */
   policy?: DeepInput<RefreshPolicyInput>;
   /** Obtain the first token through the rotator Lambda (for issuers reachable only from its network). */
@@ -91,6 +107,7 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
         prefix: args.prefix,
         // The whole issuer block is secret: it holds the client secret or private key.
         issuer: pulumi.secret(args.issuer),
+        clientSecretSource: args.clientSecretSource,
         policy: args.policy,
         rotatorFunctionName: args.rotatorFunctionName,
         recoveryWindowInDays: args.recoveryWindowInDays,

@@ -11,7 +11,13 @@ import { type ProviderSeams, secretsManager } from './aws-clients';
 import { type AwsSettings, describeSettings, explainAwsFailure, recordedSettings } from './aws-settings';
 import { type PublicKeyOutputs, prepareClientDocument, storedPrivateKey, viaRotator } from './client-document';
 import { firstTokenRecord, previousGeneration, rotatorWritesToken } from './first-token';
-import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
+import {
+  type CheckFailure,
+  type CredentialInputs,
+  checkInputs,
+  containsUnknown,
+  withSourcedClientSecret,
+} from './inputs';
 import { withPresetName } from './issuer-kind';
 import { ownerTagValue } from './owner';
 import { tokenReadPolicy } from './read-policy';
@@ -76,6 +82,21 @@ export function checkForPulumi(news: Record<string, unknown>): {
   };
 }
 
+/**
+ * The inputs the engine hands over, validated, with the client secret read from its
+ * `clientSecretSource` (with the deployer's AWS settings) when there is one: a source that is
+ * missing or unreadable fails here, before anything is written.
+ */
+async function resolvedInputs(
+  props: Record<string, unknown>,
+  sm: store.SecretStore['client'],
+): Promise<{ inputs: CredentialInputs; issuer: IssuerConfig }> {
+  const { inputs, issuer } = asInputs(props);
+  if (inputs.clientSecretSource === undefined) return { inputs, issuer };
+  const { value } = await store.readSourcedClientSecret(sm, inputs.name, inputs.clientSecretSource);
+  return { inputs, issuer: withSourcedClientSecret(issuer, value) };
+}
+
 /** The inputs the engine hands over, validated once: typed, with the issuer parsed for the issuers. */
 function asInputs(props: Record<string, unknown>): { inputs: CredentialInputs; issuer: IssuerConfig } {
   const { credential, failures } = checkInputs(props);
@@ -126,10 +147,11 @@ async function createCredential(
   settings: Partial<AwsSettings>,
   seams: ProviderSeams,
 ): Promise<{ id: string; outs: CredentialOutputs }> {
-  const { inputs, issuer } = asInputs(props);
+  const sm = secretsManager(seams, settings);
+  const { inputs, issuer } = await resolvedInputs(props, sm);
   const prepared = await prepareClientDocument(inputs, issuer, seams);
   const { clientDocument, keys } = prepared;
-  const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
+  const where = { client: sm, prefix: inputs.prefix };
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
   if (viaRotator(inputs, prepared.issuer)) {
     // The document first, then the rotator writes the first token from it; a refusal undoes both.
@@ -162,6 +184,7 @@ async function createCredential(
 const REPLACING_FIELDS = ['name', 'prefix'] as const;
 const UPDATING_FIELDS = [
   'issuer',
+  'clientSecretSource',
   'policy',
   'rotatorFunctionName',
   'recoveryWindowInDays',
@@ -232,32 +255,41 @@ async function updateCredential(
   settings: Partial<AwsSettings>,
   seams: ProviderSeams,
 ): Promise<{ outs: CredentialOutputs }> {
-  const { inputs, issuer: declaredIssuer } = asInputs(props);
-  const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
+  const sm = secretsManager(seams, settings);
+  const { inputs, issuer: declaredIssuer } = await resolvedInputs(props, sm);
+  const where = { client: sm, prefix: inputs.prefix };
   if (props.aws !== undefined && !sameValue(recordedSettings(olds), settings))
     await assertSameSecrets(where, olds, inputs.name, settings);
   if (olds.tokenSecretArn === '' || olds.clientSecretArn === '')
     return repair(olds, inputs, declaredIssuer, where, seams);
-  const current = await store.readClientSecret(where, inputs.name);
-  const prepared = await prepareClientDocument(inputs, declaredIssuer, seams, storedPrivateKey(current.document));
+  const current = await currentClientSecret(where, inputs.name);
+  const prepared = await prepareClientDocument(
+    inputs,
+    declaredIssuer,
+    seams,
+    current && storedPrivateKey(current.document),
+  );
   const { issuer, keys, clientDocument: newDocument } = prepared;
 
   const materialChange =
+    current === undefined ||
     !sameValue(current.document.issuer, issuer) ||
+    !sameValue(current.document.clientSecretSource, inputs.clientSecretSource) ||
     !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
   const listing = await store.describeTokenListing(where, inputs.name);
-  if (viaRotator(inputs, issuer) && (materialChange || tokenBehindClient(listing, current.versionId))) {
+  if (viaRotator(inputs, issuer) && (materialChange || tokenBehindClient(listing, current?.versionId))) {
     // The rotator reads the document itself: write it first, ask for a token from it, and put the
     // old one back when the rotator could not get one, so the working credential stays in service.
     if (materialChange) await store.updateClientDocument(where, inputs.name, newDocument);
     try {
       await rotatorWritesToken(inputs, settings, seams);
     } catch (e) {
-      if (materialChange) await store.updateClientDocument(where, inputs.name, current.document);
+      // A current document whose source cannot be read is no working credential to put back.
+      if (materialChange && current) await store.updateClientDocument(where, inputs.name, current.document);
       throw e;
     }
-  } else if (materialChange || tokenBehindClient(listing, current.versionId)) {
+  } else if (materialChange || tokenBehindClient(listing, current?.versionId)) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
     const record = await firstTokenRecord(inputs, prepared, seams, () =>
       previousGeneration(where, inputs.name, listing),
@@ -271,7 +303,7 @@ async function updateCredential(
     } else {
       // An earlier run wrote this document but failed before tagging its version: the rotator
       // would still see the old version (and keep a block left by the old credentials).
-      await store.putToken(where, record, { clientVersion: current.versionId });
+      await store.putToken(where, record, { clientVersion: current?.versionId });
     }
   }
   const tagsChanged = !sameValue(olds.tags, inputs.tags);
@@ -286,6 +318,23 @@ async function updateCredential(
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
   return { outs: outputsOf(inputs, arns, keys) };
+}
+
+/**
+ * The stored client document, its source resolved; `undefined` when that source can no longer be
+ * read (deleted, access withdrawn): such a document is no working credential, and must not stop
+ * an update that points the credential elsewhere. It is replaced.
+ */
+async function currentClientSecret(
+  where: store.SecretStore,
+  name: string,
+): Promise<store.ClientSecretVersion | undefined> {
+  try {
+    return await store.readClientSecret(where, name);
+  } catch (e) {
+    if (e instanceof InvalidConfigurationError && e.field?.startsWith('clientSecretSource')) return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -405,32 +454,53 @@ async function readCredential(
     tokenSecretArn: live(state.token) ? state.token.arn : '',
   };
   if (live(state.client)) {
-    const drifted = await storedIssuerIfDrifted({ client: sm, prefix }, name, props.issuer);
+    const drifted = await storedIfDrifted({ client: sm, prefix }, name, props);
     // The stored configuration differs from what Pulumi last wrote: report it, so the next `up`
     // shows the change and writes the declared configuration back (validated first).
-    if (drifted) refreshed.issuer = drifted;
+    if (drifted?.issuer) refreshed.issuer = drifted.issuer;
+    if (drifted && 'clientSecretSource' in drifted) refreshed.clientSecretSource = drifted.clientSecretSource;
   }
   return { id, props: refreshed };
 }
 
-/** The stored issuer block when it differs from the declared one (a generated key is not a difference). */
-async function storedIssuerIfDrifted(
+/**
+ * What of the stored client document differs from the declared inputs: the issuer block (a
+ * generated key is not a difference) and the `clientSecretSource`. A client secret read from a
+ * source is compared as the declared issuer has it (absent), so it is never reported, nor put in state.
+ */
+async function storedIfDrifted(
   where: store.SecretStore,
   name: string,
-  declared: unknown,
-): Promise<Record<string, unknown> | undefined> {
-  let stored: Record<string, unknown>;
+  props: Record<string, unknown>,
+): Promise<{ issuer?: Record<string, unknown>; clientSecretSource?: unknown } | undefined> {
+  let document: store.ClientDocument;
   let expected: Record<string, unknown>;
   try {
-    stored = (await store.readClientSecret(where, name)).document.issuer;
-    expected = parseIssuerConfig(declared, { credential: name }) as Record<string, unknown>;
+    document = (await store.readClientSecret(where, name)).document;
+    const declared = props.issuer as Record<string, unknown>;
+    const storedSecret = (document.issuer as { clientSecret?: unknown }).clientSecret;
+    // A sourced client secret is judged with the value read, which the declared issuer never holds.
+    const resolved =
+      document.clientSecretSource !== undefined && !('clientSecret' in declared)
+        ? { ...declared, clientSecret: storedSecret }
+        : declared;
+    expected = parseIssuerConfig(resolved, { credential: name }) as Record<string, unknown>;
   } catch {
     // Unreadable or invalid on either side: `update` validates and rewrites on the next `up`.
     return undefined;
   }
-  const comparable = { ...stored };
+  const drift: { issuer?: Record<string, unknown>; clientSecretSource?: unknown } = {};
+  const comparable: Record<string, unknown> = { ...document.issuer };
   if (expected.privateKeyPem === undefined) delete comparable.privateKeyPem;
-  return sameValue(comparable, expected) ? undefined : stored;
+  if (!sameValue(comparable, expected)) {
+    const stored: Record<string, unknown> = { ...document.issuer };
+    if (document.clientSecretSource !== undefined) delete stored.clientSecret;
+    drift.issuer = stored;
+  }
+  if (!sameValue(document.clientSecretSource, props.clientSecretSource)) {
+    drift.clientSecretSource = document.clientSecretSource;
+  }
+  return Object.keys(drift).length > 0 ? drift : undefined;
 }
 
 /** `delete`: removes both secrets (recovery window configurable; 0 deletes without recovery). */

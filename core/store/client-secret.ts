@@ -10,20 +10,37 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
 import { call, isAwsError, storeError } from './aws-errors';
+import { readSourcedClientSecret } from './client-secret-source';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import { TAG_KEYS, tagList } from './tags';
-import { type ClientDocument, type ClientDocumentInput, validatedClientDocument } from './validation';
+import {
+  type ClientDocument,
+  type ClientDocumentInput,
+  clientSecretSourceOf,
+  storedClientDocument,
+  validatedClientDocument,
+} from './validation';
 
 /** A client document and the version id it was read from (the key of the rotator's cache). */
 export interface ClientSecretVersion {
+  /** The document, its client secret resolved from its `clientSecretSource` when it has one. */
   document: ClientDocument;
   versionId: string | undefined;
+  /**
+   * The version of the `clientSecretSource` secret the client secret was read from: a document
+   * read again after a rejection is new when either version changed.
+   */
+  sourceVersionId?: string | undefined;
 }
 
 /**
  * Reads and validates the client document of a credential (version and shape; the issuer
- * configuration itself is validated by the issuers), with the version id it was read at.
+ * configuration itself is validated by the issuers), with the version id it was read at. A
+ * document with a `clientSecretSource` gets its client secret from there (AWSCURRENT), read with
+ * the same client.
  *
+ * @throws {InvalidConfigurationError} (field `clientSecretSource.…`) when the source is missing,
+ * unreadable or holds no usable value: the message says which permission or value is wanted.
  * @throws {InvalidConfigurationError} (field `client`) when the stored value is not a client
  * document. The message names the bad fields, never a value.
  * @throws {StoreError} when the secret is missing or Secrets Manager refuses or fails.
@@ -38,7 +55,7 @@ export async function readClientSecret(store: SecretStore, name: string): Promis
   const out = await call(name, 'GetSecretValue', () =>
     store.client.send(new GetSecretValueCommand({ SecretId: names.client })),
   );
-  return clientSecretVersion(name, out.SecretString, out.VersionId);
+  return clientSecretVersion(store, name, out.SecretString, out.VersionId);
 }
 
 /** The most secrets one BatchGetSecretValue reads by `SecretIdList` (Secrets Manager's limit). */
@@ -76,17 +93,19 @@ export async function readClientSecrets(
     const name = entry.Name === undefined ? undefined : bySecret.get(entry.Name);
     if (name === undefined || reads.has(name)) continue;
     try {
-      reads.set(name, await clientSecretVersion(name, entry.SecretString, entry.VersionId));
+      reads.set(name, await clientSecretVersion(store, name, entry.SecretString, entry.VersionId));
     } catch (e) {
-      if (!(e instanceof InvalidConfigurationError)) throw e;
+      // A source read that may pass (throttled): left to the single read, which classifies it.
+      if (!(e instanceof InvalidConfigurationError)) continue;
       reads.set(name, e);
     }
   }
   return reads;
 }
 
-/** Parses and validates a client secret's value as read (by a single or a batch read). */
+/** Parses and validates a client secret's value as read (by a single or a batch read), its source resolved. */
 async function clientSecretVersion(
+  store: SecretStore,
   name: string,
   secretString: string | undefined,
   versionId: string | undefined,
@@ -100,7 +119,28 @@ async function clientSecretVersion(
       field: 'client',
     });
   }
-  return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
+  const source = clientSecretSourceOf(raw);
+  if (source === undefined)
+    return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
+  const issuer = (raw as { issuer?: unknown }).issuer;
+  // Not an issuer object: the envelope's check names the fault, with no source read.
+  if (issuer === null || typeof issuer !== 'object' || Array.isArray(issuer)) {
+    return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
+  }
+  if ('clientSecret' in issuer) {
+    // The provider never writes both: a document that has them was not written by it.
+    throw new InvalidConfigurationError(
+      `Credential "${name}": the client secret holds both issuer.clientSecret and clientSecretSource; write the credential again with pulumi up.`,
+      { credential: name, field: 'client' },
+    );
+  }
+  const sourced = await readSourcedClientSecret(store.client, name, source);
+  const resolved = { ...(raw as object), issuer: { ...issuer, clientSecret: sourced.value } };
+  return {
+    document: await validatedClientDocument(resolved, name, 'the client secret'),
+    versionId,
+    sourceVersionId: sourced.versionId,
+  };
 }
 
 /**
@@ -118,7 +158,7 @@ export async function updateClientDocument(
   // No derived ClientRequestToken here: writing document A, then B, then A again must make A
   // current again, which a repeated token would silently turn into a no-op.
   const out = await call(name, 'PutSecretValue', () =>
-    store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: JSON.stringify(valid) })),
+    store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: storedClientDocument(valid) })),
   );
   if (out.VersionId) {
     const tags = { [TAG_KEYS.clientVersion]: out.VersionId };

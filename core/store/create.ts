@@ -23,7 +23,7 @@ import { MIN_RECOVERY_WINDOW_DAYS } from './delete';
 import { describeSecret, type SecretState } from './describe';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import { assertUserTags, initialTokenTags, TAG_KEYS, tagList } from './tags';
-import { type ClientDocumentInput, validatedClientDocument, validatedRecord } from './validation';
+import { type ClientDocumentInput, storedClientDocument, validatedClientDocument, validatedRecord } from './validation';
 
 /**
  * Tag key naming who made a credential's secrets (the provider puts its resource's identity here):
@@ -154,7 +154,7 @@ export async function createCredentialSecrets(
   const made: Made[] = [];
   try {
     const clientSecret = await writeNewSecret(store.client, name, clientState, keepClient, made, {
-      secretString: JSON.stringify(clientDocument),
+      secretString: storedClientDocument(clientDocument),
       tags: { ...userTags, ...credentialTag, ...ownerTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,

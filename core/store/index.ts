@@ -22,6 +22,14 @@ export {
   updateClientDocument,
 } from './client-secret';
 export {
+  type ClientSecretSource,
+  clientSecretSourceSchema,
+  readSourcedClientSecret,
+  SECRET_ARN_PATTERN,
+  SECRET_ARN_RULE,
+  type SourcedClientSecret,
+} from './client-secret-source';
+export {
   type CreateCredentialInput,
   type CredentialSecretArns,
   createCredentialSecrets,

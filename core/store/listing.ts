@@ -42,6 +42,8 @@ export interface CredentialListing {
   clientVersion?: string | undefined;
   /** The client version a permanent failure was recorded with. */
   failedClientVersion?: string | undefined;
+  /** The `clientSecretSource` version a permanent failure was recorded with (see TAG_KEYS.failedSourceVersion). */
+  failedSourceVersion?: string | undefined;
   /** The `write-budget` tag (`breached` or `ok`); absent means never breached. */
   writeBudget?: string | undefined;
   failures: number;
@@ -125,6 +127,7 @@ export function listingOf(name: string, entry: SecretListEntry): CredentialListi
     ...(versionId ? { versionId } : {}),
     ...(tags[TAG_KEYS.clientVersion] ? { clientVersion: tags[TAG_KEYS.clientVersion] } : {}),
     ...(failure[TAG_KEYS.failedClientVersion] ? { failedClientVersion: failure[TAG_KEYS.failedClientVersion] } : {}),
+    ...(failure[TAG_KEYS.failedSourceVersion] ? { failedSourceVersion: failure[TAG_KEYS.failedSourceVersion] } : {}),
     ...(tags[TAG_KEYS.writeBudget] ? { writeBudget: tags[TAG_KEYS.writeBudget] } : {}),
     failures: !stale && Number.isInteger(failures) && failures >= 0 ? failures : 0,
     lastError: failure[TAG_KEYS.lastError] || undefined,
@@ -165,6 +168,8 @@ export interface FailureRecord {
   failedAt?: Date | undefined;
   /** The client document version the failed attempt used (a newer one lifts a permanent block). */
   clientVersion?: string | undefined;
+  /** The `clientSecretSource` version the failed attempt used, for a credential that has one. */
+  sourceVersion?: string | undefined;
   /**
    * The version id of the token current when the attempt started (as listed): the failure
    * counts only while that version is current. Without it (no version was listed), the tag is
@@ -203,6 +208,7 @@ export async function recordFailure(store: SecretStore, name: string, failure: F
   if (failure.nextAttempt) tags[TAG_KEYS.nextAttempt] = epochSeconds(failure.nextAttempt);
   if (failure.failedAt) tags[TAG_KEYS.failedAt] = epochSeconds(failure.failedAt);
   if (failure.clientVersion) tags[TAG_KEYS.failedClientVersion] = failure.clientVersion;
+  if (failure.sourceVersion) tags[TAG_KEYS.failedSourceVersion] = failure.sourceVersion;
   if (failure.tokenVersion) tags[TAG_KEYS.failedVersion] = failure.tokenVersion;
   await call(name, 'TagResource', () =>
     store.client.send(new TagResourceCommand({ SecretId: names.token, Tags: tagList(tags) })),

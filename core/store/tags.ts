@@ -22,6 +22,12 @@ export const TAG_KEYS = {
   /** The client version a permanent failure was recorded with; a different `client-version` lifts the block. */
   failedClientVersion: 'token-rotator:failed-client-version',
   /**
+   * For a credential whose client secret is kept in a `clientSecretSource`: the version of that
+   * secret a permanent failure was recorded with. A recheck reads the source and asks the issuer
+   * again only when its version differs.
+   */
+  failedSourceVersion: 'token-rotator:failed-source-version',
+  /**
    * The version id of the token that was current when a failure was recorded. Once another
    * version is current, a later write succeeded: the failure tags are stale (the listing ignores
    * them) and the next write or tag repair removes them. A failure recorded by one invocation
@@ -100,6 +106,7 @@ export const STALE_AFTER_WRITE_TAG_KEYS = [
   TAG_KEYS.failures,
   ...FAILURE_TAG_KEYS,
   TAG_KEYS.failedClientVersion,
+  TAG_KEYS.failedSourceVersion,
   TAG_KEYS.failedVersion,
 ];
 

@@ -8,6 +8,7 @@ import { InvalidConfigurationError } from '../errors';
 import type { IssuerConfig, IssuerConfigInput } from '../issuers/config';
 import { type TokenRecord, tokenRecordSchema } from '../token';
 import * as z from '../zod';
+import { type ClientSecretSource, clientSecretSourceSchema } from './client-secret-source';
 
 /** Version of the client document layout. */
 export const CLIENT_DOCUMENT_VERSION = 1;
@@ -19,6 +20,11 @@ export interface ClientDocument {
   issuer: IssuerConfig;
   /** The refresh policy as the user wrote it. */
   policy: Record<string, unknown>;
+  /**
+   * Where the client secret is kept when it is not in this document: stored in its place, and
+   * resolved into `issuer.clientSecret` by whoever reads the document.
+   */
+  clientSecretSource?: ClientSecretSource | undefined;
 }
 
 /** A client document as a writer gives it: the issuer as the user wrote it, validated before the write. */
@@ -29,6 +35,7 @@ const clientDocumentSchema = z.lazy(() =>
     version: z.literal(CLIENT_DOCUMENT_VERSION),
     issuer: z.looseObject({ kind: z.string().check(z.minLength(1)) }),
     policy: z._default(z.record(z.string(), z.unknown()), {}),
+    clientSecretSource: z.optional(clientSecretSourceSchema),
   }),
 );
 
@@ -87,5 +94,23 @@ export async function validatedClientDocument(doc: unknown, name: string, what: 
     version: parsed.data.version,
     issuer: parseIssuerConfig(parsed.data.issuer, { credential: name }),
     policy: parsed.data.policy,
+    ...(parsed.data.clientSecretSource ? { clientSecretSource: parsed.data.clientSecretSource } : {}),
   };
+}
+
+/**
+ * The client document as stored: a client secret kept in a source of its own is left out (the
+ * document records only where it is), so its value is never written here.
+ */
+export function storedClientDocument(doc: ClientDocument): string {
+  if (doc.clientSecretSource === undefined) return JSON.stringify(doc);
+  const { clientSecret: _resolved, ...issuer } = doc.issuer as IssuerConfig & { clientSecret?: unknown };
+  return JSON.stringify({ ...doc, issuer });
+}
+
+/** The envelope's `clientSecretSource`, when it is a well-formed one (the envelope's own check names a bad one). */
+export function clientSecretSourceOf(doc: unknown): ClientSecretSource | undefined {
+  if (doc === null || typeof doc !== 'object') return undefined;
+  const parsed = clientSecretSourceSchema.safeParse((doc as { clientSecretSource?: unknown }).clientSecretSource);
+  return parsed.success ? parsed.data : undefined;
 }

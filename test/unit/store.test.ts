@@ -357,6 +357,7 @@ describe('putToken', () => {
         TAG_KEYS.nextAttempt,
         TAG_KEYS.failedAt,
         TAG_KEYS.failedClientVersion,
+        TAG_KEYS.failedSourceVersion,
         TAG_KEYS.failedVersion,
       ],
     });

@@ -27,6 +27,9 @@ export const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef
 const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-12ab-34cd-56ef-1234567890ab`;
 const DLQ = `arn:aws:sqs:${REGION}:${ACCOUNT}:token-rotator-dlq`;
 const VIA_SM = { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` };
+/** A secret of the user's holding a client secret (`clientSecretSource`), and the customer key encrypting it. */
+const SOURCE_NAME = 'platform/sirv-client';
+const SOURCE_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/55555555-12ab-34cd-56ef-1234567890ab`;
 
 const rotatorScope: RotatorPolicyScope = {
   partition: 'aws',
@@ -55,6 +58,11 @@ const logStream = (group: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-grou
 export const POLICIES = {
   rotator: rotatorPolicy(rotatorScope),
   'rotator, no kmsKeyArn': rotatorPolicy({ ...rotatorScope, kmsKeyArn: undefined }),
+  'rotator with clientSecretSources': rotatorPolicy({
+    ...rotatorScope,
+    clientSecretSources: [secret(SOURCE_NAME)],
+    clientSecretSourceKeyArns: [SOURCE_KEY],
+  }),
   scheduler: schedulerPolicy(schedulerScope),
   'workload (readPolicy of alpha)': JSON.parse(
     tokenReadPolicy([secret(`${PREFIX}alpha/token`)], KEY),
@@ -328,6 +336,54 @@ export const IAM_TABLE: IamTableRow[] = [
     context: { ...VIA_SM, 'kms:EncryptionContext:SecretARN': own('token') },
   }),
   // The scheduler may only invoke the rotator.
+  // A client secret kept in a secret of the user's (clientSecretSource): read its value only, and
+  // only when the rotator is given its ARN (clientSecretSources).
+  row('rotator', 'secretsmanager:GetSecretValue', secret(SOURCE_NAME), `\`${SOURCE_NAME}\``, 'ImplicitlyDenied'),
+  row(
+    'rotator with clientSecretSources',
+    'secretsmanager:GetSecretValue',
+    secret(SOURCE_NAME),
+    `\`${SOURCE_NAME}\` (listed)`,
+    'Allowed',
+  ),
+  row(
+    'rotator with clientSecretSources',
+    'secretsmanager:DescribeSecret',
+    secret(SOURCE_NAME),
+    `\`${SOURCE_NAME}\` (listed)`,
+    'ImplicitlyDenied',
+  ),
+  row(
+    'rotator with clientSecretSources',
+    'secretsmanager:PutSecretValue',
+    secret(SOURCE_NAME),
+    `\`${SOURCE_NAME}\` (listed)`,
+    'ImplicitlyDenied',
+  ),
+  row(
+    'rotator with clientSecretSources',
+    'secretsmanager:GetSecretValue',
+    secret('platform/other-client'),
+    '`platform/other-client` (not listed)',
+    'ImplicitlyDenied',
+  ),
+  row(
+    'rotator with clientSecretSources',
+    'kms:Decrypt',
+    SOURCE_KEY,
+    `its key, via Secrets Manager, for \`${SOURCE_NAME}\``,
+    'Allowed',
+    { context: { ...VIA_SM, 'kms:EncryptionContext:SecretARN': secret(SOURCE_NAME) } },
+  ),
+  row(
+    'rotator with clientSecretSources',
+    'kms:Decrypt',
+    SOURCE_KEY,
+    'its key, via Secrets Manager, for `platform/other-client`',
+    'ImplicitlyDenied',
+    { context: { ...VIA_SM, 'kms:EncryptionContext:SecretARN': secret('platform/other-client') } },
+  ),
+  row('rotator with clientSecretSources', 'kms:Decrypt', SOURCE_KEY, 'its key, called directly', 'ImplicitlyDenied'),
   row('scheduler', 'lambda:InvokeFunction', fn(FUNCTION), `function \`${FUNCTION}\``, 'Allowed'),
   row('scheduler', 'lambda:InvokeFunction', fn('other-function'), 'function `other-function`', 'ImplicitlyDenied'),
   row('scheduler', 'secretsmanager:GetSecretValue', own('token'), '`token-rotator/alpha/token`', 'ImplicitlyDenied'),

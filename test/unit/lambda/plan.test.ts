@@ -63,6 +63,19 @@ describe('dueVerdict', () => {
     expect(dueVerdict({ ...rejected, failedClientVersion: undefined }, NOW, 60).reason).toBe('blocked');
   });
 
+  it('looks again at a block with a next attempt (a clientSecretSource) once that time has come, not before', () => {
+    const rejected = listing({
+      refreshAfter: at(-60),
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      clientVersion: 'c-1',
+      failedClientVersion: 'c-1',
+      nextAttempt: at(30),
+    });
+    expect(dueVerdict(rejected, NOW, 60)).toEqual({ due: false, reason: 'blocked' });
+    expect(dueVerdict({ ...rejected, nextAttempt: at(0) }, NOW, 60)).toEqual({ due: true, reason: 'source-recheck' });
+  });
+
   it('keeps a backoff when the client document changes: the issuer asked for the pause, not the credentials', () => {
     const backingOff = listing({
       refreshAfter: at(3600),
@@ -101,7 +114,15 @@ describe('planSweep', () => {
       60,
     );
     expect(plan.due).toEqual(['new', 'urgent', 'later']);
-    expect(plan.counts).toEqual({ due: 2, untagged: 1, 'client-changed': 0, 'not-due': 1, backoff: 1, blocked: 0 });
+    expect(plan.counts).toEqual({
+      due: 2,
+      untagged: 1,
+      'client-changed': 0,
+      'source-recheck': 0,
+      'not-due': 1,
+      backoff: 1,
+      blocked: 0,
+    });
   });
 
   it('orders credentials due at the same moment by name in code-unit order, not by locale', () => {
