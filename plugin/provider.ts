@@ -114,13 +114,19 @@ async function importedInputs(id: string): Promise<Props | undefined> {
   const state = await store.describeCredential(where, name);
   if (!state.client.exists || state.client.deletedDate) return undefined;
   const { document } = await store.readClientSecret(where, name);
+  // A client secret read from its source is not the credential's to declare: the reference is.
+  const { clientSecret: _sourced, ...sourcedIssuer } = document.issuer as typeof document.issuer & {
+    clientSecret?: unknown;
+  };
   const tags = Object.fromEntries(
     Object.entries(state.client.tags).filter(([k]) => !store.RESERVED_TAG_PREFIXES.some((p) => k.startsWith(p))),
   );
   return {
     name,
     prefix,
-    issuer: document.issuer,
+    ...(document.clientSecretSource
+      ? { issuer: sourcedIssuer, clientSecretSource: document.clientSecretSource }
+      : { issuer: document.issuer }),
     ...(Object.keys(document.policy).length > 0 ? { policy: document.policy } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...(state.client.kmsKeyId ? { kmsKeyId: state.client.kmsKeyId } : {}),

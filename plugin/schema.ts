@@ -10,6 +10,7 @@
 
 import { issuerConfigSchema } from '../core/issuers/config';
 import { refreshPolicySchema } from '../core/policy';
+import { clientSecretSourceSchema } from '../core/store/client-secret-source';
 import * as z from '../core/zod';
 
 /** The package name: plugin binary `pulumi-resource-token-rotator`, tokens `token-rotator:index:…`. */
@@ -20,6 +21,7 @@ export const CREDENTIAL_TOKEN = `${PACKAGE_NAME}:index:Credential`;
 const ISSUER_TYPE = `${PACKAGE_NAME}:index:Issuer`;
 const ISSUER_KMS_TYPE = `${PACKAGE_NAME}:index:IssuerKmsKey`;
 const POLICY_TYPE = `${PACKAGE_NAME}:index:RefreshPolicy`;
+const CLIENT_SECRET_SOURCE_TYPE = `${PACKAGE_NAME}:index:ClientSecretSource`;
 
 /** Fields of the issuer block that hold a secret: marked secret in every SDK. */
 const SECRET_ISSUER_FIELDS = new Set(['clientSecret', 'privateKeyPem']);
@@ -137,6 +139,17 @@ function policyType(): TypeSpec {
   };
 }
 
+function clientSecretSourceType(): TypeSpec {
+  const schema = jsonSchemaOf(clientSecretSourceSchema);
+  return {
+    type: 'object',
+    description:
+      'An existing Secrets Manager secret holding the client secret: its whole value, or the string field `jsonKey` of its JSON.',
+    properties: Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, pulumiType(v)])),
+    required: schema.required ?? [],
+  };
+}
+
 const CREDENTIAL_INPUTS: Record<string, PropertySpec> = {
   name: {
     type: 'string',
@@ -147,6 +160,11 @@ const CREDENTIAL_INPUTS: Record<string, PropertySpec> = {
     $ref: `#/types/${ISSUER_TYPE}`,
     description: 'The token source. The whole block is secret: it holds the client secret or private key.',
     secret: true,
+  },
+  clientSecretSource: {
+    $ref: `#/types/${CLIENT_SECRET_SOURCE_TYPE}`,
+    description:
+      'Read the client secret from this existing Secrets Manager secret instead of `issuer.clientSecret`: it never passes through Pulumi config or state.',
   },
   policy: { $ref: `#/types/${POLICY_TYPE}`, description: 'When to refresh.' },
   rotatorFunctionName: {
@@ -196,7 +214,12 @@ export function packageSchema(version: string): Record<string, unknown> {
     license: 'Apache-2.0',
     publisher: 'token-rotator',
     pluginDownloadURL: PLUGIN_DOWNLOAD_URL,
-    types: { [ISSUER_TYPE]: issuer, [ISSUER_KMS_TYPE]: kms, [POLICY_TYPE]: policyType() },
+    types: {
+      [ISSUER_TYPE]: issuer,
+      [ISSUER_KMS_TYPE]: kms,
+      [POLICY_TYPE]: policyType(),
+      [CLIENT_SECRET_SOURCE_TYPE]: clientSecretSourceType(),
+    },
     resources: {
       [CREDENTIAL_TOKEN]: {
         description:

@@ -237,6 +237,30 @@ describe('TokenRotatorProvider.read for pulumi import', () => {
     expect(clearText(result.props)).not.toContain(PLANTED);
   });
 
+  it('adopts a client secret kept in a clientSecretSource as the reference, never the value read from it', async () => {
+    // Prepare
+    const source = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
+    const { clientSecret: _kept, ...withoutSecret } = sirvIssuer();
+    sm.on(GetSecretValueCommand, { SecretId: 'team/adopted/client' }).resolves({
+      SecretString: JSON.stringify({
+        version: 1,
+        issuer: withoutSecret,
+        policy: {},
+        clientSecretSource: { secretArn: source },
+      }),
+      VersionId: 'v1',
+    });
+    sm.on(GetSecretValueCommand, { SecretId: source }).resolves({ SecretString: PLANTED, VersionId: 's1' });
+    // Act
+    const result = await provider.read('team/adopted', IMPORT_URN, {});
+    // Assess
+    const inputs = reveal(result.inputs) as Record<string, unknown>;
+    expect(inputs.clientSecretSource).toEqual({ secretArn: source });
+    expect(inputs.issuer).not.toHaveProperty('clientSecret');
+    expect(JSON.stringify(reveal(result.inputs))).not.toContain(PLANTED);
+    expect(JSON.stringify(reveal(result.props))).not.toContain(PLANTED);
+  });
+
   it('finds nothing to adopt when the client secret is scheduled for deletion', async () => {
     // Prepare
     sm.on(DescribeSecretCommand).resolves({ ARN: ARN('client'), DeletedDate: new Date(), Tags: [] });
