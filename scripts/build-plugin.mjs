@@ -3,15 +3,17 @@
 // asks a `github://` pluginDownloadURL for, each holding
 //   pulumi-plugin.json              (what the engine reads: a resource plugin named token-rotator)
 //   pulumi-resource-token-rotator   (the launcher: execs node on the bundle)
-//   token-rotator-plugin.js         (plugin/main.ts and every module it loads, @pulumi/pulumi, gRPC
-//                                    and the AWS SDK included, bundled by esbuild: about 2 MB)
+//   token-rotator-plugin.js         (plugin/main.ts and every module it loads, @pulumi/pulumi, gRPC,
+//                                    the AWS SDK and @pulumi/aws included, bundled by esbuild)
+//   lambda-bundle/                  (the rotator Lambda's bundle, scripts/build-lambda.mjs's output,
+//                                    which the TokenRotator component deploys by default)
 // The bundle is JavaScript, so the archives differ only in their names; each needs Node.js 22+
 // on PATH (docs/plugin.md says why it is not a single executable). Windows is not served: the
 // launcher is a POSIX shell script.
 //
 // Install one with `pulumi plugin install resource token-rotator <version> --file <archive>`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,12 @@ try {
   rmSync(staging, { recursive: true, force: true });
   process.exit(1);
 }
+// Built here, not taken as found: the archive must carry the rotator of the same sources.
+execFileSync(process.execPath, [join(root, 'scripts', 'build-lambda.mjs')], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+cpSync(join(root, 'dist', 'lambda-bundle'), join(staging, 'lambda-bundle'), { recursive: true });
 copyFileSync(join(root, 'plugin', 'pulumi-resource-token-rotator'), join(staging, 'pulumi-resource-token-rotator'));
 chmodSync(join(staging, 'pulumi-resource-token-rotator'), 0o755);
 writeFileSync(
@@ -54,13 +62,16 @@ writeFileSync(
   `${JSON.stringify({ resource: true, name: 'token-rotator', version }, null, 2)}\n`,
 );
 
-const files = ['pulumi-plugin.json', 'pulumi-resource-token-rotator', 'token-rotator-plugin.js'];
+const files = ['pulumi-plugin.json', 'pulumi-resource-token-rotator', 'token-rotator-plugin.js', 'lambda-bundle'];
 for (const platform of PLUGIN_PLATFORMS) {
   const archive = join(outDir, `pulumi-resource-token-rotator-v${version}-${platform}.tar.gz`);
   execFileSync('tar', ['-czf', archive, '-C', staging, ...files]);
 }
 const bundleBytes = readFileSync(join(staging, 'token-rotator-plugin.js')).length;
+const archiveBytes = readFileSync(
+  join(outDir, `pulumi-resource-token-rotator-v${version}-${PLUGIN_PLATFORMS[0]}.tar.gz`),
+).length;
 rmSync(staging, { recursive: true, force: true });
 console.log(
-  `build-plugin: ${PLUGIN_PLATFORMS.length} archives of token-rotator v${version} in dist/plugin-archive/ (bundle ${(bundleBytes / 1e6).toFixed(1)} MB)`,
+  `build-plugin: ${PLUGIN_PLATFORMS.length} archives of token-rotator v${version} in dist/plugin-archive/ (plugin bundle ${(bundleBytes / 1e6).toFixed(1)} MB, archive ${(archiveBytes / 1e6).toFixed(2)} MB)`,
 );
