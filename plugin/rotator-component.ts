@@ -6,7 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
+// The modules themselves, not the package root: the root loads the automation API and TypeScript,
+// which would slow every start of the plugin.
+import { InputPropertiesError, InputPropertyError } from '@pulumi/pulumi/errors';
+import { Output } from '@pulumi/pulumi/output';
 import type * as pulumiProvider from '@pulumi/pulumi/provider';
 import { InvalidConfigurationError } from '../core/errors';
 import type { TokenRotatorArgs } from '../infra/settings';
@@ -22,7 +26,7 @@ export interface ArgumentProblem {
 
 /** True when the value is, or holds at any depth, a Pulumi output (another resource's value, or a secret). */
 function holdsOutput(value: unknown): boolean {
-  if (pulumi.Output.isInstance(value)) return true;
+  if (Output.isInstance(value)) return true;
   if (Array.isArray(value)) return value.some((v) => holdsOutput(v));
   if (value !== null && typeof value === 'object') return Object.values(value).some((v) => holdsOutput(v));
   return false;
@@ -71,12 +75,12 @@ export function rotatorArgsOf(inputs: Record<string, unknown>): {
 }
 
 /**
- * The rotator bundle the plugin ships: `lambda-bundle/` beside the plugin's bundled file in an
- * archive; in a checkout, where the plugin runs from dist/plugin/, the component's own default
- * (the package's dist/lambda-bundle).
+ * The rotator bundle the plugin ships: `lambda-bundle/` beside the directory of the plugin's code,
+ * in an archive (token-rotator-plugin/) as in a checkout or the npm package (dist/plugin/, beside
+ * dist/lambda-bundle/). Undefined where there is none: the component's own default applies.
  */
 export function shippedBundleDir(): string | undefined {
-  const beside = join(__dirname, 'lambda-bundle');
+  const beside = join(__dirname, '..', 'lambda-bundle');
   return existsSync(join(beside, 'index.mjs')) ? beside : undefined;
 }
 
@@ -92,7 +96,7 @@ export async function constructRotator(
   }
   const { args, problems } = rotatorArgsOf(inputs);
   if (problems.length > 0) {
-    throw new pulumi.InputPropertiesError({ message: `Invalid TokenRotator "${name}" arguments`, errors: problems });
+    throw new InputPropertiesError({ message: `Invalid TokenRotator "${name}" arguments`, errors: problems });
   }
   // Loaded here, not at start: a program that declares only credentials never loads @pulumi/aws.
   const { TokenRotator: Component } = await import('../infra/token-rotator.js');
@@ -102,7 +106,7 @@ export async function constructRotator(
     rotator = new Component(name, { ...args, ...(bundleDir ? { bundleDir } : {}) }, options);
   } catch (e) {
     if (e instanceof InvalidConfigurationError) {
-      throw new pulumi.InputPropertyError({ propertyPath: e.field ?? '', reason: e.message });
+      throw new InputPropertyError({ propertyPath: e.field ?? '', reason: e.message });
     }
     throw e;
   }
