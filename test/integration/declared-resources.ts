@@ -64,17 +64,13 @@ async function mockEngine(): Promise<ReturnType<typeof createRecorder>> {
   return mocked;
 }
 
-/** What the mocks recorded of the component named `name`. */
-function declaredOf(
-  recorder: ReturnType<typeof createRecorder>,
-  name: string,
-  outputs: Record<string, unknown>,
-): Declared {
-  const resources = recorder.of(name).filter((r) => r.custom);
-  const all = (type: string) => resources.filter((r) => r.type === type);
+/** A declaration from the resources it registered (custom ones are kept) and its outputs. */
+export function declaredFrom(resources: RecordedResource[], outputs: Record<string, unknown>): Declared {
+  const custom = resources.filter((r) => r.custom);
+  const all = (type: string) => custom.filter((r) => r.type === type);
   return {
     outputs,
-    resources,
+    resources: custom,
     all,
     one(type) {
       const found = all(type);
@@ -102,7 +98,7 @@ export async function declareRotator(name: string, args: TokenRotatorArgs = {}):
       promiseOf(r.urn),
     ),
   );
-  return declaredOf(recorder, name, { ...rotator });
+  return declaredFrom(recorder.of(name), { ...rotator });
 }
 
 /**
@@ -129,7 +125,7 @@ export async function declareThroughPlugin(
   // The gRPC server's own wait after construct (internal to @pulumi/pulumi): every registration started.
   const settings = require('@pulumi/pulumi/runtime/settings') as { waitForRPCs: () => Promise<void> };
   await settings.waitForRPCs();
-  return { ...declaredOf(recorder, name, outputs), urn };
+  return { ...declaredFrom(recorder.of(name), outputs), urn };
 }
 
 /** Builds the Lambda bundle (`npm run build:lambda`) and zips it as the provider's FileArchive does. */

@@ -6,7 +6,8 @@
  * download), so no preview gets past the first of them: these tests pin how far a program gets —
  * the component's own validation refusing a bad argument with its message, and, with good
  * arguments, the engine asking for exactly the `aws` plugin the component's resources need. What
- * `construct` declares is checked in moto by test/integration/plugin-construct.test.ts.
+ * `construct` declares is checked in moto by test/integration/plugin-construct.test.ts (in process)
+ * and component-engine.test.ts (under the CLI, with a stand-in aws plugin).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
