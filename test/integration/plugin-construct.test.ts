@@ -1,9 +1,9 @@
 /**
  * The provider plugin's `TokenRotator` component (`construct`), called in this process under the
  * Pulumi mocks: what it declares passes the same checks in moto as the TypeScript component's
- * declaration, is the same declaration, and its outputs are the component's. Under the real CLI
- * the component needs the `aws` resource plugin, which cannot be had here (test/plugin/component.test.ts
- * shows how far a YAML program gets).
+ * declaration, is the same declaration, and its outputs are the component's. Under the real CLI:
+ * test/plugin/component.test.ts (how far a program gets without the `aws` resource plugin, which
+ * cannot be had here) and test/plugin/component-engine.test.ts (with a stand-in for it).
  */
 import { randomUUID } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
