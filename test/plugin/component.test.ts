@@ -135,11 +135,11 @@ for (const language of [yaml, python]) {
       await project.write(language.files('good'));
       // Act
       const preview = await project.run(['pulumi', 'preview']);
-      // Assess: the component is constructed, and its first child needs the default aws provider
-      // at the version of the component's @pulumi/aws, which the engine has no plugin for.
+      // Assess: the component's first child needs the default aws provider at the version of the
+      // component's @pulumi/aws, which the engine has no plugin for. (Whether the component's own
+      // step is displayed before that error ends the preview is a race, so it is not asserted.)
       const output = `${preview.stdout}\n${preview.stderr}`;
       expect(preview.code).not.toBe(0);
-      expect(output).toMatch(/\+ +token-rotator:index:TokenRotator +rotator +create/);
       expect(output).toContain(
         `no resource plugin 'pulumi-resource-aws' found in the workspace at version v${AWS_VERSION} or on your $PATH`,
       );
