@@ -68,6 +68,15 @@ export interface RunningOidcProvider {
   issuer: string;
   tokenUrl: string;
   jwksUrl: string;
+  /**
+   * Registers a `private_key_jwt` client, or replaces its keys, as an administrator does when a
+   * client rotates its key (a client of `keyClients` cannot be replaced).
+   */
+  setKeyClient(client: OidcKeyClient): Promise<void>;
+  /** Trusts an assertion issuer for the JWT bearer grant, replacing its trust for the same subject. */
+  setTrust(trust: OidcTrust): void;
+  /** Every client assertion and grant assertion of a token request that succeeded, in order. */
+  readonly acceptedAssertions: readonly string[];
   close(): Promise<void>;
 }
 
@@ -79,6 +88,8 @@ interface OidcContext {
 interface OidcProviderInstance {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   registerGrantType(name: string, handler: (ctx: OidcContext) => Promise<void>, params: string[]): void;
+  on(event: 'grant.success', listener: (ctx: OidcContext) => void): void;
+  Client: { adapter: { upsert(id: string, payload: Record<string, unknown>): Promise<void> } };
   ClientCredentials: new (fields: {
     client: unknown;
     scope?: string | undefined;
@@ -131,6 +142,14 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const grantedTo = new WeakMap<object, { jwt_bearer: { iss: string; sub: string } }>();
 
   const clientDefaults = { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+  const keyClientMetadata = (client: OidcKeyClient) => ({
+    ...clientDefaults,
+    client_id: client.clientId,
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: client.jwks,
+    scope: OIDC_SCOPES.join(' '),
+  });
+  let setTrust: ((trust: OidcTrust) => void) | undefined;
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -147,13 +166,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         token_endpoint_auth_method: 'client_secret_basic',
         scope: OIDC_SCOPES.join(' '),
       },
-      ...(options.keyClients ?? []).map((client) => ({
-        ...clientDefaults,
-        client_id: client.clientId,
-        token_endpoint_auth_method: 'private_key_jwt',
-        jwks: client.jwks,
-        scope: OIDC_SCOPES.join(' '),
-      })),
+      ...(options.keyClients ?? []).map(keyClientMetadata),
       ...(options.jwtBearer
         ? [
             {
@@ -190,7 +203,11 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   });
   const tokenUrl = `${issuer}/token`;
   if (options.jwtBearer) {
-    const trusts = options.jwtBearer.trusts;
+    const trusts = [...options.jwtBearer.trusts];
+    setTrust = (trust) => {
+      const at = trusts.findIndex((t) => t.issuer === trust.issuer && t.subject === trust.subject);
+      trusts.splice(at === -1 ? trusts.length : at, at === -1 ? 0 : 1, trust);
+    };
     provider.registerGrantType(
       JWT_BEARER,
       async (ctx) => {
@@ -242,11 +259,25 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       ['assertion', 'scope'],
     );
   }
+  const acceptedAssertions: string[] = [];
+  provider.on('grant.success', (ctx) => {
+    const { client_assertion: clientAssertion, assertion } = ctx.oidc.params ?? {};
+    for (const value of [clientAssertion, assertion]) if (typeof value === 'string') acceptedAssertions.push(value);
+  });
   handle = provider.callback();
   return {
     issuer,
     tokenUrl,
     jwksUrl: `${issuer}/jwks`,
+    async setKeyClient(client) {
+      // Clients of the adapter (not the static list) are looked up on every request, by content.
+      await provider.Client.adapter.upsert(client.clientId, keyClientMetadata(client));
+    },
+    setTrust(trust) {
+      if (!setTrust) throw new Error('startOidcProvider: setTrust needs the jwtBearer option');
+      setTrust(trust);
+    },
+    acceptedAssertions,
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const socket of sockets) socket.destroy();
