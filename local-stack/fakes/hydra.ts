@@ -54,6 +54,8 @@ export interface RunningHydra {
   trust(grant: HydraTrust): Promise<string>;
   /** Deletes a jwt-bearer trust relationship by id. */
   distrust(id: string): Promise<void>;
+  /** The last lines of Hydra's log (warnings and errors), for a failing test's message. */
+  logTail(lines?: number): string;
   /** Introspects a token at the admin API (`active`, `client_id`, `sub`, `scope`…). */
   introspect(token: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -180,6 +182,7 @@ async function startOn(binary: string, options: HydraOptions): Promise<RunningHy
     async distrust(id) {
       await adminCall(`/admin/trust/grants/jwt-bearer/issuers/${encodeURIComponent(id)}`, { method: 'DELETE' });
     },
+    logTail: (lines = 20) => tail(logFile, lines),
     async introspect(token) {
       const body = new URLSearchParams({ token }).toString();
       const headers = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -190,9 +193,9 @@ async function startOn(binary: string, options: HydraOptions): Promise<RunningHy
   };
 }
 
-function tail(file: string): string {
+function tail(file: string, lines = 5): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ');
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
   } catch {
     return '(no log)';
   }

@@ -72,6 +72,8 @@ interface KeyAuthServer {
   expectToken(token: string, expected: { clientId: string; grantIssuer?: string; scope: string }): Promise<void>;
   /** The assertions of every successful token request, where the server tells them. */
   acceptedAssertions?: readonly string[];
+  /** What the server logged, for a failure's message. */
+  log(): string;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ async function oidcServer(keys: InitialKeys): Promise<KeyAuthServer> {
       });
     },
     acceptedAssertions: op.acceptedAssertions,
+    log: () => '(oidc-provider keeps no log)',
     close: () => op.close(),
   };
 }
@@ -156,6 +159,7 @@ async function hydraServer(keys: InitialKeys): Promise<KeyAuthServer> {
         sub: expected.grantIssuer ? SUBJECT : expected.clientId,
       });
     },
+    log: () => hydra.logTail(),
     close: () => hydra.close(),
   };
 }
@@ -376,7 +380,7 @@ describe.each([
     output += run.stdout + run.stderr;
 
     // Assess
-    expect(run.code, run.stdout + run.stderr).toBe(EXIT_CODES.ok);
+    expect(run.code, `${run.stdout}${run.stderr}\nserver log: ${server.log()}`).toBe(EXIT_CODES.ok);
     expect(run.stdout).toContain(`${NAMES.length} credentials: ${NAMES.length} refreshed, 0 skipped, 0 failed.`);
     for (const name of NAMES) expect((await tokenOf(name)).generation, name).toBe((generations.get(name) ?? 0) + 1);
     await server.expectToken((await tokenOf('pkj-pem')).accessToken, { clientId: server.clientIds.pem, scope });
