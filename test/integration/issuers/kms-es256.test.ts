@@ -2,17 +2,22 @@
  * ES256 through KMS against moto's KMS (an ECC_NIST_P256 key, ECDSA_SHA_256): the assertion's
  * signature, which KMS answers DER-encoded, is R || S in the JWS and verifies with jose against the
  * public key KMS's own GetPublicKey gives; and oidc-provider on 127.0.0.1 accepts it as a
- * `private_key_jwt` client assertion (the Hydra case is in hydra.test.ts).
+ * `private_key_jwt` client assertion, through the provider's create and the rotator Lambda's
+ * handler as well (the Hydra case is in hydra.test.ts).
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertionPublicKey, obtainToken } from '../../../core/issuers';
 import { signAssertion } from '../../../core/issuers/assertion';
 import { kmsKeySigner } from '../../../core/kms-signer';
+import { readToken, updateClientDocument } from '../../../core/store';
+import { createHandler } from '../../../lambda';
 import { type RunningOidcProvider, startOidcProvider } from '../../../local-stack/fakes/oidc';
-import { motoEndpoint } from '../../helpers/aws';
+import { create } from '../../../provider/runtime';
+import { motoEndpoint, secretsManagerClient } from '../../helpers/aws';
 
 let kms: KMSClient;
 let ecKeyId: string;
@@ -69,6 +74,40 @@ describe('ES256 assertions signed by a moto KMS key', () => {
     const { payload } = await jwtVerify(token.accessToken, createRemoteJWKSet(new URL(op.jwksUrl)), {
       issuer: op.issuer,
     });
+    expect(payload).toMatchObject({ client_id: 'pkj-kms-es', scope: 'files:read' });
+  });
+
+  it('is created by the provider with its JWKS output, and refreshed by the rotator handler signing ES256 in KMS', async () => {
+    // Prepare
+    const sm = secretsManagerClient();
+    const prefix = `it-es256-${randomUUID().slice(0, 8)}/`;
+    const name = 'pkj-kms-es';
+    const issuer = {
+      kind: 'oauth2',
+      tokenUrl: op.tokenUrl,
+      allowInsecureHttp: true,
+      authMethod: 'private_key_jwt',
+      clientId: 'pkj-kms-es',
+      kms: { keyId: ecKeyId, alg: 'ES256' },
+    };
+    // Act
+    const created = await create({ name, prefix, issuer, codeVersion: '0.1.0' }, { secretsManager: sm, kms });
+    // A changed client document (a scope now asked for) lets a forced refresh past the 10-minute floor.
+    const store = { client: sm, prefix };
+    await updateClientDocument(store, name, { version: 1, issuer: { ...issuer, scope: 'files:read' }, policy: {} });
+    const handler = createHandler({
+      secretsManager: sm,
+      kms,
+      env: { TOKEN_ROTATOR_PREFIX: prefix },
+      logger: new Logger({ serviceName: 'token-rotator', logLevel: 'SILENT' }),
+    });
+    const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'token-rotator' };
+    const result = await handler({ credentials: [name], force: true }, context);
+    // Assess
+    expect(JSON.parse(created.outs.publicJwks ?? '').keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+    expect(result).toMatchObject({ results: [{ credential: name, ok: true, generation: 2 }] });
+    const record = await readToken(store, name);
+    const { payload } = await jwtVerify(record?.accessToken ?? '', createRemoteJWKSet(new URL(op.jwksUrl)));
     expect(payload).toMatchObject({ client_id: 'pkj-kms-es', scope: 'files:read' });
   });
 
