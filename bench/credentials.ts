@@ -6,7 +6,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pLimit from 'p-limit';
-import { type ClientDocument, createCredentialSecrets } from '../core/store';
+import { type ClientDocumentInput, createCredentialSecrets } from '../core/store';
 import type { TokenRecord } from '../core/token';
 
 /** The client the Sirv fake of a benchmark knows; every seeded credential uses it. */
@@ -50,7 +50,7 @@ export function placeholderToken(name: string, issuedAt: Date): TokenRecord {
 }
 
 /** The client document of every seeded credential: {@link BENCH_CLIENT} at `tokenUrl` (http on loopback). */
-export function benchClientDocument(tokenUrl: string): ClientDocument {
+export function benchClientDocument(tokenUrl: string): ClientDocumentInput {
   return {
     version: 1,
     issuer: { kind: 'sirv', url: tokenUrl, allowInsecureHttp: true, ...BENCH_CLIENT },

@@ -17,6 +17,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { issueTokenRecord } from '../core/issue';
+import { parseIssuerConfig } from '../core/issuers/config';
 import { resolvePolicy } from '../core/policy';
 import { rotatorConfigFromEnv } from '../core/rotator-environment';
 import { createCredentialSecrets, secretNames } from '../core/store';
@@ -68,7 +69,7 @@ export async function readerFreshness(context: BenchContext): Promise<BenchOutco
   try {
     const rotatorClient = newClient();
     const rotatorCalls = countCalls(rotatorClient);
-    const issuer = { kind: 'sirv', url: sirv.tokenUrl, allowInsecureHttp: true, ...BENCH_CLIENT };
+    const issuer = parseIssuerConfig({ kind: 'sirv', url: sirv.tokenUrl, allowInsecureHttp: true, ...BENCH_CLIENT });
     // The first token, as the provider writes it at `pulumi up`.
     const first = await issueTokenRecord(
       { credential: NAME, issuer, policy: resolvePolicy({}), previousGeneration: 0, random: () => JITTER_DRAW },

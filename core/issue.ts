@@ -5,6 +5,7 @@
  */
 
 import { MalformedResponseError } from './errors';
+import type { IssuerConfig } from './issuers/config';
 import { obtainToken } from './issuers/obtain';
 import type { IssueContext, IssuedToken } from './issuers/types';
 import {
@@ -20,8 +21,8 @@ import { MAX_SECRET_BYTES, TOKEN_RECORD_VERSION, type TokenRecord } from './toke
 export interface IssueRecordInput {
   /** Credential name, as in the secret names. */
   credential: string;
-  /** The `issuer` object of the client secret (validated here). */
-  issuer: unknown;
+  /** The `issuer` object of the client document, validated where it was read. */
+  issuer: IssuerConfig;
   policy: RefreshPolicy;
   /** Generation of the record this one replaces (0 for the first token). */
   previousGeneration: number;
@@ -58,11 +59,7 @@ export async function issueTokenRecord(input: IssueRecordInput, context: IssueCo
  * Wraps an issued token in a token record: checks the write budget against its real lifetime
  * and plans its refresh.
  */
-export function toTokenRecord(
-  token: IssuedToken,
-  input: Omit<IssueRecordInput, 'issuer'> & { issuer: unknown },
-): TokenRecord {
-  const kind = (input.issuer as { kind?: unknown } | null)?.kind;
+export function toTokenRecord(token: IssuedToken, input: IssueRecordInput): TokenRecord {
   const lifetimeSeconds = lifetimeSecondsOf(token);
   let refreshAfter: Date;
   if (input.writeBudget === 'adapt' && writeBudgetBreached(lifetimeSeconds, input.policy)) {
@@ -75,7 +72,7 @@ export function toTokenRecord(
   const record: TokenRecord = {
     version: TOKEN_RECORD_VERSION,
     credential: input.credential,
-    issuer: typeof kind === 'string' ? kind : 'unknown',
+    issuer: input.issuer.kind,
     accessToken: token.accessToken,
     tokenType: token.tokenType,
     ...(token.scope && token.scope.length > 0 ? { scope: token.scope } : {}),

@@ -25,7 +25,7 @@ import { ClientDocumentCache } from './client-cache';
 import { type PublishOutcome, publishRefreshEvents, refreshEvents } from './events';
 import { planSweep } from './plan';
 import { RefreshMemory } from './refresh-memory';
-import { refreshMany, type SweepDeps, type SweepSummary, summarize, sweep } from './sweep';
+import { refreshMany, type SweepDeps, type SweepSummary, summarize, sweep, sweepCounts } from './sweep';
 import { createWriteLimiter } from './write-limiter';
 
 export type { RotatorEvent, TargetedResult } from '../core/rotator-protocol';
@@ -315,16 +315,6 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?
     if (events.failed > 0) logger.warn('Some refresh events were not delivered', { ...events });
   }
   metrics.publishStoredMetrics();
-  logger.info('Sweep finished', {
-    listed: summary.listed,
-    due: summary.due,
-    refreshed: summary.refreshed,
-    failed: summary.failed,
-    rejected: summary.rejected,
-    skipped: summary.skipped,
-    deferred: summary.deferred,
-    fannedOut: summary.fannedOut,
-    writeBudgetBreached: summary.writeBudgetBreached,
-    minSecondsToExpiry: summary.minSecondsToExpiry,
-  });
+  // Fanning out is the Lambda's alone (the CLI sweeps in one process), so its count is this line's own.
+  logger.info('Sweep finished', { ...sweepCounts(summary), fannedOut: summary.fannedOut });
 }

@@ -56,13 +56,18 @@ export interface SweepDeps extends RefreshDeps {
 
 /** What one sweep did. */
 export interface SweepSummary {
+  /** Credentials listed under the prefix. */
   listed: number;
   plan: SweepPlan['counts'];
+  /** Credentials due in this sweep. */
   due: number;
   refreshed: number;
+  /** Refreshes that failed in this sweep (`rejected` of them permanently: blocked from now on). */
   failed: number;
   rejected: number;
+  /** Due when listed, but refreshed by someone else before this sweep got to them. */
   skipped: number;
+  /** Due, but left to the next sweep (or not started because the run was interrupted). */
   deferred: number;
   /** Credentials handed to other invocations. */
   fannedOut: number;
@@ -256,6 +261,40 @@ async function fanOut(batches: string[][], deps: SweepDeps, context: BatchEventO
     ),
   );
   return outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? (events[i]?.credentials ?? []) : []));
+}
+
+/**
+ * What a sweep reports to whoever ran it: the rotator's "Sweep finished" log line and the CLI's
+ * `sweep` report carry exactly these fields, so an operator reads the same counts from either.
+ */
+export interface SweepCounts
+  extends Pick<
+    SweepSummary,
+    'listed' | 'due' | 'refreshed' | 'failed' | 'rejected' | 'skipped' | 'deferred' | 'writeBudgetBreached'
+  > {
+  /** Not taken up: blocked by an earlier permanent failure until the client credentials change. */
+  blocked: number;
+  /** Not taken up: backing off after a transient failure. */
+  backingOff: number;
+  /** The least time left on any listed token after this sweep, in whole seconds, when any is known. */
+  minSecondsToExpiry: number | undefined;
+}
+
+/** The reported counts of `summary`, in the order both reports print them. */
+export function sweepCounts(summary: SweepSummary): SweepCounts {
+  return {
+    listed: summary.listed,
+    due: summary.due,
+    refreshed: summary.refreshed,
+    failed: summary.failed,
+    rejected: summary.rejected,
+    skipped: summary.skipped,
+    deferred: summary.deferred,
+    blocked: summary.plan.blocked,
+    backingOff: summary.plan.backoff,
+    writeBudgetBreached: summary.writeBudgetBreached,
+    minSecondsToExpiry: summary.minSecondsToExpiry,
+  };
 }
 
 /** Counts a sweep's or batch's results. */

@@ -24,7 +24,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
+import { type ClientDocumentInput, secretNames, TAG_KEYS } from '../core/store';
 import type { TokenRecord } from '../core/token';
 import { encodeTokenVersion } from '../core/token-version';
 import { LaggingListings, LaggingReads, type LagOptions } from './eventual-consistency';
@@ -49,7 +49,7 @@ export interface MemorySecrets {
   addCredential(input: {
     name: string;
     prefix: string;
-    clientDocument: ClientDocument;
+    clientDocument: ClientDocumentInput;
     token?: TokenRecord | undefined;
     tokenTags?: Record<string, string>;
   }): void;

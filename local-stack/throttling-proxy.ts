@@ -9,8 +9,7 @@
  * requests: 50 per second" (Secrets Manager quotas); calls over it fail with `ThrottlingException`
  * ("Rate exceeded"). One combined window over every write here is the stricter reading.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startForwardingProxy } from './forwarding-proxy';
 
 /** The Secrets Manager operations the proxy counts as writes (the `X-Amz-Target` suffix). */
 export const THROTTLED_WRITES: ReadonlySet<string> = new Set([
@@ -30,9 +29,9 @@ export const THROTTLING_BODY = JSON.stringify({ __type: 'ThrottlingException', m
 
 const TARGET_PREFIX = 'secretsmanager.';
 const WINDOW_MS = 1000;
-// Secrets Manager's own request limit is 65 KiB for a secret value; a request far above any real
-// one is refused rather than buffered.
-const MAX_BODY_BYTES = 1024 * 1024;
+// A provider run of hundreds of credentials keeps moto busy: an answer may take longer than the
+// forwarding proxy's default allows.
+const MOTO_TIMEOUT_MS = 60_000;
 
 /** What the proxy saw, by operation. */
 export interface ThrottlingCounts {
@@ -70,20 +69,6 @@ export function secretsManagerOperation(target: string | string[] | undefined): 
   return value.slice(TARGET_PREFIX.length);
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) request.destroy(new Error('request body over 1 MiB'));
-      else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
 /**
  * A sliding one-second window of accepted writes. It holds at most `limit` timestamps: a write
  * over the limit is refused and not recorded, as a refused call costs the account nothing.
@@ -117,10 +102,6 @@ export async function startThrottlingProxy(
   target: string,
   options: ThrottlingProxyOptions = {},
 ): Promise<ThrottlingProxy> {
-  const upstream = new URL(target);
-  if (upstream.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(upstream.hostname)) {
-    throw new Error(`the throttling proxy forwards to a loopback http endpoint only, not ${target}`);
-  }
   const window = new WriteWindow(
     options.writesPerSecond ?? SECRETS_MANAGER_WRITES_PER_SECOND,
     options.now ?? (() => performance.now()),
@@ -131,65 +112,36 @@ export async function startThrottlingProxy(
     forwardedOther: 0,
     throttledByOperation: {},
   };
-
-  const server: Server = createServer(async (request, response) => {
-    try {
-      const body = await readBody(request);
+  const proxy = await startForwardingProxy({
+    target,
+    name: 'throttling proxy',
+    timeoutMs: MOTO_TIMEOUT_MS,
+    handle: async (request, forward) => {
       const operation = secretsManagerOperation(request.headers['x-amz-target']);
       const isWrite = operation !== undefined && THROTTLED_WRITES.has(operation);
       if (isWrite && !window.admit()) {
         counts.throttled++;
         counts.throttledByOperation[operation] = (counts.throttledByOperation[operation] ?? 0) + 1;
-        response.writeHead(400, {
-          'content-type': 'application/x-amz-json-1.1',
-          'x-amzn-requestid': `throttled-${counts.throttled}`,
-        });
-        response.end(THROTTLING_BODY);
-        return;
+        return {
+          status: 400,
+          headers: {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-requestid': `throttled-${counts.throttled}`,
+          },
+          body: THROTTLING_BODY,
+        };
       }
       if (isWrite) counts.forwardedWrites++;
       else counts.forwardedOther++;
-      const forwarded = httpRequest(
-        {
-          host: upstream.hostname.replace(/^\[|\]$/g, ''),
-          port: upstream.port,
-          method: request.method,
-          path: request.url,
-          headers: { ...request.headers, host: upstream.host, 'content-length': String(body.length) },
-          timeout: 60_000,
-        },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      forwarded.on('timeout', () => forwarded.destroy(new Error('moto did not answer within 60 s')));
-      forwarded.on('error', (error) => {
-        if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
-        response.end(`throttling proxy: ${error.message}`);
-      });
-      forwarded.end(body);
-    } catch (error) {
-      if (!response.headersSent) response.writeHead(400, { 'content-type': 'text/plain' });
-      response.end(`throttling proxy: ${error instanceof Error ? error.message : String(error)}`);
-    }
+      return forward();
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    ...proxy,
     counts: () => ({
       ...counts,
       throttledByOperation: { ...counts.throttledByOperation },
       peakWritesPerSecond: window.peak,
     }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

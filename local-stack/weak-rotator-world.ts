@@ -16,7 +16,7 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { type ClientDocument, secretNames, TAG_KEYS } from '../core/store';
+import { type ClientDocumentInput, secretNames, TAG_KEYS } from '../core/store';
 import { parseTokenRecord, type TokenRecord } from '../core/token';
 import { createHandler, type InvocationContext } from '../lambda/handler';
 import type { AsyncInvocations, DeliveryPolicy } from './async-invocations';
@@ -401,7 +401,7 @@ export function weakRotatorWorld(options: WorldOptions) {
 
 export type WeakRotatorWorld = ReturnType<typeof weakRotatorWorld>;
 
-function clientDocument(name: string, serial: number): ClientDocument {
+function clientDocument(name: string, serial: number): ClientDocumentInput {
   return {
     version: 1,
     issuer: {

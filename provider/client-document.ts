@@ -2,8 +2,8 @@
  * The client document a create, an update or a repair writes: the declared issuer parsed, with its
  * signing key (generated, kept or read from KMS) and the public half to output, and the policy.
  */
-import { type AssertionKey, assertionPublicKey } from '../core/issuers/assertion';
-import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
+import { assertionPublicKey } from '../core/issuers/assertion';
+import { type IssuerConfig, privateKeyPemOf } from '../core/issuers/config';
 import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import type { KeySigner } from '../core/issuers/types';
 import { type RefreshPolicy, resolvePolicy } from '../core/policy';
@@ -32,17 +32,17 @@ export interface PreparedDocument {
 }
 
 /**
- * Parses the declared issuer, fills in its signing key and resolves the policy.
+ * Fills in the declared issuer's signing key (parsed when the inputs were checked) and resolves the policy.
  *
  * @param existingPrivateKeyPem the generated key the stored document holds: kept, since its
  * public half may be registered with the service.
  */
 export async function prepareClientDocument(
   inputs: CredentialInputs,
+  parsed: IssuerConfig,
   seams: ProviderSeams,
   existingPrivateKeyPem?: string,
 ): Promise<PreparedDocument> {
-  const parsed = parseIssuerConfig(inputs.issuer, { credential: inputs.name });
   const signer = keySigner(seams, inputs.aws ?? {}, parsed);
   const { issuer, ...keys } = await withSigningKey(parsed, inputs.name, signer, existingPrivateKeyPem);
   const policy = resolvePolicy(inputs.policy, { credential: inputs.name });
@@ -56,7 +56,7 @@ export async function prepareClientDocument(
 
 /** The generated private key a stored client document holds, if any. */
 export function storedPrivateKey(document: store.ClientDocument): string | undefined {
-  return (document.issuer as { privateKeyPem?: string }).privateKeyPem;
+  return privateKeyPemOf(document.issuer);
 }
 
 /**
@@ -84,19 +84,16 @@ async function withSigningKey(
   signer: KeySigner,
   existingPrivateKeyPem?: string,
 ): Promise<{ issuer: IssuerConfig } & PublicKeyOutputs> {
-  if (!SIGNED_KINDS.has(issuer.kind)) {
-    // Kinds that sign RFC 7523 assertions: their key is given, never generated.
-    const key = issuer as IssuerConfig & AssertionKey;
-    if (key.privateKeyPem === undefined && key.kms === undefined) return { issuer };
-    const { publicKeyPem, jwks } = await assertionPublicKey(key, credential, signer);
-    return { issuer, publicKeyPem, publicJwks: JSON.stringify(jwks) };
+  if (issuer.kind === 'signed-jwt' || issuer.kind === 'upload') {
+    if (issuer.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(issuer.kms.keyId, credential) };
+    const privateKeyPem = issuer.privateKeyPem ?? existingPrivateKeyPem ?? (await generateSigningKey()).privateKeyPem;
+    return { issuer: { ...issuer, privateKeyPem }, publicKeyPem: publicKeyPemFromPrivate(privateKeyPem, credential) };
   }
-  const signed = issuer as IssuerConfig & { privateKeyPem?: string; kms?: { keyId: string } };
-  if (signed.kms) return { issuer, publicKeyPem: await signer.publicKeyPem(signed.kms.keyId, credential) };
-  let privateKeyPem = signed.privateKeyPem ?? existingPrivateKeyPem;
-  if (!privateKeyPem) privateKeyPem = (await generateSigningKey()).privateKeyPem;
-  return {
-    issuer: { ...signed, privateKeyPem } as IssuerConfig,
-    publicKeyPem: publicKeyPemFromPrivate(privateKeyPem, credential),
-  };
+  if (issuer.kind === 'json' || issuer.kind === 'sirv' || issuer.kind === 'header-jwt' || issuer.kind === 'aspose') {
+    return { issuer };
+  }
+  // Kinds that sign RFC 7523 assertions: their key is given, never generated.
+  if (issuer.privateKeyPem === undefined && issuer.kms === undefined) return { issuer };
+  const { publicKeyPem, jwks } = await assertionPublicKey(issuer, credential, signer);
+  return { issuer, publicKeyPem, publicJwks: JSON.stringify(jwks) };
 }

@@ -5,11 +5,12 @@
 import { TokenRotatorError } from '../core/errors';
 import { readAssertionKey } from '../core/issuers/assertion';
 import {
-  DEFAULT_LIFETIME_SECONDS,
-  describeIssues,
   ISSUER_KINDS,
+  type IssuerConfig,
   type IssuerConfigInput,
+  issuerConfigIssues,
   issuerConfigSchema,
+  knownLifetime,
 } from '../core/issuers/config';
 import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
@@ -17,13 +18,14 @@ import { CREDENTIAL_NAME_RULE, DEFAULT_PREFIX, isCredentialName, isPrefix, PREFI
 import * as z from '../core/zod';
 import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE } from './aws-settings';
 import { unknownKindReason } from './issuer-kind';
-import { type Lifetime, writeBudgetRefusal } from './write-budget';
+import { writeBudgetRefusal } from './write-budget';
 
 /** Resolved inputs of a ProviderCredential, as the provider sees them. */
 export interface CredentialInputs {
   /** Credential name; the secrets are `${prefix}${name}/client` and `/token`. */
   name: string;
   prefix: string;
+  /** The issuer as declared (outputs echo it, so `diff` compares like with like). */
   issuer: IssuerConfigInput;
   policy?: RefreshPolicyInput | undefined;
   rotatorFunctionName?: string | undefined;
@@ -125,48 +127,23 @@ const topLevel = z.strictObject({
   codeVersion: z.string().check(z.minLength(1)),
 });
 
-/** The lifetime a configuration's tokens will have, and its source, when it is known before asking the issuer. */
-export function knownLifetime(issuer: Record<string, unknown>): Lifetime | undefined {
-  const kind = issuer.kind;
-  let lifetime: Lifetime | undefined;
-  if (kind === 'sirv') lifetime = { seconds: DEFAULT_LIFETIME_SECONDS.sirv, source: "Sirv's token lifetime" };
-  else if (kind === 'aspose')
-    lifetime = { seconds: DEFAULT_LIFETIME_SECONDS.aspose, source: "Aspose's token lifetime" };
-  else if (kind === 'signed-jwt' || kind === 'upload') {
-    lifetime = {
-      seconds: numberOr(issuer.ttlSeconds, DEFAULT_LIFETIME_SECONDS.upload),
-      field: 'issuer.ttlSeconds',
-      source: typeof issuer.ttlSeconds === 'number' ? 'issuer.ttlSeconds' : 'the default issuer.ttlSeconds',
-    };
-  } else if (kind === 'header-jwt' || typeof issuer.defaultLifetimeSeconds === 'number') {
-    lifetime = {
-      seconds: numberOr(issuer.defaultLifetimeSeconds, DEFAULT_LIFETIME_SECONDS['header-jwt']),
-      field: 'issuer.defaultLifetimeSeconds',
-      source:
-        typeof issuer.defaultLifetimeSeconds === 'number'
-          ? 'issuer.defaultLifetimeSeconds'
-          : 'the default issuer.defaultLifetimeSeconds',
-    };
-  }
-  const max = issuer.maxLifetimeSeconds;
-  if (typeof max === 'number' && lifetime !== undefined && max < lifetime.seconds) {
-    return { seconds: max, field: 'issuer.maxLifetimeSeconds', source: 'issuer.maxLifetimeSeconds' };
-  }
-  return lifetime;
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' ? value : fallback;
+/** What {@link checkInputs} makes of a resource's inputs. */
+export interface CheckedInputs {
+  /** The inputs with their defaults, as the engine keeps them. */
+  inputs: Record<string, unknown>;
+  failures: CheckFailure[];
+  /**
+   * With no failure and nothing unknown: the inputs typed, and the issuer parsed (defaults filled
+   * in) as the issuers take it, so no later step parses it again.
+   */
+  credential?: { inputs: CredentialInputs; issuer: IssuerConfig } | undefined;
 }
 
 /**
  * Validates and normalises the inputs. Returns every failure at once, each naming its field.
  * Fields whose value is unknown (during preview) are not judged.
  */
-export function checkInputs(all: Record<string, unknown>): {
-  inputs: Record<string, unknown>;
-  failures: CheckFailure[];
-} {
+export function checkInputs(all: Record<string, unknown>): CheckedInputs {
   // The dynamic provider framework adds its own `__provider` (the serialized provider): not ours to judge.
   const news = Object.fromEntries(Object.entries(all).filter(([key]) => !key.startsWith('__')));
   const failures: CheckFailure[] = [];
@@ -191,6 +168,7 @@ export function checkInputs(all: Record<string, unknown>): {
   }
 
   const issuer = news.issuer;
+  let parsedIssuer: IssuerConfig | undefined;
   if (issuer === undefined || issuer === null) {
     failures.push({
       property: 'issuer',
@@ -201,14 +179,14 @@ export function checkInputs(all: Record<string, unknown>): {
     const parsed = issuerConfigSchema.safeParse(issuer);
     if (!parsed.success) {
       const kind = (issuer as { kind?: unknown }).kind;
-      for (const line of describeIssues(parsed.error.issues, 'issuer')) {
-        const [property = 'issuer', ...rest] = line.split(': ');
+      for (const { field, reason } of issuerConfigIssues(parsed.error.issues, 'issuer')) {
         const unknownKind =
-          property === 'issuer.kind' && typeof kind === 'string' && !ISSUER_KINDS.includes(kind as never);
-        failures.push({ property, reason: unknownKind ? unknownKindReason(kind) : rest.join(': ') });
+          field === 'issuer.kind' && typeof kind === 'string' && !ISSUER_KINDS.includes(kind as never);
+        failures.push({ property: field, reason: unknownKind ? unknownKindReason(kind) : reason });
       }
     } else {
-      const keyFailure = signingKeyFailure(parsed.data as { kind: string; privateKeyPem?: unknown });
+      parsedIssuer = parsed.data;
+      const keyFailure = signingKeyFailure(parsed.data);
       if (keyFailure) failures.push(keyFailure);
     }
   }
@@ -231,18 +209,14 @@ export function checkInputs(all: Record<string, unknown>): {
 
   // The write budget can be judged now when the lifetime is known from the configuration; other
   // kinds are judged against the real first token in `create`.
-  if (
-    failures.length === 0 &&
-    issuer &&
-    typeof issuer === 'object' &&
-    !containsUnknown(issuer) &&
-    !containsUnknown(policy)
-  ) {
-    const lifetime = knownLifetime(issuer as Record<string, unknown>);
-    const refusal = lifetime && writeBudgetRefusal(typeof news.name === 'string' ? news.name : '?', lifetime, policy);
-    if (refusal) failures.push({ property: 'policy', reason: refusal });
-  }
-  return { inputs, failures };
+  if (failures.length > 0 || parsedIssuer === undefined || containsUnknown(policy)) return { inputs, failures };
+  // Valid, so the issuer as written is an IssuerConfigInput: its own fields tell a default from a value the user set.
+  const lifetime = knownLifetime(issuer as IssuerConfigInput);
+  const refusal = lifetime && writeBudgetRefusal(typeof news.name === 'string' ? news.name : '?', lifetime, policy);
+  if (refusal) return { inputs, failures: [{ property: 'policy', reason: refusal }] };
+  if (containsUnknown(news)) return { inputs, failures };
+  // Every field was validated above, each by its own schema: the record is now what CredentialInputs describes.
+  return { inputs, failures, credential: { inputs: inputs as unknown as CredentialInputs, issuer: parsedIssuer } };
 }
 
 /** The recorded AWS settings: a region must be known, every other field well formed. */
@@ -265,8 +239,8 @@ function awsFailures(aws: unknown): CheckFailure[] {
  * A given signing key must be one create would accept, judged at check: RSA of 2048 bits or more
  * for signed-jwt kinds, that or EC P-256 for the kinds that sign assertions.
  */
-function signingKeyFailure(issuer: { kind: string; privateKeyPem?: unknown }): CheckFailure | undefined {
-  if (typeof issuer.privateKeyPem !== 'string') return undefined;
+function signingKeyFailure(issuer: IssuerConfig): CheckFailure | undefined {
+  if (!('privateKeyPem' in issuer) || issuer.privateKeyPem === undefined) return undefined;
   try {
     if (issuer.kind === 'signed-jwt' || issuer.kind === 'upload') publicKeyPemFromPrivate(issuer.privateKeyPem);
     else readAssertionKey(issuer.privateKeyPem, undefined);

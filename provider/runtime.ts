@@ -4,7 +4,7 @@
  * here is captured into Pulumi state.
  */
 import { InvalidConfigurationError } from '../core/errors';
-import { parseIssuerConfig } from '../core/issuers/config';
+import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import * as store from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
 import { type ProviderSeams, secretsManager } from './aws-clients';
@@ -76,16 +76,17 @@ export function checkForPulumi(news: Record<string, unknown>): {
   };
 }
 
-function asInputs(props: Record<string, unknown>): CredentialInputs {
-  const { inputs, failures } = checkInputs(props);
-  if (failures.length > 0) {
+/** The inputs the engine hands over, validated once: typed, with the issuer parsed for the issuers. */
+function asInputs(props: Record<string, unknown>): { inputs: CredentialInputs; issuer: IssuerConfig } {
+  const { credential, failures } = checkInputs(props);
+  if (failures.length > 0 || credential === undefined) {
     const name = typeof props.name === 'string' ? props.name : '?';
     throw new InvalidConfigurationError(
       `Credential "${name}": invalid inputs:\n  - ${failures.map((f) => `${f.property}: ${f.reason}`).join('\n  - ')}`,
       { credential: name, field: failures[0]?.property },
     );
   }
-  return inputs as unknown as CredentialInputs;
+  return credential;
 }
 
 function outputsOf(
@@ -125,8 +126,8 @@ async function createCredential(
   settings: Partial<AwsSettings>,
   seams: ProviderSeams,
 ): Promise<{ id: string; outs: CredentialOutputs }> {
-  const inputs = asInputs(props);
-  const prepared = await prepareClientDocument(inputs, seams);
+  const { inputs, issuer } = asInputs(props);
+  const prepared = await prepareClientDocument(inputs, issuer, seams);
   const { clientDocument, keys } = prepared;
   const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
@@ -231,13 +232,14 @@ async function updateCredential(
   settings: Partial<AwsSettings>,
   seams: ProviderSeams,
 ): Promise<{ outs: CredentialOutputs }> {
-  const inputs = asInputs(props);
+  const { inputs, issuer: declaredIssuer } = asInputs(props);
   const where = { client: secretsManager(seams, settings), prefix: inputs.prefix };
   if (props.aws !== undefined && !sameValue(recordedSettings(olds), settings))
     await assertSameSecrets(where, olds, inputs.name, settings);
-  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '') return repair(olds, inputs, where, seams);
+  if (olds.tokenSecretArn === '' || olds.clientSecretArn === '')
+    return repair(olds, inputs, declaredIssuer, where, seams);
   const current = await store.readClientSecret(where, inputs.name);
-  const prepared = await prepareClientDocument(inputs, seams, storedPrivateKey(current.document));
+  const prepared = await prepareClientDocument(inputs, declaredIssuer, seams, storedPrivateKey(current.document));
   const { issuer, keys, clientDocument: newDocument } = prepared;
 
   const materialChange =
@@ -331,6 +333,7 @@ function tokenBehindClient(listing: store.CredentialListing | undefined, clientV
 async function repair(
   olds: Record<string, unknown>,
   inputs: CredentialInputs,
+  declaredIssuer: IssuerConfig,
   where: store.SecretStore,
   seams: ProviderSeams,
 ): Promise<{ outs: CredentialOutputs }> {
@@ -344,7 +347,7 @@ async function repair(
         () => undefined,
       )
     : undefined;
-  const prepared = await prepareClientDocument(inputs, seams, currentKey);
+  const prepared = await prepareClientDocument(inputs, declaredIssuer, seams, currentKey);
   const { clientDocument, keys } = prepared;
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
   const keep = { clientSecretArn: clientArn, tokenSecretArn: tokenArn };

@@ -3,6 +3,7 @@
  * token secret too busy, with defaults called defaults, and the fields the user can change to
  * pass, with the values that would.
  */
+import type { KnownLifetime } from '../core/issuers/config';
 import {
   MIN_WRITE_INTERVAL_SECONDS,
   type RefreshPolicy,
@@ -11,21 +12,16 @@ import {
   writeBudgetBreached,
 } from '../core/policy';
 
-/** A token lifetime and where it comes from. */
-export interface Lifetime {
-  seconds: number;
-  /** The issuer field that sets it, when the user can change it. */
-  field?: string | undefined;
-  /** How the message names its source: `issuer.ttlSeconds`, `Sirv's fixed lifetime`, … */
-  source: string;
-}
-
 /**
  * Why a credential breaks Secrets Manager's write budget and what to change, or `undefined`
  * when it does not. `policyInput` is the policy as the user wrote it (to tell their values from
  * the defaults).
  */
-export function writeBudgetRefusal(credential: string, lifetime: Lifetime, policyInput: unknown): string | undefined {
+export function writeBudgetRefusal(
+  credential: string,
+  lifetime: KnownLifetime,
+  policyInput: unknown,
+): string | undefined {
   const policy = resolvePolicy(policyInput);
   if (!writeBudgetBreached(lifetime.seconds, policy)) return undefined;
   const given = (policyInput ?? {}) as Record<string, unknown>;

@@ -3,14 +3,7 @@
  * the request is checked against the endpoint's JSON schema before anything is sent, and the call
  * goes through `reader.fetch`, so a rotated token is picked up on a 401.
  */
-import {
-  InvalidConfigurationError,
-  InvalidCredentialsError,
-  IssuerUnavailableError,
-  MalformedResponseError,
-  TokenRotatorError,
-} from '../core/errors';
-import { DEFAULT_TIMEOUT_SECONDS } from '../core/issuers/config';
+
 import {
   type BoundedBody,
   decodeLenient,
@@ -19,7 +12,15 @@ import {
   readBoundedBody,
   redirectTarget,
   untilAborted,
-} from '../core/issuers/http';
+} from '../core/bounded-http';
+import {
+  InvalidConfigurationError,
+  InvalidCredentialsError,
+  IssuerUnavailableError,
+  MalformedResponseError,
+  TokenRotatorError,
+} from '../core/errors';
+import { DEFAULT_TIMEOUT_SECONDS } from '../core/issuers/config';
 import { excerpt } from '../core/redact';
 import { parseRetryAfter } from '../core/untrusted-time';
 import * as z from '../core/zod';

@@ -31,32 +31,12 @@ mkdir -p "$bin"
 exec 9>"$cache.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
-want=$(cat "$here/hydra/go.mod" "$here/hydra/go.sum" "$here/hydra/tools.go" | sha256sum | cut -c1-16)
-stamp="$bin/.hydra.stamp"
-if [ -x "$bin/hydra" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  log "cached hydra v$version in $bin"
-  echo "$bin/hydra"
-  exit 0
-fi
+. "$here/lib/go-build.sh"
 
-command -v go >/dev/null 2>&1 || { log "Go is needed to build hydra; install Go $(sed -n 's/^go //p' "$here/hydra/go.mod")+"; exit 1; }
-command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || {
-  log "a C compiler (cc or gcc) is needed: hydra's sqlite driver is cgo"
-  exit 1
-}
-log "building hydra v$version from Go modules into $bin (first run only; usually 3 to 5 minutes on 2 cores, less with a warm Go cache)"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$here/hydra/go.mod" "$here/hydra/go.sum" "$here/hydra/tools.go" "$work/"
-started=$SECONDS
 # sqlite_omit_load_extension: as Hydra's own Makefile builds it (no dlopen of SQLite extensions).
-(cd "$work" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=1 \
-  go build -trimpath -tags sqlite,sqlite_omit_load_extension \
-    -ldflags "-s -w -X github.com/ory/hydra/v2/driver/config.Version=v$version" \
-    -o "$bin/hydra.tmp" github.com/ory/hydra/v2)
-mv "$bin/hydra.tmp" "$bin/hydra"
-echo "$want" >"$stamp"
-log "built hydra in $((SECONDS - started)) s"
+go_build_cached hydra "$here/hydra" "$bin" github.com/ory/hydra/v2 \
+  "$version" github.com/ory/hydra/v2/driver/config.Version "3 to 5 minutes" CGO_ENABLED=1 \
+  -- -tags sqlite,sqlite_omit_load_extension
 
 got=$("$bin/hydra" version | sed -n 's/^Version:[[:space:]]*//p')
 [ "$got" = "v$version" ] || { log "built hydra reports version '$got', expected v$version"; exit 1; }

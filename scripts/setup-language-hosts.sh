@@ -36,41 +36,19 @@ exec 9>"$bin/.language-hosts.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
 required() { sed -n "s#^require $1 v\\(.*\\)\$#\\1#p" "$2"; }
-hash_of() { cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16; }
-
-# build NAME WRAPPER_DIR PACKAGE VERSION LDFLAGS USUAL_TIME: as in setup-pulumi.sh, the stamp of
-# the wrapper module says whether the cached binary is current, and is written last.
-build() {
-  local name=$1 wrapper=$2 package=$3 version=$4 ldflags=$5 usual=$6
-  local stamp="$bin/.$name.stamp" want
-  want=$(hash_of "$here/$wrapper")
-  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    log "cached $name v$version in $bin"
-    return
-  fi
-  command -v go >/dev/null 2>&1 || { log "Go is needed to build $name; install Go $(sed -n 's/^go //p' "$here/$wrapper/go.mod")+"; exit 1; }
-  log "building $name v$version from Go modules into $bin (first run only; usually $usual on 2 cores, less with a warm Go cache)"
-  local work started=$SECONDS
-  work=$(mktemp -d)
-  cp "$here/$wrapper/go.mod" "$here/$wrapper/go.sum" "$here/$wrapper/tools.go" "$work/"
-  # The checksum database does not list every pulumi tag; go.sum (committed) pins the hashes instead.
-  (cd "$work" && GOFLAGS=-mod=mod GONOSUMDB=github.com/pulumi/pulumi GOTOOLCHAIN=local \
-    go build -trimpath -ldflags "-s -w $ldflags" -o "$bin/$name.tmp" "$package") || { rm -rf "$work"; exit 1; }
-  rm -rf "$work"
-  mv "$bin/$name.tmp" "$bin/$name"
-  echo "$want" >"$stamp"
-  log "built $name in $((SECONDS - started)) s"
-}
+. "$here/lib/go-build.sh"
 
 yaml_version=$(required github.com/pulumi/pulumi-yaml "$here/pulumi-language-yaml/go.mod")
 python_version=$(required github.com/pulumi/pulumi/sdk/v3 "$here/pulumi-language-python/go.mod")
 [ -n "$yaml_version" ] || { log "scripts/pulumi-language-yaml/go.mod has no 'require github.com/pulumi/pulumi-yaml vX' line"; exit 1; }
 [ -n "$python_version" ] || { log "scripts/pulumi-language-python/go.mod has no 'require github.com/pulumi/pulumi/sdk/v3 vX' line"; exit 1; }
 
-build pulumi-language-yaml pulumi-language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$yaml_version" \
-  "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$yaml_version" "about 2 to 3 minutes"
-build pulumi-language-python pulumi-language-python github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
-  "$python_version" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$python_version" "about 75 s"
+go_build_cached pulumi-language-yaml "$here/pulumi-language-yaml" "$bin" \
+  github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+  "$yaml_version" github.com/pulumi/pulumi-yaml/pkg/version.Version "about 2 to 3 minutes" "$GO_BUILD_PULUMI_ENV"
+go_build_cached pulumi-language-python "$here/pulumi-language-python" "$bin" \
+  github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
+  "$python_version" github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "about 75 s" "$GO_BUILD_PULUMI_ENV"
 
 # The exec script ships in the same module; the Go build above downloaded it.
 exec_src="$(GOFLAGS=-mod=mod go env GOMODCACHE)/github.com/pulumi/pulumi/sdk/v3@v$python_version/python/cmd/pulumi-language-python-exec"

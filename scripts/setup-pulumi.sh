@@ -49,38 +49,14 @@ mkdir -p "$bin"
 exec 9>"$cache.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
-hash_of() { cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16; }
+. "$here/lib/go-build.sh"
 
-# build NAME WRAPPER_DIR PACKAGE VERSION USUAL_TIME: builds one binary into $bin unless the stamp
-# of its wrapper module says the cached one is current. The stamp is written last, so an
-# interrupted build is redone.
-build() {
-  local name=$1 wrapper=$2 package=$3 version=$4 usual=$5
-  local stamp="$bin/.$name.stamp" want
-  want=$(hash_of "$here/$wrapper")
-  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    log "cached $name v$version in $bin"
-    return
-  fi
-  command -v go >/dev/null 2>&1 || { log "Go is needed to build $name; install Go $(sed -n 's/^go //p' "$here/$wrapper/go.mod")+"; exit 1; }
-  log "building $name v$version from Go modules into $bin (first run only; usually $usual on 2 cores, less with a warm Go cache)"
-  local work started=$SECONDS
-  work=$(mktemp -d)
-  cp "$here/$wrapper/go.mod" "$here/$wrapper/go.sum" "$here/$wrapper/tools.go" "$work/"
-  # The checksum database does not list every pulumi tag; go.sum (committed) pins the hashes instead.
-  (cd "$work" && GOFLAGS=-mod=mod GONOSUMDB=github.com/pulumi/pulumi GOTOOLCHAIN=local \
-    go build -trimpath \
-      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
-      -o "$bin/$name.tmp" "$package") || { rm -rf "$work"; exit 1; }
-  rm -rf "$work"
-  mv "$bin/$name.tmp" "$bin/$name"
-  echo "$want" >"$stamp"
-  log "built $name in $((SECONDS - started)) s"
-}
-
-build pulumi pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$cli_version" "5 to 10 minutes"
-build pulumi-language-nodejs pulumi-language-nodejs \
-  github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "about 75 s"
+version_var=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
+go_build_cached pulumi "$here/pulumi-cli" "$bin" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+  "$cli_version" "$version_var" "5 to 10 minutes" "$GO_BUILD_PULUMI_ENV"
+go_build_cached pulumi-language-nodejs "$here/pulumi-language-nodejs" "$bin" \
+  github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+  "$host_version" "$version_var" "about 75 s" "$GO_BUILD_PULUMI_ENV"
 
 # The plugin is a shell script that resolves @pulumi/pulumi from the program's directory, so one
 # copy serves every program and SDK version.

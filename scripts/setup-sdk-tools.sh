@@ -39,20 +39,8 @@ fi
 
 gen_version=$(sed -n 's#^require github.com/pulumi/pulumi/pkg/v3 v\(.*\)$#\1#p' "$here/pulumi-gen-sdk/go.mod")
 [ -n "$gen_version" ] || { log "scripts/pulumi-gen-sdk/go.mod requires no github.com/pulumi/pulumi/pkg/v3"; exit 1; }
-want=$(cat "$here/pulumi-gen-sdk/go.mod" "$here/pulumi-gen-sdk/go.sum" "$here/pulumi-gen-sdk/main.go" | sha256sum | cut -c1-16)
-if [ ! -x "$bin/pulumi-gen-sdk" ] || [ "$(cat "$bin/.pulumi-gen-sdk.stamp" 2>/dev/null)" != "$want" ]; then
-  command -v go >/dev/null 2>&1 || { log "Go is needed to build pulumi-gen-sdk"; exit 1; }
-  log "building pulumi-gen-sdk (pkg/v3 v$gen_version) from Go modules (first run only; usually 1 to 3 minutes on 2 cores)"
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  cp "$here/pulumi-gen-sdk/go.mod" "$here/pulumi-gen-sdk/go.sum" "$here/pulumi-gen-sdk/main.go" "$work/"
-  started=$SECONDS
-  (cd "$work" && GOFLAGS=-mod=mod GONOSUMDB=github.com/pulumi/pulumi GOTOOLCHAIN=local \
-    go build -trimpath -ldflags "-s -w" -o "$bin/pulumi-gen-sdk.tmp" .)
-  mv "$bin/pulumi-gen-sdk.tmp" "$bin/pulumi-gen-sdk"
-  echo "$want" >"$bin/.pulumi-gen-sdk.stamp"
-  log "built pulumi-gen-sdk in $((SECONDS - started)) s"
-fi
+. "$here/lib/go-build.sh"
+go_build_cached pulumi-gen-sdk "$here/pulumi-gen-sdk" "$bin" . "$gen_version" "" "1 to 3 minutes" "$GO_BUILD_PULUMI_ENV"
 
 log "pulumi (Python) $PULUMI_PY_VERSION and pulumi-gen-sdk ready in $bin"
 echo "$bin"

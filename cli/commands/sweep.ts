@@ -5,7 +5,7 @@
  * records them. For a CronJob, a CI schedule or a first try without the Lambda.
  */
 import type { Command } from 'commander';
-import { sweep as runSweep, type SweepSummary } from '../../lambda/sweep';
+import { sweep as runSweep, type SweepCounts, type SweepSummary, sweepCounts } from '../../lambda/sweep';
 import type { CliContext, CliDeps } from '../context';
 import { emptyPrefixLine, noCredentialsLine } from '../empty-prefix';
 import { EXIT_CODES, type ExitCode } from '../exit-codes';
@@ -32,30 +32,12 @@ export interface SweepOptions {
 }
 
 /**
- * One element of what `sweep --output json` prints: the sweep's counts and the outcome of every
- * credential it took up. Field names and meanings are stable.
+ * What `sweep --output json` prints: the prefix, the sweep's counts as the rotator logs them, and
+ * the outcome of every credential it took up. Field names and meanings are stable.
  */
-export interface SweepReport {
+export interface SweepReport extends Omit<SweepCounts, 'minSecondsToExpiry'> {
   prefix: string;
-  /** Credentials listed under the prefix. */
-  listed: number;
-  /** Credentials due in this sweep. */
-  due: number;
-  refreshed: number;
-  /** Refreshes that failed in this sweep (`rejected` of them permanently: blocked from now on). */
-  failed: number;
-  rejected: number;
-  /** Due when listed, but refreshed by someone else before this sweep got to them. */
-  skipped: number;
-  /** Due, but left to the next sweep (or not started because of Ctrl-C). */
-  deferred: number;
-  /** Not taken up: blocked by an earlier permanent failure until the client credentials change. */
-  blocked: number;
-  /** Not taken up: backing off after a transient failure. */
-  backingOff: number;
-  /** Refreshed tokens whose real lifetime breaks the write budget (stored anyway). */
-  writeBudgetBreached: number;
-  /** The least time left on any listed token after this sweep, in whole seconds. */
+  /** As in {@link SweepCounts}; `null` when no token's expiry is known (JSON has no undefined). */
   minSecondsToExpiry: number | null;
   /** Per credential, as `refresh --output json` reports it. */
   results: RefreshOutcome[];
@@ -155,21 +137,8 @@ async function sweep(context: CliContext, json: boolean, options: SweepOptions):
 }
 
 function reportOf(context: CliContext, summary: SweepSummary, results: RefreshOutcome[]): SweepReport {
-  return {
-    prefix: context.prefix,
-    listed: summary.listed,
-    due: summary.due,
-    refreshed: summary.refreshed,
-    failed: summary.failed,
-    rejected: summary.rejected,
-    skipped: summary.skipped,
-    deferred: summary.deferred,
-    blocked: summary.plan.blocked,
-    backingOff: summary.plan.backoff,
-    writeBudgetBreached: summary.writeBudgetBreached,
-    minSecondsToExpiry: summary.minSecondsToExpiry ?? null,
-    results,
-  };
+  const counts = sweepCounts(summary);
+  return { prefix: context.prefix, ...counts, minSecondsToExpiry: counts.minSecondsToExpiry ?? null, results };
 }
 
 /**

@@ -494,20 +494,28 @@ export const ISSUER_KINDS: readonly IssuerKindName[] = [
   'jwt-bearer',
 ];
 
-/**
- * Formats zod issues as `field: what is expected` lines, prefixed with where the input sits.
- * Never includes the offending value (it may be a secret).
- */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: string): string[] {
+/** One thing wrong with an issuer configuration: the field at fault and what is expected there. */
+export interface IssuerConfigIssue {
+  /** Dotted path from where the configuration sits, e.g. `issuer.clientSecret`. */
+  field: string;
+  /** What is expected; never the offending value (it may be a secret). */
+  reason: string;
+}
+
+/** Names the field and what is expected for each zod issue, `prefix` being where the configuration sits. */
+export function issuerConfigIssues(issues: readonly z.core.$ZodIssue[], prefix: string): IssuerConfigIssue[] {
   return issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return `${path || '(root)'}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`;
+      return {
+        field: path || '(root)',
+        reason: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`,
+      };
     }
     if (issue.code === 'invalid_union' && path.endsWith('kind') === false && issue.path.length === 0) {
-      return `${path}.kind: ${issue.message}`;
+      return { field: `${path}.kind`, reason: issue.message };
     }
-    return `${path || '(root)'}: ${issue.message}`;
+    return { field: path || '(root)', reason: issue.message };
   });
 }
 
@@ -524,11 +532,12 @@ export function parseIssuerConfig(input: unknown, options: { credential?: string
   const field = options.field ?? 'issuer';
   const parsed = issuerConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const lines = describeIssues(parsed.error.issues, field);
+  const issues = issuerConfigIssues(parsed.error.issues, field);
+  const lines = issues.map((issue) => `${issue.field}: ${issue.reason}`);
   const who = options.credential ? `Credential "${options.credential}": ` : '';
   throw new InvalidConfigurationError(`${who}invalid issuer configuration:\n  - ${lines.join('\n  - ')}`, {
     credential: options.credential,
-    field: lines[0]?.split(':')[0],
+    field: issues[0]?.field,
   });
 }
 
@@ -580,6 +589,73 @@ export function expandPreset(config: IssuerConfig): BaseIssuerConfig {
     default:
       return config;
   }
+}
+
+/** A token lifetime known before asking the issuer, and where it comes from. */
+export interface KnownLifetime {
+  seconds: number;
+  /** The issuer field that sets it, when the user can change it. */
+  field?: string | undefined;
+  /** How a message names its source: `issuer.ttlSeconds`, `Sirv's token lifetime`, … */
+  source: string;
+}
+
+/**
+ * The lifetime a configuration's tokens will have, when the configuration alone tells it (the
+ * other kinds learn it from the issuer's answer). Takes the configuration as the user wrote it,
+ * already validated, so that a default is called a default.
+ */
+export function knownLifetime(input: IssuerConfigInput): KnownLifetime | undefined {
+  const lifetime = ownLifetime(input);
+  const max = input.maxLifetimeSeconds;
+  if (max !== undefined && lifetime !== undefined && max < lifetime.seconds) {
+    return { seconds: max, field: 'issuer.maxLifetimeSeconds', source: 'issuer.maxLifetimeSeconds' };
+  }
+  return lifetime;
+}
+
+function ownLifetime(input: IssuerConfigInput): KnownLifetime | undefined {
+  switch (input.kind) {
+    case 'sirv':
+      return { seconds: DEFAULT_LIFETIME_SECONDS.sirv, source: "Sirv's token lifetime" };
+    case 'aspose':
+      return { seconds: DEFAULT_LIFETIME_SECONDS.aspose, source: "Aspose's token lifetime" };
+    case 'signed-jwt':
+      return { seconds: input.ttlSeconds, field: 'issuer.ttlSeconds', source: 'issuer.ttlSeconds' };
+    case 'upload':
+      return input.ttlSeconds === undefined
+        ? {
+            seconds: DEFAULT_LIFETIME_SECONDS.upload,
+            field: 'issuer.ttlSeconds',
+            source: 'the default issuer.ttlSeconds',
+          }
+        : { seconds: input.ttlSeconds, field: 'issuer.ttlSeconds', source: 'issuer.ttlSeconds' };
+    case 'header-jwt':
+      return input.defaultLifetimeSeconds === undefined
+        ? {
+            seconds: DEFAULT_LIFETIME_SECONDS['header-jwt'],
+            field: 'issuer.defaultLifetimeSeconds',
+            source: 'the default issuer.defaultLifetimeSeconds',
+          }
+        : statedDefault(input.defaultLifetimeSeconds);
+    case 'json':
+    case 'oauth2':
+    case 'jwt-bearer':
+    case 'salesforce':
+      // These issuers state a lifetime in their answer; only a lifetime the user set is known now.
+      return input.defaultLifetimeSeconds === undefined ? undefined : statedDefault(input.defaultLifetimeSeconds);
+    case 'google-service-account':
+      return undefined;
+  }
+}
+
+function statedDefault(seconds: number): KnownLifetime {
+  return { seconds, field: 'issuer.defaultLifetimeSeconds', source: 'issuer.defaultLifetimeSeconds' };
+}
+
+/** The PEM private key a configuration holds (given, or generated by the provider), if its kind has one. */
+export function privateKeyPemOf(config: IssuerConfig): string | undefined {
+  return 'privateKeyPem' in config ? config.privateKeyPem : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@ import { InvalidConfigurationError } from '../errors';
 import { call, isAwsError, storeError } from './aws-errors';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import { TAG_KEYS, tagList } from './tags';
-import { type ClientDocument, validatedClientDocument } from './validation';
+import { type ClientDocument, type ClientDocumentInput, validatedClientDocument } from './validation';
 
 /** A client document and the version id it was read from (the key of the rotator's cache). */
 export interface ClientSecretVersion {
@@ -76,7 +76,7 @@ export async function readClientSecrets(
     const name = entry.Name === undefined ? undefined : bySecret.get(entry.Name);
     if (name === undefined || reads.has(name)) continue;
     try {
-      reads.set(name, clientSecretVersion(name, entry.SecretString, entry.VersionId));
+      reads.set(name, await clientSecretVersion(name, entry.SecretString, entry.VersionId));
     } catch (e) {
       if (!(e instanceof InvalidConfigurationError)) throw e;
       reads.set(name, e);
@@ -86,11 +86,11 @@ export async function readClientSecrets(
 }
 
 /** Parses and validates a client secret's value as read (by a single or a batch read). */
-function clientSecretVersion(
+async function clientSecretVersion(
   name: string,
   secretString: string | undefined,
   versionId: string | undefined,
-): ClientSecretVersion {
+): Promise<ClientSecretVersion> {
   let raw: unknown;
   try {
     raw = JSON.parse(secretString ?? '');
@@ -100,7 +100,7 @@ function clientSecretVersion(
       field: 'client',
     });
   }
-  return { document: validatedClientDocument(raw, name, 'the client secret'), versionId };
+  return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
 }
 
 /**
@@ -108,9 +108,13 @@ function clientSecretVersion(
  * (`token-rotator:client-version`): that is how the rotator, listing token secrets only, sees the
  * change (its cached document is stale; a block left by rejected credentials is lifted).
  */
-export async function updateClientDocument(store: SecretStore, name: string, doc: ClientDocument): Promise<string> {
+export async function updateClientDocument(
+  store: SecretStore,
+  name: string,
+  doc: ClientDocumentInput,
+): Promise<string> {
   const names = secretNames(name, prefixOf(store));
-  const valid = validatedClientDocument(doc, name, 'the client document to write');
+  const valid = await validatedClientDocument(doc, name, 'the client document to write');
   // No derived ClientRequestToken here: writing document A, then B, then A again must make A
   // current again, which a repeated token would silently turn into a no-op.
   const out = await call(name, 'PutSecretValue', () =>

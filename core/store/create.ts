@@ -23,7 +23,7 @@ import { MIN_RECOVERY_WINDOW_DAYS } from './delete';
 import { describeSecret, type SecretState } from './describe';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import { assertUserTags, initialTokenTags, TAG_KEYS, tagList } from './tags';
-import { type ClientDocument, validatedClientDocument, validatedRecord } from './validation';
+import { type ClientDocumentInput, validatedClientDocument, validatedRecord } from './validation';
 
 /**
  * Tag key naming who made a credential's secrets (the provider puts its resource's identity here):
@@ -38,7 +38,7 @@ export const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 /** Input of {@link createCredentialSecrets}. */
 export interface CreateCredentialInput {
   name: string;
-  clientDocument: ClientDocument;
+  clientDocument: ClientDocumentInput;
   /**
    * The first token, obtained before anything is written. Absent when the rotator is to obtain it
    * (an issuer reachable only from its network): the token secret is then made without a value, and
@@ -125,7 +125,7 @@ export async function createCredentialSecrets(
   if (record === undefined && options.firstToken === undefined) {
     throw new RangeError('createCredentialSecrets: without a token, options.firstToken must write one');
   }
-  const clientDocument = validatedClientDocument(input.clientDocument, name, 'the client document to write');
+  const clientDocument = await validatedClientDocument(input.clientDocument, name, 'the client document to write');
   const userTags = assertUserTags(name, input.tags);
   const credentialTag = { [TAG_KEYS.credential]: name };
 

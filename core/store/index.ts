@@ -61,4 +61,4 @@ export {
   tagTokenPlan,
   type WrittenToken,
 } from './token-secret';
-export { CLIENT_DOCUMENT_VERSION, type ClientDocument } from './validation';
+export { CLIENT_DOCUMENT_VERSION, type ClientDocument, type ClientDocumentInput } from './validation';

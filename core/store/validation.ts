@@ -1,10 +1,11 @@
 /**
- * The two documents the store writes, checked before any write: the client document (shape and
- * version; the issuer configuration is the issuers' to check) and the token record. Messages
- * name fields, never values: the client document holds the client secret.
+ * The two documents the store reads and writes, checked at both: the client document (its
+ * version, and its issuer configuration parsed into the typed one the issuers take) and the token
+ * record. Messages name fields, never values: the client document holds the client secret.
  */
 
 import { InvalidConfigurationError } from '../errors';
+import type { IssuerConfig, IssuerConfigInput } from '../issuers/config';
 import { type TokenRecord, tokenRecordSchema } from '../token';
 import * as z from '../zod';
 
@@ -14,11 +15,14 @@ export const CLIENT_DOCUMENT_VERSION = 1;
 /** The JSON document in `PREFIX NAME/client`. Holds the client secret: read by the rotator only. */
 export interface ClientDocument {
   version: typeof CLIENT_DOCUMENT_VERSION;
-  /** The issuer configuration, secrets included. Opaque here; `kind` is the only field the store checks. */
-  issuer: { kind: string } & Record<string, unknown>;
+  /** The issuer configuration, secrets included, validated as it was read. */
+  issuer: IssuerConfig;
   /** The refresh policy as the user wrote it. */
   policy: Record<string, unknown>;
 }
+
+/** A client document as a writer gives it: the issuer as the user wrote it, validated before the write. */
+export type ClientDocumentInput = Omit<ClientDocument, 'issuer'> & { issuer: IssuerConfigInput };
 
 const clientDocumentSchema = z.lazy(() =>
   z.strictObject({
@@ -27,6 +31,20 @@ const clientDocumentSchema = z.lazy(() =>
     policy: z._default(z.record(z.string(), z.unknown()), {}),
   }),
 );
+
+let issuerConfig: Promise<typeof import('../issuers/config.js')> | undefined;
+
+/**
+ * The issuer schemas, loaded with the first client document: a sweep with nothing due reads none,
+ * and its cold start stays free of them. A failed load is tried again next time.
+ */
+function loadIssuerConfig(): Promise<typeof import('../issuers/config.js')> {
+  issuerConfig ??= import('../issuers/config.js').catch((e: unknown) => {
+    issuerConfig = undefined;
+    throw e;
+  });
+  return issuerConfig;
+}
 
 /** `record` checked as a token record of credential `name`. */
 export function validatedRecord(record: TokenRecord, name: string): TokenRecord {
@@ -47,8 +65,14 @@ export function validatedRecord(record: TokenRecord, name: string): TokenRecord 
   return parsed.data;
 }
 
-/** `doc` checked as a client document of credential `name`; `what` names it in the message. */
-export function validatedClientDocument(doc: unknown, name: string, what: string): ClientDocument {
+/**
+ * `doc` checked as a client document of credential `name`; `what` names it in the message. The
+ * issuer configuration is parsed here, where it enters from the store, and passed on typed.
+ *
+ * @throws {InvalidConfigurationError} field `client` for a bad envelope; for a bad issuer
+ * configuration, the first `issuer.…` field at fault, every one named in the message.
+ */
+export async function validatedClientDocument(doc: unknown, name: string, what: string): Promise<ClientDocument> {
   const parsed = clientDocumentSchema.safeParse(doc);
   if (!parsed.success) {
     // Field names only: the document holds the client secret.
@@ -58,5 +82,10 @@ export function validatedClientDocument(doc: unknown, name: string, what: string
       { credential: name, field: 'client' },
     );
   }
-  return parsed.data as ClientDocument;
+  const { parseIssuerConfig } = await loadIssuerConfig();
+  return {
+    version: parsed.data.version,
+    issuer: parseIssuerConfig(parsed.data.issuer, { credential: name }),
+    policy: parsed.data.policy,
+  };
 }

@@ -18,7 +18,7 @@ import type { Stack } from '@pulumi/pulumi/automation';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../cli/exit-codes';
-import { type AssertionKey, assertionPublicKey, obtainToken } from '../../core/issuers';
+import { type AssertionKey, assertionPublicKey } from '../../core/issuers';
 import { kmsKeySigner } from '../../core/kms-signer';
 import { parseTokenRecord, type TokenRecord } from '../../core/token';
 import { startHydra } from '../../local-stack/fakes/hydra';
@@ -27,6 +27,7 @@ import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateT
 import { ProviderCredential } from '../../provider/resource';
 import { secretsManagerClient } from '../helpers/aws';
 import { runCommand } from '../helpers/cli';
+import { obtainFrom } from '../helpers/issuers';
 
 const NAMES = ['pkj-pem', 'pkj-kms', 'jb-pem', 'jb-kms'] as const;
 type Name = (typeof NAMES)[number];
@@ -345,7 +346,7 @@ describe.each([
       jbKey: { value: KEYS.jbNext, secret: true },
     });
     const before = await stack.outputs();
-    const oldKey = obtainToken(
+    const oldKey = obtainFrom(
       {
         kind: 'oauth2',
         tokenUrl: server.tokenUrl,

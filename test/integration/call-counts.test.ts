@@ -78,7 +78,7 @@ function placeholder(name: string, issuedAt: Date): TokenRecord {
 function clientDocument() {
   return {
     version: 1 as const,
-    issuer: { kind: 'sirv', url: sirv.tokenUrl, allowInsecureHttp: true, ...CLIENT },
+    issuer: { kind: 'sirv' as const, url: sirv.tokenUrl, allowInsecureHttp: true, ...CLIENT },
     policy: {},
   };
 }

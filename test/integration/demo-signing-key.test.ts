@@ -7,6 +7,7 @@ import { obtainToken } from '../../core/issuers';
 import { kmsKeySigner } from '../../core/kms-signer';
 import { demoSigningKeyAlias, ensureDemoSigningKey } from '../../demo/demo-signing-key';
 import { motoEndpoint } from '../helpers/aws';
+import { obtainFrom } from '../helpers/issuers';
 
 describe('the demo signing key (moto)', () => {
   it('is created once per alias, reused on the next run, and signs tokens that verify with its public key', async () => {
@@ -17,7 +18,7 @@ describe('the demo signing key (moto)', () => {
     const first = await ensureDemoSigningKey(alias, kms);
     const second = await ensureDemoSigningKey(alias, kms);
     expect(second).toBe(first);
-    const token = await obtainToken(
+    const token = await obtainFrom(
       { kind: 'upload', subject: 'demo-workload', kms: { keyId: first } },
       { credential: 'upload-demo', keySigner: kmsKeySigner(kms) },
     );

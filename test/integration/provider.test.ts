@@ -14,6 +14,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { privateKeyPemOf } from '../../core/issuers/config';
 import {
   describeTokenListing,
   readClientSecret,
@@ -122,7 +123,7 @@ describe('a change of issuer kind', () => {
 
   it('between signed-jwt kinds keeps the generated key and its public key; to another kind drops it', async () => {
     const { outs } = await create(signed('keyed', 'signed-jwt'), seams());
-    const generated = (await readClientSecret({ client, prefix }, 'keyed')).document.issuer.privateKeyPem;
+    const generated = privateKeyPemOf((await readClientSecret({ client, prefix }, 'keyed')).document.issuer);
     expect(generated).toMatch(/BEGIN PRIVATE KEY/);
 
     const asUpload = await up({ ...signed('keyed', 'signed-jwt'), ...outs }, signed('keyed', 'upload'));
@@ -136,7 +137,7 @@ describe('a change of issuer kind', () => {
     const asSirv = await up({ ...signed('keyed', 'upload'), ...asUpload }, sirv('keyed', NEW_SECRET));
 
     expect(asSirv.publicKeyPem).toBeUndefined();
-    expect((await readClientSecret({ client, prefix }, 'keyed')).document.issuer.privateKeyPem).toBeUndefined();
+    expect(privateKeyPemOf((await readClientSecret({ client, prefix }, 'keyed')).document.issuer)).toBeUndefined();
   });
 });
 
@@ -163,14 +164,14 @@ describe('a credential one of whose secrets is gone', () => {
 
   it('is made whole in place, the surviving secret and its generated key kept', async () => {
     const { outs, olds } = await withTokenGone('half-key', signed('half-key', 'signed-jwt'));
-    const generated = (await readClientSecret({ client, prefix }, 'half-key')).document.issuer.privateKeyPem;
+    const generated = privateKeyPemOf((await readClientSecret({ client, prefix }, 'half-key')).document.issuer);
 
     const after = await up(olds, signed('half-key', 'signed-jwt'));
 
     expect(after.clientSecretArn).toBe(outs.clientSecretArn);
     expect(after.tokenSecretArn).toBe(outs.tokenSecretArn);
     expect(after.publicKeyPem).toBe(outs.publicKeyPem);
-    expect((await readClientSecret({ client, prefix }, 'half-key')).document.issuer.privateKeyPem).toBe(generated);
+    expect(privateKeyPemOf((await readClientSecret({ client, prefix }, 'half-key')).document.issuer)).toBe(generated);
     const listing = await describeTokenListing({ client, prefix }, 'half-key');
     expect(listing?.deletedDate).toBeUndefined();
     // The restored token secret's last generation was 1: the new token follows it.

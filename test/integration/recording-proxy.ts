@@ -7,8 +7,7 @@
  * caller, and switches every Lambda call of the shared server to a separate set of functions.
  * So the payloads are taken here, on their way to moto, and moto's log streams confirm the count.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startForwardingProxy } from '../../local-stack/forwarding-proxy';
 
 /** One Invoke moto received. */
 export interface RecordedInvoke {
@@ -37,92 +36,51 @@ export interface RecordingProxy {
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+// Lambda's own limit for a synchronous invoke's payload.
 const MAX_BODY_BYTES = 6 * 1024 * 1024;
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) request.destroy(new Error('request body over 6 MiB'));
-      else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
+/** Lambda's throttling answer, as a busy account gets it. */
+const THROTTLED = {
+  status: 429,
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' },
+  body: JSON.stringify({
+    Type: 'User',
+    message: 'Rate Exceeded.',
+    Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+  }),
+};
 
 /** Starts the proxy on 127.0.0.1, forwarding to `target` (moto's endpoint). */
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const invokes: RecordedInvoke[] = [];
   let throttling = false;
   let throttledPayload: string | undefined;
-  const server: Server = createServer(async (request, response) => {
-    try {
-      const body = await readBody(request);
-      const path = (request.url ?? '/').split('?')[0] ?? '/';
-      const invoke = INVOKE_PATH.exec(path);
-      if (invoke && throttling) {
-        throttledPayload ??= body.toString('utf8');
-        if (throttledPayload === body.toString('utf8')) {
-          invokes.push({
-            functionName: decodeURIComponent(invoke[1] ?? ''),
-            invocationType: request.headers['x-amz-invocation-type'] as string | undefined,
-            payload: body.toString('utf8'),
-            status: 429,
-            reachedMoto: false,
-          });
-          response.writeHead(429, {
-            'content-type': 'application/json',
-            'x-amzn-errortype': 'TooManyRequestsException',
-          });
-          response.end(
-            JSON.stringify({
-              Type: 'User',
-              message: 'Rate Exceeded.',
-              Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
-            }),
-          );
-          return;
+  const proxy = await startForwardingProxy({
+    target,
+    name: 'recording proxy',
+    maxBodyBytes: MAX_BODY_BYTES,
+    handle: async (request, forward) => {
+      const invoke = INVOKE_PATH.exec(request.url.split('?')[0] ?? '/');
+      if (!invoke) return forward();
+      const payload = request.body.toString('utf8');
+      const recorded = {
+        functionName: decodeURIComponent(invoke[1] ?? ''),
+        invocationType: request.headers['x-amz-invocation-type'] as string | undefined,
+        payload,
+      };
+      if (throttling) {
+        throttledPayload ??= payload;
+        if (throttledPayload === payload) {
+          invokes.push({ ...recorded, status: THROTTLED.status, reachedMoto: false });
+          return THROTTLED;
         }
       }
-      const headers = Object.fromEntries(
-        Object.entries(request.headers).filter(
-          ([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k),
-        ),
-      ) as Record<string, string>;
-      const answer = await fetch(`${target}${request.url ?? '/'}`, {
-        method: request.method,
-        headers,
-        body: body.length > 0 ? body : undefined,
-        signal: AbortSignal.timeout(30_000),
-      });
-      const answerBody = Buffer.from(await answer.arrayBuffer());
-      if (invoke) {
-        invokes.push({
-          functionName: decodeURIComponent(invoke[1] ?? ''),
-          invocationType: request.headers['x-amz-invocation-type'] as string | undefined,
-          payload: body.toString('utf8'),
-          status: answer.status,
-          reachedMoto: true,
-        });
-      }
-      const out: Record<string, string> = {};
-      answer.headers.forEach((v, k) => {
-        if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) out[k] = v;
-      });
-      response.writeHead(answer.status, out);
-      response.end(answerBody);
-    } catch (e) {
-      response.writeHead(502, { 'content-type': 'text/plain' });
-      response.end(`recording proxy: ${(e as Error).message}`);
-    }
+      const answer = await forward();
+      invokes.push({ ...recorded, status: answer.status, reachedMoto: true });
+      return answer;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    ...proxy,
     invokes,
     throttleFirstPayload() {
       throttling = true;
@@ -131,6 +89,5 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     stopThrottling() {
       throttling = false;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

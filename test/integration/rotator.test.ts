@@ -11,8 +11,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateSigningKey } from '../../core/issuers';
+import type { IssuerConfigInput } from '../../core/issuers/config';
 import {
-  type ClientDocument,
+  type ClientDocumentInput,
   createCredentialSecrets,
   deleteCredentialSecrets,
   listCredentials,
@@ -80,7 +81,7 @@ const limitedClients: Record<string, string> = {};
 const headerClients: Record<string, string> = {};
 const asposeClients: Record<string, string> = {};
 const credentials: Credential[] = [];
-const documents = new Map<string, ClientDocument>();
+const documents = new Map<string, ClientDocumentInput>();
 const initial = new Map<string, TokenRecord>();
 const writes = new Map<string, Write[]>();
 const commandsPerTick: Map<string, number>[] = [];
@@ -100,7 +101,7 @@ const GROUPS: [Group, number][] = [
   ['limited', 1],
 ];
 
-function issuerOf(c: Credential, secret: string, privateKeyPem: string): ClientDocument['issuer'] {
+function issuerOf(c: Credential, secret: string, privateKeyPem: string): ClientDocumentInput['issuer'] {
   const common = { clientId: c.clientId, clientSecret: secret, allowInsecureHttp: true };
   switch (c.group) {
     case 'sirv':
@@ -235,7 +236,7 @@ beforeAll(async () => {
       { client: setupClient, prefix: PREFIX },
       {
         name: c.name,
-        clientDocument: documents.get(c.name) as ClientDocument,
+        clientDocument: documents.get(c.name) as ClientDocumentInput,
         token: initial.get(c.name) as TokenRecord,
       },
     ),
@@ -298,10 +299,10 @@ describe('rotator over simulated time (moto + issuer fakes)', () => {
     const secret = `rotated-secret-${randomUUID()}`;
     asposeClients[revoked.clientId] = secret;
     aspose.restoreClient(revoked.clientId);
-    const doc = documents.get(REVOKED) as ClientDocument;
+    const doc = documents.get(REVOKED) as ClientDocumentInput;
     await updateClientDocument({ client: secretsManagerClient(), prefix: PREFIX }, REVOKED, {
       ...doc,
-      issuer: { ...doc.issuer, clientSecret: secret },
+      issuer: { ...doc.issuer, clientSecret: secret } as IssuerConfigInput,
     });
     await runTick();
     // Assess

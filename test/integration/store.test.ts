@@ -23,8 +23,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCredentialsError } from '../../core/errors';
+import { parseIssuerConfig } from '../../core/issuers/config';
 import {
-  type ClientDocument,
+  type ClientDocumentInput,
   createCredentialSecrets,
   deleteCredentialSecrets,
   describeCredential,
@@ -53,7 +54,7 @@ function aRecord(credential: string, overrides: Partial<TokenRecord> = {}): Toke
   );
 }
 
-function aClientDocument(): ClientDocument {
+function aClientDocument(): ClientDocumentInput {
   return { version: 1, issuer: { kind: 'sirv', clientId: 'id', clientSecret: CLIENT_SECRET }, policy: {} };
 }
 
@@ -124,7 +125,11 @@ describe('core/store on moto', () => {
       refreshAfter: new Date(record.refreshAfter),
       expiresAt: new Date(record.expiresAt),
     });
-    expect(JSON.parse(clientValue.SecretString ?? '')).toEqual(aClientDocument());
+    // Written as validated: the issuer parsed, its defaults filled in.
+    expect(JSON.parse(clientValue.SecretString ?? '')).toEqual({
+      ...aClientDocument(),
+      issuer: parseIssuerConfig(aClientDocument().issuer),
+    });
     expect(await tagsOf(names.client)).toEqual({ team: 'media', [TAG_KEYS.credential]: 'sirv-prod' });
     expect(await tagsOf(names.token)).toEqual({
       team: 'media',
@@ -427,7 +432,7 @@ describe('core/store on moto', () => {
       },
       { step: 'initialize', name: 'failCreate' },
     );
-    const rewritten: ClientDocument = {
+    const rewritten: ClientDocumentInput = {
       ...aClientDocument(),
       issuer: { kind: 'sirv', clientId: 'id', clientSecret: 'rewritten' },
     };

@@ -639,11 +639,17 @@ describe('failed refreshes leave the token value untouched', () => {
     {
       title: 'a client document with an unknown kind',
       prepare: async () => {
-        await updateClientDocument(where(), NAME, {
-          version: 1,
-          issuer: { ...sirvIssuer({ clientId: VICTIM_CLIENT_ID }), kind: 'sirvv' },
-          policy: {},
-        });
+        // Written past the store's own check, as a hand edit or another tool would.
+        await client.send(
+          new PutSecretValueCommand({
+            SecretId: `${PREFIX}${NAME}/client`,
+            SecretString: JSON.stringify({
+              version: 1,
+              issuer: { ...sirvIssuer({ clientId: VICTIM_CLIENT_ID }), kind: 'sirvv' },
+              policy: {},
+            }),
+          }),
+        );
       },
       code: 'InvalidConfiguration',
       hint: /issuer\.kind: expected kind to be one of/,

@@ -8,9 +8,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueTokenRecord } from '../../core/issue';
+import { parseIssuerConfig } from '../../core/issuers/config';
 import { resolvePolicy } from '../../core/policy';
 import {
-  type ClientDocument,
+  type ClientDocumentInput,
   createCredentialSecrets,
   deleteCredentialSecrets,
   describeCredential,
@@ -39,7 +40,7 @@ const clock = frozenClock(new Date(Math.floor((Date.now() - 86_400_000) / 1000) 
 interface Credential {
   name: string;
   clientId: string;
-  doc: ClientDocument;
+  doc: ClientDocumentInput;
   initial: TokenRecord;
 }
 
@@ -59,11 +60,12 @@ async function dueCredential(name: string, kind: 'sirv' | 'header-jwt'): Promise
   const clientId = `${PREFIX}${name}`;
   const secret = `concurrency-secret-${name}`;
   (kind === 'sirv' ? sirvClients : headerClients)[clientId] = secret;
-  const issuer =
+  const issuer = parseIssuerConfig(
     kind === 'sirv'
       ? { kind, url: sirv.tokenUrl, allowInsecureHttp: true, clientId, clientSecret: secret }
-      : { kind, url: header.tokenUrl, allowInsecureHttp: true, clientId, clientSecret: secret, method: 'POST' };
-  const doc: ClientDocument = { version: 1, issuer, policy: {} };
+      : { kind, url: header.tokenUrl, allowInsecureHttp: true, clientId, clientSecret: secret, method: 'POST' },
+  );
+  const doc: ClientDocumentInput = { version: 1, issuer, policy: {} };
   // Issued 1000 s ago (the fakes' clock too): refreshAfter, at most 900 s after issue, has passed.
   issuerLagMs = 1000_000;
   const initial = await issueTokenRecord(
@@ -204,7 +206,7 @@ describe('a sweep while the provider rotates client secrets', () => {
       ...credentials.map((c) =>
         update(
           {
-            ...inputsOf(c, String(c.doc.issuer.clientSecret)),
+            ...inputsOf(c, String(secretOf(c.doc.issuer))),
             clientSecretArn: arns.get(c.name)?.client.arn,
             tokenSecretArn: arns.get(c.name)?.token.arn,
           },
@@ -219,7 +221,7 @@ describe('a sweep while the provider rotates client secrets', () => {
     for (const c of credentials) {
       await assertIntact(c, writes);
       const { document: doc } = await readClientSecret({ client: clean, prefix: PREFIX }, c.name);
-      expect(doc.issuer.clientSecret).toBe(`rotated-secret-${c.name}`);
+      expect(secretOf(doc.issuer)).toBe(`rotated-secret-${c.name}`);
     }
     // A rejection recorded by the sweep (it used the old secret) is lifted by the newer client secret.
     clock.advance(60);
@@ -238,3 +240,7 @@ describe('a sweep while the provider rotates client secrets', () => {
     for (const c of credentials) await assertIntact(c, writes, { noFailureTags: true });
   });
 });
+
+function secretOf(issuer: object): unknown {
+  return 'clientSecret' in issuer ? issuer.clientSecret : undefined;
+}

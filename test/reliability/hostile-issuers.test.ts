@@ -14,7 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type ClientDocument,
+  type ClientDocumentInput,
   createCredentialSecrets,
   deleteCredentialSecrets,
   describeCredential,
@@ -103,7 +103,7 @@ beforeAll(async () => {
     ['repeat', 'repeat'],
   ];
   for (const [name, route] of all as [string, string][]) {
-    const doc: ClientDocument = {
+    const doc: ClientDocumentInput = {
       version: 1,
       issuer: {
         kind: 'json',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTokenRotatorError, type TokenRotatorError } from '../../core/errors';
 import { issueTokenRecord } from '../../core/issue';
 import { generateSigningKey, obtainToken } from '../../core/issuers';
+import { parseIssuerConfig } from '../../core/issuers/config';
 import { resolvePolicy } from '../../core/policy';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';
 import { createHandler, type InvocationContext, type TargetedResult } from '../../lambda';
@@ -14,6 +15,7 @@ import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { createLocalBackend, ensureBuilt, inlineStack, type LocalBackend, stateText } from '../../local-stack/pulumi';
 import { ProviderCredential } from '../../provider/resource';
 import { secretsManagerClient } from '../helpers/aws';
+import { obtainFrom } from '../helpers/issuers';
 import { recordingFetch } from '../helpers/sdk-faults';
 
 const PREFIX = `leak-${Date.now().toString(36)}/`;
@@ -97,7 +99,7 @@ describe('the rotator logs and errors', () => {
       'leak-upload': { kind: 'upload', subject: 'leak-upload', privateKeyPem, ttlSeconds: 3600 },
     };
     for (const name of names) {
-      const issuer = issuers[name] as Record<string, unknown> & { kind: string };
+      const issuer = parseIssuerConfig(issuers[name]);
       // Issued eleven minutes ago on the rotator's clock: past the forced-refresh floor.
       const token = await issueTokenRecord(
         { credential: name, issuer, policy: resolvePolicy({}), previousGeneration: 0 },
@@ -164,7 +166,7 @@ describe('the rotator logs and errors', () => {
                 clientId: 'leak-header',
                 clientSecret: PLANTED.header,
               };
-        await obtainToken(issuer, { credential: name, fetch: echoing }).catch((e: unknown) => {
+        await obtainFrom(issuer, { credential: name, fetch: echoing }).catch((e: unknown) => {
           if (isTokenRotatorError(e)) errors.push(e);
         });
       }

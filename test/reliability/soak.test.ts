@@ -40,9 +40,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenExpiredError } from '../../core/errors';
 import { issueTokenRecord } from '../../core/issue';
 import { generateSigningKey } from '../../core/issuers';
+import { type IssuerConfigInput, parseIssuerConfig } from '../../core/issuers/config';
 import { resolvePolicy } from '../../core/policy';
 import {
-  type ClientDocument,
+  type ClientDocumentInput,
   createCredentialSecrets,
   deleteCredentialSecrets,
   describeCredential,
@@ -151,7 +152,7 @@ interface Backend {
   rotatorClient: SecretsManagerClient;
   /** A client for setup, the operator and the workload: no faults. */
   cleanClient: SecretsManagerClient;
-  seed(name: string, doc: ClientDocument, record: TokenRecord): Promise<void>;
+  seed(name: string, doc: ClientDocumentInput, record: TokenRecord): Promise<void>;
   tokenTags(name: string): Promise<Record<string, string>>;
   dispose(): Promise<void>;
 }
@@ -197,7 +198,7 @@ function issuerConfig(
   clientId: string,
   clientSecret: string,
   privateKeyPem: string,
-): ClientDocument['issuer'] {
+): ClientDocumentInput['issuer'] {
   const issuer = issuerOf(spec.kind);
   const common = {
     clientId,
@@ -260,7 +261,7 @@ async function runSoak(
   const fakeOf: Record<Exclude<IssuerName, 'local'>, RunningFake> = { sirv, header, aspose };
   try {
     const { privateKeyPem, publicKeyPem } = await generateSigningKey();
-    const documents = new Map<string, ClientDocument>();
+    const documents = new Map<string, ClientDocumentInput>();
     const initial = new Map<string, TokenRecord>();
     const jitter = seededRandom(seed);
 
@@ -270,7 +271,7 @@ async function runSoak(
       const clientId = clientIdOf(prefix, spec.name);
       const secret = `soak-secret-${spec.name}-${seed}`;
       if (issuer !== 'local') clients[issuer][clientId] = secret;
-      const doc: ClientDocument = {
+      const doc: ClientDocumentInput = {
         version: 1,
         issuer: issuerConfig(spec, fakes, clientId, secret, privateKeyPem),
         policy: {},
@@ -281,7 +282,13 @@ async function runSoak(
       // Seeding is no part of the run: a loaded machine gets more than the run's short time limit.
       const seedIssuer = 'timeoutSeconds' in doc.issuer ? { ...doc.issuer, timeoutSeconds: 10 } : doc.issuer;
       const record = await issueTokenRecord(
-        { credential: spec.name, issuer: seedIssuer, policy: resolvePolicy({}), previousGeneration: 0, random: jitter },
+        {
+          credential: spec.name,
+          issuer: parseIssuerConfig(seedIssuer),
+          policy: resolvePolicy({}),
+          previousGeneration: 0,
+          random: jitter,
+        },
         { credential: spec.name, fetch: issuerFetch, now: clock.now },
       );
       initial.set(spec.name, record);
@@ -337,10 +344,10 @@ async function runSoak(
         const secret = `soak-secret-${REVOKED}-rotated-${seed}`;
         clients.sirv[revokedId] = secret;
         sirv.restoreClient(revokedId);
-        const doc = documents.get(REVOKED) as ClientDocument;
+        const doc = documents.get(REVOKED) as ClientDocumentInput;
         await updateClientDocument({ client: backend.cleanClient, prefix }, REVOKED, {
           ...doc,
-          issuer: { ...doc.issuer, clientSecret: secret },
+          issuer: { ...doc.issuer, clientSecret: secret } as IssuerConfigInput,
         });
       }
 

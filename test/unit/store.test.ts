@@ -19,8 +19,10 @@ import {
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigurationError, StoreError } from '../../core/errors';
+import { parseIssuerConfig } from '../../core/issuers/config';
 import {
   type ClientDocument,
+  type ClientDocumentInput,
   createCredentialSecrets,
   DEFAULT_PREFIX,
   deleteCredentialSecrets,
@@ -61,8 +63,14 @@ function aRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
   );
 }
 
-function aClientDocument(): ClientDocument {
+function aClientDocument(): ClientDocumentInput {
   return { version: 1, issuer: { kind: 'sirv', clientId: 'id', clientSecret: CLIENT_SECRET }, policy: {} };
+}
+
+/** The document a read gives back: the issuer parsed, its defaults filled in. */
+function aClientDocumentAsRead(): ClientDocument {
+  const doc = aClientDocument();
+  return { ...doc, issuer: parseIssuerConfig(doc.issuer) };
 }
 
 function awsError(name: string, status: number, fault: 'client' | 'server' = 'client'): SecretsManagerServiceException {
@@ -175,7 +183,7 @@ describe('createCredentialSecrets', () => {
     expect(creates).toHaveLength(2);
     const [clientCreate, tokenCreate] = creates;
     expect(clientCreate).toMatchObject({ Name: names.client, KmsKeyId: 'alias/tokens' });
-    expect(JSON.parse(clientCreate?.SecretString ?? '')).toEqual(aClientDocument());
+    expect(JSON.parse(clientCreate?.SecretString ?? '')).toEqual(aClientDocumentAsRead());
     expect(clientCreate?.Tags).toEqual([
       { Key: 'team', Value: 'media' },
       { Key: TAG_KEYS.credential, Value: 'sirv-prod' },
@@ -439,7 +447,7 @@ describe('readClientSecret and updateClientDocument', () => {
     sm.on(GetSecretValueCommand, { SecretId: names.client }).resolves({
       SecretString: JSON.stringify(aClientDocument()),
     });
-    await expect(readClientSecret(store, 'sirv-prod')).resolves.toMatchObject({ document: aClientDocument() });
+    await expect(readClientSecret(store, 'sirv-prod')).resolves.toMatchObject({ document: aClientDocumentAsRead() });
   });
 
   it('rejects a document of another version, naming the fields and never the values', async () => {
@@ -490,7 +498,7 @@ describe('readClientSecret and updateClientDocument', () => {
       VersionId: 'c-9',
     });
     await expect(readClientSecret(store, 'sirv-prod')).resolves.toEqual({
-      document: aClientDocument(),
+      document: aClientDocumentAsRead(),
       versionId: 'c-9',
     });
   });
@@ -514,8 +522,8 @@ describe('readClientSecrets', () => {
     expect(sm.commandCalls(BatchGetSecretValueCommand)[0]?.args[0].input).toEqual({
       SecretIdList: [names.client, other.client],
     });
-    expect(reads.get('sirv-prod')).toEqual({ document: aClientDocument(), versionId: 'p-3' });
-    expect(reads.get('sirv-dev')).toEqual({ document: aClientDocument(), versionId: 'd-1' });
+    expect(reads.get('sirv-prod')).toEqual({ document: aClientDocumentAsRead(), versionId: 'p-3' });
+    expect(reads.get('sirv-dev')).toEqual({ document: aClientDocumentAsRead(), versionId: 'd-1' });
   });
 
   it('leaves out a secret the batch reports an error for, and one it did not ask for', async () => {

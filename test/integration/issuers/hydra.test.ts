@@ -14,6 +14,7 @@ import { kmsKeySigner } from '../../../core/kms-signer';
 import { type RunningHydra, startHydra } from '../../../local-stack/fakes/hydra';
 import { motoEndpoint } from '../../helpers/aws';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 
 const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
   key.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -127,7 +128,7 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
     ['a KMS ECC_NIST_P256 key (ES256)', 'kmsEc', () => ({ kms: { keyId: kmsEcKeyId, alg: 'ES256' as const } })],
   ] as const)('obtains a token for a client whose key is %s', async (_what, role, key) => {
     // Act
-    const token = await obtainToken(privateKeyJwt(clients[role], key()), {
+    const token = await obtainFrom(privateKeyJwt(clients[role], key()), {
       credential: `hydra-${role}`,
       keySigner: kmsKeySigner(kms),
     });
@@ -141,13 +142,13 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
   it('classifies a wrong key under the registered kid as InvalidCredentials', async () => {
     const [registered] = (await assertionPublicKey({ privateKeyPem: RSA_PEM }, 'hydra-rsa')).jwks.keys;
     const wrongKey = { privateKeyPem: OTHER_PEM, keyId: registered?.kid };
-    const error = obtainToken(privateKeyJwt(clients.rsa, wrongKey), { credential: 'hydra-rsa' });
+    const error = obtainFrom(privateKeyJwt(clients.rsa, wrongKey), { credential: 'hydra-rsa' });
     await expect(error).rejects.toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_client' });
   });
 
   it('fails permanently, quoting the kid, for a key whose kid is not registered (Hydra answers invalid_request)', async () => {
     const error = await caught(
-      obtainToken(privateKeyJwt(clients.rsa, { privateKeyPem: OTHER_PEM }), {
+      obtainFrom(privateKeyJwt(clients.rsa, { privateKeyPem: OTHER_PEM }), {
         credential: 'hydra-rsa',
       }),
     );
@@ -159,9 +160,9 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
     // Prepare: the first request gets a token; every later one carries that same assertion.
     const { fetch: replaying, statuses } = replayingFetch();
     const config = privateKeyJwt(clients.rsa, { privateKeyPem: RSA_PEM });
-    await obtainToken(config, { credential: 'hydra-rsa', fetch: replaying });
+    await obtainFrom(config, { credential: 'hydra-rsa', fetch: replaying });
     // Act
-    const error = await caught(obtainToken(config, { credential: 'hydra-rsa', fetch: replaying }));
+    const error = await caught(obtainFrom(config, { credential: 'hydra-rsa', fetch: replaying }));
     // Assess
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'jti_known' });
     expect(blocksUntilClientChanges(isTokenRotatorError(error) ? error.code : undefined)).toBe(false);
@@ -180,7 +181,7 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
       statuses.push(answer.status);
       return answer;
     }) as typeof fetch;
-    const token = await obtainToken(privateKeyJwt(clients.ec, { privateKeyPem: EC_PEM }), {
+    const token = await obtainFrom(privateKeyJwt(clients.ec, { privateKeyPem: EC_PEM }), {
       credential: 'hydra-ec',
       fetch: twice,
     });
@@ -199,21 +200,21 @@ describe('jwt-bearer against Ory Hydra (a trust relationship per issuer)', () =>
       () => ({ kms: { keyId: kmsEcKeyId, alg: 'ES256' as const } }),
     ],
   ])('obtains a token for the trusted subject, signed with %s', async (_what, issuer, key) => {
-    const token = await obtainToken(jwtBearer(issuer, key()), { credential: 'hydra-jb', keySigner: kmsKeySigner(kms) });
+    const token = await obtainFrom(jwtBearer(issuer, key()), { credential: 'hydra-jb', keySigner: kmsKeySigner(kms) });
     const info = await hydra.introspect(token.accessToken);
     expect(info).toMatchObject({ active: true, sub: 'deploy-bot', client_id: clients.bearer, scope: 'files:read' });
   });
 
   it('classifies an assertion signed by a key the trust does not hold as InvalidCredentials', async () => {
-    const error = obtainToken(jwtBearer(CI_ISSUER, { privateKeyPem: OTHER_PEM }), { credential: 'hydra-jb' });
+    const error = obtainFrom(jwtBearer(CI_ISSUER, { privateKeyPem: OTHER_PEM }), { credential: 'hydra-jb' });
     await expect(error).rejects.toMatchObject({ code: 'InvalidCredentials' });
   });
 
   it('reports a replayed grant assertion as transient', async () => {
     const { fetch: replaying, statuses } = replayingFetch();
     const config = jwtBearer(CI_ISSUER, { privateKeyPem: RSA_PEM });
-    await obtainToken(config, { credential: 'hydra-jb', fetch: replaying });
-    const error = await caught(obtainToken(config, { credential: 'hydra-jb', fetch: replaying }));
+    await obtainFrom(config, { credential: 'hydra-jb', fetch: replaying });
+    const error = await caught(obtainFrom(config, { credential: 'hydra-jb', fetch: replaying }));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'jti_known' });
     expect(statuses).toEqual([200, 400, 400]);
   });

@@ -11,11 +11,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AssertionKey, assertionPublicKey, obtainToken } from '../../../core/issuers';
+import { type AssertionKey, assertionPublicKey } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { OIDC_BEARER_CLIENT, type RunningOidcProvider, startOidcProvider } from '../../../local-stack/fakes/oidc';
 import { motoEndpoint } from '../../helpers/aws';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 
 const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
   key.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -79,7 +80,7 @@ describe('jwt-bearer against oidc-provider (a registered RFC 7523 grant)', () =>
     ['a KMS ECC_NIST_P256 key (ES256)', 'kmsEs'],
   ] as const)('obtains a token for the trusted subject, signed with %s', async (_what, role) => {
     // Act
-    const token = await obtainToken(jwtBearer(ISSUERS[role], keys[role]), {
+    const token = await obtainFrom(jwtBearer(ISSUERS[role], keys[role]), {
       credential: `jb-${role}`,
       keySigner: kmsKeySigner(kms),
     });
@@ -96,27 +97,27 @@ describe('jwt-bearer against oidc-provider (a registered RFC 7523 grant)', () =>
 
   it('classifies an assertion signed by a key the trust does not hold as InvalidCredentials', async () => {
     const error = await caught(
-      obtainToken(jwtBearer(ISSUERS.rsa, { privateKeyPem: OTHER_PEM }), { credential: 'jb-rsa' }),
+      obtainFrom(jwtBearer(ISSUERS.rsa, { privateKeyPem: OTHER_PEM }), { credential: 'jb-rsa' }),
     );
     expect(error).toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_grant' });
   });
 
   it('classifies a subject the trust does not name as InvalidCredentials', async () => {
     const error = await caught(
-      obtainToken(jwtBearer(ISSUERS.rsa, keys.rsa, { subject: 'someone-else' }), { credential: 'jb-rsa' }),
+      obtainFrom(jwtBearer(ISSUERS.rsa, keys.rsa, { subject: 'someone-else' }), { credential: 'jb-rsa' }),
     );
     expect(error).toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_grant' });
   });
 
   it('classifies an assertion for another audience as InvalidCredentials', async () => {
     const config = jwtBearer(ISSUERS.rsa, keys.rsa, { audience: 'https://elsewhere.example.test/token' });
-    const error = await caught(obtainToken(config, { credential: 'jb-rsa' }));
+    const error = await caught(obtainFrom(config, { credential: 'jb-rsa' }));
     expect(error).toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_grant' });
   });
 
   it('refuses a scope the trust does not grant, without blaming the key', async () => {
     const error = await caught(
-      obtainToken(jwtBearer(ISSUERS.rsa, keys.rsa, { scope: 'files:write' }), { credential: 'jb-rsa' }),
+      obtainFrom(jwtBearer(ISSUERS.rsa, keys.rsa, { scope: 'files:write' }), { credential: 'jb-rsa' }),
     );
     expect(error).toMatchObject({ reason: 'invalid_scope', transient: false });
   });
@@ -133,7 +134,7 @@ describe('jwt-bearer against oidc-provider (a registered RFC 7523 grant)', () =>
       statuses.push(answer.status);
       return answer;
     }) as typeof fetch;
-    const token = await obtainToken(jwtBearer(ISSUERS.ec, keys.ec), { credential: 'jb-ec', fetch: twice });
+    const token = await obtainFrom(jwtBearer(ISSUERS.ec, keys.ec), { credential: 'jb-ec', fetch: twice });
     expect(statuses).toEqual([200, 400, 200]);
     await expect(verify(token.accessToken)).resolves.toBeTruthy();
   });

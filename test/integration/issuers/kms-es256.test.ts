@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertionPublicKey, obtainToken } from '../../../core/issuers';
+import { assertionPublicKey } from '../../../core/issuers';
 import { signAssertion } from '../../../core/issuers/assertion';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { readToken, updateClientDocument } from '../../../core/store';
@@ -18,6 +18,7 @@ import { createHandler } from '../../../lambda';
 import { type RunningOidcProvider, startOidcProvider } from '../../../local-stack/fakes/oidc';
 import { create } from '../../../provider/runtime';
 import { motoEndpoint, secretsManagerClient } from '../../helpers/aws';
+import { obtainFrom } from '../../helpers/issuers';
 
 let kms: KMSClient;
 let ecKeyId: string;
@@ -70,7 +71,7 @@ describe('ES256 assertions signed by a moto KMS key', () => {
       scope: 'files:read',
       kms: { keyId: ecKeyId, alg: 'ES256' },
     };
-    const token = await obtainToken(config, { credential: 'pkj-kms-es', keySigner: kmsKeySigner(kms) });
+    const token = await obtainFrom(config, { credential: 'pkj-kms-es', keySigner: kmsKeySigner(kms) });
     const { payload } = await jwtVerify(token.accessToken, createRemoteJWKSet(new URL(op.jwksUrl)), {
       issuer: op.issuer,
     });
@@ -83,12 +84,12 @@ describe('ES256 assertions signed by a moto KMS key', () => {
     const prefix = `it-es256-${randomUUID().slice(0, 8)}/`;
     const name = 'pkj-kms-es';
     const issuer = {
-      kind: 'oauth2',
+      kind: 'oauth2' as const,
       tokenUrl: op.tokenUrl,
       allowInsecureHttp: true,
-      authMethod: 'private_key_jwt',
+      authMethod: 'private_key_jwt' as const,
       clientId: 'pkj-kms-es',
-      kms: { keyId: ecKeyId, alg: 'ES256' },
+      kms: { keyId: ecKeyId, alg: 'ES256' as const },
     };
     // Act
     const created = await create({ name, prefix, issuer, codeVersion: '0.1.0' }, { secretsManager: sm, kms });

@@ -15,6 +15,7 @@ import { readToken, secretNames } from '../../../core/store';
 import { create, update } from '../../../provider/runtime';
 import { motoEndpoint, secretsManagerClient } from '../../helpers/aws';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 
 const PREFIX = `it-kms-${randomUUID().slice(0, 8)}/`;
 let kms: KMSClient;
@@ -50,7 +51,7 @@ describe('upload issuer signing with a KMS key (moto)', () => {
       };
       // Act
       const publicKeyPem = await signer.publicKeyPem(keyId, 'upload-kms');
-      const token = await obtainToken(
+      const token = await obtainFrom(
         { kind: 'upload', subject: 'user-xyz', access, ttlSeconds: 900, kms: { keyId } },
         { credential: 'upload-kms', keySigner: signer },
       );
@@ -68,7 +69,7 @@ describe('upload issuer signing with a KMS key (moto)', () => {
 
   it('mints through the default signer, configured from the environment only', async () => {
     const keyId = await signingKey();
-    const token = await obtainToken({ kind: 'upload', subject: 's', kms: { keyId } }, { credential: 'upload-kms' });
+    const token = await obtainFrom({ kind: 'upload', subject: 's', kms: { keyId } }, { credential: 'upload-kms' });
     const pem = await kmsKeySigner().publicKeyPem(keyId, 'upload-kms');
     await expect(jwtVerify(token.accessToken, await importSPKI(pem, 'RS256'))).resolves.toBeTruthy();
   });
@@ -76,7 +77,7 @@ describe('upload issuer signing with a KMS key (moto)', () => {
   it('fails permanently, naming the credential and the key, for a key that does not exist', async () => {
     const keyId = `arn:aws:kms:us-east-1:123456789012:key/${randomUUID()}`;
     const error = await caught(
-      obtainToken(
+      obtainFrom(
         { kind: 'upload', subject: 's', kms: { keyId } },
         { credential: 'upload-kms', keySigner: kmsKeySigner(kms) },
       ),

@@ -8,6 +8,7 @@ import {
   type RunningOidcProvider,
   startOidcProvider,
 } from '../../../local-stack/fakes/oidc';
+import { obtainFrom } from '../../helpers/issuers';
 
 describe('oauth2 issuer against oidc-provider', () => {
   let op: RunningOidcProvider;
@@ -29,7 +30,7 @@ describe('oauth2 issuer against oidc-provider', () => {
 
   it.each(['post', 'basic'] as const)('obtains a JWT access token with client_secret_%s', async (client) => {
     // Act
-    const token = await obtainToken(config(client, { scope: 'files:read' }), { credential: `oidc-${client}` });
+    const token = await obtainFrom(config(client, { scope: 'files:read' }), { credential: `oidc-${client}` });
     // Assess
     const { payload } = await verify(token.accessToken);
     expect(payload).toMatchObject({
@@ -46,12 +47,12 @@ describe('oauth2 issuer against oidc-provider', () => {
   });
 
   it('sends a list of scopes space-joined', async () => {
-    const token = await obtainToken(config('post', { scope: ['files:read', 'files:write'] }), { credential: 'oidc' });
+    const token = await obtainFrom(config('post', { scope: ['files:read', 'files:write'] }), { credential: 'oidc' });
     expect(token.scope).toEqual(['files:read', 'files:write']);
   });
 
   it('puts the configured audience in the token', async () => {
-    const token = await obtainToken(config('basic', { audience: OIDC_OTHER_RESOURCE, scope: 'files:write' }), {
+    const token = await obtainFrom(config('basic', { audience: OIDC_OTHER_RESOURCE, scope: 'files:write' }), {
       credential: 'oidc',
     });
     const { payload } = await verify(token.accessToken);
@@ -61,23 +62,23 @@ describe('oauth2 issuer against oidc-provider', () => {
   it.each(['post', 'basic'] as const)(
     'classifies a wrong secret with client_secret_%s as InvalidCredentials',
     async (client) => {
-      const error = obtainToken(config(client, { clientSecret: 'not-the-right-secret' }), { credential: 'oidc' });
+      const error = obtainFrom(config(client, { clientSecret: 'not-the-right-secret' }), { credential: 'oidc' });
       await expect(error).rejects.toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_client' });
     },
   );
 
   it('classifies an unknown audience as InvalidConfiguration', async () => {
-    const error = obtainToken(config('post', { audience: 'https://unknown.example.test/' }), { credential: 'oidc' });
+    const error = obtainFrom(config('post', { audience: 'https://unknown.example.test/' }), { credential: 'oidc' });
     await expect(error).rejects.toMatchObject({ code: 'InvalidConfiguration', reason: 'invalid_target' });
   });
 
   it('does not grant a scope the resource server does not know (oidc-provider filters it out)', async () => {
-    const token = await obtainToken(config('post', { scope: 'files:read admin:everything' }), { credential: 'oidc' });
+    const token = await obtainFrom(config('post', { scope: 'files:read admin:everything' }), { credential: 'oidc' });
     expect(token.scope).toEqual(['files:read']);
   });
 
   it('classifies an unknown client as InvalidCredentials', async () => {
-    const error = obtainToken(config('post', { clientId: 'nobody-here' }), { credential: 'oidc' });
+    const error = obtainFrom(config('post', { clientId: 'nobody-here' }), { credential: 'oidc' });
     await expect(error).rejects.toMatchObject({ code: 'InvalidCredentials' });
   });
 });

@@ -19,6 +19,7 @@ import { createHandler } from '../../../lambda';
 import { type RunningOidcProvider, startOidcProvider } from '../../../local-stack/fakes/oidc';
 import { create, update } from '../../../provider/runtime';
 import { motoEndpoint, secretsManagerClient } from '../../helpers/aws';
+import { obtainFrom } from '../../helpers/issuers';
 
 const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
   key.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -69,7 +70,7 @@ describe('oauth2 private_key_jwt against oidc-provider', () => {
     ['a KMS key (RS256)', 'pkj-kms', () => ({ kms: { keyId: kmsKeyId } })],
   ])('obtains a token for a client whose key is %s', async (_what, clientId, key) => {
     // Act
-    const token = await obtainToken(config(clientId, key()), { credential: clientId, keySigner: kmsKeySigner(kms) });
+    const token = await obtainFrom(config(clientId, key()), { credential: clientId, keySigner: kmsKeySigner(kms) });
     // Assess
     const { payload } = await verify(token.accessToken);
     expect(payload).toMatchObject({ client_id: clientId, scope: 'files:read' });
@@ -77,12 +78,12 @@ describe('oauth2 private_key_jwt against oidc-provider', () => {
   });
 
   it('classifies a key the server does not know as InvalidCredentials', async () => {
-    const error = obtainToken(config('pkj-rsa', { privateKeyPem: OTHER_PEM }), { credential: 'pkj-rsa' });
+    const error = obtainFrom(config('pkj-rsa', { privateKeyPem: OTHER_PEM }), { credential: 'pkj-rsa' });
     await expect(error).rejects.toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_client' });
   });
 
   it('classifies a KMS key that is not the registered one as InvalidCredentials', async () => {
-    const error = obtainToken(config('pkj-rsa', { kms: { keyId: kmsKeyId } }), {
+    const error = obtainFrom(config('pkj-rsa', { kms: { keyId: kmsKeyId } }), {
       credential: 'pkj-rsa',
       keySigner: kmsKeySigner(kms),
     });
@@ -104,7 +105,7 @@ describe('oauth2 private_key_jwt against oidc-provider', () => {
       return answer;
     }) as typeof fetch;
     // Act
-    const token = await obtainToken(config('pkj-rsa', { privateKeyPem: RSA_PEM }), {
+    const token = await obtainFrom(config('pkj-rsa', { privateKeyPem: RSA_PEM }), {
       credential: 'pkj-rsa',
       fetch: twice,
     });

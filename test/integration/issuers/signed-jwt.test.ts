@@ -1,6 +1,7 @@
 import { importSPKI, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { generateSigningKey, obtainToken, publicKeyPemFromPrivate } from '../../../core/issuers';
+import { obtainFrom } from '../../helpers/issuers';
 
 describe('signed-jwt issuer end to end', () => {
   it('mints tokens that verify with the public key PEM it outputs', async () => {
@@ -9,7 +10,7 @@ describe('signed-jwt issuer end to end', () => {
     const publicKeyPem = publicKeyPemFromPrivate(privateKeyPem);
     const access = { tagPermissions: { write: ['*'] } };
     // Act
-    const token = await obtainToken(
+    const token = await obtainFrom(
       { kind: 'upload', subject: 'user-xyz', privateKeyPem, access, ttlSeconds: 900 },
       { credential: 'upload-it' },
     );
@@ -26,7 +27,7 @@ describe('signed-jwt issuer end to end', () => {
   it('mints tokens that do not verify with another key', async () => {
     const { privateKeyPem } = await generateSigningKey();
     const other = await generateSigningKey();
-    const token = await obtainToken({ kind: 'upload', subject: 's', privateKeyPem }, { credential: 'upload-it' });
+    const token = await obtainFrom({ kind: 'upload', subject: 's', privateKeyPem }, { credential: 'upload-it' });
     await expect(jwtVerify(token.accessToken, await importSPKI(other.publicKeyPem, 'RS256'))).rejects.toThrow();
   });
 });

@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obtainToken } from '../../../core/issuers';
 import { SIRV_SCOPE, SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../../local-stack/fakes/sirv';
+import { obtainFrom } from '../../helpers/issuers';
 
 describe('sirv fake and the sirv preset', () => {
   let sirv: SirvFake;
@@ -27,7 +28,7 @@ describe('sirv fake and the sirv preset', () => {
 
   it('answers like the seed: a JWT with clientId, scope, iat, exp and the scope list', async () => {
     // Act
-    const token = await obtainToken(config(), { credential: 'sirv-it' });
+    const token = await obtainFrom(config(), { credential: 'sirv-it' });
     // Assess
     const claims = decodeJwt(token.accessToken);
     expect(claims).toMatchObject({ clientId: SIRV_SEED_CLIENT.clientId, scope: SIRV_SCOPE });
@@ -40,14 +41,14 @@ describe('sirv fake and the sirv preset', () => {
 
   it('follows a configured short lifetime, as the demo uses', async () => {
     sirv.setLifetime(120);
-    const token = await obtainToken(config(), { credential: 'sirv-it' });
+    const token = await obtainFrom(config(), { credential: 'sirv-it' });
     sirv.setLifetime(1200);
     expect(token.expiresAt.getTime() - token.issuedAt.getTime()).toBeLessThanOrEqual(120_000);
     expect(token.expiresAt.getTime() - token.issuedAt.getTime()).toBeGreaterThan(118_000);
   });
 
   it('refuses a body with fields outside the seed schema as invalid configuration', async () => {
-    const error = obtainToken(
+    const error = obtainFrom(
       { kind: 'json', url: sirv.tokenUrl, allowInsecureHttp: true, clientIdField: 'client_id', ...SIRV_SEED_CLIENT },
       { credential: 'sirv-it' },
     );
@@ -56,7 +57,7 @@ describe('sirv fake and the sirv preset', () => {
 
   it('fails with missing expiry for a json issuer without a default when the fake states none', async () => {
     sirv.injectFault('missingExpiry');
-    const error = obtainToken(
+    const error = obtainFrom(
       { kind: 'json', url: sirv.tokenUrl, allowInsecureHttp: true, ...SIRV_SEED_CLIENT },
       { credential: 'sirv-it' },
     );
@@ -64,7 +65,7 @@ describe('sirv fake and the sirv preset', () => {
   });
 
   it('turns an issued token into a JWT-protected file URL', async () => {
-    const { accessToken } = await obtainToken(config(), { credential: 'sirv-it' });
+    const { accessToken } = await obtainFrom(config(), { credential: 'sirv-it' });
     const response = await post(
       '/v2/files/jwt',
       { filename: '/img/a.jpg', expiresIn: 300, secureParams: { w: 100 } },
@@ -103,7 +104,7 @@ describe('sirv fake and the sirv preset', () => {
     ['a filename over 1024 characters', { filename: `/${'a'.repeat(1024)}`, expiresIn: 60 }],
     ['secureParams that is not an object', { filename: '/a.jpg', expiresIn: 60, secureParams: 'x' }],
   ])('refuses file URL bodies with %s (400)', async (_what, body) => {
-    const { accessToken } = await obtainToken(config(), { credential: 'sirv-it' });
+    const { accessToken } = await obtainFrom(config(), { credential: 'sirv-it' });
     expect((await post('/v2/files/jwt', body, accessToken)).status).toBe(400);
   });
 });

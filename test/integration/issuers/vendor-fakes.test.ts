@@ -4,6 +4,7 @@ import { TokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import type { RunningFake } from '../../../local-stack/fakes/faults';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { FAKE_CASES, FAULT_EXPECTATIONS } from './fake-cases';
 
 describe.each(FAKE_CASES)('$name over loopback HTTP', (fakeCase) => {
@@ -19,7 +20,7 @@ describe.each(FAKE_CASES)('$name over loopback HTTP', (fakeCase) => {
     fake.setLatency(0);
   });
   const obtain = (overrides: Record<string, unknown> = {}) =>
-    obtainToken(fakeCase.config(fake, overrides), { credential: `it-${fakeCase.name}` });
+    obtainFrom(fakeCase.config(fake, overrides), { credential: `it-${fakeCase.name}` });
 
   it('obtains a token whose expiry is the stated lifetime', async () => {
     // Prepare

@@ -1,12 +1,21 @@
 /**
  * Small factories for the CLI's unit tests: ListSecrets entries with token-rotator's tags, token
- * records and client documents, all relative to one frozen instant.
+ * records and client documents, all relative to one frozen instant, and the Secrets Manager mock
+ * that serves them.
  */
 import {
+  DescribeSecretCommand,
   type DescribeSecretResponse,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
   ResourceNotFoundException,
   type SecretListEntry,
+  type SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
 import { encodeTokenVersion } from '../../../core/token-version';
@@ -108,4 +117,37 @@ export function tokenRecord(
 /** The client document of a Sirv credential. */
 export function sirvClientDocument() {
   return { version: 1, issuer: { kind: 'sirv', clientId: 'client-id-1', clientSecret: CLIENT_SECRET }, policy: {} };
+}
+
+/** A credential as `givenCredentials` stores it: its tag state, and a token record other than the one its tags describe. */
+export interface GivenCredential {
+  tags?: TagState;
+  record?: TokenRecord;
+}
+
+/**
+ * Stores `credentials` (under `token-rotator/`) in the Secrets Manager mock as the rotator's
+ * commands meet them: listed and described with their tags, client documents and token records
+ * readable, and every write accepted. A test that needs other answers sets them afterwards.
+ */
+export function givenCredentials(
+  secretsManager: AwsClientStub<SecretsManagerClient>,
+  credentials: Record<string, GivenCredential>,
+): void {
+  const list: SecretListEntry[] = [];
+  for (const [name, { tags = {}, record }] of Object.entries(credentials)) {
+    list.push(...listedCredential(name, tags));
+    const { refreshAfter = 600, expiresAt = 900, clientVersion = 'client-v1' } = tags;
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/client` })
+      .resolves({ SecretString: JSON.stringify(sirvClientDocument()), VersionId: clientVersion });
+    secretsManager.on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/token` }).resolves({
+      SecretString: JSON.stringify(record ?? tokenRecord(name, { refreshAfter, expiresAt })),
+    });
+  }
+  secretsManager.on(ListSecretsCommand).resolves({ SecretList: list });
+  secretsManager.on(DescribeSecretCommand).callsFake(describeFrom(list));
+  secretsManager.on(PutSecretValueCommand).callsFake((input) => ({ ARN: 'arn', VersionId: input.ClientRequestToken }));
+  secretsManager.on(TagResourceCommand).resolves({});
+  secretsManager.on(UntagResourceCommand).resolves({});
 }

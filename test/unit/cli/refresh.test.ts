@@ -1,10 +1,8 @@
 import { InvokeCommand, LambdaClient, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
 import {
-  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
-  type SecretListEntry,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
@@ -20,10 +18,10 @@ import { type RunOptions, runCommand } from '../../helpers/cli';
 import {
   ACCESS_TOKEN,
   CLIENT_SECRET,
-  describeFrom,
+  type GivenCredential,
+  givenCredentials,
   listedCredential,
   NOW,
-  sirvClientDocument,
   type TagState,
   tokenRecord,
 } from './fixtures';
@@ -61,23 +59,8 @@ function run(argv: string[], options: RunOptions = {}) {
 }
 
 /** Stores credentials in the mock with their tags and token records; writes succeed. */
-function given(credentialsByName: Record<string, { tags?: TagState; record?: TokenRecord }>) {
-  const list: SecretListEntry[] = [];
-  for (const [name, c] of Object.entries(credentialsByName)) {
-    list.push(...listedCredential(name, c.tags));
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/token` })
-      .resolves({ SecretString: JSON.stringify(c.record ?? tokenRecord(name)) });
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/client` })
-      .resolves({ SecretString: JSON.stringify(sirvClientDocument()) });
-  }
-  secretsManager.on(ListSecretsCommand).resolves({ SecretList: list });
-  secretsManager.on(DescribeSecretCommand).callsFake(describeFrom(list));
-  secretsManager.on(PutSecretValueCommand).callsFake((input) => ({ ARN: 'arn', VersionId: input.ClientRequestToken }));
-  secretsManager.on(TagResourceCommand).resolves({});
-  secretsManager.on(UntagResourceCommand).resolves({});
-}
+const given = (credentialsByName: Record<string, GivenCredential>) =>
+  givenCredentials(secretsManager, credentialsByName);
 
 const due = { refreshAfter: -60, expiresAt: 240 };
 const dueRecord = (name: string) => tokenRecord(name, { refreshAfter: -60, expiresAt: 240, generation: 7 });

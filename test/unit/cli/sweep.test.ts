@@ -1,28 +1,15 @@
 import {
-  DescribeSecretCommand,
   GetSecretValueCommand,
-  ListSecretsCommand,
   PutSecretValueCommand,
-  type SecretListEntry,
   SecretsManagerClient,
   TagResourceCommand,
-  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../cli/exit-codes';
 import { TAG_KEYS } from '../../../core/store';
 import { type RunOptions, runCommand } from '../../helpers/cli';
-import {
-  ACCESS_TOKEN,
-  CLIENT_SECRET,
-  describeFrom,
-  listedCredential,
-  NOW,
-  sirvClientDocument,
-  type TagState,
-  tokenRecord,
-} from './fixtures';
+import { ACCESS_TOKEN, CLIENT_SECRET, givenCredentials, NOW, type TagState } from './fixtures';
 
 const NEW_TOKEN = 'swept-token-that-must-never-be-printed';
 const secretsManager = mockClient(SecretsManagerClient);
@@ -50,24 +37,11 @@ const run = (argv: string[], options: RunOptions = {}) =>
   });
 
 /** Credentials with their tag state; client documents readable, writes accepted. */
-function given(credentials: Record<string, TagState>) {
-  const list: SecretListEntry[] = [];
-  for (const [name, tags] of Object.entries(credentials)) {
-    list.push(...listedCredential(name, { clientVersion: 'client-v1', ...tags }));
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/client` })
-      .resolves({ SecretString: JSON.stringify(sirvClientDocument()), VersionId: 'client-v1' });
-    const { refreshAfter = 600, expiresAt = 900 } = tags;
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: `token-rotator/${name}/token` })
-      .resolves({ SecretString: JSON.stringify(tokenRecord(name, { refreshAfter, expiresAt, generation: 7 })) });
-  }
-  secretsManager.on(ListSecretsCommand).resolves({ SecretList: list });
-  secretsManager.on(DescribeSecretCommand).callsFake(describeFrom(list));
-  secretsManager.on(PutSecretValueCommand).callsFake((input) => ({ ARN: 'arn', VersionId: input.ClientRequestToken }));
-  secretsManager.on(TagResourceCommand).resolves({});
-  secretsManager.on(UntagResourceCommand).resolves({});
-}
+const given = (credentials: Record<string, TagState>) =>
+  givenCredentials(
+    secretsManager,
+    Object.fromEntries(Object.entries(credentials).map(([name, tags]) => [name, { tags }])),
+  );
 
 const due: TagState = { refreshAfter: -60, expiresAt: 240 };
 const written = () =>

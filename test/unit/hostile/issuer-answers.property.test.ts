@@ -15,8 +15,10 @@ import { describe, expect, it } from 'vitest';
 import { isTokenRotatorError } from '../../../core/errors';
 import { toTokenRecord } from '../../../core/issue';
 import { obtainToken } from '../../../core/issuers';
+import { parseIssuerConfig } from '../../../core/issuers/config';
 import { resolvePolicy } from '../../../core/policy';
 import { MAX_SECRET_BYTES, parseTokenRecord, serializeTokenRecord } from '../../../core/token';
+import { obtainFrom } from '../../helpers/issuers';
 
 const NUM_RUNS = 250;
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -167,10 +169,10 @@ describe.each(Object.keys(KINDS))('every answer to the %s kind', (kind) => {
         const fetchImpl = (async () => answer(s, h, b)) as typeof fetch;
         const config = KINDS[kind];
         try {
-          const token = await obtainToken(config, { credential: 'prop', fetch: fetchImpl, now: () => NOW });
+          const token = await obtainFrom(config, { credential: 'prop', fetch: fetchImpl, now: () => NOW });
           const record = toTokenRecord(token, {
             credential: 'prop',
-            issuer: config,
+            issuer: parseIssuerConfig(config),
             policy: resolvePolicy(),
             previousGeneration: 0,
             random: () => 0.5,

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blocksUntilClientChanges, isTokenRotatorError } from '../../../core/errors';
 import { assertStorableToken, obtainToken } from '../../../core/issuers';
+import { obtainFrom } from '../../helpers/issuers';
 
 const NUM_RUNS = 150;
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -120,7 +121,7 @@ describe.each(Object.keys(KINDS))('every token endpoint answer to %s', (kind) =>
           return respond(sent.length === 1 ? first : second, body);
         }) as typeof fetch;
         try {
-          const issued = await obtainToken(KINDS[kind], { credential: 'prop', fetch: fetchImpl, now: () => NOW });
+          const issued = await obtainFrom(KINDS[kind], { credential: 'prop', fetch: fetchImpl, now: () => NOW });
           expect(() => assertStorableToken(issued, 'prop', kind)).not.toThrow();
           expect(issued.expiresAt.getTime()).toBeGreaterThan(NOW.getTime());
         } catch (error) {

@@ -9,11 +9,12 @@ import { gzipSync } from 'node:zlib';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ANSWER_BYTES } from '../../../core/bounded-http';
 import { obtainToken } from '../../../core/issuers';
-import { MAX_ANSWER_BYTES } from '../../../core/issuers/http';
 import { createProtectedUrl } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow } from './fake-fetch';
 import { jsonConfig, PLANTED_SECRET } from './issuer-cases';
 
@@ -38,7 +39,7 @@ describe('the bounded answer reader', () => {
   it('stops an endless 200 answer at the size cap and cancels it: a transient MalformedResponse', async () => {
     const { stream, state } = endlessBody(new TextEncoder().encode('{"token":"'.padEnd(16 * 1024, 'a')));
     const { fetch } = fakeFetch(() => new Response(stream, { status: 200 }));
-    const error = await caught(obtainToken(jsonConfig(), context(fetch)));
+    const error = await caught(obtainFrom(jsonConfig(), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'answer-too-large' });
     expect(state.cancelled).toBe(true);
     expect(state.pulled * 16 * 1024).toBeLessThanOrEqual(MAX_ANSWER_BYTES + 3 * 16 * 1024);
@@ -47,7 +48,7 @@ describe('the bounded answer reader', () => {
   it('classifies an endless 503 by its status, quoting only a redacted excerpt', async () => {
     const { stream, state } = endlessBody(new TextEncoder().encode(`${PLANTED_SECRET} `.repeat(512)));
     const { fetch } = fakeFetch(() => new Response(stream, { status: 503 }));
-    const error = await caught(obtainToken(jsonConfig(), context(fetch)));
+    const error = await caught(obtainFrom(jsonConfig(), context(fetch)));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'server-error' });
     expect(error.message).not.toContain(PLANTED_SECRET);
     expect(state.cancelled).toBe(true);
@@ -56,7 +57,7 @@ describe('the bounded answer reader', () => {
   it('refuses a body that is not UTF-8 instead of storing a token with replacement characters', async () => {
     const bytes = Buffer.concat([Buffer.from('{"token":"abc'), Buffer.from([0xff, 0xfe]), Buffer.from('def"}')]);
     const { fetch } = fakeFetch(() => new Response(bytes, { status: 200 }));
-    const error = await caught(obtainToken(jsonConfig({ defaultLifetimeSeconds: 600 }), context(fetch)));
+    const error = await caught(obtainFrom(jsonConfig({ defaultLifetimeSeconds: 600 }), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'not-utf8' });
   });
 
@@ -68,7 +69,7 @@ describe('the bounded answer reader', () => {
       // Never more: the rest of the body never arrives.
     });
     const { fetch } = fakeFetch(() => new Response(stream, { status: 200 }));
-    const error = await caught(obtainToken(jsonConfig({ timeoutSeconds: 0.2 }), context(fetch)));
+    const error = await caught(obtainFrom(jsonConfig({ timeoutSeconds: 0.2 }), context(fetch)));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', reason: 'timeout' });
   });
 
@@ -79,7 +80,7 @@ describe('the bounded answer reader', () => {
       },
     });
     const { fetch } = fakeFetch(() => new Response(stream, { status: 200 }));
-    const error = await caught(obtainToken(jsonConfig(), context(fetch)));
+    const error = await caught(obtainFrom(jsonConfig(), context(fetch)));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'body-read-failed' });
   });
 
@@ -115,7 +116,7 @@ describe('the bounded answer reader', () => {
 
     it.each(['/bomb', '/endless'])('stops %s at the cap, whatever its inflated size', async (path) => {
       const config = jsonConfig({ url: `${url}${path}`, allowInsecureHttp: true, timeoutSeconds: 30 });
-      const error = await caught(obtainToken(config, { credential: 'hostile', now: frozenNow }));
+      const error = await caught(obtainFrom(config, { credential: 'hostile', now: frozenNow }));
       expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'answer-too-large' });
     });
   });

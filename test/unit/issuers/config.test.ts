@@ -4,6 +4,7 @@ import { InvalidConfigurationError } from '../../../core/errors';
 import { expandPreset, obtainToken, parseIssuerConfig, secretValuesOf } from '../../../core/issuers';
 import { TOKEN_TYPE_PATTERN } from '../../../core/token';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse } from './fake-fetch';
 
 const secret = 'a-client-secret';
@@ -172,7 +173,7 @@ describe('json tokenType: our configuration, so judged at validation', () => {
     );
     const { fetch } = fakeFetch(jsonResponse({ token: 'tok-abc', expiresIn: 600 }));
     await expect(
-      obtainToken({ ...json('JWT Bearer'), defaultLifetimeSeconds: 600 }, { credential: 'c', fetch, now: frozenNow }),
+      obtainFrom({ ...json('JWT Bearer'), defaultLifetimeSeconds: 600 }, { credential: 'c', fetch, now: frozenNow }),
     ).rejects.toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.tokenType' });
   });
 });

@@ -4,6 +4,7 @@ import { MalformedResponseError } from '../../../core/errors';
 import { jwtExpiresAt, obtainToken, resolveExpiry } from '../../../core/issuers';
 import { PLAUSIBLE_LIFETIME_SECONDS } from '../../../core/untrusted-time';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, jwt, NOW, NOW_SECONDS } from './fake-fetch';
 import { oauth2Config } from './issuer-cases';
 
@@ -41,7 +42,7 @@ describe('resolveExpiry', () => {
     // An oauth2 answer without expires_in whose JWT exp is 30 days out.
     const value = await jwt({ exp: NOW_SECONDS + 30 * 86400 });
     const { fetch } = fakeFetch(jsonResponse({ access_token: value, token_type: 'Bearer' }));
-    const token = await obtainToken(oauth2Config({ maxLifetimeSeconds: 3600 }), {
+    const token = await obtainFrom(oauth2Config({ maxLifetimeSeconds: 3600 }), {
       credential: 'c',
       fetch,
       now: frozenNow,

@@ -10,6 +10,7 @@ import {
 } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jwt, NOW, NOW_SECONDS } from './fake-fetch';
 import { headerJwtConfig, PLANTED_SECRET } from './issuer-cases';
 
@@ -22,7 +23,7 @@ describe('header-jwt issuer', () => {
     const token = await jwt({ sub: 'client-123' });
     const { fetch, calls } = fakeFetch(withHeader(`Bearer ${token}`));
     // Act
-    await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+    await obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
     // Assess
     expect(calls[0]?.method).toBe('GET');
     expect(calls[0]?.url).toBe('https://partner.example.com/auth/jwt');
@@ -34,7 +35,7 @@ describe('header-jwt issuer', () => {
   it('sends POST when configured, as the seed example does, with custom header names', async () => {
     const token = await jwt({ sub: 'x' });
     const { fetch, calls } = fakeFetch(withHeader(`Bearer ${token}`, 'x-token'));
-    await obtainToken(
+    await obtainFrom(
       headerJwtConfig({
         method: 'POST',
         clientIdHeader: 'x-id',
@@ -51,7 +52,7 @@ describe('header-jwt issuer', () => {
   it('reads the JWT from "Authorization: Bearer" with any scheme case, valid one hour by default', async () => {
     const token = await jwt({ sub: 'x' });
     const { fetch } = fakeFetch(withHeader(`bEaReR ${token}`));
-    const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+    const issued = await obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
     expect(issued).toMatchObject({ accessToken: token, tokenType: 'Bearer', issuedAt: NOW });
     expect(issued.expiresAt.getTime() - NOW.getTime()).toBe(3_600_000);
   });
@@ -59,14 +60,14 @@ describe('header-jwt issuer', () => {
   it('lets the JWT exp win when earlier than the hour', async () => {
     const token = await jwt({ exp: NOW_SECONDS + 900 });
     const { fetch } = fakeFetch(withHeader(`Bearer ${token}`));
-    const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+    const issued = await obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
     expect(issued.expiresAt.getTime()).toBe((NOW_SECONDS + 900) * 1000);
   });
 
   it('keeps the hour when the JWT exp is later', async () => {
     const token = await jwt({ exp: NOW_SECONDS + 7200 });
     const { fetch } = fakeFetch(withHeader(`Bearer ${token}`));
-    const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+    const issued = await obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
     expect(issued.expiresAt.getTime() - NOW.getTime()).toBe(3_600_000);
   });
 
@@ -76,7 +77,7 @@ describe('header-jwt issuer', () => {
     ['a Bearer opaque token', 'Bearer not-a-jwt-at-all', 'not-a-jwt'],
   ])('fails with MalformedResponse on %s', async (_what, header, reason) => {
     const { fetch } = fakeFetch(withHeader(header));
-    const error = await caught(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason });
   });
@@ -87,7 +88,7 @@ describe('header-jwt issuer', () => {
     [500, IssuerUnavailableError],
   ])('maps the seed status %i to its error class', async (status, errorClass) => {
     const { fetch } = fakeFetch(new Response('{"message":"x"}', { status }));
-    const error = await caught(obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(errorClass);
   });
 
@@ -106,7 +107,7 @@ describe('header-jwt issuer', () => {
               headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain; charset=iso-8859-1' },
             }),
           );
-          const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+          const issued = await obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
           expect(issued.accessToken).toBe(token);
         }),
         { numRuns: 100 },
@@ -129,7 +130,7 @@ describe('header-jwt issuer', () => {
       const { fetch } = fakeFetch(
         () => new Response(stream, { status: 200, headers: { authorization: `Bearer ${token}` } }),
       );
-      const issued = await obtainToken(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
+      const issued = await obtainFrom(headerJwtConfig(), { credential: 'partner', fetch, now: frozenNow });
       expect(issued.accessToken).toBe(token);
       expect(state.cancelled).toBe(true);
       // The stream's own first pull (to fill its queue) at most, never the 4 of a 256 KiB read.
@@ -157,7 +158,7 @@ describe('header-jwt issuer', () => {
 
     it('says the answer headers were too large, not that the issuer could not be reached', async () => {
       const error = await caught(
-        obtainToken(headerJwtConfig({ url, allowInsecureHttp: true }), { credential: 'partner', now: frozenNow }),
+        obtainFrom(headerJwtConfig({ url, allowInsecureHttp: true }), { credential: 'partner', now: frozenNow }),
       );
       expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'headers-too-large' });
       expect(error.message).toMatch(/response headers larger than the HTTP client accepts/);

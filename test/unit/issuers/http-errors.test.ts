@@ -7,12 +7,13 @@ import {
 } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, hangingFetch, jsonResponse, jwt, NOW, NOW_SECONDS, refusedFetch } from './fake-fetch';
 import { HTTP_KIND_CASES } from './issuer-cases';
 
 describe.each(HTTP_KIND_CASES)('$name issuer failures', (kind) => {
   const run = (fetch: typeof globalThis.fetch, overrides: Partial<Record<string, unknown>> = {}) =>
-    obtainToken(kind.config(overrides), { credential: 'cred-a', fetch, now: frozenNow });
+    obtainFrom(kind.config(overrides), { credential: 'cred-a', fetch, now: frozenNow });
 
   it('classifies 400 as InvalidConfiguration', async () => {
     // Prepare

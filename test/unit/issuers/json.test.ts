@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, jwt, NOW, NOW_SECONDS } from './fake-fetch';
 import { jsonConfig, PLANTED_SECRET, sirvConfig } from './issuer-cases';
 
@@ -29,7 +30,7 @@ describe('json issuer (sirv preset)', () => {
     // Prepare
     const { fetch, calls } = fakeFetch(jsonResponse({ token: SEED_TOKEN, expiresIn: 1200, scope: SEED_SCOPE }));
     // Act
-    await obtainToken(sirvConfig({ clientSecret: SEED_SECRET }), { credential: 'sirv', fetch, now: () => SEED_NOW });
+    await obtainFrom(sirvConfig({ clientSecret: SEED_SECRET }), { credential: 'sirv', fetch, now: () => SEED_NOW });
     // Assess
     const call = calls[0];
     expect(call?.url).toBe('https://api.sirv.com/v2/token');
@@ -42,7 +43,7 @@ describe('json issuer (sirv preset)', () => {
 
   it("parses the seed's example response: token, 1200 s lifetime, scope list", async () => {
     const { fetch } = fakeFetch(jsonResponse({ token: SEED_TOKEN, expiresIn: 1200, scope: SEED_SCOPE }));
-    const token = await obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: () => SEED_NOW });
+    const token = await obtainFrom(sirvConfig(), { credential: 'sirv', fetch, now: () => SEED_NOW });
     expect(token).toEqual({
       accessToken: SEED_TOKEN,
       tokenType: 'Bearer',
@@ -54,7 +55,7 @@ describe('json issuer (sirv preset)', () => {
 
   it('uses configured field names, extra headers and a space-separated scope', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ jwt: 'opaque-token-value', ttl: '900', perms: 'a b  c' }));
-    const token = await obtainToken(
+    const token = await obtainFrom(
       jsonConfig({
         clientIdField: 'key',
         clientSecretField: 'secret',
@@ -74,33 +75,33 @@ describe('json issuer (sirv preset)', () => {
 
   it('reads expiresIn given as a numeric string', async () => {
     const { fetch } = fakeFetch(jsonResponse({ token: 'opaque-token-value', expiresIn: '3600' }));
-    const token = await obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow });
+    const token = await obtainFrom(jsonConfig(), { credential: 'c', fetch, now: frozenNow });
     expect(token.expiresAt.getTime() - NOW.getTime()).toBe(3_600_000);
   });
 
   it.each([['soon'], [-5], [0], ['']])('refuses an unusable expiresIn %j', async (expiresIn) => {
     const { fetch } = fakeFetch(jsonResponse({ token: 'opaque-token-value', expiresIn }));
-    const error = await caught(obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'bad-expiry' });
   });
 
   it('falls back to the preset default when neither expiresIn nor exp is given', async () => {
     const { fetch } = fakeFetch(jsonResponse({ token: 'opaque-token-value' }));
-    const token = await obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow });
+    const token = await obtainFrom(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow });
     expect(token.expiresAt.getTime() - NOW.getTime()).toBe(1_200_000);
   });
 
   it('uses the JWT exp when no lifetime is stated', async () => {
     const token = await jwt({ exp: NOW_SECONDS + 500 });
     const { fetch } = fakeFetch(jsonResponse({ token }));
-    const issued = await obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow });
+    const issued = await obtainFrom(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow });
     expect(issued.expiresAt.getTime()).toBe((NOW_SECONDS + 500) * 1000);
   });
 
   it('fails with missing expiry when nothing states one and the kind has no default', async () => {
     const { fetch } = fakeFetch(jsonResponse({ token: 'opaque-token-value' }));
-    const error = await caught(obtainToken(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(jsonConfig(), { credential: 'c', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'missing-expiry' });
     expect(error.message).toContain('missing expiry');
@@ -112,7 +113,7 @@ describe('json issuer (sirv preset)', () => {
     ['a non-string token', { token: 42, expiresIn: 1200 }],
   ])('fails with MalformedResponse on %s', async (_what, body) => {
     const { fetch } = fakeFetch(jsonResponse(body));
-    const error = await caught(obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'missing-token', status: 200 });
   });
@@ -123,7 +124,7 @@ describe('json issuer (sirv preset)', () => {
     ['an empty body', ''],
   ])('fails with MalformedResponse on a 200 with %s', async (_what, text) => {
     const { fetch } = fakeFetch(new Response(text, { status: 200, headers: { 'content-type': 'text/html' } }));
-    const error = await caught(obtainToken(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(sirvConfig(), { credential: 'sirv', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'not-json' });
   });

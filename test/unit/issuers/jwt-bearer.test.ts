@@ -14,6 +14,7 @@ import {
   parseIssuerConfig,
 } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, NOW, NOW_SECONDS, type RecordedCall } from './fake-fetch';
 
 const RSA_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -32,7 +33,7 @@ describe('jwt-bearer issuer', () => {
     // Prepare
     const { fetch, calls } = fakeFetch(ok({ expires_in: 900 }));
     // Act
-    const token = await obtainToken(
+    const token = await obtainFrom(
       {
         kind: 'jwt-bearer',
         tokenUrl: 'https://auth.example.com/oauth2/token',
@@ -63,7 +64,7 @@ describe('jwt-bearer issuer', () => {
 
   it('sends client_id and client_secret in the form when the server also authenticates the client', async () => {
     const { fetch, calls } = fakeFetch(ok({ expires_in: 900 }));
-    await obtainToken(
+    await obtainFrom(
       {
         kind: 'jwt-bearer',
         tokenUrl: 'https://auth.example.com/token',
@@ -83,7 +84,7 @@ describe('jwt-bearer issuer', () => {
     'refuses the reserved claim %s in claims',
     async (claim) => {
       const error = await caught(
-        obtainToken(
+        obtainFrom(
           {
             kind: 'jwt-bearer',
             tokenUrl: 'https://a.example.com/t',
@@ -100,7 +101,7 @@ describe('jwt-bearer issuer', () => {
 
   it('refuses a configuration with no signing key, naming the field', async () => {
     const error = await caught(
-      obtainToken({ kind: 'jwt-bearer', tokenUrl: 'https://a.example.com/t', issuer: 'i' }, { credential: 'jb' }),
+      obtainFrom({ kind: 'jwt-bearer', tokenUrl: 'https://a.example.com/t', issuer: 'i' }, { credential: 'jb' }),
     );
     expect(error.message).toContain('issuer.privateKeyPem: expected a signing key');
   });
@@ -120,7 +121,7 @@ describe('google-service-account preset', () => {
     // Prepare: Google's answer carries expires_in 3600.
     const { fetch, calls } = fakeFetch(ok({ expires_in: 3599 }));
     // Act
-    const token = await obtainToken(google(), { credential: 'gsa', fetch, now: frozenNow });
+    const token = await obtainFrom(google(), { credential: 'gsa', fetch, now: frozenNow });
     // Assess
     expect(calls[0]?.url).toBe('https://oauth2.googleapis.com/token');
     expect(form(calls[0])).toEqual({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: expect.any(String) });
@@ -137,9 +138,9 @@ describe('google-service-account preset', () => {
 
   it('puts the delegated user in sub, and refuses a missing scope', async () => {
     const { fetch, calls } = fakeFetch(ok({ expires_in: 3600 }));
-    await obtainToken(google({ subject: 'admin@example.com' }), { credential: 'gsa', fetch, now: frozenNow });
+    await obtainFrom(google({ subject: 'admin@example.com' }), { credential: 'gsa', fetch, now: frozenNow });
     expect((await claimsOf(calls[0], google().keyId)).payload.sub).toBe('admin@example.com');
-    const error = await caught(obtainToken(google({ scope: undefined }), { credential: 'gsa' }));
+    const error = await caught(obtainFrom(google({ scope: undefined }), { credential: 'gsa' }));
     expect(error.message).toContain('issuer.scope:');
   });
 
@@ -168,7 +169,7 @@ describe('salesforce preset', () => {
     // Prepare: Salesforce states no lifetime; the session timeout default (2 h) applies.
     const { fetch, calls } = fakeFetch(ok({ instance_url: 'https://acme.my.salesforce.com', scope: 'api' }));
     // Act
-    const token = await obtainToken(salesforce(), { credential: 'sf', fetch, now: frozenNow });
+    const token = await obtainFrom(salesforce(), { credential: 'sf', fetch, now: frozenNow });
     // Assess
     expect(calls[0]?.url).toBe('https://login.salesforce.com/services/oauth2/token');
     const { payload } = await claimsOf(calls[0]);
@@ -183,7 +184,7 @@ describe('salesforce preset', () => {
 
   it('uses a sandbox login URL for aud and its token endpoint, and the configured session lifetime', async () => {
     const { fetch, calls } = fakeFetch(ok());
-    const token = await obtainToken(
+    const token = await obtainFrom(
       salesforce({ loginUrl: 'https://test.salesforce.com/', defaultLifetimeSeconds: 1800 }),
       { credential: 'sf', fetch, now: frozenNow },
     );
@@ -193,7 +194,7 @@ describe('salesforce preset', () => {
   });
 
   it('refuses an http:// login URL', async () => {
-    const error = await caught(obtainToken(salesforce({ loginUrl: 'http://login.example.com' }), { credential: 'sf' }));
+    const error = await caught(obtainFrom(salesforce({ loginUrl: 'http://login.example.com' }), { credential: 'sf' }));
     expect(error.message).toContain('issuer.loginUrl: expected an https:// URL');
   });
 });
@@ -201,7 +202,7 @@ describe('salesforce preset', () => {
 describe('assertionPublicKey', () => {
   it('gives the SPKI PEM and a one-key JWKS whose kid is the thumbprint the assertions carry', async () => {
     const { fetch, calls } = fakeFetch(ok({ expires_in: 600 }));
-    await obtainToken(
+    await obtainFrom(
       { kind: 'jwt-bearer', tokenUrl: 'https://a.example.com/t', issuer: 'i', privateKeyPem: RSA_PEM },
       { credential: 'jb', fetch, now: frozenNow },
     );

@@ -10,9 +10,10 @@ import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLocalJWKSet, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { assertionPublicKey, obtainToken, parseIssuerConfig } from '../../../core/issuers';
+import { assertionPublicKey, parseIssuerConfig } from '../../../core/issuers';
 import { KMS_ES256, kmsKeySigner } from '../../../core/kms-signer';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, type RecordedCall } from './fake-fetch';
 
 const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/2222bbbb-22bb-22bb-22bb-222222bbbbbb';
@@ -61,7 +62,7 @@ describe('ES256 client assertions signed by a KMS key', () => {
     publicKeyLikeKms();
     const { fetch, calls } = fakeFetch(ok());
     // Act
-    await obtainToken(config(), { credential: 'pkj-es', fetch, now: frozenNow, keySigner: signer() });
+    await obtainFrom(config(), { credential: 'pkj-es', fetch, now: frozenNow, keySigner: signer() });
     // Assess
     const assertion = assertionOf(calls[0]);
     expect(decodeProtectedHeader(assertion)).toEqual({ alg: 'ES256', typ: 'JWT', kid: KMS_KEY });
@@ -113,7 +114,7 @@ describe('ES256 client assertions signed by a KMS key', () => {
   it('treats a KMS answer that is not a DER ECDSA signature as transient, without asking the token endpoint', async () => {
     signLikeKms([Buffer.alloc(64, 7)]);
     const { fetch, calls } = fakeFetch(ok());
-    const error = await caught(obtainToken(config(), { credential: 'pkj-es', fetch, keySigner: signer() }));
+    const error = await caught(obtainFrom(config(), { credential: 'pkj-es', fetch, keySigner: signer() }));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'kms-bad-signature' });
     expect(calls).toHaveLength(0);
   });

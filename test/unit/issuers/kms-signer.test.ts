@@ -12,6 +12,7 @@ import { isTokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import { KMS_MAX_RAW_MESSAGE_BYTES, kmsKeySigner } from '../../../core/kms-signer';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { frozenNow, NOW, NOW_SECONDS } from './fake-fetch';
 
 const KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -55,7 +56,7 @@ describe('upload issuer with a KMS key', () => {
     signLikeKms();
     const access = { tagPermissions: { write: ['*'] } };
     // Act
-    const token = await obtainToken(config({ access, keyId: 'kid-1' }), {
+    const token = await obtainFrom(config({ access, keyId: 'kid-1' }), {
       credential: 'upload-kms',
       now: frozenNow,
       keySigner: kmsKeySigner(kms as unknown as KMSClient),
@@ -76,7 +77,7 @@ describe('upload issuer with a KMS key', () => {
     signLikeKms();
     const access = { pathPermissions: Array.from({ length: 120 }, (_, i) => ({ match: { path: `/users/u-${i}` } })) };
     // Act
-    const token = await obtainToken(config({ access }), {
+    const token = await obtainFrom(config({ access }), {
       credential: 'upload-kms',
       now: frozenNow,
       keySigner: kmsKeySigner(kms as unknown as KMSClient),
@@ -95,7 +96,7 @@ describe('upload issuer with a KMS key', () => {
   it('refuses a configuration with both a private key and a KMS key, naming the field', async () => {
     const pem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await expect(
-      obtainToken(config({ privateKeyPem: pem }), { credential: 'upload-kms', keySigner: kmsKeySigner() }),
+      obtainFrom(config({ privateKeyPem: pem }), { credential: 'upload-kms', keySigner: kmsKeySigner() }),
     ).rejects.toThrow(/issuer\.privateKeyPem: expected either privateKeyPem or kms, not both/);
   });
 
@@ -112,7 +113,7 @@ describe('upload issuer with a KMS key', () => {
     kms.on(SignCommand).rejects(kmsError(name, status));
     // Act
     const error = await caught(
-      obtainToken(config(), {
+      obtainFrom(config(), {
         credential: 'upload-kms',
         now: frozenNow,
         keySigner: kmsKeySigner(kms as unknown as KMSClient),
@@ -136,7 +137,7 @@ describe('upload issuer with a KMS key', () => {
       }),
     );
     const error = await caught(
-      obtainToken(config(), {
+      obtainFrom(config(), {
         credential: 'upload-kms',
         keySigner: kmsKeySigner(kms as unknown as KMSClient),
       }),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TokenRotatorError } from '../../../core/errors';
 import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, jwt, NOW_SECONDS } from './fake-fetch';
 import { asposeConfig, HTTP_KIND_CASES, headerJwtConfig, PLANTED_SECRET, sirvConfig } from './issuer-cases';
 
@@ -40,7 +41,7 @@ const echoes = [
 
 describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token', (kind) => {
   const run = (fetch: typeof globalThis.fetch, overrides: Partial<Record<string, unknown>> = {}) =>
-    obtainToken(kind.config(overrides), { credential: 'leaky', fetch, now: frozenNow });
+    obtainFrom(kind.config(overrides), { credential: 'leaky', fetch, now: frozenNow });
 
   it.each(
     echoes.flatMap(([what, body]) => [400, 401, 403, 429, 500, 503].map((status) => [what, status, body] as const)),
@@ -82,20 +83,20 @@ describe.each(HTTP_KIND_CASES)('$name issuer errors never leak a secret or token
 
 describe('configuration and key errors never leak', () => {
   it('does not quote a secret that fails validation', async () => {
-    const error = await caught(obtainToken(sirvConfig({ clientSecret: 'PLANT' }), { credential: 'c' }));
+    const error = await caught(obtainFrom(sirvConfig({ clientSecret: 'PLANT' }), { credential: 'c' }));
     expect(error.message).toContain('issuer.clientSecret');
     expect(error.message).not.toContain('PLANT');
   });
 
   it('does not quote an unreadable private key', async () => {
     const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${PLANTED_KEY_BODY}\n-----END PRIVATE KEY-----`;
-    const error = await caught(obtainToken({ kind: 'upload', subject: 's', privateKeyPem }, { credential: 'c' }));
+    const error = await caught(obtainFrom({ kind: 'upload', subject: 's', privateKeyPem }, { credential: 'c' }));
     expectNoPlantedValue(error);
   });
 
   it('does not quote a malformed private key that fails validation', async () => {
     const error = await caught(
-      obtainToken({ kind: 'upload', subject: 's', privateKeyPem: PLANTED_KEY_BODY }, { credential: 'c' }),
+      obtainFrom({ kind: 'upload', subject: 's', privateKeyPem: PLANTED_KEY_BODY }, { credential: 'c' }),
     );
     expect(error.message).toContain('issuer.privateKeyPem');
     expectNoPlantedValue(error);
@@ -105,7 +106,7 @@ describe('configuration and key errors never leak', () => {
     const { fetch } = fakeFetch(
       new Response(null, { status: 200, headers: { authorization: `Token ${PLANTED_TOKEN}` } }),
     );
-    const error = await caught(obtainToken(headerJwtConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(headerJwtConfig(), { credential: 'c', fetch, now: frozenNow }));
     expectNoPlantedValue(error);
   });
 
@@ -113,7 +114,7 @@ describe('configuration and key errors never leak', () => {
     const { fetch } = fakeFetch(
       jsonResponse({ error: 'invalid_client', error_description: `bad secret ${PLANTED_SECRET}` }, 400),
     );
-    const error = await caught(obtainToken(asposeConfig(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(asposeConfig(), { credential: 'c', fetch, now: frozenNow }));
     expect(error.message).toContain('bad secret [redacted]');
     expectNoPlantedValue(error);
   });

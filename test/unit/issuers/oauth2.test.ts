@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, InvalidCredentialsError, MalformedResponseError } from '../../../core/errors';
 import { basicAuthorization, obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, NOW } from './fake-fetch';
 import { asposeConfig, oauth2Config, PLANTED_SECRET } from './issuer-cases';
 
@@ -17,7 +18,7 @@ describe('oauth2 issuer (aspose preset)', () => {
       jsonResponse({ access_token: SEED_ACCESS_TOKEN, expires_in: 86400, token_type: 'Bearer' }),
     );
     // Act
-    await obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: () => SEED_NOW });
+    await obtainFrom(asposeConfig(), { credential: 'aspose', fetch, now: () => SEED_NOW });
     // Assess
     const call = calls[0];
     expect(call?.url).toBe('https://api.aspose.cloud/connect/token');
@@ -36,7 +37,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     const { fetch } = fakeFetch(
       jsonResponse({ access_token: SEED_ACCESS_TOKEN, expires_in: 86400, token_type: 'Bearer' }),
     );
-    const token = await obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: () => SEED_NOW });
+    const token = await obtainFrom(asposeConfig(), { credential: 'aspose', fetch, now: () => SEED_NOW });
     expect(token).toEqual({
       accessToken: SEED_ACCESS_TOKEN,
       tokenType: 'Bearer',
@@ -50,7 +51,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     const { fetch } = fakeFetch(
       jsonResponse({ access_token: 'opaque-access', expires_in: '86400', token_type: 'bearer' }),
     );
-    const token = await obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow });
+    const token = await obtainFrom(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow });
     expect(token.tokenType).toBe('Bearer');
     expect(token.expiresAt.getTime() - NOW.getTime()).toBe(86_400_000);
   });
@@ -61,13 +62,13 @@ describe('oauth2 issuer (aspose preset)', () => {
       jsonResponse({ access_token: 'opaque-access', expires_in: 60 * 10, token_type: 'DPoP' }),
     );
     const context = { credential: 'o', fetch, now: frozenNow };
-    expect((await obtainToken(oauth2Config(), context)).tokenType).toBe('Bearer');
-    expect((await obtainToken(oauth2Config(), context)).tokenType).toBe('DPoP');
+    expect((await obtainFrom(oauth2Config(), context)).tokenType).toBe('Bearer');
+    expect((await obtainFrom(oauth2Config(), context)).tokenType).toBe('DPoP');
   });
 
   it('falls back to the aspose default of 86400 s when expires_in is missing', async () => {
     const { fetch } = fakeFetch(jsonResponse({ access_token: 'opaque-access', token_type: 'Bearer' }));
-    const token = await obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow });
+    const token = await obtainFrom(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow });
     expect(token.expiresAt.getTime() - NOW.getTime()).toBe(86_400_000);
   });
 
@@ -75,7 +76,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     const { fetch, calls } = fakeFetch(
       jsonResponse({ access_token: 'opaque-access', expires_in: 3600, scope: 'files:read files:write' }),
     );
-    const token = await obtainToken(
+    const token = await obtainFrom(
       oauth2Config({ scope: ['files:read', 'files:write'], audience: 'https://api.example.com' }),
       {
         credential: 'o',
@@ -93,7 +94,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     const clientId = 'id with space:colon';
     const clientSecret = 'se+cr/et=with:colon';
     const { fetch, calls } = fakeFetch(jsonResponse({ access_token: 'opaque-access', expires_in: 3600 }));
-    await obtainToken(oauth2Config({ clientId, clientSecret, authMethod: 'client_secret_basic' }), {
+    await obtainFrom(oauth2Config({ clientId, clientSecret, authMethod: 'client_secret_basic' }), {
       credential: 'o',
       fetch,
       now: frozenNow,
@@ -111,7 +112,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     'classifies a 400 { error: %s } as InvalidCredentials',
     async (code) => {
       const { fetch } = fakeFetch(jsonResponse({ error: code }, 400));
-      const error = await caught(obtainToken(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow }));
+      const error = await caught(obtainFrom(asposeConfig(), { credential: 'aspose', fetch, now: frozenNow }));
       expect(error).toBeInstanceOf(InvalidCredentialsError);
       expect(error).toMatchObject({ status: 400, reason: code });
     },
@@ -121,7 +122,7 @@ describe('oauth2 issuer (aspose preset)', () => {
     'classifies a 400 { error: %s } as InvalidConfiguration',
     async (code) => {
       const { fetch } = fakeFetch(jsonResponse({ error: code, error_description: 'see docs' }, 400));
-      const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+      const error = await caught(obtainFrom(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
       expect(error).toBeInstanceOf(InvalidConfigurationError);
       expect(error).toMatchObject({ reason: code });
       expect(error.message).toContain('see docs');
@@ -130,20 +131,20 @@ describe('oauth2 issuer (aspose preset)', () => {
 
   it('classifies an error body inside a 200 like the same error with a 400', async () => {
     const { fetch } = fakeFetch(jsonResponse({ error: 'invalid_client' }, 200));
-    const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(InvalidCredentialsError);
   });
 
   it('fails with MalformedResponse when access_token is missing', async () => {
     const { fetch } = fakeFetch(jsonResponse({ expires_in: 3600, token_type: 'Bearer' }));
-    const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ reason: 'missing-token' });
   });
 
   it('fails with missing expiry for a plain oauth2 issuer with an opaque token and no expires_in', async () => {
     const { fetch } = fakeFetch(jsonResponse({ access_token: 'opaque-access' }));
-    const error = await caught(obtainToken(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(oauth2Config(), { credential: 'o', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'missing-expiry' });
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse } from './fake-fetch';
 import { jsonConfig, oauth2Config, sirvConfig } from './issuer-cases';
 
@@ -16,13 +17,13 @@ describe('classification by the issuer’s own words', () => {
     ['json', jsonConfig],
   ])('treats a %s 200 carrying {"error":"invalid_client"} as InvalidCredentials', async (_kind, config) => {
     const { fetch } = fakeFetch(jsonResponse({ error: 'invalid_client' }));
-    const error = await caught(obtainToken(config(), context(fetch)));
+    const error = await caught(obtainFrom(config(), context(fetch)));
     expect(error).toMatchObject({ code: 'InvalidCredentials', reason: 'invalid_client' });
   });
 
   it('treats a json 200 with an unknown error string as MalformedResponse, never a blocking class', async () => {
     const { fetch } = fakeFetch(jsonResponse({ error: 'whatever_vendor_says' }));
-    const error = await caught(obtainToken(jsonConfig(), context(fetch)));
+    const error = await caught(obtainFrom(jsonConfig(), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', transient: true });
   });
 
@@ -30,7 +31,7 @@ describe('classification by the issuer’s own words', () => {
     'treats an OAuth2 400 %s as transient, honouring Retry-After',
     async (code) => {
       const { fetch } = fakeFetch(jsonResponse({ error: code }, 400, { 'retry-after': '30' }));
-      const error = await caught(obtainToken(oauth2Config(), context(fetch)));
+      const error = await caught(obtainFrom(oauth2Config(), context(fetch)));
       expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: code, retryAfterSeconds: 30 });
     },
   );

@@ -13,6 +13,7 @@ import { blocksUntilClientChanges } from '../../../core/errors';
 import { assertionPublicKey, CLIENT_ASSERTION_TYPE, obtainToken } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, NOW_SECONDS, type RecordedCall } from './fake-fetch';
 
 const TOKEN_URL = 'https://auth.example.com/oauth2/token';
@@ -45,7 +46,7 @@ describe('oauth2 issuer with private_key_jwt', () => {
     // Prepare
     const { fetch, calls } = fakeFetch(ok());
     // Act
-    const token = await obtainToken(config({ scope: 'files:read' }), { credential: 'pkj', fetch, now: frozenNow });
+    const token = await obtainFrom(config({ scope: 'files:read' }), { credential: 'pkj', fetch, now: frozenNow });
     // Assess
     expect(token.accessToken).toBe('opaque-access-token');
     const sent = form(calls[0]);
@@ -79,7 +80,7 @@ describe('oauth2 issuer with private_key_jwt', () => {
 
   it('signs ES256 with an EC P-256 key, and uses the configured kid and assertion audience', async () => {
     const { fetch, calls } = fakeFetch(ok());
-    await obtainToken(
+    await obtainFrom(
       config({ privateKeyPem: EC_PEM, keyId: 'client-key-2026', assertionAudience: 'https://auth.example.com/' }),
       { credential: 'pkj', fetch, now: frozenNow },
     );
@@ -94,7 +95,7 @@ describe('oauth2 issuer with private_key_jwt', () => {
 
   it('puts a new jti in every assertion', async () => {
     const { fetch, calls } = fakeFetch(ok());
-    for (let i = 0; i < 3; i++) await obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow });
+    for (let i = 0; i < 3; i++) await obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow });
     const jtis = calls.map(
       (call) => JSON.parse(Buffer.from(assertionOf(call).split('.')[1] ?? '', 'base64url').toString()).jti,
     );
@@ -110,7 +111,7 @@ describe('oauth2 issuer with private_key_jwt', () => {
     }));
     const { fetch, calls } = fakeFetch(ok());
     // Act
-    await obtainToken(config({ privateKeyPem: undefined, kms: { keyId: KMS_KEY } }), {
+    await obtainFrom(config({ privateKeyPem: undefined, kms: { keyId: KMS_KEY } }), {
       credential: 'pkj-kms',
       fetch,
       now: frozenNow,
@@ -135,7 +136,7 @@ describe('oauth2 issuer with private_key_jwt', () => {
       );
     const { fetch, calls } = fakeFetch(ok());
     const error = await caught(
-      obtainToken(config({ privateKeyPem: undefined, kms: { keyId: KMS_KEY } }), {
+      obtainFrom(config({ privateKeyPem: undefined, kms: { keyId: KMS_KEY } }), {
         credential: 'pkj-kms',
         fetch,
         keySigner: kmsKeySigner(kms as unknown as KMSClient),
@@ -152,7 +153,7 @@ describe('private_key_jwt refusals', () => {
       jsonResponse({ error: 'jti_known', error_description: 'The jti was already used.' }, 400),
       ok(),
     );
-    const token = await obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow });
+    const token = await obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow });
     expect(token.accessToken).toBe('opaque-access-token');
     expect(calls).toHaveLength(2);
     expect(assertionOf(calls[1])).not.toBe(assertionOf(calls[0]));
@@ -160,7 +161,7 @@ describe('private_key_jwt refusals', () => {
 
   it('reports a replay refused twice as transient, not as a blocked credential', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ error: 'jti_known' }, 400));
-    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'IssuerUnavailable', transient: true, reason: 'jti_known' });
     expect(blocksUntilClientChanges((error as { code?: string }).code)).toBe(false);
     expect(calls).toHaveLength(2);
@@ -171,7 +172,7 @@ describe('private_key_jwt refusals', () => {
       jsonResponse({ error: 'invalid_client', error_description: 'client authentication failed' }, 401),
       ok(),
     );
-    await expect(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow })).resolves.toMatchObject({
+    await expect(obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow })).resolves.toMatchObject({
       accessToken: 'opaque-access-token',
     });
     expect(calls).toHaveLength(2);
@@ -179,14 +180,14 @@ describe('private_key_jwt refusals', () => {
 
   it('classifies a key the server refuses twice as InvalidCredentials, after exactly two requests', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ error: 'invalid_client' }, 401));
-    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'InvalidCredentials', transient: false, reason: 'invalid_client' });
     expect(calls).toHaveLength(2);
   });
 
   it('does not retry other refusals (a bad scope)', async () => {
     const { fetch, calls } = fakeFetch(jsonResponse({ error: 'invalid_scope' }, 400));
-    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', reason: 'invalid_scope' });
     expect(calls).toHaveLength(1);
   });
@@ -204,7 +205,7 @@ describe('private_key_jwt refusals', () => {
       );
     const { fetch, calls } = fakeFetch(echo);
     // Act
-    const error = await caught(obtainToken(config(), { credential: 'pkj', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(config(), { credential: 'pkj', fetch, now: frozenNow }));
     // Assess
     expect(error).toMatchObject({ code: 'InvalidCredentials' });
     const text = [error.message, JSON.stringify(error), String(error.cause)].join(' ');
@@ -224,14 +225,14 @@ describe('private_key_jwt configuration', () => {
     [{ privateKeyPem: 'not a key' }, 'issuer.privateKeyPem', 'expected a PEM private key'],
     [{ authMethod: 'client_secret_post' }, 'issuer.clientSecret', 'expected a clientSecret'],
   ])('refuses %j, naming %s', async (overrides, field, message) => {
-    const error = await caught(obtainToken(config(overrides), { credential: 'pkj' }));
+    const error = await caught(obtainFrom(config(overrides), { credential: 'pkj' }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration' });
     expect(error.message).toContain(`${field}: ${message}`);
   });
 
   it('refuses a key field with a secret-based method', async () => {
     const error = await caught(
-      obtainToken(config({ authMethod: 'client_secret_basic', clientSecret: 'a-client-secret-value' }), {
+      obtainFrom(config({ authMethod: 'client_secret_basic', clientSecret: 'a-client-secret-value' }), {
         credential: 'pkj',
       }),
     );
@@ -249,7 +250,7 @@ describe('private_key_jwt configuration', () => {
   ])('refuses %s, naming issuer.privateKeyPem and never quoting it', async (_what, key, message) => {
     const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
     const { fetch, calls } = fakeFetch(ok());
-    const error = await caught(obtainToken(config({ privateKeyPem: pem }), { credential: 'pkj', fetch }));
+    const error = await caught(obtainFrom(config({ privateKeyPem: pem }), { credential: 'pkj', fetch }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.privateKeyPem' });
     expect(error.message).toContain(message);
     expect(error.message).not.toContain(pem.split('\n')[1]);

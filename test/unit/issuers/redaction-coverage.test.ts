@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { obtainToken } from '../../../core/issuers';
 import { excerpt, redact } from '../../../core/redact';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse } from './fake-fetch';
 import { jsonConfig, oauth2Config, PLANTED_SECRET } from './issuer-cases';
 
@@ -15,7 +16,7 @@ describe('redaction coverage', () => {
   it('redacts a client secret echoed in a redirect Location path', async () => {
     const location = `https://evil.example.com/echo/${encodeURIComponent(PLANTED_SECRET)}/x`;
     const { fetch } = fakeFetch(new Response(null, { status: 302, headers: { location } }));
-    const error = await caught(obtainToken(oauth2Config(), { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(oauth2Config(), { credential: 'c', fetch, now: frozenNow }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration', reason: 'redirect' });
     expect(error.message).toContain('https://evil.example.com/echo/');
     expect(error.message).not.toContain(PLANTED_SECRET);
@@ -25,7 +26,7 @@ describe('redaction coverage', () => {
   it('redacts the json kind header values (API keys) echoed in a body', async () => {
     const { fetch } = fakeFetch(jsonResponse({ detail: `bad key ${API_KEY}` }, 503));
     const config = jsonConfig({ headers: { 'x-api-key': API_KEY } });
-    const error = await caught(obtainToken(config, { credential: 'c', fetch, now: frozenNow }));
+    const error = await caught(obtainFrom(config, { credential: 'c', fetch, now: frozenNow }));
     expect(error.message).toContain('Issuer said');
     expect(error.message).not.toContain(API_KEY);
     expect(JSON.stringify(error)).not.toContain(API_KEY);
@@ -33,7 +34,7 @@ describe('redaction coverage', () => {
 
   it('refuses a header value with a line break at configuration time, naming the field', async () => {
     const config = jsonConfig({ headers: { 'x-api-key': `${API_KEY}\r\nx-evil: 1` } });
-    const error = await caught(obtainToken(config, { credential: 'c', fetch: fakeFetch().fetch }));
+    const error = await caught(obtainFrom(config, { credential: 'c', fetch: fakeFetch().fetch }));
     expect(error).toMatchObject({ code: 'InvalidConfiguration' });
     expect(error.message).toContain('issuer.headers.x-api-key');
     expect(error.message).not.toContain(API_KEY);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { generateSigningKey, obtainToken, publicKeyPemFromPrivate } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { frozenNow, NOW, NOW_SECONDS } from './fake-fetch';
 
 let keys: { privateKeyPem: string; publicKeyPem: string };
@@ -21,7 +22,7 @@ const uploadConfig = (overrides: Record<string, unknown> = {}) => ({
 describe('signed-jwt issuer (upload preset)', () => {
   it('mints an RS256 JWT with sub, iat and exp one hour later, verifiable with the public key', async () => {
     // Act
-    const token = await obtainToken(uploadConfig(), { credential: 'upload', now: frozenNow });
+    const token = await obtainFrom(uploadConfig(), { credential: 'upload', now: frozenNow });
     // Assess
     const { payload, protectedHeader } = await jwtVerify(
       token.accessToken,
@@ -41,7 +42,7 @@ describe('signed-jwt issuer (upload preset)', () => {
 
   it('adds access, iss, aud and kid when configured', async () => {
     const access = { pathPermissions: [{ match: { path: '/users/user-xyz', scope: 'Children' } }] };
-    const token = await obtainToken(
+    const token = await obtainFrom(
       uploadConfig({ access, issuer: 'token-rotator', audience: 'upload', keyId: 'key-1', ttlSeconds: 600 }),
       { credential: 'upload', now: frozenNow },
     );
@@ -56,7 +57,7 @@ describe('signed-jwt issuer (upload preset)', () => {
   });
 
   it('caps the JWT exp itself at maxLifetimeSeconds', async () => {
-    const token = await obtainToken(uploadConfig({ maxLifetimeSeconds: 300 }), {
+    const token = await obtainFrom(uploadConfig({ maxLifetimeSeconds: 300 }), {
       credential: 'upload',
       now: frozenNow,
     });
@@ -79,13 +80,13 @@ describe('signed-jwt issuer (upload preset)', () => {
   it('accepts a PKCS#1 RSA private key too', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    const token = await obtainToken(uploadConfig({ privateKeyPem: pkcs1 }), { credential: 'upload', now: frozenNow });
+    const token = await obtainFrom(uploadConfig({ privateKeyPem: pkcs1 }), { credential: 'upload', now: frozenNow });
     expect(token.accessToken.split('.')).toHaveLength(3);
   });
 
   it('names issuer.privateKeyPem when the key is missing', async () => {
     const error = await caught(
-      obtainToken(uploadConfig({ privateKeyPem: undefined }), { credential: 'upload', now: frozenNow }),
+      obtainFrom(uploadConfig({ privateKeyPem: undefined }), { credential: 'upload', now: frozenNow }),
     );
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect(error).toMatchObject({ field: 'issuer.privateKeyPem' });
@@ -95,7 +96,7 @@ describe('signed-jwt issuer (upload preset)', () => {
   it('names issuer.privateKeyPem without quoting it when the key is unreadable', async () => {
     const broken = '-----BEGIN PRIVATE KEY-----\nTOTALLYNOTAKEYbutSECRETlooking\n-----END PRIVATE KEY-----';
     const error = await caught(
-      obtainToken(uploadConfig({ privateKeyPem: broken }), { credential: 'upload', now: frozenNow }),
+      obtainFrom(uploadConfig({ privateKeyPem: broken }), { credential: 'upload', now: frozenNow }),
     );
     expect(error).toBeInstanceOf(InvalidConfigurationError);
     expect(error.message).toContain('issuer.privateKeyPem');
@@ -108,7 +109,7 @@ describe('signed-jwt issuer (upload preset)', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const ec = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const error = await caught(
-      obtainToken(uploadConfig({ privateKeyPem: ec }), { credential: 'upload', now: frozenNow }),
+      obtainFrom(uploadConfig({ privateKeyPem: ec }), { credential: 'upload', now: frozenNow }),
     );
     expect(error).toMatchObject({ code: 'InvalidConfiguration', field: 'issuer.privateKeyPem' });
     expect(error.message).toContain('RSA');

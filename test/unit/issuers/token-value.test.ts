@@ -9,11 +9,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toTokenRecord } from '../../../core/issue';
 import { obtainToken } from '../../../core/issuers';
+import { parseIssuerConfig } from '../../../core/issuers/config';
 import { resolvePolicy } from '../../../core/policy';
 import { MAX_SCOPE_ENTRIES, SCOPE_ENTRY_PATTERN } from '../../../core/token';
 import { createProtectedUrl } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
 import { caught } from '../../helpers/caught';
+import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, NOW } from './fake-fetch';
 import { oauth2Config, sirvConfig } from './issuer-cases';
 
@@ -28,22 +30,27 @@ describe('issued token values', () => {
     ['non-ASCII', `${TOKEN}é`],
   ])('refuses a token with %s as a transient MalformedResponse that does not quote it', async (_what, token) => {
     const { fetch } = fakeFetch(jsonResponse({ token, expiresIn: 1200 }));
-    const error = await caught(obtainToken(sirvConfig(), context(fetch)));
+    const error = await caught(obtainFrom(sirvConfig(), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', transient: true, reason: 'invalid-token' });
     expect(JSON.stringify(error)).not.toContain(TOKEN);
   });
 
   it('refuses a token_type with CR/LF', async () => {
     const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, token_type: 'Bearer\r\nX: y', expires_in: 3600 }));
-    const error = await caught(obtainToken(oauth2Config(), context(fetch)));
+    const error = await caught(obtainFrom(oauth2Config(), context(fetch)));
     expect(error).toMatchObject({ code: 'MalformedResponse', reason: 'invalid-token-type' });
   });
 
   it('refuses an answer that would not fit a secret before any write, without blocking the credential', async () => {
     const scope = Array.from({ length: 256 }, (_, i) => `scope-${i}-${'s'.repeat(245)}`);
     const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, expires_in: 3600, scope: scope.join(' ') }));
-    const token = await obtainToken(oauth2Config(), context(fetch));
-    const input = { credential: 'c', issuer: { kind: 'oauth2' }, policy: resolvePolicy(), previousGeneration: 0 };
+    const token = await obtainFrom(oauth2Config(), context(fetch));
+    const input = {
+      credential: 'c',
+      issuer: parseIssuerConfig(oauth2Config()),
+      policy: resolvePolicy(),
+      previousGeneration: 0,
+    };
     expect(() => toTokenRecord(token, input)).toThrow(
       expect.objectContaining({ code: 'MalformedResponse', transient: true, reason: 'secret-too-large' }),
     );
@@ -57,7 +64,7 @@ describe('scope is informative: it never fails a refresh', () => {
     ['a non-ASCII entry', 'files:läsa files:read'],
   ])('stores the token without any scope when the scope has %s', async (_what, scope) => {
     const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, expires_in: 3600, scope }));
-    const token = await obtainToken(oauth2Config(), context(fetch));
+    const token = await obtainFrom(oauth2Config(), context(fetch));
     expect(token.accessToken).toBe(TOKEN);
     expect(token).not.toHaveProperty('scope');
   });
@@ -71,7 +78,7 @@ describe('scope is informative: it never fails a refresh', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(entry, { maxLength: 300 }), async (entries) => {
         const { fetch } = fakeFetch(jsonResponse({ access_token: TOKEN, expires_in: 3600, scope: entries }));
-        const token = await obtainToken(oauth2Config(), context(fetch));
+        const token = await obtainFrom(oauth2Config(), context(fetch));
         expect(token.accessToken).toBe(TOKEN);
         // What the issuer meant, as parseScope reads a list: trimmed, without empty entries.
         const meant = entries.map((e) => e.trim()).filter((e) => e.length > 0);

@@ -437,6 +437,31 @@ describe('handler logs', () => {
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });
 
+  it('ends a sweep with "Sweep finished" and the counts `token-rotator sweep` reports, and the fan-out', async () => {
+    addSirv('ok');
+    addSirv('revoked');
+    addSirv('idle', at(5400));
+    const { handler } = handlerWith({ [clientIdOf('revoked')]: { kind: 'status', status: 401 } });
+    await handler({ action: 'sweep' }, CONTEXT);
+    output.length = 0;
+    // The second sweep finds `revoked` blocked and `ok` fresh: nothing is due.
+    await handler({ action: 'sweep' }, CONTEXT);
+    expect(jsonLines().find((l) => l.message === 'Sweep finished')).toMatchObject({
+      listed: 3,
+      due: 0,
+      refreshed: 0,
+      failed: 0,
+      rejected: 0,
+      skipped: 0,
+      deferred: 0,
+      blocked: 1,
+      backingOff: 0,
+      writeBudgetBreached: 0,
+      minSecondsToExpiry: expect.any(Number),
+      fannedOut: 0,
+    });
+  });
+
   it('emits WriteBudgetBreached and a warning when a vendor shortened its tokens, storing the token', async () => {
     addSirv('short');
     const { handler } = handlerWith({ [clientIdOf('short')]: { kind: 'token', lifetimeSeconds: 300 } });

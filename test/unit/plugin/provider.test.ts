@@ -2,7 +2,7 @@ import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { issuerConfigSchema } from '../../../core/issuers/config';
+import { issuerConfigSchema, parseIssuerConfig } from '../../../core/issuers/config';
 import * as z from '../../../core/zod';
 import {
   asSecret,
@@ -221,7 +221,8 @@ describe('TokenRotatorProvider.read for pulumi import', () => {
     expect(reveal(result.inputs)).toEqual({
       name: 'adopted',
       prefix: 'team/',
-      issuer: sirvIssuer(),
+      // As read: the stored issuer, its defaults filled in.
+      issuer: parseIssuerConfig(sirvIssuer()),
       policy: { refreshFraction: 0.5 },
       tags: { team: 'platform' },
     });
