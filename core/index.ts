@@ -34,7 +34,7 @@ export {
   type TokenRotatorErrorOptions,
   VersionLimitExceededError,
 } from './errors';
-export { type AssertionKey, assertionPublicKey } from './issuers';
+export { type AssertionAlgorithm, type AssertionKey, assertionPublicKey } from './issuers';
 export type { IssuerConfigInput, IssuerKindName } from './issuers/config';
 export type { RefreshPolicyInput } from './policy';
 export {

@@ -81,10 +81,14 @@ export interface RefreshPolicy {
 /**
  * Validates a policy input and fills in the defaults. The minimum margin defaults to two
  * schedule intervals, so a token is always refreshed at least two ticks before it expires.
+ *
+ * @param options.scheduleIntervalSeconds the interval of the rotator that sweeps this credential,
+ * when the caller is that rotator: a policy that does not set its own follows it, so the number is
+ * said once, on `TokenRotator`.
  */
 export function resolvePolicy(
   input: unknown = {},
-  options: { credential?: string; field?: string } = {},
+  options: { credential?: string; field?: string; scheduleIntervalSeconds?: number } = {},
 ): RefreshPolicy {
   const parsed = refreshPolicySchema.safeParse(input ?? {});
   if (!parsed.success) {
@@ -103,7 +107,8 @@ export function resolvePolicy(
     );
   }
   const p = parsed.data;
-  const scheduleIntervalSeconds = p.scheduleIntervalSeconds ?? POLICY_DEFAULTS.scheduleIntervalSeconds;
+  const scheduleIntervalSeconds =
+    p.scheduleIntervalSeconds ?? options.scheduleIntervalSeconds ?? POLICY_DEFAULTS.scheduleIntervalSeconds;
   return {
     refreshFraction: p.refreshFraction ?? POLICY_DEFAULTS.refreshFraction,
     jitterFraction: p.jitterFraction ?? POLICY_DEFAULTS.jitterFraction,

@@ -36,7 +36,7 @@ export interface RotatorPolicyScope {
   deadLetterQueueArn: string;
   /** The customer managed key encrypting the secrets, when there is one. */
   kmsKeyArn?: string | undefined;
-  /** KMS keys that sign KMS-keyed signed-jwt/upload credentials (`issuer.kms.keyId`): `kms:Sign` on these only. */
+  /** KMS keys that sign KMS-keyed credentials (`issuer.kms.keyId`): `kms:Sign` on these only. */
   signingKeyArns?: readonly string[] | undefined;
   /** The event bus refresh outcomes go to (name or ARN): `events:PutEvents` on it only. */
   eventBus?: string | undefined;
@@ -244,13 +244,14 @@ export function rotatorPolicy(scope: RotatorPolicyScope): PolicyDocument {
   }
   if (scope.signingKeyArns && scope.signingKeyArns.length > 0) {
     statements.push({
-      // Signed-JWT credentials whose key lives in KMS: sign RS256 with those keys, nothing else
-      // (no GetPublicKey, no Decrypt: the provider reads the public key at `pulumi up`).
+      // Credentials whose key lives in KMS: sign RS256 (an RSA key) or ES256 (an ECC_NIST_P256
+      // key, assertions only) with those keys, nothing else (no GetPublicKey, no Decrypt: the
+      // provider reads the public key at `pulumi up`).
       Sid: 'SignWithCredentialKeys',
       Effect: 'Allow',
       Action: 'kms:Sign',
       Resource: [...scope.signingKeyArns],
-      Condition: { StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256' } },
+      Condition: { StringEquals: { 'kms:SigningAlgorithm': ['RSASSA_PKCS1_V1_5_SHA_256', 'ECDSA_SHA_256'] } },
     });
   }
   if (scope.clientSecretSources && scope.clientSecretSources.length > 0) {

@@ -80,8 +80,9 @@ export interface TokenRotatorArgs {
   /** A customer managed KMS key (key ARN, not alias) encrypting the secrets. Default: the AWS managed key. */
   kmsKeyArn?: pulumi.Input<string>;
   /**
-   * KMS key ARNs (not aliases) of KMS-signed `upload`/`signed-jwt` credentials (`issuer.kms.keyId`):
-   * the rotator gets `kms:Sign` (RS256) on these keys only. Default: none. Every key is listed in
+   * KMS key ARNs (not aliases) of KMS-signed credentials (`issuer.kms.keyId`: `upload`,
+   * `signed-jwt`, `private_key_jwt`, `jwt-bearer` and its presets): the rotator gets `kms:Sign`
+   * (RS256 or ES256) on these keys only. Default: none. Every key is listed in
    * the role's inline policy, which IAM caps at 10,240 characters (about 105 keys with the default
    * prefix): more are refused, naming this field and how many fit.
    */

@@ -229,7 +229,8 @@ function lazyKeySigner(kms: KMSClient | undefined): KeySigner {
   const signer = once(async () => (await import('../core/kms-signer.js')).kmsKeySigner(kms));
   return {
     signRs256: async (keyId, message, credential) => (await signer()).signRs256(keyId, message, credential),
-    publicKeyPem: async (keyId, credential) => (await signer()).publicKeyPem(keyId, credential),
+    signEs256: async (keyId, message, credential) => (await signer()).signEs256(keyId, message, credential),
+    publicKeyPem: async (keyId, credential, alg) => (await signer()).publicKeyPem(keyId, credential, alg),
   };
 }
 

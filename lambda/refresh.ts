@@ -499,7 +499,8 @@ async function issueWithClientDocument(
   const issue = async (doc: store.ClientDocument, clientVersion: string | undefined): Promise<IssuedWithClient> => {
     // Awaited after the client document read, which was sent while the modules load.
     const { issueTokenRecord, lifetimeSecondsOf } = await loadIssuing();
-    const policy = resolvePolicy(doc.policy, { credential: name });
+    // The rotator's own interval is the default: it is the one that actually sweeps this credential.
+    const policy = resolvePolicy(doc.policy, { credential: name, scheduleIntervalSeconds: deps.lookaheadSeconds });
     const context: IssueContext = { credential: name, fetch: deps.fetch, now: deps.now, keySigner: deps.keySigner };
     const run = () =>
       issueTokenRecord(

@@ -1,10 +1,12 @@
 /**
  * The `token-rotator` provider plugin: a second front door to the functions behind the
- * `ProviderCredential` dynamic provider (provider/runtime.ts), for programs in any Pulumi
- * language. This file only translates between the engine's wire values and those functions:
- * secret markers in and out, the resource name as the default credential name, and the lookup an
- * import needs. Validation, diff and every write are the runtime's.
+ * `ProviderCredential` dynamic provider (provider/runtime.ts), and to the `TokenRotator` component
+ * (through `construct`, plugin/rotator-component.ts), for programs in any Pulumi language. This
+ * file only translates between the engine's wire values and those functions: secret markers in
+ * and out, the resource name as the default credential name, and the lookup an import needs.
+ * Validation, diff and every write are the runtime's.
  */
+import type * as pulumi from '@pulumi/pulumi';
 import type * as pulumiProvider from '@pulumi/pulumi/provider';
 import { specialSecretSig, specialSigKey } from '@pulumi/pulumi/runtime/rpc';
 import { InvalidConfigurationError } from '../core/errors';
@@ -13,7 +15,8 @@ import { DEFAULT_PREFIX } from '../core/token';
 import { CODE_VERSION } from '../core/version';
 import { tokenReadPolicy } from '../provider/read-policy';
 import * as runtime from '../provider/runtime';
-import { CREDENTIAL_TOKEN, packageSchema } from './schema';
+import { constructRotator } from './rotator-component';
+import { CREDENTIAL_TOKEN, packageSchema, ROTATOR_TOKEN } from './schema';
 
 type Props = Record<string, unknown>;
 
@@ -79,7 +82,9 @@ function assertCredentialType(urn: string): void {
   const type = urn.split('::')[2] ?? '';
   // A component parent's type comes first (`Parent$token-rotator:index:Credential`).
   if (type.split('$').at(-1) !== CREDENTIAL_TOKEN) {
-    throw new Error(`token-rotator: unknown resource type in ${urn}; this plugin serves ${CREDENTIAL_TOKEN} only`);
+    throw new Error(
+      `token-rotator: unknown resource type in ${urn}; this plugin serves ${CREDENTIAL_TOKEN}, and the component ${ROTATOR_TOKEN}`,
+    );
   }
 }
 
@@ -202,5 +207,15 @@ export class TokenRotatorProvider implements pulumiProvider.Provider {
   async delete(_id: string, urn: string, props: unknown): Promise<void> {
     assertCredentialType(urn);
     await runtime.remove(revealProps(props));
+  }
+
+  /** The `TokenRotator` component, built by the TypeScript component's own code. */
+  async construct(
+    name: string,
+    type: string,
+    inputs: pulumi.Inputs,
+    options: pulumi.ComponentResourceOptions,
+  ): Promise<pulumiProvider.ConstructResult> {
+    return constructRotator(name, type, inputs, options);
   }
 }

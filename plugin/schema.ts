@@ -12,12 +12,15 @@ import { issuerConfigSchema } from '../core/issuers/config';
 import { refreshPolicySchema } from '../core/policy';
 import { clientSecretSourceSchema } from '../core/store/client-secret-source';
 import * as z from '../core/zod';
+import { ROTATOR_INPUTS, ROTATOR_OUTPUTS } from './rotator-args';
 
 /** The package name: plugin binary `pulumi-resource-token-rotator`, tokens `token-rotator:index:…`. */
 export const PACKAGE_NAME = 'token-rotator';
 /** Where `pulumi plugin install` fetches release archives from (GitHub releases of the repository). */
 export const PLUGIN_DOWNLOAD_URL = 'github://api.github.com/token-rotator/token-rotator';
 export const CREDENTIAL_TOKEN = `${PACKAGE_NAME}:index:Credential`;
+/** The component that deploys the rotator Lambda: the same token as the TypeScript component's type. */
+export const ROTATOR_TOKEN = `${PACKAGE_NAME}:index:TokenRotator`;
 const ISSUER_TYPE = `${PACKAGE_NAME}:index:Issuer`;
 const ISSUER_KMS_TYPE = `${PACKAGE_NAME}:index:IssuerKmsKey`;
 const POLICY_TYPE = `${PACKAGE_NAME}:index:RefreshPolicy`;
@@ -199,6 +202,38 @@ const CREDENTIAL_OUTPUTS: Record<string, PropertySpec> = {
   },
 };
 
+/** The `TokenRotator` component: the TypeScript component's arguments and outputs, by their names. */
+function rotatorResource(): TypeSpec {
+  const inputProperties = Object.fromEntries(
+    Object.entries(ROTATOR_INPUTS).map(([field, spec]) => [
+      field,
+      {
+        ...pulumiType(jsonSchemaOf(spec.schema)),
+        description: spec.acceptsOutput
+          ? spec.description
+          : `${spec.description} Must be known when the program runs (not another resource's output, not a secret).`,
+        // Arguments that shape the resources are read as plain values; the SDKs pass them as such.
+        ...(spec.acceptsOutput ? {} : { plain: true }),
+      },
+    ]),
+  );
+  const properties = Object.fromEntries(
+    Object.entries(ROTATOR_OUTPUTS).map(([field, spec]) => [field, { ...spec.type, description: spec.description }]),
+  );
+  return {
+    isComponent: true,
+    description:
+      'Deploys the token rotator: the scheduled Lambda that refreshes every credential under its prefix, its request ' +
+      'entry point, least-privilege roles, log groups, dead-letter queue, schedule and CloudWatch alarms. Its ' +
+      'resources are `aws` resources: the `aws` resource plugin must be installed.',
+    inputProperties,
+    properties,
+    required: Object.entries(ROTATOR_OUTPUTS)
+      .filter(([, spec]) => spec.required)
+      .map(([field]) => field),
+  };
+}
+
 /** The package schema, as `GetSchema` returns it. */
 export function packageSchema(version: string): Record<string, unknown> {
   const { issuer, kms } = issuerType();
@@ -240,6 +275,7 @@ export function packageSchema(version: string): Record<string, unknown> {
           'readPolicy',
         ],
       },
+      [ROTATOR_TOKEN]: rotatorResource(),
     },
     language: {
       nodejs: { packageName: '@token-rotator/pulumi', respectSchemaVersion: true },

@@ -3,15 +3,18 @@
 // asks a `github://` pluginDownloadURL for, each holding
 //   pulumi-plugin.json              (what the engine reads: a resource plugin named token-rotator)
 //   pulumi-resource-token-rotator   (the launcher: execs node on the bundle)
-//   token-rotator-plugin.js         (plugin/main.ts and every module it loads, @pulumi/pulumi, gRPC
-//                                    and the AWS SDK included, bundled by esbuild: about 2 MB)
+//   token-rotator-plugin/           (plugin/main.ts and every module it loads, @pulumi/pulumi, gRPC,
+//                                    the AWS SDK and @pulumi/aws included, bundled by esbuild:
+//                                    main.mjs and chunks)
+//   lambda-bundle/                  (the rotator Lambda's bundle, scripts/build-lambda.mjs's output,
+//                                    which the TokenRotator component deploys by default)
 // The bundle is JavaScript, so the archives differ only in their names; each needs Node.js 22+
 // on PATH (docs/plugin.md says why it is not a single executable). Windows is not served: the
 // launcher is a POSIX shell script.
 //
 // Install one with `pulumi plugin install resource token-rotator <version> --file <archive>`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,25 +31,50 @@ export const PLUGIN_PLATFORMS = ['linux-amd64', 'linux-arm64', 'darwin-amd64', '
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 
+// CommonJS code in an ES module bundle still finds `require`, `__filename` and `__dirname`.
+const ESM_BANNER = [
+  "import{createRequire as __trCreateRequire}from'node:module';",
+  "import{dirname as __trDirname}from'node:path';",
+  "import{fileURLToPath as __trFileURLToPath}from'node:url';",
+  'const require=__trCreateRequire(import.meta.url);',
+  'const __filename=__trFileURLToPath(import.meta.url);',
+  'const __dirname=__trDirname(__filename);',
+].join('');
+
+let metafile;
 try {
-  await build({
-    entryPoints: [join(root, 'plugin', 'main.ts')],
-    outfile: join(staging, 'token-rotator-plugin.js'),
+  ({ metafile } = await build({
+    entryPoints: { main: join(root, 'plugin', 'main.ts') },
+    outdir: join(staging, 'token-rotator-plugin'),
     bundle: true,
     platform: 'node',
     // The oldest Node.js the package supports (package.json engines).
     target: 'node22',
-    format: 'cjs',
+    // ES modules split at each import(): the component's code (@pulumi/aws and the root of
+    // @pulumi/pulumi, about 11 MB) is a chunk only `construct` loads, so a program that declares
+    // credentials alone does not pay for compiling it at every start of the plugin.
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: '[name]-[hash]',
+    banner: { js: ESM_BANNER },
     minify: true,
+    metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
-  });
+  }));
 } catch {
   // esbuild has already printed each error with its file and line.
   console.error('build-plugin: esbuild failed (see the errors above).');
   rmSync(staging, { recursive: true, force: true });
   process.exit(1);
 }
+// Built here, not taken as found: the archive must carry the rotator of the same sources.
+execFileSync(process.execPath, [join(root, 'scripts', 'build-lambda.mjs')], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+cpSync(join(root, 'dist', 'lambda-bundle'), join(staging, 'lambda-bundle'), { recursive: true });
 copyFileSync(join(root, 'plugin', 'pulumi-resource-token-rotator'), join(staging, 'pulumi-resource-token-rotator'));
 chmodSync(join(staging, 'pulumi-resource-token-rotator'), 0o755);
 writeFileSync(
@@ -54,13 +82,30 @@ writeFileSync(
   `${JSON.stringify({ resource: true, name: 'token-rotator', version }, null, 2)}\n`,
 );
 
-const files = ['pulumi-plugin.json', 'pulumi-resource-token-rotator', 'token-rotator-plugin.js'];
+const files = ['pulumi-plugin.json', 'pulumi-resource-token-rotator', 'token-rotator-plugin', 'lambda-bundle'];
 for (const platform of PLUGIN_PLATFORMS) {
   const archive = join(outDir, `pulumi-resource-token-rotator-v${version}-${platform}.tar.gz`);
   execFileSync('tar', ['-czf', archive, '-C', staging, ...files]);
 }
-const bundleBytes = readFileSync(join(staging, 'token-rotator-plugin.js')).length;
+const outputs = Object.entries(metafile.outputs);
+const bundleBytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+// What a start of the plugin loads: main.mjs and the chunks it imports statically.
+const startBytes = (() => {
+  const byName = new Map(outputs);
+  const seen = new Set();
+  const queue = outputs.filter(([path]) => path.endsWith('/main.mjs')).map(([path]) => path);
+  while (queue.length > 0) {
+    const path = queue.pop();
+    if (seen.has(path)) continue;
+    seen.add(path);
+    for (const i of byName.get(path).imports) if (i.kind === 'import-statement' && !i.external) queue.push(i.path);
+  }
+  return [...seen].reduce((sum, path) => sum + byName.get(path).bytes, 0);
+})();
+const archiveBytes = readFileSync(
+  join(outDir, `pulumi-resource-token-rotator-v${version}-${PLUGIN_PLATFORMS[0]}.tar.gz`),
+).length;
 rmSync(staging, { recursive: true, force: true });
 console.log(
-  `build-plugin: ${PLUGIN_PLATFORMS.length} archives of token-rotator v${version} in dist/plugin-archive/ (bundle ${(bundleBytes / 1e6).toFixed(1)} MB)`,
+  `build-plugin: ${PLUGIN_PLATFORMS.length} archives of token-rotator v${version} in dist/plugin-archive/ (plugin bundle ${(bundleBytes / 1e6).toFixed(1)} MB, ${(startBytes / 1e6).toFixed(1)} MB of it loaded at start; archive ${(archiveBytes / 1e6).toFixed(2)} MB)`,
 );

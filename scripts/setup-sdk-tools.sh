@@ -3,21 +3,22 @@
 # the directory that holds them on its last line (a venv's bin: put it first on PATH and set VIRTUAL_ENV to its parent,
 # as `activate` does). Cached under ~/.cache/token-rotator/; a second run takes about a second.
 #
-# - a venv with the `pulumi` Python SDK, parver (the generated SDK's one dependency pulumi does
-#   not bring) and setuptools and wheel (to build the generated SDK's wheel), pinned below. The Python language host (scripts/setup-language-hosts.sh) ignores the
-#   `virtualenv` runtime option of Pulumi.yaml, so programs run with this venv activated.
-# - `pulumi-gen-sdk` in the same bin: pulumi's SDK generators (Python, Go, Node.js, .NET), built
+# - a venv with the `pulumi` Python SDK (which brings every dependency of the generated SDK) and
+#   setuptools and wheel (to build the generated SDK's wheel), pinned below. The Python language
+#   host (scripts/setup-language-hosts.sh) ignores the `virtualenv` runtime option of Pulumi.yaml,
+#   so programs run with this venv activated.
+# - `pulumi-gen-sdk` in the same bin: pulumi's SDK generators (Python, Go, Node.js), built
 #   from Go modules through the wrapper module scripts/pulumi-gen-sdk (github.com/pulumi/pulumi/pkg/v3
-#   at the version its go.mod requires, the one pulumi-yaml pins). `pulumi package gen-sdk
-#   --language python` asks the language host to generate, which the buildable host cannot
-#   ("GeneratePackage not implemented"); the generators called directly can.
+#   at the version its go.mod requires, the CLI's: scripts/pulumi-gen-sdk/main.go says why not
+#   older). `pulumi package gen-sdk --language python` asks the language host to generate, which
+#   the buildable host cannot ("GeneratePackage not implemented"); the generators called directly can.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 log() { echo "setup-sdk-tools: $*" >&2; }
 
 PULUMI_PY_VERSION=3.272.0
-PINS=("pulumi==$PULUMI_PY_VERSION" "parver==1.0.1.post0" "setuptools==84.2.1" "wheel==0.48.0")
+PINS=("pulumi==$PULUMI_PY_VERSION" "setuptools==84.2.1" "wheel==0.48.0")
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/token-rotator/pulumi-python-v$PULUMI_PY_VERSION
 bin=$cache/bin

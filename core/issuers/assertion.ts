@@ -1,8 +1,8 @@
 /**
  * RFC 7523 JWT assertions signed with the credential's own key: the client assertion of
  * `private_key_jwt` (§2.2) and the authorization grant of `jwt-bearer` (§2.1). The key is a PEM
- * kept in the client secret (RSA for RS256, P-256 for ES256) or a KMS key that signs RS256 and
- * never leaves KMS. Each assertion is short-lived, carries a fresh random `jti`, and is used for
+ * kept in the client secret (RSA for RS256, P-256 for ES256) or a KMS key that never leaves KMS
+ * (RSA for RS256, ECC_NIST_P256 for ES256). Each assertion is short-lived, carries a fresh random `jti`, and is used for
  * one request only: it is never logged, stored or quoted.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
@@ -30,14 +30,17 @@ export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-typ
 /** The `grant_type` of RFC 7523 §2.1. */
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
-/** Where the signing key is: a PEM in the client secret, or a KMS key. `keyId` is the JWT `kid`. */
+/**
+ * Where the signing key is: a PEM in the client secret, or a KMS key with the algorithm it signs
+ * (RS256 when not given: the rotator may not read the key to find out). `keyId` is the JWT `kid`.
+ */
 export interface AssertionKey {
   privateKeyPem?: string | undefined;
-  kms?: { keyId: string } | undefined;
+  kms?: { keyId: string; alg?: AssertionAlgorithm | undefined } | undefined;
   keyId?: string | undefined;
 }
 
-/** The signing algorithms an assertion may use: RS256 (RSA, PEM or KMS) and ES256 (P-256 PEM). */
+/** The signing algorithms an assertion may use: RS256 (RSA, PEM or KMS) and ES256 (P-256, PEM or KMS). */
 export type AssertionAlgorithm = 'RS256' | 'ES256';
 
 /** What to assert. */
@@ -82,8 +85,9 @@ export async function signAssertion(
   };
   const payload = { ...(claims.extra ?? {}) };
   if (key.kms) {
-    const header = { alg: 'RS256', typ: 'JWT', kid: key.keyId ?? key.kms.keyId };
-    return signWithKeySigner(build(new UnsecuredJWT(payload)), header, key.kms.keyId, context);
+    const alg = key.kms.alg ?? 'RS256';
+    const header = { alg, typ: 'JWT', kid: key.keyId ?? key.kms.keyId };
+    return signWithKeySigner(build(new UnsecuredJWT(payload)), header, key.kms.keyId, context, alg);
   }
   const signing = readAssertionKey(key.privateKeyPem, context.credential);
   const kid = key.keyId ?? (await thumbprintOf(signing.key));
@@ -108,8 +112,8 @@ export async function assertionPublicKey(
   let alg: AssertionAlgorithm;
   let kid: string;
   if (key.kms) {
-    publicKey = createPublicKey(await (signer ?? kmsKeySigner()).publicKeyPem(key.kms.keyId, credential));
-    alg = 'RS256';
+    alg = key.kms.alg ?? 'RS256';
+    publicKey = createPublicKey(await (signer ?? kmsKeySigner()).publicKeyPem(key.kms.keyId, credential, alg));
     kid = key.keyId ?? key.kms.keyId;
   } else {
     const signing = readAssertionKey(key.privateKeyPem, credential);
@@ -211,18 +215,24 @@ export function privateKeyRefusal(credential: string | undefined, what: string):
 }
 
 /**
- * Signs a JWT by a KMS key (RS256): jose builds the claims (as an unsecured JWT, whose payload
- * segment we keep) and the signer signs the JOSE signing input.
+ * Signs a JWT by a KMS key (RS256, or ES256 for an assertion): jose builds the claims (as an
+ * unsecured JWT, whose payload segment we keep) and the signer signs the JOSE signing input.
+ * `header.alg` must be `alg`.
  */
 export async function signWithKeySigner(
   unsigned: UnsecuredJWT,
   header: Record<string, string>,
   keyId: string,
   context: IssueContext,
+  alg: AssertionAlgorithm = 'RS256',
 ): Promise<string> {
   const [, payloadSegment = ''] = unsigned.encode().split('.');
   const signingInput = `${base64url.encode(JSON.stringify(header))}.${payloadSegment}`;
   const signer = context.keySigner ?? kmsKeySigner();
-  const signature = await signer.signRs256(keyId, new TextEncoder().encode(signingInput), context.credential);
+  const message = new TextEncoder().encode(signingInput);
+  const signature =
+    alg === 'ES256'
+      ? await signer.signEs256(keyId, message, context.credential)
+      : await signer.signRs256(keyId, message, context.credential);
   return `${signingInput}.${base64url.encode(signature)}`;
 }

@@ -177,6 +177,20 @@ const kmsSigningKey = z.strictObject(
   { error: 'expected kms as an object { keyId } naming a KMS key (id, ARN or alias)' },
 );
 
+/**
+ * A KMS key that signs assertions, and the algorithm it signs: RS256 (an RSA key, the default) or
+ * ES256 (an ECC_NIST_P256 key). Stated, not read from the key: the rotator may only sign with it.
+ */
+const assertionKmsKey = z.strictObject(
+  {
+    keyId: kmsSigningKey.shape.keyId,
+    alg: z.optional(
+      z.enum(['RS256', 'ES256'], { error: 'expected kms.alg "RS256" (an RSA key) or "ES256" (an ECC_NIST_P256 key)' }),
+    ),
+  },
+  { error: 'expected kms as an object { keyId, alg? } naming a KMS key (id, ARN or alias)' },
+);
+
 /** A PEM private key that signs assertions: RSA (RS256) or EC P-256 (ES256). */
 const assertionPrivateKeyPem = z.string({ error: 'expected privateKeyPem as a PEM string' }).check(
   // Written with -{5} so that secret scanners do not take the pattern itself for a key.
@@ -187,12 +201,12 @@ const assertionPrivateKeyPem = z.string({ error: 'expected privateKeyPem as a PE
 );
 
 /**
- * The key that signs RFC 7523 assertions: a PEM in the client secret or a KMS key (RS256), and
+ * The key that signs RFC 7523 assertions: a PEM in the client secret or a KMS key, and
  * the `kid` to put in the header (see `assertion.ts` for its default).
  */
 const assertionSigning = {
   privateKeyPem: z.optional(assertionPrivateKeyPem),
-  kms: z.optional(kmsSigningKey),
+  kms: z.optional(assertionKmsKey),
   keyId: z.optional(
     z.pipe(
       nonEmpty('keyId'),

@@ -5,6 +5,7 @@
 
 export {
   ASSERTION_LIFETIME_SECONDS,
+  type AssertionAlgorithm,
   type AssertionKey,
   assertionPublicKey,
   CLIENT_ASSERTION_TYPE,

@@ -1,4 +1,5 @@
 /** The contract between issuer implementations and their callers (provider, rotator, CLI). */
+import type { AssertionAlgorithm } from './assertion';
 import type { BaseIssuerConfig } from './config';
 
 /** A token as an issuer handed it over, with its expiry already resolved (see `expiry.ts`). */
@@ -31,8 +32,10 @@ export interface IssueContext {
 export interface KeySigner {
   /** An RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of `message` by key `keyId`. */
   signRs256(keyId: string, message: Uint8Array, credential: string): Promise<Uint8Array>;
-  /** The key's public half as SPKI PEM, after checking that it can sign RS256. */
-  publicKeyPem(keyId: string, credential: string): Promise<string>;
+  /** An ES256 (ECDSA P-256 with SHA-256) signature of `message` by key `keyId`, as JWS carries it: R || S, 64 bytes. */
+  signEs256(keyId: string, message: Uint8Array, credential: string): Promise<Uint8Array>;
+  /** The key's public half as SPKI PEM, after checking that it can sign `alg` (RS256 when not given). */
+  publicKeyPem(keyId: string, credential: string, alg?: AssertionAlgorithm): Promise<string>;
 }
 
 /** One issuer kind. Implementations know nothing of AWS. */

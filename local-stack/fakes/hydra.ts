@@ -48,8 +48,14 @@ export interface RunningHydra {
   tokenUrl: string;
   /** Registers a client; returns Hydra's view of it (its `client_id` included). */
   createClient(client: HydraClient): Promise<Record<string, unknown>>;
-  /** Registers a jwt-bearer trust relationship, valid for a day. */
-  trust(grant: HydraTrust): Promise<void>;
+  /** Replaces a client's public keys (`PATCH /admin/clients/{id}`), as when the client rotates its key. */
+  setClientJwks(clientId: string, jwks: { keys: readonly Record<string, unknown>[] }): Promise<void>;
+  /** Registers a jwt-bearer trust relationship, valid for a day; returns its id. */
+  trust(grant: HydraTrust): Promise<string>;
+  /** Deletes a jwt-bearer trust relationship by id. */
+  distrust(id: string): Promise<void>;
+  /** The last lines of Hydra's log (warnings and errors), for a failing test's message. */
+  logTail(lines?: number): string;
   /** Introspects a token at the admin API (`active`, `client_id`, `sub`, `scope`…). */
   introspect(token: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -157,14 +163,26 @@ async function startOn(binary: string, options: HydraOptions): Promise<RunningHy
       });
       return (await response.json()) as Record<string, unknown>;
     },
+    async setClientJwks(clientId, jwks) {
+      await adminCall(`/admin/clients/${encodeURIComponent(clientId)}`, {
+        method: 'PATCH',
+        headers: json,
+        body: JSON.stringify([{ op: 'replace', path: '/jwks', value: jwks }]),
+      });
+    },
     async trust(grant) {
       const expires_at = new Date(Date.now() + 86_400_000).toISOString();
-      await adminCall('/admin/trust/grants/jwt-bearer/issuers', {
+      const response = await adminCall('/admin/trust/grants/jwt-bearer/issuers', {
         method: 'POST',
         headers: json,
         body: JSON.stringify({ ...grant, expires_at }),
       });
+      return String(((await response.json()) as { id?: unknown }).id ?? '');
     },
+    async distrust(id) {
+      await adminCall(`/admin/trust/grants/jwt-bearer/issuers/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    },
+    logTail: (lines = 20) => tail(logFile, lines),
     async introspect(token) {
       const body = new URLSearchParams({ token }).toString();
       const headers = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -175,9 +193,9 @@ async function startOn(binary: string, options: HydraOptions): Promise<RunningHy
   };
 }
 
-function tail(file: string): string {
+function tail(file: string, lines = 5): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ');
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
   } catch {
     return '(no log)';
   }

@@ -1,9 +1,16 @@
 // Command pulumi-gen-sdk writes the SDK of a Pulumi package schema for one language, with the
 // generators `pulumi package gen-sdk` runs, called directly: that command asks the language host
-// to generate, which the buildable Python host cannot ("GeneratePackage not implemented"), and
-// no .NET or Go host is built here at all.
+// to generate, which the buildable Python and Node.js hosts (sdk v3.68.0) predate ("GeneratePackage
+// not implemented"), and no Go host is built here at all.
 //
-// Usage: pulumi-gen-sdk python|nodejs|go|dotnet SCHEMA.json OUT_DIR
+// The generators come from github.com/pulumi/pulumi/pkg/v3 at the CLI's version (scripts/pulumi-cli).
+// Not older: v3.206.0's Node.js generator, built with Go 1.26, writes `import * as inputs from
+// "./types/input"` into types/input.ts, which does not compile (it takes path.Dir of
+// filepath.Rel("types", ""), and Go 1.26's Rel returns "..", where earlier Go returned "../.");
+// later versions clean that path instead. The .NET and Java generators are not in that module at
+// this version: they live with their language hosts.
+//
+// Usage: pulumi-gen-sdk python|nodejs|go SCHEMA.json OUT_DIR
 package main
 
 import (
@@ -12,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 
-	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
@@ -41,7 +47,8 @@ func run(language, schemaPath, outDir string) error {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		return fmt.Errorf("%s: %w", schemaPath, err)
 	}
-	pkg, diags, err := schema.BindSpec(spec, nil, schema.ValidationOptions{})
+	// The schema references no other package: a loader that refuses to load any.
+	pkg, diags, err := schema.BindSpec(spec, schema.NewNullLoader(), schema.ValidationOptions{})
 	if err != nil {
 		return err
 	}
@@ -56,8 +63,6 @@ func run(language, schemaPath, outDir string) error {
 		files, err = nodejsgen.GeneratePackage(tool, pkg, nil, nil, false, nil)
 	case "go":
 		files, err = gogen.GeneratePackage(tool, pkg, nil)
-	case "dotnet":
-		files, err = dotnetgen.GeneratePackage(tool, pkg, nil, nil)
 	default:
 		return fmt.Errorf("unknown language %q: expected python, nodejs, go or dotnet", language)
 	}

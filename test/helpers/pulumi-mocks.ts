@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, beforeEach } from 'vitest';
+import { ACCOUNT_ID, invokeResult, outputsOf, PARTITION, REGION } from './mock-aws-outputs';
 
 /** What the mock engine saw of one resource registration. */
 export interface RecordedResource {
@@ -18,9 +19,7 @@ export interface RecordedResource {
   custom: boolean;
 }
 
-export const ACCOUNT_ID = '123456789012';
-export const REGION = 'eu-west-1';
-export const PARTITION = 'aws';
+export { ACCOUNT_ID, PARTITION, REGION };
 
 /** The recorder and the mocks it answers with. */
 export function createRecorder() {
@@ -33,21 +32,7 @@ export function createRecorder() {
     },
     call(args) {
       calls.push(args.token);
-      switch (args.token) {
-        case 'aws:index/getCallerIdentity:getCallerIdentity':
-          return {
-            accountId: ACCOUNT_ID,
-            arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`,
-            id: ACCOUNT_ID,
-            userId: 'AIDTEST',
-          };
-        case 'aws:index/getRegion:getRegion':
-          return { region: REGION, name: REGION, id: REGION, description: 'Europe (Ireland)', endpoint: '' };
-        case 'aws:index/getPartition:getPartition':
-          return { partition: PARTITION, dnsSuffix: 'amazonaws.com', id: PARTITION, reverseDnsPrefix: 'com.amazonaws' };
-        default:
-          throw new Error(`unexpected invoke ${args.token}`);
-      }
+      return invokeResult(args.token);
     },
   };
   return {
@@ -66,28 +51,6 @@ export function createRecorder() {
       return found;
     },
   };
-}
-
-function outputsOf(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
-  switch (type) {
-    case 'aws:iam/role:Role':
-      return { arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}`, name };
-    case 'aws:sqs/queue:Queue':
-      return { arn: arn('sqs', name), url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${name}` };
-    case 'aws:lambda/function:Function':
-      return { arn: arn('lambda', `function:${String(inputs.name)}`) };
-    case 'aws:cloudwatch/logGroup:LogGroup':
-      return { arn: arn('logs', `log-group:${String(inputs.name)}`) };
-    case 'aws:scheduler/schedule:Schedule':
-      return { arn: arn('scheduler', `schedule/default/${String(inputs.name)}`) };
-    case 'aws:cloudwatch/metricAlarm:MetricAlarm':
-      return { arn: arn('cloudwatch', `alarm:${name}`) };
-    case 'aws:sns/topic:Topic':
-      return { arn: arn('sns', name) };
-    default:
-      return {};
-  }
 }
 
 /**

@@ -36,7 +36,7 @@ import {
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as pulumi from '@pulumi/pulumi';
-import type { TokenRotator, TokenRotatorArgs } from '../../infra';
+import type { TokenRotatorArgs } from '../../infra';
 import { motoEndpoint } from '../helpers/aws';
 import { createRecorder, promiseOf, REGION, type RecordedResource } from '../helpers/pulumi-mocks';
 
@@ -46,7 +46,8 @@ export const BUNDLE_DIR = join(repoRoot, 'dist', 'lambda-bundle');
 
 /** A rotator declared under the mocks, with every resource registration it made. */
 export interface Declared {
-  rotator: TokenRotator;
+  /** Its outputs by name: the TypeScript component's own fields, or the state `construct` returned. */
+  outputs: Record<string, unknown>;
   resources: RecordedResource[];
   /** The one declared resource of this type (fails loudly when absent or ambiguous). */
   one(type: string): RecordedResource;
@@ -55,13 +56,38 @@ export interface Declared {
 
 let mocked: ReturnType<typeof createRecorder> | undefined;
 
-/** Runs `new TokenRotator(name, args)` under the Pulumi mocks and waits for every registration. */
-export async function declareRotator(name: string, args: TokenRotatorArgs = {}): Promise<Declared> {
+async function mockEngine(): Promise<ReturnType<typeof createRecorder>> {
   if (!mocked) {
     mocked = createRecorder();
     await pulumi.runtime.setMocks(mocked.mocks, 'platform', 'acceptance');
   }
-  const recorder = mocked;
+  return mocked;
+}
+
+/** A declaration from the resources it registered (custom ones are kept) and its outputs. */
+export function declaredFrom(resources: RecordedResource[], outputs: Record<string, unknown>): Declared {
+  const custom = resources.filter((r) => r.custom);
+  const all = (type: string) => custom.filter((r) => r.type === type);
+  return {
+    outputs,
+    resources: custom,
+    all,
+    one(type) {
+      const found = all(type);
+      if (found.length !== 1) throw new Error(`expected one ${type}, declared ${found.length}`);
+      return found[0] as RecordedResource;
+    },
+  };
+}
+
+/** Every registration the mocks saw of the component named `name` and its children. */
+export async function declaredSoFar(name: string): Promise<RecordedResource[]> {
+  return (await mockEngine()).of(name);
+}
+
+/** Runs `new TokenRotator(name, args)` under the Pulumi mocks and waits for every registration. */
+export async function declareRotator(name: string, args: TokenRotatorArgs = {}): Promise<Declared> {
+  const recorder = await mockEngine();
   const { TokenRotator: Component } = await import('../../infra/index.js');
   const rotator = new Component(name, { bundleDir: BUNDLE_DIR, ...args });
   const { alarms, alarmTopic, ...rest } = rotator.resources;
@@ -72,18 +98,34 @@ export async function declareRotator(name: string, args: TokenRotatorArgs = {}):
       promiseOf(r.urn),
     ),
   );
-  const resources = recorder.of(name).filter((r) => r.custom);
-  const all = (type: string) => resources.filter((r) => r.type === type);
-  return {
-    rotator,
-    resources,
-    all,
-    one(type) {
-      const found = all(type);
-      if (found.length !== 1) throw new Error(`expected one ${type}, declared ${found.length}`);
-      return found[0] as RecordedResource;
-    },
-  };
+  return declaredFrom(recorder.of(name), { ...rotator });
+}
+
+/**
+ * Declares the component through the provider plugin's `construct`, called in this process under
+ * the same mocks as the engine's gRPC server calls it (inputs as the server hands them over), and
+ * waits, as that server does, for every registration `construct` started.
+ */
+export async function declareThroughPlugin(
+  name: string,
+  inputs: Record<string, unknown>,
+): Promise<Declared & { urn: string }> {
+  const recorder = await mockEngine();
+  const { TokenRotatorProvider } = await import('../../plugin/provider.js');
+  const { ROTATOR_TOKEN } = await import('../../plugin/schema.js');
+  const result = await new TokenRotatorProvider().construct(
+    name,
+    ROTATOR_TOKEN,
+    { bundleDir: BUNDLE_DIR, ...inputs },
+    {},
+  );
+  const urn = await promiseOf(pulumi.output(result.urn));
+  const outputs = result.state as Record<string, unknown>;
+  await Promise.all(Object.values(outputs).map((o) => promiseOf(pulumi.output(o))));
+  // The gRPC server's own wait after construct (internal to @pulumi/pulumi): every registration started.
+  const settings = require('@pulumi/pulumi/runtime/settings') as { waitForRPCs: () => Promise<void> };
+  await settings.waitForRPCs();
+  return { ...declaredFrom(recorder.of(name), outputs), urn };
 }
 
 /** Builds the Lambda bundle (`npm run build:lambda`) and zips it as the provider's FileArchive does. */

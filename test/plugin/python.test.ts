@@ -3,13 +3,8 @@
  * plugin's schema and installed from its wheel. The program runs in a venv with the pulumi Python
  * SDK, activated (PATH and VIRTUAL_ENV): the language host ignores Pulumi.yaml's virtualenv option.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { inject } from 'vitest';
 import { describeCredentialCycle } from './credential-cycle';
+import { pythonSdkEnvironment } from './python-sdk';
 
 const PROJECT = 'plugin-python';
 
@@ -46,25 +41,5 @@ pulumi.export("sirvTokenSecretArn", sirv.token_secret_arn)
 pulumi.export("sirvReadPolicy", sirv.read_policy)
 `,
   }),
-  environment: async () => {
-    const venvBin = inject('pythonVenvBin');
-    // The generated SDK, installed from its wheel as a user installs it, beside the venv's pulumi.
-    const site = await mkdtemp(join(tmpdir(), 'token-rotator-python-sdk-'));
-    await promisify(execFile)(
-      join(venvBin, 'python'),
-      [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '--no-deps',
-        '--target',
-        site,
-        inject('pythonSdkWheel'),
-      ],
-      { timeout: 120_000 },
-    );
-    return { path: [venvBin], env: { VIRTUAL_ENV: dirname(venvBin), PYTHONPATH: site } };
-  },
+  environment: pythonSdkEnvironment,
 });

@@ -1,7 +1,7 @@
 /**
  * The kinds that sign RFC 7523 assertions against Ory Hydra v2.3.0 on 127.0.0.1 (built by
  * scripts/setup-hydra.sh, started here): `oauth2` with `private_key_jwt` (RSA and EC PEM keys,
- * a moto KMS key) and `jwt-bearer` with a trust relationship (PEM and KMS). Hydra names a
+ * moto KMS keys signing RS256 and ES256) and `jwt-bearer` with a trust relationship (PEM and KMS). Hydra names a
  * replayed assertion `jti_known`: refused replays are transient, never a blocked credential; a key
  * Hydra does not know is InvalidCredentials. Tokens are checked by Hydra's own introspection.
  */
@@ -23,19 +23,29 @@ const EC_PEM = pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
 const OTHER_PEM = pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
 const CI_ISSUER = 'https://ci.example.test';
 const CI_KMS_ISSUER = 'https://ci-kms.example.test';
+const CI_KMS_ES_ISSUER = 'https://ci-kms-es.example.test';
 const JB_SECRET = 'jwt-bearer-client-secret-0123456789';
 
 let hydra: RunningHydra;
 let kms: KMSClient;
 let kmsKeyId: string;
+let kmsEcKeyId: string;
 /** Client ids as Hydra assigned them, by role. */
-const clients: Record<'rsa' | 'ec' | 'kms' | 'bearer', string> = { rsa: '', ec: '', kms: '', bearer: '' };
+const clients: Record<'rsa' | 'ec' | 'kms' | 'kmsEc' | 'bearer', string> = {
+  rsa: '',
+  ec: '',
+  kms: '',
+  kmsEc: '',
+  bearer: '',
+};
 
 beforeAll(async () => {
   motoEndpoint();
   kms = new KMSClient({});
   const { KeyMetadata } = await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }));
   kmsKeyId = KeyMetadata?.Arn ?? '';
+  const ecKey = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+  kmsEcKeyId = ecKey.KeyMetadata?.Arn ?? '';
   hydra = await startHydra();
   const jwksOf = async (key: AssertionKey) => (await assertionPublicKey(key, 'setup', kmsKeySigner(kms))).jwks;
   const keyClient = async (key: AssertionKey, alg: string) =>
@@ -53,6 +63,7 @@ beforeAll(async () => {
   clients.rsa = await keyClient({ privateKeyPem: RSA_PEM }, 'RS256');
   clients.ec = await keyClient({ privateKeyPem: EC_PEM }, 'ES256');
   clients.kms = await keyClient({ kms: { keyId: kmsKeyId } }, 'RS256');
+  clients.kmsEc = await keyClient({ kms: { keyId: kmsEcKeyId, alg: 'ES256' } }, 'ES256');
   clients.bearer = String(
     (
       await hydra.createClient({
@@ -67,6 +78,8 @@ beforeAll(async () => {
   const [kmsJwk] = (await jwksOf({ kms: { keyId: kmsKeyId } })).keys;
   await hydra.trust({ issuer: CI_ISSUER, subject: 'deploy-bot', scope: ['files:read'], jwk: rsaJwk ?? {} });
   await hydra.trust({ issuer: CI_KMS_ISSUER, subject: 'deploy-bot', scope: ['files:read'], jwk: kmsJwk ?? {} });
+  const [kmsEcJwk] = (await jwksOf({ kms: { keyId: kmsEcKeyId, alg: 'ES256' } })).keys;
+  await hydra.trust({ issuer: CI_KMS_ES_ISSUER, subject: 'deploy-bot', scope: ['files:read'], jwk: kmsEcJwk ?? {} });
 }, 900_000);
 
 afterAll(async () => {
@@ -112,6 +125,7 @@ describe('oauth2 private_key_jwt against Ory Hydra', () => {
     ['an RSA PEM (RS256)', 'rsa', () => ({ privateKeyPem: RSA_PEM })],
     ['an EC P-256 PEM (ES256)', 'ec', () => ({ privateKeyPem: EC_PEM })],
     ['a KMS key (RS256)', 'kms', () => ({ kms: { keyId: kmsKeyId } })],
+    ['a KMS ECC_NIST_P256 key (ES256)', 'kmsEc', () => ({ kms: { keyId: kmsEcKeyId, alg: 'ES256' as const } })],
   ] as const)('obtains a token for a client whose key is %s', async (_what, role, key) => {
     // Act
     const token = await obtainFrom(privateKeyJwt(clients[role], key()), {
@@ -180,6 +194,11 @@ describe('jwt-bearer against Ory Hydra (a trust relationship per issuer)', () =>
   it.each([
     ['a PEM key', CI_ISSUER, () => ({ privateKeyPem: RSA_PEM })],
     ['a KMS key', CI_KMS_ISSUER, () => ({ kms: { keyId: kmsKeyId } })],
+    [
+      'a KMS ECC_NIST_P256 key (ES256)',
+      CI_KMS_ES_ISSUER,
+      () => ({ kms: { keyId: kmsEcKeyId, alg: 'ES256' as const } }),
+    ],
   ])('obtains a token for the trusted subject, signed with %s', async (_what, issuer, key) => {
     const token = await obtainFrom(jwtBearer(issuer, key()), { credential: 'hydra-jb', keySigner: kmsKeySigner(kms) });
     const info = await hydra.introspect(token.accessToken);

@@ -1,6 +1,6 @@
 /**
  * The rotator policy's KMS-signing and EventBridge statements, judged by the IAM simulator
- * (@cloud-copilot/iam-simulate): `kms:Sign` (RS256) on the declared signing keys only, and
+ * (@cloud-copilot/iam-simulate): `kms:Sign` (RS256 or ES256) on the declared signing keys only, and
  * `events:PutEvents` on the declared bus only. Nothing else of KMS or EventBridge.
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
@@ -64,6 +64,9 @@ describe('rotator policy: KMS signing keys and the event bus (IAM simulator)', (
   it.each([
     ['kms:Sign', SIGNING_KEY, RS256, 'Allowed'],
     ['kms:Sign', SIGNING_KEY, { 'kms:SigningAlgorithm': 'RSASSA_PSS_SHA_256' }, 'ImplicitlyDenied'],
+    ['kms:Sign', SIGNING_KEY, { 'kms:SigningAlgorithm': 'ECDSA_SHA_256' }, 'Allowed'],
+    ['kms:Sign', SIGNING_KEY, { 'kms:SigningAlgorithm': 'ECDSA_SHA_384' }, 'ImplicitlyDenied'],
+    ['kms:Sign', SIGNING_KEY, {}, 'ImplicitlyDenied'],
     ['kms:Sign', OTHER_KEY, RS256, 'ImplicitlyDenied'],
     ['kms:GetPublicKey', SIGNING_KEY, {}, 'ImplicitlyDenied'],
     ['kms:Decrypt', SIGNING_KEY, {}, 'ImplicitlyDenied'],

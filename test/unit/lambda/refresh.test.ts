@@ -122,6 +122,17 @@ describe('refreshCredential', () => {
     expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(0);
   });
 
+  it("plans with its own schedule interval when the credential's policy sets none", async () => {
+    // Prepare: a rotator that sweeps every 5 minutes; the stored policy leaves the interval out.
+    const { deps } = setup();
+    // Act
+    await refreshCredential(NAME, { ...deps, lookaheadSeconds: 300 });
+    // Assess: the margin is two of its intervals (600 s), so the 1200 s token is due at 600 s, not
+    // at 0.75 of its life (900 s) as a one-minute interval would have it.
+    const put = sm.mock.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
+    expect(parseTokenRecord(put?.SecretString ?? '', NAME).refreshAfter).toBe(at(600).toISOString());
+  });
+
   it('skips a token another sweep already refreshed, reading neither the client secret nor the issuer', async () => {
     // Prepare: the token is due only after the next tick.
     const { issuer, deps } = setup({ refreshAfter: at(600) });

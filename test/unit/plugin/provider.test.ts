@@ -13,7 +13,8 @@ import {
   reveal,
   TokenRotatorProvider,
 } from '../../../plugin/provider';
-import { CREDENTIAL_TOKEN, PLUGIN_DOWNLOAD_URL, packageSchema } from '../../../plugin/schema';
+import { ROTATOR_INPUTS, ROTATOR_OUTPUTS } from '../../../plugin/rotator-args';
+import { CREDENTIAL_TOKEN, PLUGIN_DOWNLOAD_URL, packageSchema, ROTATOR_TOKEN } from '../../../plugin/schema';
 import { UNKNOWN } from '../../../provider/inputs';
 import * as runtime from '../../../provider/runtime';
 
@@ -86,6 +87,30 @@ describe('the plugin schema', () => {
     expect(Object.keys(credential?.properties ?? {})).toEqual(
       expect.arrayContaining(['tokenSecretArn', 'readPolicy', 'publicKeyPem', 'publicJwks', 'clientSecretName']),
     );
+  });
+
+  it("declares the TokenRotator component with the component's arguments, plain where it needs known values", () => {
+    const rotator = schema.resources[ROTATOR_TOKEN] as unknown as {
+      isComponent: boolean;
+      inputProperties: Record<
+        string,
+        { type?: string; plain?: boolean; items?: unknown; additionalProperties?: unknown }
+      >;
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    expect(rotator.isComponent).toBe(true);
+    expect(Object.keys(rotator.inputProperties).sort()).toEqual(Object.keys(ROTATOR_INPUTS).sort());
+    expect(rotator.inputProperties.prefix).toMatchObject({ type: 'string', plain: true });
+    expect(rotator.inputProperties.concurrency).toMatchObject({ type: 'number', plain: true });
+    expect(rotator.inputProperties.createAlarmTopic).toMatchObject({ type: 'boolean', plain: true });
+    expect(rotator.inputProperties.kmsKeyArn).toEqual(expect.objectContaining({ type: 'string' }));
+    expect(rotator.inputProperties.kmsKeyArn?.plain).toBeUndefined();
+    expect(rotator.inputProperties.signingKeyArns).toMatchObject({ type: 'array', items: { type: 'string' } });
+    expect(rotator.inputProperties.tags).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
+    expect(Object.keys(rotator.properties).sort()).toEqual(Object.keys(ROTATOR_OUTPUTS).sort());
+    expect(rotator.required).not.toContain('alarmTopicArn');
+    expect(rotator.required).toContain('requestPolicy');
   });
 });
 
@@ -167,7 +192,7 @@ describe('TokenRotatorProvider.check', () => {
 
   it('refuses a resource type it does not serve', async () => {
     await expect(provider.check('urn:pulumi:dev::p::token-rotator:index:Other::x', {}, {})).rejects.toThrow(
-      /serves token-rotator:index:Credential only/,
+      /serves token-rotator:index:Credential, and the component token-rotator:index:TokenRotator$/,
     );
   });
 });
