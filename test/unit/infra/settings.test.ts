@@ -147,6 +147,17 @@ describe('resolveSettings', () => {
     ['alarmTopicArn', { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', createAlarmTopic: true }, /not both/],
     ['alarmTopicArn', { alarmTopicArn: 'my-topic' }, /SNS topic ARN/],
     ['kmsKeyArn', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/secrets' }, /not an alias/],
+    [
+      'clientSecretSources[0]',
+      { clientSecretSources: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:platform/sirv'] },
+      /complete ARN.*got "arn:aws:secretsmanager:eu-west-1:123456789012:secret:platform\/sirv"/,
+    ],
+    ['clientSecretSources[0]', { clientSecretSources: ['platform/sirv'] }, /Secrets Manager secret's complete ARN/],
+    [
+      'clientSecretSourceKeyArns[0]',
+      { clientSecretSourceKeyArns: ['arn:aws:kms:eu-west-1:123456789012:alias/sources'] },
+      /not an alias/,
+    ],
     ['bundleDir', { bundleDir: '/nonexistent/lambda-bundle' }, /build:lambda/],
     // A stray space from stack config, or a character no bus name has: the Lambda would refuse its
     // environment on every invocation.

@@ -56,10 +56,29 @@ describe('TokenRotator with KMS signing keys and an event bus', () => {
     expect(env.TOKEN_ROTATOR_EVENT_BUS).toBe('platform-events');
   });
 
+  it('grants GetSecretValue on the clientSecretSources and kms:Decrypt on their keys, for those secrets only', async () => {
+    const source = `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:platform/sirv-AbCdEf`;
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/2222bbbb-22bb-22bb-22bb-222222bbbbbb`;
+    const { policy } = await deploy('src', { clientSecretSources: [source], clientSecretSourceKeyArns: [key] });
+    const sids = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+    expect(sids.ReadClientSecretSources).toEqual({
+      Sid: 'ReadClientSecretSources',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [source],
+    });
+    expect(sids.DecryptClientSecretSources).toMatchObject({
+      Action: 'kms:Decrypt',
+      Resource: [key],
+      Condition: { StringEquals: { 'kms:EncryptionContext:SecretARN': [source] } },
+    });
+  });
+
   it('adds neither statement nor variable by default', async () => {
     const { policy, env } = await deploy('bare');
     expect(policy.Statement.map((s) => s.Sid)).not.toContain('SignWithCredentialKeys');
     expect(policy.Statement.map((s) => s.Sid)).not.toContain('PutRefreshEvents');
+    expect(policy.Statement.map((s) => s.Sid)).not.toContain('ReadClientSecretSources');
     expect(env).not.toHaveProperty('TOKEN_ROTATOR_EVENT_BUS');
   });
 

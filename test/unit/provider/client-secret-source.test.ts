@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { checkInputs, UNKNOWN, withSourcedClientSecret } from '../../../provider/inputs';
+import type { ProviderCredentialArgs } from '../../../provider/resource';
 import { checkForPulumi, diff } from '../../../provider/runtime';
 
 const SOURCE_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
@@ -138,5 +139,14 @@ describe('check of clientSecretSource', () => {
     const news = sourced(SIRV, { secretArn: SOURCE_ARN, jsonKey: 'secret' });
 
     expect(diff(olds, news)).toMatchObject({ changes: true, replaces: [] });
+  });
+});
+
+describe('ProviderCredentialArgs', () => {
+  it('types a sourced issuer without clientSecret (judged by npm run typecheck)', () => {
+    expectTypeOf({
+      issuer: { kind: 'sirv' as const, clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R' },
+      clientSecretSource: { secretArn: SOURCE_ARN, jsonKey: 'clientSecret' },
+    }).toExtend<ProviderCredentialArgs>();
   });
 });
