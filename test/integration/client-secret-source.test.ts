@@ -13,6 +13,7 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -164,6 +165,28 @@ describe('a credential with a clientSecretSource', () => {
     expect(output).toMatch(/InvalidCredentials/);
     const everything = JSON.stringify(outs) + stored + output;
     for (const value of PLANTED) expect(everything).not.toContain(value);
+  });
+
+  it('whose source the rotator cannot read is retried after a backoff, not blocked for good', async () => {
+    const name = 'unreadable';
+    sirvClients[CLIENT_ID] = FIRST;
+    const secretArn = await sourceSecret(FIRST);
+    await create(sourcedSirv(name, secretArn), seams());
+    // The source scheduled for deletion: GetSecretValue is refused until it is restored.
+    await client.send(new DeleteSecretCommand({ SecretId: secretArn, RecoveryWindowInDays: 7 }));
+
+    advance(1000);
+    await sweep();
+    const failed = await describeTokenListing({ client, prefix }, name);
+    expect(failed).toMatchObject({ lastError: 'InvalidConfiguration', generation: 1 });
+    expect(failed?.nextAttempt).toBeDefined();
+
+    await client.send(new RestoreSecretCommand({ SecretId: secretArn }));
+    advance(3600);
+    await sweep();
+    const after = await describeTokenListing({ client, prefix }, name);
+    expect(after?.lastError).toBeUndefined();
+    expect(after?.generation).toBe(2);
   });
 
   it('moves to another source by an update, even once the old source is gone, and refresh reports no value', async () => {
