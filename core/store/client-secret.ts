@@ -88,18 +88,23 @@ export async function readClientSecrets(
   const out = await call(undefined, 'BatchGetSecretValue', () =>
     store.client.send(new BatchGetSecretValueCommand({ SecretIdList: [...bySecret.keys()] })),
   );
+  const entries = new Map<string, NonNullable<typeof out.SecretValues>[number]>();
   for (const entry of out?.SecretValues ?? []) {
-    // Secrets Manager answers with the secret's name; only names asked for count.
+    // Secrets Manager answers with the secret's name; only names asked for count, the first answer each.
     const name = entry.Name === undefined ? undefined : bySecret.get(entry.Name);
-    if (name === undefined || reads.has(name)) continue;
-    try {
-      reads.set(name, await clientSecretVersion(store, name, entry.SecretString, entry.VersionId));
-    } catch (e) {
-      // A source read that may pass (throttled): left to the single read, which classifies it.
-      if (!(e instanceof InvalidConfigurationError)) continue;
-      reads.set(name, e);
-    }
+    if (name !== undefined && !entries.has(name)) entries.set(name, entry);
   }
+  // Documents with a clientSecretSource read it: those reads go out together.
+  await Promise.all(
+    [...entries].map(async ([name, entry]) => {
+      try {
+        reads.set(name, await clientSecretVersion(store, name, entry.SecretString, entry.VersionId));
+      } catch (e) {
+        // A source read that may pass (throttled): left to the single read, which classifies it.
+        if (e instanceof InvalidConfigurationError) reads.set(name, e);
+      }
+    }),
+  );
   return reads;
 }
 
