@@ -815,3 +815,69 @@ describe('refreshCredential with a drifting vendor', () => {
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 });
+
+describe('refreshCredential of a credential whose client secret is kept in a clientSecretSource', () => {
+  const SOURCE = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
+  const SOURCE_VALUE = `${PLANTED_SECRET}-from-source`;
+
+  /** A sourced credential blocked by a rejection of the source at version `failedSource`, its recheck due. */
+  function blockedSourced(failedSource: string, sourceVersion: string) {
+    const { clientSecret: _stored, ...issuer } = sirvDocument(NAME).issuer as { clientSecret?: string };
+    const { issuer: fetcher, deps } = setup({
+      tokenTags: {
+        [TAG_KEYS.failures]: '1',
+        [TAG_KEYS.lastError]: 'InvalidCredentials',
+        [TAG_KEYS.failedClientVersion]: `client-${NAME}-1`,
+        [TAG_KEYS.failedSourceVersion]: failedSource,
+        [TAG_KEYS.nextAttempt]: epoch(at(-60)),
+      },
+    });
+    sm.secrets.set(names.client, {
+      ...(sm.secrets.get(names.client) as NonNullable<ReturnType<typeof sm.secrets.get>>),
+      value: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: SOURCE } }),
+    });
+    sm.secrets.set(SOURCE, {
+      value: SOURCE_VALUE,
+      tags: {},
+      lastChangedDate: at(-3600),
+      versions: 1,
+      versionId: sourceVersion,
+    });
+    return { fetcher, deps };
+  }
+
+  it('at its recheck, does not ask the issuer while the source is the one rejected, and looks again later', async () => {
+    const { fetcher, deps } = blockedSourced('s1', 's1');
+
+    const result = await refreshCredential(NAME, deps);
+
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
+    expect(result.ok === false && result.error.message).toMatch(/has not changed since/);
+    expect(fetcher.calls).toHaveLength(0);
+    const tags = sm.tokenTags(NAME, PREFIX);
+    expect(tags[TAG_KEYS.failures]).toBe('2');
+    expect(tags[TAG_KEYS.failedSourceVersion]).toBe('s1');
+    expect(Number(tags[TAG_KEYS.nextAttempt])).toBeGreaterThan(Number(epoch(NOW)));
+    expect(JSON.stringify(result)).not.toContain(SOURCE_VALUE);
+  });
+
+  it('asks the issuer with the new value once the source has another version', async () => {
+    const { fetcher, deps } = blockedSourced('s1', 's2');
+
+    const result = await refreshCredential(NAME, deps);
+
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(fetcher.calls.map((c) => (JSON.parse(c.body) as { clientSecret?: string }).clientSecret)).toEqual([
+      SOURCE_VALUE,
+    ]);
+  });
+
+  it("asks the issuer at the operator's forced override, whatever the source's version", async () => {
+    const { fetcher, deps } = blockedSourced('s1', 's1');
+
+    const result = await refreshCredential(NAME, deps, { force: true, overrideFloor: true });
+
+    expect(result).toMatchObject({ ok: true });
+    expect(fetcher.calls).toHaveLength(1);
+  });
+});
