@@ -113,7 +113,7 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
     // Pulumi records a stack trace for each promise it makes while registering a resource (four
     // per property) and reads them only to report leaked promises under PULUMI_DEBUG_PROMISE_LEAKS.
     // Under a source-map handler (ts-node, tsx) each trace costs a source-map lookup per frame,
-    // which made most of a program's time at hundreds of credentials; nothing else runs meanwhile.
+    // which is most of a program's time at hundreds of credentials; nothing else runs meanwhile.
     const stackTraceLimit = Error.stackTraceLimit;
     if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
     try {
