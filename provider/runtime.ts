@@ -14,7 +14,7 @@ import { firstTokenRecord, previousGeneration, rotatorWritesToken } from './firs
 import { type CheckFailure, type CredentialInputs, checkInputs, containsUnknown } from './inputs';
 import { withPresetName } from './issuer-kind';
 import { ownerTagValue } from './owner';
-import { tokenReadPolicy } from './read-policy';
+import { credentialReadPolicy } from './read-policy';
 
 export type { ProviderSeams };
 
@@ -101,10 +101,7 @@ function outputsOf(
     tokenSecretName: names.token,
     clientSecretArn: arns.clientSecretArn,
     clientSecretName: names.client,
-    readPolicy: tokenReadPolicy(
-      [arns.tokenSecretArn],
-      inputs.kmsKeyId?.startsWith('arn:') ? inputs.kmsKeyId : undefined,
-    ),
+    readPolicy: credentialReadPolicy(arns.tokenSecretArn, inputs.kmsKeyId),
     ...(keys.publicKeyPem ? { publicKeyPem: keys.publicKeyPem } : {}),
     ...(keys.publicJwks ? { publicJwks: keys.publicJwks } : {}),
   };
