@@ -29,3 +29,11 @@ export function tokenReadPolicy(tokenSecretArns: readonly string[], kmsKeyArn?: 
   }
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
+
+/**
+ * The read policy of one credential: its token secret, and its KMS key when `kmsKeyId` names
+ * one by ARN (an alias or bare key id cannot be a policy's resource).
+ */
+export function credentialReadPolicy(tokenSecretArn: string, kmsKeyId: string | undefined): string {
+  return tokenReadPolicy([tokenSecretArn], kmsKeyId?.startsWith('arn:') ? kmsKeyId : undefined);
+}

@@ -2,9 +2,11 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { IssuerConfigInput } from '../core/issuers/config';
 import type { RefreshPolicyInput } from '../core/policy';
+import { DEFAULT_PREFIX, secretNames } from '../core/store/names';
 import { CODE_VERSION } from '../core/version';
 import { type AwsSettings, resolveAwsSettings, type StackAwsConfig } from './aws-settings';
-import { CredentialProvider, PROVIDER_RUNTIME_MODULE } from './provider';
+import { credentialOperations, PROVIDER_RUNTIME_MODULE } from './provider';
+import { credentialReadPolicy } from './read-policy';
 
 type DeepInput<T> = T extends string | number | boolean | undefined
   ? pulumi.Input<T>
@@ -30,7 +32,7 @@ const CREDENTIAL_TYPE = 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential'
  * instead of once per resource (which dominated preview time at a few hundred credentials).
  * It holds only the runtime module's name, so sharing it shares no state.
  */
-const SHARED_PROVIDER = new CredentialProvider(PROVIDER_RUNTIME_MODULE);
+const SHARED_PROVIDER = credentialOperations(PROVIDER_RUNTIME_MODULE);
 
 /** Arguments of {@link ProviderCredential}. */
 export interface ProviderCredentialArgs {
@@ -86,11 +88,11 @@ export interface ProviderCredentialArgs {
  */
 export class ProviderCredential extends pulumi.dynamic.Resource {
   declare readonly tokenSecretArn: pulumi.Output<string>;
-  declare readonly tokenSecretName: pulumi.Output<string>;
+  readonly tokenSecretName: pulumi.Output<string>;
   declare readonly clientSecretArn: pulumi.Output<string>;
-  declare readonly clientSecretName: pulumi.Output<string>;
+  readonly clientSecretName: pulumi.Output<string>;
   /** IAM policy JSON granting `secretsmanager:GetSecretValue` and `DescribeSecret` on this token secret only. */
-  declare readonly readPolicy: pulumi.Output<string>;
+  readonly readPolicy: pulumi.Output<string>;
   /** For kinds that sign (signed-jwt, private_key_jwt, jwt-bearer): the public key PEM to register with the service. */
   declare readonly publicKeyPem: pulumi.Output<string | undefined>;
   /** For `private_key_jwt` and `jwt-bearer`: the same public key as a JWKS (JSON text), to register where a JWKS is asked for. */
@@ -99,39 +101,80 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
   constructor(name: string, args: ProviderCredentialArgs, opts?: pulumi.CustomResourceOptions) {
     // Read at declaration, in the program: the provider process sees only what the state records.
     const stack = stackAwsConfig(new pulumi.Config('aws'));
-    super(
-      SHARED_PROVIDER,
-      name,
-      {
-        name: args.name ?? name,
+    const credentialName = args.name ?? name;
+    const props: pulumi.Inputs = {
+      // Only the arguments given: Pulumi makes promises for every property it is handed, even an
+      // undefined one.
+      ...given({
         prefix: args.prefix,
-        // The whole issuer block is secret: it holds the client secret or private key.
-        issuer: pulumi.secret(args.issuer),
         clientSecretSource: args.clientSecretSource,
         policy: args.policy,
         rotatorFunctionName: args.rotatorFunctionName,
         recoveryWindowInDays: args.recoveryWindowInDays,
         tags: args.tags,
         kmsKeyId: args.kmsKeyId,
-        aws: pulumi
-          .all([args.region, args.profile])
-          .apply(([region, profile]) => declaredAwsSettings({ region, profile }, stack)),
-        // Tagged on the secrets it makes: a retried `up` adopts what a killed one left.
-        owner: pulumi.createUrn(name, CREDENTIAL_TYPE, opts?.parent),
-        codeVersion: CODE_VERSION,
-        tokenSecretArn: undefined,
-        tokenSecretName: undefined,
-        clientSecretArn: undefined,
-        clientSecretName: undefined,
-        readPolicy: undefined,
-        publicKeyPem: undefined,
-        publicJwks: undefined,
-      },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), 'issuer'] },
-      'token-rotator',
-      'ProviderCredential',
-    );
+      }),
+      name: credentialName,
+      // The whole issuer block is secret: it holds the client secret or private key.
+      issuer: pulumi.secret(args.issuer),
+      aws: declaredAwsSettings(args.region, args.profile, stack),
+      // Tagged on the secrets it makes: a retried `up` adopts what a killed one left.
+      owner: ownerUrn(name, opts?.parent),
+      codeVersion: CODE_VERSION,
+      // The outputs only the provider knows; the others are derived from them below.
+      tokenSecretArn: undefined,
+      clientSecretArn: undefined,
+      publicKeyPem: undefined,
+      publicJwks: undefined,
+    };
+    // Pulumi records a stack trace for each promise it makes while registering a resource (four
+    // per property) and reads them only to report leaked promises under PULUMI_DEBUG_PROMISE_LEAKS.
+    // Under a source-map handler (ts-node, tsx) each trace costs a source-map lookup per frame,
+    // which is most of a program's time at hundreds of credentials; nothing else runs meanwhile.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
+    try {
+      super(
+        SHARED_PROVIDER,
+        name,
+        props,
+        { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), 'issuer'] },
+        'token-rotator',
+        'ProviderCredential',
+      );
+    } catch (error) {
+      // Refused at once (bad options): the error gets the stack that leads to the declaration.
+      Error.stackTraceLimit = stackTraceLimit;
+      if (error instanceof Error) Error.captureStackTrace(error);
+      throw error;
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+    // Derived from the token secret's ARN, so they carry the dependency on this credential and are
+    // known exactly when it is: what the provider computes from the same inputs.
+    const names = pulumi
+      .all([this.tokenSecretArn, credentialName, args.prefix])
+      .apply(([, declared, prefix]) => secretNames(declared, prefix ?? DEFAULT_PREFIX));
+    this.tokenSecretName = names.token;
+    this.clientSecretName = names.client;
+    this.readPolicy = pulumi
+      .all([this.tokenSecretArn, args.kmsKeyId])
+      .apply(([arn, kmsKeyId]) => credentialReadPolicy(arn, kmsKeyId));
   }
+}
+
+/** The arguments that were given (a property Pulumi is handed costs time even when undefined). */
+function given(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The URN the credential will have: known at once for a top-level resource (Pulumi's own
+ * `createUrn` would wait on an output), through the parent's URN otherwise.
+ */
+function ownerUrn(name: string, parent: pulumi.Resource | undefined): pulumi.Input<string> {
+  if (parent) return pulumi.createUrn(name, CREDENTIAL_TYPE, parent);
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${CREDENTIAL_TYPE}::${name}`;
 }
 
 /** The `aws:` keys a credential follows (`assumeRole` for `@pulumi/aws` 6, `assumeRoles` for 7). */
@@ -147,17 +190,29 @@ function stackAwsConfig(config: pulumi.Config): StackAwsConfig {
 /**
  * The settings to record: the arguments, the stack's `aws:` configuration, then the region the
  * SDK finds in this environment (`AWS_REGION`, or the profile's own region), as `@pulumi/aws`
- * falls back to it.
+ * falls back to it. A plain value when the arguments are plain and a region is named without
+ * reading the profile, which is the usual case: no output to wait on.
  */
-async function declaredAwsSettings(
-  declared: { region?: string | undefined; profile?: string | undefined },
+function declaredAwsSettings(
+  region: pulumi.Input<string> | undefined,
+  profile: pulumi.Input<string> | undefined,
   stack: StackAwsConfig,
-): Promise<Partial<AwsSettings>> {
-  const named = resolveAwsSettings(declared, stack);
-  if (named.region) return named;
-  const fromEnvironment =
-    process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (await profileRegion(named.profile));
-  return resolveAwsSettings(declared, stack, fromEnvironment);
+): pulumi.Input<Partial<AwsSettings>> {
+  if (typeof region !== 'object' && typeof profile !== 'object') {
+    const declared = { region, profile };
+    const named = resolveAwsSettings(declared, stack, environmentRegion());
+    if (named.region) return named;
+    return profileRegion(named.profile).then((found) => resolveAwsSettings(declared, stack, found));
+  }
+  return pulumi.all([region, profile]).apply(async ([r, p]) => {
+    const declared = { region: r, profile: p };
+    const named = resolveAwsSettings(declared, stack, environmentRegion());
+    return named.region ? named : resolveAwsSettings(declared, stack, await profileRegion(named.profile));
+  });
+}
+
+function environmentRegion(): string | undefined {
+  return process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
 }
 
 /** The region of the profile in the shared AWS config files, as the SDK reads it (no request is made). */

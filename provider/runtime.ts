@@ -20,7 +20,7 @@ import {
 } from './inputs';
 import { withPresetName } from './issuer-kind';
 import { ownerTagValue } from './owner';
-import { tokenReadPolicy } from './read-policy';
+import { credentialReadPolicy } from './read-policy';
 
 export type { ProviderSeams };
 
@@ -122,10 +122,7 @@ function outputsOf(
     tokenSecretName: names.token,
     clientSecretArn: arns.clientSecretArn,
     clientSecretName: names.client,
-    readPolicy: tokenReadPolicy(
-      [arns.tokenSecretArn],
-      inputs.kmsKeyId?.startsWith('arn:') ? inputs.kmsKeyId : undefined,
-    ),
+    readPolicy: credentialReadPolicy(arns.tokenSecretArn, inputs.kmsKeyId),
     ...(keys.publicKeyPem ? { publicKeyPem: keys.publicKeyPem } : {}),
     ...(keys.publicJwks ? { publicJwks: keys.publicJwks } : {}),
   };

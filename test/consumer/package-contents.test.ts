@@ -120,8 +120,8 @@ describe('the packed package', () => {
     // Prepare: the built files in a fresh node, as a program that installed the package loads them.
     const script = `
       const pulumi = require('@pulumi/pulumi');
-      const { CredentialProvider } = require(${JSON.stringify(resolve(repoRoot, 'dist', 'provider', 'provider.js'))});
-      const provider = new CredentialProvider();
+      const { credentialOperations } = require(${JSON.stringify(resolve(repoRoot, 'dist', 'provider', 'provider.js'))});
+      const provider = credentialOperations();
       pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then((r) => process.stdout.write(r.text));
     `;
     // Act
@@ -129,6 +129,6 @@ describe('the packed package', () => {
     // Assess
     expect(stdout).toContain('"token-rotator/provider-runtime"');
     expect(stdout).not.toContain('__pulumi_closure_import');
-    expect([...stdout.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1])).toEqual(['this.runtimeModule']);
+    expect([...stdout.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1])).toEqual(['moduleName']);
   });
 });

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { importSPKI, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { obtainToken } from '../../core/issuers';
 import { kmsKeySigner } from '../../core/kms-signer';
 import { demoSigningKeyAlias, ensureDemoSigningKey } from '../../demo/demo-signing-key';
 import { motoEndpoint } from '../helpers/aws';

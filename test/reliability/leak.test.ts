@@ -5,7 +5,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTokenRotatorError, type TokenRotatorError } from '../../core/errors';
 import { issueTokenRecord } from '../../core/issue';
-import { generateSigningKey, obtainToken } from '../../core/issuers';
+import { generateSigningKey } from '../../core/issuers';
 import { parseIssuerConfig } from '../../core/issuers/config';
 import { resolvePolicy } from '../../core/policy';
 import { createCredentialSecrets, deleteCredentialSecrets, readToken } from '../../core/store';

@@ -38,7 +38,6 @@ import {
   type SecretStore,
   secretNames,
   TAG_KEYS,
-  tagToken,
   updateClientDocument,
   updateCredentialSettings,
 } from '../../core/store';

@@ -9,7 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blocksUntilClientChanges, isTokenRotatorError } from '../../../core/errors';
-import { type AssertionKey, assertionPublicKey, obtainToken } from '../../../core/issuers';
+import { type AssertionKey, assertionPublicKey } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { type RunningHydra, startHydra } from '../../../local-stack/fakes/hydra';
 import { motoEndpoint } from '../../helpers/aws';

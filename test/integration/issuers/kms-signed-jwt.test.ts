@@ -9,7 +9,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { importSPKI, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, obtainToken } from '../../../core/issuers';
+import { generateSigningKey } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { readToken, secretNames } from '../../../core/store';
 import { create, update } from '../../../provider/runtime';

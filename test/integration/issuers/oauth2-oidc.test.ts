@@ -1,6 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainToken } from '../../../core/issuers';
 import {
   OIDC_CLIENTS,
   OIDC_DEFAULT_RESOURCE,

@@ -12,7 +12,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertionPublicKey, obtainToken } from '../../../core/issuers';
+import { assertionPublicKey } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { readToken } from '../../../core/store';
 import { createHandler } from '../../../lambda';

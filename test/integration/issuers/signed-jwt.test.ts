@@ -1,6 +1,6 @@
 import { importSPKI, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { generateSigningKey, obtainToken, publicKeyPemFromPrivate } from '../../../core/issuers';
+import { generateSigningKey, publicKeyPemFromPrivate } from '../../../core/issuers';
 import { obtainFrom } from '../../helpers/issuers';
 
 describe('signed-jwt issuer end to end', () => {

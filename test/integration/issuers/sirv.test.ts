@@ -1,6 +1,5 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainToken } from '../../../core/issuers';
 import { SIRV_SCOPE, SIRV_SEED_CLIENT, type SirvFake, startSirvFake } from '../../../local-stack/fakes/sirv';
 import { obtainFrom } from '../../helpers/issuers';
 

@@ -1,7 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TokenRotatorError } from '../../../core/errors';
-import { obtainToken } from '../../../core/issuers';
 import type { RunningFake } from '../../../local-stack/fakes/faults';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';

@@ -14,7 +14,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTokenRotatorError } from '../../../core/errors';
 import { toTokenRecord } from '../../../core/issue';
-import { obtainToken } from '../../../core/issuers';
 import { parseIssuerConfig } from '../../../core/issuers/config';
 import { resolvePolicy } from '../../../core/policy';
 import { MAX_SECRET_BYTES, parseTokenRecord, serializeTokenRecord } from '../../../core/token';

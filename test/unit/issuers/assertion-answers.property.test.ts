@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blocksUntilClientChanges, isTokenRotatorError } from '../../../core/errors';
-import { assertStorableToken, obtainToken } from '../../../core/issuers';
+import { assertStorableToken } from '../../../core/issuers';
 import { obtainFrom } from '../../helpers/issuers';
 
 const NUM_RUNS = 150;

@@ -10,7 +10,6 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ANSWER_BYTES } from '../../../core/bounded-http';
-import { obtainToken } from '../../../core/issuers';
 import { createProtectedUrl } from '../../../reader/sirv';
 import { TokenReader } from '../../../reader/token-reader';
 import { caught } from '../../helpers/caught';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
-import { expandPreset, obtainToken, parseIssuerConfig, secretValuesOf } from '../../../core/issuers';
+import { expandPreset, parseIssuerConfig, secretValuesOf } from '../../../core/issuers';
 import { TOKEN_TYPE_PATTERN } from '../../../core/token';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';

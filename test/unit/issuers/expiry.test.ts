@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../core/errors';
-import { jwtExpiresAt, obtainToken, resolveExpiry } from '../../../core/issuers';
+import { jwtExpiresAt, resolveExpiry } from '../../../core/issuers';
 import { PLAUSIBLE_LIFETIME_SECONDS } from '../../../core/untrusted-time';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';

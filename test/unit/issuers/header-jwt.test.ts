@@ -8,7 +8,6 @@ import {
   IssuerUnavailableError,
   MalformedResponseError,
 } from '../../../core/errors';
-import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jwt, NOW, NOW_SECONDS } from './fake-fetch';

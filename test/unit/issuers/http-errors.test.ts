@@ -5,7 +5,6 @@ import {
   IssuerUnavailableError,
   MalformedResponseError,
 } from '../../../core/errors';
-import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, hangingFetch, jsonResponse, jwt, NOW, NOW_SECONDS, refusedFetch } from './fake-fetch';

@@ -6,13 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import {
-  assertionPublicKey,
-  expandPreset,
-  JWT_BEARER_GRANT_TYPE,
-  obtainToken,
-  parseIssuerConfig,
-} from '../../../core/issuers';
+import { assertionPublicKey, expandPreset, JWT_BEARER_GRANT_TYPE, parseIssuerConfig } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, NOW, NOW_SECONDS, type RecordedCall } from './fake-fetch';

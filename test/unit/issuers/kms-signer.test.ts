@@ -9,7 +9,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isTokenRotatorError } from '../../../core/errors';
-import { obtainToken } from '../../../core/issuers';
 import { KMS_MAX_RAW_MESSAGE_BYTES, kmsKeySigner } from '../../../core/kms-signer';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { TokenRotatorError } from '../../../core/errors';
-import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, jwt, NOW_SECONDS } from './fake-fetch';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, InvalidCredentialsError, MalformedResponseError } from '../../../core/errors';
-import { basicAuthorization, obtainToken } from '../../../core/issuers';
+import { basicAuthorization } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse, NOW } from './fake-fetch';

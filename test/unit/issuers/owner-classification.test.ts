@@ -3,7 +3,6 @@
  * wrong is InvalidCredentials wherever it says it; "not now" codes are transient.
  */
 import { describe, expect, it } from 'vitest';
-import { obtainToken } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { fakeFetch, frozenNow, jsonResponse } from './fake-fetch';

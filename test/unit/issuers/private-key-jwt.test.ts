@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { blocksUntilClientChanges } from '../../../core/errors';
-import { assertionPublicKey, CLIENT_ASSERTION_TYPE, obtainToken } from '../../../core/issuers';
+import { assertionPublicKey, CLIENT_ASSERTION_TYPE } from '../../../core/issuers';
 import { kmsKeySigner } from '../../../core/kms-signer';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';

@@ -3,7 +3,6 @@
  * (body, redirect Location), and redaction is linear: long hostile bodies cost milliseconds.
  */
 import { describe, expect, it } from 'vitest';
-import { obtainToken } from '../../../core/issuers';
 import { excerpt, redact } from '../../../core/redact';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
-import { generateSigningKey, obtainToken, publicKeyPemFromPrivate } from '../../../core/issuers';
+import { generateSigningKey, publicKeyPemFromPrivate } from '../../../core/issuers';
 import { caught } from '../../helpers/caught';
 import { obtainFrom } from '../../helpers/issuers';
 import { frozenNow, NOW, NOW_SECONDS } from './fake-fetch';

@@ -8,7 +8,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toTokenRecord } from '../../../core/issue';
-import { obtainToken } from '../../../core/issuers';
 import { parseIssuerConfig } from '../../../core/issuers/config';
 import { resolvePolicy } from '../../../core/policy';
 import { MAX_SCOPE_ENTRIES, SCOPE_ENTRY_PATTERN } from '../../../core/token';

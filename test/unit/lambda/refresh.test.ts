@@ -7,14 +7,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  describeTokenListing,
-  listCredentials,
-  listingOf,
-  recordFailure,
-  secretNames,
-  TAG_KEYS,
-} from '../../../core/store';
+import { describeTokenListing, listingOf, recordFailure, secretNames, TAG_KEYS } from '../../../core/store';
 import { parseTokenRecord } from '../../../core/token';
 import { decodeTokenVersion, encodeTokenVersion } from '../../../core/token-version';
 import { ClientDocumentCache } from '../../../lambda/client-cache';
