@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { LAMBDA_ESM_OPTIONS } from './lambda-esbuild-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -46,22 +47,13 @@ try {
   ({ metafile } = await build({
     entryPoints: { main: join(root, 'plugin', 'main.ts') },
     outdir: join(staging, 'token-rotator-plugin'),
-    bundle: true,
-    platform: 'node',
-    // The oldest Node.js the package supports (package.json engines).
-    target: 'node22',
-    // ES modules split at each import(): the component's code (@pulumi/aws and the root of
-    // @pulumi/pulumi, about 11 MB) is a chunk only `construct` loads, so a program that declares
-    // credentials alone does not pay for compiling it at every start of the plugin.
-    format: 'esm',
-    splitting: true,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
+    // The Lambda bundle's options (Node 22, ES modules split at each import(), everything
+    // bundled): the component's code (@pulumi/aws and the root of @pulumi/pulumi, about 11 MB) is
+    // a chunk only `construct` loads, so a program that declares credentials alone does not pay
+    // for compiling it at every start of the plugin.
+    ...LAMBDA_ESM_OPTIONS,
     banner: { js: ESM_BANNER },
-    minify: true,
-    metafile: true,
-    legalComments: 'none',
-    logLevel: 'warning',
+    sourcemap: false,
   }));
 } catch {
   // esbuild has already printed each error with its file and line.

@@ -1,5 +1,6 @@
 // The esbuild options of the rotator's Lambda bundle (scripts/build-lambda.mjs), shared with the
-// cold-start benchmark so that its minimal-Lambda baseline is built exactly the same way.
+// cold-start benchmark so that its minimal-Lambda baseline is built exactly the same way, and
+// with the provider plugin's bundle (scripts/build-plugin.mjs), another Node 22 ES module program.
 
 // Bundled CommonJS (the AWS SDK's dist-cjs, Powertools) calls require() for Node's built-ins; an
 // ES module has no require of its own, so every output file gets one from createRequire.

@@ -49,6 +49,7 @@ import {
   type Declared,
   motoClients,
   rotatorFunction,
+  scheduleRequest,
   sha256Base64,
 } from './declared-resources';
 
@@ -223,23 +224,7 @@ export function describeDeclaredResourceChecks(
       const schedulerRoleArn = created.roleArns[`${NAME}-scheduler-role`];
       expect(schedule.target.arn).toBe(created.functionArn);
       expect(schedule.target.roleArn).toBe(schedulerRoleArn);
-      expect(
-        scheduleProblems({
-          Name: schedule.name,
-          ScheduleExpression: schedule.scheduleExpression,
-          State: schedule.state,
-          FlexibleTimeWindow: { Mode: schedule.flexibleTimeWindow.mode },
-          Target: {
-            Arn: schedule.target.arn,
-            RoleArn: schedule.target.roleArn,
-            Input: schedule.target.input,
-            RetryPolicy: {
-              MaximumRetryAttempts: schedule.target.retryPolicy.maximumRetryAttempts,
-              MaximumEventAgeInSeconds: schedule.target.retryPolicy.maximumEventAgeInSeconds,
-            },
-          },
-        }),
-      ).toEqual([]);
+      expect(scheduleProblems(scheduleRequest(schedule))).toEqual([]);
       const stored = await c.scheduler.send(
         new GetScheduleCommand({ Name: schedule.name, GroupName: schedule.groupName }),
       );

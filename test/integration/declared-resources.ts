@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import {
   CreateScheduleCommand,
+  type CreateScheduleCommandInput,
   type FlexibleTimeWindowMode,
   SchedulerClient,
   type ScheduleState,
@@ -157,6 +158,27 @@ export async function buildBundleZip(): Promise<{ zip: Buffer; path: string }> {
 }
 
 /** SDK clients for moto, in the region the mocks report (the ARNs must agree). */
+/** A declared schedule's inputs as the Scheduler API takes them: what moto creates and the checks judge. */
+export function scheduleRequest(schedule: RecordedResource['inputs']): CreateScheduleCommandInput {
+  return {
+    Name: schedule.name,
+    GroupName: schedule.groupName,
+    Description: schedule.description,
+    ScheduleExpression: schedule.scheduleExpression,
+    FlexibleTimeWindow: { Mode: schedule.flexibleTimeWindow.mode as FlexibleTimeWindowMode },
+    State: schedule.state as ScheduleState,
+    Target: {
+      Arn: schedule.target.arn,
+      RoleArn: schedule.target.roleArn,
+      Input: schedule.target.input,
+      RetryPolicy: {
+        MaximumRetryAttempts: schedule.target.retryPolicy.maximumRetryAttempts,
+        MaximumEventAgeInSeconds: schedule.target.retryPolicy.maximumEventAgeInSeconds,
+      },
+    },
+  };
+}
+
 export function motoClients() {
   motoEndpoint();
   const config = { region: REGION };
@@ -300,28 +322,7 @@ export async function createInMoto(declared: Declared, zip: Buffer): Promise<Cre
   );
 
   const schedule = declared.one('aws:scheduler/schedule:Schedule').inputs;
-  const scheduleArn =
-    (
-      await c.scheduler.send(
-        new CreateScheduleCommand({
-          Name: schedule.name,
-          GroupName: schedule.groupName,
-          Description: schedule.description,
-          ScheduleExpression: schedule.scheduleExpression,
-          FlexibleTimeWindow: { Mode: schedule.flexibleTimeWindow.mode as FlexibleTimeWindowMode },
-          State: schedule.state as ScheduleState,
-          Target: {
-            Arn: schedule.target.arn,
-            RoleArn: schedule.target.roleArn,
-            Input: schedule.target.input,
-            RetryPolicy: {
-              MaximumRetryAttempts: schedule.target.retryPolicy.maximumRetryAttempts,
-              MaximumEventAgeInSeconds: schedule.target.retryPolicy.maximumEventAgeInSeconds,
-            },
-          },
-        }),
-      )
-    ).ScheduleArn ?? '';
+  const scheduleArn = (await c.scheduler.send(new CreateScheduleCommand(scheduleRequest(schedule)))).ScheduleArn ?? '';
 
   let topicArn: string | undefined;
   for (const topic of declared.all('aws:sns/topic:Topic')) {
