@@ -4,7 +4,12 @@
  *
  * 1. preview, `up` (create), a no-op `up` and `destroy` of 200 credentials, each against the same
  *    command on 200 trivial dynamic resources (a provider whose create returns an id at once) on
- *    the same CLI, backend kind and machine, the two stacks taking turns so both see the same load;
+ *    the same CLI, backend kind and machine, the two stacks taking turns so both see the same load.
+ *    The commands that change nothing (the goal's) run {@link STEADY_RUNS} times each, the stack
+ *    that goes first alternating, and report medians: one run of a two-second command swings by a
+ *    quarter on a shared two-core machine. A third stack, a do-nothing provider handed the same
+ *    properties as the credentials, takes its turn too: it splits what is left into the engine's
+ *    handling of a credential's properties and token-rotator's own code;
  * 2. the program's own share, without the CLI: the CPU of declaring 200 credentials against 200
  *    trivial resources under Pulumi's mocks (provider-program.ts), steadier than the CLI timings;
  * 3. one `up` of 500 credentials through a proxy that throttles past 50 Secrets Manager writes per
@@ -13,6 +18,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { Stack } from '@pulumi/pulumi/automation';
+import { CODE_VERSION } from '../core/version';
 import { startSirvFake } from '../local-stack/fakes/sirv';
 import { createLocalBackend, inlineStack, type LocalBackend } from '../local-stack/pulumi';
 import {
@@ -23,6 +29,7 @@ import {
 import { ProviderCredential } from '../provider/resource';
 import type { BenchContext, BenchOutcome } from './context';
 import { type ProgramCpu, programCpu } from './provider-program';
+import { median } from './stats';
 import { type BenchRow, row } from './table';
 
 const BENCHMARK = 'provider-scale';
@@ -33,6 +40,8 @@ const TIGHT_COUNT = 100;
 const TIGHT_WRITES_PER_SECOND = 5;
 // A test value planted in the fake's client table, not a secret.
 const CLIENT_SECRET = 'bench-provider-scale-client-secret';
+/** Runs of each command that changes nothing, per stack (the median is reported). */
+const STEADY_RUNS = 5;
 /** Runs of the program measurement per kind (the median is reported). */
 const PROGRAM_RUNS = 3;
 /** Each CLI command's bound: a stuck `up` fails the bench instead of holding it. */
@@ -57,6 +66,69 @@ class Trivial extends pulumi.dynamic.Resource {
 function trivialProgram(count: number): pulumi.automation.PulumiFn {
   return async () => {
     for (let i = 0; i < count; i++) new Trivial(`trivial-${i}`, i);
+  };
+}
+
+/**
+ * The same properties without token-rotator's code: a dynamic provider that checks and compares
+ * nothing, handed what a credential registers and answering what the credential's provider answers
+ * (its inputs and two ARNs). The bench checks that both kinds hold the same property names.
+ */
+const SAME_DATA_PROVIDER: pulumi.dynamic.ResourceProvider = {
+  async check(_olds, news) {
+    return { inputs: news };
+  },
+  async diff() {
+    return { changes: false };
+  },
+  async create(inputs: Record<string, string>) {
+    const arn = (half: string) =>
+      `arn:aws:secretsmanager:us-east-1:123456789012:secret:${inputs.prefix}${inputs.name}/${half}-AbCdEf`;
+    return {
+      id: `${inputs.prefix}${inputs.name}`,
+      outs: { ...inputs, tokenSecretArn: arn('token'), clientSecretArn: arn('client') },
+    };
+  },
+};
+
+/** What `ProviderCredential` registers for the arguments of {@link credentialProgram}, by hand. */
+class SameData extends pulumi.dynamic.Resource {
+  constructor(name: string, prefix: string, issuer: Record<string, pulumi.Input<string | boolean>>) {
+    // As ProviderCredential registers: no promise stack traces (see provider/resource.ts).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(
+        SAME_DATA_PROVIDER,
+        name,
+        {
+          prefix,
+          recoveryWindowInDays: 0,
+          name,
+          issuer: pulumi.secret(issuer),
+          aws: { region: process.env.AWS_REGION },
+          owner: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::pulumi-nodejs:dynamic:Resource::${name}`,
+          codeVersion: CODE_VERSION,
+          tokenSecretArn: undefined,
+          clientSecretArn: undefined,
+          publicKeyPem: undefined,
+          publicJwks: undefined,
+        },
+        { additionalSecretOutputs: ['issuer'] },
+      );
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+  }
+}
+
+function sameDataProgram(count: number, tokenUrl: string, prefix: string): pulumi.automation.PulumiFn {
+  return async () => {
+    const clientSecret = new pulumi.Config().requireSecret('sirvClientSecret');
+    for (let i = 0; i < count; i++) {
+      const issuer = { kind: 'sirv', url: tokenUrl, allowInsecureHttp: true, clientId: `bench-${i}`, clientSecret };
+      new SameData(`cred-${i}`, prefix, issuer);
+    }
   };
 }
 
@@ -110,14 +182,30 @@ function failureSummary(error: unknown): string {
   return `${errored}; first: ${first.slice(0, 300)}`;
 }
 
-/** Bytes of state per resource of each type, from the exported deployment. */
-async function stateBytesPerResource(stack: Stack, type: string): Promise<number> {
+interface StateResource {
+  type?: string;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+}
+
+/** The state's resources of `type`, from the exported deployment. */
+async function stateResources(stack: Stack, type: string): Promise<StateResource[]> {
   const deployment = await stack.exportStack();
-  const resources = ((deployment.deployment as { resources?: { type?: string }[] }).resources ?? []).filter(
-    (r) => r.type === type,
-  );
-  if (resources.length === 0) return 0;
-  return Math.round(JSON.stringify(resources).length / resources.length);
+  return ((deployment.deployment as { resources?: StateResource[] }).resources ?? []).filter((r) => r.type === type);
+}
+
+/** Bytes of state per resource. */
+function bytesPerResource(resources: StateResource[]): number {
+  return resources.length === 0 ? 0 : Math.round(JSON.stringify(resources).length / resources.length);
+}
+
+/** The names of a resource's inputs and outputs in the state, to compare two kinds. */
+function propertyNames(resource: StateResource | undefined): string {
+  const names = (props: Record<string, unknown> | undefined) =>
+    Object.keys(props ?? {})
+      .sort()
+      .join(',');
+  return `inputs ${names(resource?.inputs)}; outputs ${names(resource?.outputs)}`;
 }
 
 interface Command {
@@ -125,6 +213,8 @@ interface Command {
   run(stack: Stack): Promise<unknown>;
   /** What the command must have changed on each stack (resources, the stack itself aside). */
   expect: string;
+  /** Times each stack runs it (commands that change nothing can run again). */
+  runs: number;
 }
 
 const failOnChange = (summary: Record<string, number> | undefined, allowed: string, label: string) => {
@@ -140,6 +230,7 @@ async function sideBySide(
   // One backend each: a workspace writes its project's Pulumi.yaml into its own directory.
   const trivialBackend = await createLocalBackend();
   const backend = await createLocalBackend();
+  const sameDataBackend = await createLocalBackend();
   try {
     const trivial = await inlineStack(trivialBackend, 'scale-trivial', 'bench', trivialProgram(count));
     const credentials = await credentialStack(
@@ -147,63 +238,103 @@ async function sideBySide(
       'scale-credentials',
       credentialProgram(count, sirv.tokenUrl, 'bench-provider-scale/'),
     );
+    const sameData = await credentialStack(
+      sameDataBackend,
+      'scale-same-data',
+      sameDataProgram(count, sirv.tokenUrl, 'bench-provider-scale/'),
+    );
+    const stacks = { trivial, credentials, sameData };
     const commands: Command[] = [
       {
         label: 'preview (all new)',
         run: async (s) => failOnChange((await s.preview()).changeSummary, 'create', 'preview'),
         expect: 'create',
+        runs: 1,
       },
       {
         label: 'up (create)',
         run: async (s) => failOnChange((await s.up()).summary.resourceChanges, 'create', 'up'),
         expect: 'create',
+        runs: 1,
       },
       {
         label: 'preview (no changes)',
         run: async (s) => failOnChange((await s.preview()).changeSummary, 'same', 'preview'),
         expect: 'same',
+        runs: STEADY_RUNS,
       },
       {
         label: 'no-op up',
         run: async (s) => failOnChange((await s.up()).summary.resourceChanges, 'same', 'no-op up'),
         expect: 'same',
+        runs: STEADY_RUNS,
       },
       {
         label: 'destroy',
         run: async (s) => failOnChange((await s.destroy()).summary.resourceChanges, 'delete', 'destroy'),
         expect: 'delete',
+        runs: 1,
       },
     ];
     const rows: BenchRow[] = [];
-    const seconds: Record<string, { credentials: number; trivial: number }> = {};
-    let stateBytes: { credential: number; trivial: number } | undefined;
+    const seconds: Record<string, Record<keyof typeof stacks, number[]>> = {};
+    let stateBytes: Record<keyof typeof stacks, number> | undefined;
     for (const command of commands) {
-      context.progress(`${BENCHMARK}: ${command.label}, ${count} trivial resources`);
-      const floor = await timed(`trivial ${command.label}`, () => command.run(trivial));
-      context.progress(`${BENCHMARK}: ${command.label}, ${count} credentials`);
-      const measured = await timed(`credentials ${command.label}`, () => command.run(credentials));
-      seconds[command.label] = { credentials: measured.seconds, trivial: floor.seconds };
+      const samples: Record<keyof typeof stacks, number[]> = { trivial: [], credentials: [], sameData: [] };
+      for (let run = 0; run < command.runs; run++) {
+        // Whichever stack goes later runs on a machine the others have warmed: they take turns.
+        const kinds = (['trivial', 'credentials', 'sameData'] as const).map((_, i, all) => all[(i + run) % all.length]);
+        for (const kind of kinds) {
+          if (kind === undefined) continue;
+          context.progress(`${BENCHMARK}: ${command.label}, ${count} ${kind}, run ${run + 1} of ${command.runs}`);
+          samples[kind].push((await timed(`${kind} ${command.label}`, () => command.run(stacks[kind]))).seconds);
+        }
+      }
+      seconds[command.label] = samples;
+      const measured = median(samples.credentials);
+      const floor = median(samples.trivial);
+      const sameDataSeconds = median(samples.sameData);
       context.progress(
-        `${BENCHMARK}: ${command.label}: ${measured.seconds.toFixed(1)} s against ${floor.seconds.toFixed(1)} s`,
+        `${BENCHMARK}: ${command.label}: ${measured.toFixed(2)} s against ${floor.toFixed(2)} s (same data: ${sameDataSeconds.toFixed(2)} s)`,
       );
+      const of = command.runs > 1 ? `median of ${command.runs}, ` : '';
       rows.push(
         row({
           benchmark: BENCHMARK,
-          name: `${command.label}, ${count} credentials (pulumi CLI, moto)`,
-          value: measured.seconds,
+          name: `${command.label}, ${count} credentials (${of}pulumi CLI, moto)`,
+          value: measured,
           unit: 's',
           baseline: `the same on ${count} trivial dynamic resources`,
-          baselineValue: floor.seconds,
+          baselineValue: floor,
           meaning: 'times the floor of any dynamic provider (goal ≤ 1.3× for preview and no-op up)',
         }),
       );
+      if (command.runs > 1) {
+        rows.push(
+          row({
+            benchmark: BENCHMARK,
+            name: `${command.label}, ${count} credentials (${of}pulumi CLI, moto)`,
+            value: measured,
+            unit: 's',
+            baseline: `the same on ${count} do-nothing dynamic resources with a credential's properties`,
+            baselineValue: sameDataSeconds,
+            meaning: "times the engine's cost of the properties alone: token-rotator's own share",
+          }),
+        );
+      }
       if (command.label === 'up (create)') {
+        const credential = await stateResources(credentials, 'pulumi-nodejs:dynamic/token-rotator:ProviderCredential');
+        const same = await stateResources(sameData, 'pulumi-nodejs:dynamic:Resource');
+        // The comparison means something only while the stand-in holds what a credential holds.
+        if (propertyNames(credential[0]) !== propertyNames(same[0])) {
+          throw new Error(
+            `the same-data stack no longer mirrors a credential: ${propertyNames(credential[0])} against ${propertyNames(same[0])}`,
+          );
+        }
         stateBytes = {
-          credential: await stateBytesPerResource(
-            credentials,
-            'pulumi-nodejs:dynamic/token-rotator:ProviderCredential',
-          ),
-          trivial: await stateBytesPerResource(trivial, 'pulumi-nodejs:dynamic:Resource'),
+          credentials: bytesPerResource(credential),
+          sameData: bytesPerResource(same),
+          trivial: bytesPerResource(await stateResources(trivial, 'pulumi-nodejs:dynamic:Resource')),
         };
       }
     }
@@ -211,6 +342,7 @@ async function sideBySide(
   } finally {
     await trivialBackend.dispose();
     await backend.dispose();
+    await sameDataBackend.dispose();
     await sirv.close();
   }
 }

@@ -12,7 +12,7 @@ import {
   IssuerUnavailableError,
   type TokenRotatorError,
 } from './errors';
-import type { AssertionAlgorithm } from './issuers/assertion';
+import type { AssertionAlgorithm } from './issuers/private-key';
 import type { KeySigner } from './issuers/types';
 
 /** The only algorithm RS256 maps to in KMS. */

@@ -13,12 +13,30 @@ import { InvalidConfigurationError } from '../core/errors';
 import * as store from '../core/store';
 import { DEFAULT_PREFIX } from '../core/token';
 import { CODE_VERSION } from '../core/version';
-import { tokenReadPolicy } from '../provider/read-policy';
+import { credentialReadPolicy } from '../provider/read-policy';
 import * as runtime from '../provider/runtime';
 import { constructRotator } from './rotator-component';
 import { CREDENTIAL_TOKEN, packageSchema, ROTATOR_TOKEN } from './schema';
 
 type Props = Record<string, unknown>;
+
+/**
+ * The runtime's outputs and those that follow from them, which the schema declares: the runtime
+ * leaves them out of the state (the TypeScript class derives them in the program, by the same rules).
+ */
+function withDerivedOutputs(outs: Props | runtime.CredentialOutputs): Props {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const tokenSecretArn = text(outs.tokenSecretArn);
+  // `read` found the token secret gone (an empty ARN): the next `up` makes it again.
+  if (!tokenSecretArn) return { ...outs };
+  const names = store.secretNames(String(outs.name), text(outs.prefix) ?? DEFAULT_PREFIX);
+  return {
+    ...outs,
+    tokenSecretName: names.token,
+    clientSecretName: names.client,
+    readPolicy: credentialReadPolicy(tokenSecretArn, text(outs.kmsKeyId)),
+  };
+}
 
 /** Fields of a credential that are secret whatever the program says: the issuer holds the client secret or key. */
 const ALWAYS_SECRET = new Set(['issuer']);
@@ -170,13 +188,13 @@ export class TokenRotatorProvider implements pulumiProvider.Provider {
   async create(urn: string, inputs: unknown): Promise<pulumiProvider.CreateResult> {
     assertCredentialType(urn);
     const { id, outs } = await runtime.create(revealProps(inputs));
-    return { id, outs: protect({ ...outs }, inputs) };
+    return { id, outs: protect(withDerivedOutputs(outs), inputs) };
   }
 
   async update(_id: string, urn: string, olds: unknown, news: unknown): Promise<pulumiProvider.UpdateResult> {
     assertCredentialType(urn);
     const { outs } = await runtime.update(revealProps(olds), revealProps(news));
-    return { outs: protect({ ...outs }, news) };
+    return { outs: protect(withDerivedOutputs(outs), news) };
   }
 
   async read(id: string, urn: string, props?: unknown): Promise<pulumiProvider.ReadResult> {
@@ -185,23 +203,14 @@ export class TokenRotatorProvider implements pulumiProvider.Provider {
     if (typeof known.name === 'string') {
       // `pulumi refresh`: the runtime reports deletion, a missing half and drift.
       const read = await runtime.read(id, known);
-      return read.props ? { id: read.id ?? id, props: protect(read.props, props) } : {};
+      return read.props ? { id: read.id ?? id, props: protect(withDerivedOutputs(read.props), props) } : {};
     }
     // `pulumi import`: only the id is known.
     const inputs = await importedInputs(id);
     if (!inputs) return {};
     const read = await runtime.read(id, { ...inputs, codeVersion: CODE_VERSION });
     if (!read.props) return {};
-    const names = store.secretNames(String(inputs.name), String(inputs.prefix));
-    const kmsKeyArn =
-      typeof inputs.kmsKeyId === 'string' && inputs.kmsKeyId.startsWith('arn:') ? inputs.kmsKeyId : undefined;
-    const outputs: Props = {
-      ...read.props,
-      tokenSecretName: names.token,
-      clientSecretName: names.client,
-      readPolicy: tokenReadPolicy([String(read.props.tokenSecretArn)], kmsKeyArn),
-    };
-    return { id, props: protect(outputs, {}), inputs: protect(inputs, {}) };
+    return { id, props: protect(withDerivedOutputs(read.props), {}), inputs: protect(inputs, {}) };
   }
 
   async delete(_id: string, urn: string, props: unknown): Promise<void> {

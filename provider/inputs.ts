@@ -3,7 +3,6 @@
  * field and what is expected. Values that are still unknown (preview) pass through.
  */
 import { TokenRotatorError } from '../core/errors';
-import { readAssertionKey } from '../core/issuers/assertion';
 import {
   ISSUER_KINDS,
   type IssuerConfig,
@@ -12,7 +11,7 @@ import {
   issuerConfigSchema,
   knownLifetime,
 } from '../core/issuers/config';
-import { publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
+import { readAssertionKey, readRsaSigningKey } from '../core/issuers/private-key';
 import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
 import { type ClientSecretSource, clientSecretSourceSchema } from '../core/store/client-secret-source';
 import { CREDENTIAL_NAME_RULE, DEFAULT_PREFIX, isCredentialName, isPrefix, PREFIX_RULE } from '../core/token';
@@ -334,7 +333,7 @@ function awsFailures(aws: unknown): CheckFailure[] {
 function signingKeyFailure(issuer: IssuerConfig): CheckFailure | undefined {
   if (!('privateKeyPem' in issuer) || issuer.privateKeyPem === undefined) return undefined;
   try {
-    if (issuer.kind === 'signed-jwt' || issuer.kind === 'upload') publicKeyPemFromPrivate(issuer.privateKeyPem);
+    if (issuer.kind === 'signed-jwt' || issuer.kind === 'upload') readRsaSigningKey(issuer.privateKeyPem, undefined);
     else readAssertionKey(issuer.privateKeyPem, undefined);
     return undefined;
   } catch (e) {

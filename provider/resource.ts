@@ -151,7 +151,8 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
       Error.stackTraceLimit = stackTraceLimit;
     }
     // Derived from the token secret's ARN, so they carry the dependency on this credential and are
-    // known exactly when it is: what the provider computes from the same inputs.
+    // known exactly when it is. The provider does not return them: every property in the state
+    // costs the engine work for each credential on each preview.
     const names = pulumi
       .all([this.tokenSecretArn, credentialName, args.prefix])
       .apply(([, declared, prefix]) => secretNames(declared, prefix ?? DEFAULT_PREFIX));

@@ -5,7 +5,7 @@
  * (RSA for RS256, ECC_NIST_P256 for ES256). Each assertion is short-lived, carries a fresh random `jti`, and is used for
  * one request only: it is never logged, stored or quoted.
  */
-import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 // jose's subpaths, not its index (see signed-jwt.ts): a refresh loads only the modules it uses.
 import * as base64url from 'jose/base64url';
@@ -13,8 +13,9 @@ import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
 import { SignJWT } from 'jose/jwt/sign';
 import { UnsecuredJWT } from 'jose/jwt/unsecured';
 import { exportJWK } from 'jose/key/export';
-import { InvalidConfigurationError, InvalidCredentialsError, type TokenRotatorError } from '../errors';
+import { InvalidCredentialsError, type TokenRotatorError } from '../errors';
 import { kmsKeySigner } from '../kms-signer';
+import { type AssertionAlgorithm, readAssertionKey } from './private-key';
 import type { IssueContext, KeySigner } from './types';
 
 /**
@@ -39,9 +40,6 @@ export interface AssertionKey {
   kms?: { keyId: string; alg?: AssertionAlgorithm | undefined } | undefined;
   keyId?: string | undefined;
 }
-
-/** The signing algorithms an assertion may use: RS256 (RSA, PEM or KMS) and ES256 (P-256, PEM or KMS). */
-export type AssertionAlgorithm = 'RS256' | 'ES256';
 
 /** What to assert. */
 export interface AssertionClaims {
@@ -149,69 +147,6 @@ function mayBeReplayRefusal(error: unknown): boolean {
 /** The `kid` of a PEM key when none is configured: its RFC 7638 thumbprint (stable, derivable from the public key). */
 async function thumbprintOf(privateKey: KeyObject): Promise<string> {
   return calculateJwkThumbprint(await exportJWK(createPublicKey(privateKey)));
-}
-
-/** RS256 needs an RSA key of at least this many bits. */
-const MIN_MODULUS_BITS = 2048;
-
-/**
- * Reads a PEM private key and the algorithm it signs with: RSA of 2048 bits or more → RS256,
- * EC P-256 → ES256. Anything else is refused, naming `issuer.privateKeyPem`, never quoting it.
- */
-export function readAssertionKey(
-  privateKeyPem: string | undefined,
-  credential: string | undefined,
-): { key: KeyObject; alg: AssertionAlgorithm } {
-  const fail = (what: string) => privateKeyRefusal(credential, what);
-  const key = readPemPrivateKey(
-    privateKeyPem,
-    credential,
-    'give a PEM private key (RSA or EC P-256), or kms: { keyId }.',
-  );
-  if (key.asymmetricKeyType === 'rsa') {
-    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_MODULUS_BITS) {
-      throw fail(`is shorter than ${MIN_MODULUS_BITS} bits; RS256 needs at least ${MIN_MODULUS_BITS}.`);
-    }
-    return { key, alg: 'RS256' };
-  }
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
-    return { key, alg: 'ES256' };
-  }
-  const what =
-    key.asymmetricKeyType === 'ec'
-      ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve ?? 'another curve'}`
-      : `a ${key.asymmetricKeyType ?? 'non-RSA'} key`;
-  throw fail(`is ${what}; assertions are signed RS256 (an RSA key) or ES256 (an EC P-256 key).`);
-}
-
-/**
- * A PEM private key as Node reads it, or the refusal naming `issuer.privateKeyPem` (never quoting
- * it): `missingAdvice` says what to give when there is none.
- */
-export function readPemPrivateKey(
-  privateKeyPem: string | undefined,
-  credential: string | undefined,
-  missingAdvice: string,
-): KeyObject {
-  if (privateKeyPem === undefined || privateKeyPem.trim() === '') {
-    throw privateKeyRefusal(credential, `is missing; ${missingAdvice}`);
-  }
-  try {
-    return createPrivateKey(privateKeyPem);
-  } catch {
-    // The crypto error is dropped: it adds nothing and must not travel next to the key.
-    throw privateKeyRefusal(credential, 'could not be read as a PEM private key; check that the whole key was copied.');
-  }
-}
-
-/** The refusal of a configured private key, naming the field and `what` is wrong with it. */
-export function privateKeyRefusal(credential: string | undefined, what: string): InvalidConfigurationError {
-  const who = credential ? `Credential "${credential}": ` : '';
-  return new InvalidConfigurationError(`${who}issuer.privateKeyPem ${what}`, {
-    credential,
-    field: 'issuer.privateKeyPem',
-    reason: 'bad-private-key',
-  });
 }
 
 /**

@@ -5,7 +5,6 @@
 
 export {
   ASSERTION_LIFETIME_SECONDS,
-  type AssertionAlgorithm,
   type AssertionKey,
   assertionPublicKey,
   CLIENT_ASSERTION_TYPE,
@@ -44,6 +43,7 @@ export { jsonIssuer, obtainJsonToken } from './json';
 export { jwtBearerIssuer, obtainJwtBearerToken } from './jwt-bearer';
 export { basicAuthorization, exchangeAtTokenEndpoint, oauth2Issuer, obtainOAuth2Token } from './oauth2';
 export { obtainToken } from './obtain';
+export type { AssertionAlgorithm } from './private-key';
 export { dispatchIssuer, issuerRegistry } from './registry';
 export { generateSigningKey, obtainSignedJwtToken, publicKeyPemFromPrivate, signedJwtIssuer } from './signed-jwt';
 export { assertStorableToken } from './token-value';

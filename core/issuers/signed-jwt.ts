@@ -4,7 +4,7 @@
  * that no private key is stored anywhere; the matching public key is registered with the service
  * (Upload's dashboard).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 // jose's subpaths, not its index: a refresh from sources or dist/ then loads the dozen modules it
 // uses instead of all of jose's (JWE, JWKS and the rest); a bundle is tree-shaken either way.
 import { SignJWT } from 'jose/jwt/sign';
@@ -12,13 +12,11 @@ import { UnsecuredJWT } from 'jose/jwt/unsecured';
 import { exportPKCS8, exportSPKI } from 'jose/key/export';
 import { generateKeyPair } from 'jose/key/generate/keypair';
 import { InvalidConfigurationError } from '../errors';
-import { privateKeyRefusal, readPemPrivateKey, signWithKeySigner } from './assertion';
+import { signWithKeySigner } from './assertion';
 import type { SignedJwtIssuerConfig } from './config';
 import { resolveExpiry } from './expiry';
+import { readRsaSigningKey } from './private-key';
 import type { IssueContext, IssuedToken, Issuer } from './types';
-
-/** RS256 needs an RSA key of at least this many bits. */
-const MIN_MODULUS_BITS = 2048;
 
 /**
  * Mints a signed JWT valid for `ttlSeconds` (capped by `maxLifetimeSeconds`).
@@ -33,7 +31,7 @@ const MIN_MODULUS_BITS = 2048;
  * ```
  */
 export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, context: IssueContext): Promise<IssuedToken> {
-  const key = config.kms ? undefined : readPrivateKey(config.privateKeyPem, context.credential);
+  const key = config.kms ? undefined : readRsaSigningKey(config.privateKeyPem, context.credential);
   const issuedAt = (context.now ?? (() => new Date()))();
   const iat = Math.floor(issuedAt.getTime() / 1000);
   const ttl = Math.min(config.ttlSeconds, config.maxLifetimeSeconds ?? config.ttlSeconds);
@@ -82,24 +80,8 @@ export async function generateSigningKey(): Promise<{ privateKeyPem: string; pub
  * @throws {@link InvalidConfigurationError} naming `issuer.privateKeyPem` when the key is unreadable.
  */
 export function publicKeyPemFromPrivate(privateKeyPem: string, credential?: string): string {
-  const key = readPrivateKey(privateKeyPem, credential);
+  const key = readRsaSigningKey(privateKeyPem, credential);
   return createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-function readPrivateKey(privateKeyPem: string | undefined, credential: string | undefined): KeyObject {
-  const fail = (what: string) => privateKeyRefusal(credential, what);
-  const key = readPemPrivateKey(
-    privateKeyPem,
-    credential,
-    'give a PEM RSA private key, or let the provider generate one.',
-  );
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw fail(`is a ${key.asymmetricKeyType ?? 'non-RSA'} key; RS256 needs an RSA key.`);
-  }
-  if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_MODULUS_BITS) {
-    throw fail(`is shorter than ${MIN_MODULUS_BITS} bits; RS256 needs at least ${MIN_MODULUS_BITS}.`);
-  }
-  return key;
 }
 
 /** The `signed-jwt` issuer for the registry. */

@@ -1,6 +1,7 @@
 /** The contract between issuer implementations and their callers (provider, rotator, CLI). */
-import type { AssertionAlgorithm } from './assertion';
+
 import type { BaseIssuerConfig } from './config';
+import type { AssertionAlgorithm } from './private-key';
 
 /** A token as an issuer handed it over, with its expiry already resolved (see `expiry.ts`). */
 export interface IssuedToken {

@@ -1,12 +1,11 @@
 /**
  * A client secret kept in a Secrets Manager secret of the user's own (`clientSecretSource`): the
  * client document records where it is, never its value, and whoever reads the document reads the
- * value from there (AWSCURRENT), as ECS resolves a `valueFrom` with a JSON key.
+ * value from there (AWSCURRENT), as ECS resolves a `valueFrom` with a JSON key. This module holds
+ * what validates a source; sourced-client-secret.ts reads one (apart, so `pulumi up`'s check of
+ * every credential loads no AWS SDK).
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfigurationError } from '../errors';
 import * as z from '../zod';
-import { call } from './aws-errors';
 
 /** Where a credential's client secret is kept: a secret's ARN, and the JSON key inside its value when it holds several. */
 export interface ClientSecretSource {
@@ -26,10 +25,6 @@ export const SECRET_ARN_PATTERN =
 export const SECRET_ARN_RULE =
   "a Secrets Manager secret's complete ARN (with the six characters Secrets Manager adds to the name), such as arn:aws:secretsmanager:us-east-1:123456789012:secret:sirv/client-AbCdEf";
 
-/** The value's bounds: those of an issuer's `clientSecret`. */
-const MIN_VALUE_LENGTH = 8;
-const MAX_VALUE_LENGTH = 8192;
-
 export const clientSecretSourceSchema = z.strictObject(
   {
     secretArn: z
@@ -46,98 +41,3 @@ export const clientSecretSourceSchema = z.strictObject(
   },
   { error: 'expected clientSecretSource as an object { secretArn, jsonKey? }' },
 );
-
-/** The client secret as read from its source, and the source's version it was read at. */
-export interface SourcedClientSecret {
-  value: string;
-  versionId: string | undefined;
-}
-
-/** The permission a reader of `source` needs, for messages. */
-function neededPermission(source: ClientSecretSource): string {
-  return (
-    `secretsmanager:GetSecretValue on ${source.secretArn} ` +
-    '(and kms:Decrypt on its key when it is encrypted with a customer managed key)'
-  );
-}
-
-/**
- * Reads credential `credential`'s client secret from `source` with `client` (the caller's AWS
- * identity: the deployer at `pulumi up`, the rotator's role at refresh).
- *
- * @throws {InvalidConfigurationError} (field `clientSecretSource.secretArn` or
- * `clientSecretSource.jsonKey`) when the secret is missing, cannot be read (access denied, no
- * decrypt permission), holds no string, lacks the key, or holds a value out of bounds. The
- * message says what to do, and never quotes the value.
- * @throws {StoreError} for a failure that may pass (throttling, 5xx, network).
- */
-export async function readSourcedClientSecret(
-  client: SecretsManagerClient,
-  credential: string,
-  source: ClientSecretSource,
-): Promise<SourcedClientSecret> {
-  const who = `Credential "${credential}": clientSecretSource.secretArn`;
-  const out = await call(credential, 'GetSecretValue', () =>
-    client.send(new GetSecretValueCommand({ SecretId: source.secretArn })),
-  ).catch((e: unknown) => {
-    const reason = (e as { reason?: unknown }).reason;
-    if (reason === 'ResourceNotFoundException') {
-      throw new InvalidConfigurationError(
-        `${who}: no secret ${source.secretArn} (or it has no current value). Create it, or point clientSecretSource.secretArn at the secret that holds the client secret.`,
-        { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
-      );
-    }
-    if (reason === 'InvalidRequestException') {
-      throw new InvalidConfigurationError(
-        `${who}: ${source.secretArn} cannot be read now (InvalidRequestException: it is scheduled for deletion). Restore it (aws secretsmanager restore-secret), or point clientSecretSource.secretArn at another secret.`,
-        { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
-      );
-    }
-    if (reason === 'AccessDeniedException' || reason === 'DecryptionFailure') {
-      throw new InvalidConfigurationError(
-        `${who}: ${source.secretArn} could not be read (${reason}). Grant ${neededPermission(source)} ` +
-          "to whoever reads it: the identity running `pulumi up`, and the rotator's role (TokenRotator's clientSecretSources).",
-        { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
-      );
-    }
-    throw e;
-  });
-  const text = out.SecretString;
-  if (text === undefined) {
-    throw new InvalidConfigurationError(
-      `${who}: ${source.secretArn} holds no text (a binary secret). Store the client secret as its SecretString.`,
-      { credential, field: 'clientSecretSource.secretArn' },
-    );
-  }
-  const value = source.jsonKey === undefined ? text : valueAtKey(text, credential, source, source.jsonKey);
-  if (value.length < MIN_VALUE_LENGTH || value.length > MAX_VALUE_LENGTH) {
-    const field = source.jsonKey === undefined ? 'clientSecretSource.secretArn' : 'clientSecretSource.jsonKey';
-    throw new InvalidConfigurationError(
-      `Credential "${credential}": ${field}: the client secret read from ${source.secretArn} has ${value.length} characters; ` +
-        `expected ${MIN_VALUE_LENGTH} to ${MAX_VALUE_LENGTH}. Check that the whole value was stored${source.jsonKey === undefined ? ' (or give jsonKey when it is a JSON object)' : ''}.`,
-      { credential, field },
-    );
-  }
-  return { value, versionId: out.VersionId };
-}
-
-/** The string at `source.jsonKey` of a JSON object secret; nothing of the value is ever quoted. */
-function valueAtKey(text: string, credential: string, source: ClientSecretSource, key: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const fail = (what: string) =>
-    new InvalidConfigurationError(
-      `Credential "${credential}": clientSecretSource.jsonKey: ${source.secretArn} ${what}. Store the client secret as the string field "${key}" of a JSON object, or remove jsonKey when the whole value is the client secret.`,
-      { credential, field: 'clientSecretSource.jsonKey' },
-    );
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw fail('does not hold a JSON object');
-  if (!Object.hasOwn(parsed, key)) throw fail(`has no field "${key}"`);
-  const value = (parsed as Record<string, unknown>)[key];
-  if (typeof value !== 'string')
-    throw fail(`holds a ${value === null ? 'null' : typeof value} at "${key}", not a string`);
-  return value;
-}

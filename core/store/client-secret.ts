@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
 import { call, isAwsError, storeError } from './aws-errors';
-import { readSourcedClientSecret } from './client-secret-source';
 import { prefixOf, type SecretStore, secretNames } from './names';
+import { readSourcedClientSecret } from './sourced-client-secret';
 import { TAG_KEYS, tagList } from './tags';
 import {
   type ClientDocument,

@@ -24,10 +24,8 @@ export {
 export {
   type ClientSecretSource,
   clientSecretSourceSchema,
-  readSourcedClientSecret,
   SECRET_ARN_PATTERN,
   SECRET_ARN_RULE,
-  type SourcedClientSecret,
 } from './client-secret-source';
 export {
   type CreateCredentialInput,
@@ -57,6 +55,7 @@ export {
   secretNames,
   TOKEN_SUFFIX,
 } from './names';
+export { readSourcedClientSecret, type SourcedClientSecret } from './sourced-client-secret';
 export { RESERVED_TAG_PREFIXES, TAG_KEYS } from './tags';
 export {
   putToken,

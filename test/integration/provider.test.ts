@@ -418,7 +418,7 @@ describe('ProviderCredential adoption of its own secrets (moto)', () => {
     const { outs } = await create(owned('by-hand', NEW_SECRET), seams());
 
     // Assess
-    expect(outs.tokenSecretName).toBe(`${prefix}by-hand/token`);
+    expect(outs.tokenSecretArn).toContain(`:secret:${prefix}by-hand/token-`);
     expect((await readClientSecret({ client, prefix }, 'by-hand')).document.issuer).toMatchObject({
       clientSecret: NEW_SECRET,
     });
