@@ -102,38 +102,39 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
     // Read at declaration, in the program: the provider process sees only what the state records.
     const stack = stackAwsConfig(new pulumi.Config('aws'));
     const credentialName = args.name ?? name;
-    const props: pulumi.Inputs = {
-      // Only the arguments given: Pulumi makes promises for every property it is handed, even an
-      // undefined one.
-      ...given({
-        prefix: args.prefix,
-        clientSecretSource: args.clientSecretSource,
-        policy: args.policy,
-        rotatorFunctionName: args.rotatorFunctionName,
-        recoveryWindowInDays: args.recoveryWindowInDays,
-        tags: args.tags,
-        kmsKeyId: args.kmsKeyId,
-      }),
-      name: credentialName,
-      // The whole issuer block is secret: it holds the client secret or private key.
-      issuer: pulumi.secret(args.issuer),
-      aws: declaredAwsSettings(args.region, args.profile, stack),
-      // Tagged on the secrets it makes: a retried `up` adopts what a killed one left.
-      owner: ownerUrn(name, opts?.parent),
-      codeVersion: CODE_VERSION,
-      // The outputs only the provider knows; the others are derived from them below.
-      tokenSecretArn: undefined,
-      clientSecretArn: undefined,
-      publicKeyPem: undefined,
-      publicJwks: undefined,
-    };
-    // Pulumi records a stack trace for each promise it makes while registering a resource (four
-    // per property) and reads them only to report leaked promises under PULUMI_DEBUG_PROMISE_LEAKS.
-    // Under a source-map handler (ts-node, tsx) each trace costs a source-map lookup per frame,
-    // which is most of a program's time at hundreds of credentials; nothing else runs meanwhile.
+    // Pulumi records a stack trace for each promise it makes for a resource (four per property,
+    // more for each output made from an input) and reads them only to report leaked promises under
+    // PULUMI_DEBUG_PROMISE_LEAKS. Under a source-map handler (ts-node, tsx) each trace costs a
+    // source-map lookup per frame, which is most of a program's time at hundreds of credentials:
+    // everything below that makes outputs runs without them; nothing else runs meanwhile.
     const stackTraceLimit = Error.stackTraceLimit;
     if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
     try {
+      const props: pulumi.Inputs = {
+        // Only the arguments given: Pulumi makes promises for every property it is handed, even an
+        // undefined one.
+        ...given({
+          prefix: args.prefix,
+          clientSecretSource: args.clientSecretSource,
+          policy: args.policy,
+          rotatorFunctionName: args.rotatorFunctionName,
+          recoveryWindowInDays: args.recoveryWindowInDays,
+          tags: args.tags,
+          kmsKeyId: args.kmsKeyId,
+        }),
+        name: credentialName,
+        // The whole issuer block is secret: it holds the client secret or private key.
+        issuer: pulumi.secret(args.issuer),
+        aws: declaredAwsSettings(args.region, args.profile, stack),
+        // Tagged on the secrets it makes: a retried `up` adopts what a killed one left.
+        owner: ownerUrn(name, opts?.parent),
+        codeVersion: CODE_VERSION,
+        // The outputs only the provider knows; the others are derived from them below.
+        tokenSecretArn: undefined,
+        clientSecretArn: undefined,
+        publicKeyPem: undefined,
+        publicJwks: undefined,
+      };
       super(
         SHARED_PROVIDER,
         name,
@@ -142,6 +143,17 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
         'token-rotator',
         'ProviderCredential',
       );
+      // Derived from the token secret's ARN, so they carry the dependency on this credential and are
+      // known exactly when it is. The provider does not return them: every property in the state
+      // costs the engine work for each credential on each preview.
+      const names = pulumi
+        .all([this.tokenSecretArn, credentialName, args.prefix])
+        .apply(([, declared, prefix]) => secretNames(declared, prefix ?? DEFAULT_PREFIX));
+      this.tokenSecretName = names.token;
+      this.clientSecretName = names.client;
+      this.readPolicy = pulumi
+        .all([this.tokenSecretArn, args.kmsKeyId])
+        .apply(([arn, kmsKeyId]) => credentialReadPolicy(arn, kmsKeyId));
     } catch (error) {
       // Refused at once (bad options): the error gets the stack that leads to the declaration.
       Error.stackTraceLimit = stackTraceLimit;
@@ -150,17 +162,6 @@ export class ProviderCredential extends pulumi.dynamic.Resource {
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
     }
-    // Derived from the token secret's ARN, so they carry the dependency on this credential and are
-    // known exactly when it is. The provider does not return them: every property in the state
-    // costs the engine work for each credential on each preview.
-    const names = pulumi
-      .all([this.tokenSecretArn, credentialName, args.prefix])
-      .apply(([, declared, prefix]) => secretNames(declared, prefix ?? DEFAULT_PREFIX));
-    this.tokenSecretName = names.token;
-    this.clientSecretName = names.client;
-    this.readPolicy = pulumi
-      .all([this.tokenSecretArn, args.kmsKeyId])
-      .apply(([arn, kmsKeyId]) => credentialReadPolicy(arn, kmsKeyId));
   }
 }
 
