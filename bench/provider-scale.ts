@@ -1,6 +1,8 @@
 /**
  * ProviderCredential at a platform repo's scale, under the real pulumi CLI (local file backend,
- * passphrase, the provider runtime from this checkout's dist/), moto and the Sirv fake:
+ * passphrase), moto and the Sirv fake, with the packed package: `npm pack` of this checkout's
+ * build, unpacked, is what the programs declare credentials with and what the provider process
+ * loads:
  *
  * 1. preview, `up` (create), a no-op `up` and `destroy` of 200 credentials, each against the same
  *    command on 200 trivial dynamic resources (a provider whose create returns an id at once) on
@@ -16,6 +18,10 @@
  *    second (local-stack/throttling-proxy.ts): it must finish with no failed resource; the baseline
  *    is the least time the writes it made can take at 50 per second.
  */
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import type { Stack } from '@pulumi/pulumi/automation';
 import { CODE_VERSION } from '../core/version';
@@ -26,13 +32,21 @@ import {
   startThrottlingProxy,
   type ThrottlingCounts,
 } from '../local-stack/throttling-proxy';
-import { ProviderCredential } from '../provider/resource';
+import type { ProviderCredential } from '../provider/resource';
 import type { BenchContext, BenchOutcome } from './context';
 import { type ProgramCpu, programCpu } from './provider-program';
 import { median } from './stats';
 import { type BenchRow, row } from './table';
 
+const execFileAsync = promisify(execFile);
+const repoRoot = resolve(__dirname, '..');
+
 const BENCHMARK = 'provider-scale';
+/**
+ * Where the packed package is unpacked, as `node_modules/token-rotator`: inside this checkout, so
+ * the package's own `require('@pulumi/pulumi')` finds the instance that hosts the inline programs.
+ */
+const PACKED_ROOT = join(repoRoot, '.local', 'bench-provider-scale');
 const COUNT = 200;
 const THROTTLED_COUNT = 500;
 /** A quota well below what one `up` writes per second on a 2-core machine, so throttling does happen. */
@@ -132,11 +146,42 @@ function sameDataProgram(count: number, tokenUrl: string, prefix: string): pulum
   };
 }
 
-function credentialProgram(count: number, tokenUrl: string, prefix: string): pulumi.automation.PulumiFn {
+type CredentialClass = typeof ProviderCredential;
+
+/**
+ * `npm pack` of this checkout (of the build `npm run bench` has just made: `--ignore-scripts`, as
+ * prepack would clean and build again), unpacked; its directory and its `ProviderCredential`.
+ */
+async function packedPackage(): Promise<{ dir: string; ProviderCredential: CredentialClass }> {
+  const dir = join(PACKED_ROOT, 'node_modules', 'token-rotator');
+  await rm(PACKED_ROOT, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const { stdout } = await execFileAsync(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', PACKED_ROOT],
+    {
+      cwd: repoRoot,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 5 * 60_000,
+    },
+  );
+  const [packed] = JSON.parse(stdout) as { filename: string }[];
+  if (!packed) throw new Error('npm pack printed no package');
+  await execFileAsync('tar', ['-xzf', join(PACKED_ROOT, packed.filename), '--strip-components=1', '-C', dir]);
+  const entry = require(join(dir, 'dist', 'index.js')) as typeof import('../index');
+  return { dir, ProviderCredential: entry.ProviderCredential };
+}
+
+function credentialProgram(
+  Credential: CredentialClass,
+  count: number,
+  tokenUrl: string,
+  prefix: string,
+): pulumi.automation.PulumiFn {
   return async () => {
     const clientSecret = new pulumi.Config().requireSecret('sirvClientSecret');
     for (let i = 0; i < count; i++) {
-      new ProviderCredential(`cred-${i}`, {
+      new Credential(`cred-${i}`, {
         prefix,
         // Deleted at once: moto would otherwise keep every destroyed secret for the rest of the run.
         recoveryWindowInDays: 0,
@@ -222,21 +267,28 @@ const failOnChange = (summary: Record<string, number> | undefined, allowed: stri
   if (changed.length > 0) throw new Error(`${label}: unexpected changes ${JSON.stringify(summary)}`);
 };
 
+/** The package under test: its unpacked directory and its `ProviderCredential`. */
+interface PackageUnderTest {
+  dir: string;
+  ProviderCredential: CredentialClass;
+}
+
 async function sideBySide(
   context: BenchContext,
+  pkg: PackageUnderTest,
   count: number,
 ): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
   const sirv = await startSirvFake({ clients: clientTable(count) });
   // One backend each: a workspace writes its project's Pulumi.yaml into its own directory.
-  const trivialBackend = await createLocalBackend();
-  const backend = await createLocalBackend();
-  const sameDataBackend = await createLocalBackend();
+  const trivialBackend = await createLocalBackend({}, pkg.dir);
+  const backend = await createLocalBackend({}, pkg.dir);
+  const sameDataBackend = await createLocalBackend({}, pkg.dir);
   try {
     const trivial = await inlineStack(trivialBackend, 'scale-trivial', 'bench', trivialProgram(count));
     const credentials = await credentialStack(
       backend,
       'scale-credentials',
-      credentialProgram(count, sirv.tokenUrl, 'bench-provider-scale/'),
+      credentialProgram(pkg.ProviderCredential, count, sirv.tokenUrl, 'bench-provider-scale/'),
     );
     const sameData = await credentialStack(
       sameDataBackend,
@@ -351,21 +403,22 @@ async function sideBySide(
 
 async function throttledUp(
   context: BenchContext,
+  pkg: PackageUnderTest,
   count: number,
   writesPerSecond: number,
 ): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
   const sirv = await startSirvFake({ clients: clientTable(count) });
   const proxy = await startThrottlingProxy(context.moto.endpoint, { writesPerSecond });
   // Both variables: the provider process must reach Secrets Manager through the proxy only.
-  const backend = await createLocalBackend({
-    AWS_ENDPOINT_URL: proxy.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint,
-  });
+  const backend = await createLocalBackend(
+    { AWS_ENDPOINT_URL: proxy.endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint },
+    pkg.dir,
+  );
   try {
     const stack = await credentialStack(
       backend,
       `scale-throttled-${writesPerSecond}`,
-      credentialProgram(count, sirv.tokenUrl, `bench-provider-throttled-${writesPerSecond}/`),
+      credentialProgram(pkg.ProviderCredential, count, sirv.tokenUrl, `bench-provider-throttled-${writesPerSecond}/`),
     );
     context.progress(`${BENCHMARK}: up of ${count} credentials, ${writesPerSecond} writes/s`);
     const up = await timed('throttled up', () => stack.up());
@@ -466,10 +519,12 @@ export async function providerScale(
   throttledCount = THROTTLED_COUNT,
   tightCount = TIGHT_COUNT,
 ): Promise<BenchOutcome> {
-  const side = await sideBySide(context, count);
+  context.progress(`${BENCHMARK}: npm pack of this checkout's build, unpacked under ${PACKED_ROOT}`);
+  const pkg = await packedPackage();
+  const side = await sideBySide(context, pkg, count);
   const program = await programUnderMocks(context, count);
-  const quota = await throttledUp(context, throttledCount, SECRETS_MANAGER_WRITES_PER_SECOND);
-  const tight = await throttledUp(context, tightCount, TIGHT_WRITES_PER_SECOND);
+  const quota = await throttledUp(context, pkg, throttledCount, SECRETS_MANAGER_WRITES_PER_SECOND);
+  const tight = await throttledUp(context, pkg, tightCount, TIGHT_WRITES_PER_SECOND);
   return {
     rows: [...side.rows, ...program.rows, ...quota.rows, ...tight.rows],
     details: {

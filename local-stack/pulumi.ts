@@ -55,18 +55,24 @@ export interface LocalBackend {
 /** The passphrase of e2e stacks (a test value, not a secret). */
 export const TEST_PASSPHRASE = 'token-rotator-e2e-passphrase';
 
-/** Creates a local file backend in a temporary directory. */
-export async function createLocalBackend(extraEnv: Record<string, string> = {}): Promise<LocalBackend> {
+/**
+ * Creates a local file backend in a temporary directory. The provider process finds `token-rotator`
+ * at `packageDir`: this checkout by default, or an unpacked `npm pack` of it.
+ */
+export async function createLocalBackend(
+  extraEnv: Record<string, string> = {},
+  packageDir: string = repoRoot,
+): Promise<LocalBackend> {
   const bin = await pulumiCliDir();
   const base = await mkdtemp(join(tmpdir(), 'token-rotator-e2e-'));
   const stateDir = join(base, 'state');
   const workDir = join(base, 'work');
   const command = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: false });
   // The provider process resolves `token-rotator` as a user's program would: from a node_modules
-  // folder holding the package. Here that folder links to this checkout.
+  // folder holding the package. Here that folder links to the package directory.
   const links = join(base, 'node_modules');
   await mkdir(links, { recursive: true });
-  await symlink(repoRoot, join(links, 'token-rotator'), 'dir');
+  await symlink(packageDir, join(links, 'token-rotator'), 'dir');
   const envVars: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
