@@ -12,6 +12,13 @@ import { deleteCredentialSecrets, describeCredential, readClientSecret, readToke
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { create as createOutsidePulumi } from '../../provider/runtime';
 import { secretsManagerClient } from '../helpers/aws';
+import {
+  type CredentialCycle,
+  itChangesNothingOnASecondUp,
+  itChangesTheClientSecret,
+  itDestroysAndMakesAgain,
+  itLeaksNoPlantedValue,
+} from '../helpers/credential-cycle';
 import { PluginProject } from './plugin-project';
 
 /** What the suite asks of a language. */
@@ -59,6 +66,21 @@ export function describeCredentialCycle(language: PluginLanguage): void {
     }
     const pulumi = (...args: string[]) => project.run(['pulumi', ...args]);
     const up = (...args: string[]) => project.run(['pulumi', 'up', '--yes', '--skip-preview', ...args]);
+    const cycle: CredentialCycle = {
+      name: NAME,
+      secret,
+      wrongSecret,
+      newSecret,
+      clientId,
+      clients,
+      planted,
+      sirv: () => sirv,
+      project: () => project,
+      where,
+      storedToken: () => storedToken(),
+      up,
+      pulumi,
+    };
 
     beforeAll(async () => {
       sirv = await startSirvFake({ clients });
@@ -142,70 +164,11 @@ export function describeCredentialCycle(language: PluginLanguage): void {
       expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientId, clientSecret: secret });
     });
 
-    it('a second pulumi up changes nothing and asks the issuer for nothing', async () => {
-      // Act
-      const run = await up('--expect-no-changes');
-      // Assess
-      expect(run.code, run.stdout + run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/2 unchanged/);
-      expect(sirv.tokensIssued).toBe(1);
-      expect(await storedToken()).toMatchObject({ generation: 1 });
-    });
+    itChangesNothingOnASecondUp(cycle);
 
-    it('a wrong new client secret fails the update, names the credential and changes nothing', async () => {
-      // Prepare
-      await project.ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', wrongSecret]);
-      const before = await storedToken();
-      // Act
-      const run = await up();
-      // Assess
-      expect(run.code).not.toBe(0);
-      expect(run.stdout + run.stderr).toContain(NAME);
-      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientSecret: secret });
-      expect(await storedToken()).toEqual(before);
-      expect(sirv.tokensIssued).toBe(1);
-    });
+    itChangesTheClientSecret(cycle);
 
-    it('a new client secret the issuer accepts updates the credential', async () => {
-      // Prepare: the vendor now knows the new secret only.
-      clients[clientId] = newSecret;
-      await project.ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', newSecret]);
-      // Act
-      const run = await up();
-      // Assess
-      expect(run.code, run.stdout + run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/1 updated/);
-      expect((await readClientSecret(where(), NAME)).document.issuer).toMatchObject({ clientSecret: newSecret });
-      expect(sirv.tokensIssued).toBe(2);
-      expect((await storedToken())?.generation).toBeGreaterThan(1);
-    });
-
-    it('pulumi refresh finds no drift', async () => {
-      // Act
-      const refresh = await pulumi('refresh', '--yes');
-      const preview = await pulumi('preview', '--expect-no-changes');
-      // Assess
-      expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
-      expect(preview.code, preview.stdout + preview.stderr).toBe(0);
-    });
-
-    it('pulumi destroy schedules both secrets for deletion, and pulumi up brings them back', async () => {
-      // Act
-      const destroy = await pulumi('destroy', '--yes');
-      const gone = await describeCredential(where(), NAME);
-      const again = await up();
-      // Assess
-      expect(destroy.code, destroy.stdout + destroy.stderr).toBe(0);
-      expect(gone.client.deletedDate ?? !gone.client.exists).toBeTruthy();
-      expect(gone.token.deletedDate ?? !gone.token.exists).toBeTruthy();
-      expect(again.code, again.stdout + again.stderr).toBe(0);
-      expect(again.stdout).toMatch(/2 created/);
-      const back = await describeCredential(where(), NAME);
-      expect(back.client).toMatchObject({ exists: true, deletedDate: undefined });
-      expect(back.token).toMatchObject({ exists: true, deletedDate: undefined });
-      expect(sirv.tokensIssued).toBe(3);
-      await storedToken();
-    });
+    itDestroysAndMakesAgain(cycle);
 
     it('pulumi import adopts a credential made outside Pulumi, its client secret kept secret', async () => {
       // Prepare: a credential written by the same runtime, outside any stack.
@@ -271,23 +234,6 @@ export function describeCredentialCycle(language: PluginLanguage): void {
       expect(sirv.tokensIssued).toBe(issued);
     });
 
-    it('no planted secret or token is in the state, the outputs or anything printed', async () => {
-      // Act
-      const exported = await project.ok(['pulumi', 'stack', 'export']);
-      const outputs = await project.ok(['pulumi', 'stack', 'output', '--json', '--show-secrets']);
-      const sources = [
-        { command: 'pulumi stack export', output: exported.stdout },
-        { command: 'pulumi stack output --show-secrets', output: outputs.stdout },
-        { command: '(the backend files and Pulumi.dev.yaml)', output: await project.stateFiles() },
-        ...project.printed(),
-      ];
-      // Assess
-      expect(planted.size).toBeGreaterThanOrEqual(8);
-      expect(sources.length).toBeGreaterThan(15);
-      for (const { command, output } of sources) {
-        for (const value of planted) expect(output.includes(value), `${command} printed a planted value`).toBe(false);
-      }
-      expect(exported.stdout).toContain('4dabf18193072939515e22adb298388d'); // Pulumi's secret signature
-    });
+    itLeaksNoPlantedValue(cycle, { planted: 8, sources: 15 });
   });
 }

@@ -1,0 +1,144 @@
+/**
+ * The steps of a Sirv credential's life under the real pulumi CLI that the consumer suite (the
+ * packed package in a TypeScript program) and the plugin suite (the plugin from YAML and Python)
+ * share. Each function registers its tests with vitest where it is called, so a suite keeps its
+ * own order and puts its own steps in between.
+ */
+import { expect, it } from 'vitest';
+import type { SecretStore } from '../../core/store';
+import { describeCredential, readClientSecret } from '../../core/store';
+import type { TokenRecord } from '../../core/token';
+import type { SirvFake } from '../../local-stack/fakes/sirv';
+import type { CommandRun, PulumiProject } from './pulumi-project';
+
+/** What the steps need of a suite: values it makes in `beforeAll` are read through functions. */
+export interface CredentialCycle {
+  /** The credential's name. */
+  name: string;
+  /** The client secret the stack starts with, one the issuer refuses, and one it accepts later. */
+  secret: string;
+  wrongSecret: string;
+  newSecret: string;
+  clientId: string;
+  /** The Sirv fake's client table (client id → secret), which a step changes. */
+  clients: Record<string, string>;
+  /** Every secret and token of the run, which no printed output, state or output may hold. */
+  planted: Set<string>;
+  sirv(): SirvFake;
+  project(): PulumiProject;
+  where(): SecretStore;
+  /** The stored token, its access token added to {@link planted}. */
+  storedToken(): Promise<TokenRecord | undefined>;
+  /** `pulumi up --yes …` as the suite runs it. */
+  up(...args: string[]): Promise<CommandRun>;
+  pulumi(...args: string[]): Promise<CommandRun>;
+}
+
+/** A second `up` changes nothing and asks the issuer for nothing. */
+export function itChangesNothingOnASecondUp(cycle: CredentialCycle): void {
+  it('a second pulumi up changes nothing and asks the issuer for nothing', async () => {
+    // Act
+    const run = await cycle.up('--expect-no-changes');
+    // Assess
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/2 unchanged/);
+    expect(cycle.sirv().tokensIssued).toBe(1);
+    expect(await cycle.storedToken()).toMatchObject({ generation: 1 });
+  });
+}
+
+/**
+ * A new client secret: refused by the issuer, the update fails and changes nothing; accepted, it
+ * updates the credential with a fresh token. Then a refresh finds no drift.
+ */
+export function itChangesTheClientSecret(cycle: CredentialCycle): void {
+  it('a wrong new client secret fails the update, names the credential and changes nothing', async () => {
+    // Prepare
+    await cycle.project().ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', cycle.wrongSecret]);
+    const before = await cycle.storedToken();
+    // Act
+    const run = await cycle.up();
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).toContain(cycle.name);
+    expect((await readClientSecret(cycle.where(), cycle.name)).document.issuer).toMatchObject({
+      clientSecret: cycle.secret,
+    });
+    expect(await cycle.storedToken()).toEqual(before);
+    expect(cycle.sirv().tokensIssued).toBe(1);
+  });
+
+  it('a new client secret the issuer accepts updates the credential', async () => {
+    // Prepare: the vendor now knows the new secret only.
+    cycle.clients[cycle.clientId] = cycle.newSecret;
+    await cycle.project().ok(['pulumi', 'config', 'set', '--secret', 'sirvClientSecret', cycle.newSecret]);
+    // Act
+    const run = await cycle.up();
+    // Assess
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/1 updated/);
+    expect((await readClientSecret(cycle.where(), cycle.name)).document.issuer).toMatchObject({
+      clientSecret: cycle.newSecret,
+    });
+    expect(cycle.sirv().tokensIssued).toBe(2);
+    expect((await cycle.storedToken())?.generation).toBeGreaterThan(1);
+  });
+
+  it('pulumi refresh finds no drift', async () => {
+    // Act
+    const refresh = await cycle.pulumi('refresh', '--yes');
+    const preview = await cycle.pulumi('preview', '--expect-no-changes');
+    // Assess
+    expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+  });
+}
+
+/** `destroy` schedules both secrets for deletion; the next `up` makes them again, with a third token. */
+export function itDestroysAndMakesAgain(cycle: CredentialCycle): void {
+  it('pulumi destroy schedules both secrets for deletion, and pulumi up brings them back', async () => {
+    // Act
+    const destroy = await cycle.pulumi('destroy', '--yes');
+    const gone = await describeCredential(cycle.where(), cycle.name);
+    const again = await cycle.up();
+    // Assess
+    expect(destroy.code, destroy.stdout + destroy.stderr).toBe(0);
+    expect(gone.client.deletedDate ?? !gone.client.exists).toBeTruthy();
+    expect(gone.token.deletedDate ?? !gone.token.exists).toBeTruthy();
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/2 created/);
+    const back = await describeCredential(cycle.where(), cycle.name);
+    expect(back.client).toMatchObject({ exists: true, deletedDate: undefined });
+    expect(back.token).toMatchObject({ exists: true, deletedDate: undefined });
+    expect(cycle.sirv().tokensIssued).toBe(3);
+    await cycle.storedToken();
+  });
+}
+
+/**
+ * No planted value in the exported state, the outputs (secrets shown), the backend's files or
+ * anything any command printed. The minimums prove the check looked at what the suite made.
+ */
+export function itLeaksNoPlantedValue(cycle: CredentialCycle, least: { planted: number; sources: number }): void {
+  it('no planted secret or token is in the state, the outputs or anything printed', async () => {
+    // Act
+    const project = cycle.project();
+    const exported = await project.ok(['pulumi', 'stack', 'export']);
+    const outputs = await project.ok(['pulumi', 'stack', 'output', '--json', '--show-secrets']);
+    const sources = [
+      { command: 'pulumi stack export', output: exported.stdout },
+      { command: 'pulumi stack output --show-secrets', output: outputs.stdout },
+      { command: '(the backend files and Pulumi.dev.yaml)', output: await project.stateFiles() },
+      ...project.printed(),
+    ];
+    // Assess
+    expect(cycle.planted.size).toBeGreaterThanOrEqual(least.planted);
+    expect(sources.length).toBeGreaterThan(least.sources);
+    for (const { command, output } of sources) {
+      for (const value of cycle.planted) {
+        expect(output.includes(value), `${command} printed a planted value`).toBe(false);
+      }
+    }
+    expect(exported.stdout).toContain('4dabf18193072939515e22adb298388d'); // Pulumi's secret signature
+  });
+}
