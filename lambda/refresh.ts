@@ -342,9 +342,10 @@ async function recordFailedRefresh(
     // A rejected client secret from a source of the user's, or a source that could not be read
     // (missing, no permission yet), stays blocked but is looked at again (read, not sent) at a
     // slowly growing interval: the source and its permissions change where no client version shows it.
+    // Any other refusal (a bad scope, a redirect) is not the source's to mend: blocked as any credential.
     const recheck =
       permanent &&
-      (context.source.sourced === true ||
+      ((context.source.sourced === true && error.code === 'InvalidCredentials') ||
         (e instanceof InvalidConfigurationError && e.field?.startsWith('clientSecretSource') === true));
     const backoff = recheck
       ? nextAttemptAt({ failures, now, random: deps.random, maxSeconds: SOURCE_RECHECK_MAX_SECONDS })
@@ -446,7 +447,7 @@ function isRepeatedToken(current: CurrentToken, record: TokenRecord, name: strin
 }
 
 /** The longest wait between two looks at the source of a rejected client secret. */
-export const SOURCE_RECHECK_MAX_SECONDS = 3600;
+const SOURCE_RECHECK_MAX_SECONDS = 3600;
 
 /** What a refresh learnt of the client document's `clientSecretSource`, for its failure record. */
 interface SourceSeen {

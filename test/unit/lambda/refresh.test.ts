@@ -813,18 +813,10 @@ describe('refreshCredential of a credential whose client secret is kept in a cli
   const SOURCE = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
   const SOURCE_VALUE = `${PLANTED_SECRET}-from-source`;
 
-  /** A sourced credential blocked by a rejection of the source at version `failedSource`, its recheck due. */
-  function blockedSourced(failedSource: string, sourceVersion: string) {
+  /** The credential of {@link setup} with its client secret kept in SOURCE, at version `sourceVersion`. */
+  function sourcedCredential(options: Parameters<typeof setup>[0], sourceVersion: string) {
     const { clientSecret: _stored, ...issuer } = sirvDocument(NAME).issuer as { clientSecret?: string };
-    const { issuer: fetcher, deps } = setup({
-      tokenTags: {
-        [TAG_KEYS.failures]: '1',
-        [TAG_KEYS.lastError]: 'InvalidCredentials',
-        [TAG_KEYS.failedClientVersion]: `client-${NAME}-1`,
-        [TAG_KEYS.failedSourceVersion]: failedSource,
-        [TAG_KEYS.nextAttempt]: epoch(at(-60)),
-      },
-    });
+    const { issuer: fetcher, deps } = setup(options);
     sm.secrets.set(names.client, {
       ...(sm.secrets.get(names.client) as NonNullable<ReturnType<typeof sm.secrets.get>>),
       value: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: SOURCE } }),
@@ -838,6 +830,36 @@ describe('refreshCredential of a credential whose client secret is kept in a cli
     });
     return { fetcher, deps };
   }
+
+  /** A sourced credential blocked by a rejection of the source at version `failedSource`, its recheck due. */
+  function blockedSourced(failedSource: string, sourceVersion: string) {
+    return sourcedCredential(
+      {
+        tokenTags: {
+          [TAG_KEYS.failures]: '1',
+          [TAG_KEYS.lastError]: 'InvalidCredentials',
+          [TAG_KEYS.failedClientVersion]: `client-${NAME}-1`,
+          [TAG_KEYS.failedSourceVersion]: failedSource,
+          [TAG_KEYS.nextAttempt]: epoch(at(-60)),
+        },
+      },
+      sourceVersion,
+    );
+  }
+
+  it('blocks a refusal that is not about the client secret as any credential, with no recheck of the source', async () => {
+    const { deps } = sourcedCredential(
+      { answer: { kind: 'status', status: 400, body: { message: 'Bad scope' } } },
+      's1',
+    );
+
+    const result = await refreshCredential(NAME, deps);
+
+    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidConfiguration' } });
+    const tags = sm.tokenTags(NAME, PREFIX);
+    expect(tags[TAG_KEYS.lastError]).toBe('InvalidConfiguration');
+    expect(tags[TAG_KEYS.nextAttempt]).toBeUndefined();
+  });
 
   it('at its recheck, does not ask the issuer while the source is the one rejected, and looks again later', async () => {
     const { fetcher, deps } = blockedSourced('s1', 's1');
