@@ -24,7 +24,8 @@ export interface DueVerdict {
 /**
  * Decides whether a credential is due at `now`: its `refreshAfter` falls before the next tick
  * (`now + lookaheadSeconds`), it is not backing off after a transient failure, and it is not
- * blocked by a permanent failure (rejected credentials wait until their client secret changes).
+ * blocked by a permanent failure (rejected credentials wait until their client secret changes, or
+ * until their next recheck when it is kept in a `clientSecretSource`).
  * A backoff holds whatever the client document: the issuer asked for the pause (Retry-After) or is
  * failing, and new credentials do not change that.
  */

@@ -16,7 +16,7 @@ import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
 import { type ClientSecretSource, clientSecretSourceSchema } from '../core/store/client-secret-source';
 import { CREDENTIAL_NAME_RULE, DEFAULT_PREFIX, isCredentialName, isPrefix, PREFIX_RULE } from '../core/token';
 import * as z from '../core/zod';
-import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE } from './aws-settings';
+import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE, regionOfArn } from './aws-settings';
 import { unknownKindReason } from './issuer-kind';
 import { writeBudgetRefusal } from './write-budget';
 
@@ -276,7 +276,7 @@ function sourceFailures(source: unknown, issuer: unknown, aws: unknown): CheckFa
     }));
   }
   const failures: CheckFailure[] = [];
-  const region = parsed.data.secretArn.split(':')[3];
+  const region = regionOfArn(parsed.data.secretArn);
   const credentialRegion = (aws as { region?: unknown } | undefined)?.region;
   if (typeof credentialRegion === 'string' && !containsUnknown(credentialRegion) && region !== credentialRegion) {
     failures.push({

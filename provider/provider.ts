@@ -41,7 +41,11 @@ export function credentialOperations(moduleName: string = RUNTIME_MODULE): Crede
   };
 }
 
-/** The `pulumi.dynamic.ResourceProvider` behind {@link ProviderCredential}, as a class. */
+/**
+ * The operations of {@link credentialOperations} as a `pulumi.dynamic.ResourceProvider` class, for
+ * a program that declares its own dynamic resources with them (`ProviderCredential` registers the
+ * plain object, which serializes smaller).
+ */
 export class CredentialProvider implements pulumi.dynamic.ResourceProvider {
   private readonly operations: CredentialOperations;
 

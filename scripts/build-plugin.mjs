@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { LAMBDA_ESM_OPTIONS } from './lambda-esbuild-options.mjs';
+import { coldStartOutputs, LAMBDA_ESM_OPTIONS } from './lambda-esbuild-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -82,18 +82,7 @@ for (const platform of PLUGIN_PLATFORMS) {
 const outputs = Object.entries(metafile.outputs);
 const bundleBytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
 // What a start of the plugin loads: main.mjs and the chunks it imports statically.
-const startBytes = (() => {
-  const byName = new Map(outputs);
-  const seen = new Set();
-  const queue = outputs.filter(([path]) => path.endsWith('/main.mjs')).map(([path]) => path);
-  while (queue.length > 0) {
-    const path = queue.pop();
-    if (seen.has(path)) continue;
-    seen.add(path);
-    for (const i of byName.get(path).imports) if (i.kind === 'import-statement' && !i.external) queue.push(i.path);
-  }
-  return [...seen].reduce((sum, path) => sum + byName.get(path).bytes, 0);
-})();
+const startBytes = coldStartOutputs(metafile, 'main.mjs').reduce((sum, path) => sum + metafile.outputs[path].bytes, 0);
 const archiveBytes = readFileSync(
   join(outDir, `pulumi-resource-token-rotator-v${version}-${PLUGIN_PLATFORMS[0]}.tar.gz`),
 ).length;

@@ -4,4 +4,4 @@ import type { BuildOptions, Metafile } from 'esbuild';
 export declare const LAMBDA_ESM_OPTIONS: Readonly<BuildOptions & { metafile: true }>;
 
 /** The output files a cold start loads: index.mjs and every chunk it imports statically. */
-export declare function coldStartOutputs(metafile: Metafile): string[];
+export declare function coldStartOutputs(metafile: Metafile, entry?: string): string[];

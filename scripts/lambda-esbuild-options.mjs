@@ -37,13 +37,13 @@ export const LAMBDA_ESM_OPTIONS = Object.freeze({
 });
 
 /**
- * The output files a cold start loads: index.mjs and, transitively, every chunk it imports
- * statically (chunks reached only by import() are left for the invocation that needs them).
- * Paths as the metafile names them.
+ * The output files a cold start loads: the entry (`index.mjs`, the Lambda's) and, transitively,
+ * every chunk it imports statically (chunks reached only by import() are left for the invocation
+ * that needs them). Paths as the metafile names them.
  */
-export function coldStartOutputs(metafile) {
+export function coldStartOutputs(metafile, entry = 'index.mjs') {
   const byBase = new Map(Object.keys(metafile.outputs).map((path) => [path.split('/').pop(), path]));
-  const start = byBase.get('index.mjs');
+  const start = byBase.get(entry);
   const seen = new Set();
   const queue = start ? [start] : [];
   while (queue.length > 0) {

@@ -85,7 +85,7 @@ export async function signAssertion(
   if (key.kms) {
     const alg = key.kms.alg ?? 'RS256';
     const header = { alg, typ: 'JWT', kid: key.keyId ?? key.kms.keyId };
-    return signWithKeySigner(build(new UnsecuredJWT(payload)), header, key.kms.keyId, context, alg);
+    return signWithKeySigner(build(new UnsecuredJWT(payload)), header, key.kms.keyId, context);
   }
   const signing = readAssertionKey(key.privateKeyPem, context.credential);
   const kid = key.keyId ?? (await thumbprintOf(signing.key));
@@ -150,17 +150,17 @@ async function thumbprintOf(privateKey: KeyObject): Promise<string> {
 }
 
 /**
- * Signs a JWT by a KMS key (RS256, or ES256 for an assertion): jose builds the claims (as an
- * unsecured JWT, whose payload segment we keep) and the signer signs the JOSE signing input.
- * `header.alg` must be `alg`.
+ * Signs a JWT by a KMS key with the algorithm its header names (RS256, or ES256 for an
+ * assertion): jose builds the claims (as an unsecured JWT, whose payload segment we keep) and the
+ * signer signs the JOSE signing input.
  */
 export async function signWithKeySigner(
   unsigned: UnsecuredJWT,
-  header: Record<string, string>,
+  header: { alg: AssertionAlgorithm } & Record<string, string>,
   keyId: string,
   context: IssueContext,
-  alg: AssertionAlgorithm = 'RS256',
 ): Promise<string> {
+  const { alg } = header;
   const [, payloadSegment = ''] = unsigned.encode().split('.');
   const signingInput = `${base64url.encode(JSON.stringify(header))}.${payloadSegment}`;
   const signer = context.keySigner ?? kmsKeySigner();

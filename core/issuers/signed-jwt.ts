@@ -45,7 +45,7 @@ export async function obtainSignedJwtToken(config: SignedJwtIssuerConfig, contex
     return jwt;
   };
   const payload = { ...(config.access === undefined ? {} : { access: config.access }) };
-  const header = { alg: 'RS256', typ: 'JWT', ...(config.keyId === undefined ? {} : { kid: config.keyId }) };
+  const header = { alg: 'RS256' as const, typ: 'JWT', ...(config.keyId === undefined ? {} : { kid: config.keyId }) };
   const accessToken = key
     ? await claims(new SignJWT(payload)).setProtectedHeader(header).sign(key)
     : await signWithKeySigner(claims(new UnsecuredJWT(payload)), header, config.kms?.keyId ?? '', context);

@@ -29,7 +29,7 @@ const tool = "pulumi-gen-sdk"
 
 func main() {
 	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: pulumi-gen-sdk python|nodejs|go|dotnet SCHEMA.json OUT_DIR")
+		fmt.Fprintln(os.Stderr, "usage: pulumi-gen-sdk python|nodejs|go SCHEMA.json OUT_DIR")
 		os.Exit(2)
 	}
 	if err := run(os.Args[1], os.Args[2], os.Args[3]); err != nil {
@@ -64,7 +64,7 @@ func run(language, schemaPath, outDir string) error {
 	case "go":
 		files, err = gogen.GeneratePackage(tool, pkg, nil)
 	default:
-		return fmt.Errorf("unknown language %q: expected python, nodejs, go or dotnet", language)
+		return fmt.Errorf("unknown language %q: expected python, nodejs or go", language)
 	}
 	if err != nil {
 		return err

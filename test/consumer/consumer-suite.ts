@@ -1,19 +1,11 @@
-/**
- * The consumer suite: the packed package installed into a fresh platform program exactly as
- * docs/getting-started.md tells a user, driven through the real `pulumi` CLI and the Node.js language host
- * (Pulumi.yaml `runtime: nodejs`, a TypeScript index.ts; no Automation API) against moto and the
- * Sirv fake, then read back with the installed package's own CLI. Run once per runtime by the
- * test files beside this one.
- */
-import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deleteCredentialSecrets, describeCredential, readClientSecret, readToken } from '../../core/store';
+import { deleteCredentialSecrets, describeCredential, readClientSecret } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { secretsManagerClient } from '../helpers/aws';
 import {
-  type CredentialCycle,
+  credentialCycle,
   itChangesNothingOnASecondUp,
   itChangesTheClientSecret,
   itDestroysAndMakesAgain,
@@ -45,39 +37,17 @@ async function awsConfigFiles(dir: string): Promise<Record<string, string>> {
 /** Defines the suite for one runtime. */
 export function describeConsumer(runtime: ConsumerRuntime): void {
   describe(`a platform program that installed the packed package (${runtime.label})`, () => {
-    const clientId = `consumer-${randomUUID().slice(0, 8)}`;
-    const secret = `consumer-secret-${randomUUID()}`;
-    const wrongSecret = `consumer-wrong-secret-${randomUUID()}`;
-    const newSecret = `consumer-new-secret-${randomUUID()}`;
-    // Every token the fake issued and moto stored: none may appear anywhere but moto.
-    const planted = new Set([secret, wrongSecret, newSecret]);
-    const clients: Record<string, string> = { [clientId]: secret };
-    const where = () => ({ client: secretsManagerClient(), prefix: PREFIX });
     let sirv: SirvFake;
     let project: PlatformProject;
-
-    async function storedToken() {
-      const token = await readToken(where(), NAME);
-      if (token) planted.add(token.accessToken);
-      return token;
-    }
-    const pulumi = (...args: string[]) => project.run(['pulumi', ...args]);
-    const up = (...args: string[]) => project.run(['pulumi', 'up', '--yes', ...args]);
-    const cycle: CredentialCycle = {
+    const cycle = credentialCycle({
+      label: 'consumer',
       name: NAME,
-      secret,
-      wrongSecret,
-      newSecret,
-      clientId,
-      clients,
-      planted,
-      sirv: () => sirv,
+      prefix: PREFIX,
       project: () => project,
-      where,
-      storedToken,
-      up,
-      pulumi,
-    };
+      sirv: () => sirv,
+    });
+    // Every secret and token of the run (cycle.planted): none may appear anywhere but moto.
+    const { clientId, secret, clients, where, storedToken, pulumi } = cycle;
 
     beforeAll(async () => {
       // A run that died half-way may have left the credential behind: start from nothing.

@@ -4,11 +4,13 @@
  * share. Each function registers its tests with vitest where it is called, so a suite keeps its
  * own order and puts its own steps in between.
  */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { SecretStore } from '../../core/store';
-import { describeCredential, readClientSecret } from '../../core/store';
+import { describeCredential, readClientSecret, readToken } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
 import type { SirvFake } from '../../local-stack/fakes/sirv';
+import { secretsManagerClient } from './aws';
 import type { CommandRun, PulumiProject } from './pulumi-project';
 
 /** What the steps need of a suite: values it makes in `beforeAll` are read through functions. */
@@ -27,11 +29,52 @@ export interface CredentialCycle {
   sirv(): SirvFake;
   project(): PulumiProject;
   where(): SecretStore;
-  /** The stored token, its access token added to {@link planted}. */
-  storedToken(): Promise<TokenRecord | undefined>;
+  /** The stored token of credential `name` (default: {@link name}), its access token added to {@link planted}. */
+  storedToken(name?: string): Promise<TokenRecord | undefined>;
   /** `pulumi up --yes …` as the suite runs it. */
   up(...args: string[]): Promise<CommandRun>;
   pulumi(...args: string[]): Promise<CommandRun>;
+}
+
+/**
+ * A cycle's planted values (each prefixed with `label`, random per run), the fake's client table
+ * holding the first secret, and the commands, for a suite whose project and fake are made in
+ * `beforeAll` (read through `project` and `sirv`). `upArgs` follow `pulumi up --yes`.
+ */
+export function credentialCycle(options: {
+  label: string;
+  name: string;
+  prefix: string;
+  upArgs?: string[];
+  project: () => PulumiProject;
+  sirv: () => SirvFake;
+}): CredentialCycle {
+  const { label, name, prefix, project } = options;
+  const clientId = `${label}-${randomUUID().slice(0, 8)}`;
+  const secret = `${label}-secret-${randomUUID()}`;
+  const wrongSecret = `${label}-wrong-secret-${randomUUID()}`;
+  const newSecret = `${label}-new-secret-${randomUUID()}`;
+  const planted = new Set([secret, wrongSecret, newSecret]);
+  const where = () => ({ client: secretsManagerClient(), prefix });
+  return {
+    name,
+    secret,
+    wrongSecret,
+    newSecret,
+    clientId,
+    clients: { [clientId]: secret },
+    planted,
+    sirv: options.sirv,
+    project,
+    where,
+    async storedToken(credential = name) {
+      const token = await readToken(where(), credential);
+      if (token) planted.add(token.accessToken);
+      return token;
+    },
+    up: (...args) => project().run(['pulumi', 'up', '--yes', ...(options.upArgs ?? []), ...args]),
+    pulumi: (...args) => project().run(['pulumi', ...args]),
+  };
 }
 
 /** A second `up` changes nothing and asks the issuer for nothing. */

@@ -157,7 +157,6 @@ export async function buildBundleZip(): Promise<{ zip: Buffer; path: string }> {
   throw lastError;
 }
 
-/** SDK clients for moto, in the region the mocks report (the ARNs must agree). */
 /** A declared schedule's inputs as the Scheduler API takes them: what moto creates and the checks judge. */
 export function scheduleRequest(schedule: RecordedResource['inputs']): CreateScheduleCommandInput {
   return {
@@ -179,6 +178,7 @@ export function scheduleRequest(schedule: RecordedResource['inputs']): CreateSch
   };
 }
 
+/** SDK clients for moto, in the region the mocks report (the ARNs must agree). */
 export function motoClients() {
   motoEndpoint();
   const config = { region: REGION };

@@ -55,16 +55,7 @@ ${outputs}`,
     [inject('pulumiBin'), inject('node22Bin'), await standInAwsPlugin()],
     { AWS_REGION: 'eu-west-1', FAKE_AWS_RECORD: record },
   );
-  await project.ok([
-    'pulumi',
-    'plugin',
-    'install',
-    'resource',
-    'token-rotator',
-    inject('pluginVersion'),
-    '--file',
-    inject('pluginArchive'),
-  ]);
+  await project.installPlugin();
   await project.ok(['pulumi', 'stack', 'init', 'dev']);
   await project.ok(['pulumi', 'up', '--yes', '--skip-preview']);
   const stackOutputs = JSON.parse((await project.ok(['pulumi', 'stack', 'output', '--json'])).stdout) as Record<

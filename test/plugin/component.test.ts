@@ -92,16 +92,7 @@ for (const language of [yaml, python]) {
         // No AWS is reached: what runs fails before any call; the region is set so none is looked up.
         { AWS_REGION: 'eu-west-1', ...environment.env },
       );
-      await project.ok([
-        'pulumi',
-        'plugin',
-        'install',
-        'resource',
-        'token-rotator',
-        inject('pluginVersion'),
-        '--file',
-        inject('pluginArchive'),
-      ]);
+      await project.installPlugin();
       await project.ok(['pulumi', 'stack', 'init', 'dev']);
     }, 600_000);
 

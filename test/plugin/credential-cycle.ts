@@ -8,12 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deleteCredentialSecrets, describeCredential, readClientSecret, readToken } from '../../core/store';
+import { deleteCredentialSecrets, describeCredential, readClientSecret } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { create as createOutsidePulumi } from '../../provider/runtime';
-import { secretsManagerClient } from '../helpers/aws';
 import {
-  type CredentialCycle,
+  credentialCycle,
   itChangesNothingOnASecondUp,
   itChangesTheClientSecret,
   itDestroysAndMakesAgain,
@@ -47,40 +46,20 @@ const ADOPTED = 'adopted';
 export function describeCredentialCycle(language: PluginLanguage): void {
   describe(`a ${language.label} program using the token-rotator plugin`, () => {
     const prefix = `plugin-${language.label.toLowerCase()}-${randomUUID().slice(0, 6)}/`;
-    const clientId = `plugin-${randomUUID().slice(0, 8)}`;
-    const secret = `plugin-secret-${randomUUID()}`;
-    const wrongSecret = `plugin-wrong-secret-${randomUUID()}`;
-    const newSecret = `plugin-new-secret-${randomUUID()}`;
     const adoptedSecret = `plugin-adopted-secret-${randomUUID()}`;
-    // Every secret and token of the run: none may appear anywhere but moto.
-    const planted = new Set([secret, wrongSecret, newSecret, adoptedSecret]);
-    const clients: Record<string, string> = { [clientId]: secret };
-    const where = () => ({ client: secretsManagerClient(), prefix });
     let sirv: SirvFake;
     let project: PluginProject;
-
-    async function storedToken(name = NAME) {
-      const token = await readToken(where(), name);
-      if (token) planted.add(token.accessToken);
-      return token;
-    }
-    const pulumi = (...args: string[]) => project.run(['pulumi', ...args]);
-    const up = (...args: string[]) => project.run(['pulumi', 'up', '--yes', '--skip-preview', ...args]);
-    const cycle: CredentialCycle = {
+    const cycle = credentialCycle({
+      label: 'plugin',
       name: NAME,
-      secret,
-      wrongSecret,
-      newSecret,
-      clientId,
-      clients,
-      planted,
-      sirv: () => sirv,
+      prefix,
+      upArgs: ['--skip-preview'],
       project: () => project,
-      where,
-      storedToken: () => storedToken(),
-      up,
-      pulumi,
-    };
+      sirv: () => sirv,
+    });
+    // Every secret and token of the run (cycle.planted): none may appear anywhere but moto.
+    cycle.planted.add(adoptedSecret);
+    const { clientId, secret, clients, where, storedToken, pulumi, up } = cycle;
 
     beforeAll(async () => {
       sirv = await startSirvFake({ clients });
@@ -107,16 +86,7 @@ export function describeCredentialCycle(language: PluginLanguage): void {
     it('installs the plugin archive with pulumi plugin install, and serves its schema', async () => {
       // Act
       const version = inject('pluginVersion');
-      await project.ok([
-        'pulumi',
-        'plugin',
-        'install',
-        'resource',
-        'token-rotator',
-        version,
-        '--file',
-        inject('pluginArchive'),
-      ]);
+      await project.installPlugin();
       const list = await project.ok(['pulumi', 'plugin', 'ls', '--json']);
       const schema = await project.ok(['pulumi', 'package', 'get-schema', `token-rotator@${version}`]);
       // Assess

@@ -4,7 +4,8 @@
  * `pulumi plugin install … --file`, a local file backend with a passphrase, and a runner that
  * records every command's output for the leak checks.
  */
-import { PulumiProject } from '../helpers/pulumi-project';
+import { inject } from 'vitest';
+import { type CommandRun, PulumiProject } from '../helpers/pulumi-project';
 
 /** The passphrase of these stacks (a test value, not a secret). */
 export const PLUGIN_PASSPHRASE = 'token-rotator-plugin-passphrase';
@@ -34,5 +35,19 @@ export class PluginProject extends PulumiProject {
     );
     await project.write(files);
     return project;
+  }
+
+  /** Installs the plugin archive of this test run, as a user does: `pulumi plugin install … --file`. */
+  installPlugin(): Promise<CommandRun> {
+    return this.ok([
+      'pulumi',
+      'plugin',
+      'install',
+      'resource',
+      'token-rotator',
+      inject('pluginVersion'),
+      '--file',
+      inject('pluginArchive'),
+    ]);
   }
 }
