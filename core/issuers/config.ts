@@ -29,7 +29,8 @@ export const DEFAULT_LIFETIME_SECONDS = {
   aspose: 86400,
   'header-jwt': 3600,
   upload: 3600,
-  // Google answers expires_in (3600 s); this only covers an answer without it.
+  // Google answers expires_in, at most an hour for the JWT bearer flow; this covers an answer
+  // without it, and is what `check` judges the write budget with.
   'google-service-account': 3600,
   // Salesforce answers no expires_in: the token lives as long as the session, whose timeout is the
   // connected app's or the org's setting, 2 hours by default.
@@ -638,14 +639,24 @@ function ownLifetime(input: IssuerConfigInput): KnownLifetime | undefined {
             source: 'the default issuer.defaultLifetimeSeconds',
           }
         : statedDefault(input.defaultLifetimeSeconds);
+    case 'salesforce':
+      // Salesforce's answer states no lifetime: its tokens live as long as this setting says.
+      return input.defaultLifetimeSeconds === undefined
+        ? {
+            seconds: DEFAULT_LIFETIME_SECONDS.salesforce,
+            field: 'issuer.defaultLifetimeSeconds',
+            source: "the default issuer.defaultLifetimeSeconds, Salesforce's default session timeout",
+          }
+        : statedDefault(input.defaultLifetimeSeconds);
+    case 'google-service-account':
+      // Google states expires_in, never more than an hour for this flow: a policy that breaks the
+      // budget at an hour breaks it at whatever Google answers, so it can be refused now.
+      return { seconds: DEFAULT_LIFETIME_SECONDS['google-service-account'], source: "Google's token lifetime" };
     case 'json':
     case 'oauth2':
     case 'jwt-bearer':
-    case 'salesforce':
       // These issuers state a lifetime in their answer; only a lifetime the user set is known now.
       return input.defaultLifetimeSeconds === undefined ? undefined : statedDefault(input.defaultLifetimeSeconds);
-    case 'google-service-account':
-      return undefined;
   }
 }
 

@@ -279,6 +279,63 @@ describe('ProviderCredential check', () => {
     expect(at(942)).toHaveLength(1);
   });
 
+  describe('a preset whose token lifetime its vendor sets', () => {
+    const salesforce = (issuer: Record<string, unknown> = {}, policy?: Record<string, unknown>) => ({
+      ...sirv(),
+      name: 'sf-prod',
+      issuer: {
+        kind: 'salesforce',
+        clientId: '3MVG9-consumer-key',
+        username: 'integration@example.com',
+        privateKeyPem: PEM,
+        ...issuer,
+      },
+      ...(policy === undefined ? {} : { policy }),
+    });
+
+    it('refuses a salesforce policy that breaks the write budget at check, naming the default session timeout', () => {
+      // Act: Salesforce states no expires_in, so its tokens live the default 2 hours unless told otherwise.
+      const { failures } = checkInputs(salesforce({}, { refreshFraction: 0.1 }));
+
+      // Assess
+      expect(failures).toEqual([
+        {
+          property: 'policy',
+          reason:
+            'Credential "sf-prod": its tokens live 7200 s (the default issuer.defaultLifetimeSeconds, Salesforce\'s ' +
+            'default session timeout), too short for the refresh policy: the token secret would be written every 300 s, ' +
+            'but Secrets Manager allows one PutSecretValue per secret every 10 minutes, sustained. Raise ' +
+            'issuer.defaultLifetimeSeconds to at least 13200 s; or raise policy.refreshFraction to at least 0.15 (it is ' +
+            '0.1); or set policy.allowFrequentWrites: true to accept throttling and version churn.',
+        },
+      ]);
+    });
+
+    it('judges a salesforce session timeout the user set, and accepts the default policy', () => {
+      expect(checkInputs(salesforce({ defaultLifetimeSeconds: 900 })).failures[0]?.reason).toMatch(
+        /its tokens live 900 s \(issuer\.defaultLifetimeSeconds\).*Raise issuer\.defaultLifetimeSeconds to at least 943 s/,
+      );
+      expect(checkInputs(salesforce()).failures).toEqual([]);
+    });
+
+    it("judges google-service-account against Google's one-hour token, which no field changes", () => {
+      const google = {
+        ...sirv(),
+        issuer: {
+          kind: 'google-service-account',
+          clientEmail: 'rotator@project.iam.gserviceaccount.com',
+          scope: 'https://www.googleapis.com/auth/cloud-platform',
+          privateKeyPem: PEM,
+        },
+      };
+      const reason = checkInputs({ ...google, policy: { refreshFraction: 0.2 } }).failures[0]?.reason;
+      expect(reason).toMatch(/its tokens live 3600 s \(Google's token lifetime\)/);
+      expect(reason).toMatch(/Raise policy\.refreshFraction to at least 0\.24 \(it is 0\.2\)/);
+      expect(reason).not.toMatch(/issuer\./);
+      expect(checkInputs(google).failures).toEqual([]);
+    });
+  });
+
   it('fills in the default prefix', () => {
     expect(checkInputs(sirv()).inputs.prefix).toBe('token-rotator/');
   });
