@@ -25,4 +25,4 @@ export { type AlarmArns, TokenRotator, type TokenRotatorArgs } from './infra';
 export type { Alarms } from './infra/token-rotator';
 export { CredentialProvider, PROVIDER_RUNTIME_MODULE } from './provider/provider';
 export { tokenReadPolicy } from './provider/read-policy';
-export { ProviderCredential, type ProviderCredentialArgs } from './provider/resource';
+export { ProviderCredential, type ProviderCredentialArgs, type SourcedIssuerConfigInput } from './provider/resource';

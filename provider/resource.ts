@@ -40,7 +40,7 @@ export interface ProviderCredentialArgs {
   name?: pulumi.Input<string>;
   /** Secret name prefix, default `token-rotator/`. */
   prefix?: pulumi.Input<string>;
-  /** The token source: `{ kind: 'sirv' | 'aspose' | 'upload' | 'json' | 'oauth2' | 'header-jwt' | 'signed-jwt', … }`. */
+  /** The token source: `{ kind, … }`, an `IssuerKindName` and that kind's fields (docs/issuers.md). */
   issuer: DeepInput<IssuerConfigInput> | DeepInput<SourcedIssuerConfigInput>;
   /**
    * Read the client secret from an existing Secrets Manager secret instead of `issuer.clientSecret`

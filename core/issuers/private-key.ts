@@ -47,7 +47,7 @@ export function readAssertionKey(
  * A PEM private key as Node reads it, or the refusal naming `issuer.privateKeyPem` (never quoting
  * it): `missingAdvice` says what to give when there is none.
  */
-export function readPemPrivateKey(
+function readPemPrivateKey(
   privateKeyPem: string | undefined,
   credential: string | undefined,
   missingAdvice: string,
@@ -64,7 +64,7 @@ export function readPemPrivateKey(
 }
 
 /** The refusal of a configured private key, naming the field and `what` is wrong with it. */
-export function privateKeyRefusal(credential: string | undefined, what: string): InvalidConfigurationError {
+function privateKeyRefusal(credential: string | undefined, what: string): InvalidConfigurationError {
   const who = credential ? `Credential "${credential}": ` : '';
   return new InvalidConfigurationError(`${who}issuer.privateKeyPem ${what}`, {
     credential,
