@@ -319,32 +319,45 @@ export function signingKeysThatFit(scope: RotatorPolicyScope): number {
   return low;
 }
 
+/** Why the rotator policy is too large for IAM: the argument to change, and what to do. */
+export interface RotatorPolicyTooLarge {
+  /** The list that grows without bound: the client secret sources when there are any, else the signing keys. */
+  field: 'clientSecretSources' | 'signingKeyArns';
+  reason: string;
+}
+
 /**
- * Why the rotator policy for `scope` is too large for IAM, naming `signingKeyArns` (the one part
- * that grows without bound) and how many of them fit; `undefined` when it fits.
+ * Why the rotator policy for `scope` is too large for IAM, naming the list that makes it so and,
+ * for signing keys alone, how many of them fit; `undefined` when it fits.
  */
-export function rotatorPolicyTooLarge(scope: RotatorPolicyScope): string | undefined {
+export function rotatorPolicyTooLarge(scope: RotatorPolicyScope): RotatorPolicyTooLarge | undefined {
   const size = policySize(rotatorPolicy(scope));
   if (size <= ROLE_INLINE_POLICIES_MAX_CHARS) return undefined;
   const count = scope.signingKeyArns?.length ?? 0;
   const sources = scope.clientSecretSources?.length ?? 0;
   if (sources > 0) {
-    return `${count} signing keys and ${sources} clientSecretSources make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies: deploy a second TokenRotator, on a prefix of its own, for some of the credentials`;
+    return {
+      field: 'clientSecretSources',
+      reason: `${count} signing keys and ${sources} clientSecretSources make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies: deploy a second TokenRotator, on a prefix of its own, for some of the credentials`,
+    };
   }
-  return `${count} keys make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies; ${signingKeysThatFit(scope)} of these fit (with this prefix and function name): deploy a second TokenRotator, on a prefix of its own, for the credentials of the other keys`;
+  return {
+    field: 'signingKeyArns',
+    reason: `${count} keys make the rotator's inline policy ${size} characters, over IAM's ${ROLE_INLINE_POLICIES_MAX_CHARS} for a role's inline policies; ${signingKeysThatFit(scope)} of these fit (with this prefix and function name): deploy a second TokenRotator, on a prefix of its own, for the credentials of the other keys`,
+  };
 }
 
 /**
  * Refuses, before IAM would with LimitExceeded, a rotator policy for the component `name` that
- * is too large: an {@link InvalidConfigurationError} naming `signingKeyArns` and how many fit.
+ * is too large: an {@link InvalidConfigurationError} naming the field {@link rotatorPolicyTooLarge} names.
  */
 export function assertRotatorPolicyFits(name: string, scope: RotatorPolicyScope): void {
   const tooLarge = rotatorPolicyTooLarge(scope);
   if (tooLarge) {
-    const field = (scope.clientSecretSources?.length ?? 0) > 0 ? 'clientSecretSources' : 'signingKeyArns';
-    throw new InvalidConfigurationError(`Invalid TokenRotator "${name}" arguments:\n  - ${field}: ${tooLarge}`, {
-      field,
-    });
+    throw new InvalidConfigurationError(
+      `Invalid TokenRotator "${name}" arguments:\n  - ${tooLarge.field}: ${tooLarge.reason}`,
+      { field: tooLarge.field },
+    );
   }
 }
 

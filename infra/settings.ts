@@ -17,7 +17,7 @@ import {
 import { DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND } from '../core/rotator-protocol';
 import { SECRET_ARN_PATTERN, SECRET_ARN_RULE } from '../core/store/client-secret-source';
 import { DEFAULT_PREFIX, isPrefix, PREFIX_RULE } from '../core/token';
-import { requestFunctionNameOf, rotatorPolicyTooLarge } from './policies';
+import { type RotatorPolicyTooLarge, requestFunctionNameOf, rotatorPolicyTooLarge } from './policies';
 import { expressionOfInterval } from './schedule';
 
 /**
@@ -273,13 +273,7 @@ export function resolveSettings(name: string, args: TokenRotatorArgs, context: S
 
   if (issues.length === 0) {
     const tooLarge = knownRotatorPolicyTooLarge(name, prefix, functionName, args);
-    if (tooLarge)
-      fail(
-        Array.isArray(args.clientSecretSources) && args.clientSecretSources.length > 0
-          ? 'clientSecretSources'
-          : 'signingKeyArns',
-        tooLarge,
-      );
+    if (tooLarge) fail(tooLarge.field, tooLarge.reason);
   }
 
   const bundleDir = resolve(args.bundleDir ?? defaultBundleDir());
@@ -321,7 +315,7 @@ function knownRotatorPolicyTooLarge(
   prefix: string,
   functionName: string,
   args: TokenRotatorArgs,
-): string | undefined {
+): RotatorPolicyTooLarge | undefined {
   const known = (list: unknown): string[] | undefined =>
     Array.isArray(list) && list.every((k): k is string => typeof k === 'string') ? list : undefined;
   const keys = args.signingKeyArns === undefined ? [] : known(args.signingKeyArns);

@@ -178,6 +178,21 @@ describe('TokenRotator with many signing keys', () => {
         ),
       }),
     );
+    // With clientSecretSources, those are named, at declaration and when outputs resolve alike.
+    const sources = Array.from(
+      { length: 100 },
+      (_, i) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:platform/client-${i}-AbCdEf`,
+    );
+    const withSources = { signingKeyArns: keys(10), clientSecretSources: sources };
+    const declared = refusal('sources', withSources);
+    expect(declared.field).toBe('clientSecretSources');
+    expect(declared.message).toMatch(/clientSecretSources: 10 signing keys and 100 clientSecretSources make/);
+    expect(() => assertRotatorPolicyFits('rotator', { ...scope, ...withSources })).toThrow(
+      expect.objectContaining({
+        field: 'clientSecretSources',
+        message: expect.stringMatching(/- clientSecretSources: 10 signing keys and 100 clientSecretSources make/),
+      }),
+    );
     // Outputs' lengths are unknown at declaration: the component takes them then.
     expect(() => new infra.TokenRotator('out', { bundleDir, signingKeyArns: pulumi.output(keys(3)) })).not.toThrow();
   });
