@@ -9,20 +9,12 @@
  * `construct` declares is checked in moto by test/integration/plugin-construct.test.ts (in process)
  * and component-engine.test.ts (under the CLI, with a stand-in aws plugin).
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AWS_PLUGIN_VERSION } from './aws-version';
 import { PluginProject } from './plugin-project';
 import { pythonSdkEnvironment } from './python-sdk';
 
 const PROJECT = 'plugin-component';
-const repoRoot = resolve(__dirname, '..', '..');
-/** The @pulumi/aws version the component is built with: the `aws` plugin version its resources ask for. */
-const AWS_VERSION = (
-  JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@pulumi', 'aws', 'package.json'), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 /** The three declarations the tests preview, in one language. */
 interface ComponentLanguage {
@@ -132,9 +124,11 @@ for (const language of [yaml, python]) {
       const output = `${preview.stdout}\n${preview.stderr}`;
       expect(preview.code).not.toBe(0);
       expect(output).toContain(
-        `no resource plugin 'pulumi-resource-aws' found in the workspace at version v${AWS_VERSION} or on your $PATH`,
+        `no resource plugin 'pulumi-resource-aws' found in the workspace at version v${AWS_PLUGIN_VERSION} or on your $PATH`,
       );
-      expect(output).toMatch(new RegExp(`pulumi:providers:aws +default_${AWS_VERSION.replaceAll('.', '_')} +error`));
+      expect(output).toMatch(
+        new RegExp(`pulumi:providers:aws +default_${AWS_PLUGIN_VERSION.replaceAll('.', '_')} +error`),
+      );
     });
   });
 }

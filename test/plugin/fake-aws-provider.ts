@@ -11,6 +11,7 @@ import { appendFileSync } from 'node:fs';
 import type * as provider from '@pulumi/pulumi/provider';
 import { main } from '@pulumi/pulumi/provider';
 import { invokeResult, outputsOf } from '../helpers/mock-aws-outputs';
+import { AWS_PLUGIN_VERSION } from './aws-version';
 
 const record = process.env.FAKE_AWS_RECORD;
 if (!record) throw new Error('fake-aws-provider: FAKE_AWS_RECORD names no file');
@@ -22,8 +23,8 @@ function parse(urn: string): { type: string; name: string } {
 }
 
 const fake: provider.Provider = {
-  // The version the component's @pulumi/aws asks for; the engine takes a plugin on PATH as it is.
-  version: '7.48.0',
+  // The engine takes a plugin on PATH as it is; it answers with the version the resources ask for.
+  version: AWS_PLUGIN_VERSION,
   async check(_urn, _olds, news) {
     return { inputs: news };
   },
