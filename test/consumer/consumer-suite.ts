@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { deleteCredentialSecrets, describeCredential, readClientSecret } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { secretsManagerClient } from '../helpers/aws';
 import {
+  afterAllTearsDown,
   credentialCycle,
   itChangesNothingOnASecondUp,
   itChangesTheClientSecret,
@@ -60,14 +61,7 @@ export function describeConsumer(runtime: ConsumerRuntime): void {
       Object.assign(project.env, await awsConfigFiles(join(project.base, 'aws')), SHELL);
     }, 120_000);
 
-    afterAll(async () => {
-      if (project) {
-        await project.run(['pulumi', 'destroy', '--yes']);
-        await project.dispose();
-      }
-      await deleteCredentialSecrets(where(), NAME, { forceDeleteWithoutRecovery: true }).catch(() => undefined);
-      await sirv?.close();
-    }, 300_000);
+    afterAllTearsDown(cycle);
 
     it("installs with the guide's command, one copy of @pulumi/pulumi, on the intended node", async () => {
       // Prepare

@@ -1,13 +1,13 @@
 /**
  * The steps of a Sirv credential's life under the real pulumi CLI that the consumer suite (the
  * packed package in a TypeScript program) and the plugin suite (the plugin from YAML and Python)
- * share. Each function registers its tests with vitest where it is called, so a suite keeps its
- * own order and puts its own steps in between.
+ * share, and their teardown. Each function registers its tests (or its hook) with vitest where it
+ * is called, so a suite keeps its own order and puts its own steps in between.
  */
 import { randomUUID } from 'node:crypto';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { SecretStore } from '../../core/store';
-import { describeCredential, readClientSecret, readToken } from '../../core/store';
+import { deleteCredentialSecrets, describeCredential, readClientSecret, readToken } from '../../core/store';
 import type { TokenRecord } from '../../core/token';
 import type { SirvFake } from '../../local-stack/fakes/sirv';
 import { secretsManagerClient } from './aws';
@@ -26,8 +26,11 @@ export interface CredentialCycle {
   clients: Record<string, string>;
   /** Every secret and token of the run, which no printed output, state or output may hold. */
   planted: Set<string>;
+  /** The suite's Sirv fake and project; throws when `beforeAll` has not made it. */
   sirv(): SirvFake;
   project(): PulumiProject;
+  /** What `beforeAll` has made so far (all of it unless it failed), for the teardown. */
+  made(): { sirv?: SirvFake | undefined; project?: PulumiProject | undefined };
   where(): SecretStore;
   /** The stored token of credential `name` (default: {@link name}), its access token added to {@link planted}. */
   storedToken(name?: string): Promise<TokenRecord | undefined>;
@@ -46,10 +49,16 @@ export function credentialCycle(options: {
   name: string;
   prefix: string;
   upArgs?: string[];
-  project: () => PulumiProject;
-  sirv: () => SirvFake;
+  project: () => PulumiProject | undefined;
+  sirv: () => SirvFake | undefined;
 }): CredentialCycle {
-  const { label, name, prefix, project } = options;
+  const { label, name, prefix } = options;
+  const made = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined)
+      throw new Error(`credential cycle "${label}": no ${what}; did the suite's beforeAll fail?`);
+    return value;
+  };
+  const project = () => made(options.project(), 'project');
   const clientId = `${label}-${randomUUID().slice(0, 8)}`;
   const secret = `${label}-secret-${randomUUID()}`;
   const wrongSecret = `${label}-wrong-secret-${randomUUID()}`;
@@ -64,8 +73,9 @@ export function credentialCycle(options: {
     clientId,
     clients: { [clientId]: secret },
     planted,
-    sirv: options.sirv,
+    sirv: () => made(options.sirv(), 'Sirv fake'),
     project,
+    made: () => ({ sirv: options.sirv(), project: options.project() }),
     where,
     async storedToken(credential = name) {
       const token = await readToken(where(), credential);
@@ -75,6 +85,22 @@ export function credentialCycle(options: {
     up: (...args) => project().run(['pulumi', 'up', '--yes', ...(options.upArgs ?? []), ...args]),
     pulumi: (...args) => project().run(['pulumi', ...args]),
   };
+}
+
+/**
+ * Registers the suite's teardown: the stack destroyed and its directory removed, then the secrets
+ * of the credentials `names` (default: the cycle's) deleted without recovery, whatever a failed
+ * step left (a destroy only schedules their deletion), and the Sirv fake closed.
+ */
+export function afterAllTearsDown(cycle: CredentialCycle, names: readonly string[] = [cycle.name]): void {
+  afterAll(async () => {
+    const { project, sirv } = cycle.made();
+    await project?.destroyAndDispose();
+    for (const name of names) {
+      await deleteCredentialSecrets(cycle.where(), name, { forceDeleteWithoutRecovery: true }).catch(() => undefined);
+    }
+    await sirv?.close();
+  }, 300_000);
 }
 
 /** A second `up` changes nothing and asks the issuer for nothing. */

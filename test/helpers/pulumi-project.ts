@@ -169,7 +169,18 @@ export class PulumiProject {
     return texts.join('\n');
   }
 
+  /** Removes the project's directory: its program, backend and PULUMI_HOME. */
   async dispose(): Promise<void> {
     await rm(this.base, { recursive: true, force: true });
+  }
+
+  /**
+   * A suite's teardown of its project: destroys the stack, whatever a failed step left in it, then
+   * removes the directory. A failed destroy does not stop it: what the stack held lives in moto,
+   * which the suite cleans up or which goes with moto's process.
+   */
+  async destroyAndDispose(): Promise<void> {
+    await this.run(['pulumi', 'destroy', '--yes']);
+    await this.dispose();
   }
 }

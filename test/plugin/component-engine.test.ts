@@ -6,7 +6,7 @@
  * over; those resources then go through the same checks in moto as the TypeScript component's
  * declaration (test/integration/declared-resource-checks.ts).
  */
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
@@ -20,11 +20,12 @@ import { PluginProject } from './plugin-project';
 
 const repoRoot = resolve(__dirname, '..', '..');
 let project: PluginProject | undefined;
+/** The stand-in's directory: its launcher, on PATH, and the file it records in. */
+let standInDir: string | undefined;
 let declaredByEngine: Declared | undefined;
 
-/** A directory holding `pulumi-resource-aws`: the stand-in, run from the sources with tsx. */
-async function standInAwsPlugin(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'token-rotator-fake-aws-'));
+/** Writes `pulumi-resource-aws` into `dir` (returned, for PATH): the stand-in, run from the sources with tsx. */
+async function standInAwsPlugin(dir: string): Promise<string> {
   const launcher = join(dir, 'pulumi-resource-aws');
   await writeFile(
     launcher,
@@ -36,7 +37,8 @@ async function standInAwsPlugin(): Promise<string> {
 
 /** `pulumi up` of a YAML program declaring the component `name` with `args`; what the stand-in recorded. */
 async function declareThroughEngine(name: string, args: TokenRotatorArgs): Promise<Declared> {
-  const record = join(await mkdtemp(join(tmpdir(), 'token-rotator-fake-aws-record-')), 'created.jsonl');
+  standInDir = await mkdtemp(join(tmpdir(), 'token-rotator-fake-aws-'));
+  const record = join(standInDir, 'created.jsonl');
   await writeFile(record, '');
   const outputs = Object.keys(ROTATOR_OUTPUTS)
     .map((key) => `  ${key}: \${${name}.${key}}\n`)
@@ -52,7 +54,7 @@ resources:
 outputs:
 ${outputs}`,
     },
-    [inject('pulumiBin'), inject('node22Bin'), await standInAwsPlugin()],
+    [inject('pulumiBin'), inject('node22Bin'), await standInAwsPlugin(standInDir)],
     { AWS_REGION: 'eu-west-1', FAKE_AWS_RECORD: record },
   );
   await project.installPlugin();
@@ -75,10 +77,8 @@ ${outputs}`,
 }
 
 afterAll(async () => {
-  if (project) {
-    await project.run(['pulumi', 'destroy', '--yes']);
-    await project.dispose();
-  }
+  await project?.destroyAndDispose();
+  if (standInDir) await rm(standInDir, { recursive: true, force: true });
 }, 300_000);
 
 describeDeclaredResourceChecks("the plugin's construct under the real CLI", declareThroughEngine);

@@ -7,11 +7,12 @@
  * printed. Run once per language by the test files beside this one.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deleteCredentialSecrets, describeCredential, readClientSecret } from '../../core/store';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeCredential, readClientSecret } from '../../core/store';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
 import { create as createOutsidePulumi } from '../../provider/runtime';
 import {
+  afterAllTearsDown,
   credentialCycle,
   itChangesNothingOnASecondUp,
   itChangesTheClientSecret,
@@ -72,16 +73,7 @@ export function describeCredentialCycle(language: PluginLanguage): void {
       await language.prepare?.(project);
     }, 600_000);
 
-    afterAll(async () => {
-      if (project) {
-        await project.run(['pulumi', 'destroy', '--yes']);
-        await project.dispose();
-      }
-      for (const name of [NAME, ADOPTED]) {
-        await deleteCredentialSecrets(where(), name, { forceDeleteWithoutRecovery: true }).catch(() => undefined);
-      }
-      await sirv?.close();
-    }, 300_000);
+    afterAllTearsDown(cycle, [NAME, ADOPTED]);
 
     it('installs the plugin archive with pulumi plugin install, and serves its schema', async () => {
       // Act
