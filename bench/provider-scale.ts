@@ -55,7 +55,7 @@ const TIGHT_WRITES_PER_SECOND = 5;
 // A test value planted in the fake's client table, not a secret.
 const CLIENT_SECRET = 'bench-provider-scale-client-secret';
 /** Runs of each command that changes nothing, per stack (the median is reported). */
-const STEADY_RUNS = 5;
+const STEADY_RUNS = 7;
 /** Runs of the program measurement per kind (the median is reported). */
 const PROGRAM_RUNS = 3;
 /** Each CLI command's bound: a stuck `up` fails the bench instead of holding it. */
@@ -331,6 +331,7 @@ async function sideBySide(
     const rows: BenchRow[] = [];
     const seconds: Record<string, Record<keyof typeof stacks, number[]>> = {};
     let stateBytes: Record<keyof typeof stacks, number> | undefined;
+    const ratiosByRound: Record<string, number[]> = {};
     for (const command of commands) {
       const samples: Record<keyof typeof stacks, number[]> = { trivial: [], credentials: [], sameData: [] };
       for (let run = 0; run < command.runs; run++) {
@@ -346,8 +347,12 @@ async function sideBySide(
       const measured = median(samples.credentials);
       const floor = median(samples.trivial);
       const sameDataSeconds = median(samples.sameData);
+      // Each round's own ratio as well: the three stacks of a round ran within seconds of each
+      // other, so a slow spell of the machine weighs on all three alike.
+      const roundRatios = samples.credentials.map((s, i) => s / (samples.trivial[i] ?? Number.NaN));
+      if (command.runs > 1) ratiosByRound[command.label] = roundRatios;
       context.progress(
-        `${BENCHMARK}: ${command.label}: ${measured.toFixed(2)} s against ${floor.toFixed(2)} s (same data: ${sameDataSeconds.toFixed(2)} s)`,
+        `${BENCHMARK}: ${command.label}: ${measured.toFixed(2)} s against ${floor.toFixed(2)} s (same data: ${sameDataSeconds.toFixed(2)} s; each round: ${roundRatios.map((r) => `${r.toFixed(2)}×`).join(' ')})`,
       );
       const of = command.runs > 1 ? `median of ${command.runs}, ` : '';
       const against = (baseline: string, baselineValue: number, meaning: string) =>
@@ -392,7 +397,7 @@ async function sideBySide(
         };
       }
     }
-    return { rows, details: { count, seconds, stateBytesPerResource: stateBytes } };
+    return { rows, details: { count, seconds, ratiosByRound, stateBytesPerResource: stateBytes } };
   } finally {
     await trivialBackend.dispose();
     await backend.dispose();
