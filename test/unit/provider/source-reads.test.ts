@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidConfigurationError } from '../../../core/errors';
 import { reveal, TokenRotatorProvider } from '../../../plugin/provider';
 import { CREDENTIAL_TOKEN } from '../../../plugin/schema';
 import { read, update } from '../../../provider/runtime';
@@ -140,6 +141,17 @@ describe('update of a credential with a clientSecretSource', () => {
     expect(sourceReads()).toBe(1);
     const written = sm.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.SecretString ?? '');
     expect(written.join()).not.toContain(PLANTED);
+  });
+
+  it('refuses a source it may not read with the permission wanted on that source, before writing', async () => {
+    arrange('denied');
+
+    const error = await update(state, declared('NewClientIdOfTheCredential'), seams()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    expect((error as InvalidConfigurationError).field).toBe('clientSecretSource.secretArn');
+    expect((error as Error).message).toContain(`Grant secretsmanager:GetSecretValue on ${SOURCE_ARN}`);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
   it('reads no source when nothing is validated (only tags change), even one it may not read', async () => {
