@@ -271,7 +271,7 @@ describe('a credential with a clientSecretSource', () => {
         .read(id, `urn:pulumi:dev::platform::${CREDENTIAL_TOKEN}::${name}`, {})
         .finally(() => vi.unstubAllEnvs());
 
-      expect(refreshed.props?.issuer).toEqual({ ...props.issuer, clientId: 'EditedByHand' });
+      expect(refreshed.props?.issuer).toEqual({ ...(props.issuer as object), clientId: 'EditedByHand' });
       expect(refreshed.props?.clientSecretSource).toEqual(props.clientSecretSource);
       expect(reveal(imported.inputs)).toMatchObject({
         name,
