@@ -183,6 +183,7 @@ async function declaredVersion(
   versionId: string | undefined,
 ): Promise<DeclaredClientSecretVersion> {
   const raw = parsedValue(name, secretString);
+  // Called for its refusal of a document that holds both a client secret and a source.
   sourcedIssuerOf(name, raw);
   return { document: await declaredClientDocument(raw, name, 'the client secret'), versionId };
 }

@@ -5,9 +5,11 @@
  * so a deployer who may not read the source can still run them.
  */
 import {
+  CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerClient,
   SecretsManagerServiceException,
   TagResourceCommand,
@@ -17,7 +19,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../core/errors';
 import { reveal, TokenRotatorProvider } from '../../../plugin/provider';
 import { CREDENTIAL_TOKEN } from '../../../plugin/schema';
-import { read, update } from '../../../provider/runtime';
+import { create, read, update } from '../../../provider/runtime';
 import { tokenRecord } from '../../helpers/token-record';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
@@ -102,6 +104,25 @@ function arrange(source: 'readable' | 'denied', clientId = CLIENT_ID) {
   sm.on(PutSecretValueCommand).resolves({ VersionId: 'v2' });
   sm.on(TagResourceCommand).resolves({});
 }
+
+describe('create of a credential with a clientSecretSource', () => {
+  it('reads the source once, for the first token, and writes only the reference', async () => {
+    sm.reset();
+    sm.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    sm.on(CreateSecretCommand).callsFake((input: { Name: string }) => ({ ARN: arnOf(input.Name), Name: input.Name }));
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).resolves({
+      SecretString: JSON.stringify({ clientSecret: PLANTED }),
+    });
+    const sent: string[] = [];
+
+    await create(declared(), seams(sent));
+
+    expect(sent).toEqual([PLANTED]);
+    expect(sourceReads()).toBe(1);
+    const written = sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.SecretString ?? '');
+    expect(written.join()).not.toContain(PLANTED);
+  });
+});
 
 describe('refresh of a credential with a clientSecretSource', () => {
   beforeEach(() => arrange('readable'));
