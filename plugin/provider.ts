@@ -136,20 +136,17 @@ async function importedInputs(id: string): Promise<Props | undefined> {
   const where = { client: new SecretsManagerClient({}), prefix };
   const state = await store.describeCredential(where, name);
   if (!state.client.exists || state.client.deletedDate) return undefined;
-  const { document } = await store.readClientSecret(where, name);
-  // A client secret read from its source is not the credential's to declare: the reference is.
-  const { clientSecret: _sourced, ...sourcedIssuer } = document.issuer as typeof document.issuer & {
-    clientSecret?: unknown;
-  };
+  // As stored: a client secret kept in a source is declared by its reference, which needs no
+  // permission on the source to read.
+  const { document } = await store.readClientSecret(where, name, { resolveSource: false });
   const tags = Object.fromEntries(
     Object.entries(state.client.tags).filter(([k]) => !store.RESERVED_TAG_PREFIXES.some((p) => k.startsWith(p))),
   );
   return {
     name,
     prefix,
-    ...(document.clientSecretSource
-      ? { issuer: sourcedIssuer, clientSecretSource: document.clientSecretSource }
-      : { issuer: document.issuer }),
+    issuer: document.issuer,
+    ...(document.clientSecretSource ? { clientSecretSource: document.clientSecretSource } : {}),
     ...(Object.keys(document.policy).length > 0 ? { policy: document.policy } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...(state.client.kmsKeyId ? { kmsKeyId: state.client.kmsKeyId } : {}),

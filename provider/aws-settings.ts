@@ -235,6 +235,8 @@ function* chain(error: unknown): Generator<Error> {
  * other error is returned as it is. The SDK's own message is left out: it says neither.
  */
 export function explainAwsFailure(error: unknown, credential: string, settings: Partial<AwsSettings>): unknown {
+  // A source the deployer may not read is refused with the permission it needs on that secret.
+  if (error instanceof InvalidConfigurationError && error.field?.startsWith('clientSecretSource')) return error;
   const who = `Credential "${credential}"`;
   const where = describeSettings(settings);
   const identity = settings.profile

@@ -3,7 +3,7 @@
  * signing key (generated, kept or read from KMS) and the public half to output, and the policy.
  */
 import { assertionPublicKey } from '../core/issuers/assertion';
-import { type IssuerConfig, privateKeyPemOf } from '../core/issuers/config';
+import type { IssuerConfig } from '../core/issuers/config';
 import { generateSigningKey, publicKeyPemFromPrivate } from '../core/issuers/signed-jwt';
 import type { KeySigner } from '../core/issuers/types';
 import { type RefreshPolicy, resolvePolicy } from '../core/policy';
@@ -61,8 +61,8 @@ export async function prepareClientDocument(
 }
 
 /** The generated private key a stored client document holds, if any. */
-export function storedPrivateKey(document: store.ClientDocument): string | undefined {
-  return privateKeyPemOf(document.issuer);
+export function storedPrivateKey(document: store.DeclaredClientDocument): string | undefined {
+  return 'privateKeyPem' in document.issuer ? document.issuer.privateKeyPem : undefined;
 }
 
 /**

@@ -13,7 +13,13 @@ import {
 } from '../core/issuers/config';
 import { readAssertionKey, readRsaSigningKey } from '../core/issuers/private-key';
 import { type RefreshPolicyInput, refreshPolicySchema } from '../core/policy';
-import { type ClientSecretSource, clientSecretSourceSchema } from '../core/store/client-secret-source';
+import {
+  type ClientSecretSource,
+  clientSecretSourceSchema,
+  SOURCED_KINDS,
+  SOURCED_STAND_IN,
+  withSourcedStandIn,
+} from '../core/store/client-secret-source';
 import { CREDENTIAL_NAME_RULE, DEFAULT_PREFIX, isCredentialName, isPrefix, PREFIX_RULE } from '../core/token';
 import * as z from '../core/zod';
 import { type AwsSettings, awsSettingsSchema, MISSING_REGION_ADVICE, regionOfArn } from './aws-settings';
@@ -184,7 +190,8 @@ export function checkInputs(all: Record<string, unknown>): CheckedInputs {
         'expected an issuer object with a kind (sirv, aspose, upload, google-service-account, salesforce, json, oauth2, header-jwt, signed-jwt, jwt-bearer)',
     });
   } else if (!containsUnknown(issuer)) {
-    // With a source, the issuer is judged with a stand-in for the client secret it will be given.
+    // With a source, the issuer is judged with a stand-in for the client secret it will be given
+    // (create or update puts the value read in its place: withSourcedClientSecret).
     const parsed = issuerConfigSchema.safeParse(sourced ? withSourcedStandIn(issuer) : issuer);
     if (!parsed.success) {
       const kind = (issuer as { kind?: unknown }).kind;
@@ -228,26 +235,6 @@ export function checkInputs(all: Record<string, unknown>): CheckedInputs {
   return { inputs, failures, credential: { inputs: inputs as unknown as CredentialInputs, issuer: parsedIssuer } };
 }
 
-/**
- * The stand-in `check` judges a sourced issuer with: the parsed issuer carries it until create or
- * update puts the value read from the source in its place ({@link withSourcedClientSecret}).
- */
-const SOURCED_STAND_IN = 'clientSecretSource: not read yet';
-
-function withSourcedStandIn(issuer: unknown): unknown {
-  if (issuer === null || typeof issuer !== 'object' || 'clientSecret' in issuer) return issuer;
-  // A kind without a client secret is refused for its clientSecretSource alone (sourceFailures).
-  if (!takesSourcedSecret(issuer)) return issuer;
-  return { ...issuer, clientSecret: SOURCED_STAND_IN };
-}
-
-function takesSourcedSecret(issuer: object): boolean {
-  const { kind, authMethod } = issuer as { kind?: unknown; authMethod?: unknown };
-  return (
-    typeof kind === 'string' && SOURCED_KINDS.has(kind) && !(kind === 'oauth2' && authMethod === 'private_key_jwt')
-  );
-}
-
 /** The checked issuer with the client secret read from its source in place of the stand-in. */
 export function withSourcedClientSecret(issuer: IssuerConfig, value: string): IssuerConfig {
   if (!('clientSecret' in issuer) || issuer.clientSecret !== SOURCED_STAND_IN) {
@@ -255,9 +242,6 @@ export function withSourcedClientSecret(issuer: IssuerConfig, value: string): Is
   }
   return { ...issuer, clientSecret: value };
 }
-
-/** Kinds whose client authenticates with a client secret, which a source can hold instead. */
-const SOURCED_KINDS = new Set(['sirv', 'aspose', 'json', 'oauth2', 'header-jwt', 'jwt-bearer']);
 
 /**
  * `clientSecretSource`: well formed, in the credential's region, given for a kind that has a

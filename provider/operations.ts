@@ -6,10 +6,17 @@
 import { InvalidConfigurationError } from '../core/errors';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import * as store from '../core/store';
+import { withSourcedStandIn } from '../core/store/client-secret-source';
 import { DEFAULT_PREFIX } from '../core/token';
 import { type ProviderSeams, secretsManager } from './aws-clients';
 import { type AwsSettings, describeSettings, explainAwsFailure, recordedSettings } from './aws-settings';
-import { type PublicKeyOutputs, prepareClientDocument, storedPrivateKey, viaRotator } from './client-document';
+import {
+  type PreparedDocument,
+  type PublicKeyOutputs,
+  prepareClientDocument,
+  storedPrivateKey,
+  viaRotator,
+} from './client-document';
 import { firstTokenRecord, previousGeneration, rotatorWritesToken } from './first-token';
 import { type CredentialInputs, checkInputs, withSourcedClientSecret } from './inputs';
 import { withPresetName } from './issuer-kind';
@@ -36,18 +43,20 @@ async function explained<T>(
 }
 
 /**
- * The inputs the engine hands over, validated, with the client secret read from its
- * `clientSecretSource` (with the deployer's AWS settings) when there is one: a source that is
- * missing or unreadable fails here, before anything is written.
+ * `prepared` with the client secret read from its `clientSecretSource` (with the deployer's AWS
+ * settings) in place of check's stand-in, when there is one: called only where the credentials
+ * are validated (a create, a repair, an update with something to validate), before anything is
+ * written, so a source that is missing or unreadable fails there. Nothing else reads the source.
  */
-async function resolvedInputs(
-  props: Record<string, unknown>,
+async function withSourcedValue(
+  prepared: PreparedDocument,
+  inputs: CredentialInputs,
   sm: store.SecretStore['client'],
-): Promise<{ inputs: CredentialInputs; issuer: IssuerConfig }> {
-  const { inputs, issuer } = asInputs(props);
-  if (inputs.clientSecretSource === undefined) return { inputs, issuer };
+): Promise<PreparedDocument> {
+  if (inputs.clientSecretSource === undefined) return prepared;
   const { value } = await store.readSourcedClientSecret(sm, inputs.name, inputs.clientSecretSource);
-  return { inputs, issuer: withSourcedClientSecret(issuer, value) };
+  const issuer = withSourcedClientSecret(prepared.issuer, value);
+  return { ...prepared, issuer, clientDocument: { ...prepared.clientDocument, issuer } };
 }
 
 /** The inputs the engine hands over, validated once: typed, with the issuer parsed for the issuers. */
@@ -94,8 +103,8 @@ async function createCredential(
   seams: ProviderSeams,
 ): Promise<{ id: string; outs: CredentialOutputs }> {
   const sm = secretsManager(seams, settings);
-  const { inputs, issuer } = await resolvedInputs(props, sm);
-  const prepared = await prepareClientDocument(inputs, issuer, seams);
+  const { inputs, issuer } = asInputs(props);
+  const prepared = await withSourcedValue(await prepareClientDocument(inputs, issuer, seams), inputs, sm);
   const { clientDocument, keys } = prepared;
   const where = { client: sm, prefix: inputs.prefix };
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
@@ -149,40 +158,37 @@ async function updateCredential(
   seams: ProviderSeams,
 ): Promise<{ outs: CredentialOutputs }> {
   const sm = secretsManager(seams, settings);
-  const { inputs, issuer: declaredIssuer } = await resolvedInputs(props, sm);
+  const { inputs, issuer: declaredIssuer } = asInputs(props);
   const where = { client: sm, prefix: inputs.prefix };
   if (props.aws !== undefined && !sameValue(recordedSettings(olds), settings))
     await assertSameSecrets(where, olds, inputs.name, settings);
   if (olds.tokenSecretArn === '' || olds.clientSecretArn === '')
     return repair(olds, inputs, declaredIssuer, where, seams);
-  const current = await currentClientSecret(where, inputs.name);
-  const prepared = await prepareClientDocument(
-    inputs,
-    declaredIssuer,
-    seams,
-    current && storedPrivateKey(current.document),
-  );
-  const { issuer, keys, clientDocument: newDocument } = prepared;
+  // As stored: what changed is judged on the declaration, so the source is not read for it.
+  const current = await store.readClientSecret(where, inputs.name, { resolveSource: false });
+  const declared = await prepareClientDocument(inputs, declaredIssuer, seams, storedPrivateKey(current.document));
+  const { issuer, keys, clientDocument: newDocument } = declared;
 
   const materialChange =
-    current === undefined ||
-    !sameValue(current.document.issuer, issuer) ||
+    !sameValue(current.document.issuer, store.declaredIssuerOf(newDocument)) ||
     !sameValue(current.document.clientSecretSource, inputs.clientSecretSource) ||
     !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
   const listing = await store.describeTokenListing(where, inputs.name);
-  if (viaRotator(inputs, issuer) && (materialChange || tokenBehindClient(listing, current?.versionId))) {
+  const validates = materialChange || tokenBehindClient(listing, current.versionId);
+  // The credentials are validated against the issuer: only now is the client secret read from its source.
+  const prepared = validates ? await withSourcedValue(declared, inputs, sm) : declared;
+  if (viaRotator(inputs, issuer) && validates) {
     // The rotator reads the document itself: write it first, ask for a token from it, and put the
     // old one back when the rotator could not get one, so the working credential stays in service.
-    if (materialChange) await store.updateClientDocument(where, inputs.name, newDocument);
+    if (materialChange) await store.updateClientDocument(where, inputs.name, prepared.clientDocument);
     try {
       await rotatorWritesToken(inputs, settings, seams);
     } catch (e) {
-      // A current document whose source cannot be read is no working credential to put back.
-      if (materialChange && current) await store.updateClientDocument(where, inputs.name, current.document);
+      if (materialChange) await store.updateClientDocument(where, inputs.name, current.document);
       throw e;
     }
-  } else if (materialChange || tokenBehindClient(listing, current?.versionId)) {
+  } else if (validates) {
     // Validate first: a wrong new secret must leave the old secret and token untouched.
     const record = await firstTokenRecord(inputs, prepared, seams, () =>
       previousGeneration(where, inputs.name, listing),
@@ -192,11 +198,11 @@ async function updateCredential(
       // token secret tagged with the current client version therefore holds a token written
       // for that document, and a run that failed in between is finished by the next one.
       await store.putToken(where, record);
-      await store.updateClientDocument(where, inputs.name, newDocument);
+      await store.updateClientDocument(where, inputs.name, prepared.clientDocument);
     } else {
       // An earlier run wrote this document but failed before tagging its version: the rotator
       // would still see the old version (and keep a block left by the old credentials).
-      await store.putToken(where, record, { clientVersion: current?.versionId });
+      await store.putToken(where, record, { clientVersion: current.versionId });
     }
   }
   const tagsChanged = !sameValue(olds.tags, inputs.tags);
@@ -211,23 +217,6 @@ async function updateCredential(
   }
   const arns = { clientSecretArn: String(olds.clientSecretArn), tokenSecretArn: String(olds.tokenSecretArn) };
   return { outs: outputsOf(inputs, arns, keys) };
-}
-
-/**
- * The stored client document, its source resolved; `undefined` when that source can no longer be
- * read (deleted, access withdrawn): such a document is no working credential, and must not stop
- * an update that points the credential elsewhere. It is replaced.
- */
-async function currentClientSecret(
-  where: store.SecretStore,
-  name: string,
-): Promise<store.ClientSecretVersion | undefined> {
-  try {
-    return await store.readClientSecret(where, name);
-  } catch (e) {
-    if (e instanceof InvalidConfigurationError && e.field?.startsWith('clientSecretSource')) return undefined;
-    throw e;
-  }
 }
 
 /**
@@ -284,12 +273,16 @@ async function repair(
   // The surviving client secret may hold a generated key whose public half is registered with
   // the service: keep it. An unreadable one is rewritten (with a new key when none is declared).
   const currentKey = clientArn
-    ? await store.readClientSecret(where, inputs.name).then(
+    ? await store.readClientSecret(where, inputs.name, { resolveSource: false }).then(
         ({ document }) => storedPrivateKey(document),
         () => undefined,
       )
     : undefined;
-  const prepared = await prepareClientDocument(inputs, declaredIssuer, seams, currentKey);
+  const prepared = await withSourcedValue(
+    await prepareClientDocument(inputs, declaredIssuer, seams, currentKey),
+    inputs,
+    where.client,
+  );
   const { clientDocument, keys } = prepared;
   const owner = inputs.owner === undefined ? undefined : ownerTagValue(inputs.owner);
   const keep = { clientSecretArn: clientArn, tokenSecretArn: tokenArn };
@@ -358,26 +351,23 @@ async function readCredential(
 
 /**
  * What of the stored client document differs from the declared inputs: the issuer block (a
- * generated key is not a difference) and the `clientSecretSource`. A client secret read from a
- * source is compared as the declared issuer has it (absent), so it is never reported, nor put in state.
+ * generated key is not a difference) and the `clientSecretSource`. Both sides are compared as
+ * declared: a client secret kept in a source is on neither, and the source is not read, so a
+ * deployer who may not read it still sees drift, and its value never reaches the state.
  */
 async function storedIfDrifted(
   where: store.SecretStore,
   name: string,
   props: Record<string, unknown>,
 ): Promise<{ issuer?: Record<string, unknown>; clientSecretSource?: unknown } | undefined> {
-  let document: store.ClientDocument;
+  let document: store.DeclaredClientDocument;
   let expected: Record<string, unknown>;
   try {
-    document = (await store.readClientSecret(where, name)).document;
-    const declared = props.issuer as Record<string, unknown>;
-    const storedSecret = (document.issuer as { clientSecret?: unknown }).clientSecret;
-    // A sourced client secret is judged with the value read, which the declared issuer never holds.
-    const resolved =
-      document.clientSecretSource !== undefined && !('clientSecret' in declared)
-        ? { ...declared, clientSecret: storedSecret }
-        : declared;
-    expected = parseIssuerConfig(resolved, { credential: name }) as Record<string, unknown>;
+    document = (await store.readClientSecret(where, name, { resolveSource: false })).document;
+    const source = props.clientSecretSource ?? undefined;
+    // A sourced issuer is parsed as check parses it, with a stand-in its declared form leaves out.
+    const parsed = parseIssuerConfig(source ? withSourcedStandIn(props.issuer) : props.issuer, { credential: name });
+    expected = { ...store.declaredIssuerOf({ issuer: parsed, clientSecretSource: source }) };
   } catch {
     // Unreadable or invalid on either side: `update` validates and rewrites on the next `up`.
     return undefined;
@@ -385,11 +375,7 @@ async function storedIfDrifted(
   const drift: { issuer?: Record<string, unknown>; clientSecretSource?: unknown } = {};
   const comparable: Record<string, unknown> = { ...document.issuer };
   if (expected.privateKeyPem === undefined) delete comparable.privateKeyPem;
-  if (!sameValue(comparable, expected)) {
-    const stored: Record<string, unknown> = { ...document.issuer };
-    if (document.clientSecretSource !== undefined) delete stored.clientSecret;
-    drift.issuer = stored;
-  }
+  if (!sameValue(comparable, expected)) drift.issuer = { ...document.issuer };
   if (!sameValue(document.clientSecretSource, props.clientSecretSource)) {
     drift.clientSecretSource = document.clientSecretSource;
   }

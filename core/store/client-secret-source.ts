@@ -41,3 +41,37 @@ export const clientSecretSourceSchema = z.strictObject(
   },
   { error: 'expected clientSecretSource as an object { secretArn, jsonKey? }' },
 );
+
+/** Kinds whose client authenticates with a client secret, which a source can hold instead. */
+export const SOURCED_KINDS: ReadonlySet<string> = new Set([
+  'sirv',
+  'aspose',
+  'json',
+  'oauth2',
+  'header-jwt',
+  'jwt-bearer',
+]);
+
+/** Whether `issuer` (as written) authenticates with a client secret a source can hold. */
+export function takesSourcedSecret(issuer: object): boolean {
+  const { kind, authMethod } = issuer as { kind?: unknown; authMethod?: unknown };
+  return (
+    typeof kind === 'string' && SOURCED_KINDS.has(kind) && !(kind === 'oauth2' && authMethod === 'private_key_jwt')
+  );
+}
+
+/**
+ * What stands in for a sourced client secret where the issuer is judged without its value: at
+ * `check`, until create or update puts the value read from the source in its place; and where a
+ * client document is read or written as declared, where it is removed again after the issuer is
+ * parsed ({@link withSourcedStandIn}). Never sent to an issuer, never stored.
+ */
+export const SOURCED_STAND_IN = 'clientSecretSource: not read yet';
+
+/** `issuer` with {@link SOURCED_STAND_IN} as its client secret, when it takes one and has none. */
+export function withSourcedStandIn(issuer: unknown): unknown {
+  if (issuer === null || typeof issuer !== 'object' || 'clientSecret' in issuer) return issuer;
+  // A kind without a client secret is refused for its clientSecretSource alone (by check).
+  if (!takesSourcedSecret(issuer)) return issuer;
+  return { ...issuer, clientSecret: SOURCED_STAND_IN };
+}

@@ -11,13 +11,14 @@ import {
 import { InvalidConfigurationError } from '../errors';
 import { call, isAwsError, storeError } from './aws-errors';
 import { prefixOf, type SecretStore, secretNames } from './names';
-import { readSourcedClientSecret } from './sourced-client-secret';
+import { readSourcedClientSecret, type SourceReads } from './sourced-client-secret';
 import { TAG_KEYS, tagList } from './tags';
 import {
   type ClientDocument,
   type ClientDocumentInput,
   clientSecretSourceOf,
-  storedClientDocument,
+  type DeclaredClientDocument,
+  declaredClientDocument,
   validatedClientDocument,
 } from './validation';
 
@@ -33,11 +34,28 @@ export interface ClientSecretVersion {
   sourceVersionId?: string | undefined;
 }
 
+/** A client document as stored (its `clientSecretSource` not read) and the version id it was read from. */
+export interface DeclaredClientSecretVersion {
+  document: DeclaredClientDocument;
+  versionId: string | undefined;
+}
+
+/** How {@link readClientSecret} reads. */
+export interface ReadClientSecretOptions {
+  /**
+   * `false`: the document as stored, with its `clientSecretSource` and no client secret, and the
+   * source not read: for a reader that needs only the declaration (a refresh, an import, an
+   * update comparing what changed), which then needs no permission on the source. Default
+   * `true`: the client secret read from the source, for a reader that sends it to the issuer.
+   */
+  resolveSource?: boolean;
+}
+
 /**
  * Reads and validates the client document of a credential (version and shape; the issuer
  * configuration itself is validated by the issuers), with the version id it was read at. A
  * document with a `clientSecretSource` gets its client secret from there (AWSCURRENT), read with
- * the same client.
+ * the same client, unless `options.resolveSource` is `false`.
  *
  * @throws {InvalidConfigurationError} (field `clientSecretSource.…`) when the source is missing,
  * unreadable or holds no usable value: the message says which permission or value is wanted.
@@ -48,14 +66,30 @@ export interface ClientSecretVersion {
  * @example
  * ```ts
  * const { document, versionId } = await readClientSecret({ client }, 'sirv-prod');
+ * const declared = await readClientSecret({ client }, 'sirv-prod', { resolveSource: false });
  * ```
  */
-export async function readClientSecret(store: SecretStore, name: string): Promise<ClientSecretVersion> {
+export function readClientSecret(
+  store: SecretStore,
+  name: string,
+  options?: ReadClientSecretOptions & { resolveSource?: true },
+): Promise<ClientSecretVersion>;
+export function readClientSecret(
+  store: SecretStore,
+  name: string,
+  options: ReadClientSecretOptions & { resolveSource: false },
+): Promise<DeclaredClientSecretVersion>;
+export async function readClientSecret(
+  store: SecretStore,
+  name: string,
+  options: ReadClientSecretOptions = {},
+): Promise<ClientSecretVersion | DeclaredClientSecretVersion> {
   const names = secretNames(name, prefixOf(store));
   const out = await call(name, 'GetSecretValue', () =>
     store.client.send(new GetSecretValueCommand({ SecretId: names.client })),
   );
-  return clientSecretVersion(store, name, out.SecretString, out.VersionId);
+  if (options.resolveSource === false) return declaredVersion(name, out.SecretString, out.VersionId);
+  return clientSecretVersion(store, name, out.SecretString, out.VersionId, new Map());
 }
 
 /** The most secrets one BatchGetSecretValue reads by `SecretIdList` (Secrets Manager's limit). */
@@ -94,11 +128,13 @@ export async function readClientSecrets(
     const name = entry.Name === undefined ? undefined : bySecret.get(entry.Name);
     if (name !== undefined && !entries.has(name)) entries.set(name, entry);
   }
-  // Documents with a clientSecretSource read it: those reads go out together.
+  // Documents with a clientSecretSource read it: those reads go out together, one per source secret
+  // however many credentials share it (each takes its own jsonKey from the value).
+  const sources: SourceReads = new Map();
   await Promise.all(
     [...entries].map(async ([name, entry]) => {
       try {
-        reads.set(name, await clientSecretVersion(store, name, entry.SecretString, entry.VersionId));
+        reads.set(name, await clientSecretVersion(store, name, entry.SecretString, entry.VersionId, sources));
       } catch (e) {
         // A source read that may pass (throttled): left to the single read, which classifies it.
         if (e instanceof InvalidConfigurationError) reads.set(name, e);
@@ -108,30 +144,28 @@ export async function readClientSecrets(
   return reads;
 }
 
-/** Parses and validates a client secret's value as read (by a single or a batch read), its source resolved. */
-async function clientSecretVersion(
-  store: SecretStore,
-  name: string,
-  secretString: string | undefined,
-  versionId: string | undefined,
-): Promise<ClientSecretVersion> {
-  let raw: unknown;
+/** The stored value parsed as JSON, refused (naming no part of it) when it is not. */
+function parsedValue(name: string, secretString: string | undefined): unknown {
   try {
-    raw = JSON.parse(secretString ?? '');
+    return JSON.parse(secretString ?? '');
   } catch {
     throw new InvalidConfigurationError(`Credential "${name}": the client secret is not JSON.`, {
       credential: name,
       field: 'client',
     });
   }
-  const source = clientSecretSourceOf(raw);
-  if (source === undefined)
-    return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
+}
+
+/**
+ * The issuer object of a document that has a well-formed `clientSecretSource`; `undefined` for
+ * any other document (the envelope's check names what is wrong with it, with no source read).
+ *
+ * @throws {InvalidConfigurationError} when the document holds both a client secret and a source.
+ */
+function sourcedIssuerOf(name: string, raw: unknown): object | undefined {
+  if (clientSecretSourceOf(raw) === undefined) return undefined;
   const issuer = (raw as { issuer?: unknown }).issuer;
-  // Not an issuer object: the envelope's check names the fault, with no source read.
-  if (issuer === null || typeof issuer !== 'object' || Array.isArray(issuer)) {
-    return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
-  }
+  if (issuer === null || typeof issuer !== 'object' || Array.isArray(issuer)) return undefined;
   if ('clientSecret' in issuer) {
     // The provider never writes both: a document that has them was not written by it.
     throw new InvalidConfigurationError(
@@ -139,7 +173,39 @@ async function clientSecretVersion(
       { credential: name, field: 'client' },
     );
   }
-  const sourced = await readSourcedClientSecret(store.client, name, source);
+  return issuer;
+}
+
+/** A client secret's value as read, parsed and validated as declared: its source not read. */
+async function declaredVersion(
+  name: string,
+  secretString: string | undefined,
+  versionId: string | undefined,
+): Promise<DeclaredClientSecretVersion> {
+  const raw = parsedValue(name, secretString);
+  // Called for its refusal of a document that holds both a client secret and a source.
+  sourcedIssuerOf(name, raw);
+  return { document: await declaredClientDocument(raw, name, 'the client secret'), versionId };
+}
+
+/**
+ * A client secret's value as read (by a single or a batch read), parsed and validated, its source
+ * read (through `sources`, which a batch shares) and its client secret resolved.
+ */
+async function clientSecretVersion(
+  store: SecretStore,
+  name: string,
+  secretString: string | undefined,
+  versionId: string | undefined,
+  sources: SourceReads,
+): Promise<ClientSecretVersion> {
+  const raw = parsedValue(name, secretString);
+  const issuer = sourcedIssuerOf(name, raw);
+  const source = clientSecretSourceOf(raw);
+  if (issuer === undefined || source === undefined) {
+    return { document: await validatedClientDocument(raw, name, 'the client secret'), versionId };
+  }
+  const sourced = await readSourcedClientSecret(store.client, name, source, sources);
   const resolved = { ...(raw as object), issuer: { ...issuer, clientSecret: sourced.value } };
   return {
     document: await validatedClientDocument(resolved, name, 'the client secret'),
@@ -156,14 +222,15 @@ async function clientSecretVersion(
 export async function updateClientDocument(
   store: SecretStore,
   name: string,
-  doc: ClientDocumentInput,
+  doc: ClientDocumentInput | DeclaredClientDocument,
 ): Promise<string> {
   const names = secretNames(name, prefixOf(store));
-  const valid = await validatedClientDocument(doc, name, 'the client document to write');
+  // A client secret kept in a source is left out: the document records only where it is.
+  const valid = await declaredClientDocument(doc, name, 'the client document to write');
   // No derived ClientRequestToken here: writing document A, then B, then A again must make A
   // current again, which a repeated token would silently turn into a no-op.
   const out = await call(name, 'PutSecretValue', () =>
-    store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: storedClientDocument(valid) })),
+    store.client.send(new PutSecretValueCommand({ SecretId: names.client, SecretString: JSON.stringify(valid) })),
   );
   if (out.VersionId) {
     const tags = { [TAG_KEYS.clientVersion]: out.VersionId };

@@ -23,7 +23,7 @@ import { MIN_RECOVERY_WINDOW_DAYS } from './delete';
 import { describeSecret, type SecretState } from './describe';
 import { prefixOf, type SecretStore, secretNames } from './names';
 import { assertUserTags, initialTokenTags, TAG_KEYS, tagList } from './tags';
-import { type ClientDocumentInput, storedClientDocument, validatedClientDocument, validatedRecord } from './validation';
+import { type ClientDocumentInput, declaredClientDocument, validatedRecord } from './validation';
 
 /**
  * Tag key naming who made a credential's secrets (the provider puts its resource's identity here):
@@ -125,7 +125,8 @@ export async function createCredentialSecrets(
   if (record === undefined && options.firstToken === undefined) {
     throw new RangeError('createCredentialSecrets: without a token, options.firstToken must write one');
   }
-  const clientDocument = await validatedClientDocument(input.clientDocument, name, 'the client document to write');
+  // A client secret kept in a source is left out: the document records only where it is.
+  const clientDocument = await declaredClientDocument(input.clientDocument, name, 'the client document to write');
   const userTags = assertUserTags(name, input.tags);
   const credentialTag = { [TAG_KEYS.credential]: name };
 
@@ -154,7 +155,7 @@ export async function createCredentialSecrets(
   const made: Made[] = [];
   try {
     const clientSecret = await writeNewSecret(store.client, name, clientState, keepClient, made, {
-      secretString: storedClientDocument(clientDocument),
+      secretString: JSON.stringify(clientDocument),
       tags: { ...userTags, ...credentialTag, ...ownerTag },
       kmsKeyId: input.kmsKeyId,
       description: input.description ?? `token-rotator client credentials of "${name}" (read by the rotator only)`,

@@ -16,7 +16,9 @@
 
 export {
   type ClientSecretVersion,
+  type DeclaredClientSecretVersion,
   MAX_BATCH_CLIENT_READS,
+  type ReadClientSecretOptions,
   readClientSecret,
   readClientSecrets,
   updateClientDocument,
@@ -68,4 +70,11 @@ export {
   tagTokenPlan,
   type WrittenToken,
 } from './token-secret';
-export { CLIENT_DOCUMENT_VERSION, type ClientDocument, type ClientDocumentInput } from './validation';
+export {
+  CLIENT_DOCUMENT_VERSION,
+  type ClientDocument,
+  type ClientDocumentInput,
+  type DeclaredClientDocument,
+  type DeclaredIssuer,
+  declaredIssuerOf,
+} from './validation';

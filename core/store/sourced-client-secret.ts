@@ -2,20 +2,27 @@
  * Reads a client secret from its `clientSecretSource` (client-secret-source.ts): the secret's
  * AWSCURRENT value, or a string field of the JSON object it holds.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../errors';
 import { call } from './aws-errors';
 import type { ClientSecretSource } from './client-secret-source';
-
-/** The value's bounds: those of an issuer's `clientSecret`. */
-const MIN_VALUE_LENGTH = 8;
-const MAX_VALUE_LENGTH = 8192;
+import { loadIssuerConfig } from './validation';
 
 /** The client secret as read from its source, and the source's version it was read at. */
 export interface SourcedClientSecret {
   value: string;
   versionId: string | undefined;
 }
+
+/**
+ * Source reads shared by the credentials of one batch, by secret ARN: a source several
+ * credentials take their client secret from is read once (each takes its own `jsonKey`).
+ */
+export type SourceReads = Map<string, Promise<GetSecretValueCommandOutput>>;
 
 /** The permission a reader of `source` needs, for messages. */
 function neededPermission(source: ClientSecretSource): string {
@@ -33,39 +40,49 @@ function neededPermission(source: ClientSecretSource): string {
  * `clientSecretSource.jsonKey`) when the secret is missing, cannot be read (access denied, no
  * decrypt permission), holds no string, lacks the key, or holds a value out of bounds. The
  * message says what to do, and never quotes the value.
- * @throws {StoreError} for a failure that may pass (throttling, 5xx, network).
+ * @throws {StoreError} for a failure that may pass (throttling, 5xx, network), naming the
+ * credential and the source.
  */
 export async function readSourcedClientSecret(
   client: SecretsManagerClient,
   credential: string,
   source: ClientSecretSource,
+  shared?: SourceReads,
 ): Promise<SourcedClientSecret> {
   const who = `Credential "${credential}": clientSecretSource.secretArn`;
-  const out = await call(credential, 'GetSecretValue', () =>
-    client.send(new GetSecretValueCommand({ SecretId: source.secretArn })),
-  ).catch((e: unknown) => {
-    const reason = (e as { reason?: unknown }).reason;
-    if (reason === 'ResourceNotFoundException') {
-      throw new InvalidConfigurationError(
-        `${who}: no secret ${source.secretArn} (or it has no current value). Create it, or point clientSecretSource.secretArn at the secret that holds the client secret.`,
-        { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
-      );
-    }
-    if (reason === 'InvalidRequestException') {
-      throw new InvalidConfigurationError(
-        `${who}: ${source.secretArn} cannot be read now (InvalidRequestException: it is scheduled for deletion). Restore it (aws secretsmanager restore-secret), or point clientSecretSource.secretArn at another secret.`,
-        { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
-      );
-    }
-    if (reason === 'AccessDeniedException' || reason === 'DecryptionFailure') {
-      throw new InvalidConfigurationError(
-        `${who}: ${source.secretArn} could not be read (${reason}). Grant ${neededPermission(source)} ` +
-          "to whoever reads it: the identity running `pulumi up`, and the rotator's role (TokenRotator's clientSecretSources).",
-        { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
-      );
-    }
-    throw e;
-  });
+  const read = () => {
+    const started = shared?.get(source.secretArn);
+    if (started) return started;
+    const reading = client.send(new GetSecretValueCommand({ SecretId: source.secretArn }));
+    shared?.set(source.secretArn, reading);
+    return reading;
+  };
+  // Each credential gets its own error from a shared read: its name, and the source it reads.
+  const out = await call(credential, `GetSecretValue of clientSecretSource ${source.secretArn}`, read).catch(
+    (e: unknown) => {
+      const reason = (e as { reason?: unknown }).reason;
+      if (reason === 'ResourceNotFoundException') {
+        throw new InvalidConfigurationError(
+          `${who}: no secret ${source.secretArn} (or it has no current value). Create it, or point clientSecretSource.secretArn at the secret that holds the client secret.`,
+          { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
+        );
+      }
+      if (reason === 'InvalidRequestException') {
+        throw new InvalidConfigurationError(
+          `${who}: ${source.secretArn} cannot be read now (InvalidRequestException: it is scheduled for deletion). Restore it (aws secretsmanager restore-secret), or point clientSecretSource.secretArn at another secret.`,
+          { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
+        );
+      }
+      if (reason === 'AccessDeniedException' || reason === 'DecryptionFailure') {
+        throw new InvalidConfigurationError(
+          `${who}: ${source.secretArn} could not be read (${reason}). Grant ${neededPermission(source)} ` +
+            "to whoever reads it: the identity running `pulumi up`, and the rotator's role (TokenRotator's clientSecretSources).",
+          { credential, field: 'clientSecretSource.secretArn', reason, cause: e },
+        );
+      }
+      throw e;
+    },
+  );
   const text = out.SecretString;
   if (text === undefined) {
     throw new InvalidConfigurationError(
@@ -74,11 +91,14 @@ export async function readSourcedClientSecret(
     );
   }
   const value = source.jsonKey === undefined ? text : valueAtKey(text, credential, source, source.jsonKey);
-  if (value.length < MIN_VALUE_LENGTH || value.length > MAX_VALUE_LENGTH) {
+  // Held to the bounds of a client secret written in the issuer: every kind's is the same schema.
+  const { sirvIssuerSchema } = await loadIssuerConfig();
+  const judged = sirvIssuerSchema.shape.clientSecret.safeParse(value);
+  if (!judged.success) {
     const field = source.jsonKey === undefined ? 'clientSecretSource.secretArn' : 'clientSecretSource.jsonKey';
     throw new InvalidConfigurationError(
-      `Credential "${credential}": ${field}: the client secret read from ${source.secretArn} has ${value.length} characters; ` +
-        `expected ${MIN_VALUE_LENGTH} to ${MAX_VALUE_LENGTH}. Check that the whole value was stored${source.jsonKey === undefined ? ' (or give jsonKey when it is a JSON object)' : ''}.`,
+      `Credential "${credential}": ${field}: the client secret read from ${source.secretArn} has ${value.length} characters: ` +
+        `${judged.error.issues[0]?.message ?? 'not a client secret'}${source.jsonKey === undefined ? ' (or give jsonKey when it is a JSON object)' : ''}.`,
       { credential, field },
     );
   }

@@ -8,7 +8,7 @@ import { InvalidConfigurationError } from '../errors';
 import type { IssuerConfig, IssuerConfigInput } from '../issuers/config';
 import { type TokenRecord, tokenRecordSchema } from '../token';
 import * as z from '../zod';
-import { type ClientSecretSource, clientSecretSourceSchema } from './client-secret-source';
+import { type ClientSecretSource, clientSecretSourceSchema, withSourcedStandIn } from './client-secret-source';
 
 /** Version of the client document layout. */
 export const CLIENT_DOCUMENT_VERSION = 1;
@@ -22,9 +22,23 @@ export interface ClientDocument {
   policy: Record<string, unknown>;
   /**
    * Where the client secret is kept when it is not in this document: stored in its place, and
-   * resolved into `issuer.clientSecret` by whoever reads the document.
+   * resolved into `issuer.clientSecret` by a reader that sends it to the issuer.
    */
   clientSecretSource?: ClientSecretSource | undefined;
+}
+
+/** Each kind's issuer without `clientSecret` (its other fields kept). */
+type WithoutClientSecret<T> = T extends unknown ? Omit<T, 'clientSecret'> : never;
+
+/**
+ * An issuer as its credential declares it: without `clientSecret` when a `clientSecretSource`
+ * holds it (the document records where the value is kept, never the value).
+ */
+export type DeclaredIssuer = IssuerConfig | WithoutClientSecret<IssuerConfig>;
+
+/** A client document as stored and declared: a client secret kept in a source is not read into it. */
+export interface DeclaredClientDocument extends Omit<ClientDocument, 'issuer'> {
+  issuer: DeclaredIssuer;
 }
 
 /** A client document as a writer gives it: the issuer as the user wrote it, validated before the write. */
@@ -45,7 +59,7 @@ let issuerConfig: Promise<typeof import('../issuers/config.js')> | undefined;
  * The issuer schemas, loaded with the first client document: a sweep with nothing due reads none,
  * and its cold start stays free of them. A failed load is tried again next time.
  */
-function loadIssuerConfig(): Promise<typeof import('../issuers/config.js')> {
+export function loadIssuerConfig(): Promise<typeof import('../issuers/config.js')> {
   issuerConfig ??= import('../issuers/config.js').catch((e: unknown) => {
     issuerConfig = undefined;
     throw e;
@@ -99,13 +113,40 @@ export async function validatedClientDocument(doc: unknown, name: string, what: 
 }
 
 /**
- * The client document as stored: a client secret kept in a source of its own is left out (the
- * document records only where it is), so its value is never written here.
+ * The issuer as its credential declares it: with a `clientSecretSource` (any value but
+ * `undefined`), the client secret read from it (or standing in for it) is left out; otherwise the
+ * issuer as it is.
  */
-export function storedClientDocument(doc: ClientDocument): string {
-  if (doc.clientSecretSource === undefined) return JSON.stringify(doc);
-  const { clientSecret: _resolved, ...issuer } = doc.issuer as IssuerConfig & { clientSecret?: unknown };
-  return JSON.stringify({ ...doc, issuer });
+export function declaredIssuerOf<I extends object>(doc: {
+  issuer: I;
+  clientSecretSource?: unknown;
+}): I | WithoutClientSecret<I> {
+  if (doc.clientSecretSource === undefined) return doc.issuer;
+  const { clientSecret: _notDeclared, ...issuer } = doc.issuer as I & { clientSecret?: unknown };
+  return issuer as WithoutClientSecret<I>;
+}
+
+/**
+ * `doc` checked as a client document of credential `name` as it is stored (`what` names it in
+ * the message): with a `clientSecretSource`, any client secret it holds is left out, and the
+ * issuer is judged with a stand-in for it, so every other field is checked as the issuers take
+ * it, and the source is not read. What a writer stores, and what a reader that needs only the
+ * declaration gets.
+ *
+ * @throws {InvalidConfigurationError} as {@link validatedClientDocument}.
+ */
+export async function declaredClientDocument(
+  doc: unknown,
+  name: string,
+  what: string,
+): Promise<DeclaredClientDocument> {
+  const issuer = (doc as { issuer?: unknown } | null)?.issuer;
+  if (clientSecretSourceOf(doc) === undefined || issuer === null || typeof issuer !== 'object') {
+    return validatedClientDocument(doc, name, what);
+  }
+  const declared = declaredIssuerOf({ issuer, clientSecretSource: clientSecretSourceOf(doc) });
+  const valid = await validatedClientDocument({ ...(doc as object), issuer: withSourcedStandIn(declared) }, name, what);
+  return { ...valid, issuer: declaredIssuerOf(valid) };
 }
 
 /** The envelope's `clientSecretSource`, when it is a well-formed one (the envelope's own check names a bad one). */

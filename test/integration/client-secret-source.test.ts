@@ -21,8 +21,12 @@ import { InvalidConfigurationError } from '../../core/errors';
 import { describeTokenListing, readToken, secretNames } from '../../core/store';
 import { createHandler, type InvocationContext } from '../../lambda';
 import { type SirvFake, startSirvFake } from '../../local-stack/fakes/sirv';
+import { startForwardingProxy } from '../../local-stack/forwarding-proxy';
+import { secretsManagerOperation } from '../../local-stack/throttling-proxy';
+import { reveal, TokenRotatorProvider } from '../../plugin/provider';
+import { CREDENTIAL_TOKEN } from '../../plugin/schema';
 import { create, diff, read, update } from '../../provider/runtime';
-import { secretsManagerClient } from '../helpers/aws';
+import { motoEndpoint, secretsManagerClient } from '../helpers/aws';
 
 const CLIENT_ID = 'ZcnZNfzwRhQExoHFoGpxWJ4p2R';
 const FIRST = `planted-source-first-${randomUUID()}`;
@@ -217,6 +221,74 @@ describe('a credential with a clientSecretSource', () => {
     expect((await readToken({ client, prefix }, name))?.generation).toBe(2);
     const everything = JSON.stringify([outs, refreshed, after]) + stored;
     for (const value of PLANTED) expect(everything).not.toContain(value);
+  });
+
+  it('is refreshed and imported by a deployer who may not read its source: drift reported, the source not read', async () => {
+    const name = 'not-readable';
+    sirvClients[CLIENT_ID] = FIRST;
+    const secretArn = await sourceSecret(FIRST);
+    const props = sourcedSirv(name, secretArn);
+    const { id, outs } = await create(props, seams());
+    // The issuer block is edited by hand in the client document: drift a refresh must report.
+    const names = secretNames(name, prefix);
+    const document = JSON.parse(
+      (await client.send(new GetSecretValueCommand({ SecretId: names.client }))).SecretString ?? '{}',
+    );
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: names.client,
+        SecretString: JSON.stringify({ ...document, issuer: { ...document.issuer, clientId: 'EditedByHand' } }),
+      }),
+    );
+    // The deployer reaches moto through a proxy that answers GetSecretValue on the source as IAM
+    // does for an identity without that permission; everything else passes.
+    const asked: string[] = [];
+    const proxy = await startForwardingProxy({
+      target: motoEndpoint(),
+      name: 'denying proxy',
+      handle: async (request, forward) => {
+        const operation = secretsManagerOperation(request.headers['x-amz-target']);
+        const secretId = operation === 'GetSecretValue' ? JSON.parse(request.body.toString()).SecretId : undefined;
+        if (secretId !== secretArn) return forward();
+        asked.push(secretId);
+        return {
+          status: 400,
+          headers: { 'content-type': 'application/x-amz-json-1.1' },
+          body: JSON.stringify({
+            __type: 'AccessDeniedException',
+            message: `User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretArn}`,
+          }),
+        };
+      },
+    });
+    const deployer = secretsManagerClient({ endpoint: proxy.endpoint });
+    try {
+      const refreshed = await read(id, { ...props, ...outs }, { ...seams(), secretsManager: deployer });
+
+      // pulumi import through the plugin, whose clients take their endpoint from the environment.
+      vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', proxy.endpoint);
+      const imported = await new TokenRotatorProvider('0.1.0')
+        .read(id, `urn:pulumi:dev::platform::${CREDENTIAL_TOKEN}::${name}`, {})
+        .finally(() => vi.unstubAllEnvs());
+
+      expect(refreshed.props?.issuer).toEqual({ ...(props.issuer as object), clientId: 'EditedByHand' });
+      expect(refreshed.props?.clientSecretSource).toEqual(props.clientSecretSource);
+      expect(reveal(imported.inputs)).toMatchObject({
+        name,
+        prefix,
+        issuer: { kind: 'sirv', clientId: 'EditedByHand' },
+        clientSecretSource: props.clientSecretSource,
+      });
+      expect(asked).toEqual([]);
+      // The proxy does refuse the source to this deployer.
+      const refused = await deployer.send(new GetSecretValueCommand({ SecretId: secretArn })).catch((e: unknown) => e);
+      expect((refused as Error).name).toBe('AccessDeniedException');
+      const everything = JSON.stringify([outs, refreshed, reveal(imported)]);
+      for (const value of PLANTED) expect(everything).not.toContain(value);
+    } finally {
+      deployer.destroy();
+      await proxy.close();
+    }
   });
 
   it('whose source does not exist fails create, naming the field and the IAM, and leaves nothing behind', async () => {

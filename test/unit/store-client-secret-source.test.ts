@@ -10,7 +10,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, StoreError } from '../../core/errors';
-import { readClientSecret, readClientSecrets, secretNames, updateClientDocument } from '../../core/store';
+import {
+  declaredIssuerOf,
+  readClientSecret,
+  readClientSecrets,
+  secretNames,
+  updateClientDocument,
+} from '../../core/store';
 import { caught } from '../helpers/caught';
 
 const PLANTED = 'planted-source-secret-4b1d9e7c';
@@ -93,14 +99,14 @@ describe('a client document whose client secret is kept in a clientSecretSource'
       'a source value too short to be a client secret',
       () => sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).resolves({ SecretString: 'short' }),
       'clientSecretSource.secretArn',
-      /5 characters; expected 8 to 8192/,
+      /5 characters: expected clientSecret of at least 8 characters; check that the whole value was copied/,
     ],
     [
       'a source value too long to be a client secret',
       () =>
         sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).resolves({ SecretString: `"${PLANTED.repeat(300)}"` }),
       'clientSecretSource.secretArn',
-      /expected 8 to 8192.*give jsonKey/,
+      /expected clientSecret of at most 8192 characters \(or give jsonKey/,
     ],
   ];
 
@@ -204,5 +210,103 @@ describe('a client document whose client secret is kept in a clientSecretSource'
     expect(reads.get('alpha')).toMatchObject({ versionId: 'a1', sourceVersionId: 's1' });
     expect(reads.get('beta')).toBeInstanceOf(InvalidConfigurationError);
     expect(reads.has('gamma')).toBe(false);
+  });
+
+  it('reads the document as stored with resolveSource: false, never the source, even one the reader may not read', async () => {
+    stored(storedDocument('clientSecret'));
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).rejects(awsError('AccessDeniedException', 400));
+
+    const read = await readClientSecret(store, 'sirv-prod', { resolveSource: false });
+
+    expect(read.document).toEqual({
+      version: 1,
+      issuer: { kind: 'sirv', url: 'https://api.sirv.com/v2/token', clientId: 'ZcnZNfzwRhQExoHFoGpxWJ4p2R' },
+      policy: {},
+      clientSecretSource: { secretArn: SOURCE_ARN, jsonKey: 'clientSecret' },
+    });
+    expect(read.versionId).toBe('client-v1');
+    expect(sm.commandCalls(GetSecretValueCommand, { SecretId: SOURCE_ARN })).toHaveLength(0);
+  });
+
+  it('gives the issuer as declared: a resolved client secret left out, a client secret of its own kept', async () => {
+    stored(storedDocument());
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).resolves({ SecretString: PLANTED, VersionId: 's1' });
+    const resolved = (await readClientSecret(store, 'sirv-prod')).document;
+    const own = { ...resolved, clientSecretSource: undefined };
+
+    expect(declaredIssuerOf(resolved)).not.toHaveProperty('clientSecret');
+    expect(declaredIssuerOf(resolved)).toEqual(
+      (await readClientSecret(store, 'sirv-prod', { resolveSource: false })).document.issuer,
+    );
+    expect(declaredIssuerOf(own)).toMatchObject({ clientSecret: PLANTED });
+  });
+
+  it('reads a source shared by several credentials once per batch, each taking its own jsonKey', async () => {
+    const docs = (['alpha', 'beta', 'gamma'] as const).map((n, i) => ({
+      Name: secretNames(n, 'token-rotator/').client,
+      SecretString: JSON.stringify(storedDocument(['first', 'second', 'first'][i])),
+      VersionId: `${n}-v1`,
+    }));
+    sm.on(BatchGetSecretValueCommand).resolves({ SecretValues: docs });
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).resolves({
+      SecretString: JSON.stringify({ first: `${PLANTED}-1`, second: `${PLANTED}-2` }),
+      VersionId: 'source-v3',
+    });
+
+    const reads = await readClientSecrets(store, ['alpha', 'beta', 'gamma']);
+
+    expect(sm.commandCalls(GetSecretValueCommand, { SecretId: SOURCE_ARN })).toHaveLength(1);
+    const secretOf = (n: string) =>
+      (reads.get(n) as { document: { issuer: { clientSecret?: string } } }).document.issuer.clientSecret;
+    expect([secretOf('alpha'), secretOf('beta'), secretOf('gamma')]).toEqual([
+      `${PLANTED}-1`,
+      `${PLANTED}-2`,
+      `${PLANTED}-1`,
+    ]);
+    expect(reads.get('beta')).toMatchObject({ versionId: 'beta-v1', sourceVersionId: 'source-v3' });
+  });
+
+  it('gives each credential of a batch its own error when their shared source is refused', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: ['alpha', 'beta'].map((n) => ({
+        Name: secretNames(n, 'token-rotator/').client,
+        SecretString: JSON.stringify(storedDocument()),
+      })),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).rejects(awsError('AccessDeniedException', 400));
+
+    const reads = await readClientSecrets(store, ['alpha', 'beta']);
+
+    expect(sm.commandCalls(GetSecretValueCommand, { SecretId: SOURCE_ARN })).toHaveLength(1);
+    for (const n of ['alpha', 'beta']) {
+      expect(reads.get(n)).toBeInstanceOf(InvalidConfigurationError);
+      expect((reads.get(n) as InvalidConfigurationError).message).toMatch(new RegExp(`^Credential "${n}": `));
+    }
+  });
+
+  it('names the credential and the source in a transient source-read error, never the value', async () => {
+    const other = SOURCE_ARN.replace('sirv', 'other');
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [
+        { Name: secretNames('alpha', 'token-rotator/').client, SecretString: JSON.stringify(storedDocument()) },
+        {
+          Name: names.client,
+          SecretString: JSON.stringify({ ...storedDocument(), clientSecretSource: { secretArn: other } }),
+        },
+      ],
+    });
+    stored({ ...storedDocument(), clientSecretSource: { secretArn: other } });
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_ARN }).resolves({ SecretString: PLANTED });
+    sm.on(GetSecretValueCommand, { SecretId: other }).rejects(awsError('ThrottlingException', 400));
+    const batch = await readClientSecrets(store, ['alpha', 'sirv-prod']);
+
+    const error = await caught(readClientSecret(store, 'sirv-prod'), StoreError);
+
+    expect(batch.has('sirv-prod')).toBe(false);
+    expect(error.transient).toBe(true);
+    expect(error.message).toMatch(/^Credential "sirv-prod": /);
+    expect(error.message).toContain(other);
+    expect(error.message).toMatch(/ThrottlingException/);
+    expect(JSON.stringify({ message: error.message, json: error.toJSON() })).not.toContain(PLANTED);
   });
 });
