@@ -3,7 +3,7 @@
  * provider runtime (runtime.ts) loads this module at the first of them, so `check` and `diff`,
  * which run for every credential on every preview, load none of it.
  */
-import { InvalidConfigurationError } from '../core/errors';
+import { InvalidConfigurationError, StoreError } from '../core/errors';
 import { type IssuerConfig, parseIssuerConfig } from '../core/issuers/config';
 import * as store from '../core/store';
 import { withSourcedStandIn } from '../core/store/client-secret-source';
@@ -164,18 +164,29 @@ async function updateCredential(
     await assertSameSecrets(where, olds, inputs.name, settings);
   if (olds.tokenSecretArn === '' || olds.clientSecretArn === '')
     return repair(olds, inputs, declaredIssuer, where, seams);
-  // As stored: what changed is judged on the declaration, so the source is not read for it.
-  const current = await store.readClientSecret(where, inputs.name, { resolveSource: false });
-  const declared = await prepareClientDocument(inputs, declaredIssuer, seams, storedPrivateKey(current.document));
+  // As stored: what changed is judged on the declaration, so the source is not read for it. A
+  // stored value that is no longer a client document (edited by hand) is replaced by the declared
+  // one, validated first.
+  const current = await store.readClientSecret(where, inputs.name, { resolveSource: false }).catch((e: unknown) => {
+    if (e instanceof InvalidConfigurationError) return undefined;
+    throw e;
+  });
+  const declared = await prepareClientDocument(
+    inputs,
+    declaredIssuer,
+    seams,
+    current && storedPrivateKey(current.document),
+  );
   const { issuer, keys, clientDocument: newDocument } = declared;
 
   const materialChange =
+    current === undefined ||
     !sameValue(current.document.issuer, store.declaredIssuerOf(newDocument)) ||
     !sameValue(current.document.clientSecretSource, inputs.clientSecretSource) ||
     !sameValue(current.document.policy ?? {}, inputs.policy ?? {}) ||
     !sameValue(olds.rotatorFunctionName, inputs.rotatorFunctionName);
   const listing = await store.describeTokenListing(where, inputs.name);
-  const validates = materialChange || tokenBehindClient(listing, current.versionId);
+  const validates = materialChange || tokenBehindClient(listing, current?.versionId);
   // The credentials are validated against the issuer: only now is the client secret read from its source.
   const prepared = validates ? await withSourcedValue(declared, inputs, sm) : declared;
   if (viaRotator(inputs, issuer) && validates) {
@@ -185,7 +196,7 @@ async function updateCredential(
     try {
       await rotatorWritesToken(inputs, settings, seams);
     } catch (e) {
-      if (materialChange) await store.updateClientDocument(where, inputs.name, current.document);
+      if (materialChange && current) await store.updateClientDocument(where, inputs.name, current.document);
       throw e;
     }
   } else if (validates) {
@@ -202,7 +213,7 @@ async function updateCredential(
     } else {
       // An earlier run wrote this document but failed before tagging its version: the rotator
       // would still see the old version (and keep a block left by the old credentials).
-      await store.putToken(where, record, { clientVersion: current.versionId });
+      await store.putToken(where, record, { clientVersion: current?.versionId });
     }
   }
   const tagsChanged = !sameValue(olds.tags, inputs.tags);
@@ -361,15 +372,26 @@ async function storedIfDrifted(
   props: Record<string, unknown>,
 ): Promise<{ issuer?: Record<string, unknown>; clientSecretSource?: unknown } | undefined> {
   let document: store.DeclaredClientDocument;
-  let expected: Record<string, unknown>;
   try {
     document = (await store.readClientSecret(where, name, { resolveSource: false })).document;
+  } catch (e) {
+    // A stored value that is no longer a client document (edited by hand) is drift: an empty
+    // issuer block in the state, so the next `up` writes the declared document back.
+    if (e instanceof InvalidConfigurationError) return { issuer: {} };
+    // Throttled past the client's retries, or denied: drift that could not be looked for is not
+    // reported as none; the refresh fails and says why. A value gone since the describe is the
+    // rotator's to report.
+    if (!(e instanceof StoreError) || e.reason !== 'ResourceNotFoundException') throw e;
+    return undefined;
+  }
+  let expected: Record<string, unknown>;
+  try {
     const source = props.clientSecretSource ?? undefined;
     // A sourced issuer is parsed as check parses it, with a stand-in its declared form leaves out.
     const parsed = parseIssuerConfig(source ? withSourcedStandIn(props.issuer) : props.issuer, { credential: name });
     expected = { ...store.declaredIssuerOf({ issuer: parsed, clientSecretSource: source }) };
   } catch {
-    // Unreadable or invalid on either side: `update` validates and rewrites on the next `up`.
+    // The state's own inputs no longer parse (written by another version): nothing to compare with.
     return undefined;
   }
   const drift: { issuer?: Record<string, unknown>; clientSecretSource?: unknown } = {};

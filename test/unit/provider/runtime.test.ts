@@ -293,6 +293,21 @@ describe('provider update', () => {
     // The key did not change, so neither secret is re-keyed.
     expect(sm.commandCalls(UpdateSecretCommand)).toHaveLength(0);
   });
+
+  it('writes the declared document back over a stored value that is no longer one, validated first', async () => {
+    // Prepare: the client secret edited by hand into something that is not a client document.
+    const events: string[] = [];
+    recordWrites(events);
+    sm.on(GetSecretValueCommand, { SecretId: 'token-rotator/sirv-prod/client' }).resolves({ SecretString: 'oops' });
+
+    // Act: the same inputs as the state's, as after a refresh that reported the drift.
+    await update({ ...olds, issuer: {} }, sirvInputs(), seams(sirvFetch(events) as typeof fetch));
+
+    // Assess
+    expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/token', 'put token-rotator/sirv-prod/client']);
+    const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
+    expect(client.issuer).toMatchObject({ kind: 'sirv', clientSecret: SECRET });
+  });
 });
 
 describe('provider diff', () => {
@@ -466,6 +481,37 @@ describe('provider read and delete', () => {
     // Assess: the next diff sees the difference and updates in place.
     expect(result.props?.issuer).toEqual(stored);
     expect(diff(result.props ?? {}, sirvInputs())).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it('reports a stored value that is no longer a client document as drift, which the next up writes back', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN: arnOf('x') });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: 'not a document' });
+    const props = { ...sirvInputs(), prefix: 'token-rotator/' };
+
+    // Act
+    const result = await read('token-rotator/sirv-prod', props, seams(fetch));
+
+    // Assess
+    expect(result.props?.issuer).toEqual({});
+    expect(diff(result.props ?? {}, sirvInputs())).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it('fails a refresh whose read of the client secret was throttled, rather than report no drift', async () => {
+    // Prepare
+    sm.on(DescribeSecretCommand).resolves({ ARN: arnOf('x') });
+    sm.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+    );
+    const props = { ...sirvInputs(), prefix: 'token-rotator/' };
+
+    // Act
+    const failure = read('token-rotator/sirv-prod', props, seams(fetch));
+
+    // Assess
+    await expect(failure).rejects.toThrow(
+      /Credential "sirv-prod": Secrets Manager GetSecretValue failed with ThrottlingException/,
+    );
   });
 
   it('reports no drift when the stored issuer only adds defaults or a generated key', async () => {
