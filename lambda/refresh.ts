@@ -286,7 +286,9 @@ async function holdBlock(
 ): Promise<RefreshResult> {
   const { deps, where, now, current, state } = context;
   const lastError = state.lastError ?? 'InvalidCredentials';
-  const recheck = held.sourced ? nextRecheckAt(state.failedAt, now, deps.random) : undefined;
+  // Only a rejected client secret is the source's to mend; any other refusal waits for a new client document.
+  const recheck =
+    held.sourced && lastError === 'InvalidCredentials' ? nextRecheckAt(state.failedAt, now, deps.random) : undefined;
   const failure = {
     failures: state.failures,
     lastError,
