@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../cli/exit-codes';
-import { outcomeLine, summaryLine } from '../../../cli/refresh-outcome';
+import { outcomeLine, outcomeOf, summaryLine } from '../../../cli/refresh-outcome';
 import { palette } from '../../../cli/terminal';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
@@ -714,6 +714,27 @@ describe('refresh result lines', () => {
     expect(throttled).not.toContain('Check the AWS credentials');
     expect(failed(false, 'AccessDeniedException')).toContain(
       'Check the AWS credentials, region, permissions and --prefix.',
+    );
+  });
+
+  it("tell from the rotator's answer alone (no listing, as sweep and --function have it) that a held credential's source is to mend", () => {
+    const held = {
+      credential: 'sourced',
+      ok: true as const,
+      skipped: 'blocked' as const,
+      generation: 7,
+      expiresAt: '2026-01-01T12:04:00.000Z',
+      refreshAfter: '2026-01-01T11:59:00.000Z',
+      secondsToExpiry: 240,
+      nextAttempt: '2026-01-01T12:05:00.000Z',
+    };
+    expect(outcomeLine(outcomeOf(held, 'next-sweep'), NOW, palette(false))).toBe(
+      'skipped   sourced  blocked after a rejected client secret (generation 7, expires in 4m): put the working client secret in the secret its clientSecretSource names (its AWSCURRENT version): the rotator looks at it again within an hour, and "token-rotator refresh --force sourced" asks the issuer at once.',
+    );
+    // Without a next look, a blocked credential keeps the advice for a client document.
+    const { nextAttempt: _none, ...inline } = held;
+    expect(outcomeLine(outcomeOf({ ...inline, credential: 'inline' }, 'next-sweep'), NOW, palette(false))).toBe(
+      'skipped   inline  blocked after a permanent failure (generation 7, expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
     );
   });
 
