@@ -16,7 +16,8 @@ import { secondsToExpiry, type TokenRecord } from '../core/token';
  * - `unreadable`: its token record could not be read or parsed;
  * - `expired`: its token is past `expiresAt` (workloads hold no valid token);
  * - `blocked`: the last refresh failed permanently (`InvalidCredentials`, `InvalidConfiguration`):
- *   the rotator waits for new client credentials;
+ *   the rotator waits for new client credentials (in the client document, or in the
+ *   `clientSecretSource` it reads its client secret from, which it looks at again);
  * - `failing`: the last refreshes failed transiently; the rotator is retrying;
  * - `overdue`: no failure recorded, but its refresh time passed more than two schedule intervals
  *   ago: nothing seems to be refreshing it (no rotator for this prefix, or a stopped schedule);
@@ -55,7 +56,10 @@ export interface CredentialStatus {
   failures: number;
   /** The short error code of the last failure (`IssuerUnavailable`, …), never an upstream message. */
   lastError: string | null;
-  /** When the rotator retries after a transient failure. */
+  /**
+   * When the rotator retries after a transient failure, or (blocked) looks again at the
+   * `clientSecretSource` whose client secret the issuer rejected.
+   */
   nextAttempt: string | null;
   /** How many tokens have been written; `null` without values. */
   generation: number | null;

@@ -46,6 +46,12 @@ export type RefreshOutcome =
       secondsToExpiry: number | null;
       lastError: string | null;
       nextAttempt: string | null;
+      /**
+       * `blocked`: the client secret the issuer rejected was read from the credential's
+       * `clientSecretSource`, so the working one goes there (the rotator looks at it again).
+       * False otherwise, and when not known.
+       */
+      clientSecretSource: boolean;
     }
   | {
       credential: string;
@@ -70,7 +76,7 @@ export type RefreshOutcome =
 export function outcomeOf(
   result: RefreshResult | Deferred,
   deferReason: DeferReason,
-  listing?: Pick<CredentialListing, 'refreshAfter'> | undefined,
+  listing?: Pick<CredentialListing, 'refreshAfter' | 'lastError' | 'failedSourceVersion'> | undefined,
 ): RefreshOutcome {
   if ('deferred' in result) return { credential: result.credential, outcome: 'deferred', reason: deferReason };
   if (!result.ok) {
@@ -89,8 +95,12 @@ export function outcomeOf(
       generation: result.generation,
       refreshAfter: result.refreshAfter ?? listing?.refreshAfter?.toISOString() ?? null,
       secondsToExpiry: result.secondsToExpiry,
-      lastError: null,
+      lastError: result.skipped === 'backoff' || result.skipped === 'blocked' ? (listing?.lastError ?? null) : null,
       nextAttempt: result.nextAttempt ?? null,
+      // The rotator gives a blocked credential a next look only at a rejected source.
+      clientSecretSource:
+        result.skipped === 'blocked' &&
+        (result.nextAttempt !== undefined || (listing !== undefined && rejectedSource(listing))),
     };
   }
   return {
@@ -113,7 +123,21 @@ export function skippedOutcome(listing: CredentialListing, reason: DueReason, no
     secondsToExpiry: listing.expiresAt ? secondsToExpiry({ expiresAt: listing.expiresAt }, now) : null,
     lastError: listing.lastError ?? null,
     nextAttempt: listing.nextAttempt?.toISOString() ?? null,
+    clientSecretSource: reason === 'blocked' && rejectedSource(listing),
   };
+}
+
+/** Whether the failure tags show a client secret from a `clientSecretSource` that the issuer rejected. */
+function rejectedSource(listing: Pick<CredentialListing, 'lastError' | 'failedSourceVersion'>): boolean {
+  return listing.lastError === 'InvalidCredentials' && listing.failedSourceVersion !== undefined;
+}
+
+/**
+ * What to do about a client secret from a `clientSecretSource` that the issuer rejected: the
+ * client document is not where it lives, so `pulumi up` would change nothing.
+ */
+function sourceAdvice(credential: string): string {
+  return `put the working client secret in the secret its clientSecretSource names (its AWSCURRENT version): the rotator looks at it again within an hour, and "token-rotator refresh --force ${credential}" asks the issuer at once`;
 }
 
 /** The outcome of a named credential that has no token secret under the prefix; `message` says why and what to do. */
@@ -157,7 +181,12 @@ export function outcomeLine(outcome: RefreshOutcome, now: Date, colour: Palette,
         outcome.nextAttempt && transient
           ? `The rotator tries again ${relativeTime(new Date(outcome.nextAttempt), now)}.`
           : '';
-      const text = joinSentences(joinSentences(`${code}: ${message}`, hintFor(code, { transient })), retry);
+      // A rejected client secret that is looked at again came from a clientSecretSource.
+      const hint =
+        code === 'InvalidCredentials' && outcome.nextAttempt !== null
+          ? `${capitalised(sourceAdvice(outcome.credential))}.`
+          : hintFor(code, { transient });
+      const text = joinSentences(joinSentences(`${code}: ${message}`, hint), retry);
       return `${colour.red(LABELS.failed)}  ${name}  ${text}`;
     }
     case 'deferred':
@@ -190,10 +219,16 @@ function skipText(outcome: Extract<RefreshOutcome, { outcome: 'skipped' }>, now:
       return `backing off after ${outcome.lastError ?? 'a failure'}${until}${known}. Use --force to try now.`;
     }
     case 'blocked':
-      return `blocked after ${outcome.lastError ?? 'a permanent failure'}${known}: update its client credentials (pulumi up), or use --force to try anyway.`;
+      return outcome.clientSecretSource
+        ? `blocked after ${outcome.lastError ?? 'a rejected client secret'}${known}: ${sourceAdvice(outcome.credential)}.`
+        : `blocked after ${outcome.lastError ?? 'a permanent failure'}${known}: update its client credentials (pulumi up), or use --force to try anyway.`;
     case 'floor':
       return `written less than ${FORCED_REFRESH_FLOOR_SECONDS / 60} minutes ago with the current client credentials${known}: the rotator refreshes a token that recent only for new credentials. Use --force without --function to override.`;
   }
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Counts of outcomes, by kind. */

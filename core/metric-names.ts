@@ -24,7 +24,10 @@ export function rotatorMetricDimensions(prefix: string): Record<string, string> 
 export const METRIC_NAMES = {
   refreshSucceeded: 'RefreshSucceeded',
   refreshFailed: 'RefreshFailed',
-  /** Rejected in this run, plus credentials a sweep found still blocked by an earlier rejection. */
+  /**
+   * Rejected in this run, plus credentials it found still blocked by an earlier rejection: not
+   * due, held at a look at their source, or that look left to the next sweep.
+   */
   credentialsRejected: 'CredentialsRejected',
   /** The minimum over every listed credential. */
   secondsToExpiry: 'SecondsToExpiry',

@@ -139,7 +139,10 @@ const refreshResultSchema = z.lazy(() =>
       expiresAt: z.string(),
       refreshAfter: z.string(),
       secondsToExpiry: z.number(),
-      /** When a backing-off credential is tried again. */
+      /**
+       * When a backing-off credential is tried again, or a blocked one's `clientSecretSource`
+       * (whose client secret the issuer rejected) is looked at again.
+       */
       nextAttempt: z.optional(z.string()),
     }),
     z.object({

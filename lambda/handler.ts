@@ -300,10 +300,11 @@ function record(summary: SweepSummary, logger: Logger, metrics: Metrics, events?
   }
   metrics.addMetric(METRIC_NAMES.refreshSucceeded, MetricUnit.Count, summary.refreshed);
   metrics.addMetric(METRIC_NAMES.refreshFailed, MetricUnit.Count, summary.failed);
-  // Rejected by this run, plus those a sweep found still blocked by an earlier rejection (not
-  // retried, so not in `rejected`): the alarm stays in ALARM until the client secret is fixed,
-  // instead of turning OK one period after the rejection while the credential is still blocked.
-  metrics.addMetric(METRIC_NAMES.credentialsRejected, MetricUnit.Count, summary.rejected + summary.plan.blocked);
+  // Rejected by this run, plus those it found still blocked by an earlier rejection (not sent to
+  // the issuer, so not in `rejected`: not due, held at a look at their source, or that look left
+  // to the next sweep): the alarm stays in ALARM until the client secret is fixed, instead of
+  // turning OK one period after the rejection while the credential is still blocked.
+  metrics.addMetric(METRIC_NAMES.credentialsRejected, MetricUnit.Count, summary.rejected + summary.blocked);
   metrics.addMetric(METRIC_NAMES.writeBudgetBreached, MetricUnit.Count, summary.writeBudgetBreached);
   metrics.addMetric(METRIC_NAMES.versionLimitExceeded, MetricUnit.Count, versionLimited);
   metrics.addMetric(METRIC_NAMES.failuresNotRecorded, MetricUnit.Count, notRecorded);

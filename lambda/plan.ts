@@ -39,7 +39,9 @@ export function dueVerdict(listing: PlanListing, now: Date, lookaheadSeconds: nu
     if (changed) return { due: true, reason: 'client-changed' };
     // A block with a next attempt is a credential whose client secret lives in a source of the
     // user's (clientSecretSource), which can change where no client version shows it: it is
-    // looked at again then (the refresh asks the issuer only when the source changed).
+    // looked at again then (the refresh asks the issuer only when the source changed). A next
+    // attempt that a throttled UntagResource left on any other block makes it due too; the
+    // refresh finds its client secret inline and holds the block, sending nothing.
     const recheck = listing.nextAttempt !== undefined && listing.nextAttempt.getTime() <= now.getTime();
     return recheck ? { due: true, reason: 'source-recheck' } : { due: false, reason: 'blocked' };
   }
@@ -55,6 +57,8 @@ export interface SweepPlan {
   due: string[];
   /** How many were judged, by reason. */
   counts: Record<DueReason, number>;
+  /** The due names that are blocked credentials due for a look at their source (`source-recheck`). */
+  rechecks: ReadonlySet<string>;
 }
 
 /** Plans a sweep over every listed credential; the most urgent (earliest `refreshAfter`) go first. */
@@ -69,17 +73,19 @@ export function planSweep(listings: Iterable<PlanListing>, now: Date, lookaheadS
     blocked: 0,
   };
   const due: PlanListing[] = [];
+  const rechecks = new Set<string>();
   for (const listing of listings) {
     const verdict = dueVerdict(listing, now, lookaheadSeconds);
     counts[verdict.reason] += 1;
     if (verdict.due) due.push(listing);
+    if (verdict.reason === 'source-recheck') rechecks.add(listing.name);
   }
   // Ties go by name in code-unit order: the same order on every runtime, whatever its locale,
   // and no collator to build (a cold container's first localeCompare costs ~6 ms of ICU set-up).
   due.sort(
     (a, b) => (a.refreshAfter?.getTime() ?? 0) - (b.refreshAfter?.getTime() ?? 0) || byCodeUnits(a.name, b.name),
   );
-  return { due: due.map((l) => l.name), counts };
+  return { due: due.map((l) => l.name), counts, rechecks };
 }
 
 function byCodeUnits(a: string, b: string): number {

@@ -118,7 +118,10 @@ export class RefreshMemory {
 /**
  * The listing with a remembered failure on top. A failure holds while it is a backoff, or a block
  * made with the client document the token secret is tagged with (a new one lifts it). Of two that
- * hold, whichever says more wins: a block over a backoff, the later of two next attempts.
+ * hold, whichever says more wins: a block over a backoff, the later of two next attempts. Of two
+ * blocks, the listed one, with the later of their next looks at a source; a block with none (an
+ * inline client secret's) is the later: a next-attempt tag that an UntagResource failed to remove
+ * makes no recheck of it.
  */
 function mergeFailure(listing: CredentialListing, failure: RememberedFailure): CredentialListing {
   const holds = (lastError: string | undefined, clientVersion: string | undefined) =>
@@ -135,7 +138,16 @@ function mergeFailure(listing: CredentialListing, failure: RememberedFailure): C
     ...(failure.sourceVersion !== undefined ? { failedSourceVersion: failure.sourceVersion } : {}),
   };
   if (!listedHolds || blocksUntilClientChanges(failure.lastError)) {
-    return listedHolds && blocksUntilClientChanges(listing.lastError) ? listing : remembered;
+    if (!listedHolds || !blocksUntilClientChanges(listing.lastError)) return remembered;
+    const listedLook = listing.nextAttempt;
+    const rememberedLook = failure.nextAttempt;
+    const look =
+      listedLook === undefined || rememberedLook === undefined
+        ? undefined
+        : rememberedLook.getTime() > listedLook.getTime()
+          ? rememberedLook
+          : listedLook;
+    return { ...listing, nextAttempt: look };
   }
   if (blocksUntilClientChanges(listing.lastError)) return listing;
   const later =

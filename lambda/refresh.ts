@@ -14,7 +14,6 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   blocksUntilClientChanges,
   InvalidConfigurationError,
-  InvalidCredentialsError,
   InvalidTokenRecordError,
   isTokenRotatorError,
   MalformedResponseError,
@@ -136,7 +135,7 @@ export async function refreshCredential(
     current = currentFromListing(state) ?? (await readCurrentToken(where, name));
     const held = holdReason(state, current, now, deps.lookaheadSeconds, options);
     if (held && current) return skippedResult(name, held, current, state, now);
-    const { record, clientVersion, policy, lifetimeSeconds } = await issueWithClientDocument(
+    const issued = await issueWithClientDocument(
       name,
       deps,
       state,
@@ -144,6 +143,8 @@ export async function refreshCredential(
       current?.generation ?? 0,
       options.force === true && options.overrideFloor === true,
     );
+    if ('held' in issued) return await holdBlock(name, issued, { deps, where, now, current, state });
+    const { record, clientVersion, policy, lifetimeSeconds } = issued;
     if (current && isRepeatedToken(current, record, name)) {
       // The issuer handed back the token we hold: it expires when it always did, so storing it
       // as a new generation with our new expiry would promise workloads a life it does not have.
@@ -248,7 +249,10 @@ function skippedResult(
   current: CurrentToken,
   state: store.CredentialListing,
   now: Date,
+  /** When a held block's source is looked at again (a backoff's is the state's). */
+  recheck?: Date | undefined,
 ): RefreshResult {
+  const nextAttempt = reason === 'backoff' ? state.nextAttempt : recheck;
   return {
     credential: name,
     ok: true,
@@ -257,8 +261,75 @@ function skippedResult(
     expiresAt: current.expiresAt.toISOString(),
     refreshAfter: current.refreshAfter.toISOString(),
     secondsToExpiry: secondsToExpiry(current, now),
-    ...(reason === 'backoff' && state.nextAttempt ? { nextAttempt: state.nextAttempt.toISOString() } : {}),
+    ...(nextAttempt ? { nextAttempt: nextAttempt.toISOString() } : {}),
   };
+}
+
+/**
+ * A block that still holds where a refresh looked at it (a source unchanged since the issuer
+ * rejected its client secret, or a client secret kept inline, which only a new client document
+ * changes). Nothing was sent to the issuer, so nothing failed: no failure is counted and no
+ * rejection reported. Its tags are written again as they are, but for the next look at a source
+ * (later the longer it has been blocked); an inline secret gets none, so a next-attempt tag a
+ * throttled UntagResource left behind is removed now.
+ */
+async function holdBlock(
+  name: string,
+  held: BlockHeld,
+  context: {
+    deps: RefreshDeps;
+    where: store.SecretStore;
+    now: Date;
+    current: CurrentToken | undefined;
+    state: store.CredentialListing;
+  },
+): Promise<RefreshResult> {
+  const { deps, where, now, current, state } = context;
+  const lastError = state.lastError ?? 'InvalidCredentials';
+  // Only a rejected client secret is the source's to mend; any other refusal waits for a new client document.
+  const recheck =
+    held.sourced && lastError === 'InvalidCredentials' ? nextRecheckAt(state.failedAt, now, deps.random) : undefined;
+  const failure = {
+    failures: state.failures,
+    lastError,
+    nextAttempt: recheck,
+    clientVersion: state.failedClientVersion,
+    sourceVersion: state.failedSourceVersion,
+    tokenVersion: state.versionId,
+  };
+  let notRecorded: string | undefined;
+  try {
+    await deps.writeLimiter?.acquire(recheck ? 1 : 2);
+    // No failed-at: the block is as old as the rejection that made it, which the next look is timed by.
+    await store.recordFailure(where, name, failure);
+  } catch (recordError) {
+    // Remembered, so that this container neither looks again before the next look nor takes a
+    // stale next-attempt tag for one.
+    notRecorded = (isTokenRotatorError(recordError) && recordError.reason) || 'UnknownError';
+    deps.memory?.failedUnrecorded(name, failure, now);
+  }
+  if (current) return skippedResult(name, 'blocked', current, state, now, recheck);
+  // No token in place to report a skip with: said as the block it is, still counted once per look.
+  const message = held.sourced
+    ? `Credential "${name}": still blocked after ${lastError}: the secret its clientSecretSource names has not changed since the issuer rejected it, so it is not sent again. Put the working client secret in it; the rotator looks again within an hour.`
+    : `Credential "${name}": still blocked after ${lastError}: its client secret is not sent again until its client document changes (pulumi up).`;
+  return failureResult(
+    name,
+    { code: lastError, message, transient: false },
+    { nextAttempt: recheck, notRecorded, current, now },
+  );
+}
+
+/**
+ * When a held block's source is looked at again: after as long again as it has been blocked
+ * (half that to all of it, by the jitter), at least a minute and at most
+ * {@link SOURCE_RECHECK_MAX_SECONDS}. The waits grow as the backoff of repeated failures does,
+ * with no failure counted: the block's age is its failed-at tag, which a hold leaves alone.
+ */
+function nextRecheckAt(blockedSince: Date | undefined, now: Date, random: () => number): Date {
+  const blockedSeconds = blockedSince ? (now.getTime() - blockedSince.getTime()) / 1000 : 0;
+  const waitSeconds = Math.min(SOURCE_RECHECK_MAX_SECONDS, Math.max(SOURCE_RECHECK_MIN_SECONDS, blockedSeconds));
+  return nextAttemptAt({ failures: 1, now, random, baseSeconds: waitSeconds, maxSeconds: SOURCE_RECHECK_MAX_SECONDS });
 }
 
 /**
@@ -361,7 +432,9 @@ async function recordFailedRefresh(
       nextAttempt,
       // The described client version: only a new one (tagged by the provider) lifts a permanent block.
       clientVersion: known?.clientVersion,
-      ...(recheck && context.source.versionId !== undefined ? { sourceVersion: context.source.versionId } : {}),
+      // Every block of a sourced credential names the source version it was made with: the source
+      // is sent again only once it has another (a stale next-attempt tag makes any block due).
+      ...(permanent && context.source.versionId !== undefined ? { sourceVersion: context.source.versionId } : {}),
       // The token this attempt meant to replace: once another is current, this failure is stale.
       tokenVersion: known?.versionId,
     };
@@ -448,6 +521,15 @@ function isRepeatedToken(current: CurrentToken, record: TokenRecord, name: strin
 
 /** The longest wait between two looks at the source of a rejected client secret. */
 const SOURCE_RECHECK_MAX_SECONDS = 3600;
+/** The shortest wait (before jitter) between two looks at it. */
+const SOURCE_RECHECK_MIN_SECONDS = 60;
+
+/** A block the refresh found still in force, with nothing that could change the issuer's answer. */
+interface BlockHeld {
+  held: true;
+  /** The client secret comes from a `clientSecretSource` (looked at again later). */
+  sourced: boolean;
+}
 
 /** What a refresh learnt of the client document's `clientSecretSource`, for its failure record. */
 interface SourceSeen {
@@ -472,9 +554,11 @@ interface IssuedWithClient {
  * shows the version it was read at, else the sweep's batch read of it or a read of its own (then
  * cached). A cached copy the issuer rejects is dropped
  * and the client secret read again: if it (or the `clientSecretSource` it takes its secret from)
- * changed behind a stale tag, the new one is tried once; if not, the rejection stands. A source
- * whose secret was rejected is read again when its recheck is due, and the issuer asked only when
- * the source's version differs from the rejected one.
+ * changed behind a stale tag, the new one is tried once; if not, the rejection stands.
+ *
+ * While a block is in force (not lifted by a new client document), the issuer is asked only with
+ * a client secret it has not rejected: one read afresh from a source whose version differs from
+ * the rejected one. Otherwise the block is held ({@link BlockHeld}) and nothing is sent.
  */
 async function issueWithClientDocument(
   name: string,
@@ -484,7 +568,7 @@ async function issueWithClientDocument(
   previousGeneration: number,
   /** The operator's override (`refresh --force`): the issuer is asked whatever the source's version. */
   forced: boolean,
-): Promise<IssuedWithClient> {
+): Promise<IssuedWithClient | BlockHeld> {
   const where = { client: deps.secretsManager, prefix: deps.prefix };
   const issueWith = async (read: store.ClientSecretVersion): Promise<IssuedWithClient> => {
     source.sourced = read.document.clientSecretSource !== undefined;
@@ -524,35 +608,37 @@ async function issueWithClientDocument(
     deps.clientCache?.set(name, fresh);
     return fresh;
   };
-  if (listing.failedSourceVersion !== undefined && blockInForce(listing) && !forced) {
-    // A recheck of a blocked credential: only a source changed since the rejection is worth asking.
+  // A batch read of the sweep's, when it brought this document back; else the single read (which
+  // also classifies a missing secret or a refused read).
+  const readAhead = async () => {
+    const prefetched = await deps.clientPrefetch?.take(name);
+    if (prefetched instanceof InvalidConfigurationError) throw prefetched;
+    if (!prefetched) return read();
+    deps.clientCache?.set(name, prefetched);
+    return prefetched;
+  };
+  const cached = deps.clientCache?.get(name, listing.clientVersion);
+  if (blockInForce(listing) && !forced) {
+    // An inline client secret changes only with the client document, whose new version lifts the
+    // block before this point: a block that is due anyway carries a next-attempt tag that a
+    // throttled UntagResource left behind, and the issuer would only get the rejected secret again.
+    if (cached && cached.document.clientSecretSource === undefined) return { held: true, sourced: false };
+    // A source changes where no client version shows it: read afresh, not from the cache.
     deps.clientCache?.delete(name);
-    const fresh = await read();
-    const from = fresh.document.clientSecretSource;
-    if (
-      from !== undefined &&
-      fresh.sourceVersionId === listing.failedSourceVersion &&
-      (listing.failedClientVersion === undefined || fresh.versionId === listing.failedClientVersion)
-    ) {
-      source.sourced = true;
-      source.versionId = fresh.sourceVersionId;
-      throw new InvalidCredentialsError(
-        `Credential "${name}": the issuer rejected the client secret read from clientSecretSource.secretArn (${from.secretArn}), and that secret has not changed since. Put the working client secret in it (its AWSCURRENT version); the rotator looks again within an hour.`,
-        { credential: name, reason: 'source-unchanged' },
-      );
+    const fresh = cached ? await read() : await readAhead();
+    // A client document newer than the rejected one whose tag has not caught up: new credentials.
+    const clientChanged =
+      fresh.versionId !== undefined &&
+      listing.failedClientVersion !== undefined &&
+      fresh.versionId !== listing.failedClientVersion;
+    if (clientChanged) return issueWith(fresh);
+    if (fresh.document.clientSecretSource === undefined) return { held: true, sourced: false };
+    if (fresh.sourceVersionId !== undefined && fresh.sourceVersionId === listing.failedSourceVersion) {
+      return { held: true, sourced: true };
     }
     return issueWith(fresh);
   }
-  const cached = deps.clientCache?.get(name, listing.clientVersion);
-  if (!cached) {
-    // A batch read of the sweep's, when it brought this document back; else the single read
-    // (which also classifies a missing secret or a refused read).
-    const prefetched = await deps.clientPrefetch?.take(name);
-    if (prefetched instanceof InvalidConfigurationError) throw prefetched;
-    if (prefetched) deps.clientCache?.set(name, prefetched);
-    const fresh = prefetched ?? (await read());
-    return issueWith(fresh);
-  }
+  if (!cached) return issueWith(await readAhead());
   try {
     return await issueWith(cached);
   } catch (e) {

@@ -65,8 +65,19 @@ export interface SweepSummary {
   /** Refreshes that failed in this sweep (`rejected` of them permanently: blocked from now on). */
   failed: number;
   rejected: number;
-  /** Due when listed, but refreshed by someone else before this sweep got to them. */
+  /** Due when listed, but refreshed by someone else (or found backing off) before this sweep got to them. */
   skipped: number;
+  /**
+   * Due (a look at a blocked credential's source, or a block the listing did not show yet), but
+   * found still blocked: nothing could change the issuer's answer, so it was not asked.
+   */
+  held: number;
+  /**
+   * Blocked by an earlier rejection and not sent to the issuer in this run: not due (`plan.blocked`),
+   * `held`, or a look at its source left to the next sweep. With `rejected`, what the
+   * CredentialsRejected metric counts, so its alarm stays on while a credential is blocked.
+   */
+  blocked: number;
   /** Due, but left to the next sweep (or not started because the run was interrupted). */
   deferred: number;
   /** Credentials handed to other invocations. */
@@ -270,10 +281,17 @@ async function fanOut(batches: string[][], deps: SweepDeps, context: BatchEventO
 export interface SweepCounts
   extends Pick<
     SweepSummary,
-    'listed' | 'due' | 'refreshed' | 'failed' | 'rejected' | 'skipped' | 'deferred' | 'writeBudgetBreached'
+    | 'listed'
+    | 'due'
+    | 'refreshed'
+    | 'failed'
+    | 'rejected'
+    | 'skipped'
+    | 'held'
+    | 'deferred'
+    | 'blocked'
+    | 'writeBudgetBreached'
   > {
-  /** Not taken up: blocked by an earlier permanent failure until the client credentials change. */
-  blocked: number;
   /** Not taken up: backing off after a transient failure. */
   backingOff: number;
   /** The least time left on any listed token after this sweep, in whole seconds, when any is known. */
@@ -289,8 +307,9 @@ export function sweepCounts(summary: SweepSummary): SweepCounts {
     failed: summary.failed,
     rejected: summary.rejected,
     skipped: summary.skipped,
+    held: summary.held,
     deferred: summary.deferred,
-    blocked: summary.plan.blocked,
+    blocked: summary.blocked,
     backingOff: summary.plan.backoff,
     writeBudgetBreached: summary.writeBudgetBreached,
     minSecondsToExpiry: summary.minSecondsToExpiry,
@@ -309,17 +328,23 @@ export function summarize(
   let failed = 0;
   let rejected = 0;
   let skipped = 0;
+  let held = 0;
   let deferred = 0;
+  let deferredRechecks = 0;
   let writeBudgetBreached = 0;
   for (const r of results) {
     if ('writeBudgetBreached' in r && r.writeBudgetBreached) writeBudgetBreached += 1;
-    if ('deferred' in r) deferred += 1;
-    else if (!r.ok) {
+    if ('deferred' in r) {
+      deferred += 1;
+      if (plan.rechecks.has(r.credential)) deferredRechecks += 1;
+    } else if (!r.ok) {
       failed += 1;
       // Rejected: blocked until the client secret changes (what the alarm and the Credential Rejected event mean).
       if (blocksUntilClientChanges(r.error.code)) rejected += 1;
-    } else if ('skipped' in r) skipped += 1;
-    else refreshed += 1;
+    } else if ('skipped' in r) {
+      if (r.skipped === 'blocked') held += 1;
+      else skipped += 1;
+    } else refreshed += 1;
   }
   return {
     listed,
@@ -329,7 +354,10 @@ export function summarize(
     failed,
     rejected,
     skipped,
+    held,
     deferred,
+    // A credential handed to another invocation is counted there.
+    blocked: plan.counts.blocked + held + deferredRechecks,
     fannedOut,
     writeBudgetBreached,
     minSecondsToExpiry: expiries.length > 0 ? Math.min(...expiries) : undefined,

@@ -86,7 +86,9 @@ export function registerStatus(program: Command, deps: CliDeps): Command {
 Each credential is one of: ok; overdue (no failure recorded, but its refresh time passed more than
 ${OVERDUE_INTERVALS} schedule intervals ago: nothing seems to refresh it); failing (retrying after transient
 failures); blocked (the issuer rejected its client credentials, or its configuration is invalid:
-nothing is retried until they change); expired (its token is past expiresAt); unreadable; no-token
+nothing is retried until they change, with pulumi up; a client secret from a clientSecretSource is
+mended in that source instead: the rotator looks at it again within an hour, and
+"token-rotator refresh --force NAME" asks at once); expired (its token is past expiresAt); unreadable; no-token
 (its client secret is there, its token secret is not: deleted by hand?); missing (named but not found).
 When every token's refresh is overdue, a line on stderr says that no rotator seems to serve the prefix.
 

@@ -77,8 +77,10 @@ no events: its output and exit code take their place. Do not run it on the sched
 rotator for the same prefix: both would refresh the same tokens.
 
 Result lines as for refresh, then a summary line. --output json prints one object:
-  prefix, listed, due, refreshed, failed, rejected, skipped, deferred, blocked, backingOff,
+  prefix, listed, due, refreshed, failed, rejected, skipped, held, deferred, blocked, backingOff,
   writeBudgetBreached, minSecondsToExpiry, results (as refresh --output json)
+held: due, but found still blocked (a clientSecretSource unchanged since the issuer rejected it):
+not sent to the issuer. blocked: every credential found blocked, held ones included.
 
 Exit codes: ${EXIT_CODES.ok} nothing failed; ${EXIT_CODES.usage} usage or configuration error; ${EXIT_CODES.aws} AWS error (listing failed);
 ${EXIT_CODES.refreshFailed} some credential failed, or is blocked until its client credentials change; ${EXIT_CODES.noCredentials} no credential
@@ -152,6 +154,7 @@ function reportOf(context: CliContext, summary: SweepSummary, results: RefreshOu
 export function summaryLine(report: SweepReport): string {
   const done = [`${report.refreshed} refreshed`, `${report.failed} failed`];
   if (report.skipped > 0) done.push(`${report.skipped} refreshed by someone else`);
+  if (report.held > 0) done.push(`${report.held} found still blocked`);
   if (report.deferred > 0) done.push(`${report.deferred} left to the next sweep`);
   const idle: string[] = [];
   if (report.blocked > 0) idle.push(`${report.blocked} blocked`);

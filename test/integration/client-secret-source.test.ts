@@ -147,12 +147,16 @@ describe('a credential with a clientSecretSource', () => {
     expect(blocked?.failedSourceVersion).toBeDefined();
     expect(blocked?.nextAttempt).toBeDefined();
 
-    // At the recheck with the source unchanged, the issuer is not asked again.
+    // At the recheck with the source unchanged, the issuer is not asked again, and the block is
+    // held, not rejected anew: no failure counted, only the next look moved.
     const asked = sirv.requests.length;
     advance(3600);
-    await sweep();
+    const held = await sweep();
+    expect(held).toMatchObject({ due: 1, held: 1, failed: 0, rejected: 0, blocked: 1 });
     expect(sirv.requests.length).toBe(asked);
-    expect((await describeTokenListing({ client, prefix }, 'sourced'))?.lastError).toBe('InvalidCredentials');
+    const still = await describeTokenListing({ client, prefix }, 'sourced');
+    expect(still).toMatchObject({ lastError: 'InvalidCredentials', failures: blocked?.failures });
+    expect(still?.nextAttempt?.getTime()).toBeGreaterThan(blocked?.nextAttempt?.getTime() ?? Number.POSITIVE_INFINITY);
 
     // A new source version lifts the block at the next recheck.
     await rotate(secretArn, THIRD);

@@ -40,6 +40,8 @@ export interface TagState {
   failedAt?: number;
   /** The `client-version` tag (the provider sets it with every client secret version). */
   clientVersion?: string;
+  /** The `clientSecretSource` version a rejection was recorded with (a sourced credential's). */
+  failedSourceVersion?: string;
 }
 
 /** The two ListSecrets entries (client, token) of credential `name` under `prefix`. */
@@ -52,6 +54,7 @@ export function listedCredential(name: string, state: TagState = {}, prefix = 't
     nextAttempt,
     failedAt,
     clientVersion = 'client-v1',
+    failedSourceVersion,
   } = state;
   // The token's state travels in its version id, as the store writes it.
   const versionId = encodeTokenVersion(tokenRecord(name, { refreshAfter, expiresAt }), clientVersion);
@@ -61,6 +64,7 @@ export function listedCredential(name: string, state: TagState = {}, prefix = 't
     ...(lastError ? [{ Key: TAG_KEYS.lastError, Value: lastError }] : []),
     ...(nextAttempt !== undefined ? [{ Key: TAG_KEYS.nextAttempt, Value: epoch(nextAttempt) }] : []),
     ...(failedAt !== undefined ? [{ Key: TAG_KEYS.failedAt, Value: epoch(failedAt) }] : []),
+    ...(failedSourceVersion ? [{ Key: TAG_KEYS.failedSourceVersion, Value: failedSourceVersion }] : []),
     { Key: TAG_KEYS.clientVersion, Value: clientVersion },
   ];
   return [

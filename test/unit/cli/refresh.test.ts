@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../cli/exit-codes';
-import { outcomeLine, summaryLine } from '../../../cli/refresh-outcome';
+import { outcomeLine, outcomeOf, summaryLine } from '../../../cli/refresh-outcome';
 import { palette } from '../../../cli/terminal';
 import { TAG_KEYS } from '../../../core/store';
 import type { TokenRecord } from '../../../core/token';
@@ -22,6 +22,7 @@ import {
   givenCredentials,
   listedCredential,
   NOW,
+  sirvClientDocument,
   type TagState,
   tokenRecord,
 } from './fixtures';
@@ -110,6 +111,9 @@ describe('refresh in-process', () => {
       fresh: {},
       backing: { tags: { ...due, failures: 2, lastError: 'IssuerUnavailable', nextAttempt: 180 } },
       rejected: { tags: { ...due, failures: 1, lastError: 'InvalidCredentials', failedAt: -30 } },
+      sourced: {
+        tags: { ...due, failures: 1, lastError: 'InvalidCredentials', failedAt: -30, failedSourceVersion: 's1' },
+      },
     });
     const { code, stdout } = await run(['refresh', '--all']);
     expect(code).toBe(0);
@@ -124,10 +128,62 @@ describe('refresh in-process', () => {
       'skipped   backing   backing off after IssuerUnavailable until in 3m (generation 7, expires in 4m). Use --force to try now.',
       'skipped   fresh     not due: refresh after in 10m (generation 7, expires in 15m). Use --force to refresh now.',
       'skipped   rejected  blocked after InvalidCredentials (generation 7, expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
+      'skipped   sourced   blocked after InvalidCredentials (generation 7, expires in 4m): put the working client secret in the secret its clientSecretSource names (its AWSCURRENT version): the rotator looks at it again within an hour, and "token-rotator refresh --force sourced" asks the issuer at once.',
       'ok        due       generation 8, expires in 20m (2026-01-01T12:20:00.000Z)',
-      '4 credentials: 1 refreshed, 3 skipped, 0 failed.',
+      '5 credentials: 1 refreshed, 4 skipped, 0 failed.',
       '',
     ]);
+  });
+
+  it("tells a held credential's owner to mend its clientSecretSource, and an inline one's to run pulumi up", async () => {
+    const source = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
+    const blocked = { ...due, failures: 1, lastError: 'InvalidCredentials', failedAt: -600, nextAttempt: -60 };
+    given({ sourced: { tags: { ...blocked, failedSourceVersion: 's1' } }, inline: { tags: blocked } });
+    const { clientSecret: _inline, ...issuer } = sirvClientDocument().issuer;
+    secretsManager.on(GetSecretValueCommand, { SecretId: 'token-rotator/sourced/client' }).resolves({
+      SecretString: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: source } }),
+      VersionId: 'client-v1',
+    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: source })
+      .resolves({ SecretString: CLIENT_SECRET, VersionId: 's1' });
+    const issuerCalls = sirvFetch(401);
+
+    const { code, stdout } = await run(['refresh', 'sourced', 'inline'], { fetch: issuerCalls.fetch });
+
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(issuerCalls.calls()).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      'skipped   inline   blocked after InvalidCredentials (generation 7, expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
+      'skipped   sourced  blocked after InvalidCredentials (generation 7, expires in 4m): put the working client secret in the secret its clientSecretSource names (its AWSCURRENT version): the rotator looks at it again within an hour, and "token-rotator refresh --force sourced" asks the issuer at once.',
+      '2 credentials: 0 refreshed, 2 skipped, 0 failed.',
+      '',
+    ]);
+    expect(stdout).not.toContain(CLIENT_SECRET);
+  });
+
+  it('tells the owner of a client secret rejected from its clientSecretSource to mend the source, not to run pulumi up', async () => {
+    const source = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
+    given({ sourced: { tags: due, record: dueRecord('sourced') } });
+    const { clientSecret: _inline, ...issuer } = sirvClientDocument().issuer;
+    secretsManager.on(GetSecretValueCommand, { SecretId: 'token-rotator/sourced/client' }).resolves({
+      SecretString: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: source } }),
+      VersionId: 'client-v1',
+    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: source })
+      .resolves({ SecretString: CLIENT_SECRET, VersionId: 's1' });
+
+    const { code, stdout } = await run(['refresh', 'sourced'], { fetch: sirvFetch(401).fetch });
+
+    expect(code).toBe(EXIT_CODES.refreshFailed);
+    const line = stdout.split('\n')[0] ?? '';
+    expect(line).toMatch(/^failed {4}sourced {2}InvalidCredentials: Credential "sourced": .*401/);
+    expect(line).toContain(
+      'Put the working client secret in the secret its clientSecretSource names (its AWSCURRENT version): the rotator looks at it again within an hour, and "token-rotator refresh --force sourced" asks the issuer at once.',
+    );
+    expect(line).not.toContain('pulumi up');
+    expect(stdout).not.toContain(CLIENT_SECRET);
   });
 
   it('with --all --force refreshes every credential', async () => {
@@ -221,6 +277,7 @@ describe('refresh in-process', () => {
         secondsToExpiry: 900,
         lastError: null,
         nextAttempt: null,
+        clientSecretSource: false,
       },
     ]);
     expect(stderr).toBe('2 credentials: 1 refreshed, 1 skipped, 0 failed.\n');
@@ -257,6 +314,7 @@ describe('refresh in-process', () => {
         secondsToExpiry: 900,
         lastError: null,
         nextAttempt: null,
+        clientSecretSource: false,
       },
     ]);
   });
@@ -656,6 +714,27 @@ describe('refresh result lines', () => {
     expect(throttled).not.toContain('Check the AWS credentials');
     expect(failed(false, 'AccessDeniedException')).toContain(
       'Check the AWS credentials, region, permissions and --prefix.',
+    );
+  });
+
+  it("tell from the rotator's answer alone (no listing, as sweep and --function have it) that a held credential's source is to mend", () => {
+    const held = {
+      credential: 'sourced',
+      ok: true as const,
+      skipped: 'blocked' as const,
+      generation: 7,
+      expiresAt: '2026-01-01T12:04:00.000Z',
+      refreshAfter: '2026-01-01T11:59:00.000Z',
+      secondsToExpiry: 240,
+      nextAttempt: '2026-01-01T12:05:00.000Z',
+    };
+    expect(outcomeLine(outcomeOf(held, 'next-sweep'), NOW, palette(false))).toBe(
+      'skipped   sourced  blocked after a rejected client secret (generation 7, expires in 4m): put the working client secret in the secret its clientSecretSource names (its AWSCURRENT version): the rotator looks at it again within an hour, and "token-rotator refresh --force sourced" asks the issuer at once.',
+    );
+    // Without a next look, a blocked credential keeps the advice for a client document.
+    const { nextAttempt: _none, ...inline } = held;
+    expect(outcomeLine(outcomeOf({ ...inline, credential: 'inline' }, 'next-sweep'), NOW, palette(false))).toBe(
+      'skipped   inline  blocked after a permanent failure (generation 7, expires in 4m): update its client credentials (pulumi up), or use --force to try anyway.',
     );
   });
 

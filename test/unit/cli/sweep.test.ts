@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { summaryLine } from '../../../cli/commands/sweep';
 import { EXIT_CODES } from '../../../cli/exit-codes';
 import { TAG_KEYS } from '../../../core/store';
 import { type RunOptions, runCommand } from '../../helpers/cli';
@@ -85,6 +86,7 @@ describe('token-rotator sweep', () => {
       failed: 0,
       rejected: 0,
       skipped: 0,
+      held: 0,
       deferred: 0,
       blocked: 1,
       backingOff: 0,
@@ -154,5 +156,27 @@ describe('token-rotator sweep', () => {
     expect(code).toBe(EXIT_CODES.ok);
     expect(stdout).toContain('deferred  a  not started: interrupted; run refresh again.');
     expect(written()).toHaveLength(0);
+  });
+
+  it('says how many due credentials it found still blocked, and counts them among the blocked', () => {
+    const line = summaryLine({
+      prefix: 'token-rotator/',
+      listed: 4,
+      due: 2,
+      refreshed: 1,
+      failed: 0,
+      rejected: 0,
+      skipped: 0,
+      held: 1,
+      deferred: 0,
+      blocked: 2,
+      backingOff: 0,
+      writeBudgetBreached: 0,
+      minSecondsToExpiry: null,
+      results: [],
+    });
+    expect(line).toBe(
+      'Swept "token-rotator/": 4 listed, 2 due: 1 refreshed, 0 failed, 1 found still blocked; 2 blocked.',
+    );
   });
 });

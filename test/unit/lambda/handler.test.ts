@@ -73,6 +73,44 @@ function addSirv(name: string, refreshAfter: Date = at(-30)): void {
   });
 }
 
+const SOURCE = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sourced-AbCdEf';
+
+/**
+ * A credential whose client secret is kept in SOURCE (at version `s1`), blocked since the issuer
+ * rejected that version ten minutes ago, its next look at the source a minute past.
+ */
+function addBlockedSourced(name: string): void {
+  const { clientSecret: _inline, ...issuer } = sirvDocument(name).issuer as { clientSecret?: string };
+  sm.addCredential({
+    name,
+    prefix: PREFIX,
+    clientDocument: sirvDocument(name),
+    token: tokenRecord(name, at(-30)),
+    tokenTags: {
+      [TAG_KEYS.failures]: '1',
+      [TAG_KEYS.lastError]: 'InvalidCredentials',
+      [TAG_KEYS.failedClientVersion]: `client-${name}-1`,
+      [TAG_KEYS.failedSourceVersion]: 's1',
+      [TAG_KEYS.failedAt]: String(Math.floor(at(-600).getTime() / 1000)),
+      [TAG_KEYS.nextAttempt]: String(Math.floor(at(-60).getTime() / 1000)),
+    },
+  });
+  const client = `${PREFIX}${name}/client`;
+  const stored = sm.secrets.get(client);
+  if (!stored) throw new Error(`no client secret for ${name}`);
+  sm.secrets.set(client, {
+    ...stored,
+    value: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: SOURCE } }),
+  });
+  sm.secrets.set(SOURCE, {
+    value: `${PLANTED_SECRET}-source`,
+    tags: {},
+    lastChangedDate: at(-3600),
+    versions: 1,
+    versionId: 's1',
+  });
+}
+
 function handlerWith(answers: Record<string, IssuerAnswer> = {}, deps: HandlerDeps = {}) {
   const issuer = sirvIssuer({ answers });
   const handler = createHandler({
@@ -365,6 +403,48 @@ describe('handler metrics', () => {
     expect(second).toMatchObject({ RefreshFailed: 0, CredentialsRejected: 1 });
   });
 
+  it('counts a sourced credential held at its recheck in CredentialsRejected, as a blocked one, with no failure and no issuer call', async () => {
+    addSirv('ok');
+    addBlockedSourced('sourced');
+    const { handler, issuer } = handlerWith();
+
+    const summary = await handler({ action: 'sweep' }, CONTEXT);
+
+    expect(summary).toMatchObject({ due: 2, refreshed: 1, failed: 0, rejected: 0, held: 1, blocked: 1 });
+    expect(emf()[0]).toMatchObject({ RefreshSucceeded: 1, RefreshFailed: 0, CredentialsRejected: 1 });
+    expect(issuer.calls.map((c) => c.clientId)).toEqual([clientIdOf('ok')]);
+    expect(sm.tokenTags('sourced', PREFIX)[TAG_KEYS.failures]).toBe('1');
+  });
+
+  it('counts a recheck left to the next sweep in CredentialsRejected, as a blocked one', async () => {
+    addBlockedSourced('sourced');
+    const { handler } = handlerWith();
+
+    // Too little time left to start anything: the recheck is deferred.
+    const summary = await handler({ action: 'sweep' }, { ...CONTEXT, getRemainingTimeInMillis: () => 1000 });
+
+    expect(summary).toMatchObject({ due: 1, deferred: 1, held: 0, blocked: 1 });
+    expect(emf()[0]).toMatchObject({ RefreshFailed: 0, CredentialsRejected: 1 });
+  });
+
+  it('answers a targeted refresh of a held credential as skipped, blocked, with its next look', async () => {
+    addBlockedSourced('sourced');
+    const { handler, issuer } = handlerWith();
+
+    const answer = await handler({ credentials: ['sourced'] }, CONTEXT);
+
+    expect(targetedResultSchema.parse(answer).results).toEqual([
+      expect.objectContaining({
+        credential: 'sourced',
+        ok: true,
+        skipped: 'blocked',
+        nextAttempt: at(300).toISOString(),
+      }),
+    ]);
+    expect(issuer.calls).toHaveLength(0);
+    expect(emf()[0]).toMatchObject({ RefreshFailed: 0, CredentialsRejected: 1 });
+  });
+
   it('reports the new expiry as SecondsToExpiry when every due token was refreshed', async () => {
     addSirv('a');
     addSirv('idle', at(5400));
@@ -453,6 +533,7 @@ describe('handler logs', () => {
       failed: 0,
       rejected: 0,
       skipped: 0,
+      held: 0,
       deferred: 0,
       blocked: 1,
       backingOff: 0,

@@ -56,6 +56,36 @@ describe('RefreshMemory', () => {
     expect(backingOff.overlay(laterListed, at(10))).toMatchObject({ failures: 3, nextAttempt: at(500) });
   });
 
+  it('takes the later next look of a listed and a remembered block, and none when the remembered block has none', () => {
+    const listedBlock = listing({
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      failedClientVersion: 'c-1',
+      failedSourceVersion: 's-1',
+      nextAttempt: at(-60),
+    });
+    // A held look at the source whose next-attempt tag could not be written.
+    const heldLook = new RefreshMemory();
+    heldLook.failedUnrecorded(
+      'sirv-prod',
+      { failures: 1, lastError: 'InvalidCredentials', nextAttempt: at(300), clientVersion: 'c-1', tokenVersion: 'v-7' },
+      NOW,
+    );
+    expect(heldLook.overlay(listedBlock, at(10))).toMatchObject({ nextAttempt: at(300), failedSourceVersion: 's-1' });
+    expect(heldLook.overlay({ ...listedBlock, nextAttempt: at(900) }, at(10))).toMatchObject({ nextAttempt: at(900) });
+    // An inline block whose UntagResource of a stale next-attempt tag failed: no look is due.
+    const inline = new RefreshMemory();
+    inline.failedUnrecorded(
+      'sirv-prod',
+      { failures: 2, lastError: 'InvalidCredentials', clientVersion: 'c-1', tokenVersion: 'v-7' },
+      NOW,
+    );
+    expect(inline.overlay(listedBlock, at(10))).toMatchObject({
+      lastError: 'InvalidCredentials',
+      nextAttempt: undefined,
+    });
+  });
+
   it('lets a new client document lift a remembered block, and a new token forget a remembered failure', () => {
     const memory = new RefreshMemory();
     memory.failedUnrecorded(

@@ -18,6 +18,7 @@ import { type MemorySecrets, memorySecrets } from '../../../local-stack/memory-s
 import {
   at,
   clientIdOf,
+  frozenClock,
   type IssuerAnswer,
   NOW,
   PLANTED_SECRET,
@@ -68,6 +69,14 @@ function setup(
   };
   return { issuer, deps };
 }
+
+/** Secrets Manager's answer when an account's request quota is used up. */
+const throttled = () =>
+  Object.assign(new Error('Rate exceeded'), {
+    name: 'ThrottlingException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+  });
 
 function tagCallsOn(secretId: string) {
   return sm.mock.commandCalls(TagResourceCommand).filter((c) => c.args[0].input.SecretId === secretId);
@@ -573,13 +582,6 @@ describe('refreshCredential racing a failure recorded after its listing', () => 
 });
 
 describe('refreshCredential when a tag call fails after the write', () => {
-  const throttled = () =>
-    Object.assign(new Error('Rate exceeded'), {
-      name: 'ThrottlingException',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 400 },
-    });
-
   it('reports the stored token as refreshed (new generation and expiry) and records no failure', async () => {
     // Prepare: an earlier transient failure is on record (tags as written before failed-version),
     // so the good write clears them after; that UntagResource is throttled.
@@ -831,8 +833,11 @@ describe('refreshCredential of a credential whose client secret is kept in a cli
     return { fetcher, deps };
   }
 
-  /** A sourced credential blocked by a rejection of the source at version `failedSource`, its recheck due. */
-  function blockedSourced(failedSource: string, sourceVersion: string) {
+  /**
+   * A sourced credential blocked by a rejection of the source at version `failedSource`,
+   * `blockedSeconds` ago, its recheck due.
+   */
+  function blockedSourced(failedSource: string, sourceVersion: string, blockedSeconds = 600) {
     return sourcedCredential(
       {
         tokenTags: {
@@ -840,6 +845,7 @@ describe('refreshCredential of a credential whose client secret is kept in a cli
           [TAG_KEYS.lastError]: 'InvalidCredentials',
           [TAG_KEYS.failedClientVersion]: `client-${NAME}-1`,
           [TAG_KEYS.failedSourceVersion]: failedSource,
+          [TAG_KEYS.failedAt]: epoch(at(-blockedSeconds)),
           [TAG_KEYS.nextAttempt]: epoch(at(-60)),
         },
       },
@@ -859,21 +865,71 @@ describe('refreshCredential of a credential whose client secret is kept in a cli
     const tags = sm.tokenTags(NAME, PREFIX);
     expect(tags[TAG_KEYS.lastError]).toBe('InvalidConfiguration');
     expect(tags[TAG_KEYS.nextAttempt]).toBeUndefined();
+    // The source version it was refused with: should a stale next-attempt tag make it due, the
+    // same secret is not sent again.
+    expect(tags[TAG_KEYS.failedSourceVersion]).toBe('s1');
   });
 
-  it('at its recheck, does not ask the issuer while the source is the one rejected, and looks again later', async () => {
-    const { fetcher, deps } = blockedSourced('s1', 's1');
+  it('at its recheck, holds the block while the source is the one rejected: no issuer call, no new failure, a later look', async () => {
+    const { fetcher, deps } = blockedSourced('s1', 's1', 600);
+    const before = sm.tokenTags(NAME, PREFIX);
 
     const result = await refreshCredential(NAME, deps);
 
-    expect(result).toMatchObject({ ok: false, error: { code: 'InvalidCredentials' } });
-    expect(result.ok === false && result.error.message).toMatch(/has not changed since/);
+    // Blocked for 600 s: the next look is half that to all of it later (the random seam at 0: half).
+    expect(result).toEqual({
+      credential: NAME,
+      ok: true,
+      skipped: 'blocked',
+      generation: 7,
+      expiresAt: at(270).toISOString(),
+      refreshAfter: at(-30).toISOString(),
+      secondsToExpiry: 270,
+      nextAttempt: at(300).toISOString(),
+    });
     expect(fetcher.calls).toHaveLength(0);
     const tags = sm.tokenTags(NAME, PREFIX);
-    expect(tags[TAG_KEYS.failures]).toBe('2');
-    expect(tags[TAG_KEYS.failedSourceVersion]).toBe('s1');
-    expect(Number(tags[TAG_KEYS.nextAttempt])).toBeGreaterThan(Number(epoch(NOW)));
+    // Only the next look moves (and the block is pinned to the token it was found against).
+    expect(tags).toEqual({
+      ...before,
+      [TAG_KEYS.nextAttempt]: epoch(at(300)),
+      [TAG_KEYS.failedVersion]: sm.secrets.get(names.token)?.versionId,
+    });
     expect(JSON.stringify(result)).not.toContain(SOURCE_VALUE);
+  });
+
+  it.each([
+    { blockedSeconds: 30, random: 0, next: 30 },
+    { blockedSeconds: 600, random: 0.5, next: 450 },
+    { blockedSeconds: 5000, random: 0, next: 1800 },
+    { blockedSeconds: 86_400, random: 0.5, next: 2700 },
+  ])(
+    'holds a block of $blockedSeconds s until a look $next s later (a minute at least, an hour at most)',
+    async ({ blockedSeconds, random, next }) => {
+      const { deps } = blockedSourced('s1', 's1', blockedSeconds);
+
+      const result = await refreshCredential(NAME, { ...deps, random: () => random });
+
+      expect(result).toMatchObject({ skipped: 'blocked', nextAttempt: at(next).toISOString() });
+      expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('1');
+    },
+  );
+
+  it('remembers a held look it could not tag, so this container does not look again before it', async () => {
+    const { fetcher, deps } = blockedSourced('s1', 's1', 600);
+    sm.mock.on(TagResourceCommand).rejects(throttled());
+    const memory = new RefreshMemory();
+
+    const first = await refreshCredential(NAME, { ...deps, memory });
+    const second = await refreshCredential(NAME, { ...deps, memory });
+
+    expect(first).toMatchObject({ skipped: 'blocked', nextAttempt: at(300).toISOString() });
+    // The second finds the remembered look ahead, reads nothing and tags nothing.
+    expect(second).toMatchObject({ skipped: 'blocked' });
+    expect(sm.mock.commandCalls(GetSecretValueCommand).filter((c) => c.args[0].input.SecretId === SOURCE)).toHaveLength(
+      1,
+    );
+    expect(fetcher.calls).toHaveLength(0);
   });
 
   it('asks the issuer with the new value once the source has another version', async () => {
@@ -894,5 +950,93 @@ describe('refreshCredential of a credential whose client secret is kept in a cli
 
     expect(result).toMatchObject({ ok: true });
     expect(fetcher.calls).toHaveLength(1);
+  });
+});
+
+describe('refreshCredential of a blocked credential that keeps its client secret inline', () => {
+  const REJECTED = `${PLANTED_SECRET}-${NAME}`;
+  const sent = (issuer: { calls: { body: string }[] }) =>
+    issuer.calls.map((c) => (JSON.parse(c.body) as { clientSecret?: string }).clientSecret);
+
+  it('sends the rejected client secret once over many sweeps while UntagResource leaves a stale next attempt', async () => {
+    // Prepare: a transient failure left a next-attempt tag; the issuer now rejects the client
+    // secret, and every UntagResource (what would remove that tag) is throttled.
+    const clock = frozenClock(NOW);
+    const { issuer, deps } = setup({
+      answer: { kind: 'status', status: 401, body: { message: 'Wrong clientSecret' } },
+      tokenTags: {
+        [TAG_KEYS.failures]: '1',
+        [TAG_KEYS.lastError]: 'IssuerUnavailable',
+        [TAG_KEYS.nextAttempt]: epoch(at(-10)),
+      },
+    });
+    sm.mock.on(UntagResourceCommand).rejects(throttled());
+    const memory = new RefreshMemory();
+    const results = [];
+
+    // Act: a sweep a minute for ten minutes, by one warm container and by cold ones.
+    for (let tick = 0; tick < 10; tick += 1) {
+      const container = tick % 2 === 0 ? { memory, clientCache: new ClientDocumentCache() } : {};
+      const now = clock.now();
+      // What a sweep plans from (the token secret as listed, this container's memory on top).
+      const described = await describeTokenListing({ client: sm.client, prefix: PREFIX }, NAME);
+      if (described === undefined) throw new Error('the token secret is gone');
+      const listing = 'memory' in container ? memory.overlay(described, now) : described;
+      if (dueVerdict(listing, now, 60).due) {
+        results.push(await refreshCredential(NAME, { ...deps, ...container, now: clock.now }));
+      }
+      clock.advance(60);
+    }
+
+    // Assess: one rejection, then holds; the failure count never rises past that rejection.
+    expect(sent(issuer)).toEqual([REJECTED]);
+    expect(results[0]).toMatchObject({
+      ok: false,
+      error: { code: 'InvalidCredentials' },
+      notRecorded: 'ThrottlingException',
+    });
+    for (const held of results.slice(1)) expect(held).toMatchObject({ ok: true, skipped: 'blocked' });
+    expect(results.length).toBeGreaterThan(1);
+    expect(sm.tokenTags(NAME, PREFIX)[TAG_KEYS.failures]).toBe('2');
+  });
+
+  it('holds a block whose stale next attempt makes it due, asking nothing, and tries the untag again', async () => {
+    const { issuer, deps } = setup({
+      tokenTags: {
+        [TAG_KEYS.failures]: '3',
+        [TAG_KEYS.lastError]: 'InvalidCredentials',
+        [TAG_KEYS.failedClientVersion]: `client-${NAME}-1`,
+        [TAG_KEYS.failedAt]: epoch(at(-600)),
+        [TAG_KEYS.nextAttempt]: epoch(at(-60)),
+      },
+    });
+
+    const result = await refreshCredential(NAME, deps);
+
+    expect(result).toMatchObject({ ok: true, skipped: 'blocked', generation: 7 });
+    expect(result).not.toHaveProperty('nextAttempt');
+    expect(issuer.calls).toHaveLength(0);
+    const tags = sm.tokenTags(NAME, PREFIX);
+    expect(tags[TAG_KEYS.failures]).toBe('3');
+    expect(tags[TAG_KEYS.failedAt]).toBe(epoch(at(-600)));
+    expect(tags).not.toHaveProperty(TAG_KEYS.nextAttempt);
+    expect(sm.mock.commandCalls(UntagResourceCommand).map((c) => c.args[0].input.TagKeys)).toEqual([
+      [TAG_KEYS.nextAttempt],
+    ]);
+  });
+
+  it("still asks the issuer at the operator's forced override", async () => {
+    const { issuer, deps } = setup({
+      tokenTags: {
+        [TAG_KEYS.failures]: '1',
+        [TAG_KEYS.lastError]: 'InvalidCredentials',
+        [TAG_KEYS.failedClientVersion]: `client-${NAME}-1`,
+      },
+    });
+
+    const result = await refreshCredential(NAME, deps, { force: true, overrideFloor: true });
+
+    expect(result).toMatchObject({ ok: true, generation: 8 });
+    expect(sent(issuer)).toEqual([REJECTED]);
   });
 });
