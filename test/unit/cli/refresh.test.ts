@@ -65,6 +65,18 @@ const given = (credentialsByName: Record<string, GivenCredential>) =>
 
 const due = { refreshAfter: -60, expiresAt: 240 };
 const dueRecord = (name: string) => tokenRecord(name, { refreshAfter: -60, expiresAt: 240, generation: 7 });
+/** Credential "sourced" keeps its client secret in `source` (version s1), which holds CLIENT_SECRET. */
+function givenSourcedDocument(source: string): void {
+  const { clientSecret: _inline, ...issuer } = sirvClientDocument().issuer;
+  secretsManager.on(GetSecretValueCommand, { SecretId: 'token-rotator/sourced/client' }).resolves({
+    SecretString: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: source } }),
+    VersionId: 'client-v1',
+  });
+  secretsManager
+    .on(GetSecretValueCommand, { SecretId: source })
+    .resolves({ SecretString: CLIENT_SECRET, VersionId: 's1' });
+}
+
 const written = () =>
   secretsManager.commandCalls(PutSecretValueCommand).map((c) => JSON.parse(c.args[0].input.SecretString ?? '{}'));
 
@@ -139,14 +151,7 @@ describe('refresh in-process', () => {
     const source = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
     const blocked = { ...due, failures: 1, lastError: 'InvalidCredentials', failedAt: -600, nextAttempt: -60 };
     given({ sourced: { tags: { ...blocked, failedSourceVersion: 's1' } }, inline: { tags: blocked } });
-    const { clientSecret: _inline, ...issuer } = sirvClientDocument().issuer;
-    secretsManager.on(GetSecretValueCommand, { SecretId: 'token-rotator/sourced/client' }).resolves({
-      SecretString: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: source } }),
-      VersionId: 'client-v1',
-    });
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: source })
-      .resolves({ SecretString: CLIENT_SECRET, VersionId: 's1' });
+    givenSourcedDocument(source);
     const issuerCalls = sirvFetch(401);
 
     const { code, stdout } = await run(['refresh', 'sourced', 'inline'], { fetch: issuerCalls.fetch });
@@ -165,14 +170,7 @@ describe('refresh in-process', () => {
   it('tells the owner of a client secret rejected from its clientSecretSource to mend the source, not to run pulumi up', async () => {
     const source = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:platform/sirv-AbCdEf';
     given({ sourced: { tags: due, record: dueRecord('sourced') } });
-    const { clientSecret: _inline, ...issuer } = sirvClientDocument().issuer;
-    secretsManager.on(GetSecretValueCommand, { SecretId: 'token-rotator/sourced/client' }).resolves({
-      SecretString: JSON.stringify({ version: 1, issuer, policy: {}, clientSecretSource: { secretArn: source } }),
-      VersionId: 'client-v1',
-    });
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: source })
-      .resolves({ SecretString: CLIENT_SECRET, VersionId: 's1' });
+    givenSourcedDocument(source);
 
     const { code, stdout } = await run(['refresh', 'sourced'], { fetch: sirvFetch(401).fetch });
 
