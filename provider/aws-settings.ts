@@ -159,11 +159,10 @@ export interface AwsClientConfig {
 }
 
 /**
- * Attempts of each AWS call the provider makes (the SDK's standard retry mode: exponential backoff
- * with full jitter, capped at 20 s). One `up` or `destroy` of hundreds of credentials runs many
- * calls at once against Secrets Manager's write quota ("Combined rate of CreateSecret,
- * DeleteSecret, RestoreSecret API requests: 50 per second", Secrets Manager quotas); with the
- * SDK's default of 3 attempts a throttled call can fail the resource within a second, while ten
+ * Attempts of each AWS call the provider makes (exponential backoff with full jitter, capped at
+ * 20 s; Secrets Manager calls also share a rate limiter, see aws-clients.ts). One `up` or `destroy`
+ * of hundreds of credentials runs many calls at once against Secrets Manager's write quota; with
+ * the SDK's default of 3 attempts a throttled call can fail the resource within a second, while ten
  * attempts wait out several seconds of a saturated quota.
  */
 export const PROVIDER_MAX_ATTEMPTS = 10;
