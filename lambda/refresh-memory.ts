@@ -66,9 +66,16 @@ export class RefreshMemory {
     put(this.#writes, credential, { value: write, until: now.getTime() + REMEMBER_WRITES_MS }, this.#maxEntries);
   }
 
-  /** Remembers a failure whose tags could not be written, until its next attempt. */
+  /**
+   * Remembers a failure whose tags could not be written: a backoff until its next attempt, a block
+   * for {@link REMEMBER_BLOCK_MS} whatever its next look at a source (past that look, it still
+   * names the source version the issuer rejected, which the tags may not).
+   */
   failedUnrecorded(credential: string, failure: RememberedFailure, now: Date): void {
-    const until = failure.nextAttempt?.getTime() ?? now.getTime() + REMEMBER_BLOCK_MS;
+    const block = blocksUntilClientChanges(failure.lastError);
+    const until = block
+      ? Math.max(failure.nextAttempt?.getTime() ?? 0, now.getTime() + REMEMBER_BLOCK_MS)
+      : (failure.nextAttempt?.getTime() ?? now.getTime() + REMEMBER_BLOCK_MS);
     put(this.#failures, credential, { value: failure, until }, this.#maxEntries);
   }
 
@@ -119,9 +126,9 @@ export class RefreshMemory {
  * The listing with a remembered failure on top. A failure holds while it is a backoff, or a block
  * made with the client document the token secret is tagged with (a new one lifts it). Of two that
  * hold, whichever says more wins: a block over a backoff, the later of two next attempts. Of two
- * blocks, the listed one, with the later of their next looks at a source; a block with none (an
- * inline client secret's) is the later: a next-attempt tag that an UntagResource failed to remove
- * makes no recheck of it.
+ * blocks, the listed one, with the higher failure count, the remembered source version and the
+ * later of their next looks at a source; a block with none (an inline client secret's) is the
+ * later: a next-attempt tag that an UntagResource failed to remove makes no recheck of it.
  */
 function mergeFailure(listing: CredentialListing, failure: RememberedFailure): CredentialListing {
   const holds = (lastError: string | undefined, clientVersion: string | undefined) =>
@@ -147,7 +154,14 @@ function mergeFailure(listing: CredentialListing, failure: RememberedFailure): C
         : rememberedLook.getTime() > listedLook.getTime()
           ? rememberedLook
           : listedLook;
-    return { ...listing, nextAttempt: look };
+    // The remembered block is this container's later knowledge: the source version the issuer
+    // rejected last, which the tags could not take.
+    return {
+      ...listing,
+      failures: remembered.failures,
+      nextAttempt: look,
+      ...(failure.sourceVersion !== undefined ? { failedSourceVersion: failure.sourceVersion } : {}),
+    };
   }
   if (blocksUntilClientChanges(listing.lastError)) return listing;
   const later =

@@ -634,6 +634,9 @@ async function issueWithClientDocument(
     if (clientChanged) return issueWith(fresh);
     if (fresh.document.clientSecretSource === undefined) return { held: true, sourced: false };
     if (fresh.sourceVersionId !== undefined && fresh.sourceVersionId === listing.failedSourceVersion) {
+      // Not kept: the cache is keyed by the client document's version, which a new source value
+      // does not change, so a later refresh would send this rejected secret before reading again.
+      deps.clientCache?.delete(name);
       return { held: true, sourced: true };
     }
     return issueWith(fresh);

@@ -79,6 +79,13 @@ export function viaRotator(
   return inputs.rotatorFunctionName !== undefined && !SIGNED_KINDS.has(issuer.kind);
 }
 
+/** Whether the provider generates this issuer's signing key (and keeps it in the client document): no key given, no KMS key. */
+export function generatesSigningKey(issuer: IssuerConfig): boolean {
+  return (
+    (issuer.kind === 'signed-jwt' || issuer.kind === 'upload') && !issuer.kms && issuer.privateKeyPem === undefined
+  );
+}
+
 /**
  * Fills in a generated signing key when a signed-jwt credential has none, and derives the public
  * key. A KMS-signed credential keeps no private key: its public key comes from KMS, and a PEM

@@ -11,6 +11,7 @@ import { DEFAULT_PREFIX } from '../core/token';
 import { type ProviderSeams, secretsManager } from './aws-clients';
 import { type AwsSettings, describeSettings, explainAwsFailure, recordedSettings } from './aws-settings';
 import {
+  generatesSigningKey,
   type PreparedDocument,
   type PublicKeyOutputs,
   prepareClientDocument,
@@ -166,9 +167,10 @@ async function updateCredential(
     return repair(olds, inputs, declaredIssuer, where, seams);
   // As stored: what changed is judged on the declaration, so the source is not read for it. A
   // stored value that is no longer a client document (edited by hand) is replaced by the declared
-  // one, validated first.
+  // one, validated first; unless it may hold the signing key the provider generated, whose public
+  // half is registered with the service: that one is never replaced unseen, and the error stands.
   const current = await store.readClientSecret(where, inputs.name, { resolveSource: false }).catch((e: unknown) => {
-    if (e instanceof InvalidConfigurationError) return undefined;
+    if (e instanceof InvalidConfigurationError && !generatesSigningKey(declaredIssuer)) return undefined;
     throw e;
   });
   const declared = await prepareClientDocument(

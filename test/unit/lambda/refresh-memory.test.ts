@@ -86,6 +86,38 @@ describe('RefreshMemory', () => {
     });
   });
 
+  it('puts the source version and failure count of a block it could not tag over the listed block, past its next look', () => {
+    // Prepare: blocked on source version s-1; this container then saw s-2 rejected too, untagged.
+    const listedBlock = listing({
+      failures: 1,
+      lastError: 'InvalidCredentials',
+      failedClientVersion: 'c-1',
+      failedSourceVersion: 's-1',
+      nextAttempt: at(-60),
+    });
+    const memory = new RefreshMemory();
+    memory.failedUnrecorded(
+      'sirv-prod',
+      {
+        failures: 2,
+        lastError: 'InvalidCredentials',
+        nextAttempt: at(300),
+        clientVersion: 'c-1',
+        sourceVersion: 's-2',
+        tokenVersion: 'v-7',
+      },
+      NOW,
+    );
+
+    // Act: before its next look, and long after it.
+    const soon = memory.overlay(listedBlock, at(10));
+    const later = memory.overlay(listedBlock, at(3 * 3600));
+
+    // Assess: a recheck compares the source with s-2, the version the issuer rejected last.
+    expect(soon).toMatchObject({ failures: 2, failedSourceVersion: 's-2', nextAttempt: at(300) });
+    expect(later).toMatchObject({ failures: 2, failedSourceVersion: 's-2' });
+  });
+
   it('lets a new client document lift a remembered block, and a new token forget a remembered failure', () => {
     const memory = new RefreshMemory();
     memory.failedUnrecorded(

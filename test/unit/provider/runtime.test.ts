@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { importSPKI, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidCredentialsError, IssuerUnavailableError } from '../../../core/errors';
+import { InvalidConfigurationError, InvalidCredentialsError, IssuerUnavailableError } from '../../../core/errors';
 import { UNKNOWN } from '../../../provider/inputs';
 import { create, diff, read, remove, update } from '../../../provider/runtime';
 import { tokenRecord } from '../../helpers/token-record';
@@ -307,6 +307,23 @@ describe('provider update', () => {
     expect(events).toEqual(['issuer', 'put token-rotator/sirv-prod/token', 'put token-rotator/sirv-prod/client']);
     const client = JSON.parse(sm.commandCalls(PutSecretValueCommand)[1]?.args[0].input.SecretString ?? '{}');
     expect(client.issuer).toMatchObject({ kind: 'sirv', clientSecret: SECRET });
+  });
+
+  it('does not replace a broken stored value that may hold the signing key it generated', async () => {
+    // Prepare: an upload credential whose key the provider generated, its client secret edited by hand.
+    const events: string[] = [];
+    recordWrites(events);
+    sm.on(GetSecretValueCommand, { SecretId: 'token-rotator/upload-prod/client' }).resolves({ SecretString: 'oops' });
+    const inputs = { name: 'upload-prod', issuer: { kind: 'upload', subject: 'svc' }, codeVersion: '0.1.0' };
+    const uploadOlds = { ...inputs, prefix: 'token-rotator/', tokenSecretArn: arnOf('t'), clientSecretArn: arnOf('c') };
+
+    // Act
+    const failure = update({ ...uploadOlds, issuer: {} }, inputs, seams(sirvFetch(events) as typeof fetch));
+
+    // Assess: the error names the stored value; nothing is written, no key generated in its place.
+    await expect(failure).rejects.toBeInstanceOf(InvalidConfigurationError);
+    await expect(failure).rejects.toThrow(/Credential "upload-prod": the client secret is not JSON/);
+    expect(events).toEqual([]);
   });
 });
 
