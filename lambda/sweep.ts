@@ -65,7 +65,7 @@ export interface SweepSummary {
   /** Refreshes that failed in this sweep (`rejected` of them permanently: blocked from now on). */
   failed: number;
   rejected: number;
-  /** Due when listed, but refreshed by someone else (or found backing off) before this sweep got to them. */
+  /** Due when listed, but not when described: refreshed by someone else, backing off, or written too recently to force. */
   skipped: number;
   /**
    * Due (a look at a blocked credential's source, or a block the listing did not show yet), but

@@ -153,7 +153,7 @@ function reportOf(context: CliContext, summary: SweepSummary, results: RefreshOu
  */
 export function summaryLine(report: SweepReport): string {
   const done = [`${report.refreshed} refreshed`, `${report.failed} failed`];
-  if (report.skipped > 0) done.push(`${report.skipped} refreshed by someone else`);
+  if (report.skipped > 0) done.push(`${report.skipped} no longer due`);
   if (report.held > 0) done.push(`${report.held} found still blocked`);
   if (report.deferred > 0) done.push(`${report.deferred} left to the next sweep`);
   const idle: string[] = [];
