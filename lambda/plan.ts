@@ -12,6 +12,22 @@ export type PlanListing = Pick<
   'name' | 'refreshAfter' | 'failures' | 'lastError' | 'nextAttempt' | 'clientVersion' | 'failedClientVersion'
 >;
 
+/**
+ * Whether a failure recorded with `lastError` against the client document `failedClientVersion`
+ * still blocks the credential whose token secret is tagged `clientVersion`: a permanent failure
+ * holds until a known, different client version (new credentials) lifts it. The one rule the plan,
+ * the refresh and a container's memory of unrecorded failures judge a block by.
+ */
+export function blockHolds(
+  lastError: string | undefined,
+  failedClientVersion: string | undefined,
+  clientVersion: string | undefined,
+): boolean {
+  const changed =
+    clientVersion !== undefined && failedClientVersion !== undefined && clientVersion !== failedClientVersion;
+  return blocksUntilClientChanges(lastError) && !changed;
+}
+
 /** Why a credential is or is not due. */
 export type DueReason = 'due' | 'untagged' | 'client-changed' | 'source-recheck' | 'not-due' | 'backoff' | 'blocked';
 
@@ -32,11 +48,9 @@ export interface DueVerdict {
 export function dueVerdict(listing: PlanListing, now: Date, lookaheadSeconds: number): DueVerdict {
   if (blocksUntilClientChanges(listing.lastError)) {
     // A client version other than the one that failed means new credentials (no clocks involved).
-    const changed =
-      listing.clientVersion !== undefined &&
-      listing.failedClientVersion !== undefined &&
-      listing.clientVersion !== listing.failedClientVersion;
-    if (changed) return { due: true, reason: 'client-changed' };
+    if (!blockHolds(listing.lastError, listing.failedClientVersion, listing.clientVersion)) {
+      return { due: true, reason: 'client-changed' };
+    }
     // A block with a next attempt is a credential whose client secret lives in a source of the
     // user's (clientSecretSource), which can change where no client version shows it: it is
     // looked at again then (the refresh asks the issuer only when the source changed). A next

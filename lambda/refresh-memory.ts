@@ -12,6 +12,7 @@
  */
 import { blocksUntilClientChanges } from '../core/errors';
 import type { CredentialListing } from '../core/store';
+import { blockHolds } from './plan';
 
 /** A token write this container made. */
 export interface RememberedWrite {
@@ -131,9 +132,10 @@ export class RefreshMemory {
  * later: a next-attempt tag that an UntagResource failed to remove makes no recheck of it.
  */
 function mergeFailure(listing: CredentialListing, failure: RememberedFailure): CredentialListing {
+  // A backoff holds; a block holds until a new client version lifts it.
   const holds = (lastError: string | undefined, clientVersion: string | undefined) =>
     lastError !== undefined &&
-    (!blocksUntilClientChanges(lastError) || clientVersion === undefined || clientVersion === listing.clientVersion);
+    (!blocksUntilClientChanges(lastError) || blockHolds(lastError, clientVersion, listing.clientVersion));
   const listedHolds = holds(listing.lastError, listing.failedClientVersion);
   if (!holds(failure.lastError, failure.clientVersion)) return listing;
   const remembered: CredentialListing = {

@@ -28,7 +28,7 @@ import { NEWER_TOKEN_RECORD_REASON, secondsToExpiry, type TokenRecord } from '..
 import { clientFingerprint, decodeTokenVersion, tokenDigest } from '../core/token-version';
 import type { ClientDocumentCache } from './client-cache';
 import type { ClientPrefetch } from './client-prefetch';
-import { dueVerdict } from './plan';
+import { blockHolds, dueVerdict } from './plan';
 import type { RefreshMemory } from './refresh-memory';
 import type { WriteLimiter } from './write-limiter';
 
@@ -485,10 +485,7 @@ function failureResult(
 
 /** Whether `state` shows a block that the client document it was made with still holds. */
 function blockInForce(state: store.CredentialListing): boolean {
-  return (
-    blocksUntilClientChanges(state.lastError) &&
-    (state.failedClientVersion === undefined || state.failedClientVersion === state.clientVersion)
-  );
+  return blockHolds(state.lastError, state.failedClientVersion, state.clientVersion);
 }
 
 /** The current token from the version id, when token-rotator wrote it. */
