@@ -82,12 +82,15 @@ const common = {
   ),
 };
 
+/** A client secret, wherever it comes from: written in the issuer, or read from a `clientSecretSource`. */
+export const clientSecretSchema = secretString('clientSecret');
+
 const clientCredentials = {
   clientId: z.pipe(
     nonEmpty('clientId'),
     z.string().check(z.maxLength(1024, { error: 'expected clientId of at most 1024 characters' })),
   ),
-  clientSecret: secretString('clientSecret'),
+  clientSecret: clientSecretSchema,
 };
 
 /** `json`: POST a JSON body with the client id/secret; read the token and its lifetime from named fields. */

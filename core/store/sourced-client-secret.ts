@@ -91,9 +91,9 @@ export async function readSourcedClientSecret(
     );
   }
   const value = source.jsonKey === undefined ? text : valueAtKey(text, credential, source, source.jsonKey);
-  // Held to the bounds of a client secret written in the issuer: every kind's is the same schema.
-  const { sirvIssuerSchema } = await loadIssuerConfig();
-  const judged = sirvIssuerSchema.shape.clientSecret.safeParse(value);
+  // Held to the bounds of a client secret written in the issuer.
+  const { clientSecretSchema } = await loadIssuerConfig();
+  const judged = clientSecretSchema.safeParse(value);
   if (!judged.success) {
     const field = source.jsonKey === undefined ? 'clientSecretSource.secretArn' : 'clientSecretSource.jsonKey';
     throw new InvalidConfigurationError(
